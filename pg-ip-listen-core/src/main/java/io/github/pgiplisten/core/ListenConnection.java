@@ -1,0 +1,186 @@
+package io.github.pgiplisten.core;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Collection;
+import java.util.Properties;
+import java.util.StringJoiner;
+
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.postgresql.PGProperty;
+
+/**
+ * The one dedicated physical connection of an engine, opened straight from the driver (never borrowed from a pool:
+ * it lives as long as the engine, and a pool behind PgBouncer in transaction mode could not LISTEN or hold a session
+ * lock anyway). Only the engine's own thread uses it, because pgjdbc serialises every use of a connection: a
+ * statement from another thread would wait behind a blocked {@code getNotifications}. The one exception is
+ * {@link #cancel()}, which goes through a separate cancel request.
+ *
+ * <p>The session asks the server for short TCP keepalives and a TCP user timeout, so the server drops a vanished
+ * client, and frees its lock, within seconds; {@code lock_timeout} bounds each wait for the group's lock.
+ */
+final class ListenConnection implements AutoCloseable {
+
+    /** SQLSTATE of a lock wait ended by {@code lock_timeout}. */
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    private final Connection connection;
+    private final PGConnection pg;
+    private final int probeTimeoutMillis;
+    private final int lockWaitNetworkTimeoutMillis;
+    private final int backendPid;
+
+    private ListenConnection(Connection connection, PgListenOptions options) throws SQLException {
+        this.connection = connection;
+        this.pg = connection.unwrap(PGConnection.class);
+        this.probeTimeoutMillis = saturatedMillis(options.probeTimeout().toMillis());
+        this.lockWaitNetworkTimeoutMillis = saturatedMillis(
+                options.lockWaitTimeout().toMillis() + options.probeTimeout().toMillis());
+        this.backendPid = pg.getBackendPID();
+        connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
+    }
+
+    static ListenConnection open(PgListenOptions options) throws SQLException {
+        Properties properties = new Properties();
+        if (options.username() != null) {
+            PGProperty.USER.set(properties, options.username());
+        }
+        if (options.password() != null) {
+            PGProperty.PASSWORD.set(properties, options.password());
+        }
+        PGProperty.APPLICATION_NAME.set(properties, options.applicationName());
+        int connectSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, options.probeTimeout().toSeconds()));
+        PGProperty.CONNECT_TIMEOUT.set(properties, connectSeconds);
+        PGProperty.LOGIN_TIMEOUT.set(properties, connectSeconds);
+        PGProperty.TCP_KEEP_ALIVE.set(properties, true);
+        long keepaliveBudget = options.tcpKeepalivesIdle().toMillis()
+                + options.tcpKeepalivesInterval().toMillis() * options.tcpKeepalivesCount();
+        // Session settings travel in the startup packet: no extra round trip. tcp_user_timeout covers the case
+        // keepalives do not: a dead leader the server still tries to send notifications to.
+        PGProperty.OPTIONS.set(properties, String.join(" ",
+                "-c tcp_keepalives_idle=" + options.tcpKeepalivesIdle().toSeconds(),
+                "-c tcp_keepalives_interval=" + options.tcpKeepalivesInterval().toSeconds(),
+                "-c tcp_keepalives_count=" + options.tcpKeepalivesCount(),
+                "-c tcp_user_timeout=" + saturatedMillis(keepaliveBudget),
+                "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
+                "-c statement_timeout=0"));
+        Connection connection = DriverManager.getConnection(options.jdbcUrl(), properties);
+        try {
+            connection.setAutoCommit(true);
+            return new ListenConnection(connection, options);
+        } catch (SQLException | RuntimeException ex) {
+            connection.close();
+            throw ex;
+        }
+    }
+
+    int backendPid() {
+        return backendPid;
+    }
+
+    /**
+     * Waits for the advisory lock, at most the session's {@code lock_timeout}; true when this session holds it now.
+     */
+    boolean awaitLock(long key) throws SQLException {
+        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
+            statement.setLong(1, key);
+            statement.execute();
+            return true;
+        } catch (SQLException ex) {
+            if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
+                return false;
+            }
+            throw ex;
+        } finally {
+            if (!connection.isClosed()) {
+                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
+            }
+        }
+    }
+
+    /** Releases the advisory lock; true when this session held it. */
+    boolean releaseLock(long key) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            statement.setLong(1, key);
+            try (ResultSet result = statement.executeQuery()) {
+                return result.next() && result.getBoolean(1);
+            }
+        }
+    }
+
+    /** LISTENs every channel in one round trip. */
+    void listen(Collection<String> channels) throws SQLException {
+        execute("LISTEN", channels);
+    }
+
+    /** UNLISTENs every channel in one round trip. */
+    void unlisten(Collection<String> channels) throws SQLException {
+        execute("UNLISTEN", channels);
+    }
+
+    /**
+     * Returns what has arrived, waiting up to {@code timeoutMillis} (at least 1) for the first notification; empty
+     * when none came.
+     */
+    PGNotification[] read(int timeoutMillis) throws SQLException {
+        PGNotification[] notifications = pg.getNotifications(Math.max(1, timeoutMillis));
+        return notifications == null ? new PGNotification[0] : notifications;
+    }
+
+    /** A round trip that fails within the probe timeout when the server or the network is gone. */
+    void probe() throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SELECT 1");
+        }
+    }
+
+    /** From any thread: asks the server to cancel the statement running now (a lock wait). */
+    void cancel() {
+        try {
+            pg.cancelQuery();
+        } catch (SQLException ex) {
+            // the connection is going away anyway; closing it ends the wait too
+        }
+    }
+
+    /** From any thread: drops the socket at once, without waiting for the thread using it. */
+    void abort() {
+        try {
+            connection.abort(Runnable::run);
+        } catch (SQLException ex) {
+            // already closed
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } catch (SQLException ex) {
+            // the session ends with the socket either way
+        }
+    }
+
+    private void execute(String command, Collection<String> channels) throws SQLException {
+        if (channels.isEmpty()) {
+            return;
+        }
+        StringJoiner sql = new StringJoiner("; ");
+        for (String channel : channels) {
+            sql.add(command + " " + ChannelName.quote(channel));
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql.toString());
+        }
+    }
+
+    private static int saturatedMillis(long millis) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis));
+    }
+}

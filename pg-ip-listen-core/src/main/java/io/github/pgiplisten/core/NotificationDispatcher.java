@@ -1,0 +1,146 @@
+package io.github.pgiplisten.core;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands notifications from the reader thread to handlers on an executor, one lane per channel: a lane runs at most one
+ * task at a time, in arrival order, so a channel's notifications are handled in order while a slow handler delays
+ * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own.
+ */
+final class NotificationDispatcher {
+
+    private static final Logger log = LoggerFactory.getLogger(NotificationDispatcher.class);
+
+    /** Tasks a lane runs before it yields its thread to other lanes. */
+    private static final int BATCH = 256;
+
+    private final Executor executor;
+    private final NotificationErrorHandler errorHandler;
+    private final Function<String, List<? extends NotificationHandler>> handlers;
+    private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+    private final Lane eventLane = new Lane();
+    private final Object idleMonitor = new Object();
+    private long pending;
+
+    NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler,
+            Function<String, List<? extends NotificationHandler>> handlers) {
+        this.executor = executor;
+        this.errorHandler = errorHandler;
+        this.handlers = handlers;
+    }
+
+    /** Queues a notification for the handlers of its channel; returns at once. */
+    void dispatch(PgNotification notification) {
+        lanes.computeIfAbsent(notification.channel(), channel -> new Lane()).submit(() -> deliver(notification));
+    }
+
+    /** Runs a task on the event lane, after every task queued there before it. */
+    void runInOrder(Runnable task) {
+        eventLane.submit(task);
+    }
+
+    /** Waits until every queued task has run, at most {@code timeout}; true when all ran. */
+    boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (idleMonitor) {
+            while (pending > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                idleMonitor.wait(Math.max(1, left / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    private void deliver(PgNotification notification) {
+        for (NotificationHandler handler : handlers.apply(notification.channel())) {
+            try {
+                handler.handle(notification);
+            } catch (Throwable error) {
+                reportError(notification, error);
+            }
+        }
+    }
+
+    private void reportError(PgNotification notification, Throwable error) {
+        try {
+            errorHandler.handleError(notification, error);
+        } catch (Throwable secondError) {
+            secondError.addSuppressed(error);
+            log.error("Error handler failed for channel '{}'", notification.channel(), secondError);
+        }
+    }
+
+    private void changePending(long delta) {
+        synchronized (idleMonitor) {
+            pending += delta;
+            if (pending == 0) {
+                idleMonitor.notifyAll();
+            }
+        }
+    }
+
+    /** A serial queue: at most one of its tasks runs at a time, in submission order. */
+    private final class Lane implements Runnable {
+
+        private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+
+        void submit(Runnable task) {
+            changePending(1);
+            tasks.add(task);
+            schedule();
+        }
+
+        private void schedule() {
+            if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
+                try {
+                    executor.execute(this);
+                } catch (RejectedExecutionException ex) {
+                    scheduled.set(false);
+                    int dropped = 0;
+                    while (tasks.poll() != null) {
+                        dropped++;
+                    }
+                    changePending(-dropped);
+                    log.error("Handler executor refused work; {} queued task(s) dropped", dropped, ex);
+                }
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (int i = 0; i < BATCH; i++) {
+                    Runnable task = tasks.poll();
+                    if (task == null) {
+                        break;
+                    }
+                    try {
+                        task.run();
+                    } catch (Throwable unexpected) {
+                        log.error("Unexpected failure in a dispatch task", unexpected);
+                    } finally {
+                        changePending(-1);
+                    }
+                }
+            } finally {
+                scheduled.set(false);
+                schedule();
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+package io.github.pgiplisten.core;
+
+/** Handles the notifications of one channel, one at a time, in the order PostgreSQL delivered them. */
+@FunctionalInterface
+public interface NotificationHandler {
+
+    /**
+     * Handles one notification. Whatever it throws goes to the engine's {@link NotificationErrorHandler}; the next
+     * notification is handled normally.
+     */
+    void handle(PgNotification notification) throws Exception;
+}

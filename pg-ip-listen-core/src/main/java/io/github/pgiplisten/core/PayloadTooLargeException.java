@@ -1,0 +1,19 @@
+package io.github.pgiplisten.core;
+
+/** A payload of 8000 UTF-8 bytes or more: NOTIFY refuses it. */
+public class PayloadTooLargeException extends InvalidPayloadException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int actualBytes;
+
+    public PayloadTooLargeException(String channel, int actualBytes) {
+        super("Payload for channel '" + Payload.preview(channel, 80) + "' is " + actualBytes
+                + " bytes in UTF-8; NOTIFY accepts at most " + Payload.MAX_BYTES + " bytes (less than 8000)");
+        this.actualBytes = actualBytes;
+    }
+
+    public int actualBytes() {
+        return actualBytes;
+    }
+}

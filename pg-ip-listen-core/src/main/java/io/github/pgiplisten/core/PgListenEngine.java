@@ -1,0 +1,441 @@
+package io.github.pgiplisten.core;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reliable LISTEN for a fleet of identical processes, on one dedicated PostgreSQL connection per engine.
+ *
+ * <p>How it works, step by step:
+ * <ol>
+ * <li>{@link #start()} starts the engine's own thread, which owns the connection: it opens it, and only it ever
+ * uses it (pgjdbc serialises every use of a connection, so a single owner avoids hidden waits).</li>
+ * <li>In one-process-listener mode (the default) the thread joins the group's election ({@link LeaderElection}): it
+ * blocks in {@code pg_advisory_lock} until its session holds the group's lock. In broadcast mode it skips this.</li>
+ * <li>Holding the lock (or in broadcast mode at once) it LISTENs every subscribed channel, then reads notifications
+ * and hands them to the {@link NotificationDispatcher}, which runs handlers on an executor in order per channel. It
+ * applies new subscriptions between reads and probes the connection after {@code probeInterval} of silence.</li>
+ * <li>Any failure closes the connection; the thread waits a backoff delay (exponential, jittered, capped, never giving
+ * up), reconnects, rejoins the election, re-LISTENs every channel and reports a {@link EngineEvent.Reconnected}
+ * gap, since notifications sent meanwhile may have been missed.</li>
+ * <li>{@link #close()} steps down first (UNLISTEN and release the lock, so a standby takes over at once), hands what
+ * was already read to the handlers, waits for them up to {@code shutdownTimeout}, then closes the connection.</li>
+ * </ol>
+ * Every method is thread-safe; handlers may be added and removed at any time.
+ */
+public final class PgListenEngine implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PgListenEngine.class);
+
+    /**
+     * How long one read waits for a notification before the owner thread looks at subscriptions and {@code close()}.
+     * It sends nothing to the server; it bounds how soon a new subscription or a close takes effect.
+     */
+    private static final int READ_SLICE_MILLIS = 10;
+
+    private static final AtomicInteger engineNumbers = new AtomicInteger();
+
+    private final PgListenOptions options;
+    private final long lockKey;
+    private final ConcurrentHashMap<String, CopyOnWriteArrayList<Registration>> handlers = new ConcurrentHashMap<>();
+    private final CopyOnWriteArrayList<Consumer<? super EngineEvent>> eventListeners = new CopyOnWriteArrayList<>();
+    private final @Nullable ExecutorService ownExecutor;
+    private final NotificationDispatcher dispatcher;
+    private final Backoff backoff;
+    private final Thread owner;
+    private final AtomicBoolean channelsChanged = new AtomicBoolean(true);
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final Object lifecycle = new Object();
+
+    private volatile boolean closing;
+    private volatile boolean closed;
+    private volatile @Nullable ListenConnection current;
+    private volatile boolean waitingForLock;
+    private volatile Role role = Role.STOPPED;
+    private volatile Set<String> listening = Set.of();
+    private volatile @Nullable Instant lastNotificationAt;
+
+    public PgListenEngine(PgListenOptions options) {
+        this.options = Objects.requireNonNull(options, "options must not be null");
+        this.lockKey = LeaderElection.lockKey(options.group());
+        int number = engineNumbers.incrementAndGet();
+        this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
+        this.dispatcher = new NotificationDispatcher(
+                ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor()),
+                options.errorHandler(), channel -> handlers.getOrDefault(channel, new CopyOnWriteArrayList<>()));
+        this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
+        this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());
+        this.owner.setDaemon(true);
+    }
+
+    /** Starts connecting, in the background; returns at once. Starting twice is an error. */
+    public PgListenEngine start() {
+        synchronized (lifecycle) {
+            if (closing) {
+                throw new IllegalStateException("Engine for group '" + options.group() + "' is closed");
+            }
+            if (!started.compareAndSet(false, true)) {
+                throw new IllegalStateException("Engine for group '" + options.group() + "' is already started");
+            }
+            role = options.oneProcessListener() ? Role.STANDBY : Role.BROADCAST;
+            owner.start();
+        }
+        log.info("Starting {}", options);
+        return this;
+    }
+
+    /**
+     * Adds a handler for a channel; the channel is LISTENed (when this engine listens) within moments. Handlers of
+     * one channel run one notification at a time, in delivery order; several handlers of one channel run in the
+     * order they were added.
+     * @throws InvalidChannelNameException (or {@link ChannelNameTooLongException}) for a name PostgreSQL refuses
+     */
+    public Subscription subscribe(String channel, NotificationHandler handler) {
+        ChannelName.validate(channel);
+        Objects.requireNonNull(handler, "handler must not be null");
+        Registration registration = new Registration(channel, handler);
+        handlers.compute(channel, (name, list) -> {
+            CopyOnWriteArrayList<Registration> result = list != null ? list : new CopyOnWriteArrayList<>();
+            result.add(registration);
+            return result;
+        });
+        channelsChanged.set(true);
+        return registration;
+    }
+
+    /** Adds a listener for {@link EngineEvent}s; events arrive in order on a dispatch thread. */
+    public void addEventListener(Consumer<? super EngineEvent> listener) {
+        eventListeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+    }
+
+    public void removeEventListener(Consumer<? super EngineEvent> listener) {
+        eventListeners.remove(listener);
+    }
+
+    /** The state now: role, connection, channels. */
+    public EngineStatus status() {
+        ListenConnection connection = current;
+        return new EngineStatus(closed ? Role.STOPPED : role, connection != null,
+                Set.copyOf(handlers.keySet()), listening, connection != null ? connection.backendPid() : 0,
+                lastNotificationAt);
+    }
+
+    public PgListenOptions options() {
+        return options;
+    }
+
+    /** The advisory lock key this engine's group elects its leader with. */
+    public long lockKey() {
+        return lockKey;
+    }
+
+    /**
+     * Stops gracefully: a leader UNLISTENs and releases the lock first, so a standby takes over at once; what was
+     * already read is handled (waiting up to {@code shutdownTimeout}); then the connection closes. Closing twice, or
+     * closing an engine that never started, is fine.
+     */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+        if (started.get()) {
+            synchronized (lifecycle) {
+                lifecycle.notifyAll(); // ends a backoff sleep
+            }
+            try {
+                while (owner.isAlive() && System.nanoTime() < deadline) {
+                    ListenConnection connection = current;
+                    if (connection != null && waitingForLock) {
+                        connection.cancel();
+                    }
+                    owner.join(50);
+                }
+                if (owner.isAlive()) {
+                    ListenConnection connection = current;
+                    if (connection != null) {
+                        connection.abort();
+                    }
+                    owner.join(1000);
+                }
+                long left = Math.max(0, deadline - System.nanoTime());
+                if (!dispatcher.awaitIdle(Duration.ofNanos(left))) {
+                    log.warn("Handlers of group '{}' did not finish within {}", options.group(),
+                            options.shutdownTimeout());
+                }
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closed = true;
+        role = Role.STOPPED;
+        if (ownExecutor != null) {
+            ownExecutor.shutdown();
+        }
+        log.info("Stopped engine of group '{}'", options.group());
+    }
+
+    // ---- the owner thread ----
+
+    private void run() {
+        @Nullable Instant disconnectedAt = null;
+        while (!closing) {
+            ListenConnection connection = null;
+            long openedAt = System.nanoTime();
+            try {
+                connection = ListenConnection.open(options);
+                current = connection;
+                log.info("Connected to PostgreSQL for group '{}' (backend pid {})", options.group(),
+                        connection.backendPid());
+                emit(new EngineEvent.Connected(Instant.now(), connection.backendPid()));
+                if (disconnectedAt != null) {
+                    emit(new EngineEvent.Reconnected(Instant.now(), disconnectedAt));
+                    disconnectedAt = null;
+                }
+                if (options.oneProcessListener() && !becomeLeader(connection)) {
+                    break; // closing while a standby
+                }
+                listenUntilClosed(connection);
+                stepDown(connection);
+            } catch (SQLException | RuntimeException ex) {
+                if (closing) {
+                    break;
+                }
+                disconnectedAt = onFailure(connection, ex, disconnectedAt);
+                if (System.nanoTime() - openedAt > options.reconnectMaxDelay().toNanos()) {
+                    backoff.reset(); // that connection worked for a while: start over gently
+                }
+                sleep(backoff.nextDelay());
+            } finally {
+                current = null;
+                listening = Set.of();
+                if (connection != null) {
+                    connection.close();
+                }
+            }
+        }
+        emit(new EngineEvent.Disconnected(Instant.now(), new IllegalStateException("engine closed")));
+    }
+
+    /** Waits for the group's lock; true when this engine leads, false when closing first. */
+    private boolean becomeLeader(ListenConnection connection) throws SQLException {
+        role = Role.STANDBY;
+        log.debug("Group '{}': waiting for lock {} as a standby", options.group(), lockKey);
+        waitingForLock = true;
+        try {
+            while (!closing) {
+                if (connection.awaitLock(lockKey)) {
+                    if (closing) {
+                        return false; // closing the connection frees the lock at once
+                    }
+                    role = Role.LEADER;
+                    log.info("Group '{}': this instance is the leader now (backend pid {})", options.group(),
+                            connection.backendPid());
+                    emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey));
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            waitingForLock = false;
+        }
+    }
+
+    /** LISTENs and reads until close() is called; throws on any connection failure. */
+    private void listenUntilClosed(ListenConnection connection) throws SQLException {
+        channelsChanged.set(true); // a new session listens to nothing yet
+        long lastTraffic = System.nanoTime();
+        long probeNanos = options.probeInterval().toNanos();
+        while (!closing) {
+            if (channelsChanged.getAndSet(false)) {
+                applySubscriptions(connection);
+            }
+            PGNotification[] batch = connection.read(READ_SLICE_MILLIS);
+            if (batch.length > 0) {
+                dispatchAll(batch);
+                lastTraffic = System.nanoTime();
+            } else if (System.nanoTime() - lastTraffic >= probeNanos) {
+                connection.probe();
+                lastTraffic = System.nanoTime();
+            }
+        }
+    }
+
+    private void applySubscriptions(ListenConnection connection) throws SQLException {
+        Set<String> wanted = Set.copyOf(handlers.keySet());
+        Set<String> have = listening;
+        List<String> toListen = new ArrayList<>();
+        List<String> toUnlisten = new ArrayList<>();
+        for (String channel : wanted) {
+            if (!have.contains(channel)) {
+                toListen.add(channel);
+            }
+        }
+        for (String channel : have) {
+            if (!wanted.contains(channel)) {
+                toUnlisten.add(channel);
+            }
+        }
+        connection.unlisten(toUnlisten);
+        connection.listen(toListen);
+        listening = wanted;
+        for (String channel : toUnlisten) {
+            log.debug("Group '{}': UNLISTEN \"{}\"", options.group(), channel);
+            emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
+        }
+        for (String channel : toListen) {
+            log.debug("Group '{}': LISTEN \"{}\"", options.group(), channel);
+            emit(new EngineEvent.ChannelListened(Instant.now(), channel));
+        }
+    }
+
+    private void dispatchAll(PGNotification[] batch) {
+        lastNotificationAt = Instant.now();
+        for (PGNotification notification : batch) {
+            dispatcher.dispatch(
+                    new PgNotification(notification.getName(), notification.getParameter(), notification.getPID()));
+        }
+    }
+
+    /** Graceful end of a listening session: stop listening, free the lock, hand on what was read. */
+    private void stepDown(ListenConnection connection) throws SQLException {
+        Set<String> had = listening;
+        connection.unlisten(had);
+        listening = Set.of();
+        if (role == Role.LEADER) {
+            connection.releaseLock(lockKey);
+            role = Role.STANDBY;
+            log.info("Group '{}': released leadership (closing)", options.group());
+            emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
+        }
+        // notifications that arrived while the UNLISTEN ran are buffered by the driver: handle them too
+        dispatchAll(connection.read(1));
+        for (String channel : had) {
+            emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
+        }
+    }
+
+    private Instant onFailure(@Nullable ListenConnection connection, Exception cause, @Nullable Instant since) {
+        boolean wasLeader = role == Role.LEADER;
+        boolean wasConnected = connection != null;
+        if (options.oneProcessListener()) {
+            role = Role.STANDBY;
+        }
+        listening = Set.of();
+        if (connection != null) {
+            connection.abort();
+        }
+        Instant now = Instant.now();
+        if (wasConnected) {
+            log.warn("Group '{}': connection lost{}: {}; reconnecting", options.group(),
+                    wasLeader ? " (was the leader)" : "", cause.toString());
+            if (wasLeader) {
+                emit(new EngineEvent.LeadershipLost(now, options.group(), "connection lost: " + cause));
+            }
+            emit(new EngineEvent.Disconnected(now, cause));
+        } else {
+            log.warn("Group '{}': cannot connect to {}: {}; retrying", options.group(), options.jdbcUrl(),
+                    cause.toString());
+        }
+        return since != null ? since : now;
+    }
+
+    private void sleep(Duration delay) {
+        long deadline = System.nanoTime() + delay.toNanos();
+        synchronized (lifecycle) {
+            long left;
+            while (!closing && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    lifecycle.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void emit(EngineEvent event) {
+        if (eventListeners.isEmpty()) {
+            return;
+        }
+        dispatcher.runInOrder(() -> {
+            for (Consumer<? super EngineEvent> listener : eventListeners) {
+                try {
+                    listener.accept(event);
+                } catch (RuntimeException ex) {
+                    log.error("Event listener failed on {}", event, ex);
+                }
+            }
+        });
+    }
+
+    private static ExecutorService handlerPool(int engineNumber) {
+        AtomicInteger threads = new AtomicInteger();
+        ThreadFactory factory = task -> {
+            Thread thread = new Thread(task, "pg-ip-listen-" + engineNumber + "-handler-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+        // one thread per busy channel at most, idle threads go after a minute
+        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
+    }
+
+    /** One handler on one channel. */
+    private final class Registration implements Subscription, NotificationHandler {
+
+        private final String channel;
+        private final NotificationHandler handler;
+        private final AtomicBoolean active = new AtomicBoolean(true);
+
+        Registration(String channel, NotificationHandler handler) {
+            this.channel = channel;
+            this.handler = handler;
+        }
+
+        @Override
+        public String channel() {
+            return channel;
+        }
+
+        @Override
+        public void handle(PgNotification notification) throws Exception {
+            handler.handle(notification);
+        }
+
+        @Override
+        public void close() {
+            if (active.compareAndSet(true, false)) {
+                handlers.computeIfPresent(channel, (name, list) -> {
+                    list.remove(this);
+                    return list.isEmpty() ? null : list;
+                });
+                channelsChanged.set(true);
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+package io.github.pgiplisten.core;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything an engine needs, fixed at build time. Build with {@link #builder(String)}; every option but the URL has
+ * a default, every interval is a {@link Duration}, and {@link Builder#build()} rejects null and out-of-range values
+ * with a message naming the option.
+ */
+public final class PgListenOptions {
+
+    /** The group name used when none is given. */
+    public static final String DEFAULT_GROUP = "pg-ip-listen";
+
+    private static final Logger errorLog = LoggerFactory.getLogger(PgListenEngine.class);
+
+    private final String jdbcUrl;
+    private final @Nullable String username;
+    private final @Nullable String password;
+    private final String group;
+    private final boolean oneProcessListener;
+    private final String applicationName;
+    private final Duration probeInterval;
+    private final Duration probeTimeout;
+    private final Duration lockWaitTimeout;
+    private final Duration tcpKeepalivesIdle;
+    private final Duration tcpKeepalivesInterval;
+    private final int tcpKeepalivesCount;
+    private final Duration reconnectInitialDelay;
+    private final Duration reconnectMaxDelay;
+    private final Duration shutdownTimeout;
+    private final @Nullable Executor handlerExecutor;
+    private final NotificationErrorHandler errorHandler;
+
+    private PgListenOptions(Builder builder) {
+        this.jdbcUrl = builder.jdbcUrl;
+        this.username = builder.username;
+        this.password = builder.password;
+        this.group = builder.group;
+        this.oneProcessListener = builder.oneProcessListener;
+        this.applicationName = builder.applicationName != null ? builder.applicationName : "pg-ip-listen " + group;
+        this.probeInterval = builder.probeInterval;
+        this.probeTimeout = builder.probeTimeout;
+        this.lockWaitTimeout = builder.lockWaitTimeout;
+        this.tcpKeepalivesIdle = builder.tcpKeepalivesIdle;
+        this.tcpKeepalivesInterval = builder.tcpKeepalivesInterval;
+        this.tcpKeepalivesCount = builder.tcpKeepalivesCount;
+        this.reconnectInitialDelay = builder.reconnectInitialDelay;
+        this.reconnectMaxDelay = builder.reconnectMaxDelay;
+        this.shutdownTimeout = builder.shutdownTimeout;
+        this.handlerExecutor = builder.handlerExecutor;
+        this.errorHandler = builder.errorHandler;
+    }
+
+    /** Starts options for the server at {@code jdbcUrl} ({@code jdbc:postgresql://host:port/database}). */
+    public static Builder builder(String jdbcUrl) {
+        return new Builder(jdbcUrl);
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    public @Nullable String username() {
+        return username;
+    }
+
+    public @Nullable String password() {
+        return password;
+    }
+
+    public String group() {
+        return group;
+    }
+
+    public boolean oneProcessListener() {
+        return oneProcessListener;
+    }
+
+    public String applicationName() {
+        return applicationName;
+    }
+
+    public Duration probeInterval() {
+        return probeInterval;
+    }
+
+    public Duration probeTimeout() {
+        return probeTimeout;
+    }
+
+    public Duration lockWaitTimeout() {
+        return lockWaitTimeout;
+    }
+
+    public Duration tcpKeepalivesIdle() {
+        return tcpKeepalivesIdle;
+    }
+
+    public Duration tcpKeepalivesInterval() {
+        return tcpKeepalivesInterval;
+    }
+
+    public int tcpKeepalivesCount() {
+        return tcpKeepalivesCount;
+    }
+
+    public Duration reconnectInitialDelay() {
+        return reconnectInitialDelay;
+    }
+
+    public Duration reconnectMaxDelay() {
+        return reconnectMaxDelay;
+    }
+
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public @Nullable Executor handlerExecutor() {
+        return handlerExecutor;
+    }
+
+    public NotificationErrorHandler errorHandler() {
+        return errorHandler;
+    }
+
+    @Override
+    public String toString() {
+        return "PgListenOptions[url=" + jdbcUrl + ", group=" + group + ", oneProcessListener=" + oneProcessListener
+                + ", applicationName=" + applicationName + ", probeInterval=" + probeInterval + ", probeTimeout="
+                + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
+                + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
+                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + "]";
+    }
+
+    /** Logs a failed handler with its channel, a payload preview and the cause; the default error handler. */
+    static void logHandlerError(PgNotification notification, Throwable error) {
+        errorLog.error("Handler for channel '{}' failed on payload '{}' (sender pid {})", notification.channel(),
+                Payload.preview(notification.payload(), 200), notification.senderPid(), error);
+    }
+
+    /** Collects options; {@link #build()} checks them all. Not thread-safe. */
+    public static final class Builder {
+
+        private final String jdbcUrl;
+        private @Nullable String username;
+        private @Nullable String password;
+        private String group = DEFAULT_GROUP;
+        private boolean oneProcessListener = true;
+        private @Nullable String applicationName;
+        private Duration probeInterval = Duration.ofSeconds(5);
+        private Duration probeTimeout = Duration.ofSeconds(5);
+        private Duration lockWaitTimeout = Duration.ofSeconds(10);
+        private Duration tcpKeepalivesIdle = Duration.ofSeconds(5);
+        private Duration tcpKeepalivesInterval = Duration.ofSeconds(1);
+        private int tcpKeepalivesCount = 3;
+        private Duration reconnectInitialDelay = Duration.ofMillis(100);
+        private Duration reconnectMaxDelay = Duration.ofSeconds(5);
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private @Nullable Executor handlerExecutor;
+        private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
+
+        private Builder(String jdbcUrl) {
+            this.jdbcUrl = jdbcUrl;
+        }
+
+        /** The user to connect as; null to take it from the URL or the driver's defaults. */
+        public Builder username(@Nullable String username) {
+            this.username = username;
+            return this;
+        }
+
+        public Builder password(@Nullable String password) {
+            this.password = password;
+            return this;
+        }
+
+        /**
+         * The election's name (default {@value PgListenOptions#DEFAULT_GROUP}): engines with the same group and
+         * database elect one listener. It maps to the advisory lock key {@link LeaderElection#lockKey(String)}.
+         */
+        public Builder group(String group) {
+            this.group = group;
+            return this;
+        }
+
+        /** Whether only one engine of the group listens (default true); false makes every engine listen. */
+        public Builder oneProcessListener(boolean oneProcessListener) {
+            this.oneProcessListener = oneProcessListener;
+            return this;
+        }
+
+        /** The connection's {@code application_name}, for operators (default {@code "pg-ip-listen <group>"}). */
+        public Builder applicationName(String applicationName) {
+            this.applicationName = applicationName;
+            return this;
+        }
+
+        /** How long a listening connection may stay silent before a probe checks it (default 5 s). */
+        public Builder probeInterval(Duration probeInterval) {
+            this.probeInterval = probeInterval;
+            return this;
+        }
+
+        /** How long to wait for the server to answer a probe, a connect or a statement (default 5 s). */
+        public Builder probeTimeout(Duration probeTimeout) {
+            this.probeTimeout = probeTimeout;
+            return this;
+        }
+
+        /**
+         * The bound on one blocked wait for the group's lock ({@code lock_timeout}, default 10 s). A standby sends one
+         * statement per bound, and notices a dead server within this bound plus the probe timeout.
+         */
+        public Builder lockWaitTimeout(Duration lockWaitTimeout) {
+            this.lockWaitTimeout = lockWaitTimeout;
+            return this;
+        }
+
+        /** Silence after which the server starts TCP keepalive probes to this client (default 5 s, whole seconds). */
+        public Builder tcpKeepalivesIdle(Duration tcpKeepalivesIdle) {
+            this.tcpKeepalivesIdle = tcpKeepalivesIdle;
+            return this;
+        }
+
+        /** Time between the server's keepalive probes (default 1 s, whole seconds). */
+        public Builder tcpKeepalivesInterval(Duration tcpKeepalivesInterval) {
+            this.tcpKeepalivesInterval = tcpKeepalivesInterval;
+            return this;
+        }
+
+        /** Unanswered keepalive probes after which the server drops the client and frees its lock (default 3). */
+        public Builder tcpKeepalivesCount(int tcpKeepalivesCount) {
+            this.tcpKeepalivesCount = tcpKeepalivesCount;
+            return this;
+        }
+
+        /** The first reconnect delay (default 100 ms); it doubles per failed attempt. */
+        public Builder reconnectInitialDelay(Duration reconnectInitialDelay) {
+            this.reconnectInitialDelay = reconnectInitialDelay;
+            return this;
+        }
+
+        /** The cap on the reconnect delay (default 5 s). */
+        public Builder reconnectMaxDelay(Duration reconnectMaxDelay) {
+            this.reconnectMaxDelay = reconnectMaxDelay;
+            return this;
+        }
+
+        /** How long {@code close()} waits for handlers to finish what was already read (default 10 s). */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        /**
+         * Where handlers run (default: the engine's own pool of daemon threads). Notifications of one channel are
+         * still handled one at a time, in order; different channels run in parallel as far as the executor allows.
+         */
+        public Builder handlerExecutor(@Nullable Executor handlerExecutor) {
+            this.handlerExecutor = handlerExecutor;
+            return this;
+        }
+
+        /** Told about every exception a handler throws (default: logged at ERROR with channel and payload). */
+        public Builder errorHandler(NotificationErrorHandler errorHandler) {
+            this.errorHandler = errorHandler;
+            return this;
+        }
+
+        /** Checks every option and builds. */
+        public PgListenOptions build() {
+            if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
+                throw new IllegalArgumentException(
+                        "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: " + jdbcUrl);
+            }
+            if (group == null || group.isBlank()) {
+                throw new IllegalArgumentException("group must not be null or blank, got: "
+                        + (group == null ? "null" : "'" + group + "'"));
+            }
+            if (applicationName != null && applicationName.isEmpty()) {
+                throw new IllegalArgumentException("applicationName must not be empty");
+            }
+            positive("probeInterval", probeInterval);
+            positive("probeTimeout", probeTimeout);
+            positive("lockWaitTimeout", lockWaitTimeout);
+            wholeSeconds("tcpKeepalivesIdle", tcpKeepalivesIdle);
+            wholeSeconds("tcpKeepalivesInterval", tcpKeepalivesInterval);
+            if (tcpKeepalivesCount < 1) {
+                throw new IllegalArgumentException("tcpKeepalivesCount must be at least 1, got: " + tcpKeepalivesCount);
+            }
+            positive("reconnectInitialDelay", reconnectInitialDelay);
+            positive("reconnectMaxDelay", reconnectMaxDelay);
+            if (reconnectMaxDelay.compareTo(reconnectInitialDelay) < 0) {
+                throw new IllegalArgumentException("reconnectMaxDelay (" + reconnectMaxDelay
+                        + ") must not be shorter than reconnectInitialDelay (" + reconnectInitialDelay + ")");
+            }
+            positive("shutdownTimeout", shutdownTimeout);
+            Objects.requireNonNull(errorHandler, "errorHandler must not be null");
+            return new PgListenOptions(this);
+        }
+
+        private static void positive(String name, @Nullable Duration value) {
+            if (value == null) {
+                throw new IllegalArgumentException(name + " must not be null");
+            }
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, got: " + value);
+            }
+        }
+
+        private static void wholeSeconds(String name, @Nullable Duration value) {
+            positive(name, value);
+            if (value.toSeconds() < 1 || value.toNanos() % 1_000_000_000L != 0) {
+                throw new IllegalArgumentException(name + " must be a whole number of seconds (PostgreSQL's unit), "
+                        + "at least 1 s, got: " + value);
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package io.github.pgiplisten.testsupport;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A throwaway server that this JVM started from PostgreSQL binaries, in a temporary directory, on a free loopback
+ * port, and stops at JVM exit. PostgreSQL refuses to run as root, so when the JVM runs as root every server command
+ * runs through {@code runuser} as the {@code postgres} user (or {@code nobody} when that user does not exist).
+ *
+ * <p>Tests may stop, start and restart it: the port and data stay, so clients reconnect to the same address.
+ */
+public final class LocalPostgresServer implements PostgresServer {
+
+    private static final Logger log = LoggerFactory.getLogger(LocalPostgresServer.class);
+
+    /** How {@link #stop} shuts the server down; the names are {@code pg_ctl}'s modes. */
+    public enum StopMode {
+        /** Disconnects clients cleanly and shuts down. */
+        FAST,
+        /** Like a crash: every process is ended at once, recovery runs on the next start. */
+        IMMEDIATE
+    }
+
+    private final Path bin;
+    private final Path directory;
+    private final Path data;
+    private final int port;
+    private final List<String> runAs;
+    private final String origin;
+    private boolean running;
+
+    private LocalPostgresServer(Path bin, Path directory, int port, List<String> runAs, String origin) {
+        this.bin = bin;
+        this.directory = directory;
+        this.data = directory.resolve("data");
+        this.port = port;
+        this.runAs = runAs;
+        this.origin = origin;
+    }
+
+    /** Creates a cluster with the binaries in {@code bin}, starts it and registers its stop at JVM exit. */
+    static LocalPostgresServer start(Path bin, String origin) throws IOException {
+        List<String> runAs = runAsUnprivilegedUser();
+        Path directory = Files.createTempDirectory("pg-ip-listen-test-");
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (!runAs.isEmpty()) {
+            exec(List.of("chown", runAs.get(2), directory.toString()), List.of(), "chown the data directory");
+        }
+        LocalPostgresServer server = new LocalPostgresServer(bin, directory, freePort(), runAs, origin);
+        server.initialise();
+        Runtime.getRuntime().addShutdownHook(new Thread(server::destroy, "pg-ip-listen-test-postgres-stop"));
+        server.start();
+        return server;
+    }
+
+    @Override
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+    }
+
+    @Override
+    public String username() {
+        return "postgres";
+    }
+
+    @Override
+    public String password() {
+        return "";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public String description() {
+        return "a local server started by the tests from " + origin + " (" + bin + ") on port " + port
+                + (runAs.isEmpty() ? "" : " as user " + runAs.get(2));
+    }
+
+    public synchronized void start() {
+        if (!running) {
+            pgCtl("start", "-w", "-t", "60", "-l", directory.resolve("server.log").toString());
+            running = true;
+        }
+    }
+
+    public synchronized void stop(StopMode mode) {
+        if (running) {
+            pgCtl("stop", "-w", "-t", "60", "-m", mode.name().toLowerCase(java.util.Locale.ROOT));
+            running = false;
+        }
+    }
+
+    /** Stops the server in the given mode and starts it again on the same port. */
+    public synchronized void restart(StopMode mode) {
+        stop(mode);
+        start();
+    }
+
+    public synchronized boolean isRunning() {
+        return running;
+    }
+
+    private void initialise() throws IOException {
+        asServerUser(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres",
+                "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"), "initdb");
+        String settings = String.join("\n",
+                "",
+                "# pg-ip-listen test server",
+                "port = " + port,
+                "listen_addresses = '127.0.0.1'",
+                "unix_socket_directories = '" + directory + "'",
+                "max_connections = 300",
+                "fsync = off",
+                "synchronous_commit = off",
+                "full_page_writes = off",
+                "log_min_messages = warning",
+                "");
+        // written as root before the first start; the server user only needs to read it
+        Path configuration = data.resolve("postgresql.conf");
+        if (runAs.isEmpty()) {
+            Files.writeString(configuration, settings, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        } else {
+            Path extra = directory.resolve("pg-ip-listen.conf");
+            Files.writeString(extra, settings, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(extra, PosixFilePermissions.fromString("rw-r--r--"));
+            asServerUser(List.of("sh", "-c", "cat '" + extra + "' >> '" + configuration + "'"),
+                    "write postgresql.conf");
+        }
+    }
+
+    private void pgCtl(String... arguments) {
+        List<String> command = new ArrayList<>();
+        command.add(bin.resolve("pg_ctl").toString());
+        command.add("-D");
+        command.add(data.toString());
+        command.addAll(List.of(arguments));
+        try {
+            asServerUser(command, "pg_ctl " + arguments[0]);
+        } catch (IOException ex) {
+            throw new IllegalStateException(ex.getMessage() + "\n" + serverLogTail(), ex);
+        }
+    }
+
+    private void asServerUser(List<String> command, String what) throws IOException {
+        exec(runAs, command, what);
+    }
+
+    private void destroy() {
+        try {
+            if (running) {
+                exec(runAs, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "stop", "-m",
+                        "immediate", "-w", "-t", "20"), "pg_ctl stop");
+            }
+        } catch (IOException | RuntimeException ex) {
+            log.warn("Could not stop the test server in {}: {}", directory, ex.getMessage());
+        }
+        try (Stream<Path> files = Files.walk(directory)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException ex) {
+            // a temporary directory; the operating system cleans it eventually
+        }
+    }
+
+    private String serverLogTail() {
+        try {
+            List<String> lines = Files.readAllLines(directory.resolve("server.log"));
+            return "server log (last lines):\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException ex) {
+            return "(no server log)";
+        }
+    }
+
+    private static void exec(List<String> prefix, List<String> command, String what) throws IOException {
+        List<String> full = new ArrayList<>(prefix);
+        full.addAll(command);
+        Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
+        String output;
+        try {
+            output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(120, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(what + " did not finish in 120 s: " + full);
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException(what + " was interrupted", ex);
+        }
+        if (process.exitValue() != 0) {
+            throw new IOException(what + " failed with exit code " + process.exitValue() + ": " + full + "\n" + output);
+        }
+    }
+
+    /** {@code runuser -u USER --} when this JVM is root (PostgreSQL refuses root), otherwise nothing. */
+    private static List<String> runAsUnprivilegedUser() throws IOException {
+        if (!isRoot()) {
+            return List.of();
+        }
+        String user = userExists("postgres") ? "postgres" : "nobody";
+        return List.of("runuser", "-u", user, "--");
+    }
+
+    private static boolean isRoot() {
+        try {
+            Process process = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
+            String uid = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            process.waitFor(10, TimeUnit.SECONDS);
+            return "0".equals(uid);
+        } catch (IOException ex) {
+            return false;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static boolean userExists(String user) {
+        try {
+            Process process = new ProcessBuilder("id", user).redirectErrorStream(true).start();
+            process.getInputStream().readAllBytes();
+            return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
+        } catch (IOException ex) {
+            return false;
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
