@@ -1,0 +1,111 @@
+package io.github.pgiplisten.core;
+
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.TestPostgres;
+
+/**
+ * Engines for one test against a real server, each test in a group and channels of its own, all closed after the
+ * test. Register with {@code @RegisterExtension}.
+ */
+final class Engines implements AfterEachCallback {
+
+    private final PostgresServer server;
+    private final String group = "test-" + UUID.randomUUID();
+    private final List<PgListenEngine> engines = new ArrayList<>();
+
+    private Engines(PostgresServer server) {
+        this.server = server;
+    }
+
+    /** Engines on the server all tests of this JVM share. */
+    static Engines onSharedServer() {
+        return new Engines(TestPostgres.shared());
+    }
+
+    /** Engines on a server the tests started themselves and may restart. */
+    static Engines onControllableServer() {
+        return new Engines(TestPostgres.controllable());
+    }
+
+    PostgresServer server() {
+        return server;
+    }
+
+    String group() {
+        return group;
+    }
+
+    /** A channel name no other test uses. */
+    String channel(String name) {
+        return name + "-" + group.substring(5, 13);
+    }
+
+    PgListenOptions.Builder options() {
+        return PgListenOptions.builder(server.jdbcUrl()).username(server.username()).password(server.password())
+                .group(group).applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
+                .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500))
+                .shutdownTimeout(Duration.ofSeconds(5));
+    }
+
+    /** An engine not started yet, so a test can subscribe first. */
+    PgListenEngine create(UnaryOperator<PgListenOptions.Builder> customizer) {
+        PgListenEngine engine = new PgListenEngine(customizer.apply(options()).build());
+        engines.add(engine);
+        return engine;
+    }
+
+    PgListenEngine create() {
+        return create(UnaryOperator.identity());
+    }
+
+    /** Sends notifications, each committed on its own, on one connection of their own. */
+    void notify(String channel, String... payloads) {
+        notify(channel, List.of(payloads));
+    }
+
+    /** Sends notifications, each committed on its own, on one connection of their own. */
+    void notify(String channel, List<String> payloads) {
+        try (Connection connection = server.connect()) {
+            for (String payload : payloads) {
+                PgNotifier.notify(connection, channel, payload);
+            }
+        } catch (SQLException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /** The engines, of those given, whose status says LEADER right now. */
+    static List<PgListenEngine> leaders(List<PgListenEngine> candidates) {
+        return candidates.stream().filter(engine -> engine.status().role() == Role.LEADER).toList();
+    }
+
+    /** Waits until exactly one of the engines leads and listens on every subscribed channel; returns it. */
+    static PgListenEngine awaitSingleListeningLeader(List<PgListenEngine> candidates) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            List<PgListenEngine> leaders = leaders(candidates);
+            return leaders.size() == 1 && leaders.get(0).status().listeningChannels()
+                    .containsAll(leaders.get(0).status().channels());
+        });
+        return leaders(candidates).get(0);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        for (PgListenEngine engine : engines) {
+            engine.close();
+        }
+    }
+}

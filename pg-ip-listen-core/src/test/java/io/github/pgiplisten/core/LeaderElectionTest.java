@@ -1,0 +1,164 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class LeaderElectionTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    @Test
+    void groupNameMapsToTheLockKeyTheDocumentedSqlComputes() throws Exception {
+        for (String group : List.of("orders", "pg-ip-listen", "Grüße über 🌍", engines.group())) {
+            try (Connection connection = engines.server().connect();
+                    PreparedStatement statement = connection.prepareStatement(
+                            "SELECT ('x' || left(encode(sha256(convert_to(?, 'UTF8')), 'hex'), 16))::bit(64)::bigint")) {
+                statement.setString(1, group);
+                try (ResultSet result = statement.executeQuery()) {
+                    result.next();
+                    assertThat(LeaderElection.lockKey(group)).as(group).isEqualTo(result.getLong(1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void exactlyOneOfSeveralEnginesLeadsAndOnlyItReceivesEachNotificationOnceInOrder() {
+        String channel = engines.channel("orders");
+        List<PgListenEngine> fleet = new ArrayList<>();
+        Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
+        for (int i = 0; i < 4; i++) {
+            PgListenEngine engine = engines.create();
+            Recorder recorder = new Recorder();
+            engine.subscribe(channel, recorder);
+            recorders.put(engine, recorder);
+            fleet.add(engine.start());
+        }
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
+
+        List<String> sent = IntStream.range(0, 200).mapToObj(Integer::toString).toList();
+        engines.notify(channel, sent);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorders.get(leader).count() >= sent.size());
+        assertThat(recorders.get(leader).payloads()).containsExactlyElementsOf(sent);
+        assertThat(Engines.leaders(fleet)).containsExactly(leader);
+        fleet.stream().filter(engine -> engine != leader)
+                .forEach(standby -> {
+                    assertThat(standby.status().role()).isEqualTo(Role.STANDBY);
+                    assertThat(standby.status().listeningChannels()).isEmpty();
+                    assertThat(recorders.get(standby).handled()).isEmpty();
+                });
+    }
+
+    @Test
+    void aStandbyTakesOverWhenTheLeadersBackendIsTerminatedAndTheOldLeaderComesBackAsStandby() {
+        String channel = engines.channel("jobs");
+        List<PgListenEngine> fleet = new ArrayList<>();
+        Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
+        Map<PgListenEngine, List<EngineEvent>> events = new ConcurrentHashMap<>();
+        for (int i = 0; i < 3; i++) {
+            PgListenEngine engine = engines.create();
+            Recorder recorder = new Recorder();
+            engine.subscribe(channel, recorder);
+            List<EngineEvent> seen = new CopyOnWriteArrayList<>();
+            engine.addEventListener(seen::add);
+            recorders.put(engine, recorder);
+            events.put(engine, seen);
+            fleet.add(engine.start());
+        }
+        PgListenEngine oldLeader = Engines.awaitSingleListeningLeader(fleet);
+        engines.notify(channel, "before");
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorders.get(oldLeader).count() == 1);
+
+        Instant terminatedAt = Instant.now();
+        assertThat(engines.server().terminateBackend(oldLeader.status().backendPid())).isTrue();
+        PgListenEngine newLeader = Engines.awaitSingleListeningLeader(
+                fleet.stream().filter(engine -> engine != oldLeader).toList());
+        engines.notify(channel, "after");
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorders.get(newLeader).count() == 1);
+        EngineEvent acquired = events.get(newLeader).stream()
+                .filter(EngineEvent.LeadershipAcquired.class::isInstance).findFirst().orElseThrow();
+        System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
+                Duration.between(terminatedAt, acquired.at()).toNanos() / 1e6);
+
+        assertThat(recorders.get(newLeader).payloads()).containsExactly("after");
+        assertThat(recorders.get(oldLeader).payloads()).containsExactly("before");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(oldLeader.status().connected()).isTrue();
+            assertThat(oldLeader.status().role()).isEqualTo(Role.STANDBY);
+            assertThat(events.get(oldLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipLost.class)
+                    .hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
+                    .hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+        });
+        assertThat(events.get(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipAcquired.class);
+        assertThat(Engines.leaders(fleet)).containsExactly(newLeader);
+    }
+
+    @Test
+    void closingTheLeaderHandsOverToAStandbyAtOnce() {
+        String channel = engines.channel("handover");
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        PgListenEngine a = engines.create();
+        a.subscribe(channel, first);
+        a.start();
+        Engines.awaitSingleListeningLeader(List.of(a));
+        PgListenEngine b = engines.create();
+        b.subscribe(channel, second);
+        b.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connected());
+        assertThat(b.status().role()).isEqualTo(Role.STANDBY);
+
+        engines.notify(channel, "to a");
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.count() == 1);
+        a.close();
+        assertThat(a.status().role()).isEqualTo(Role.STOPPED);
+        Engines.awaitSingleListeningLeader(List.of(b));
+        engines.notify(channel, "to b");
+        await().atMost(Duration.ofSeconds(10)).until(() -> second.count() == 1);
+
+        assertThat(first.payloads()).containsExactly("to a");
+        assertThat(second.payloads()).containsExactly("to b");
+        a.close(); // twice is fine
+        assertThat(engines.server().backendPids(a.options().applicationName())).isEmpty();
+    }
+
+    @Test
+    void anIdleStandbyWaitsOnTheLockWithoutPolling() throws Exception {
+        PgListenEngine leader = engines.create().start();
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        PgListenEngine standby = engines.create().start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> standby.status().connected());
+        // the standby's backend sits in one blocked pg_advisory_lock, waiting on the advisory lock
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (Connection connection = engines.server().connect();
+                    PreparedStatement statement = connection.prepareStatement(
+                            "SELECT state, wait_event_type, query FROM pg_stat_activity WHERE pid = ?")) {
+                statement.setInt(1, standby.status().backendPid());
+                try (ResultSet row = statement.executeQuery()) {
+                    assertThat(row.next()).isTrue();
+                    assertThat(row.getString("state")).isEqualTo("active");
+                    assertThat(row.getString("wait_event_type")).isEqualTo("Lock");
+                    assertThat(row.getString("query")).contains("pg_advisory_lock");
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,105 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import io.github.pgiplisten.testsupport.LocalPostgresServer;
+import io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode;
+
+class ServerRestartTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onControllableServer();
+
+    private final String channel = engines.channel("restart");
+    private final List<PgListenEngine> fleet = new ArrayList<>();
+    private final Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
+    private final Map<PgListenEngine, List<EngineEvent>> events = new ConcurrentHashMap<>();
+
+    @ParameterizedTest
+    @EnumSource(StopMode.class)
+    void afterARestartEveryEngineReconnectsAndExactlyOneLeadsAgain(StopMode mode) {
+        startFleet(3, true);
+        server().restart(mode);
+        assertFleetRecovered(true);
+    }
+
+    @Test
+    void afterTheServerWasDownForSecondsEveryEngineReconnectsWithBackoff() throws Exception {
+        startFleet(3, true);
+        server().stop(StopMode.FAST);
+        Thread.sleep(3000);
+        assertThat(fleet).allSatisfy(engine -> {
+            assertThat(engine.status().connected()).isFalse();
+            assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
+        });
+        server().start();
+        assertFleetRecovered(true);
+    }
+
+    @Test
+    void broadcastEnginesReListenAfterARestart() {
+        startFleet(2, false);
+        server().restart(StopMode.IMMEDIATE);
+        assertFleetRecovered(false);
+    }
+
+    private LocalPostgresServer server() {
+        return (LocalPostgresServer) engines.server();
+    }
+
+    private void startFleet(int size, boolean oneProcessListener) {
+        for (int i = 0; i < size; i++) {
+            PgListenEngine engine = engines.create(options -> options.oneProcessListener(oneProcessListener));
+            Recorder recorder = new Recorder();
+            engine.subscribe(channel, recorder);
+            List<EngineEvent> seen = new CopyOnWriteArrayList<>();
+            engine.addEventListener(seen::add);
+            recorders.put(engine, recorder);
+            events.put(engine, seen);
+            fleet.add(engine.start());
+        }
+        if (oneProcessListener) {
+            Engines.awaitSingleListeningLeader(fleet);
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
+    }
+
+    private void assertFleetRecovered(boolean oneProcessListener) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
+            assertThat(engine.status().connected()).isTrue();
+            assertThat(events.get(engine)).hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
+                    .hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+        }));
+        List<PgListenEngine> receivers;
+        if (oneProcessListener) {
+            receivers = List.of(Engines.awaitSingleListeningLeader(fleet));
+        } else {
+            await().atMost(Duration.ofSeconds(30)).until(() -> fleet.stream()
+                    .allMatch(engine -> engine.status().listeningChannels().contains(channel)));
+            receivers = fleet;
+        }
+        recorders.values().forEach(recorder -> recorder.handled().clear());
+        engines.notify(channel, "after restart");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> receivers.stream().allMatch(engine -> recorders.get(engine).count() == 1));
+        assertThat(fleet.stream().mapToInt(engine -> recorders.get(engine).count()).sum())
+                .isEqualTo(receivers.size());
+        EngineEvent.Reconnected gap = events.get(fleet.get(0)).stream()
+                .filter(EngineEvent.Reconnected.class::isInstance).map(EngineEvent.Reconnected.class::cast)
+                .findFirst().orElseThrow();
+        assertThat(gap.gap()).isPositive();
+    }
+}
