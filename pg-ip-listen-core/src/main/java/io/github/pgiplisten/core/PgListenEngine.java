@@ -74,6 +74,8 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
+    /** Connect attempts failed in a row; only the owner thread touches it. */
+    private int failedAttempts;
 
     public PgListenEngine(PgListenOptions options) {
         this.options = Objects.requireNonNull(options, "options must not be null");
@@ -209,6 +211,7 @@ public final class PgListenEngine implements AutoCloseable {
             try {
                 connection = ListenConnection.open(options);
                 current = connection;
+                failedAttempts = 0;
                 log.info("Connected to PostgreSQL for group '{}' (backend pid {})", options.group(),
                         connection.backendPid());
                 emit(new EngineEvent.Connected(Instant.now(), connection.backendPid()));
@@ -358,8 +361,15 @@ public final class PgListenEngine implements AutoCloseable {
             }
             emit(new EngineEvent.Disconnected(now, cause));
         } else {
-            log.warn("Group '{}': cannot connect to {}: {}; retrying", options.group(), options.jdbcUrl(),
-                    cause.toString());
+            failedAttempts++;
+            // one line per outage at WARN, then every tenth attempt, so a long outage does not flood the log
+            if (failedAttempts == 1 || failedAttempts % 10 == 0) {
+                log.warn("Group '{}': cannot connect to {} ({} attempt(s) so far): {}; retrying with backoff",
+                        options.group(), options.jdbcUrl(), failedAttempts, cause.toString());
+            } else {
+                log.debug("Group '{}': connect attempt {} failed: {}", options.group(), failedAttempts,
+                        cause.toString());
+            }
         }
         return since != null ? since : now;
     }
