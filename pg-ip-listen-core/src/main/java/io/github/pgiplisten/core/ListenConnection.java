@@ -140,6 +140,18 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
+    /** A setting of this session in its base unit ({@code pg_settings.setting}), e.g. {@code tcp_keepalives_idle}. */
+    String setting(String name) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT setting FROM pg_settings WHERE name = ?")) {
+            statement.setString(1, name);
+            try (ResultSet result = statement.executeQuery()) {
+                result.next();
+                return result.getString(1);
+            }
+        }
+    }
+
     /** From any thread: asks the server to cancel the statement running now (a lock wait). */
     void cancel() {
         try {

@@ -1,0 +1,44 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class ListenConnectionTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    @Test
+    void theSessionAsksForShortKeepalivesAndBoundsLockWaits() throws Exception {
+        PgListenOptions options = engines.options().tcpKeepalivesIdle(Duration.ofSeconds(4))
+                .tcpKeepalivesInterval(Duration.ofSeconds(2)).tcpKeepalivesCount(2)
+                .lockWaitTimeout(Duration.ofMillis(1500)).applicationName("pgil settings check").build();
+        try (ListenConnection connection = ListenConnection.open(options)) {
+            assertThat(connection.setting("tcp_keepalives_idle")).isEqualTo("4");
+            assertThat(connection.setting("tcp_keepalives_interval")).isEqualTo("2");
+            assertThat(connection.setting("tcp_keepalives_count")).isEqualTo("2");
+            assertThat(connection.setting("tcp_user_timeout")).isEqualTo("8000");
+            assertThat(connection.setting("lock_timeout")).isEqualTo("1500");
+            assertThat(connection.setting("statement_timeout")).isEqualTo("0");
+            assertThat(connection.setting("application_name")).isEqualTo("pgil settings check");
+            assertThat(engines.server().backendPids("pgil settings check")).containsExactly(connection.backendPid());
+        }
+    }
+
+    @Test
+    void aLockWaitEndsAfterLockTimeoutWithoutTakingTheLock() throws Exception {
+        PgListenOptions options = engines.options().lockWaitTimeout(Duration.ofMillis(200)).build();
+        long key = LeaderElection.lockKey(engines.group());
+        try (ListenConnection holder = ListenConnection.open(options);
+                ListenConnection waiter = ListenConnection.open(options)) {
+            assertThat(holder.awaitLock(key)).isTrue();
+            assertThat(waiter.awaitLock(key)).isFalse();
+            assertThat(holder.releaseLock(key)).isTrue();
+            assertThat(waiter.awaitLock(key)).isTrue();
+        }
+    }
+}

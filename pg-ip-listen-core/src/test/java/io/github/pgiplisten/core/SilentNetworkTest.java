@@ -1,0 +1,61 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.github.pgiplisten.testsupport.SilentProxy;
+
+/**
+ * A leader whose network goes silent (a proxy that drops every byte without closing anything): its probe notices,
+ * it reconnects as a standby because the server still holds its old session's lock, and it leads again once the
+ * server drops that session. Meanwhile nothing is handled twice.
+ */
+class SilentNetworkTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    @Test
+    void aProbeDetectsASilentConnectionAndTheEngineLeadsAgainOnceTheServerFreesTheOldSession() throws Exception {
+        String channel = engines.channel("silent");
+        try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
+            List<EngineEvent> events = new CopyOnWriteArrayList<>();
+            Recorder recorder = new Recorder();
+            PgListenEngine engine = engines.create(options -> PgListenOptions
+                    .builder(proxy.proxiedUrl(engines.server().jdbcUrl())).username(engines.server().username())
+                    .password(engines.server().password()).group(engines.group())
+                    .applicationName("pgil silent " + engines.group().substring(5, 13))
+                    .probeInterval(Duration.ofMillis(500)).probeTimeout(Duration.ofSeconds(1))
+                    .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
+            engine.addEventListener(events::add);
+            engine.subscribe(channel, recorder);
+            engine.start();
+            Engines.awaitSingleListeningLeader(List.of(engine));
+            int silentPid = engine.status().backendPid();
+
+            proxy.silenceOpenConnections();
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> events.stream().anyMatch(EngineEvent.Disconnected.class::isInstance));
+            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
+                    && engine.status().backendPid() != silentPid);
+            // the server still believes the silent session holds the lock: the engine must wait, not lead
+            assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
+            engines.notify(channel, "to the vanished session");
+
+            proxy.closeServerSides();
+            Engines.awaitSingleListeningLeader(List.of(engine));
+            engines.notify(channel, "to the new session");
+            await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
+            assertThat(recorder.payloads()).containsExactly("to the new session");
+            assertThat(events).hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.github.pgiplisten.testsupport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A loopback TCP proxy in front of a PostgreSQL server that can make its open connections go silent: bytes are read
+ * and dropped in both directions, sockets stay open, nobody is told. That is what a client sees when its network
+ * vanishes. The proxy's own kernel would still answer the server's TCP keepalives, so the server would keep the
+ * silent session (and its lock) for ever; {@link #closeServerSides()} then plays the server noticing the vanished
+ * client, as its keepalives would on a real network. New connections are forwarded normally.
+ */
+public final class SilentProxy implements AutoCloseable {
+
+    private static final Pattern HOST_AND_PORT = Pattern.compile("^jdbc:postgresql://([^/:?]+)(?::(\\d+))?(/.*)$");
+
+    private final ServerSocket listener;
+    private final String targetHost;
+    private final int targetPort;
+    private final List<Link> links = new CopyOnWriteArrayList<>();
+
+    private SilentProxy(String targetHost, int targetPort) throws IOException {
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(this::accept, "silent-proxy-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** A proxy in front of the server a JDBC URL points at. */
+    public static SilentProxy before(String jdbcUrl) throws IOException {
+        Matcher matcher = HOST_AND_PORT.matcher(jdbcUrl);
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException("Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/…");
+        }
+        int port = matcher.group(2) != null ? Integer.parseInt(matcher.group(2)) : 5432;
+        return new SilentProxy(matcher.group(1), port);
+    }
+
+    /** The JDBC URL {@code jdbcUrl} becomes when it goes through this proxy. */
+    public String proxiedUrl(String jdbcUrl) {
+        Matcher matcher = HOST_AND_PORT.matcher(jdbcUrl);
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException("Cannot proxy " + jdbcUrl);
+        }
+        return "jdbc:postgresql://127.0.0.1:" + listener.getLocalPort() + matcher.group(3);
+    }
+
+    /** Every connection open now goes silent: nothing passes in either direction, nothing is closed. */
+    public void silenceOpenConnections() {
+        links.forEach(link -> link.silent = true);
+    }
+
+    /** Closes the server side of every silent connection, so the server ends those sessions. */
+    public void closeServerSides() {
+        for (Link link : links) {
+            if (link.silent) {
+                closeQuietly(link.server);
+                links.remove(link);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(listener);
+        for (Link link : links) {
+            closeQuietly(link.client);
+            closeQuietly(link.server);
+        }
+        links.clear();
+    }
+
+    private void accept() {
+        while (!listener.isClosed()) {
+            try {
+                Socket client = listener.accept();
+                Socket server = new Socket(targetHost, targetPort);
+                Link link = new Link(client, server);
+                links.add(link);
+                pump(link, client, server, "silent-proxy-up");
+                pump(link, server, client, "silent-proxy-down");
+            } catch (IOException ex) {
+                // listener closed, or the server refused: the client sees its connection fail
+            }
+        }
+    }
+
+    private static void pump(Link link, Socket from, Socket to, String name) {
+        Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[16384];
+            // streams are not closed here: closing one closes its socket, and a silent link keeps both open
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
+                int read;
+                while ((read = in.read(buffer)) >= 0) {
+                    if (!link.silent) {
+                        out.write(buffer, 0, read);
+                        out.flush();
+                    }
+                }
+            } catch (IOException ex) {
+                // one side closed
+            } finally {
+                if (!link.silent) {
+                    closeQuietly(from);
+                    closeQuietly(to);
+                }
+            }
+        }, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ex) {
+            // nothing to do
+        }
+    }
+
+    private static final class Link {
+        final Socket client;
+        final Socket server;
+        volatile boolean silent;
+
+        Link(Socket client, Socket server) {
+            this.client = client;
+            this.server = server;
+        }
+    }
+}
