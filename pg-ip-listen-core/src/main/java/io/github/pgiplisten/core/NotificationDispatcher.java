@@ -27,22 +27,27 @@ final class NotificationDispatcher {
 
     private final Executor executor;
     private final NotificationErrorHandler errorHandler;
+    private final NotificationObserver observer;
     private final Function<String, List<? extends NotificationHandler>> handlers;
     private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
     private final Lane eventLane = new Lane();
     private final Object idleMonitor = new Object();
     private long pending;
 
-    NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler,
+    NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler, NotificationObserver observer,
             Function<String, List<? extends NotificationHandler>> handlers) {
         this.executor = executor;
         this.errorHandler = errorHandler;
+        this.observer = observer;
         this.handlers = handlers;
     }
 
     /** Queues a notification for the handlers of its channel; returns at once. */
     void dispatch(PgNotification notification) {
-        lanes.computeIfAbsent(notification.channel(), channel -> new Lane()).submit(() -> deliver(notification));
+        long receivedAt = System.nanoTime();
+        observe(() -> observer.received(notification));
+        lanes.computeIfAbsent(notification.channel(), channel -> new Lane())
+                .submit(() -> deliver(notification, receivedAt));
     }
 
     /** Runs a task on the event lane, after every task queued there before it. */
@@ -65,13 +70,25 @@ final class NotificationDispatcher {
         }
     }
 
-    private void deliver(PgNotification notification) {
+    private void deliver(PgNotification notification, long receivedAt) {
+        Throwable firstFailure = null;
         for (NotificationHandler handler : handlers.apply(notification.channel())) {
             try {
                 handler.handle(notification);
             } catch (Throwable error) {
+                firstFailure = firstFailure == null ? error : firstFailure;
                 reportError(notification, error);
             }
+        }
+        Throwable failure = firstFailure;
+        observe(() -> observer.handled(notification, System.nanoTime() - receivedAt, failure));
+    }
+
+    private static void observe(Runnable observation) {
+        try {
+            observation.run();
+        } catch (RuntimeException ex) {
+            log.warn("Notification observer failed", ex);
         }
     }
 

@@ -84,7 +84,7 @@ public final class PgListenEngine implements AutoCloseable {
         this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
         this.dispatcher = new NotificationDispatcher(
                 ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor()),
-                options.errorHandler(), channel -> handlers.getOrDefault(channel, new CopyOnWriteArrayList<>()));
+                options.errorHandler(), options.observer(), channel -> handlers.getOrDefault(channel, new CopyOnWriteArrayList<>()));
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
         this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());
         this.owner.setDaemon(true);

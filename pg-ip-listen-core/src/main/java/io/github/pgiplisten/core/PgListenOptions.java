@@ -37,6 +37,7 @@ public final class PgListenOptions {
     private final Duration shutdownTimeout;
     private final @Nullable Executor handlerExecutor;
     private final NotificationErrorHandler errorHandler;
+    private final NotificationObserver observer;
 
     private PgListenOptions(Builder builder) {
         this.jdbcUrl = builder.jdbcUrl;
@@ -56,6 +57,7 @@ public final class PgListenOptions {
         this.shutdownTimeout = builder.shutdownTimeout;
         this.handlerExecutor = builder.handlerExecutor;
         this.errorHandler = builder.errorHandler;
+        this.observer = builder.observer;
     }
 
     /** Starts options for the server at {@code jdbcUrl} ({@code jdbc:postgresql://host:port/database}). */
@@ -131,6 +133,10 @@ public final class PgListenOptions {
         return errorHandler;
     }
 
+    public NotificationObserver observer() {
+        return observer;
+    }
+
     @Override
     public String toString() {
         return "PgListenOptions[url=" + jdbcUrl + ", group=" + group + ", oneProcessListener=" + oneProcessListener
@@ -166,6 +172,7 @@ public final class PgListenOptions {
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private @Nullable Executor handlerExecutor;
         private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
+        private NotificationObserver observer = NotificationObserver.NONE;
 
         private Builder(String jdbcUrl) {
             this.jdbcUrl = jdbcUrl;
@@ -275,6 +282,12 @@ public final class PgListenOptions {
             return this;
         }
 
+        /** Watches notifications pass, for metrics (default: nothing). */
+        public Builder observer(NotificationObserver observer) {
+            this.observer = observer;
+            return this;
+        }
+
         /** Checks every option and builds. */
         public PgListenOptions build() {
             if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
@@ -304,6 +317,7 @@ public final class PgListenOptions {
             }
             positive("shutdownTimeout", shutdownTimeout);
             Objects.requireNonNull(errorHandler, "errorHandler must not be null");
+            Objects.requireNonNull(observer, "observer must not be null");
             return new PgListenOptions(this);
         }
 

@@ -1,0 +1,36 @@
+package io.github.pgiplisten;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a bean method that handles PostgreSQL notifications of one or more channels. In one-process-listener mode
+ * (the default) exactly one instance of the group runs it for each notification; with
+ * {@code pg-ip-listen.one-process-listener=false} every instance does.
+ *
+ * <p>The method takes at most one payload parameter and optionally the raw {@link io.github.pgiplisten.core.PgNotification}:
+ * <ul>
+ * <li>{@code String}: the payload as sent;</li>
+ * <li>{@code PgNotification}: channel, payload and the sender's backend pid;</li>
+ * <li>any other type: the payload read as JSON by the application's {@link PgPayloadConverter} (Jackson's
+ * {@code JsonMapper} that Spring Boot configured, by default);</li>
+ * <li>no parameter at all.</li>
+ * </ul>
+ * Notifications of one channel reach the method one at a time, in the order PostgreSQL delivered them. What the
+ * method throws, and a payload that cannot be read, goes to the {@link PgListenerErrorHandler}; the next notification
+ * is handled normally.
+ */
+@Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+public @interface PgListener {
+
+    /**
+     * The channels, exactly as given to NOTIFY or {@code pg_notify} (case, spaces and all; at most 63 UTF-8 bytes
+     * each). {@code ${…}} placeholders are resolved against the environment.
+     */
+    String[] value();
+}

@@ -1,0 +1,16 @@
+package io.github.pgiplisten;
+
+import java.lang.reflect.Type;
+
+/**
+ * Turns objects into notification payloads and back. The default uses the {@code JsonMapper} that Spring Boot
+ * configured; define a bean of this type to use another format.
+ */
+public interface PgPayloadConverter {
+
+    /** The payload text for an object. */
+    String write(Object value);
+
+    /** Reads a payload as the given (possibly generic) type; throws when it cannot. */
+    Object read(String payload, Type type);
+}

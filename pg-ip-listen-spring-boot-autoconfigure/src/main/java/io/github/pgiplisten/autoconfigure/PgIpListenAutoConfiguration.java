@@ -1,0 +1,158 @@
+package io.github.pgiplisten.autoconfigure;
+
+import javax.sql.DataSource;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import tools.jackson.databind.json.JsonMapper;
+
+import io.github.pgiplisten.PgListenerErrorHandler;
+import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.core.NotificationObserver;
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.PgListenOptions;
+
+/**
+ * Auto-configuration of pg-ip-listen: the {@code @PgListener} methods on one listen connection (elected leader or
+ * broadcast), the {@link PgPublisher} on the application's DataSource, the status, events and error handling.
+ */
+@AutoConfiguration(afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+        "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
+@ConditionalOnClass(PgListenEngine.class)
+@ConditionalOnBooleanProperty(name = "pg-ip-listen.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(PgIpListenProperties.class)
+@Import({ PgIpListenAutoConfiguration.DataSourceConnectionDetailsConfiguration.class,
+        PgIpListenAutoConfiguration.PropertiesConnectionDetailsConfiguration.class,
+        PgIpListenAutoConfiguration.JacksonConverterConfiguration.class,
+        PgIpListenAutoConfiguration.PublisherConfiguration.class })
+public final class PgIpListenAutoConfiguration {
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static PgListenerAnnotationBeanPostProcessor pgListenerAnnotationBeanPostProcessor() {
+        return new PgListenerAnnotationBeanPostProcessor();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgListenerErrorHandler pgListenerErrorHandler() {
+        return new LoggingPgListenerErrorHandler();
+    }
+
+    @Bean
+    PgListenerContainer pgListenerContainer(PgIpListenProperties properties, PgListenConnectionDetails connection,
+            Environment environment, PgListenerErrorHandler errorHandler,
+            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events) {
+        String url = connection.getJdbcUrl();
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new PgIpListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
+                    + "URL is " + url + ".", "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL "
+                            + "server the notifications go through.");
+        }
+        String group = properties.getGroup() != null ? properties.getGroup()
+                : environment.getProperty("spring.application.name", PgListenOptions.DEFAULT_GROUP);
+        PgListenOptions.Builder options = PgListenOptions.builder(url)
+                .username(connection.getUsername())
+                .password(connection.getPassword())
+                .group(group)
+                .oneProcessListener(properties.isOneProcessListener())
+                .probeInterval(properties.getProbeInterval())
+                .probeTimeout(properties.getProbeTimeout())
+                .lockWaitTimeout(properties.getLockWaitTimeout())
+                .shutdownTimeout(properties.getShutdownTimeout())
+                .tcpKeepalivesIdle(properties.getTcpKeepalives().getIdle())
+                .tcpKeepalivesInterval(properties.getTcpKeepalives().getInterval())
+                .tcpKeepalivesCount(properties.getTcpKeepalives().getCount())
+                .reconnectInitialDelay(properties.getReconnect().getInitialDelay())
+                .reconnectMaxDelay(properties.getReconnect().getMaxDelay());
+        if (properties.getApplicationName() != null) {
+            options.applicationName(properties.getApplicationName());
+        }
+        try {
+            return new PgListenerContainer(options, errorHandler, observers, events);
+        } catch (IllegalArgumentException ex) {
+            throw new PgIpListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
+                    "Fix the pg-ip-listen.* property named in the message.", ex);
+        }
+    }
+
+    /** The listen connection defaults to the application's JDBC connection details. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(JdbcConnectionDetails.class)
+    static class DataSourceConnectionDetailsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(PgListenConnectionDetails.class)
+        PgListenConnectionDetails pgListenConnectionDetails(PgIpListenProperties properties,
+                ObjectProvider<JdbcConnectionDetails> jdbc, ObjectProvider<DataSourceProperties> dataSource) {
+            return new PropertiesPgListenConnectionDetails(properties, () -> {
+                JdbcConnectionDetails details = jdbc.getIfAvailable();
+                if (details != null) {
+                    return new PropertiesPgListenConnectionDetails.Fallback(details.getJdbcUrl(),
+                            details.getUsername(), details.getPassword());
+                }
+                DataSourceProperties fromProperties = dataSource.getIfAvailable();
+                if (fromProperties != null && fromProperties.getUrl() != null) {
+                    return new PropertiesPgListenConnectionDetails.Fallback(fromProperties.getUrl(),
+                            fromProperties.getUsername(), fromProperties.getPassword());
+                }
+                return null;
+            });
+        }
+    }
+
+    /** Without Spring Boot's JDBC support only {@code pg-ip-listen.url} can say where to connect. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnMissingClass("org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails")
+    static class PropertiesConnectionDetailsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(PgListenConnectionDetails.class)
+        PgListenConnectionDetails pgListenConnectionDetails(PgIpListenProperties properties) {
+            return new PropertiesPgListenConnectionDetails(properties, () -> null);
+        }
+    }
+
+    /** JSON payloads with the application's Jackson 3 mapper. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(JsonMapper.class)
+    static class JacksonConverterConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        PgPayloadConverter pgPayloadConverter(ObjectProvider<JsonMapper> mapper) {
+            return new JacksonPgPayloadConverter(mapper.getIfAvailable(() -> JsonMapper.builder().build()));
+        }
+    }
+
+    /** Publishing through the application's DataSource, in its transactions. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(JdbcTemplate.class)
+    @ConditionalOnSingleCandidate(DataSource.class)
+    static class PublisherConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter) {
+            return new JdbcPgPublisher(new JdbcTemplate(dataSource), converter.getIfAvailable());
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package io.github.pgiplisten.autoconfigure;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration of pg-ip-listen ({@code pg-ip-listen.*}).
+ */
+@ConfigurationProperties("pg-ip-listen")
+public class PgIpListenProperties {
+
+    /**
+     * Whether to enable pg-ip-listen: @PgListener methods, the listen connection and PgPublisher.
+     */
+    private boolean enabled = true;
+
+    /**
+     * Whether only one instance of the group handles notifications (leader election on an advisory lock). When
+     * false, every instance receives every notification (plain pub/sub).
+     */
+    private boolean oneProcessListener = true;
+
+    /**
+     * Name of the election group: instances with the same group on the same database elect one listener. Defaults to
+     * 'spring.application.name', or 'pg-ip-listen' when that is not set.
+     */
+    private @Nullable String group;
+
+    /**
+     * JDBC URL of the listen connection. Defaults to the application's DataSource URL. It must reach PostgreSQL
+     * directly: PgBouncer in transaction mode cannot LISTEN or hold a session lock.
+     */
+    private @Nullable String url;
+
+    /**
+     * Login user of the listen connection. Defaults to the DataSource's user when the URL is not set.
+     */
+    private @Nullable String username;
+
+    /**
+     * Login password of the listen connection. Defaults to the DataSource's password when the URL is not set.
+     */
+    private @Nullable String password;
+
+    /**
+     * The listen connection's application_name, as shown in pg_stat_activity. Defaults to 'pg-ip-listen <group>'.
+     */
+    private @Nullable String applicationName;
+
+    /**
+     * How long the listen connection may stay silent before a probe checks that it still works.
+     */
+    private Duration probeInterval = Duration.ofSeconds(5);
+
+    /**
+     * How long to wait for the server to answer a probe, a connect or a statement before the connection counts as
+     * broken.
+     */
+    private Duration probeTimeout = Duration.ofSeconds(5);
+
+    /**
+     * Bound on one blocked wait for the group's lock (lock_timeout). An idle standby sends one statement per bound.
+     */
+    private Duration lockWaitTimeout = Duration.ofSeconds(10);
+
+    /**
+     * How long stopping waits for listener methods to finish what was already received.
+     */
+    private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+    private final TcpKeepalives tcpKeepalives = new TcpKeepalives();
+
+    private final Reconnect reconnect = new Reconnect();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public boolean isOneProcessListener() {
+        return oneProcessListener;
+    }
+
+    public void setOneProcessListener(boolean oneProcessListener) {
+        this.oneProcessListener = oneProcessListener;
+    }
+
+    public @Nullable String getGroup() {
+        return group;
+    }
+
+    public void setGroup(@Nullable String group) {
+        this.group = group;
+    }
+
+    public @Nullable String getUrl() {
+        return url;
+    }
+
+    public void setUrl(@Nullable String url) {
+        this.url = url;
+    }
+
+    public @Nullable String getUsername() {
+        return username;
+    }
+
+    public void setUsername(@Nullable String username) {
+        this.username = username;
+    }
+
+    public @Nullable String getPassword() {
+        return password;
+    }
+
+    public void setPassword(@Nullable String password) {
+        this.password = password;
+    }
+
+    public @Nullable String getApplicationName() {
+        return applicationName;
+    }
+
+    public void setApplicationName(@Nullable String applicationName) {
+        this.applicationName = applicationName;
+    }
+
+    public Duration getProbeInterval() {
+        return probeInterval;
+    }
+
+    public void setProbeInterval(Duration probeInterval) {
+        this.probeInterval = probeInterval;
+    }
+
+    public Duration getProbeTimeout() {
+        return probeTimeout;
+    }
+
+    public void setProbeTimeout(Duration probeTimeout) {
+        this.probeTimeout = probeTimeout;
+    }
+
+    public Duration getLockWaitTimeout() {
+        return lockWaitTimeout;
+    }
+
+    public void setLockWaitTimeout(Duration lockWaitTimeout) {
+        this.lockWaitTimeout = lockWaitTimeout;
+    }
+
+    public Duration getShutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public TcpKeepalives getTcpKeepalives() {
+        return tcpKeepalives;
+    }
+
+    public Reconnect getReconnect() {
+        return reconnect;
+    }
+
+    /**
+     * TCP keepalives the server sends on the listen connection, so it drops a vanished instance, and frees its lock,
+     * within seconds.
+     */
+    public static class TcpKeepalives {
+
+        /**
+         * Silence after which the server starts keepalive probes (whole seconds).
+         */
+        private Duration idle = Duration.ofSeconds(5);
+
+        /**
+         * Time between keepalive probes (whole seconds).
+         */
+        private Duration interval = Duration.ofSeconds(1);
+
+        /**
+         * Unanswered probes after which the server drops the connection.
+         */
+        private int count = 3;
+
+        public Duration getIdle() {
+            return idle;
+        }
+
+        public void setIdle(Duration idle) {
+            this.idle = idle;
+        }
+
+        public Duration getInterval() {
+            return interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+
+        public int getCount() {
+            return count;
+        }
+
+        public void setCount(int count) {
+            this.count = count;
+        }
+    }
+
+    /**
+     * Reconnect backoff: exponential with jitter, capped, never giving up.
+     */
+    public static class Reconnect {
+
+        /**
+         * Delay before the first reconnect attempt; it doubles per failed attempt.
+         */
+        private Duration initialDelay = Duration.ofMillis(100);
+
+        /**
+         * Cap on the delay between reconnect attempts.
+         */
+        private Duration maxDelay = Duration.ofSeconds(5);
+
+        public Duration getInitialDelay() {
+            return initialDelay;
+        }
+
+        public void setInitialDelay(Duration initialDelay) {
+            this.initialDelay = initialDelay;
+        }
+
+        public Duration getMaxDelay() {
+            return maxDelay;
+        }
+
+        public void setMaxDelay(Duration maxDelay) {
+            this.maxDelay = maxDelay;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.github.pgiplisten.autoconfigure;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.aop.framework.AopInfrastructureBean;
+import org.springframework.aop.framework.AopProxyUtils;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.beans.factory.config.EmbeddedValueResolver;
+import org.springframework.core.MethodIntrospector;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.core.annotation.AnnotationUtils;
+
+import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.autoconfigure.PgListenerEndpoint.ArgumentSource;
+import io.github.pgiplisten.core.ChannelName;
+import io.github.pgiplisten.core.InvalidChannelNameException;
+import io.github.pgiplisten.core.PgNotification;
+
+/**
+ * Finds {@link PgListener} methods on every bean (through proxies), checks each one at once (placeholders, channel
+ * names, parameters) and hands them all to the {@link PgListenerContainer} once every singleton exists. A problem
+ * fails start-up with a {@link PgIpListenConfigurationException} naming {@code bean#method}.
+ */
+class PgListenerAnnotationBeanPostProcessor
+        implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton, Ordered {
+
+    private final Set<Class<?>> classesWithoutListeners = ConcurrentHashMap.newKeySet();
+    private final List<PgListenerEndpoint> endpoints = new CopyOnWriteArrayList<>();
+    private @Nullable ConfigurableBeanFactory beanFactory;
+    private @Nullable EmbeddedValueResolver resolver;
+
+    @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        this.beanFactory = (ConfigurableBeanFactory) beanFactory;
+        this.resolver = new EmbeddedValueResolver(this.beanFactory);
+    }
+
+    @Override
+    public int getOrder() {
+        return LOWEST_PRECEDENCE;
+    }
+
+    @Override
+    public Object postProcessAfterInitialization(Object bean, String beanName) throws BeansException {
+        if (bean instanceof AopInfrastructureBean) {
+            return bean;
+        }
+        Class<?> targetClass = AopProxyUtils.ultimateTargetClass(bean);
+        if (classesWithoutListeners.contains(targetClass)
+                || !AnnotationUtils.isCandidateClass(targetClass, PgListener.class)) {
+            return bean;
+        }
+        Map<Method, PgListener> methods = MethodIntrospector.selectMethods(targetClass,
+                (MethodIntrospector.MetadataLookup<PgListener>) method -> AnnotatedElementUtils
+                        .findMergedAnnotation(method, PgListener.class));
+        if (methods.isEmpty()) {
+            classesWithoutListeners.add(targetClass);
+            return bean;
+        }
+        methods.forEach((method, annotation) -> endpoints.add(endpoint(bean, beanName, method, annotation)));
+        return bean;
+    }
+
+    @Override
+    public void afterSingletonsInstantiated() {
+        if (beanFactory != null) {
+            beanFactory.getBean(PgListenerContainer.class).register(endpoints);
+        }
+    }
+
+    private PgListenerEndpoint endpoint(Object bean, String beanName, Method method, PgListener annotation) {
+        String id = beanName + "#" + method.getName();
+        if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
+            throw invalid(id, "is static; @PgListener methods must be instance methods", "Make it an instance method.");
+        }
+        List<String> channels = channels(id, annotation);
+        Parameter[] parameters = method.getParameters();
+        ArgumentSource[] sources = new ArgumentSource[parameters.length];
+        Type[] types = new Type[parameters.length];
+        List<String> payloadParameters = new ArrayList<>();
+        int notificationParameters = 0;
+        for (int i = 0; i < parameters.length; i++) {
+            Class<?> type = parameters[i].getType();
+            types[i] = parameters[i].getParameterizedType();
+            if (type == PgNotification.class) {
+                sources[i] = ArgumentSource.NOTIFICATION;
+                notificationParameters++;
+            } else {
+                sources[i] = type == String.class ? ArgumentSource.PAYLOAD_TEXT : ArgumentSource.PAYLOAD_CONVERTED;
+                payloadParameters.add(types[i].getTypeName() + " " + parameters[i].getName());
+            }
+        }
+        if (payloadParameters.size() > 1 || notificationParameters > 1) {
+            throw invalid(id, "has " + parameters.length + " parameters " + signature(parameters)
+                    + "; a @PgListener method takes at most one payload parameter (String, or a type read from JSON) "
+                    + "and at most one PgNotification",
+                    "Keep one payload parameter, or take the PgNotification and read its payload yourself.");
+        }
+        PgPayloadConverter converter = null;
+        for (int i = 0; i < sources.length; i++) {
+            if (sources[i] == ArgumentSource.PAYLOAD_CONVERTED) {
+                converter = converter();
+                if (converter == null) {
+                    throw invalid(id, "takes " + types[i].getTypeName() + ", which needs a PgPayloadConverter, and "
+                            + "there is none", "Add spring-boot-starter-json (Jackson), define a PgPayloadConverter "
+                                    + "bean, or take the payload as a String.");
+                }
+            }
+        }
+        Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
+        return new PgListenerEndpoint(id, channels, bean, invocable, sources, types, converter);
+    }
+
+    private List<String> channels(String id, PgListener annotation) {
+        if (annotation.value().length == 0) {
+            throw invalid(id, "names no channel", "Name at least one channel: @PgListener(\"orders\").");
+        }
+        Set<String> channels = new LinkedHashSet<>();
+        for (String raw : annotation.value()) {
+            String channel;
+            try {
+                channel = resolver != null ? resolver.resolveStringValue(raw) : raw;
+            } catch (IllegalArgumentException ex) {
+                throw invalid(id, "has channel '" + raw + "' whose placeholder cannot be resolved: " + ex.getMessage(),
+                        "Define the property, or give the placeholder a default: ${name:default}.");
+            }
+            try {
+                channels.add(ChannelName.validate(channel));
+            } catch (InvalidChannelNameException ex) {
+                throw invalid(id, "has an invalid channel" + (raw.equals(channel) ? "" : " (from '" + raw + "')")
+                        + ": " + ex.getMessage(), "Use a channel name of 1 to 63 UTF-8 bytes without NUL.");
+            }
+        }
+        return new ArrayList<>(channels);
+    }
+
+    private @Nullable PgPayloadConverter converter() {
+        return beanFactory == null ? null : beanFactory.getBeanProvider(PgPayloadConverter.class).getIfAvailable();
+    }
+
+    private static String signature(Parameter[] parameters) {
+        List<String> names = new ArrayList<>();
+        for (Parameter parameter : parameters) {
+            names.add(parameter.getParameterizedType().getTypeName() + " " + parameter.getName());
+        }
+        return "(" + String.join(", ", names) + ")";
+    }
+
+    private static PgIpListenConfigurationException invalid(String id, String problem, String action) {
+        return new PgIpListenConfigurationException("@PgListener method " + id + " " + problem, action);
+    }
+}

@@ -1,0 +1,217 @@
+package io.github.pgiplisten.autoconfigure;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.SmartLifecycle;
+
+import io.github.pgiplisten.PgListenEvent;
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.PgListenerErrorHandler;
+import io.github.pgiplisten.PgListenerExecutionFailedException;
+import io.github.pgiplisten.core.EngineEvent;
+import io.github.pgiplisten.core.NotificationObserver;
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.Role;
+
+/**
+ * Runs the application's one {@link PgListenEngine} for the {@code @PgListener} methods. As a {@link SmartLifecycle}
+ * in a late phase it starts after everything else (the web server included) and stops before it, so listeners never
+ * run against a half-built or half-closed context. While running it holds a non-daemon thread, so an application
+ * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
+ */
+public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
+
+    /** Starts after the web server and stops before it (its phase is {@code DEFAULT_PHASE - 2048}). */
+    public static final int PHASE = Integer.MAX_VALUE - 100;
+
+    private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
+
+    private final PgListenOptions.Builder options;
+    private final String group;
+    private final PgListenerErrorHandler errorHandler;
+    private final ObjectProvider<NotificationObserver> observers;
+    private final ApplicationEventPublisher events;
+    private final List<PgListenerEndpoint> endpoints = new ArrayList<>();
+    private final Object monitor = new Object();
+    private volatile @Nullable PgListenEngine engine;
+    private @Nullable CountDownLatch keepAlive;
+
+    /**
+     * @param options checked here, so bad properties fail start-up before anything connects; error handler and
+     * observers are added when the engine starts
+     */
+    PgListenerContainer(PgListenOptions.Builder options, PgListenerErrorHandler errorHandler,
+            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events) {
+        this.group = options.build().group();
+        this.options = options;
+        this.errorHandler = errorHandler;
+        this.observers = observers;
+        this.events = events;
+    }
+
+    void register(List<PgListenerEndpoint> endpoints) {
+        synchronized (monitor) {
+            this.endpoints.addAll(endpoints);
+        }
+    }
+
+    @Override
+    public void start() {
+        synchronized (monitor) {
+            if (engine != null) {
+                return;
+            }
+            PgListenOptions built = options.errorHandler(this::handleError)
+                    .observer(composite(observers.orderedStream().toList())).build();
+            PgListenEngine created = new PgListenEngine(built);
+            for (PgListenerEndpoint endpoint : endpoints) {
+                for (String channel : endpoint.channels()) {
+                    created.subscribe(channel, endpoint::invoke);
+                }
+            }
+            created.addEventListener(this::publish);
+            if (endpoints.isEmpty()) {
+                log.info("No @PgListener methods: the listen connection will hold no LISTEN");
+            } else {
+                log.info("@PgListener methods: {}", endpoints);
+            }
+            created.start();
+            engine = created;
+            keepAlive = startKeepAliveThread();
+        }
+    }
+
+    @Override
+    public void stop() {
+        PgListenEngine running;
+        synchronized (monitor) {
+            running = engine;
+            engine = null;
+        }
+        if (running != null) {
+            running.close();
+        }
+        synchronized (monitor) {
+            if (keepAlive != null) {
+                keepAlive.countDown();
+                keepAlive = null;
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return engine != null;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    @Override
+    public Role role() {
+        PgListenEngine current = engine;
+        return current == null ? Role.STOPPED : current.status().role();
+    }
+
+    @Override
+    public boolean isConnected() {
+        PgListenEngine current = engine;
+        return current != null && current.status().connected();
+    }
+
+    @Override
+    public Set<String> channels() {
+        PgListenEngine current = engine;
+        if (current != null) {
+            return current.status().channels();
+        }
+        synchronized (monitor) {
+            Set<String> channels = new java.util.TreeSet<>();
+            endpoints.forEach(endpoint -> channels.addAll(endpoint.channels()));
+            return Set.copyOf(channels);
+        }
+    }
+
+    @Override
+    public Optional<Instant> lastNotificationAt() {
+        PgListenEngine current = engine;
+        return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastNotificationAt());
+    }
+
+    /** The group this instance elects its listener in. */
+    public String group() {
+        return group;
+    }
+
+    private void handleError(PgNotification notification, Throwable error) {
+        PgListenerExecutionFailedException failure = error instanceof PgListenerExecutionFailedException known ? known
+                : new PgListenerExecutionFailedException("(unknown)", notification, "failed", error);
+        errorHandler.handleError(notification, failure);
+    }
+
+    private void publish(EngineEvent event) {
+        PgListenEvent springEvent = null;
+        if (event instanceof EngineEvent.LeadershipAcquired) {
+            springEvent = new PgListenEvent.LeadershipGranted(this, group);
+        } else if (event instanceof EngineEvent.LeadershipLost lost) {
+            springEvent = new PgListenEvent.LeadershipRevoked(this, group, lost.reason());
+        } else if (event instanceof EngineEvent.Disconnected disconnected && engine != null) {
+            springEvent = new PgListenEvent.ConnectionLost(this, group, disconnected.cause());
+        } else if (event instanceof EngineEvent.Reconnected reconnected) {
+            springEvent = new PgListenEvent.ConnectionRestored(this, group, reconnected.disconnectedAt(),
+                    reconnected.at());
+        }
+        if (springEvent != null) {
+            events.publishEvent(springEvent);
+        }
+    }
+
+    private static NotificationObserver composite(List<NotificationObserver> observers) {
+        if (observers.isEmpty()) {
+            return NotificationObserver.NONE;
+        }
+        if (observers.size() == 1) {
+            return observers.get(0);
+        }
+        return new NotificationObserver() {
+            @Override
+            public void received(PgNotification notification) {
+                observers.forEach(observer -> observer.received(notification));
+            }
+
+            @Override
+            public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
+                observers.forEach(observer -> observer.handled(notification, nanos, failure));
+            }
+        };
+    }
+
+    /** Like Spring Kafka's listener threads: a listener-only application does not exit while listening. */
+    private static CountDownLatch startKeepAliveThread() {
+        CountDownLatch latch = new CountDownLatch(1);
+        Thread thread = new Thread(() -> {
+            try {
+                latch.await();
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }, "pg-ip-listen-keep-alive");
+        thread.setDaemon(false);
+        thread.start();
+        return latch;
+    }
+}

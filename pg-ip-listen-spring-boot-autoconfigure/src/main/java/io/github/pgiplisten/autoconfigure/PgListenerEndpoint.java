@@ -1,0 +1,90 @@
+package io.github.pgiplisten.autoconfigure;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Type;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.util.ReflectionUtils;
+
+import io.github.pgiplisten.PgListenerExecutionFailedException;
+import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.core.PgNotification;
+
+/**
+ * One {@code @PgListener} method, checked at start-up: its channels (placeholders resolved, names validated) and how
+ * each parameter is filled from a notification.
+ */
+final class PgListenerEndpoint {
+
+    /** Where a parameter's value comes from. */
+    enum ArgumentSource {
+        PAYLOAD_TEXT, NOTIFICATION, PAYLOAD_CONVERTED
+    }
+
+    private final String id;
+    private final List<String> channels;
+    private final Object bean;
+    private final Method method;
+    private final ArgumentSource[] sources;
+    private final Type[] types;
+    private final @Nullable PgPayloadConverter converter;
+
+    PgListenerEndpoint(String id, List<String> channels, Object bean, Method method, ArgumentSource[] sources,
+            Type[] types, @Nullable PgPayloadConverter converter) {
+        this.id = id;
+        this.channels = List.copyOf(channels);
+        this.bean = bean;
+        this.method = method;
+        this.sources = sources.clone();
+        this.types = types.clone();
+        this.converter = converter;
+        ReflectionUtils.makeAccessible(method);
+    }
+
+    /** {@code beanName#methodName}. */
+    String id() {
+        return id;
+    }
+
+    List<String> channels() {
+        return channels;
+    }
+
+    /**
+     * Calls the method for a notification.
+     * @throws PgListenerExecutionFailedException when the payload cannot be read or the method throws
+     */
+    void invoke(PgNotification notification) {
+        Object[] arguments = new Object[sources.length];
+        for (int i = 0; i < sources.length; i++) {
+            arguments[i] = switch (sources[i]) {
+                case PAYLOAD_TEXT -> notification.payload();
+                case NOTIFICATION -> notification;
+                case PAYLOAD_CONVERTED -> convert(notification, types[i]);
+            };
+        }
+        try {
+            method.invoke(bean, arguments);
+        } catch (InvocationTargetException ex) {
+            throw new PgListenerExecutionFailedException(id, notification, "threw", ex.getTargetException());
+        } catch (IllegalAccessException ex) {
+            throw new PgListenerExecutionFailedException(id, notification, "could not be called", ex);
+        }
+    }
+
+    private Object convert(PgNotification notification, Type type) {
+        try {
+            return java.util.Objects.requireNonNull(converter).read(notification.payload(), type);
+        } catch (RuntimeException ex) {
+            throw new PgListenerExecutionFailedException(id, notification,
+                    "could not read the payload as " + type.getTypeName(), ex);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return id + " " + channels;
+    }
+}

@@ -1,0 +1,45 @@
+package io.github.pgiplisten.autoconfigure.health;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.TreeSet;
+
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.core.Role;
+
+/**
+ * UP while the listen connection is open (a standby is healthy too: it is ready to take over), DOWN while it is
+ * being re-established, UNKNOWN before start and after stop. Details: role, connected, channels, and the age of the
+ * last notification.
+ */
+public class PgListenHealthIndicator extends AbstractHealthIndicator {
+
+    private final PgListenStatus status;
+
+    public PgListenHealthIndicator(PgListenStatus status) {
+        super("pg-ip-listen health check failed");
+        this.status = status;
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        Role role = status.role();
+        if (role == Role.STOPPED) {
+            builder.unknown();
+        } else if (status.isConnected()) {
+            builder.up();
+        } else {
+            builder.down();
+        }
+        Optional<Instant> last = status.lastNotificationAt();
+        builder.withDetail("role", role.name().toLowerCase(java.util.Locale.ROOT))
+                .withDetail("connected", status.isConnected())
+                .withDetail("channels", new TreeSet<>(status.channels()))
+                .withDetail("lastNotificationAge",
+                        last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
+    }
+}
