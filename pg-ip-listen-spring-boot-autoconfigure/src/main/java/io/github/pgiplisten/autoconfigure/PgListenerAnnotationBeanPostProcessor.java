@@ -139,8 +139,11 @@ class PgListenerAnnotationBeanPostProcessor
             try {
                 channel = resolver != null ? resolver.resolveStringValue(raw) : raw;
             } catch (IllegalArgumentException ex) {
-                throw invalid(id, "has channel '" + raw + "' whose placeholder cannot be resolved: " + ex.getMessage(),
-                        "Define the property, or give the placeholder a default: ${name:default}.");
+                throw unresolvable(id, raw, ex.getMessage());
+            }
+            // a context without a strict placeholder configurer leaves unresolvable placeholders in place
+            if (channel != null && raw.contains("${") && channel.contains("${")) {
+                throw unresolvable(id, raw, "'" + channel + "' is left after resolving");
             }
             try {
                 channels.add(ChannelName.validate(channel));
@@ -150,6 +153,11 @@ class PgListenerAnnotationBeanPostProcessor
             }
         }
         return new ArrayList<>(channels);
+    }
+
+    private static PgIpListenConfigurationException unresolvable(String id, String raw, @Nullable String detail) {
+        return invalid(id, "has channel '" + raw + "' whose placeholder cannot be resolved: " + detail,
+                "Define the property, or give the placeholder a default: ${name:default}.");
     }
 
     private @Nullable PgPayloadConverter converter() {

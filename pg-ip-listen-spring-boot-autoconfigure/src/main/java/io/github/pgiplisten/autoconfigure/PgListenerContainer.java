@@ -39,7 +39,7 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
     private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
 
     private final PgListenOptions.Builder options;
-    private final String group;
+    private final PgListenOptions checked;
     private final PgListenerErrorHandler errorHandler;
     private final ObjectProvider<NotificationObserver> observers;
     private final ApplicationEventPublisher events;
@@ -54,7 +54,7 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
      */
     PgListenerContainer(PgListenOptions.Builder options, PgListenerErrorHandler errorHandler,
             ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events) {
-        this.group = options.build().group();
+        this.checked = options.build();
         this.options = options;
         this.errorHandler = errorHandler;
         this.observers = observers;
@@ -154,7 +154,12 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
 
     /** The group this instance elects its listener in. */
     public String group() {
-        return group;
+        return checked.group();
+    }
+
+    /** The options the engine runs with, as configured (error handler and observers are added at start). */
+    public PgListenOptions options() {
+        return checked;
     }
 
     private void handleError(PgNotification notification, Throwable error) {
@@ -166,13 +171,13 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
     private void publish(EngineEvent event) {
         PgListenEvent springEvent = null;
         if (event instanceof EngineEvent.LeadershipAcquired) {
-            springEvent = new PgListenEvent.LeadershipGranted(this, group);
+            springEvent = new PgListenEvent.LeadershipGranted(this, group());
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
-            springEvent = new PgListenEvent.LeadershipRevoked(this, group, lost.reason());
+            springEvent = new PgListenEvent.LeadershipRevoked(this, group(), lost.reason());
         } else if (event instanceof EngineEvent.Disconnected disconnected && engine != null) {
-            springEvent = new PgListenEvent.ConnectionLost(this, group, disconnected.cause());
+            springEvent = new PgListenEvent.ConnectionLost(this, group(), disconnected.cause());
         } else if (event instanceof EngineEvent.Reconnected reconnected) {
-            springEvent = new PgListenEvent.ConnectionRestored(this, group, reconnected.disconnectedAt(),
+            springEvent = new PgListenEvent.ConnectionRestored(this, group(), reconnected.disconnectedAt(),
                     reconnected.at());
         }
         if (springEvent != null) {
