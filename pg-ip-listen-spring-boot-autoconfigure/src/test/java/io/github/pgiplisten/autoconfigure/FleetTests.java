@@ -1,0 +1,86 @@
+package io.github.pgiplisten.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
+import io.github.pgiplisten.core.Role;
+
+/** Two application contexts of one service, as two instances of a fleet would be. */
+class FleetTests {
+
+    private final String group = "fleet-" + UUID.randomUUID();
+    private final String channel = TestContexts.channel("fleet");
+
+    private ApplicationContextRunner instance(boolean oneProcessListener) {
+        return TestContexts.runner(group).withUserConfiguration(ListenerApp.class).withPropertyValues(
+                "test.channel=" + channel, "pg-ip-listen.one-process-listener=" + oneProcessListener);
+    }
+
+    @Test
+    void inLeaderModeExactlyOneInstanceReceivesAndTheOtherTakesOverWhenItCloses() {
+        instance(true).run(first -> {
+            PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
+            await().atMost(Duration.ofSeconds(20)).until(firstStatus::isLeader);
+            instance(true).run(second -> {
+                PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
+                await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
+                assertThat(secondStatus.role()).isEqualTo(Role.STANDBY);
+
+                PgPublisher publisher = second.getBean(PgPublisher.class);
+                List<String> before = IntStream.range(0, 20).mapToObj(i -> "before " + i).toList();
+                before.forEach(payload -> publisher.notify(channel + "-text", payload));
+                OrderListener firstListener = first.getBean(OrderListener.class);
+                OrderListener secondListener = second.getBean(OrderListener.class);
+                await().atMost(Duration.ofSeconds(10)).until(() -> firstListener.texts.size() == before.size());
+                assertThat(firstListener.texts).containsExactlyElementsOf(before);
+                assertThat(secondListener.texts).isEmpty();
+
+                first.close();
+                await().atMost(Duration.ofSeconds(20)).until(secondStatus::isLeader);
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                    publisher.notify(channel + "-ping", "");
+                    return secondListener.pings.get() > 0;
+                });
+                publisher.notify(channel + "-text", "after");
+                await().atMost(Duration.ofSeconds(10)).until(() -> secondListener.texts.size() == 1);
+                assertThat(secondListener.texts).containsExactly("after");
+                assertThat(firstListener.texts).containsExactlyElementsOf(before);
+            });
+        });
+    }
+
+    @Test
+    void inBroadcastModeEveryInstanceReceivesEverything() {
+        instance(false).run(first -> instance(false).run(second -> {
+            List<PgListenStatus> statuses = List.of(first.getBean(PgListenStatus.class),
+                    second.getBean(PgListenStatus.class));
+            await().atMost(Duration.ofSeconds(20)).until(() -> statuses.stream().allMatch(PgListenStatus::isConnected));
+            assertThat(statuses).allSatisfy(status -> assertThat(status.role()).isEqualTo(Role.BROADCAST));
+            OrderListener firstListener = first.getBean(OrderListener.class);
+            OrderListener secondListener = second.getBean(OrderListener.class);
+            PgPublisher publisher = first.getBean(PgPublisher.class);
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                publisher.notify(channel + "-ping", "");
+                return firstListener.pings.get() > 0 && secondListener.pings.get() > 0;
+            });
+
+            List<String> sent = IntStream.range(0, 20).mapToObj(i -> "all " + i).toList();
+            sent.forEach(payload -> publisher.notify(channel + "-text", payload));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> firstListener.texts.size() == 20 && secondListener.texts.size() == 20);
+            assertThat(firstListener.texts).containsExactlyElementsOf(sent);
+            assertThat(secondListener.texts).containsExactlyElementsOf(sent);
+        }));
+    }
+}

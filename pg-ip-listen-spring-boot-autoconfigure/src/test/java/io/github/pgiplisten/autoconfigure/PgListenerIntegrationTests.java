@@ -1,0 +1,239 @@
+package io.github.pgiplisten.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import io.github.pgiplisten.PgListenEvent;
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.autoconfigure.ListenerApp.EventRecorder;
+import io.github.pgiplisten.autoconfigure.ListenerApp.OrderCreated;
+import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
+import io.github.pgiplisten.autoconfigure.ListenerApp.RecordingErrorHandler;
+import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
+import io.github.pgiplisten.core.PayloadTooLargeException;
+import io.github.pgiplisten.core.Role;
+import io.micrometer.core.instrument.MeterRegistry;
+import tools.jackson.core.JacksonException;
+
+class PgListenerIntegrationTests {
+
+    private final String channel = TestContexts.channel("it");
+
+    private ApplicationContextRunner app() {
+        return TestContexts.runner().withUserConfiguration(ListenerApp.class)
+                .withPropertyValues("test.channel=" + channel);
+    }
+
+    private static void awaitListening(AssertableApplicationContext context) {
+        PgListenStatus status = context.getBean(PgListenStatus.class);
+        await().atMost(Duration.ofSeconds(20)).until(() -> status.isLeader() && status.isConnected());
+        // the engine applies subscriptions right after taking the lock: probe one channel end to end
+        OrderListener listener = context.getBean(OrderListener.class);
+        int before = listener.pings.get();
+        PgPublisher publisher = context.getBean(PgPublisher.class);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            publisher.notify(status.channels().stream().filter(c -> c.endsWith("-ping")).findFirst().orElseThrow(),
+                    "");
+            return listener.pings.get() > before;
+        });
+    }
+
+    @Test
+    void aTypedListenerReadsJsonSentByATrigger() {
+        app().run(context -> {
+            awaitListening(context);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            String table = "orders_" + channel.replace('-', '_');
+            jdbc.execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, item text NOT NULL)");
+            jdbc.execute("CREATE FUNCTION " + table + "_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    + "PERFORM pg_notify('" + channel + "-orders', json_build_object('id', NEW.id, 'item', NEW.item)"
+                    + "::text); RETURN NEW; END $$");
+            jdbc.execute("CREATE TRIGGER " + table + "_created AFTER INSERT ON " + table
+                    + " FOR EACH ROW EXECUTE FUNCTION " + table + "_notify()");
+            jdbc.update("INSERT INTO " + table + " VALUES (1, 'book'), (2, 'pen')");
+
+            OrderListener listener = context.getBean(OrderListener.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.size() == 2);
+            assertThat(listener.orders).containsExactly(new OrderCreated(1, "book"), new OrderCreated(2, "pen"));
+        });
+    }
+
+    @Test
+    void unreadableJsonGoesToTheErrorHandlerAndTheNextNotificationIsHandled() {
+        app().run(context -> {
+            awaitListening(context);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            publisher.notify(channel + "-orders", "{not json");
+            publisher.notify(channel + "-orders", new OrderCreated(7, "lamp"));
+
+            OrderListener listener = context.getBean(OrderListener.class);
+            RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.size() == 1);
+            assertThat(listener.orders).containsExactly(new OrderCreated(7, "lamp"));
+            assertThat(errors.failures).singleElement().satisfies(failure -> {
+                assertThat(failure.listener()).isEqualTo("orderListener#onOrder");
+                assertThat(failure.notification().payload()).isEqualTo("{not json");
+                assertThat(failure).hasMessageContaining("could not read the payload as")
+                        .hasMessageContaining("OrderCreated").hasCauseInstanceOf(JacksonException.class);
+            });
+        });
+    }
+
+    @Test
+    void aThrowingListenerGoesToTheErrorHandlerAndTheNextNotificationIsHandled() {
+        app().run(context -> {
+            awaitListening(context);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            publisher.notify(channel + "-text", "boom 1");
+            publisher.notify(channel + "-text", "fine");
+
+            OrderListener listener = context.getBean(OrderListener.class);
+            RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 1);
+            assertThat(listener.texts).containsExactly("fine");
+            assertThat(errors.failures).singleElement().satisfies(failure -> {
+                assertThat(failure.listener()).isEqualTo("orderListener#onText");
+                assertThat(failure).hasRootCauseMessage("cannot take boom 1");
+            });
+        });
+    }
+
+    @Test
+    void publishingJoinsTheTransactionDeliveredOnCommitDroppedOnRollback() throws Exception {
+        app().run(context -> {
+            awaitListening(context);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+            OrderListener listener = context.getBean(OrderListener.class);
+
+            transactions.executeWithoutResult(status -> {
+                publisher.notify(channel + "-text", "committed");
+                sleep(300);
+                assertThat(listener.texts).as("not delivered before commit").isEmpty();
+            });
+            transactions.executeWithoutResult(status -> {
+                publisher.notify(channel + "-text", "rolled back");
+                status.setRollbackOnly();
+            });
+            publisher.notify(channel + "-text", "outside");
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 2);
+            assertThat(listener.texts).containsExactly("committed", "outside");
+        });
+    }
+
+    @Test
+    void invalidNotificationsAreRejectedBeforeAnythingIsSent() {
+        app().run(context -> {
+            awaitListening(context);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            OrderListener listener = context.getBean(OrderListener.class);
+            assertThatThrownBy(() -> publisher.notify(channel + "-text", "€".repeat(2667)))
+                    .isInstanceOf(PayloadTooLargeException.class).hasMessageContaining("8001 bytes");
+            assertThatThrownBy(() -> publisher.notify(channel + "-text", new OrderCreated(1, "x".repeat(8000))))
+                    .isInstanceOf(PayloadTooLargeException.class);
+            publisher.notify(channel + "-text", "after");
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 1);
+            assertThat(listener.texts).containsExactly("after");
+        });
+    }
+
+    @Test
+    void rawNotificationsFromSeveralChannelsAndZeroArgumentListeners() {
+        app().run(context -> {
+            awaitListening(context);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            publisher.notify(channel + "-raw-a", "A");
+            publisher.notify(channel + "-raw-b", "B");
+            OrderListener listener = context.getBean(OrderListener.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.raw.size() == 2);
+            assertThat(listener.raw).extracting(n -> n.channel() + "=" + n.payload())
+                    .containsExactlyInAnyOrder(channel + "-raw-a=A", channel + "-raw-b=B");
+            assertThat(listener.raw).allSatisfy(n -> assertThat(n.senderPid()).isPositive());
+        });
+    }
+
+    @Test
+    void healthMetricsStatusAndEventsDescribeTheListener() {
+        app().run(context -> {
+            awaitListening(context);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            for (int i = 0; i < 5; i++) {
+                publisher.notify(channel + "-text", "m" + i);
+            }
+            publisher.notify(channel + "-text", "boom");
+            OrderListener listener = context.getBean(OrderListener.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 5
+                    && !context.getBean(RecordingErrorHandler.class).failures.isEmpty());
+
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            assertThat(status.role()).isEqualTo(Role.LEADER);
+            assertThat(status.channels()).contains(channel + "-orders", channel + "-raw-a", channel + "-ping");
+            assertThat(status.lastNotificationAt()).isPresent();
+
+            Health health = context.getBean(PgListenHealthIndicator.class).health();
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            Map<String, Object> details = health.getDetails();
+            assertThat(details).containsEntry("role", "leader").containsEntry("connected", true);
+            assertThat(details.get("channels").toString()).contains(channel + "-text");
+            assertThat(details.get("lastNotificationAge").toString()).startsWith("PT");
+
+            MeterRegistry meters = context.getBean(MeterRegistry.class);
+            String text = channel + "-text";
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(meters.get("pg.ip.listen.notifications.received").tag("channel", text).counter()
+                        .count()).isEqualTo(6);
+                assertThat(meters.get("pg.ip.listen.notifications.dispatched").tag("channel", text).counter()
+                        .count()).isEqualTo(5);
+                assertThat(meters.get("pg.ip.listen.notifications.failed").tag("channel", text).counter()
+                        .count()).isEqualTo(1);
+                assertThat(meters.get("pg.ip.listen.dispatch").tag("channel", text).timer().count()).isEqualTo(6);
+            });
+            assertThat(meters.get("pg.ip.listen.leader").gauge().value()).isEqualTo(1.0);
+            assertThat(meters.get("pg.ip.listen.connected").gauge().value()).isEqualTo(1.0);
+            assertThat(meters.get("pg.ip.listen.leadership.changes").tag("change", "granted").counter().count())
+                    .isEqualTo(1);
+
+            assertThat(context.getBean(EventRecorder.class).events)
+                    .hasAtLeastOneElementOfType(PgListenEvent.LeadershipGranted.class);
+        });
+    }
+
+    @Test
+    void whileRunningANonDaemonThreadKeepsAListenerOnlyApplicationAlive() {
+        app().run(context -> {
+            awaitListening(context);
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            assertThat(keepAliveThreads()).isEqualTo(1);
+            context.close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> keepAliveThreads() == 0);
+            assertThat(status.role()).isEqualTo(Role.STOPPED);
+        });
+    }
+
+    private static long keepAliveThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().equals("pg-ip-listen-keep-alive") && !thread.isDaemon()).count();
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
