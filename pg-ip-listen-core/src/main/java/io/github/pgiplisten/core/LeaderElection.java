@@ -19,6 +19,9 @@ import java.security.NoSuchAlgorithmException;
  * <pre>{@code SELECT ('x' || left(encode(sha256(convert_to('my-group', 'UTF8')), 'hex'), 16))::bit(64)::bigint}</pre>
  * and see the holder in {@code pg_locks} ({@code locktype = 'advisory'}, {@code objsubid = 1}, {@code classid} and
  * {@code objid} the key's high and low 32 bits).
+ *
+ * <p>A second key, {@link #handoverLockKey(String)}, is held by a leader that is handing over, until its handlers have
+ * finished; the successor waits for it before it handles anything (see {@link GracefulHandover}).
  */
 public final class LeaderElection {
 
@@ -27,6 +30,15 @@ public final class LeaderElection {
 
     /** The advisory lock key of a group name. */
     public static long lockKey(String group) {
+        return hash(group);
+    }
+
+    /** The key a leader handing over holds until its handlers are done: the same hash of the group + "/handover". */
+    public static long handoverLockKey(String group) {
+        return hash(group + "/handover");
+    }
+
+    private static long hash(String group) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(group.getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();

@@ -114,6 +114,75 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for the advisory lock, at most the session's {@code lock_timeout}, and in the same round trip, once the
+     * lock is held, LISTENs every channel and the marker channel and sends the marker. The LISTENs and the marker
+     * commit together, so the marker is queued after this session began to listen: it reads every notification
+     * committed after its marker. Returns false, having done nothing, when the wait timed out.
+     */
+    boolean awaitLockThenListenAndMark(long key, Collection<String> channels, String markerChannel, String marker)
+            throws SQLException {
+        StringJoiner sql = new StringJoiner("; ");
+        sql.add("SELECT pg_advisory_lock(" + key + ")");
+        for (String channel : channels) {
+            sql.add("LISTEN " + ChannelName.quote(channel));
+        }
+        sql.add("LISTEN " + ChannelName.quote(markerChannel));
+        sql.add("SELECT pg_notify(" + literal(markerChannel) + ", " + literal(marker) + ")");
+        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql.toString());
+            return true;
+        } catch (SQLException ex) {
+            if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
+                return false;
+            }
+            throw ex;
+        } finally {
+            if (!connection.isClosed()) {
+                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
+            }
+        }
+    }
+
+    /**
+     * A leader's step down: takes the handover lock, then releases the election lock, in one round trip. The
+     * handover lock stays with this session until it closes, which tells the successor when this session's
+     * handlers are done.
+     */
+    void handOver(long electionKey, long handoverKey) throws SQLException {
+        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_advisory_lock(" + handoverKey + "); SELECT pg_advisory_unlock(" + electionKey
+                    + ")");
+        } finally {
+            if (!connection.isClosed()) {
+                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
+            }
+        }
+    }
+
+    /**
+     * Waits until no other session holds the lock (taking and releasing it), at most the session's
+     * {@code lock_timeout}; false when the wait timed out.
+     */
+    boolean awaitRelease(long key) throws SQLException {
+        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_advisory_lock(" + key + "); SELECT pg_advisory_unlock(" + key + ")");
+            return true;
+        } catch (SQLException ex) {
+            if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
+                return false;
+            }
+            throw ex;
+        } finally {
+            if (!connection.isClosed()) {
+                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
+            }
+        }
+    }
+
     /** LISTENs every channel in one round trip. */
     void listen(Collection<String> channels) throws SQLException {
         execute("LISTEN", channels);
@@ -190,6 +259,11 @@ final class ListenConnection implements AutoCloseable {
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql.toString());
         }
+    }
+
+    /** A string literal; our own marker names and tokens only, never user input. */
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 
     private static int saturatedMillis(long millis) {

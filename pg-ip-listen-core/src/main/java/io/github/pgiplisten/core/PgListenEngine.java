@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * <li>Any failure closes the connection; the thread waits a backoff delay (exponential, jittered, capped, never giving
  * up), reconnects, rejoins the election, re-LISTENs every channel and reports a {@link EngineEvent.Reconnected}
  * gap, since notifications sent meanwhile may have been missed.</li>
- * <li>{@link #close()} steps down first (UNLISTEN and release the lock, so a standby takes over at once), hands what
- * was already read to the handlers, waits for them up to {@code shutdownTimeout}, then closes the connection.</li>
+ * <li>{@link #close()} releases the lock first, so a waiting standby takes over at once, but keeps handling until the
+ * new leader's marker arrives ({@link GracefulHandover}): a graceful leader change loses nothing and handles nothing
+ * twice. Then it waits for the handlers (up to {@code shutdownTimeout}) and closes the connection.</li>
  * </ol>
  * Every method is thread-safe; handlers may be added and removed at any time.
  */
@@ -51,7 +52,7 @@ public final class PgListenEngine implements AutoCloseable {
      * How long one read waits for a notification before the owner thread looks at subscriptions and {@code close()}.
      * It sends nothing to the server; it bounds how soon a new subscription or a close takes effect.
      */
-    private static final int READ_SLICE_MILLIS = 10;
+    private static final int READ_SLICE_MILLIS = 5;
 
     private static final AtomicInteger engineNumbers = new AtomicInteger();
 
@@ -62,6 +63,8 @@ public final class PgListenEngine implements AutoCloseable {
     private final @Nullable ExecutorService ownExecutor;
     private final NotificationDispatcher dispatcher;
     private final Backoff backoff;
+    private final GracefulHandover handover;
+    private final long handoverLockKey;
     private final Thread owner;
     private final AtomicBoolean channelsChanged = new AtomicBoolean(true);
     private final AtomicBoolean started = new AtomicBoolean();
@@ -86,6 +89,8 @@ public final class PgListenEngine implements AutoCloseable {
                 ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor()),
                 options.errorHandler(), options.observer(), channel -> handlers.getOrDefault(channel, new CopyOnWriteArrayList<>()));
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
+        this.handover = new GracefulHandover(lockKey);
+        this.handoverLockKey = LeaderElection.handoverLockKey(options.group());
         this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());
         this.owner.setDaemon(true);
     }
@@ -152,9 +157,10 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: a leader UNLISTENs and releases the lock first, so a standby takes over at once; what was
-     * already read is handled (waiting up to {@code shutdownTimeout}); then the connection closes. Closing twice, or
-     * closing an engine that never started, is fine.
+     * Stops gracefully. A leader releases the lock first, so a waiting standby takes over at once, and keeps handling
+     * until the new leader's marker shows where its share ends (at most {@code handoverTimeout}); with no standby
+     * waiting it stops at once. Then the handlers finish what was read (up to {@code shutdownTimeout}) and the
+     * connection closes. Closing twice, or closing an engine that never started, is fine.
      */
     @Override
     public void close() {
@@ -164,7 +170,7 @@ public final class PgListenEngine implements AutoCloseable {
             }
             closing = true;
         }
-        long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+        long deadline = System.nanoTime() + options.handoverTimeout().toNanos() + options.shutdownTimeout().toNanos();
         if (started.get()) {
             synchronized (lifecycle) {
                 lifecycle.notifyAll(); // ends a backoff sleep
@@ -222,11 +228,19 @@ public final class PgListenEngine implements AutoCloseable {
                 if (options.oneProcessListener() && !becomeLeader(connection)) {
                     break; // closing while a standby
                 }
-                listenUntilClosed(connection);
-                stepDown(connection);
-            } catch (SQLException | RuntimeException ex) {
+                listenUntilStopped(connection);
+                for (String channel : listening) {
+                    emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
+                }
+                // the successor waits for this session's handover lock: free it (by closing) only once the
+                // handlers have finished what came before its marker, so a channel's order holds across instances
+                awaitHandlers();
+            } catch (Throwable ex) {
                 if (closing) {
                     break;
+                }
+                if (ex instanceof VirtualMachineError fatal && !(ex instanceof StackOverflowError)) {
+                    log.error("Group '{}': fatal error in the listen thread; retrying", options.group(), fatal);
                 }
                 disconnectedAt = onFailure(connection, ex, disconnectedAt);
                 if (System.nanoTime() - openedAt > options.reconnectMaxDelay().toNanos()) {
@@ -244,14 +258,26 @@ public final class PgListenEngine implements AutoCloseable {
         emit(new EngineEvent.Disconnected(Instant.now(), new IllegalStateException("engine closed")));
     }
 
-    /** Waits for the group's lock; true when this engine leads, false when closing first. */
+    /**
+     * Waits for the group's lock and, in the same round trip, LISTENs and sends this leader's marker; true when this
+     * engine leads, false when closing first.
+     */
     private boolean becomeLeader(ListenConnection connection) throws SQLException {
         role = Role.STANDBY;
         log.debug("Group '{}': waiting for lock {} as a standby", options.group(), lockKey);
         waitingForLock = true;
         try {
             while (!closing) {
-                if (connection.awaitLock(lockKey)) {
+                String marker = handover.beginLeading(connection.backendPid());
+                Set<String> wanted = Set.copyOf(handlers.keySet());
+                if (connection.awaitLockThenListenAndMark(lockKey, wanted, handover.markerChannel(), marker)) {
+                    listening = wanted;
+                    // a predecessor handing over holds the handover lock until its handlers are done with what
+                    // came before our marker; what came after it waits in the socket meanwhile
+                    if (!connection.awaitRelease(handoverLockKey)) {
+                        log.warn("Group '{}': the previous leader did not finish its handover within {}; "
+                                + "leading anyway", options.group(), options.lockWaitTimeout());
+                    }
                     if (closing) {
                         return false; // closing the connection frees the lock at once
                     }
@@ -259,6 +285,8 @@ public final class PgListenEngine implements AutoCloseable {
                     log.info("Group '{}': this instance is the leader now (backend pid {})", options.group(),
                             connection.backendPid());
                     emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey));
+                    announceListening(wanted, Set.of());
+                    channelsChanged.set(true); // subscriptions may have changed during the wait
                     return true;
                 }
             }
@@ -268,19 +296,50 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
-    /** LISTENs and reads until close() is called; throws on any connection failure. */
-    private void listenUntilClosed(ListenConnection connection) throws SQLException {
-        channelsChanged.set(true); // a new session listens to nothing yet
+    /**
+     * LISTENs, reads and dispatches until this engine stops: for a leader, that is when the next leader's marker
+     * arrives after close() released the lock (see {@link GracefulHandover}); throws on any connection failure.
+     */
+    private void listenUntilStopped(ListenConnection connection) throws SQLException {
+        boolean leaderMode = options.oneProcessListener();
+        if (!leaderMode) {
+            listening = Set.of();
+            channelsChanged.set(false);
+            handover.beginBroadcast();
+            applySubscriptions(connection);
+        }
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
-        while (!closing) {
-            if (channelsChanged.getAndSet(false)) {
+        while (true) {
+            if (closing && !handover.isReleased()) {
+                if (!leaderMode) {
+                    return;
+                }
+                releaseForHandover(connection);
+            }
+            if (handover.isOverdue(System.nanoTime())) {
+                log.info("Group '{}': no new leader's marker within {}; stopping", options.group(),
+                        options.handoverTimeout());
+                return;
+            }
+            if (!closing && channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }
             PGNotification[] batch = connection.read(READ_SLICE_MILLIS);
             if (batch.length > 0) {
-                dispatchAll(batch);
                 lastTraffic = System.nanoTime();
+                lastNotificationAt = Instant.now();
+                for (PGNotification notification : batch) {
+                    GracefulHandover.Verdict verdict = handover.classify(notification);
+                    if (verdict == GracefulHandover.Verdict.HANDLE) {
+                        dispatcher.dispatch(new PgNotification(notification.getName(), notification.getParameter(),
+                                notification.getPID()));
+                    } else if (verdict == GracefulHandover.Verdict.STOP) {
+                        log.info("Group '{}': the new leader (backend pid {}) took over; handover complete",
+                                options.group(), notification.getPID());
+                        return;
+                    }
+                }
             } else if (System.nanoTime() - lastTraffic >= probeNanos) {
                 connection.probe();
                 lastTraffic = System.nanoTime();
@@ -288,61 +347,68 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Steps down on close: takes the handover lock and releases the election lock in one round trip, so a waiting
+     * standby takes over at once, then keeps handling until that standby's marker, or for at most
+     * {@code handoverTimeout} (also when no standby is waiting yet: one that is still starting may take over).
+     */
+    private void releaseForHandover(ListenConnection connection) throws SQLException {
+        connection.handOver(lockKey, handoverLockKey);
+        role = Role.STANDBY;
+        handover.released(System.nanoTime() + options.handoverTimeout().toNanos());
+        log.info("Group '{}': released leadership (closing); handling until the new leader's marker, at most {}",
+                options.group(), options.handoverTimeout());
+        emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
+    }
+
     private void applySubscriptions(ListenConnection connection) throws SQLException {
         Set<String> wanted = Set.copyOf(handlers.keySet());
-        Set<String> have = listening;
+        Set<String> had = listening;
         List<String> toListen = new ArrayList<>();
         List<String> toUnlisten = new ArrayList<>();
         for (String channel : wanted) {
-            if (!have.contains(channel)) {
+            if (!had.contains(channel)) {
                 toListen.add(channel);
             }
         }
-        for (String channel : have) {
+        for (String channel : had) {
             if (!wanted.contains(channel)) {
                 toUnlisten.add(channel);
             }
         }
         connection.unlisten(toUnlisten);
         connection.listen(toListen);
-        listening = wanted;
-        for (String channel : toUnlisten) {
-            log.debug("Group '{}': UNLISTEN \"{}\"", options.group(), channel);
-            emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
+        announceListening(wanted, had);
+    }
+
+    private void announceListening(Set<String> now, Set<String> before) {
+        listening = now;
+        for (String channel : before) {
+            if (!now.contains(channel)) {
+                log.debug("Group '{}': UNLISTEN \"{}\"", options.group(), channel);
+                emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
+            }
         }
-        for (String channel : toListen) {
-            log.debug("Group '{}': LISTEN \"{}\"", options.group(), channel);
-            emit(new EngineEvent.ChannelListened(Instant.now(), channel));
+        for (String channel : now) {
+            if (!before.contains(channel)) {
+                log.debug("Group '{}': LISTEN \"{}\"", options.group(), channel);
+                emit(new EngineEvent.ChannelListened(Instant.now(), channel));
+            }
         }
     }
 
-    private void dispatchAll(PGNotification[] batch) {
-        lastNotificationAt = Instant.now();
-        for (PGNotification notification : batch) {
-            dispatcher.dispatch(
-                    new PgNotification(notification.getName(), notification.getParameter(), notification.getPID()));
+    private void awaitHandlers() {
+        try {
+            if (!dispatcher.awaitIdle(options.shutdownTimeout())) {
+                log.warn("Handlers of group '{}' did not finish within {}", options.group(),
+                        options.shutdownTimeout());
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    /** Graceful end of a listening session: stop listening, free the lock, hand on what was read. */
-    private void stepDown(ListenConnection connection) throws SQLException {
-        Set<String> had = listening;
-        connection.unlisten(had);
-        listening = Set.of();
-        if (role == Role.LEADER) {
-            connection.releaseLock(lockKey);
-            role = Role.STANDBY;
-            log.info("Group '{}': released leadership (closing)", options.group());
-            emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
-        }
-        // notifications that arrived while the UNLISTEN ran are buffered by the driver: handle them too
-        dispatchAll(connection.read(1));
-        for (String channel : had) {
-            emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
-        }
-    }
-
-    private Instant onFailure(@Nullable ListenConnection connection, Exception cause, @Nullable Instant since) {
+    private Instant onFailure(@Nullable ListenConnection connection, Throwable cause, @Nullable Instant since) {
         boolean wasLeader = role == Role.LEADER;
         boolean wasConnected = connection != null;
         if (options.oneProcessListener()) {

@@ -35,6 +35,7 @@ public final class PgListenOptions {
     private final Duration reconnectInitialDelay;
     private final Duration reconnectMaxDelay;
     private final Duration shutdownTimeout;
+    private final Duration handoverTimeout;
     private final @Nullable Executor handlerExecutor;
     private final NotificationErrorHandler errorHandler;
     private final NotificationObserver observer;
@@ -55,6 +56,7 @@ public final class PgListenOptions {
         this.reconnectInitialDelay = builder.reconnectInitialDelay;
         this.reconnectMaxDelay = builder.reconnectMaxDelay;
         this.shutdownTimeout = builder.shutdownTimeout;
+        this.handoverTimeout = builder.handoverTimeout;
         this.handlerExecutor = builder.handlerExecutor;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
@@ -125,6 +127,10 @@ public final class PgListenOptions {
         return shutdownTimeout;
     }
 
+    public Duration handoverTimeout() {
+        return handoverTimeout;
+    }
+
     public @Nullable Executor handlerExecutor() {
         return handlerExecutor;
     }
@@ -143,7 +149,7 @@ public final class PgListenOptions {
                 + ", applicationName=" + applicationName + ", probeInterval=" + probeInterval + ", probeTimeout="
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
-                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + "]";
+                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", handoverTimeout=" + handoverTimeout + "]";
     }
 
     /** Logs a failed handler with its channel, a payload preview and the cause; the default error handler. */
@@ -170,6 +176,7 @@ public final class PgListenOptions {
         private Duration reconnectInitialDelay = Duration.ofMillis(100);
         private Duration reconnectMaxDelay = Duration.ofSeconds(5);
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private Duration handoverTimeout = Duration.ofSeconds(2);
         private @Nullable Executor handlerExecutor;
         private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
         private NotificationObserver observer = NotificationObserver.NONE;
@@ -268,6 +275,16 @@ public final class PgListenOptions {
         }
 
         /**
+         * How long a closing leader keeps handling while the standby that took its lock has not yet sent its marker
+         * (default 2 s). The marker normally arrives within milliseconds; this bounds the wait when that standby died
+         * during the handover.
+         */
+        public Builder handoverTimeout(Duration handoverTimeout) {
+            this.handoverTimeout = handoverTimeout;
+            return this;
+        }
+
+        /**
          * Where handlers run (default: the engine's own pool of daemon threads). Notifications of one channel are
          * still handled one at a time, in order; different channels run in parallel as far as the executor allows.
          */
@@ -316,6 +333,7 @@ public final class PgListenOptions {
                         + ") must not be shorter than reconnectInitialDelay (" + reconnectInitialDelay + ")");
             }
             positive("shutdownTimeout", shutdownTimeout);
+            positive("handoverTimeout", handoverTimeout);
             Objects.requireNonNull(errorHandler, "errorHandler must not be null");
             Objects.requireNonNull(observer, "observer must not be null");
             return new PgListenOptions(this);

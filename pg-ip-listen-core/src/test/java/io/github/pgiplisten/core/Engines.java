@@ -67,6 +67,11 @@ final class Engines implements AfterEachCallback {
         return engine;
     }
 
+    /** The position of an engine in creation order. */
+    int indexOf(PgListenEngine engine) {
+        return engines.indexOf(engine);
+    }
+
     PgListenEngine create() {
         return create(UnaryOperator.identity());
     }
