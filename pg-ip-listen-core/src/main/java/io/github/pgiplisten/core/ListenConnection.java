@@ -62,14 +62,18 @@ final class ListenConnection implements AutoCloseable {
                 + options.tcpKeepalivesInterval().toMillis() * options.tcpKeepalivesCount();
         // Session settings travel in the startup packet: no extra round trip. tcp_user_timeout covers the case
         // keepalives do not: a dead leader the server still tries to send notifications to.
-        PGProperty.OPTIONS.set(properties, String.join(" ",
+        // client_connection_check_interval lets a standby's backend notice, while it waits for the lock, that its
+        // client is gone, so a dead standby neither keeps its place in the queue nor takes the lock.
+        PGProperty.OPTIONS.set(properties, String.join(" ", urlOptions(options.jdbcUrl()),
+                "-c client_connection_check_interval=1000",
                 "-c tcp_keepalives_idle=" + options.tcpKeepalivesIdle().toSeconds(),
                 "-c tcp_keepalives_interval=" + options.tcpKeepalivesInterval().toSeconds(),
                 "-c tcp_keepalives_count=" + options.tcpKeepalivesCount(),
                 "-c tcp_user_timeout=" + saturatedMillis(keepaliveBudget),
                 "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
                 "-c statement_timeout=0"));
-        Connection connection = DriverManager.getConnection(options.jdbcUrl(), properties);
+        PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
+        Connection connection = DriverManager.getConnection(withoutQuery(options.jdbcUrl(), properties), properties);
         try {
             connection.setAutoCommit(true);
             return new ListenConnection(connection, options);
@@ -259,6 +263,44 @@ final class ListenConnection implements AutoCloseable {
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql.toString());
         }
+    }
+
+    /**
+     * The URL without its query, whose parameters move into {@code properties} (ours win, except {@code options},
+     * which is merged): pgjdbc lets URL parameters override properties, and a URL's {@code options} would otherwise
+     * drop the keepalive and lock settings.
+     */
+    private static String withoutQuery(String url, Properties properties) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return url;
+        }
+        for (String parameter : url.substring(query + 1).split("&")) {
+            int equals = parameter.indexOf('=');
+            String name = decode(equals < 0 ? parameter : parameter.substring(0, equals));
+            String value = equals < 0 ? "" : decode(parameter.substring(equals + 1));
+            if (!name.isEmpty() && !properties.containsKey(name)) {
+                properties.setProperty(name, value);
+            }
+        }
+        return url.substring(0, query);
+    }
+
+    /** The {@code options} parameter of the URL, to keep before ours, or "". */
+    private static String urlOptions(String url) {
+        int query = url.indexOf('?');
+        if (query >= 0) {
+            for (String parameter : url.substring(query + 1).split("&")) {
+                if (parameter.startsWith("options=")) {
+                    return decode(parameter.substring("options=".length()));
+                }
+            }
+        }
+        return "";
+    }
+
+    private static String decode(String text) {
+        return java.net.URLDecoder.decode(text, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** A string literal; our own marker names and tokens only, never user input. */

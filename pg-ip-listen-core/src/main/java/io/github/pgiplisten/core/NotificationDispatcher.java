@@ -17,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * Hands notifications from the reader thread to handlers on an executor, one lane per channel: a lane runs at most one
  * task at a time, in arrival order, so a channel's notifications are handled in order while a slow handler delays
  * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own.
+ *
+ * <p>Lanes are unbounded: a handler slower than its channel's traffic lets that lane grow in memory (PostgreSQL's own
+ * queue would grow instead if the reader stopped reading). An executor that refuses work loses the lane's queued
+ * notifications, which is logged at ERROR.
  */
 final class NotificationDispatcher {
 
@@ -87,7 +91,8 @@ final class NotificationDispatcher {
     private static void observe(Runnable observation) {
         try {
             observation.run();
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | LinkageError ex) {
+            // metrics must never stop the reader thread
             log.warn("Notification observer failed", ex);
         }
     }

@@ -235,6 +235,9 @@ public final class PgListenEngine implements AutoCloseable {
                 // the successor waits for this session's handover lock: free it (by closing) only once the
                 // handlers have finished what came before its marker, so a channel's order holds across instances
                 awaitHandlers();
+                if (handover.isReleased()) {
+                    connection.releaseLock(handoverLockKey); // faster than waiting for the session to end
+                }
             } catch (Throwable ex) {
                 if (closing) {
                     break;
@@ -356,7 +359,7 @@ public final class PgListenEngine implements AutoCloseable {
         connection.handOver(lockKey, handoverLockKey);
         role = Role.STANDBY;
         handover.released(System.nanoTime() + options.handoverTimeout().toNanos());
-        log.info("Group '{}': released leadership (closing); handling until the new leader's marker, at most {}",
+        log.debug("Group '{}': released leadership (closing); handling until the new leader's marker, at most {}",
                 options.group(), options.handoverTimeout());
         emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
     }

@@ -275,9 +275,9 @@ public final class PgListenOptions {
         }
 
         /**
-         * How long a closing leader keeps handling while the standby that took its lock has not yet sent its marker
-         * (default 2 s). The marker normally arrives within milliseconds; this bounds the wait when that standby died
-         * during the handover.
+         * How long a closing leader keeps handling until the next leader's marker shows where its share ends
+         * (default 2 s). A waiting standby sends it within milliseconds; the timeout bounds the close when no standby
+         * runs yet (one that is still starting takes over without a gap) or when the one that took over died.
          */
         public Builder handoverTimeout(Duration handoverTimeout) {
             this.handoverTimeout = handoverTimeout;

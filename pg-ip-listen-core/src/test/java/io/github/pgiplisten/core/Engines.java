@@ -57,7 +57,7 @@ final class Engines implements AfterEachCallback {
         return PgListenOptions.builder(server.jdbcUrl()).username(server.username()).password(server.password())
                 .group(group).applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
                 .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500))
-                .shutdownTimeout(Duration.ofSeconds(5));
+                .shutdownTimeout(Duration.ofSeconds(5)).handoverTimeout(Duration.ofMillis(300));
     }
 
     /** An engine not started yet, so a test can subscribe first. */

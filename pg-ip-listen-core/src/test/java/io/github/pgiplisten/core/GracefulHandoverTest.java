@@ -164,7 +164,8 @@ class GracefulHandoverTest {
     }
 
     private PgListenEngine start() {
-        return start(options -> options);
+        // generous: a standby that waits for the lock sends its marker within milliseconds anyway
+        return start(options -> options.handoverTimeout(Duration.ofSeconds(2)));
     }
 
     private PgListenEngine start(java.util.function.UnaryOperator<PgListenOptions.Builder> customizer) {

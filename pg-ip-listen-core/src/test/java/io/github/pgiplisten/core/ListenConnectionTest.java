@@ -30,6 +30,19 @@ class ListenConnectionTest {
     }
 
     @Test
+    void optionsInTheUrlAreKeptAlongsideOursInsteadOfReplacingThem() throws Exception {
+        String url = engines.server().jdbcUrl() + "?options=-c%20search_path%3Dpg_catalog&ApplicationName=ignored";
+        PgListenOptions options = PgListenOptions.builder(url).username(engines.server().username())
+                .password(engines.server().password()).group(engines.group()).applicationName("pgil url options")
+                .build();
+        try (ListenConnection connection = ListenConnection.open(options)) {
+            assertThat(connection.setting("search_path")).isEqualTo("pg_catalog");
+            assertThat(connection.setting("tcp_keepalives_idle")).isEqualTo("5");
+            assertThat(connection.setting("application_name")).isEqualTo("pgil url options");
+        }
+    }
+
+    @Test
     void aLockWaitEndsAfterLockTimeoutWithoutTakingTheLock() throws Exception {
         PgListenOptions options = engines.options().lockWaitTimeout(Duration.ofMillis(200)).build();
         long key = LeaderElection.lockKey(engines.group());

@@ -78,6 +78,7 @@ public final class PgIpListenAutoConfiguration {
                 .probeTimeout(properties.getProbeTimeout())
                 .lockWaitTimeout(properties.getLockWaitTimeout())
                 .shutdownTimeout(properties.getShutdownTimeout())
+                .handoverTimeout(properties.getHandoverTimeout())
                 .tcpKeepalivesIdle(properties.getTcpKeepalives().getIdle())
                 .tcpKeepalivesInterval(properties.getTcpKeepalives().getInterval())
                 .tcpKeepalivesCount(properties.getTcpKeepalives().getCount())

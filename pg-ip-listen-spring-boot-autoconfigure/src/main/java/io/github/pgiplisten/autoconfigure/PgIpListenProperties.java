@@ -70,6 +70,12 @@ public class PgIpListenProperties {
      */
     private Duration shutdownTimeout = Duration.ofSeconds(10);
 
+    /**
+     * How long a stopping leader keeps handling notifications until the standby that takes over has sent its marker.
+     * It bounds the stop when no standby is running, or when the one that took over died at once.
+     */
+    private Duration handoverTimeout = Duration.ofSeconds(2);
+
     private final TcpKeepalives tcpKeepalives = new TcpKeepalives();
 
     private final Reconnect reconnect = new Reconnect();
@@ -160,6 +166,14 @@ public class PgIpListenProperties {
 
     public void setShutdownTimeout(Duration shutdownTimeout) {
         this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public Duration getHandoverTimeout() {
+        return handoverTimeout;
+    }
+
+    public void setHandoverTimeout(Duration handoverTimeout) {
+        this.handoverTimeout = handoverTimeout;
     }
 
     public TcpKeepalives getTcpKeepalives() {

@@ -36,14 +36,16 @@ import io.github.pgiplisten.core.PgNotification;
 
 /**
  * Finds {@link PgListener} methods on every bean (through proxies), checks each one at once (placeholders, channel
- * names, parameters) and hands them all to the {@link PgListenerContainer} once every singleton exists. A problem
- * fails start-up with a {@link PgIpListenConfigurationException} naming {@code bean#method}.
+ * names, parameters) and hands them all to the {@link PgListenerContainer} once every singleton exists; methods of
+ * beans created later (lazy beans) are handed over as they appear. A problem fails start-up with a
+ * {@link PgIpListenConfigurationException} naming {@code bean#method}.
  */
 class PgListenerAnnotationBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton, Ordered {
 
     private final Set<Class<?>> classesWithoutListeners = ConcurrentHashMap.newKeySet();
     private final List<PgListenerEndpoint> endpoints = new CopyOnWriteArrayList<>();
+    private volatile @Nullable PgListenerContainer container;
     private @Nullable ConfigurableBeanFactory beanFactory;
     private @Nullable EmbeddedValueResolver resolver;
 
@@ -75,14 +77,24 @@ class PgListenerAnnotationBeanPostProcessor
             classesWithoutListeners.add(targetClass);
             return bean;
         }
-        methods.forEach((method, annotation) -> endpoints.add(endpoint(bean, beanName, method, annotation)));
+        List<PgListenerEndpoint> found = new ArrayList<>();
+        methods.forEach((method, annotation) -> found.add(endpoint(bean, beanName, method, annotation)));
+        PgListenerContainer registered = container;
+        if (registered != null) {
+            registered.register(found); // a lazy bean, created after start-up
+        } else {
+            endpoints.addAll(found);
+        }
         return bean;
     }
 
     @Override
     public void afterSingletonsInstantiated() {
         if (beanFactory != null) {
-            beanFactory.getBean(PgListenerContainer.class).register(endpoints);
+            PgListenerContainer target = beanFactory.getBean(PgListenerContainer.class);
+            target.register(endpoints);
+            endpoints.clear();
+            container = target;
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
@@ -31,9 +32,12 @@ import io.github.pgiplisten.core.Role;
  * run against a half-built or half-closed context. While running it holds a non-daemon thread, so an application
  * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
  */
-public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
+public class PgListenerContainer implements SmartLifecycle, PgListenStatus, DisposableBean {
 
-    /** Starts after the web server and stops before it (its phase is {@code DEFAULT_PHASE - 2048}). */
+    /**
+     * Starts after the web server ({@code DEFAULT_PHASE - 2048}) and its graceful shutdown
+     * ({@code DEFAULT_PHASE - 1024}), and stops before them.
+     */
     public static final int PHASE = Integer.MAX_VALUE - 100;
 
     private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
@@ -61,10 +65,22 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
         this.events = events;
     }
 
+    /** Adds endpoints; when the engine already runs (a lazy bean created late), they are subscribed at once. */
     void register(List<PgListenerEndpoint> endpoints) {
         synchronized (monitor) {
             this.endpoints.addAll(endpoints);
+            PgListenEngine running = engine;
+            if (running != null) {
+                endpoints.forEach(endpoint -> subscribe(running, endpoint));
+                log.info("@PgListener methods added while running: {}", endpoints);
+            }
         }
+    }
+
+    /** Stops when the context is destroyed without a lifecycle stop (a failed start-up), so no thread lingers. */
+    @Override
+    public void destroy() {
+        stop();
     }
 
     @Override
@@ -76,11 +92,7 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
             PgListenOptions built = options.errorHandler(this::handleError)
                     .observer(composite(observers.orderedStream().toList())).build();
             PgListenEngine created = new PgListenEngine(built);
-            for (PgListenerEndpoint endpoint : endpoints) {
-                for (String channel : endpoint.channels()) {
-                    created.subscribe(channel, endpoint::invoke);
-                }
-            }
+            endpoints.forEach(endpoint -> subscribe(created, endpoint));
             created.addEventListener(this::publish);
             if (endpoints.isEmpty()) {
                 log.info("No @PgListener methods: the listen connection will hold no LISTEN");
@@ -160,6 +172,12 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus {
     /** The options the engine runs with, as configured (error handler and observers are added at start). */
     public PgListenOptions options() {
         return checked;
+    }
+
+    private static void subscribe(PgListenEngine engine, PgListenerEndpoint endpoint) {
+        for (String channel : endpoint.channels()) {
+            engine.subscribe(channel, endpoint::invoke);
+        }
     }
 
     private void handleError(PgNotification notification, Throwable error) {

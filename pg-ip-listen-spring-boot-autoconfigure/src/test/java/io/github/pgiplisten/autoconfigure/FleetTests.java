@@ -61,6 +61,42 @@ class FleetTests {
     }
 
     @Test
+    void closingTheLeaderContextMidStreamHandsOverWithNothingLostOrHandledTwice() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        instance(true).withPropertyValues("pg-ip-listen.handover-timeout=2s").run(first -> {
+            PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
+            await().atMost(Duration.ofSeconds(20)).until(firstStatus::isLeader);
+            instance(true).withPropertyValues("pg-ip-listen.handover-timeout=2s").run(second -> {
+                PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
+                await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
+                OrderListener firstListener = first.getBean(OrderListener.class);
+                OrderListener secondListener = second.getBean(OrderListener.class);
+                PgPublisher publisher = second.getBean(PgPublisher.class);
+                java.util.concurrent.CompletableFuture<Void> producer = java.util.concurrent.CompletableFuture
+                        .runAsync(() -> {
+                            while (producing.get()) {
+                                publisher.notify(channel + "-text", Integer.toString(sent.getAndIncrement()));
+                                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+                            }
+                        });
+                await().atMost(Duration.ofSeconds(20)).until(() -> firstListener.texts.size() > 100);
+                first.close();
+                await().atMost(Duration.ofSeconds(20)).until(() -> secondListener.texts.size() > 100);
+                producing.set(false);
+                producer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                await().atMost(Duration.ofSeconds(20)).until(
+                        () -> firstListener.texts.size() + secondListener.texts.size() >= sent.get());
+
+                List<String> all = new java.util.ArrayList<>(firstListener.texts);
+                all.addAll(secondListener.texts);
+                assertThat(all).containsExactlyElementsOf(
+                        IntStream.range(0, sent.get()).mapToObj(Integer::toString).toList());
+            });
+        });
+    }
+
+    @Test
     void inBroadcastModeEveryInstanceReceivesEverything() {
         instance(false).run(first -> instance(false).run(second -> {
             List<PgListenStatus> statuses = List.of(first.getBean(PgListenStatus.class),

@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.Map;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
@@ -17,6 +19,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.ListenerApp.EventRecorder;
 import io.github.pgiplisten.autoconfigure.ListenerApp.OrderCreated;
@@ -209,6 +212,41 @@ class PgListenerIntegrationTests {
 
             assertThat(context.getBean(EventRecorder.class).events)
                     .hasAtLeastOneElementOfType(PgListenEvent.LeadershipGranted.class);
+        });
+    }
+
+    static class LazyListener {
+
+        final List<String> texts = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @PgListener("${test.channel}-lazy")
+        void on(String payload) {
+            texts.add(payload);
+        }
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class LazyListenerConfiguration {
+
+        @org.springframework.context.annotation.Bean
+        @org.springframework.context.annotation.Lazy
+        LazyListener lazyListener() {
+            return new LazyListener();
+        }
+    }
+
+    @Test
+    void aLazyListenerBeanCreatedAfterStartUpIsSubscribedWhenItAppears() {
+        app().withUserConfiguration(LazyListenerConfiguration.class).run(context -> {
+            awaitListening(context);
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            assertThat(status.channels()).doesNotContain(channel + "-lazy");
+            LazyListener lazy = context.getBean(LazyListener.class);
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                context.getBean(PgPublisher.class).notify(channel + "-lazy", "hello");
+                return !lazy.texts.isEmpty();
+            });
+            assertThat(lazy.texts).allMatch("hello"::equals);
         });
     }
 

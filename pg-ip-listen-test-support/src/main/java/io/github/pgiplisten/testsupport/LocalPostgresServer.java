@@ -62,8 +62,9 @@ public final class LocalPostgresServer implements PostgresServer {
             exec(List.of("chown", runAs.get(2), directory.toString()), List.of(), "chown the data directory");
         }
         LocalPostgresServer server = new LocalPostgresServer(bin, directory, freePort(), runAs, origin);
-        server.initialise();
+        // registered first, so a failed initdb or start leaves no directory or half-started server behind
         Runtime.getRuntime().addShutdownHook(new Thread(server::destroy, "pg-ip-listen-test-postgres-stop"));
+        server.initialise();
         server.start();
         return server;
     }
@@ -164,7 +165,7 @@ public final class LocalPostgresServer implements PostgresServer {
 
     private void destroy() {
         try {
-            if (running) {
+            if (Files.exists(data.resolve("postmaster.pid"))) {
                 exec(runAs, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "stop", "-m",
                         "immediate", "-w", "-t", "20"), "pg_ctl stop");
             }
@@ -191,13 +192,18 @@ public final class LocalPostgresServer implements PostgresServer {
     private static void exec(List<String> prefix, List<String> command, String what) throws IOException {
         List<String> full = new ArrayList<>(prefix);
         full.addAll(command);
-        Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
+        // output to a file, not a pipe: pg_ctl's server child inherits the pipe and would keep it open for ever
+        Path outputFile = Files.createTempFile("pg-ip-listen-exec-", ".log");
+        Process process = new ProcessBuilder(full).redirectErrorStream(true)
+                .redirectOutput(outputFile.toFile()).start();
         String output;
         try {
-            output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            boolean finished = process.waitFor(120, TimeUnit.SECONDS);
+            output = Files.readString(outputFile, StandardCharsets.UTF_8);
+            Files.deleteIfExists(outputFile);
+            if (!finished) {
                 process.destroyForcibly();
-                throw new IOException(what + " did not finish in 120 s: " + full);
+                throw new IOException(what + " did not finish in 120 s: " + full + "\n" + output);
             }
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();

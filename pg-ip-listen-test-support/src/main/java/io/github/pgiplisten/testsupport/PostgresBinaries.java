@@ -3,9 +3,7 @@ package io.github.pgiplisten.testsupport;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -98,11 +96,11 @@ final class PostgresBinaries {
         makeTraversable(staging);
         try {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException ex) {
-            // another JVM unpacked it at the same moment: use theirs
         } catch (IOException ex) {
+            // another JVM unpacked it at the same moment (or a broken copy is in the way): use theirs if it works
+            deleteTree(staging);
             if (!hasServerBinaries(target.resolve("bin"))) {
-                throw ex;
+                throw new IOException("Cannot put the PostgreSQL binaries at " + target + "; remove it and retry", ex);
             }
         }
         return Optional.of(target.resolve("bin"));
@@ -148,6 +146,14 @@ final class PostgresBinaries {
         result.add(PosixFilePermission.OTHERS_READ);
         result.add(PosixFilePermission.GROUP_READ);
         return result;
+    }
+
+    private static void deleteTree(Path root) {
+        try (var files = Files.walk(root)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException ex) {
+            // a temporary directory; nothing else depends on it
+        }
     }
 
     private static void makeTraversable(Path root) throws IOException {
