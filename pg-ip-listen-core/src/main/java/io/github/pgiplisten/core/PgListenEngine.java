@@ -71,6 +71,7 @@ public final class PgListenEngine implements AutoCloseable {
     private final Object lifecycle = new Object();
 
     private volatile boolean closing;
+    private boolean closeCalled;
     private volatile boolean closed;
     private volatile @Nullable ListenConnection current;
     private volatile boolean waitingForLock;
@@ -162,12 +163,24 @@ public final class PgListenEngine implements AutoCloseable {
      * waiting it stops at once. Then the handlers finish what was read (up to {@code shutdownTimeout}) and the
      * connection closes. Closing twice, or closing an engine that never started, is fine.
      */
+    /**
+     * Starts the graceful close without waiting for it: a leader releases its lock at once. {@link #close()} then
+     * waits for the rest. Useful as early as a shutdown is known, so the handover overlaps the rest of it.
+     */
+    public void beginClose() {
+        synchronized (lifecycle) {
+            closing = true;
+            lifecycle.notifyAll(); // ends a backoff sleep
+        }
+    }
+
     @Override
     public void close() {
         synchronized (lifecycle) {
-            if (closing) {
+            if (closeCalled) {
                 return;
             }
+            closeCalled = true;
             closing = true;
         }
         long deadline = System.nanoTime() + options.handoverTimeout().toNanos() + options.shutdownTimeout().toNanos();
@@ -225,6 +238,9 @@ public final class PgListenEngine implements AutoCloseable {
                     emit(new EngineEvent.Reconnected(Instant.now(), disconnectedAt));
                     disconnectedAt = null;
                 }
+                if (options.oneProcessListener()) {
+                    rehearseTakeover(connection);
+                }
                 if (options.oneProcessListener() && !becomeLeader(connection)) {
                     break; // closing while a standby
                 }
@@ -237,6 +253,7 @@ public final class PgListenEngine implements AutoCloseable {
                 awaitHandlers();
                 if (handover.isReleased()) {
                     connection.releaseLock(handoverLockKey); // faster than waiting for the session to end
+                    log.debug("Group '{}': handlers done, handover lock released", options.group());
                 }
             } catch (Throwable ex) {
                 if (closing) {
@@ -262,6 +279,23 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
+     * Runs the statements of a takeover and of a handover once, on keys and a channel no other session uses. A process
+     * usually takes over once in its life, so without this rehearsal the takeover would run cold: class loading and
+     * call-site linking cost tens of milliseconds on the critical path. It costs a few round trips per connect.
+     */
+    private void rehearseTakeover(ListenConnection connection) throws SQLException {
+        long election = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        long handoverLock = election + 1;
+        String channel = GracefulHandover.markerChannel(election);
+        connection.awaitLockThenListenAndMark(election, Set.of(), channel, "rehearsal");
+        connection.awaitRelease(handoverLock);
+        connection.handOver(election, handoverLock);
+        connection.releaseLock(handoverLock);
+        connection.unlisten(Set.of(channel));
+        connection.read(1);
+    }
+
+    /**
      * Waits for the group's lock and, in the same round trip, LISTENs and sends this leader's marker; true when this
      * engine leads, false when closing first.
      */
@@ -275,6 +309,8 @@ public final class PgListenEngine implements AutoCloseable {
                 Set<String> wanted = Set.copyOf(handlers.keySet());
                 if (connection.awaitLockThenListenAndMark(lockKey, wanted, handover.markerChannel(), marker)) {
                     listening = wanted;
+                    log.debug("Group '{}': holds the lock and listens; waiting for a predecessor's handover",
+                            options.group());
                     // a predecessor handing over holds the handover lock until its handlers are done with what
                     // came before our marker; what came after it waits in the socket meanwhile
                     if (!connection.awaitRelease(handoverLockKey)) {

@@ -12,7 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.SmartLifecycle;
 
 import io.github.pgiplisten.PgListenEvent;
@@ -32,7 +36,9 @@ import io.github.pgiplisten.core.Role;
  * run against a half-built or half-closed context. While running it holds a non-daemon thread, so an application
  * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
  */
-public class PgListenerContainer implements SmartLifecycle, PgListenStatus, DisposableBean {
+public class PgListenerContainer
+        implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
+        ApplicationContextAware {
 
     /**
      * Starts after the web server ({@code DEFAULT_PHASE - 2048}) and its graceful shutdown
@@ -50,6 +56,7 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus, Disp
     private final List<PgListenerEndpoint> endpoints = new ArrayList<>();
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
+    private @Nullable ApplicationContext context;
     private @Nullable CountDownLatch keepAlive;
 
     /**
@@ -65,6 +72,11 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus, Disp
         this.events = events;
     }
 
+    @Override
+    public void setApplicationContext(ApplicationContext context) {
+        this.context = context;
+    }
+
     /** Adds endpoints; when the engine already runs (a lazy bean created late), they are subscribed at once. */
     void register(List<PgListenerEndpoint> endpoints) {
         synchronized (monitor) {
@@ -74,6 +86,18 @@ public class PgListenerContainer implements SmartLifecycle, PgListenStatus, Disp
                 endpoints.forEach(endpoint -> subscribe(running, endpoint));
                 log.info("@PgListener methods added while running: {}", endpoints);
             }
+        }
+    }
+
+    /**
+     * The context starts closing: a leader releases its lock right away, so the standby takes over while the rest
+     * of the shutdown (other beans, the lifecycle phases before ours) goes on; {@link #stop()} waits for the end.
+     */
+    @Override
+    public void onApplicationEvent(ContextClosedEvent event) {
+        PgListenEngine running = engine;
+        if (running != null && event.getApplicationContext() == context) {
+            running.beginClose();
         }
     }
 

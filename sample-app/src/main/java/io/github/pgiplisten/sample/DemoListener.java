@@ -1,0 +1,69 @@
+package io.github.pgiplisten.sample;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+import io.github.pgiplisten.PgListenEvent;
+import io.github.pgiplisten.PgListener;
+
+/**
+ * Handles the demo channel and reports leadership in its log. With {@code demo.report-events=true} (set by
+ * {@link FleetDemo}) it prints one machine-readable line per event instead ({@code demo <instance> <epoch micros>
+ * <event>}).
+ */
+@Component
+class DemoListener {
+
+    private static final Logger log = LoggerFactory.getLogger(DemoListener.class);
+
+    private final String instance;
+    private final boolean reportEvents;
+
+    DemoListener(@Value("${demo.instance}") String instance,
+            @Value("${demo.report-events:false}") boolean reportEvents) {
+        this.instance = instance;
+        this.reportEvents = reportEvents;
+    }
+
+    @PgListener("${demo.channel}")
+    void onMessage(String payload) {
+        report("handled " + payload);
+        if (!reportEvents) {
+            log.info("handled '{}'", payload);
+        }
+    }
+
+    @EventListener
+    void onReady(org.springframework.boot.context.event.ApplicationReadyEvent event) {
+        report("ready");
+    }
+
+    @EventListener
+    void onLeadership(PgListenEvent event) {
+        if (event instanceof PgListenEvent.LeadershipGranted) {
+            report("leader");
+            log.info("this instance is the LEADER of group '{}' now: it handles every notification", event.group());
+        } else if (event instanceof PgListenEvent.LeadershipRevoked revoked) {
+            report("standby");
+            log.info("this instance stopped leading ({})", revoked.reason());
+        } else if (event instanceof PgListenEvent.ConnectionRestored restored) {
+            report("reconnected");
+            log.warn("listen connection back after {}: notifications sent meanwhile may have been missed",
+                    restored.gap());
+        }
+    }
+
+    private void report(String event) {
+        if (!reportEvents) {
+            return;
+        }
+        long micros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+        System.out.println("demo " + instance + " " + micros + " " + event);
+    }
+}

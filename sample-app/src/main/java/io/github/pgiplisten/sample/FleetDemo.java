@@ -1,0 +1,428 @@
+package io.github.pgiplisten.sample;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import io.github.pgiplisten.core.PgNotifier;
+import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.TestPostgres;
+
+/**
+ * The seed's experiment, unattended: three instances of {@link SampleApplication} as separate JVMs against a throwaway
+ * PostgreSQL, a steady stream of numbered notifications, the leader killed with SIGKILL, the next one stopped with
+ * SIGTERM, then the fleet restarted with the one-process listener off. It prints one line per event and ends with
+ * {@code demo: crash_failover_ms=… graceful_handover_ms=… lost=… duplicated=… broadcast_ok=…}.
+ */
+public final class FleetDemo {
+
+    /** How long each phase publishes, how many instances, how often a notification is sent. */
+    public record Settings(Duration phase, int instances, Duration publishInterval) {
+
+        public static Settings defaults() {
+            return new Settings(Duration.ofSeconds(4), 3, Duration.ofMillis(5));
+        }
+    }
+
+    /**
+     * What the experiment showed.
+     * @param crashWindowUnhandled notifications sent between the kill and the takeover that nobody handled (delivery
+     * across a crash is at-most-once)
+     * @param lost notifications sent while a leader listened that nobody handled
+     */
+    public record Result(List<String> firstStandbys, String firstLeader, String secondLeader, String thirdLeader,
+            long crashFailoverMs, long gracefulHandoverMs, int sent, int crashWindowUnhandled, int lost,
+            int duplicated, boolean broadcastOk) {
+
+        public String summary() {
+            return "demo: crash_failover_ms=" + crashFailoverMs + " graceful_handover_ms=" + gracefulHandoverMs
+                    + " lost=" + lost + " duplicated=" + duplicated + " broadcast_ok=" + broadcastOk;
+        }
+    }
+
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+
+    private final PostgresServer server;
+    private final Settings settings;
+    private final PrintStream out;
+    private final String channel = "demo-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String group = "pg-ip-listen-demo-" + UUID.randomUUID().toString().substring(0, 8);
+    private final List<Instance> running = new CopyOnWriteArrayList<>();
+    /** Send time (epoch micros) of each numbered notification. */
+    private final Map<Integer, Long> sentAt = new ConcurrentHashMap<>();
+    /** Who handled each number, and when (epoch micros). */
+    private final Map<Integer, List<Handling>> handled = new ConcurrentHashMap<>();
+    private volatile String lastHandler;
+
+    private record Handling(String instance, long atMicros) {
+    }
+
+    public FleetDemo(PostgresServer server, Settings settings, PrintStream out) {
+        this.server = server;
+        this.settings = settings;
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        // no Spring Boot logging set-up in the launcher: keep the libraries it uses quiet
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
+                .setLevel(ch.qos.logback.classic.Level.OFF);
+        PrintStream out = System.out;
+        say(out, "getting a throwaway PostgreSQL (a URL in " + TestPostgres.URL_VARIABLE
+                + ", Docker, installed binaries, or the binaries from Maven Central)");
+        PostgresServer server = TestPostgres.shared();
+        say(out, "PostgreSQL: " + server.description());
+        Result result = new FleetDemo(server, Settings.defaults(), out).run();
+        out.println(result.summary());
+        out.flush();
+        System.exit(0);
+    }
+
+    /** Runs the whole experiment; every instance it started is gone when it returns. */
+    public Result run() throws Exception {
+        try {
+            return experiment();
+        } finally {
+            running.forEach(instance -> instance.process.destroyForcibly());
+        }
+    }
+
+    private Result experiment() throws Exception {
+        say("starting " + settings.instances() + " instances with one-process-listener: true (group " + group
+                + ", channel " + channel + ")");
+        List<Instance> fleet = new ArrayList<>();
+        for (int i = 0; i < settings.instances(); i++) {
+            fleet.add(start(name(i), true));
+        }
+        await("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
+        await("one instance leads", Duration.ofSeconds(30), () -> leaders(fleet).size() == 1);
+        Instance first = leaders(fleet).get(0);
+        List<String> standbys = fleet.stream().filter(i -> i != first).map(i -> i.name).toList();
+        say(first.name + " is the leader; " + String.join(", ", standbys) + " wait as standbys (no polling: each "
+                + "backend sits in one blocked pg_advisory_lock)");
+
+        try (Publisher publisher = new Publisher()) {
+            publishFor(settings.phase(), fleet);
+
+            long killAt = nowMicros();
+            say("SIGKILL " + first.name + " (the leader), while notifications keep coming every "
+                    + settings.publishInterval().toMillis() + " ms");
+            first.process.toHandle().destroyForcibly(); // SIGKILL; Process.destroy* would also close its output
+            Handling takeover = awaitFirstHandlingAfter(killAt, first.name);
+            Instance second = byName(fleet, takeover.instance());
+            long crashMs = Math.round((takeover.atMicros() - killAt) / 1000.0);
+            say(second.name + " took over: first notification handled " + crashMs + " ms after the kill");
+            publishFor(settings.phase(), fleet);
+
+            long termAt = nowMicros();
+            say("SIGTERM " + second.name + " (graceful stop of the new leader)");
+            second.process.toHandle().destroy(); // SIGTERM, keeping its output readable to the end
+            Handling handover = awaitFirstHandlingAfter(termAt, second.name);
+            Instance third = byName(fleet, handover.instance());
+            long handoverMs = Math.round((handover.atMicros() - termAt) / 1000.0);
+            say(third.name + " took over: first notification handled " + handoverMs + " ms after the signal");
+            publishFor(settings.phase(), fleet);
+            publisher.close();
+            await("the last notification is handled", Duration.ofSeconds(20),
+                    () -> handled.containsKey(publisher.sent.get() - 1));
+            second.process.waitFor(30, TimeUnit.SECONDS);
+
+            int sent = publisher.sent.get();
+            // the crash window: after the last notification the killed leader handled, until the takeover
+            int lastByKilled = handled.entrySet().stream()
+                    .filter(e -> e.getValue().stream().anyMatch(h -> h.instance().equals(first.name)))
+                    .mapToInt(Map.Entry::getKey).max().orElse(-1);
+            int duplicated = 0;
+            int crashWindow = 0;
+            int lost = 0;
+            for (int n = 0; n < sent; n++) {
+                List<Handling> by = handled.getOrDefault(n, List.of());
+                if (by.size() > 1) {
+                    duplicated++;
+                    say("handled twice: #" + n + " by " + by);
+                } else if (by.isEmpty()) {
+                    long at = sentAt.getOrDefault(n, 0L);
+                    if (n > lastByKilled && at <= takeover.atMicros()) {
+                        crashWindow++;
+                    } else {
+                        lost++;
+                        say("not handled: #" + n + ", sent " + (at - termAt) / 1000.0 + " ms after the SIGTERM");
+                    }
+                }
+            }
+            say("sent " + sent + " notifications; handled twice: " + duplicated + "; not handled: " + crashWindow
+                    + " in the crash window (after the last one the killed leader handled, before the takeover: "
+                    + "at-most-once across a crash), " + lost + " at any other time");
+            stopAll();
+
+            boolean broadcastOk = broadcast();
+            return new Result(standbys, first.name, second.name, third.name, crashMs, handoverMs, sent, crashWindow,
+                    lost, duplicated, broadcastOk);
+        }
+    }
+
+    private boolean broadcast() throws Exception {
+        say("restarting " + settings.instances() + " instances with one-process-listener: false");
+        handled.clear();
+        List<Instance> fleet = new ArrayList<>();
+        for (int i = 0; i < settings.instances(); i++) {
+            fleet.add(start(name(i), false));
+        }
+        await("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
+        // LISTEN starts moments after start-up: ping until every instance answers
+        try (Connection connection = server.connect()) {
+            int ping = -1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!fleet.stream().allMatch(i -> i.handledPing) && System.nanoTime() < deadline) {
+                PgNotifier.notify(connection, channel, "ping " + ping--);
+                Thread.sleep(100);
+            }
+            int count = 100;
+            for (int n = 0; n < count; n++) {
+                PgNotifier.notify(connection, channel, "#" + n);
+            }
+            await("every instance handles every notification", Duration.ofSeconds(20), () -> fleet.stream()
+                    .allMatch(i -> countHandledBy(i.name, count) == count));
+            boolean ok = fleet.stream().allMatch(i -> countHandledBy(i.name, count) == count)
+                    && handled.values().stream().allMatch(by -> by.size() == fleet.size());
+            for (Instance instance : fleet) {
+                say(instance.name + " handled " + countHandledBy(instance.name, count) + " of " + count);
+            }
+            stopAll();
+            return ok;
+        } catch (IllegalStateException timeout) {
+            say(timeout.getMessage());
+            stopAll();
+            return false;
+        }
+    }
+
+    private long countHandledBy(String instance, int below) {
+        return handled.entrySet().stream().filter(e -> e.getKey() >= 0 && e.getKey() < below)
+                .filter(e -> e.getValue().stream().anyMatch(h -> h.instance().equals(instance))).count();
+    }
+
+    private void publishFor(Duration duration, List<Instance> fleet) throws InterruptedException {
+        Map<String, Integer> before = handledCounts();
+        Thread.sleep(duration.toMillis());
+        Map<String, Integer> after = handledCounts();
+        List<String> parts = new ArrayList<>();
+        for (Instance instance : fleet) {
+            int delta = after.getOrDefault(instance.name, 0) - before.getOrDefault(instance.name, 0);
+            parts.add(instance.name + " " + delta);
+        }
+        say("handled in the last " + duration.toSeconds() + " s: " + String.join(", ", parts));
+    }
+
+    private Map<String, Integer> handledCounts() {
+        Map<String, Integer> counts = new TreeMap<>();
+        handled.values().forEach(by -> by.forEach(h -> counts.merge(h.instance(), 1, Integer::sum)));
+        return counts;
+    }
+
+    private Handling awaitFirstHandlingAfter(long afterMicros, String notBy) {
+        // cheap to poll (the instances share these two cores): the last handler's name, then one scan at the end
+        await("another instance handles a notification", Duration.ofSeconds(60), () -> {
+            String last = lastHandler;
+            return last != null && !last.equals(notBy);
+        });
+        return firstHandlingAfter(afterMicros, notBy).orElseThrow();
+    }
+
+    private Optional<Handling> firstHandlingAfter(long afterMicros, String notBy) {
+        return handled.values().stream().flatMap(List::stream)
+                .filter(h -> h.atMicros() >= afterMicros && !h.instance().equals(notBy))
+                .min(java.util.Comparator.comparingLong(Handling::atMicros));
+    }
+
+    private static List<Instance> leaders(List<Instance> fleet) {
+        return fleet.stream().filter(i -> i.leader && i.process.isAlive()).toList();
+    }
+
+    private static Instance byName(List<Instance> fleet, String name) {
+        return fleet.stream().filter(i -> i.name.equals(name)).findFirst().orElseThrow();
+    }
+
+    private static String name(int index) {
+        return String.valueOf((char) ('A' + index));
+    }
+
+    private void stopAll() throws InterruptedException {
+        for (Instance instance : running) {
+            instance.process.toHandle().destroy();
+        }
+        for (Instance instance : running) {
+            if (!instance.process.waitFor(30, TimeUnit.SECONDS)) {
+                instance.process.destroyForcibly();
+            }
+        }
+        running.clear();
+    }
+
+    private Instance start(String name, boolean oneProcessListener) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(List.of("-Xmx256m"));
+        String classPath = System.getProperty("java.class.path");
+        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
+            command.addAll(List.of("-jar", classPath));
+        } else {
+            command.addAll(List.of("-cp", classPath, SampleApplication.class.getName()));
+        }
+        command.addAll(List.of("--demo.instance=" + name, "--demo.channel=" + channel, "--demo.report-events=true",
+                "--spring.datasource.url=" + server.jdbcUrl(), "--spring.datasource.username=" + server.username(),
+                "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group,
+                "--pg-ip-listen.one-process-listener=" + oneProcessListener,
+                "--logging.level.io.github.pgiplisten=WARN"));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Instance instance = new Instance(name, process);
+        running.add(instance);
+        Thread reader = new Thread(() -> read(instance), "demo-reader-" + name);
+        reader.setDaemon(true);
+        reader.start();
+        say("started instance " + name + " (pid " + process.pid() + ")");
+        return instance;
+    }
+
+    private void read(Instance instance) {
+        try (BufferedReader lines = new BufferedReader(
+                new InputStreamReader(instance.process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                String[] parts = line.split(" ", 4);
+                if (parts.length == 4 && parts[0].equals("demo") && parts[1].equals(instance.name)) {
+                    event(instance, Long.parseLong(parts[2]), parts[3]);
+                } else if (!line.isBlank()) {
+                    say("  " + instance.name + " | " + line);
+                }
+            }
+        } catch (IOException | NumberFormatException ex) {
+            // the process is gone
+        }
+    }
+
+    private void event(Instance instance, long micros, String event) {
+        if (event.equals("ready")) {
+            instance.ready = true;
+        } else if (event.equals("leader")) {
+            instance.leader = true;
+            say(instance.name + " is the leader now", micros);
+        } else if (event.equals("standby")) {
+            instance.leader = false;
+            say(instance.name + " released leadership", micros);
+        } else if (event.startsWith("handled ")) {
+            String payload = event.substring("handled ".length());
+            if (payload.startsWith("ping")) {
+                instance.handledPing = true;
+            } else if (payload.startsWith("#")) {
+                int number = Integer.parseInt(payload.substring(1));
+                handled.computeIfAbsent(number, n -> new CopyOnWriteArrayList<>())
+                        .add(new Handling(instance.name, micros));
+                lastHandler = instance.name;
+            }
+        }
+    }
+
+    private void await(String what, Duration atMost, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("gave up waiting until " + what + " (" + atMost.toSeconds() + " s)");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+    }
+
+    private void say(String text) {
+        say(text, nowMicros());
+    }
+
+    private void say(String text, long micros) {
+        LocalTime time = LocalTime.ofInstant(Instant.EPOCH.plus(micros, ChronoUnit.MICROS), ZoneId.systemDefault());
+        synchronized (out) {
+            out.println(CLOCK.format(time) + "  " + text);
+        }
+    }
+
+    private static void say(PrintStream out, String text) {
+        out.println(CLOCK.format(LocalTime.now()) + "  " + text);
+    }
+
+    private static long nowMicros() {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    }
+
+    /** Sends "#0", "#1", … on its own connection, each in its own transaction, until closed. */
+    private final class Publisher implements AutoCloseable {
+
+        final AtomicInteger sent = new AtomicInteger();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        Publisher() {
+            thread = new Thread(this::publish, "demo-publisher");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void publish() {
+            try (Connection connection = server.connect()) {
+                long interval = settings.publishInterval().toNanos();
+                long next = System.nanoTime();
+                while (running.get()) {
+                    int number = sent.get();
+                    sentAt.put(number, nowMicros());
+                    PgNotifier.notify(connection, channel, "#" + number);
+                    sent.incrementAndGet();
+                    next += interval;
+                    LockSupport.parkNanos(next - System.nanoTime());
+                }
+            } catch (Exception ex) {
+                say("publisher failed: " + ex);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            thread.join(10_000);
+        }
+    }
+
+    private static final class Instance {
+        final String name;
+        final Process process;
+        volatile boolean ready;
+        volatile boolean leader;
+        volatile boolean handledPing;
+
+        Instance(String name, Process process) {
+            this.name = name;
+            this.process = process;
+        }
+    }
+}
