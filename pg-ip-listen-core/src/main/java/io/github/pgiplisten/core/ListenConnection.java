@@ -118,14 +118,24 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
+    /** What {@link #awaitLockThenListenAndMark} found. */
+    enum Takeover {
+        /** The wait for the election lock timed out; nothing was done. */
+        NOT_YET,
+        /** This session leads; no predecessor is handing over (this session now holds the handover lock too). */
+        LEADING,
+        /** This session leads, but a predecessor still hands over: wait for the handover lock before handling. */
+        PREDECESSOR_HANDING_OVER
+    }
+
     /**
-     * Waits for the advisory lock, at most the session's {@code lock_timeout}, and in the same round trip, once the
-     * lock is held, LISTENs every channel and the marker channel and sends the marker. The LISTENs and the marker
-     * commit together, so the marker is queued after this session began to listen: it reads every notification
-     * committed after its marker. Returns false, having done nothing, when the wait timed out.
+     * Waits for the election lock, at most the session's {@code lock_timeout}, and in the same round trip, once the
+     * lock is held, LISTENs every channel and the marker channel, sends the marker and tries the handover lock. The
+     * LISTENs and the marker commit together, so the marker is queued after this session began to listen: it reads
+     * every notification committed after its marker.
      */
-    boolean awaitLockThenListenAndMark(long key, Collection<String> channels, String markerChannel, String marker)
-            throws SQLException {
+    Takeover awaitLockThenListenAndMark(long key, long handoverKey, Collection<String> channels, String markerChannel,
+            String marker) throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         sql.add("SELECT pg_advisory_lock(" + key + ")");
         for (String channel : channels) {
@@ -133,13 +143,23 @@ final class ListenConnection implements AutoCloseable {
         }
         sql.add("LISTEN " + ChannelName.quote(markerChannel));
         sql.add("SELECT pg_notify(" + literal(markerChannel) + ", " + literal(marker) + ")");
+        sql.add("SELECT pg_try_advisory_lock(" + handoverKey + ")");
         connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
         try (Statement statement = connection.createStatement()) {
-            statement.execute(sql.toString());
-            return true;
+            boolean handoverLockFree = false;
+            boolean isResultSet = statement.execute(sql.toString());
+            while (isResultSet || statement.getUpdateCount() != -1) {
+                if (isResultSet) {
+                    try (ResultSet result = statement.getResultSet()) {
+                        handoverLockFree = result.next() && "t".equals(result.getString(1));
+                    }
+                }
+                isResultSet = statement.getMoreResults();
+            }
+            return handoverLockFree ? Takeover.LEADING : Takeover.PREDECESSOR_HANDING_OVER;
         } catch (SQLException ex) {
             if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
-                return false;
+                return Takeover.NOT_YET;
             }
             throw ex;
         } finally {
@@ -150,15 +170,16 @@ final class ListenConnection implements AutoCloseable {
     }
 
     /**
-     * A leader's step down: takes the handover lock, then releases the election lock, in one round trip. The
+     * A leader's step down: takes the handover lock (unless it holds it already), then releases the election lock,
+     * in one round trip. The
      * handover lock stays with this session until it closes, which tells the successor when this session's
      * handlers are done.
      */
-    void handOver(long electionKey, long handoverKey) throws SQLException {
+    void handOver(long electionKey, long handoverKey, boolean holdsHandoverLock) throws SQLException {
         connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
         try (Statement statement = connection.createStatement()) {
-            statement.execute("SELECT pg_advisory_lock(" + handoverKey + "); SELECT pg_advisory_unlock(" + electionKey
-                    + ")");
+            statement.execute((holdsHandoverLock ? "" : "SELECT pg_advisory_lock(" + handoverKey + "); ")
+                    + "SELECT pg_advisory_unlock(" + electionKey + ")");
         } finally {
             if (!connection.isClosed()) {
                 connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);

@@ -59,6 +59,14 @@ final class NotificationDispatcher {
         eventLane.submit(task);
     }
 
+    /**
+     * Runs an empty task on a lane of its own, as a first notification would, so a takeover does not pay for the
+     * first lane's start (a handler thread, class loading) on its critical path.
+     */
+    void rehearse() {
+        new Lane().submit(() -> { });
+    }
+
     /** Waits until every queued task has run, at most {@code timeout}; true when all ran. */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

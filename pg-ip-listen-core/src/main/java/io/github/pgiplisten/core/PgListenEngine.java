@@ -78,6 +78,8 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
+    /** Whether the current session holds the handover lock; only the owner thread touches it. */
+    private boolean holdsHandoverLock;
     /** Connect attempts failed in a row; only the owner thread touches it. */
     private int failedAttempts;
 
@@ -287,12 +289,13 @@ public final class PgListenEngine implements AutoCloseable {
         long election = java.util.concurrent.ThreadLocalRandom.current().nextLong();
         long handoverLock = election + 1;
         String channel = GracefulHandover.markerChannel(election);
-        connection.awaitLockThenListenAndMark(election, Set.of(), channel, "rehearsal");
-        connection.awaitRelease(handoverLock);
-        connection.handOver(election, handoverLock);
+        connection.awaitLockThenListenAndMark(election, handoverLock, Set.of(), channel, "rehearsal");
+        connection.awaitRelease(handoverLock + 1);
+        connection.handOver(election, handoverLock, true);
         connection.releaseLock(handoverLock);
         connection.unlisten(Set.of(channel));
         connection.read(1);
+        dispatcher.rehearse();
     }
 
     /**
@@ -301,19 +304,21 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private boolean becomeLeader(ListenConnection connection) throws SQLException {
         role = Role.STANDBY;
+        holdsHandoverLock = false;
         log.debug("Group '{}': waiting for lock {} as a standby", options.group(), lockKey);
         waitingForLock = true;
         try {
             while (!closing) {
                 String marker = handover.beginLeading(connection.backendPid());
                 Set<String> wanted = Set.copyOf(handlers.keySet());
-                if (connection.awaitLockThenListenAndMark(lockKey, wanted, handover.markerChannel(), marker)) {
+                ListenConnection.Takeover takeover = connection.awaitLockThenListenAndMark(lockKey, handoverLockKey,
+                        wanted, handover.markerChannel(), marker);
+                if (takeover != ListenConnection.Takeover.NOT_YET) {
                     listening = wanted;
-                    log.debug("Group '{}': holds the lock and listens; waiting for a predecessor's handover",
-                            options.group());
+                    holdsHandoverLock = takeover == ListenConnection.Takeover.LEADING;
                     // a predecessor handing over holds the handover lock until its handlers are done with what
                     // came before our marker; what came after it waits in the socket meanwhile
-                    if (!connection.awaitRelease(handoverLockKey)) {
+                    if (!holdsHandoverLock && !connection.awaitRelease(handoverLockKey)) {
                         log.warn("Group '{}': the previous leader did not finish its handover within {}; "
                                 + "leading anyway", options.group(), options.lockWaitTimeout());
                     }
@@ -392,7 +397,8 @@ public final class PgListenEngine implements AutoCloseable {
      * {@code handoverTimeout} (also when no standby is waiting yet: one that is still starting may take over).
      */
     private void releaseForHandover(ListenConnection connection) throws SQLException {
-        connection.handOver(lockKey, handoverLockKey);
+        connection.handOver(lockKey, handoverLockKey, holdsHandoverLock);
+        holdsHandoverLock = true;
         role = Role.STANDBY;
         handover.released(System.nanoTime() + options.handoverTimeout().toNanos());
         log.debug("Group '{}': released leadership (closing); handling until the new leader's marker, at most {}",

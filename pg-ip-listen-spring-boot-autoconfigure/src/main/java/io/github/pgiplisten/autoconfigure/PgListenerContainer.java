@@ -33,7 +33,9 @@ import io.github.pgiplisten.core.Role;
 /**
  * Runs the application's one {@link PgListenEngine} for the {@code @PgListener} methods. As a {@link SmartLifecycle}
  * in a late phase it starts after everything else (the web server included) and stops before it, so listeners never
- * run against a half-built or half-closed context. While running it holds a non-daemon thread, so an application
+ * run against a half-built or half-closed context. A graceful stop starts the handover as early as it is known: at
+ * SIGTERM (a JVM shutdown hook that only flips the engine into closing) or at the context's close event, whichever
+ * comes first; the old leader keeps handling until its successor's marker, so starting early loses nothing. While running it holds a non-daemon thread, so an application
  * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
  */
 public class PgListenerContainer
@@ -58,6 +60,11 @@ public class PgListenerContainer
     private volatile @Nullable PgListenEngine engine;
     private @Nullable ApplicationContext context;
     private @Nullable CountDownLatch keepAlive;
+    /**
+     * A JVM shutdown hook that only starts the engine's graceful close: the JVM runs it at once on SIGTERM, in
+     * parallel with Spring Boot's own hook, so the handover does not wait for the context's close to reach us.
+     */
+    private @Nullable Thread releaseOnSignal;
 
     /**
      * @param options checked here, so bad properties fail start-up before anything connects; error handler and
@@ -126,6 +133,12 @@ public class PgListenerContainer
             created.start();
             engine = created;
             keepAlive = startKeepAliveThread();
+            releaseOnSignal = new Thread(created::beginClose, "pg-ip-listen-release-on-shutdown");
+            try {
+                Runtime.getRuntime().addShutdownHook(releaseOnSignal);
+            } catch (IllegalStateException ex) {
+                releaseOnSignal = null; // the JVM is already shutting down
+            }
         }
     }
 
@@ -140,6 +153,14 @@ public class PgListenerContainer
             running.close();
         }
         synchronized (monitor) {
+            if (releaseOnSignal != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(releaseOnSignal);
+                } catch (IllegalStateException ex) {
+                    // the JVM is shutting down: the hook has run or runs now, harmlessly
+                }
+                releaseOnSignal = null;
+            }
             if (keepAlive != null) {
                 keepAlive.countDown();
                 keepAlive = null;

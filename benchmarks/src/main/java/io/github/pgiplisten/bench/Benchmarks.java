@@ -1,0 +1,694 @@
+package io.github.pgiplisten.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.testsupport.LocalPostgresServer;
+import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.TestPostgres;
+
+/**
+ * Every figure of BENCHMARKS.md, ours and a raw pgjdbc program doing the same work, alternating, in one run.
+ * Prints a Markdown table and writes it to {@code benchmarks/target/results.md}.
+ */
+public final class Benchmarks {
+
+    private static final int ROUNDS = 3;
+    private static final int FAILOVER_ROUNDS = 20;
+
+    private final PostgresServer server;
+    private final List<String> rows = new ArrayList<>();
+
+    private Benchmarks(PostgresServer server) {
+        this.server = server;
+    }
+
+    public static void main(String[] args) throws Exception {
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
+                .setLevel(ch.qos.logback.classic.Level.OFF);
+        List<String> sections = args.length == 0
+                ? List.of("throughput", "latency", "crash", "idle", "reconnect", "footprint")
+                : Arrays.asList(args);
+        PostgresServer server = TestPostgres.shared();
+        log("PostgreSQL: " + server.description());
+        Benchmarks benchmarks = new Benchmarks(server);
+        for (String section : sections) {
+            switch (section) {
+                case "throughput" -> benchmarks.throughput();
+                case "latency" -> benchmarks.latency();
+                case "crash", "graceful" -> benchmarks.failover();
+                case "idle" -> benchmarks.idleStandby();
+                case "reconnect" -> benchmarks.reconnect();
+                case "footprint" -> benchmarks.footprint();
+                default -> throw new IllegalArgumentException("unknown section " + section);
+            }
+        }
+        benchmarks.print();
+        System.exit(0);
+    }
+
+    // ---- throughput and latency, in this JVM ----
+
+    /** A listener under test: started, told where payloads go, stopped. */
+    private interface Listener extends AutoCloseable {
+        @Override
+        void close() throws Exception;
+    }
+
+    private Listener ours(String channel, Consumer<String> sink) {
+        OursInstance.sink = sink;
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(OursInstance.class)
+                .web(WebApplicationType.NONE).logStartupInfo(false)
+                .properties("spring.main.banner-mode=off", "logging.level.root=WARN", "bench.channel=" + channel,
+                        "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
+                        "spring.datasource.password=" + server.password(), "pg-ip-listen.group=bench-" + channel,
+                        "pg-ip-listen.handover-timeout=100ms")
+                .run();
+        return () -> {
+            context.close();
+            OursInstance.sink = null;
+        };
+    }
+
+    private Listener raw(String channel, Consumer<String> sink) throws SQLException {
+        Connection connection = server.connect();
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("LISTEN \"" + channel + "\"");
+        }
+        AtomicBoolean running = new AtomicBoolean(true);
+        Thread thread = new Thread(() -> {
+            try {
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                while (running.get()) {
+                    PGNotification[] batch = pg.getNotifications(100);
+                    if (batch != null) {
+                        for (PGNotification notification : batch) {
+                            sink.accept(notification.getParameter());
+                        }
+                    }
+                }
+            } catch (SQLException ex) {
+                // closed
+            }
+        }, "raw-listener");
+        thread.start();
+        return () -> {
+            running.set(false);
+            thread.join(5000);
+            connection.close();
+        };
+    }
+
+    private Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception {
+        Listener listener = ours ? ours(channel, sink) : raw(channel, sink);
+        // listening starts moments after start-up: ping until the first one arrives
+        AtomicBoolean pinged = new AtomicBoolean();
+        Consumer<String> previous = sink;
+        try (Connection connection = server.connect()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            OursInstance.sink = ours ? payload -> {
+                if (payload.equals("ping")) {
+                    pinged.set(true);
+                } else {
+                    previous.accept(payload);
+                }
+            } : OursInstance.sink;
+            while (!pinged.get() && System.nanoTime() < deadline) {
+                notify(connection, channel, "ping");
+                if (!ours) {
+                    pinged.set(true); // raw LISTEN is active as soon as the statement returned
+                }
+                Thread.sleep(50);
+            }
+        }
+        Thread.sleep(200);
+        return listener;
+    }
+
+    private void throughput() throws Exception {
+        log("throughput: 4 publishers, 5 s per run, " + ROUNDS + " runs each, alternating");
+        for (boolean batched : new boolean[] { false, true }) {
+            List<Double> oursRates = new ArrayList<>();
+            List<Double> rawRates = new ArrayList<>();
+            for (int round = 0; round < ROUNDS; round++) {
+                for (boolean ours : round % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                    String channel = "tp-" + UUID.randomUUID().toString().substring(0, 8);
+                    AtomicLong received = new AtomicLong();
+                    try (Listener listener = start(ours, channel, payload -> received.incrementAndGet())) {
+                        double rate = publishFlat(channel, batched, received);
+                        (ours ? oursRates : rawRates).add(rate);
+                        log(String.format(Locale.ROOT, "  %s %s: %.0f/s", ours ? "ours" : "raw ",
+                                batched ? "batched" : "autocommit", rate));
+                    }
+                }
+            }
+            String mode = batched ? "batched, 100 per transaction" : "autocommit";
+            row("throughput to a listener method (" + mode + "), notifications/s",
+                    Stats.medianAndSpread(oursRates, "%.0f"), Stats.medianAndSpread(rawRates, "%.0f"),
+                    String.format(Locale.ROOT, "%.2f × raw (goal ≥ 0.9)", Stats.median(oursRates)
+                            / Stats.median(rawRates)));
+        }
+    }
+
+    /** Four publishers as fast as they can for 5 s; returns what reached the listener per second. */
+    private double publishFlat(String channel, boolean batched, AtomicLong received) throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Thread> publishers = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            Thread thread = new Thread(() -> {
+                try (Connection connection = server.connect();
+                        PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+                    connection.setAutoCommit(!batched);
+                    statement.setString(1, channel);
+                    long sequence = 0;
+                    while (running.get()) {
+                        for (int i = 0; i < (batched ? 100 : 1); i++) {
+                            // distinct payloads: PostgreSQL folds identical notifications of one transaction
+                            statement.setString(2, Long.toString(sequence++));
+                            statement.execute();
+                        }
+                        if (batched) {
+                            connection.commit();
+                        }
+                    }
+                } catch (SQLException ex) {
+                    log("publisher failed: " + ex);
+                }
+            }, "publisher-" + p);
+            thread.start();
+            publishers.add(thread);
+        }
+        Thread.sleep(1000); // warm-up
+        long before = received.get();
+        long start = System.nanoTime();
+        Thread.sleep(5000);
+        long count = received.get() - before;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        running.set(false);
+        for (Thread thread : publishers) {
+            thread.join(10_000);
+        }
+        // let the listener drain before it is stopped
+        long last;
+        do {
+            last = received.get();
+            Thread.sleep(300);
+        } while (received.get() != last);
+        return count / seconds;
+    }
+
+    private void latency() throws Exception {
+        for (int rate : new int[] { 200, 2000 }) {
+            log("latency at " + rate + "/s: 5 s per run, " + ROUNDS + " runs each, alternating");
+            List<Double> oursP50 = new ArrayList<>();
+            List<Double> oursP99 = new ArrayList<>();
+            List<Double> rawP50 = new ArrayList<>();
+            List<Double> rawP99 = new ArrayList<>();
+            for (int round = 0; round < ROUNDS; round++) {
+                for (boolean ours : round % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                    String channel = "lat-" + UUID.randomUUID().toString().substring(0, 8);
+                    List<Double> millis = new CopyOnWriteArrayList<>();
+                    AtomicBoolean measuring = new AtomicBoolean();
+                    try (Listener listener = start(ours, channel, payload -> {
+                        if (measuring.get() && payload.startsWith("t")) {
+                            millis.add((System.nanoTime() - Long.parseLong(payload.substring(1))) / 1e6);
+                        }
+                    })) {
+                        publishAtRate(channel, rate, Duration.ofSeconds(1), measuring, false);
+                        publishAtRate(channel, rate, Duration.ofSeconds(5), measuring, true);
+                        Thread.sleep(300);
+                    }
+                    (ours ? oursP50 : rawP50).add(Stats.percentile(millis, 50));
+                    (ours ? oursP99 : rawP99).add(Stats.percentile(millis, 99));
+                    log(String.format(Locale.ROOT, "  %s: p50 %.2f ms, p99 %.2f ms (%d samples)",
+                            ours ? "ours" : "raw ", Stats.percentile(millis, 50), Stats.percentile(millis, 99),
+                            millis.size()));
+                }
+            }
+            row("latency notify → listener at " + rate + "/s, p50 ms", Stats.medianAndSpread(oursP50, "%.2f"),
+                    Stats.medianAndSpread(rawP50, "%.2f"), "");
+            row("latency notify → listener at " + rate + "/s, p99 ms", Stats.medianAndSpread(oursP99, "%.2f"),
+                    Stats.medianAndSpread(rawP99, "%.2f"), String.format(Locale.ROOT,
+                            "overhead %.2f ms (goal ≤ 1)", Stats.median(oursP99) - Stats.median(rawP99)));
+        }
+    }
+
+    private void publishAtRate(String channel, int perSecond, Duration duration, AtomicBoolean measuring,
+            boolean measure) throws SQLException {
+        measuring.set(measure);
+        long interval = 1_000_000_000L / perSecond;
+        try (Connection connection = server.connect();
+                PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+            statement.setString(1, channel);
+            long end = System.nanoTime() + duration.toNanos();
+            long next = System.nanoTime();
+            while (System.nanoTime() < end) {
+                statement.setString(2, "t" + System.nanoTime());
+                statement.execute();
+                next += interval;
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+            }
+        }
+    }
+
+    // ---- crash failover and graceful handover, three JVMs ----
+
+    private void failover() throws Exception {
+        List<Double> oursCrash = new ArrayList<>();
+        List<Double> rawCrash = new ArrayList<>();
+        List<Double> oursGraceful = new ArrayList<>();
+        List<Double> rawGraceful = new ArrayList<>();
+        List<Double> oursWorst = new ArrayList<>();
+        List<Double> rawWorst = new ArrayList<>();
+        long[] oursLostDup = new long[3];
+        long[] rawLostDup = new long[3];
+        int blocks = 2;
+        for (int block = 0; block < blocks; block++) {
+            for (boolean ours : block % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
+                        + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
+                failoverBlock(ours, FAILOVER_ROUNDS / blocks, ours ? oursCrash : rawCrash,
+                        ours ? oursGraceful : rawGraceful, ours ? oursWorst : rawWorst, ours ? oursLostDup : rawLostDup);
+            }
+        }
+        row("crash failover: SIGKILL of the leader JVM → a standby handles, p50 ms",
+                String.format(Locale.ROOT, "%.1f", Stats.median(oursCrash)),
+                String.format(Locale.ROOT, "%.1f", Stats.median(rawCrash)), "");
+        row("crash failover, p99 ms (" + oursCrash.size() + " rounds)",
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(oursCrash, 99)),
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(rawCrash, 99)), "goal ≤ 50");
+        row("graceful handover: SIGTERM of the leader → the next one handles, median (min–max) ms",
+                Stats.medianAndSpread(oursGraceful, "%.1f"), Stats.medianAndSpread(rawGraceful, "%.1f"),
+                "goal ≤ 10");
+        row("graceful handover: worst notify → handled latency around it, median (min–max) ms",
+                Stats.medianAndSpread(oursWorst, "%.1f"), Stats.medianAndSpread(rawWorst, "%.1f"), "goal ≤ 20");
+        row("graceful handovers: notifications lost / handled twice (all rounds)",
+                oursLostDup[0] + " / " + oursLostDup[1], rawLostDup[0] + " / " + rawLostDup[1], "goal 0 / 0");
+        row("crash rounds: notifications lost in the crash window (at-most-once)", Long.toString(oursLostDup[2]),
+                Long.toString(rawLostDup[2]), "");
+    }
+
+    private void failoverBlock(boolean ours, int rounds, List<Double> crash, List<Double> graceful,
+            List<Double> worst, long[] lostDup) throws Exception {
+        String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
+        String group = "bench-" + channel;
+        long key = LeaderElection.lockKey(group);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classPath = System.getProperty("java.class.path");
+        try (Fleet fleet = new Fleet(name -> ours
+                ? List.of(java, "-Xmx256m", "-cp", classPath, OursInstance.class.getName(),
+                        "--bench.channel=" + channel, "--spring.datasource.url=" + server.jdbcUrl(),
+                        "--spring.datasource.username=" + server.username(),
+                        "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group,
+                        "--spring.main.banner-mode=off", "--logging.level.root=WARN")
+                : List.of(java, "-Xmx64m", "-cp", classPath, RawInstance.class.getName(), server.jdbcUrl(),
+                        server.username(), server.password(), channel, Long.toString(key)));
+                Connection publisher = server.connect()) {
+            for (String name : List.of("A", "B", "C")) {
+                fleet.start(name);
+            }
+            await(Duration.ofSeconds(120), () -> fleet.alive().stream().allMatch(i -> i.ready));
+            Map<Long, Long> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+            AtomicBoolean publishing = new AtomicBoolean(true);
+            AtomicLong sequence = new AtomicLong();
+            Thread producer = new Thread(() -> {
+                try (PreparedStatement statement = publisher.prepareStatement("SELECT pg_notify(?, ?)")) {
+                    statement.setString(1, channel);
+                    long next = System.nanoTime();
+                    while (publishing.get()) {
+                        long n = sequence.getAndIncrement();
+                        sentAt.put(n, nowMicros());
+                        statement.setString(2, "n" + n);
+                        statement.execute();
+                        next += 2_000_000;
+                        LockSupport.parkNanos(next - System.nanoTime());
+                    }
+                } catch (SQLException ex) {
+                    log("producer failed: " + ex);
+                }
+            }, "producer");
+            producer.start();
+            for (int round = 0; round < rounds * 2; round++) {
+                boolean kill = round % 2 == 0;
+                // the leader is whoever handled the latest notification
+                Thread.sleep(1500);
+                String leaderName = fleet.lastHandler;
+                Fleet.Instance leader = fleet.byName(leaderName);
+                long signalAt = nowMicros();
+                if (kill) {
+                    leader.process.toHandle().destroyForcibly();
+                } else {
+                    leader.process.toHandle().destroy();
+                }
+                await(Duration.ofSeconds(60), () -> fleet.lastHandler != null && !fleet.lastHandler.equals(leaderName));
+                Thread.sleep(500);
+                long takeover = fleet.handled.values().stream().flatMap(List::stream)
+                        .filter(h -> h.micros() >= signalAt && !h.instance().equals(leaderName))
+                        .mapToLong(Fleet.Handling::micros).min().orElseThrow();
+                double ms = (takeover - signalAt) / 1000.0;
+                (kill ? crash : graceful).add(ms);
+                leader.process.waitFor(30, TimeUnit.SECONDS);
+                // what was sent around the signal: lost, twice, and the worst latency (graceful rounds)
+                long lost = 0;
+                long twice = 0;
+                double worstMs = 0;
+                for (Map.Entry<Long, Long> sent : sentAt.entrySet()) {
+                    long at = sent.getValue();
+                    if (at < signalAt - 1_000_000 || at > takeover + 200_000) {
+                        continue;
+                    }
+                    List<Fleet.Handling> by = fleet.handled.getOrDefault(sent.getKey(), List.of());
+                    if (by.isEmpty()) {
+                        lost++;
+                    } else if (by.size() > 1) {
+                        twice++;
+                    } else {
+                        worstMs = Math.max(worstMs, (by.get(0).micros() - at) / 1000.0);
+                    }
+                }
+                if (kill) {
+                    lostDup[2] += lost;
+                    lostDup[1] += twice;
+                } else {
+                    lostDup[0] += lost;
+                    lostDup[1] += twice;
+                    worst.add(worstMs);
+                }
+                Fleet.Instance successor = fleet.byName(fleet.handled.values().stream().flatMap(List::stream)
+                        .filter(h -> h.micros() == takeover).findFirst().orElseThrow().instance());
+                String phases = ours && !kill && leader.revokedAt > 0 ? String.format(Locale.ROOT,
+                        " [signal → old leader released %.1f, → new leader %.1f, → first handled %.1f]",
+                        (leader.revokedAt - signalAt) / 1000.0, (successor.leaderAt - leader.revokedAt) / 1000.0,
+                        (takeover - successor.leaderAt) / 1000.0) : "";
+                log(String.format(Locale.ROOT, "  %s %s %s: %.1f ms to the next handled, lost %d, twice %d%s%s",
+                        ours ? "ours" : "raw ", kill ? "SIGKILL" : "SIGTERM", leaderName, ms, lost, twice,
+                        kill ? "" : String.format(Locale.ROOT, ", worst latency %.1f ms", worstMs), phases));
+                Fleet.Instance replacement = fleet.start(leaderName);
+                await(Duration.ofSeconds(120), () -> replacement.ready);
+            }
+            publishing.set(false);
+            producer.join(10_000);
+        }
+    }
+
+    // ---- idle standby, reconnect, footprint ----
+
+    private void idleStandby() throws Exception {
+        log("idle standby: statements per second on the server over 60 s, ours then raw");
+        double ours = idleStandby(true);
+        double raw = idleStandby(false);
+        row("load of an idle standby on the server, statements/s over 60 s",
+                String.format(Locale.ROOT, "%.2f", ours), String.format(Locale.ROOT, "%.2f", raw), "goal ≤ 1");
+    }
+
+    private double idleStandby(boolean ours) throws Exception {
+        String group = "idle-" + UUID.randomUUID().toString().substring(0, 8);
+        long key = LeaderElection.lockKey(group);
+        try (Connection holder = server.connect()) {
+            try (Statement statement = holder.createStatement()) {
+                statement.execute("SELECT pg_advisory_lock(" + key + ")");
+            }
+            AutoCloseable standby;
+            if (ours) {
+                PgListenEngine engine = new PgListenEngine(PgListenOptions.builder(server.jdbcUrl())
+                        .username(server.username()).password(server.password()).group(group)
+                        .applicationName("bench idle standby").build());
+                engine.subscribe("idle", notification -> { });
+                engine.start();
+                standby = engine;
+            } else {
+                Connection connection = server.connect();
+                Thread waiter = new Thread(() -> {
+                    try (Statement statement = connection.createStatement()) {
+                        statement.execute("SELECT pg_advisory_lock(" + key + ")");
+                    } catch (SQLException ex) {
+                        // closed
+                    }
+                });
+                waiter.setDaemon(true);
+                waiter.start();
+                standby = connection;
+            }
+            Thread.sleep(3000);
+            long before = transactions();
+            long start = System.nanoTime();
+            Thread.sleep(60_000);
+            long after = transactions();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            standby.close();
+            // the measuring query itself is one transaction
+            double perSecond = Math.max(0, after - before - 1) / seconds;
+            log(String.format(Locale.ROOT, "  %s: %d transactions in %.0f s", ours ? "ours" : "raw ",
+                    after - before - 1, seconds));
+            return perSecond;
+        }
+    }
+
+    private long transactions() throws SQLException {
+        try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
+            Thread.sleep(1100); // let backends flush their statistics
+            statement.execute("SELECT pg_stat_clear_snapshot()");
+            try (ResultSet result = statement.executeQuery("SELECT sum(xact_commit + xact_rollback) "
+                    + "FROM pg_stat_database WHERE datname = current_database()")) {
+                result.next();
+                return result.getLong(1);
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private void reconnect() throws Exception {
+        LocalPostgresServer local = TestPostgres.controllable();
+        log("reconnect: server restart (fast) → first handled notification, " + ROUNDS + " runs each");
+        List<Double> oursMs = new ArrayList<>();
+        List<Double> rawMs = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            for (boolean ours : round % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                double ms = reconnectOnce(local, ours);
+                (ours ? oursMs : rawMs).add(ms);
+                log(String.format(Locale.ROOT, "  %s: %.0f ms", ours ? "ours" : "raw ", ms));
+            }
+        }
+        row("reconnect: server back up → first handled notification, ms", Stats.medianAndSpread(oursMs, "%.0f"),
+                Stats.medianAndSpread(rawMs, "%.0f"), "goal ≤ 1000 + one backoff step (100 ms)");
+    }
+
+    private double reconnectOnce(LocalPostgresServer local, boolean ours) throws Exception {
+        String channel = "rc-" + UUID.randomUUID().toString().substring(0, 8);
+        AtomicLong firstAfter = new AtomicLong();
+        AtomicLong upAt = new AtomicLong(Long.MAX_VALUE);
+        Consumer<String> sink = payload -> {
+            if (System.nanoTime() > upAt.get()) {
+                firstAfter.compareAndSet(0, System.nanoTime());
+            }
+        };
+        AutoCloseable listener;
+        AtomicBoolean running = new AtomicBoolean(true);
+        if (ours) {
+            PgListenEngine engine = new PgListenEngine(PgListenOptions.builder(local.jdbcUrl())
+                    .username(local.username()).password(local.password()).group("bench-" + channel).build());
+            engine.subscribe(channel, notification -> sink.accept(notification.payload()));
+            engine.start();
+            listener = engine;
+        } else {
+            // what a raw program needs to survive a restart: reconnect every 100 ms and LISTEN again
+            Thread thread = new Thread(() -> {
+                while (running.get()) {
+                    try (Connection connection = local.connect(); Statement statement = connection.createStatement()) {
+                        statement.execute("LISTEN \"" + channel + "\"");
+                        PGConnection pg = connection.unwrap(PGConnection.class);
+                        while (running.get()) {
+                            PGNotification[] batch = pg.getNotifications(100);
+                            if (batch != null) {
+                                for (PGNotification notification : batch) {
+                                    sink.accept(notification.getParameter());
+                                }
+                            }
+                        }
+                    } catch (SQLException ex) {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                    }
+                }
+            }, "raw-reconnecting-listener");
+            thread.setDaemon(true);
+            thread.start();
+            listener = () -> running.set(false);
+        }
+        Thread producer = new Thread(() -> {
+            while (running.get()) {
+                try (Connection connection = local.connect()) {
+                    while (running.get()) {
+                        notify(connection, channel, "x");
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                    }
+                } catch (SQLException ex) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                }
+            }
+        }, "reconnect-producer");
+        producer.setDaemon(true);
+        producer.start();
+        Thread.sleep(2000);
+        local.stop(LocalPostgresServer.StopMode.FAST);
+        local.start();
+        upAt.set(System.nanoTime());
+        await(Duration.ofSeconds(60), () -> firstAfter.get() != 0);
+        running.set(false);
+        listener.close();
+        producer.join(5000);
+        return (firstAfter.get() - upAt.get()) / 1e6;
+    }
+
+    private void footprint() throws Exception {
+        log("footprint of an idle instance (its own JVM, 10 s after start-up)");
+        String channel = "fp-" + UUID.randomUUID().toString().substring(0, 8);
+        String group = "bench-" + channel;
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classPath = System.getProperty("java.class.path");
+        String[] ours = footprintOf(List.of(java, "-Xmx256m", "-cp", classPath, OursInstance.class.getName(),
+                "--bench.channel=" + channel, "--spring.datasource.url=" + server.jdbcUrl(),
+                "--spring.datasource.username=" + server.username(),
+                "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group,
+                "--logging.level.root=WARN"));
+        String[] raw = footprintOf(List.of(java, "-Xmx256m", "-cp", classPath, RawInstance.class.getName(),
+                server.jdbcUrl(), server.username(), server.password(), channel,
+                Long.toString(LeaderElection.lockKey(group + "-raw"))));
+        row("footprint of an idle leader: resident memory MB / heap used MB / live threads / connections",
+                String.join(" / ", ours), String.join(" / ", raw), "Spring Boot app vs a bare JVM loop");
+    }
+
+    private String[] footprintOf(List<String> command) throws Exception {
+        int before = backends();
+        try (Fleet fleet = new Fleet(name -> command)) {
+            Fleet.Instance instance = fleet.start("F");
+            await(Duration.ofSeconds(120), () -> instance.ready);
+            Thread.sleep(10_000);
+            long pid = instance.process.pid();
+            Map<String, String> status = procStatus(pid);
+            String rss = Long.toString(Long.parseLong(status.get("VmRSS").replace("kB", "").trim()) / 1024);
+            String threads = status.get("Threads").trim();
+            String heap = heapUsedMb(pid);
+            String connections = Integer.toString(backends() - before);
+            return new String[] { rss, heap, threads, connections };
+        }
+    }
+
+    private static Map<String, String> procStatus(long pid) throws IOException {
+        Map<String, String> values = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                values.put(line.substring(0, colon), line.substring(colon + 1).trim());
+            }
+        }
+        return values;
+    }
+
+    private static String heapUsedMb(long pid) {
+        try {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").start();
+            process.waitFor(30, TimeUnit.SECONDS);
+            process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.heap_info").start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            process.waitFor(30, TimeUnit.SECONDS);
+            java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(output);
+            return used.find() ? Long.toString(Long.parseLong(used.group(1)) / 1024) : "?";
+        } catch (IOException | InterruptedException ex) {
+            return "?";
+        }
+    }
+
+    private int backends() throws SQLException {
+        try (Connection connection = server.connect(); Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery(
+                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")) {
+            result.next();
+            return result.getInt(1) - 1;
+        }
+    }
+
+    // ---- helpers ----
+
+    private static void notify(Connection connection, String channel, String payload) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+            statement.setString(1, channel);
+            statement.setString(2, payload);
+            statement.execute();
+        }
+    }
+
+    private void row(String figure, String ours, String raw, String note) {
+        rows.add("| " + figure + " | " + ours + " | " + raw + " | " + note + " |");
+    }
+
+    private void print() throws IOException {
+        List<String> table = new ArrayList<>();
+        table.add("| figure | ours | raw pgjdbc | note |");
+        table.add("| --- | --- | --- | --- |");
+        table.addAll(rows);
+        System.out.println();
+        table.forEach(System.out::println);
+        Path results = Path.of("benchmarks", "target", "results.md");
+        if (Files.isDirectory(results.getParent())) {
+            Files.write(results, table, StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void await(Duration atMost, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("gave up after " + atMost);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+    }
+
+    private static long nowMicros() {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    }
+
+    private static void log(String text) {
+        System.out.println(java.time.LocalTime.now().withNano(0) + "  " + text);
+    }
+}

@@ -1,0 +1,68 @@
+package io.github.pgiplisten.bench;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+/**
+ * The baseline: what a developer writes with raw pgjdbc. One connection; with a lock key it waits in a blocked
+ * {@code pg_advisory_lock} (no timeout), then LISTENs; on SIGTERM it does what the seed library does: UNLISTEN,
+ * unlock, exit. Prints {@code ev <epoch micros> <event>} lines like {@link OursInstance}.
+ * Arguments: url user password channel [lockKey].
+ */
+public final class RawInstance {
+
+    private RawInstance() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Connection connection = DriverManager.getConnection(args[0], args[1], args[2]);
+        String channel = args[3];
+        boolean elect = args.length > 4;
+        Object lock = new Object();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            synchronized (lock) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("UNLISTEN *" + (elect ? "; SELECT pg_advisory_unlock_all()" : ""));
+                    PGNotification[] last = connection.unwrap(PGConnection.class).getNotifications();
+                    if (last != null) {
+                        for (PGNotification notification : last) {
+                            OursInstance.report("handled " + notification.getParameter());
+                        }
+                    }
+                    connection.close();
+                } catch (SQLException ex) {
+                    // exiting anyway
+                }
+            }
+        }));
+        OursInstance.report("ready");
+        try (Statement statement = connection.createStatement()) {
+            if (elect) {
+                statement.execute("SELECT pg_advisory_lock(" + Long.parseLong(args[4]) + ")");
+                OursInstance.report("leader");
+            }
+            statement.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
+        }
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        try {
+            while (true) {
+                PGNotification[] batch;
+                synchronized (lock) {
+                    batch = pg.getNotifications(10);
+                }
+                if (batch != null) {
+                    for (PGNotification notification : batch) {
+                        OursInstance.report("handled " + notification.getParameter());
+                    }
+                }
+            }
+        } catch (SQLException ex) {
+            // closed by the shutdown hook
+        }
+    }
+}
