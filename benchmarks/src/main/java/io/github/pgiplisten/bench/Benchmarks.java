@@ -597,6 +597,7 @@ public final class Benchmarks {
     }
 
     private String[] footprintOf(List<String> command) throws Exception {
+        Thread.sleep(3000); // sessions of earlier sections end
         int before = backends();
         try (Fleet fleet = new Fleet(name -> command)) {
             Fleet.Instance instance = fleet.start("F");
