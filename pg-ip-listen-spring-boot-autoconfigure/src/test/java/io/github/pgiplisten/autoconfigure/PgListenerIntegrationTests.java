@@ -223,6 +223,11 @@ class PgListenerIntegrationTests {
         void on(String payload) {
             texts.add(payload);
         }
+
+        /** Through a method, so a CGLIB proxy (whose own fields are empty) reaches the target's list. */
+        List<String> texts() {
+            return texts;
+        }
     }
 
     @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
@@ -233,6 +238,34 @@ class PgListenerIntegrationTests {
         LazyListener lazyListener() {
             return new LazyListener();
         }
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class ProxiedListenerConfiguration {
+
+        @org.springframework.context.annotation.Bean
+        LazyListener proxiedListener() {
+            // what @Transactional, @Async or any aspect does to a bean: a CGLIB proxy around it
+            org.springframework.aop.framework.ProxyFactory factory = new org.springframework.aop.framework.ProxyFactory(
+                    new LazyListener());
+            factory.setProxyTargetClass(true);
+            factory.addAdvice((org.aopalliance.intercept.MethodInterceptor) invocation -> invocation.proceed());
+            return (LazyListener) factory.getProxy();
+        }
+    }
+
+    @Test
+    void aListenerMethodOnAProxiedBeanIsFoundAndCalledThroughTheProxy() {
+        app().withUserConfiguration(ProxiedListenerConfiguration.class).run(context -> {
+            awaitListening(context);
+            LazyListener proxied = context.getBean(LazyListener.class);
+            assertThat(org.springframework.aop.support.AopUtils.isCglibProxy(proxied)).isTrue();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                context.getBean(PgPublisher.class).notify(channel + "-lazy", "through the proxy");
+                return !proxied.texts().isEmpty();
+            });
+            assertThat(proxied.texts()).allMatch("through the proxy"::equals);
+        });
     }
 
     @Test
@@ -248,6 +281,32 @@ class PgListenerIntegrationTests {
             });
             assertThat(lazy.texts).allMatch("hello"::equals);
         });
+    }
+
+    @Test
+    void healthIsDownWhileTheListenConnectionIsBeingReestablishedAndUpAgainAfter() {
+        io.github.pgiplisten.testsupport.LocalPostgresServer server = io.github.pgiplisten.testsupport.TestPostgres
+                .controllable();
+        TestContexts.runner("health-" + channel, server).withUserConfiguration(ListenerApp.class)
+                .withPropertyValues("test.channel=" + channel).run(context -> {
+                    awaitListening(context);
+                    PgListenHealthIndicator health = context.getBean(PgListenHealthIndicator.class);
+                    assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+                    server.stop(io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode.FAST);
+                    try {
+                        await().atMost(Duration.ofSeconds(20))
+                                .until(() -> health.health().getStatus().equals(Status.DOWN));
+                        assertThat(health.health().getDetails()).containsEntry("connected", false);
+                    } finally {
+                        server.start();
+                    }
+                    await().atMost(Duration.ofSeconds(30)).until(() -> health.health().getStatus().equals(Status.UP));
+                    assertThat(context.getBean(EventRecorder.class).events)
+                            .hasAtLeastOneElementOfType(PgListenEvent.ConnectionLost.class);
+                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                            context.getBean(EventRecorder.class).events)
+                            .hasAtLeastOneElementOfType(PgListenEvent.ConnectionRestored.class));
+                });
     }
 
     @Test

@@ -40,7 +40,10 @@ final class TestContexts {
     }
 
     static ApplicationContextRunner runner(String group) {
-        PostgresServer server = TestPostgres.shared();
+        return runner(group, TestPostgres.shared());
+    }
+
+    static ApplicationContextRunner runner(String group, PostgresServer server) {
         return new ApplicationContextRunner().withConfiguration(ALL).withPropertyValues(
                 "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
                 "spring.datasource.password=" + server.password(), "spring.application.name=" + group,
