@@ -12,6 +12,7 @@ import java.util.StringJoiner;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGProperty;
 
 /**
@@ -87,27 +88,6 @@ final class ListenConnection implements AutoCloseable {
         return backendPid;
     }
 
-    /**
-     * Waits for the advisory lock, at most the session's {@code lock_timeout}; true when this session holds it now.
-     */
-    boolean awaitLock(long key) throws SQLException {
-        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
-        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
-            statement.setLong(1, key);
-            statement.execute();
-            return true;
-        } catch (SQLException ex) {
-            if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
-                return false;
-            }
-            throw ex;
-        } finally {
-            if (!connection.isClosed()) {
-                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
-            }
-        }
-    }
-
     /** Releases the advisory lock; true when this session held it. */
     boolean releaseLock(long key) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
@@ -144,22 +124,42 @@ final class ListenConnection implements AutoCloseable {
         sql.add("LISTEN " + ChannelName.quote(markerChannel));
         sql.add("SELECT pg_notify(" + literal(markerChannel) + ", " + literal(marker) + ")");
         sql.add("SELECT pg_try_advisory_lock(" + handoverKey + ")");
-        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
-        try (Statement statement = connection.createStatement()) {
-            boolean handoverLockFree = false;
+        Boolean handoverLockFree = waitingForLocks(statement -> {
+            boolean free = false;
             boolean isResultSet = statement.execute(sql.toString());
             while (isResultSet || statement.getUpdateCount() != -1) {
                 if (isResultSet) {
                     try (ResultSet result = statement.getResultSet()) {
-                        handoverLockFree = result.next() && "t".equals(result.getString(1));
+                        free = result.next() && "t".equals(result.getString(1));
                     }
                 }
                 isResultSet = statement.getMoreResults();
             }
-            return handoverLockFree ? Takeover.LEADING : Takeover.PREDECESSOR_HANDING_OVER;
+            return free;
+        });
+        if (handoverLockFree == null) {
+            return Takeover.NOT_YET;
+        }
+        return handoverLockFree ? Takeover.LEADING : Takeover.PREDECESSOR_HANDING_OVER;
+    }
+
+    /** A statement that may wait for advisory locks. */
+    @FunctionalInterface
+    private interface LockingStatement<T> {
+        T run(Statement statement) throws SQLException;
+    }
+
+    /**
+     * Runs a statement that may wait for locks, with a network timeout that outlasts {@code lock_timeout} (so a
+     * silent network still ends the wait); null when {@code lock_timeout} ended the wait.
+     */
+    private <T> @Nullable T waitingForLocks(LockingStatement<T> call) throws SQLException {
+        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
+        try (Statement statement = connection.createStatement()) {
+            return call.run(statement);
         } catch (SQLException ex) {
             if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
-                return Takeover.NOT_YET;
+                return null;
             }
             throw ex;
         } finally {
@@ -176,14 +176,10 @@ final class ListenConnection implements AutoCloseable {
      * handlers are done.
      */
     void handOver(long electionKey, long handoverKey, boolean holdsHandoverLock) throws SQLException {
-        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute((holdsHandoverLock ? "" : "SELECT pg_advisory_lock(" + handoverKey + "); ")
-                    + "SELECT pg_advisory_unlock(" + electionKey + ")");
-        } finally {
-            if (!connection.isClosed()) {
-                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
-            }
+        String sql = (holdsHandoverLock ? "" : "SELECT pg_advisory_lock(" + handoverKey + "); ")
+                + "SELECT pg_advisory_unlock(" + electionKey + ")";
+        if (waitingForLocks(statement -> statement.execute(sql)) == null) {
+            throw new SQLException("Timed out waiting for the handover lock", LOCK_NOT_AVAILABLE);
         }
     }
 
@@ -192,20 +188,8 @@ final class ListenConnection implements AutoCloseable {
      * {@code lock_timeout}; false when the wait timed out.
      */
     boolean awaitRelease(long key) throws SQLException {
-        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("SELECT pg_advisory_lock(" + key + "); SELECT pg_advisory_unlock(" + key + ")");
-            return true;
-        } catch (SQLException ex) {
-            if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
-                return false;
-            }
-            throw ex;
-        } finally {
-            if (!connection.isClosed()) {
-                connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
-            }
-        }
+        String sql = "SELECT pg_advisory_lock(" + key + "); SELECT pg_advisory_unlock(" + key + ")";
+        return waitingForLocks(statement -> statement.execute(sql)) != null;
     }
 
     /** LISTENs every channel in one round trip. */

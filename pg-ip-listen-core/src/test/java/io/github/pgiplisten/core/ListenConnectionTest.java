@@ -3,6 +3,7 @@ package io.github.pgiplisten.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -43,15 +44,22 @@ class ListenConnectionTest {
     }
 
     @Test
-    void aLockWaitEndsAfterLockTimeoutWithoutTakingTheLock() throws Exception {
+    void lockWaitsEndAfterLockTimeoutAndTheHandoverLockTellsWhetherAPredecessorIsBusy() throws Exception {
         PgListenOptions options = engines.options().lockWaitTimeout(Duration.ofMillis(200)).build();
         long key = LeaderElection.lockKey(engines.group());
         try (ListenConnection holder = ListenConnection.open(options);
                 ListenConnection waiter = ListenConnection.open(options)) {
-            assertThat(holder.awaitLock(key)).isTrue();
-            assertThat(waiter.awaitLock(key)).isFalse();
-            assertThat(holder.releaseLock(key)).isTrue();
-            assertThat(waiter.awaitLock(key)).isTrue();
+            assertThat(holder.awaitRelease(key)).isTrue(); // free: taken and released at once
+            assertThat(holder.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "x"))
+                    .isEqualTo(ListenConnection.Takeover.LEADING);
+            assertThat(waiter.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "y"))
+                    .isEqualTo(ListenConnection.Takeover.NOT_YET);
+            assertThat(waiter.awaitRelease(key + 1)).isFalse(); // the holder has the handover lock too
+            holder.handOver(key, key + 1, true);
+            assertThat(waiter.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "z"))
+                    .isEqualTo(ListenConnection.Takeover.PREDECESSOR_HANDING_OVER);
+            assertThat(holder.releaseLock(key + 1)).isTrue();
+            assertThat(waiter.awaitRelease(key + 1)).isTrue();
         }
     }
 }
