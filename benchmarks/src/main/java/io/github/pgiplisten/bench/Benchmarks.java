@@ -112,15 +112,7 @@ public final class Benchmarks {
         AtomicBoolean running = new AtomicBoolean(true);
         Thread thread = new Thread(() -> {
             try {
-                PGConnection pg = connection.unwrap(PGConnection.class);
-                while (running.get()) {
-                    PGNotification[] batch = pg.getNotifications(100);
-                    if (batch != null) {
-                        for (PGNotification notification : batch) {
-                            sink.accept(notification.getParameter());
-                        }
-                    }
-                }
+                readRaw(connection, running, sink);
             } catch (SQLException ex) {
                 // closed
             }
@@ -131,6 +123,20 @@ public final class Benchmarks {
             thread.join(5000);
             connection.close();
         };
+    }
+
+    /** The raw pgjdbc reading loop: what the baseline does with each notification. */
+    private static void readRaw(Connection connection, AtomicBoolean running, Consumer<String> sink)
+            throws SQLException {
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        while (running.get()) {
+            PGNotification[] batch = pg.getNotifications(100);
+            if (batch != null) {
+                for (PGNotification notification : batch) {
+                    sink.accept(notification.getParameter());
+                }
+            }
+        }
     }
 
     private Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception {
@@ -535,15 +541,7 @@ public final class Benchmarks {
                 while (running.get()) {
                     try (Connection connection = local.connect(); Statement statement = connection.createStatement()) {
                         statement.execute("LISTEN \"" + channel + "\"");
-                        PGConnection pg = connection.unwrap(PGConnection.class);
-                        while (running.get()) {
-                            PGNotification[] batch = pg.getNotifications(100);
-                            if (batch != null) {
-                                for (PGNotification notification : batch) {
-                                    sink.accept(notification.getParameter());
-                                }
-                            }
-                        }
+                        readRaw(connection, running, sink);
                     } catch (SQLException ex) {
                         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                     }
