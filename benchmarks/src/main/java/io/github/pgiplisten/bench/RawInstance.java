@@ -31,7 +31,7 @@ public final class RawInstance {
                     PGNotification[] last = connection.unwrap(PGConnection.class).getNotifications();
                     if (last != null) {
                         for (PGNotification notification : last) {
-                            OursInstance.report("handled " + notification.getParameter());
+                            OursInstance.report("handled ", notification.getParameter());
                         }
                     }
                     connection.close();
@@ -40,6 +40,7 @@ public final class RawInstance {
                 }
             }
         }));
+        OursInstance.report("handled ", "warm-up");
         OursInstance.report("ready");
         try (Statement statement = connection.createStatement()) {
             if (elect) {
@@ -57,7 +58,7 @@ public final class RawInstance {
                 }
                 if (batch != null) {
                     for (PGNotification notification : batch) {
-                        OursInstance.report("handled " + notification.getParameter());
+                        OursInstance.report("handled ", notification.getParameter());
                     }
                 }
             }
