@@ -7,6 +7,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
@@ -25,6 +28,8 @@ final class Engines implements AfterEachCallback {
     private final PostgresServer server;
     private final String group = "test-" + UUID.randomUUID();
     private final List<PgListenEngine> engines = new ArrayList<>();
+    private final Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
+    private final Map<PgListenEngine, List<EngineEvent>> events = new ConcurrentHashMap<>();
 
     private Engines(PostgresServer server) {
         this.server = server;
@@ -65,6 +70,29 @@ final class Engines implements AfterEachCallback {
         PgListenEngine engine = new PgListenEngine(customizer.apply(options()).build());
         engines.add(engine);
         return engine;
+    }
+
+    /**
+     * A started engine whose notifications on {@code channel} go to its {@link #recorder} and whose events are kept
+     * in {@link #events}.
+     */
+    PgListenEngine startWatched(String channel, UnaryOperator<PgListenOptions.Builder> customizer) {
+        PgListenEngine engine = create(customizer);
+        Recorder recorder = new Recorder();
+        List<EngineEvent> seen = new CopyOnWriteArrayList<>();
+        engine.subscribe(channel, recorder);
+        engine.addEventListener(seen::add);
+        recorders.put(engine, recorder);
+        events.put(engine, seen);
+        return engine.start();
+    }
+
+    Recorder recorder(PgListenEngine engine) {
+        return recorders.get(engine);
+    }
+
+    List<EngineEvent> events(PgListenEngine engine) {
+        return events.get(engine);
     }
 
     /** The position of an engine in creation order. */

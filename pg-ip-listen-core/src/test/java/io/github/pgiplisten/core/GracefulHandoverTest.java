@@ -196,14 +196,10 @@ class GracefulHandoverTest {
         leader.close();
         PgListenEngine successor = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != leader).toList());
-        java.util.concurrent.atomic.AtomicLong first = firstHandledAt.get(indexOf(successor, fleet));
+        // recorders are registered in start order, the order of engines.create()
+        java.util.concurrent.atomic.AtomicLong first = firstHandledAt.get(engines.indexOf(successor));
         await().atMost(Duration.ofSeconds(10)).until(() -> first.get() != 0);
         handoverMillis.add(String.format("%.1f", (first.get() - before) / 1e6));
-    }
-
-    private int indexOf(PgListenEngine engine, List<PgListenEngine> fleet) {
-        // engines register their recorders in start order, the same order as engines.create()
-        return engines.indexOf(engine);
     }
 
     private void assertEveryNumberHandledOnceInOrder() {

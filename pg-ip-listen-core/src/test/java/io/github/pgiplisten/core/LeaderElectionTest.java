@@ -10,9 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
@@ -42,13 +40,8 @@ class LeaderElectionTest {
     void exactlyOneOfSeveralEnginesLeadsAndOnlyItReceivesEachNotificationOnceInOrder() {
         String channel = engines.channel("orders");
         List<PgListenEngine> fleet = new ArrayList<>();
-        Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
         for (int i = 0; i < 4; i++) {
-            PgListenEngine engine = engines.create();
-            Recorder recorder = new Recorder();
-            engine.subscribe(channel, recorder);
-            recorders.put(engine, recorder);
-            fleet.add(engine.start());
+            fleet.add(engines.startWatched(channel, UnaryOperator.identity()));
         }
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
         await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
@@ -56,14 +49,14 @@ class LeaderElectionTest {
         List<String> sent = IntStream.range(0, 200).mapToObj(Integer::toString).toList();
         engines.notify(channel, sent);
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> recorders.get(leader).count() >= sent.size());
-        assertThat(recorders.get(leader).payloads()).containsExactlyElementsOf(sent);
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() >= sent.size());
+        assertThat(engines.recorder(leader).payloads()).containsExactlyElementsOf(sent);
         assertThat(Engines.leaders(fleet)).containsExactly(leader);
         fleet.stream().filter(engine -> engine != leader)
                 .forEach(standby -> {
                     assertThat(standby.status().role()).isEqualTo(Role.STANDBY);
                     assertThat(standby.status().listeningChannels()).isEmpty();
-                    assertThat(recorders.get(standby).handled()).isEmpty();
+                    assertThat(engines.recorder(standby).handled()).isEmpty();
                 });
     }
 
@@ -71,43 +64,34 @@ class LeaderElectionTest {
     void aStandbyTakesOverWhenTheLeadersBackendIsTerminatedAndTheOldLeaderComesBackAsStandby() {
         String channel = engines.channel("jobs");
         List<PgListenEngine> fleet = new ArrayList<>();
-        Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
-        Map<PgListenEngine, List<EngineEvent>> events = new ConcurrentHashMap<>();
         for (int i = 0; i < 3; i++) {
-            PgListenEngine engine = engines.create();
-            Recorder recorder = new Recorder();
-            engine.subscribe(channel, recorder);
-            List<EngineEvent> seen = new CopyOnWriteArrayList<>();
-            engine.addEventListener(seen::add);
-            recorders.put(engine, recorder);
-            events.put(engine, seen);
-            fleet.add(engine.start());
+            fleet.add(engines.startWatched(channel, UnaryOperator.identity()));
         }
         PgListenEngine oldLeader = Engines.awaitSingleListeningLeader(fleet);
         engines.notify(channel, "before");
-        await().atMost(Duration.ofSeconds(10)).until(() -> recorders.get(oldLeader).count() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(oldLeader).count() == 1);
 
         Instant terminatedAt = Instant.now();
         assertThat(engines.server().terminateBackend(oldLeader.status().backendPid())).isTrue();
         PgListenEngine newLeader = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
-        await().atMost(Duration.ofSeconds(10)).until(() -> recorders.get(newLeader).count() == 1);
-        EngineEvent acquired = events.get(newLeader).stream()
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).count() == 1);
+        EngineEvent acquired = engines.events(newLeader).stream()
                 .filter(EngineEvent.LeadershipAcquired.class::isInstance).findFirst().orElseThrow();
         System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
                 Duration.between(terminatedAt, acquired.at()).toNanos() / 1e6);
 
-        assertThat(recorders.get(newLeader).payloads()).containsExactly("after");
-        assertThat(recorders.get(oldLeader).payloads()).containsExactly("before");
+        assertThat(engines.recorder(newLeader).payloads()).containsExactly("after");
+        assertThat(engines.recorder(oldLeader).payloads()).containsExactly("before");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(oldLeader.status().connected()).isTrue();
             assertThat(oldLeader.status().role()).isEqualTo(Role.STANDBY);
-            assertThat(events.get(oldLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipLost.class)
+            assertThat(engines.events(oldLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipLost.class)
                     .hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
                     .hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
         });
-        assertThat(events.get(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipAcquired.class);
+        assertThat(engines.events(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipAcquired.class);
         assertThat(Engines.leaders(fleet)).containsExactly(newLeader);
     }
 

@@ -6,9 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -25,8 +22,6 @@ class ServerRestartTest {
 
     private final String channel = engines.channel("restart");
     private final List<PgListenEngine> fleet = new ArrayList<>();
-    private final Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
-    private final Map<PgListenEngine, List<EngineEvent>> events = new ConcurrentHashMap<>();
 
     @ParameterizedTest
     @EnumSource(StopMode.class)
@@ -62,14 +57,7 @@ class ServerRestartTest {
 
     private void startFleet(int size, boolean oneProcessListener) {
         for (int i = 0; i < size; i++) {
-            PgListenEngine engine = engines.create(options -> options.oneProcessListener(oneProcessListener));
-            Recorder recorder = new Recorder();
-            engine.subscribe(channel, recorder);
-            List<EngineEvent> seen = new CopyOnWriteArrayList<>();
-            engine.addEventListener(seen::add);
-            recorders.put(engine, recorder);
-            events.put(engine, seen);
-            fleet.add(engine.start());
+            fleet.add(engines.startWatched(channel, options -> options.oneProcessListener(oneProcessListener)));
         }
         if (oneProcessListener) {
             Engines.awaitSingleListeningLeader(fleet);
@@ -80,7 +68,7 @@ class ServerRestartTest {
     private void assertFleetRecovered(boolean oneProcessListener) {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
             assertThat(engine.status().connected()).isTrue();
-            assertThat(events.get(engine)).hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
+            assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
                     .hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
         }));
         List<PgListenEngine> receivers;
@@ -91,13 +79,13 @@ class ServerRestartTest {
                     .allMatch(engine -> engine.status().listeningChannels().contains(channel)));
             receivers = fleet;
         }
-        recorders.values().forEach(recorder -> recorder.handled().clear());
+        fleet.forEach(engine -> engines.recorder(engine).handled().clear());
         engines.notify(channel, "after restart");
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> receivers.stream().allMatch(engine -> recorders.get(engine).count() == 1));
-        assertThat(fleet.stream().mapToInt(engine -> recorders.get(engine).count()).sum())
+                .until(() -> receivers.stream().allMatch(engine -> engines.recorder(engine).count() == 1));
+        assertThat(fleet.stream().mapToInt(engine -> engines.recorder(engine).count()).sum())
                 .isEqualTo(receivers.size());
-        EngineEvent.Reconnected gap = events.get(fleet.get(0)).stream()
+        EngineEvent.Reconnected gap = engines.events(fleet.get(0)).stream()
                 .filter(EngineEvent.Reconnected.class::isInstance).map(EngineEvent.Reconnected.class::cast)
                 .findFirst().orElseThrow();
         assertThat(gap.gap()).isPositive();
