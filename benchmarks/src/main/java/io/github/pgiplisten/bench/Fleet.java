@@ -1,9 +1,6 @@
 package io.github.pgiplisten.bench;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+
+import io.github.pgiplisten.testsupport.ProcessOutput;
 
 /** Instances in JVMs of their own, and what they report: who handled which number when (epoch micros). */
 final class Fleet implements AutoCloseable {
@@ -46,44 +45,34 @@ final class Fleet implements AutoCloseable {
         Process process = new ProcessBuilder(command.apply(name)).redirectErrorStream(true).start();
         Instance instance = new Instance(name, process);
         instances.add(instance);
-        Thread reader = new Thread(() -> read(instance), "fleet-reader-" + name);
-        reader.setDaemon(true);
-        reader.start();
+        ProcessOutput.follow(process, "fleet-reader-" + name, line -> read(instance, line));
         return instance;
     }
 
-    private void read(Instance instance) {
-        try (BufferedReader lines = new BufferedReader(
-                new InputStreamReader(instance.process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                String[] parts = line.split(" ", 3);
-                if (parts.length < 3 || !parts[0].equals("ev")) {
-                    if (line.contains("ERROR") || line.contains("Exception")) {
-                        System.err.println("  [" + instance.name + "] " + line);
-                    }
-                    continue;
-                }
-                long micros = Long.parseLong(parts[1]);
-                String event = parts[2];
-                if (event.equals("ready")) {
-                    instance.ready = true;
-                } else if (event.equals("leader")) {
-                    instance.leader = true;
-                    instance.leaderAt = micros;
-                } else if (event.equals("revoked")) {
-                    instance.revokedAt = micros;
-                } else if (event.startsWith("handled ")) {
-                    String payload = event.substring("handled ".length());
-                    if (payload.startsWith("n")) {
-                        handled.computeIfAbsent(Long.parseLong(payload.substring(1)), n -> new CopyOnWriteArrayList<>())
-                                .add(new Handling(instance.name, micros));
-                        lastHandler = instance.name;
-                    }
-                }
+    private void read(Instance instance, String line) {
+        String[] parts = line.split(" ", 3);
+        if (parts.length < 3 || !parts[0].equals("ev")) {
+            if (line.contains("ERROR") || line.contains("Exception")) {
+                System.err.println("  [" + instance.name + "] " + line);
             }
-        } catch (IOException | RuntimeException ex) {
-            // the process is gone
+            return;
+        }
+        long micros = Long.parseLong(parts[1]);
+        String event = parts[2];
+        if (event.equals("ready")) {
+            instance.ready = true;
+        } else if (event.equals("leader")) {
+            instance.leader = true;
+            instance.leaderAt = micros;
+        } else if (event.equals("revoked")) {
+            instance.revokedAt = micros;
+        } else if (event.startsWith("handled ")) {
+            String payload = event.substring("handled ".length());
+            if (payload.startsWith("n")) {
+                handled.computeIfAbsent(Long.parseLong(payload.substring(1)), n -> new CopyOnWriteArrayList<>())
+                        .add(new Handling(instance.name, micros));
+                lastHandler = instance.name;
+            }
         }
     }
 

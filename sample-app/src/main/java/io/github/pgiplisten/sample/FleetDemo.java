@@ -1,10 +1,7 @@
 package io.github.pgiplisten.sample;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +25,7 @@ import java.util.function.BooleanSupplier;
 
 import io.github.pgiplisten.core.PgNotifier;
 import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.ProcessOutput;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
@@ -301,27 +299,17 @@ public final class FleetDemo {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Instance instance = new Instance(name, process);
         running.add(instance);
-        Thread reader = new Thread(() -> read(instance), "demo-reader-" + name);
-        reader.setDaemon(true);
-        reader.start();
+        ProcessOutput.follow(process, "demo-reader-" + name, line -> read(instance, line));
         say("started instance " + name + " (pid " + process.pid() + ")");
         return instance;
     }
 
-    private void read(Instance instance) {
-        try (BufferedReader lines = new BufferedReader(
-                new InputStreamReader(instance.process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = lines.readLine()) != null) {
-                String[] parts = line.split(" ", 4);
-                if (parts.length == 4 && parts[0].equals("demo") && parts[1].equals(instance.name)) {
-                    event(instance, Long.parseLong(parts[2]), parts[3]);
-                } else if (!line.isBlank()) {
-                    say("  " + instance.name + " | " + line);
-                }
-            }
-        } catch (IOException | NumberFormatException ex) {
-            // the process is gone
+    private void read(Instance instance, String line) {
+        String[] parts = line.split(" ", 4);
+        if (parts.length == 4 && parts[0].equals("demo") && parts[1].equals(instance.name)) {
+            event(instance, Long.parseLong(parts[2]), parts[3]);
+        } else if (!line.isBlank()) {
+            say("  " + instance.name + " | " + line);
         }
     }
 

@@ -1,0 +1,38 @@
+package io.github.pgiplisten.testsupport;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Reads a child process's output line by line on a daemon thread, until the process closes it. Used by the fleet demo
+ * and the benchmarks, which both read instance JVMs' event lines.
+ */
+public final class ProcessOutput {
+
+    private ProcessOutput() {
+    }
+
+    /** Hands every line of the process's output to {@code lines}, on a daemon thread named {@code threadName}. */
+    public static void follow(Process process, String threadName, Consumer<String> lines) {
+        Thread reader = new Thread(() -> {
+            try (BufferedReader output = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = output.readLine()) != null) {
+                    try {
+                        lines.accept(line);
+                    } catch (RuntimeException ex) {
+                        // one line it could not make sense of: keep reading the others
+                    }
+                }
+            } catch (IOException ex) {
+                // the process is gone
+            }
+        }, threadName);
+        reader.setDaemon(true);
+        reader.start();
+    }
+}
