@@ -49,7 +49,9 @@ final class NotificationDispatcher {
     /** Queues a notification for the handlers of its channel; returns at once. */
     void dispatch(PgNotification notification) {
         long receivedAt = System.nanoTime();
-        observe(() -> observer.received(notification));
+        if (observer != NotificationObserver.NONE) {
+            observe(() -> observer.received(notification));
+        }
         lanes.computeIfAbsent(notification.channel(), channel -> new Lane())
                 .submit(() -> deliver(notification, receivedAt));
     }
@@ -92,8 +94,10 @@ final class NotificationDispatcher {
                 reportError(notification, error);
             }
         }
-        Throwable failure = firstFailure;
-        observe(() -> observer.handled(notification, System.nanoTime() - receivedAt, failure));
+        if (observer != NotificationObserver.NONE) {
+            Throwable failure = firstFailure;
+            observe(() -> observer.handled(notification, System.nanoTime() - receivedAt, failure));
+        }
     }
 
     private static void observe(Runnable observation) {

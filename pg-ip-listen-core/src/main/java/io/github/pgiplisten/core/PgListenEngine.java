@@ -54,6 +54,9 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private static final int READ_SLICE_MILLIS = 5;
 
+    /** Handlers of a channel nobody listens to (any more); shared, so a lookup allocates nothing. */
+    private static final List<Registration> NO_HANDLERS = List.of();
+
     private static final AtomicInteger engineNumbers = new AtomicInteger();
 
     private final PgListenOptions options;
@@ -90,12 +93,17 @@ public final class PgListenEngine implements AutoCloseable {
         this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
         this.dispatcher = new NotificationDispatcher(
                 ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor()),
-                options.errorHandler(), options.observer(), channel -> handlers.getOrDefault(channel, new CopyOnWriteArrayList<>()));
+                options.errorHandler(), options.observer(), this::handlersOf);
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
         this.handover = new GracefulHandover(lockKey);
         this.handoverLockKey = LeaderElection.handoverLockKey(options.group());
         this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());
         this.owner.setDaemon(true);
+    }
+
+    private List<Registration> handlersOf(String channel) {
+        List<Registration> registered = handlers.get(channel);
+        return registered != null ? registered : NO_HANDLERS;
     }
 
     /** Starts connecting, in the background; returns at once. Starting twice is an error. */
