@@ -25,13 +25,28 @@ public abstract class PgListenEvent extends ApplicationEvent {
         return group;
     }
 
-    /** This instance became the listener of its group. Notifications sent before this moment were not seen by it. */
+    /**
+     * This instance became the listener of its group. Notifications sent before this moment were not seen by it; when
+     * {@link #handedOver()} is false, nobody may have handled them (the first leader, or the previous one crashed or
+     * lost its connection): catch up from your data if that matters.
+     */
     public static class LeadershipGranted extends PgListenEvent {
 
         private static final long serialVersionUID = 1L;
 
-        public LeadershipGranted(Object source, String group) {
+        private final boolean handedOver;
+
+        public LeadershipGranted(Object source, String group, boolean handedOver) {
             super(source, group);
+            this.handedOver = handedOver;
+        }
+
+        /**
+         * True when the previous leader handed over gracefully: it handled everything sent before this instance
+         * took over, so nothing was missed.
+         */
+        public boolean handedOver() {
+            return handedOver;
         }
     }
 

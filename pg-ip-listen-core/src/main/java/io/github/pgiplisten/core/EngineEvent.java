@@ -20,8 +20,14 @@ public sealed interface EngineEvent {
     record Disconnected(Instant at, Throwable cause) implements EngineEvent {
     }
 
-    /** This engine holds the group's lock and listens: it is the one that receives notifications. */
-    record LeadershipAcquired(Instant at, String group, long lockKey) implements EngineEvent {
+    /**
+     * This engine holds the group's lock and listens: it is the one that receives notifications. {@code handedOver} is
+     * true when the previous leader handed over gracefully, so nothing was missed; false when there was no leader to
+     * hand over (the first one, or the previous leader crashed or lost its connection): notifications sent since the
+     * previous leader last handled one may have been missed by the whole group, so catch up from the data if that
+     * matters.
+     */
+    record LeadershipAcquired(Instant at, String group, long lockKey, boolean handedOver) implements EngineEvent {
     }
 
     /** This engine no longer holds the group's lock: its connection broke, or it is closing. */

@@ -336,7 +336,8 @@ public final class PgListenEngine implements AutoCloseable {
                     role = Role.LEADER;
                     log.info("Group '{}': this instance is the leader now (backend pid {})", options.group(),
                             connection.backendPid());
-                    emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey));
+                    emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey,
+                            !holdsHandoverLock));
                     announceListening(wanted, Set.of());
                     channelsChanged.set(true); // subscriptions may have changed during the wait
                     return true;

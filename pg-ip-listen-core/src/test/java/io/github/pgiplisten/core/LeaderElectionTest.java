@@ -77,8 +77,10 @@ class LeaderElectionTest {
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).count() == 1);
-        EngineEvent acquired = engines.events(newLeader).stream()
-                .filter(EngineEvent.LeadershipAcquired.class::isInstance).findFirst().orElseThrow();
+        EngineEvent.LeadershipAcquired acquired = engines.events(newLeader).stream()
+                .filter(EngineEvent.LeadershipAcquired.class::isInstance).map(EngineEvent.LeadershipAcquired.class::cast)
+                .findFirst().orElseThrow();
+        assertThat(acquired.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
         System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
                 Duration.between(terminatedAt, acquired.at()).toNanos() / 1e6);
 
@@ -115,6 +117,8 @@ class LeaderElectionTest {
         a.close();
         assertThat(a.status().role()).isEqualTo(Role.STOPPED);
         Engines.awaitSingleListeningLeader(List.of(b));
+        assertThat(engines.events(b)).filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).containsExactly(true);
         engines.notify(channel, "to b");
         await().atMost(Duration.ofSeconds(10)).until(() -> second.count() == 1);
 

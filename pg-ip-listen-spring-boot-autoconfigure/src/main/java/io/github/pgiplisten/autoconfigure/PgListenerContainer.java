@@ -233,8 +233,8 @@ public class PgListenerContainer
 
     private void publish(EngineEvent event) {
         PgListenEvent springEvent = null;
-        if (event instanceof EngineEvent.LeadershipAcquired) {
-            springEvent = new PgListenEvent.LeadershipGranted(this, group());
+        if (event instanceof EngineEvent.LeadershipAcquired acquired) {
+            springEvent = new PgListenEvent.LeadershipGranted(this, group(), acquired.handedOver());
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
             springEvent = new PgListenEvent.LeadershipRevoked(this, group(), lost.reason());
         } else if (event instanceof EngineEvent.Disconnected disconnected && engine != null) {

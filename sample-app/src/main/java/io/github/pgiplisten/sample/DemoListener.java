@@ -46,9 +46,11 @@ class DemoListener {
 
     @EventListener
     void onLeadership(PgListenEvent event) {
-        if (event instanceof PgListenEvent.LeadershipGranted) {
+        if (event instanceof PgListenEvent.LeadershipGranted granted) {
             report("leader");
-            log.info("this instance is the LEADER of group '{}' now: it handles every notification", event.group());
+            log.info("this instance is the LEADER of group '{}' now: it handles every notification ({})",
+                    event.group(), granted.handedOver() ? "handed over, nothing missed"
+                            : "not handed over: anything sent since the last leader stopped may have been missed");
         } else if (event instanceof PgListenEvent.LeadershipRevoked revoked) {
             report("standby");
             log.info("this instance stopped leading ({})", revoked.reason());
