@@ -273,10 +273,13 @@ public final class PgListenEngine implements AutoCloseable {
                     log.error("Group '{}': fatal error in the listen thread; retrying", options.group(), fatal);
                 }
                 disconnectedAt = onFailure(connection, ex, disconnectedAt);
-                if (System.nanoTime() - openedAt > options.reconnectMaxDelay().toNanos()) {
-                    backoff.reset(); // that connection worked for a while: start over gently
+                if (connection != null && System.nanoTime() - openedAt > options.reconnectMaxDelay().toNanos()) {
+                    // that connection worked for a while: one attempt at once (a terminated backend, a moved
+                    // pooler), then the backoff from its start if the server is away
+                    backoff.reset();
+                } else {
+                    sleep(backoff.nextDelay());
                 }
-                sleep(backoff.nextDelay());
             } finally {
                 current = null;
                 listening = Set.of();

@@ -256,7 +256,10 @@ public final class PgListenOptions {
             return this;
         }
 
-        /** The first reconnect delay (default 100 ms); it doubles per failed attempt. */
+        /**
+         * The first reconnect delay (default 100 ms); it doubles per failed attempt. A connection that had worked for
+         * longer than {@link #reconnectMaxDelay} is retried once at once.
+         */
         public Builder reconnectInitialDelay(Duration reconnectInitialDelay) {
             this.reconnectInitialDelay = reconnectInitialDelay;
             return this;
