@@ -2,6 +2,7 @@ package io.github.pgiplisten.testsupport;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
@@ -17,9 +18,13 @@ public final class ProcessOutput {
 
     /** Hands every line of the process's output to {@code lines}, on a daemon thread named {@code threadName}. */
     public static void follow(Process process, String threadName, Consumer<String> lines) {
+        follow(process.getInputStream(), threadName, lines);
+    }
+
+    /** Hands every line of {@code stream} (a process's stderr, say) to {@code lines}, on a daemon thread. */
+    public static void follow(InputStream stream, String threadName, Consumer<String> lines) {
         Thread reader = new Thread(() -> {
-            try (BufferedReader output = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader output = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = output.readLine()) != null) {
                     try {

@@ -82,15 +82,19 @@ public final class SilentProxy implements AutoCloseable {
 
     private void accept() {
         while (!listener.isClosed()) {
+            Socket client = null;
             try {
-                Socket client = listener.accept();
+                client = listener.accept();
                 Socket server = new Socket(targetHost, targetPort);
                 Link link = new Link(client, server);
                 links.add(link);
                 pump(link, client, server, "silent-proxy-up");
                 pump(link, server, client, "silent-proxy-down");
             } catch (IOException ex) {
-                // listener closed, or the server refused: the client sees its connection fail
+                // listener closed, or the server refused: the client sees its connection fail at once
+                if (client != null) {
+                    closeQuietly(client);
+                }
             }
         }
     }

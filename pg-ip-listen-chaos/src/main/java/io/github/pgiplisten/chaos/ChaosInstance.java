@@ -1,0 +1,87 @@
+package io.github.pgiplisten.chaos;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+import io.github.pgiplisten.core.EngineEvent;
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.PgListenOptions;
+
+/**
+ * One instance of the fleet under test, in a JVM of its own: an engine in leader mode with the default options and
+ * one subscribed channel. It reports on stdout, one line each, everything the suite checks:
+ * <pre>
+ * h &lt;payload&gt; &lt;micros&gt;          a notification handled
+ * e &lt;micros&gt; connected &lt;pid&gt;     a connection is open (its backend pid)
+ * e &lt;micros&gt; leader &lt;handedOver&gt;  leadership acquired
+ * e &lt;micros&gt; lost &lt;reason&gt;       leadership lost
+ * e &lt;micros&gt; disconnected         the connection broke
+ * e &lt;micros&gt; reconnected &lt;gap&gt;   the connection is back after a gap (micros)
+ * t &lt;ours&gt; &lt;all&gt;                 answer to "threads": this library's threads, all threads
+ * </pre>
+ * Commands on stdin: {@code threads}, {@code close} (graceful close, then exit). Times are epoch microseconds.
+ * Arguments: jdbc-url user password group channel application-name.
+ */
+public final class ChaosInstance {
+
+    private static final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+
+    private ChaosInstance() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        PgListenOptions options = PgListenOptions.builder(args[0]).username(args[1]).password(args[2]).group(args[3])
+                .applicationName(args[5]).build();
+        PgListenEngine engine = new PgListenEngine(options);
+        engine.addEventListener(ChaosInstance::report);
+        engine.subscribe(args[4], notification -> line("h " + notification.payload() + " " + micros(Instant.now())));
+        engine.start();
+        try (BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            String command;
+            while ((command = commands.readLine()) != null) {
+                if (command.equals("threads")) {
+                    long ours = Thread.getAllStackTraces().keySet().stream()
+                            .filter(thread -> thread.getName().startsWith("pg-ip-listen")).count();
+                    line("t " + ours + " " + Thread.getAllStackTraces().size());
+                } else if (command.equals("close")) {
+                    break;
+                }
+            }
+        }
+        engine.close();
+        System.exit(0);
+    }
+
+    private static void report(EngineEvent event) {
+        String what;
+        if (event instanceof EngineEvent.Connected connected) {
+            what = "connected " + connected.backendPid();
+        } else if (event instanceof EngineEvent.LeadershipAcquired acquired) {
+            what = "leader " + acquired.handedOver();
+        } else if (event instanceof EngineEvent.LeadershipLost lost) {
+            what = "lost " + lost.reason().replace('\n', ' ');
+        } else if (event instanceof EngineEvent.Disconnected) {
+            what = "disconnected";
+        } else if (event instanceof EngineEvent.Reconnected reconnected) {
+            what = "reconnected " + reconnected.gap().toNanos() / 1000;
+        } else {
+            return;
+        }
+        line("e " + micros(event.at()) + " " + what);
+    }
+
+    private static long micros(Instant at) {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, at);
+    }
+
+    private static void line(String text) {
+        synchronized (out) {
+            out.println(text);
+            out.flush();
+        }
+    }
+}

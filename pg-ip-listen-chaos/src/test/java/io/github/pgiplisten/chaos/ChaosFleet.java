@@ -1,0 +1,290 @@
+package io.github.pgiplisten.chaos;
+
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+
+import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.ProcessOutput;
+import io.github.pgiplisten.testsupport.SilentProxy;
+
+/**
+ * The instances under test, each a {@link ChaosInstance} in its own JVM connecting through its own
+ * {@link SilentProxy}, and everything they report: who handled which number when, and their events.
+ */
+final class ChaosFleet implements AutoCloseable {
+
+    /** Something an instance reported (epoch micros). */
+    record Event(long micros, String kind, String detail) {
+    }
+
+    /** A notification handled by {@code member} at {@code micros}, in its {@code term}-th leadership. */
+    record Handling(Member member, long micros, int term) {
+    }
+
+    /** One leadership of a member, from its leader event until it lost it, died, or a fault cut it off. */
+    record Term(Member member, int index, long start, long end, boolean handedOver) {
+    }
+
+    final class Member {
+        final String name;
+        final Process process;
+        final SilentProxy proxy;
+        final List<Event> events = new CopyOnWriteArrayList<>();
+        final List<Long> handledInOrder = new CopyOnWriteArrayList<>();
+        final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
+        final Deque<String> log = new ArrayDeque<>();
+        final List<Long> cuts = new CopyOnWriteArrayList<>();
+        volatile int backendPid;
+        volatile int leaderships;
+        volatile long killedAt = Long.MAX_VALUE;
+        volatile long @Nullable [] baselineThreads;
+        private final Writer commands;
+
+        Member(String name, Process process, SilentProxy proxy) {
+            this.name = name;
+            this.process = process;
+            this.proxy = proxy;
+            this.commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        }
+
+        boolean alive() {
+            return process.isAlive() && killedAt == Long.MAX_VALUE;
+        }
+
+        /** Leads now, by its own report: its last leader/lost/disconnected event is a leader one. */
+        boolean leads() {
+            String last = null;
+            for (Event event : events) {
+                if (event.kind.equals("leader") || event.kind.equals("lost") || event.kind.equals("disconnected")) {
+                    last = event.kind;
+                }
+            }
+            return alive() && "leader".equals(last);
+        }
+
+        boolean connected() {
+            String last = null;
+            for (Event event : events) {
+                if (event.kind.equals("connected") || event.kind.equals("disconnected")) {
+                    last = event.kind;
+                }
+            }
+            return alive() && "connected".equals(last);
+        }
+
+        List<Event> eventsAfter(long micros, String kind) {
+            return events.stream().filter(e -> e.micros > micros && e.kind.equals(kind)).toList();
+        }
+
+        /** Its leaderships, each ending at the first of: its lost/disconnected event, a fault cut, its death. */
+        List<Term> terms() {
+            List<Term> terms = new ArrayList<>();
+            long start = -1;
+            boolean handedOver = false;
+            int index = 0;
+            for (Event event : events) {
+                if (event.kind.equals("leader")) {
+                    start = event.micros;
+                    handedOver = Boolean.parseBoolean(event.detail);
+                    index++;
+                } else if ((event.kind.equals("lost") || event.kind.equals("disconnected")) && start >= 0) {
+                    terms.add(new Term(this, index, start, cut(start, event.micros), handedOver));
+                    start = -1;
+                }
+            }
+            if (start >= 0) {
+                terms.add(new Term(this, index, start, cut(start, Long.MAX_VALUE), handedOver));
+            }
+            return terms;
+        }
+
+        private long cut(long start, long end) {
+            long cutAt = Math.min(end, killedAt);
+            for (long cut : cuts) {
+                if (cut >= start) {
+                    cutAt = Math.min(cutAt, cut);
+                }
+            }
+            return cutAt;
+        }
+
+        /** This library's threads and all threads in the instance's JVM. */
+        long[] threads() throws IOException, InterruptedException {
+            threadAnswers.clear();
+            synchronized (commands) {
+                commands.write("threads\n");
+                commands.flush();
+            }
+            long[] answer = threadAnswers.poll(10, TimeUnit.SECONDS);
+            if (answer == null) {
+                throw new IllegalStateException(name + " did not answer 'threads'");
+            }
+            return answer;
+        }
+
+        synchronized String logTail() {
+            return String.join("\n", log);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    final PostgresServer server;
+    final String group;
+    final String channel;
+    final Map<Long, List<Handling>> handled = new ConcurrentHashMap<>();
+    final List<Member> members = new CopyOnWriteArrayList<>();
+    private int started;
+
+    ChaosFleet(PostgresServer server, String group, String channel) {
+        this.server = server;
+        this.group = group;
+        this.channel = channel;
+    }
+
+    Member start() throws IOException {
+        String name = "chaos-" + group.substring(group.length() - 4) + "-" + (++started);
+        SilentProxy proxy = SilentProxy.before(server.jdbcUrl());
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx96m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=chaos-instance-logback.xml",
+                "-cp", classPath, ChaosInstance.class.getName(),
+                proxy.proxiedUrl(server.jdbcUrl()), server.username(), server.password(), group, channel, name);
+        Process process = new ProcessBuilder(command).start();
+        Member member = new Member(name, process, proxy);
+        members.add(member);
+        ProcessOutput.follow(process, name + "-out", line -> read(member, line));
+        ProcessOutput.follow(process.getErrorStream(), name + "-err", line -> {
+            synchronized (member) {
+                member.log.addLast(line);
+                if (member.log.size() > 300) {
+                    member.log.removeFirst();
+                }
+            }
+        });
+        return member;
+    }
+
+    private void read(Member member, String line) {
+        String[] parts = line.split(" ", 4);
+        switch (parts[0]) {
+            case "h" -> {
+                long n = Long.parseLong(parts[1].substring(1));
+                long micros = Long.parseLong(parts[2]);
+                member.handledInOrder.add(n);
+                handled.computeIfAbsent(n, k -> new CopyOnWriteArrayList<>())
+                        .add(new Handling(member, micros, member.leaderships));
+            }
+            case "e" -> {
+                Event event = new Event(Long.parseLong(parts[1]), parts[2], parts.length > 3 ? parts[3] : "");
+                if (event.kind.equals("connected")) {
+                    member.backendPid = Integer.parseInt(event.detail);
+                } else if (event.kind.equals("leader")) {
+                    member.leaderships++;
+                }
+                member.events.add(event);
+            }
+            case "t" -> member.threadAnswers.add(new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])});
+            default -> {
+                // not ours
+            }
+        }
+    }
+
+    List<Member> alive() {
+        return members.stream().filter(Member::alive).toList();
+    }
+
+    List<Member> leaders() {
+        return members.stream().filter(Member::leads).toList();
+    }
+
+    /** SIGKILL. */
+    void kill(Member member) {
+        member.killedAt = Clock.micros();
+        member.process.destroyForcibly();
+        try {
+            member.process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        member.proxy.close();
+    }
+
+    /** Backend pids holding the group's election lock, by the server's own account. */
+    List<Integer> lockHolders() throws SQLException {
+        long key = LeaderElection.lockKey(group);
+        try (Connection connection = server.connect();
+                PreparedStatement statement = connection.prepareStatement("SELECT pid FROM pg_locks "
+                        + "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                        + "AND ((classid::bigint << 32) | objid::bigint) = ?")) {
+            statement.setLong(1, key);
+            List<Integer> pids = new ArrayList<>();
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    pids.add(rows.getInt(1));
+                }
+            }
+            return pids;
+        }
+    }
+
+    /** Sessions of the fleet's instances open on the server. */
+    int sessions() throws SQLException {
+        try (Connection connection = server.connect();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
+            statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getInt(1);
+            }
+        }
+    }
+
+    /** Ends every session of the fleet in one statement. */
+    int terminateAll() throws SQLException {
+        try (Connection connection = server.connect();
+                PreparedStatement statement = connection.prepareStatement("SELECT count(pg_terminate_backend(pid)) "
+                        + "FROM pg_stat_activity WHERE application_name LIKE ?")) {
+            statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return rows.getInt(1);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (Member member : members) {
+            member.process.destroyForcibly();
+        }
+        for (Member member : members) {
+            member.process.waitFor(20, TimeUnit.SECONDS);
+            member.proxy.close();
+        }
+    }
+}

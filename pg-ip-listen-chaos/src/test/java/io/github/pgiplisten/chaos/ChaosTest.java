@@ -1,0 +1,289 @@
+package io.github.pgiplisten.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import io.github.pgiplisten.chaos.ChaosFleet.Member;
+import io.github.pgiplisten.chaos.Producer.Outcome;
+import io.github.pgiplisten.chaos.Producer.Sent;
+import io.github.pgiplisten.testsupport.LocalPostgresServer;
+import io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode;
+import io.github.pgiplisten.testsupport.TestPostgres;
+
+/**
+ * Three instances in JVMs of their own, in leader mode, under 500 numbered notifications a second, and one fault per
+ * round at a random moment. After every round the fleet must be back to exactly one leader (by its own account and
+ * by {@code pg_locks}), every instance whose connection broke must have told so (gap events), and no session or
+ * thread may be left over; after every scenario, the ledger of what was sent and handled must hold (see
+ * {@link Ledger}). {@code -Dchaos.rounds=N} sets the rounds per scenario (the build runs 2; {@code ./run-chaos} runs
+ * more and writes the table of RELIABILITY.md); {@code -Dchaos.seed} repeats a run's random timing.
+ */
+class ChaosTest {
+
+    enum Scenario {
+        KILL_LEADER("SIGKILL of the leader's JVM"),
+        KILL_STANDBY("SIGKILL of a standby's JVM"),
+        TERMINATE_LEADER("pg_terminate_backend of the leader's session"),
+        TERMINATE_ALL("pg_terminate_backend of every instance's session at once"),
+        RESTART_FAST("server restart, fast mode"),
+        RESTART_IMMEDIATE("server restart, immediate mode (crash and recovery)"),
+        SILENT_LEADER("silent network under the leader (proxy: client leg silent, server leg closed after "
+                + SERVER_NOTICES_SILENCE.toSeconds() + " s)"),
+        DOWN_20S("server down for 20 s");
+
+        final String description;
+
+        Scenario(String description) {
+            this.description = description;
+        }
+    }
+
+    /** How long the proxy waits before closing the server leg of a silent connection: the server's keepalives. */
+    static final Duration SERVER_NOTICES_SILENCE = Duration.ofSeconds(2);
+
+    private static final int ROUNDS = Integer.getInteger("chaos.rounds", 2);
+    private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
+    private static final Random random = new Random(SEED);
+    private static final List<String> table = new ArrayList<>();
+
+    private static LocalPostgresServer server;
+    private static ChaosFleet fleet;
+    private static Producer producer;
+
+    @BeforeAll
+    static void startFleet() throws Exception {
+        System.out.printf("chaos: %d rounds per scenario, seed %d (-Dchaos.seed=%d repeats the timing)%n", ROUNDS,
+                SEED, SEED);
+        server = TestPostgres.controllable();
+        String id = HexFormat.of().toHexDigits(random.nextInt());
+        fleet = new ChaosFleet(server, "chaos-" + id, "chaos_" + id);
+        for (int i = 0; i < 3; i++) {
+            fleet.start();
+        }
+        awaitOneLeader(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> fleet.alive().stream().allMatch(Member::connected));
+        producer = new Producer(server, fleet.channel, 500);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !fleet.handled.isEmpty());
+    }
+
+    @AfterAll
+    static void stopFleet() throws Exception {
+        if (producer != null) {
+            producer.close();
+        }
+        if (fleet != null) {
+            fleet.close();
+        }
+        String report = String.join("\n", table);
+        System.out.println(report);
+        String target = System.getProperty("chaos.report", "");
+        if (!target.isBlank()) {
+            Files.writeString(Path.of(target), report + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Scenario.class)
+    void theFleetSurvives(Scenario scenario) throws Exception {
+        int rounds = scenario == Scenario.DOWN_20S ? Math.max(1, ROUNDS / 3) : ROUNDS;
+        long from = producer.sent().size();
+        List<Long> recoveries = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            recoveries.add(round(scenario, round));
+        }
+        long to = producer.sent().size();
+        // what was committed has had time to arrive: the ledger counts only what the fleet could have handled
+        await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200))
+                .until(() -> committedUnhandledAfter(to - 50, to) == 0);
+        Ledger ledger = Ledger.of(fleet, producer, from, to);
+        record(scenario, rounds, ledger, recoveries);
+        assertThat(ledger.clean()).as("%s: %s%n%s", scenario, ledger, ledger.problems()).isTrue();
+    }
+
+    /** One fault; returns the milliseconds from the fault (or the server's return) to the first handled number. */
+    private long round(Scenario scenario, int round) throws Exception {
+        Thread.sleep(300 + random.nextInt(1200));
+        Member leader = awaitOneLeader(0);
+        List<Member> affected = new ArrayList<>();
+        Member replacement = null;
+        long faultAt = Clock.micros();
+        long since = faultAt;
+        switch (scenario) {
+            case KILL_LEADER -> {
+                fleet.kill(leader);
+                replacement = fleet.start();
+            }
+            case KILL_STANDBY -> {
+                List<Member> standbys = fleet.alive().stream().filter(member -> member != leader).toList();
+                fleet.kill(standbys.get(random.nextInt(standbys.size())));
+                replacement = fleet.start();
+            }
+            case TERMINATE_LEADER -> {
+                affected.add(leader);
+                leader.cuts.add(faultAt);
+                assertThat(server.terminateBackend(leader.backendPid)).isTrue();
+            }
+            case TERMINATE_ALL -> {
+                affected.addAll(cutAll(faultAt));
+                assertThat(fleet.terminateAll()).isEqualTo(affected.size());
+            }
+            case RESTART_FAST, RESTART_IMMEDIATE -> {
+                affected.addAll(cutAll(faultAt));
+                server.restart(scenario == Scenario.RESTART_FAST ? StopMode.FAST : StopMode.IMMEDIATE);
+            }
+            case DOWN_20S -> {
+                affected.addAll(cutAll(faultAt));
+                server.stop(StopMode.FAST);
+                Thread.sleep(20_000);
+                server.start();
+                since = Clock.micros();
+            }
+            case SILENT_LEADER -> {
+                affected.add(leader);
+                leader.cuts.add(faultAt);
+                leader.proxy.silenceOpenConnections();
+                Thread.sleep(SERVER_NOTICES_SILENCE.toMillis());
+                leader.proxy.closeServerSides();
+            }
+        }
+        Member newLeader = awaitOneLeader(since);
+        long recoveredMillis = scenario == Scenario.KILL_STANDBY ? -1
+                : (firstHandlingByALeadershipSince(since) - since) / 1000;
+        System.out.printf("chaos: %s round %d: %s leads, the new leadership handled its first %d ms after %s%n",
+                scenario, round, newLeader, recoveredMillis,
+                scenario == Scenario.DOWN_20S ? "the server was back" : "the fault");
+
+        // gap events where connections broke; a takeover that was not a handover says so
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (Member member : affected) {
+                if (member.alive()) {
+                    assertThat(member.eventsAfter(faultAt, "reconnected")).as("%s told its gap", member).isNotEmpty();
+                }
+            }
+        });
+        List<ChaosFleet.Event> takeovers = new ArrayList<>();
+        fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(faultAt, "leader")));
+        if (scenario == Scenario.KILL_STANDBY) {
+            assertThat(takeovers).as("the leader stays the leader when a standby dies").isEmpty();
+            assertThat(newLeader).isSameAs(leader);
+        } else {
+            assertThat(takeovers).as("the new leadership says it was not handed over")
+                    .anyMatch(event -> event.detail().equals("false"));
+        }
+        if (replacement != null) {
+            Member started = replacement;
+            await().atMost(Duration.ofSeconds(60)).until(started::connected);
+        }
+        Thread.sleep(700);
+
+        // nothing left over: one session per live instance, no extra threads
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(
+                () -> assertThat(fleet.sessions()).as("sessions of the fleet").isEqualTo(fleet.alive().size()));
+        for (Member member : fleet.alive()) {
+            long[] threads = member.threads();
+            if (member.baselineThreads == null) {
+                member.baselineThreads = threads;
+            }
+            assertThat(threads[0]).as("%s: threads of the library", member).isLessThanOrEqualTo(4);
+            assertThat(threads[1]).as("%s: all threads", member).isLessThanOrEqualTo(member.baselineThreads[1] + 6);
+        }
+        return recoveredMillis;
+    }
+
+    private static List<Member> cutAll(long faultAt) {
+        List<Member> alive = fleet.alive();
+        alive.forEach(member -> member.cuts.add(faultAt));
+        return alive;
+    }
+
+    /** Waits until exactly one live instance leads, holds the lock, and has handled a number sent after {@code since}. */
+    private static Member awaitOneLeader(long since) {
+        Member[] leader = new Member[1];
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+            List<Member> leaders = fleet.leaders();
+            assertThat(leaders).as("instances that lead").hasSize(1);
+            assertThat(fleet.lockHolders()).as("sessions holding the lock").containsExactly(leaders.get(0).backendPid);
+            if (since > 0) {
+                assertThat(firstHandlingOfNumberSentAfter(since)).isPositive();
+            }
+            leader[0] = leaders.get(0);
+        });
+        return leader[0];
+    }
+
+    /** When a leadership that began after {@code since} first handled a number (epoch micros), or 0. */
+    private static long firstHandlingByALeadershipSince(long since) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> fleet.members.stream()
+                .anyMatch(member -> member.terms().stream().anyMatch(term -> term.start() > since)));
+        long first = Long.MAX_VALUE;
+        for (Member member : fleet.members) {
+            for (ChaosFleet.Term term : member.terms()) {
+                if (term.start() > since) {
+                    for (List<ChaosFleet.Handling> handlings : fleet.handled.values()) {
+                        for (ChaosFleet.Handling handling : handlings) {
+                            if (handling.member() == member && handling.term() == term.index()) {
+                                first = Math.min(first, handling.micros());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return first == Long.MAX_VALUE ? 0 : first;
+    }
+
+    /** When the first number sent after {@code since} was handled (epoch micros), or 0. */
+    private static long firstHandlingOfNumberSentAfter(long since) {
+        List<Sent> sent = producer.sent();
+        long first = 0;
+        for (int n = sent.size() - 1; n >= 0 && sent.get(n).startMicros() > since; n--) {
+            List<ChaosFleet.Handling> handlings = fleet.handled.get((long) n);
+            if (handlings != null && (first == 0 || handlings.get(0).micros() < first)) {
+                first = handlings.get(0).micros();
+            }
+        }
+        return first;
+    }
+
+    private static long committedUnhandledAfter(long from, long to) {
+        long count = 0;
+        for (long n = Math.max(0, from); n < to; n++) {
+            Sent sent = producer.get(n);
+            if (sent != null && sent.outcome() == Outcome.COMMITTED && !fleet.handled.containsKey(n)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static void record(Scenario scenario, int rounds, Ledger ledger, List<Long> recoveries) {
+        if (table.isEmpty()) {
+            table.add("| scenario | rounds | committed | handled | lost at a fault (at-most-once) | lost otherwise "
+                    + "| handled twice | out of order or overlapping "
+                    + "| fault → the new leadership's first handled notification, ms (each round) |");
+            table.add("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        }
+        table.add(String.format("| %s | %d | %d | %d | %d | %d | %d | %d | %s |", scenario.description, rounds,
+                ledger.committed(), ledger.handled(), ledger.lostToFaults(), ledger.lost().size(),
+                ledger.duplicates().size(), ledger.outOfOrder().size() + ledger.interleaved().size(),
+                recoveries.stream().map(ms -> ms < 0 ? "no takeover" : String.valueOf(ms))
+                        .reduce((a, b) -> a + ", " + b).orElse("")));
+        System.out.printf("chaos: %s: %s%n", scenario, ledger);
+    }
+}

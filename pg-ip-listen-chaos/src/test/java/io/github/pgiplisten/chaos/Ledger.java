@@ -1,0 +1,144 @@
+package io.github.pgiplisten.chaos;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import io.github.pgiplisten.chaos.ChaosFleet.Handling;
+import io.github.pgiplisten.chaos.ChaosFleet.Member;
+import io.github.pgiplisten.chaos.ChaosFleet.Term;
+import io.github.pgiplisten.chaos.Producer.Outcome;
+import io.github.pgiplisten.chaos.Producer.Sent;
+
+/**
+ * What the fleet did with the numbers {@code from} (inclusive) to {@code to} (exclusive), against the guarantees:
+ * <ul>
+ * <li>no number handled twice;</li>
+ * <li>each instance handles in commit order;</li>
+ * <li>never two instances handling at once: in number order, each leadership's handlings form one run;</li>
+ * <li>nothing lost while a leader was connected: a committed number is missing only if no leadership spanned its
+ * commit with {@link #GRACE} to spare, and no leadership handled numbers on both sides of it (crash semantics:
+ * what a leader had not handled when a fault cut it off may be gone).</li>
+ * </ul>
+ */
+record Ledger(long sent, long committed, long uncertain, long handled, long lostToFaults, List<String> duplicates,
+        List<String> outOfOrder, List<String> interleaved, List<String> lost, long maxLagMicros) {
+
+    /** How long before a fault a leader may still have a committed notification in hand. */
+    static final long GRACE = TimeUnit.SECONDS.toMicros(1);
+
+    static Ledger of(ChaosFleet fleet, Producer producer, long from, long to) {
+        List<Sent> all = producer.sent();
+        List<Term> terms = new ArrayList<>();
+        fleet.members.forEach(member -> terms.addAll(member.terms()));
+        long committed = 0;
+        long uncertain = 0;
+        long handledCount = 0;
+        long lostToFaults = 0;
+        long maxLag = 0;
+        List<String> duplicates = new ArrayList<>();
+        List<String> lost = new ArrayList<>();
+        TreeMap<Long, Handling> byNumber = new TreeMap<>();
+        fleet.handled.forEach((n, handlings) -> byNumber.put(n, handlings.get(0)));
+        for (long n = from; n < to && n < all.size(); n++) {
+            Sent sent = all.get((int) n);
+            List<Handling> handlings = fleet.handled.get(n);
+            if (handlings != null) {
+                handledCount++;
+                maxLag = Math.max(maxLag, handlings.get(0).micros() - sent.endMicros());
+                if (handlings.size() > 1) {
+                    duplicates.add("n" + n + " handled " + handlings.size() + " times: " + handlings);
+                }
+            }
+            if (sent.outcome() == Outcome.UNCERTAIN) {
+                uncertain++;
+            }
+            if (sent.outcome() != Outcome.COMMITTED) {
+                continue;
+            }
+            committed++;
+            if (handlings != null) {
+                continue;
+            }
+            String why = lostWhileLeading(n, sent, terms, byNumber);
+            if (why != null) {
+                lost.add(why);
+            } else {
+                lostToFaults++;
+            }
+        }
+        return new Ledger(to - from, committed, uncertain, handledCount, lostToFaults, duplicates,
+                outOfOrder(fleet, from, to), interleaved(byNumber, from, to), lost, maxLag);
+    }
+
+    private static String lostWhileLeading(long n, Sent sent, List<Term> terms, TreeMap<Long, Handling> byNumber) {
+        Map.Entry<Long, Handling> before = byNumber.lowerEntry(n);
+        Map.Entry<Long, Handling> after = byNumber.higherEntry(n);
+        if (before != null && after != null && before.getValue().member() == after.getValue().member()
+                && before.getValue().term() == after.getValue().term()) {
+            return "n" + n + " lost between n" + before.getKey() + " and n" + after.getKey() + ", both handled by "
+                    + before.getValue().member() + " in one leadership";
+        }
+        for (Term term : terms) {
+            if (term.start() <= sent.startMicros() && sent.endMicros() + GRACE <= term.end()) {
+                return "n" + n + " (committed " + sent.endMicros() + ") lost while " + term.member()
+                        + " led and stayed connected (" + term.start() + " .. " + term.end() + ")";
+            }
+        }
+        return null;
+    }
+
+    private static List<String> outOfOrder(ChaosFleet fleet, long from, long to) {
+        List<String> problems = new ArrayList<>();
+        for (Member member : fleet.members) {
+            long previous = -1;
+            for (long n : member.handledInOrder) {
+                if (n >= from && n < to) {
+                    if (n < previous) {
+                        problems.add(member + " handled n" + n + " after n" + previous);
+                    }
+                    previous = Math.max(previous, n);
+                }
+            }
+        }
+        return problems;
+    }
+
+    private static List<String> interleaved(TreeMap<Long, Handling> byNumber, long from, long to) {
+        List<String> problems = new ArrayList<>();
+        Set<String> finished = new HashSet<>();
+        String current = null;
+        for (Map.Entry<Long, Handling> entry : byNumber.subMap(from, to).entrySet()) {
+            String leadership = entry.getValue().member() + "#" + entry.getValue().term();
+            if (!leadership.equals(current)) {
+                if (finished.contains(leadership)) {
+                    problems.add(leadership + " handled n" + entry.getKey() + " after another leadership had taken "
+                            + "over (two instances handling at once)");
+                }
+                if (current != null) {
+                    finished.add(current);
+                }
+                current = leadership;
+            }
+        }
+        return problems;
+    }
+
+    boolean clean() {
+        return duplicates.isEmpty() && outOfOrder.isEmpty() && interleaved.isEmpty() && lost.isEmpty();
+    }
+
+    String problems() {
+        List<String> all = new ArrayList<>();
+        all.addAll(duplicates);
+        all.addAll(outOfOrder);
+        all.addAll(interleaved);
+        all.addAll(lost);
+        return String.join("\n", all.subList(0, Math.min(all.size(), 30)))
+                + (all.size() > 30 ? "\n… and " + (all.size() - 30) + " more" : "");
+    }
+}
