@@ -102,7 +102,10 @@ final class ListenConnection implements AutoCloseable {
     enum Takeover {
         /** The wait for the election lock timed out; nothing was done. */
         NOT_YET,
-        /** This session leads; no predecessor is handing over (this session now holds the handover lock too). */
+        /**
+         * This session leads; no predecessor is handing over: there was none, or it crashed or lost its connection
+         * (a leader holds the handover lock only while it hands over, so a dying one cannot leave it held).
+         */
         LEADING,
         /** This session leads, but a predecessor still hands over: wait for the handover lock before handling. */
         PREDECESSOR_HANDING_OVER
@@ -110,9 +113,10 @@ final class ListenConnection implements AutoCloseable {
 
     /**
      * Waits for the election lock, at most the session's {@code lock_timeout}, and in the same round trip, once the
-     * lock is held, LISTENs every channel and the marker channel, sends the marker and tries the handover lock. The
-     * LISTENs and the marker commit together, so the marker is queued after this session began to listen: it reads
-     * every notification committed after its marker.
+     * lock is held, LISTENs every channel and the marker channel, sends the marker and checks whether a predecessor
+     * holds the handover lock (taking and releasing it at once when free). The LISTENs and the marker commit together,
+     * so the marker is queued after this session began to listen: it reads every notification committed after its
+     * marker.
      */
     Takeover awaitLockThenListenAndMark(long key, long handoverKey, Collection<String> channels, String markerChannel,
             String marker) throws SQLException {
@@ -123,7 +127,8 @@ final class ListenConnection implements AutoCloseable {
         }
         sql.add("LISTEN " + ChannelName.quote(markerChannel));
         sql.add("SELECT pg_notify(" + literal(markerChannel) + ", " + literal(marker) + ")");
-        sql.add("SELECT pg_try_advisory_lock(" + handoverKey + ")");
+        sql.add("SELECT CASE WHEN pg_try_advisory_lock(" + handoverKey + ") THEN pg_advisory_unlock(" + handoverKey
+                + ") ELSE false END");
         Boolean handoverLockFree = waitingForLocks(statement -> {
             boolean free = false;
             boolean isResultSet = statement.execute(sql.toString());
@@ -170,14 +175,12 @@ final class ListenConnection implements AutoCloseable {
     }
 
     /**
-     * A leader's step down: takes the handover lock (unless it holds it already), then releases the election lock,
-     * in one round trip. The
-     * handover lock stays with this session until it closes, which tells the successor when this session's
-     * handlers are done.
+     * A leader's step down: takes the handover lock, then releases the election lock, in one round trip. The handover
+     * lock stays with this session until its handlers are done with what came before the successor's marker (or it
+     * closes), which tells the successor when to start handling.
      */
-    void handOver(long electionKey, long handoverKey, boolean holdsHandoverLock) throws SQLException {
-        String sql = (holdsHandoverLock ? "" : "SELECT pg_advisory_lock(" + handoverKey + "); ")
-                + "SELECT pg_advisory_unlock(" + electionKey + ")";
+    void handOver(long electionKey, long handoverKey) throws SQLException {
+        String sql = "SELECT pg_advisory_lock(" + handoverKey + "); SELECT pg_advisory_unlock(" + electionKey + ")";
         if (waitingForLocks(statement -> statement.execute(sql)) == null) {
             throw new SQLException("Timed out waiting for the handover lock", LOCK_NOT_AVAILABLE);
         }

@@ -54,6 +54,12 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private static final int READ_SLICE_MILLIS = 5;
 
+    /**
+     * A connection that broke after working this long is retried at once, then with backoff from its start; one that
+     * breaks sooner keeps backing off, so a server that drops every new session is not hammered.
+     */
+    private static final long STABLE_CONNECTION_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     /** Handlers of a channel nobody listens to (any more); shared, so a lookup allocates nothing. */
     private static final List<Registration> NO_HANDLERS = List.of();
 
@@ -81,8 +87,6 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
-    /** Whether the current session holds the handover lock; only the owner thread touches it. */
-    private boolean holdsHandoverLock;
     /** Connect attempts failed in a row; only the owner thread touches it. */
     private int failedAttempts;
 
@@ -273,7 +277,7 @@ public final class PgListenEngine implements AutoCloseable {
                     log.error("Group '{}': fatal error in the listen thread; retrying", options.group(), fatal);
                 }
                 disconnectedAt = onFailure(connection, ex, disconnectedAt);
-                if (connection != null && System.nanoTime() - openedAt > options.reconnectMaxDelay().toNanos()) {
+                if (connection != null && System.nanoTime() - openedAt > STABLE_CONNECTION_NANOS) {
                     // that connection worked for a while: one attempt at once (a terminated backend, a moved
                     // pooler), then the backoff from its start if the server is away
                     backoff.reset();
@@ -302,7 +306,7 @@ public final class PgListenEngine implements AutoCloseable {
         String channel = GracefulHandover.markerChannel(election);
         connection.awaitLockThenListenAndMark(election, handoverLock, Set.of(), channel, "rehearsal");
         connection.awaitRelease(handoverLock + 1);
-        connection.handOver(election, handoverLock, true);
+        connection.handOver(election, handoverLock);
         connection.releaseLock(handoverLock);
         connection.unlisten(Set.of(channel));
         connection.read(1);
@@ -315,7 +319,6 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private boolean becomeLeader(ListenConnection connection) throws SQLException {
         role = Role.STANDBY;
-        holdsHandoverLock = false;
         log.debug("Group '{}': waiting for lock {} as a standby", options.group(), lockKey);
         waitingForLock = true;
         try {
@@ -326,10 +329,10 @@ public final class PgListenEngine implements AutoCloseable {
                         wanted, handover.markerChannel(), marker);
                 if (takeover != ListenConnection.Takeover.NOT_YET) {
                     listening = wanted;
-                    holdsHandoverLock = takeover == ListenConnection.Takeover.LEADING;
+                    boolean handedOver = takeover == ListenConnection.Takeover.PREDECESSOR_HANDING_OVER;
                     // a predecessor handing over holds the handover lock until its handlers are done with what
                     // came before our marker; what came after it waits in the socket meanwhile
-                    if (!holdsHandoverLock && !connection.awaitRelease(handoverLockKey)) {
+                    if (handedOver && !connection.awaitRelease(handoverLockKey)) {
                         log.warn("Group '{}': the previous leader did not finish its handover within {}; "
                                 + "leading anyway", options.group(), options.lockWaitTimeout());
                     }
@@ -339,8 +342,7 @@ public final class PgListenEngine implements AutoCloseable {
                     role = Role.LEADER;
                     log.info("Group '{}': this instance is the leader now (backend pid {})", options.group(),
                             connection.backendPid());
-                    emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey,
-                            !holdsHandoverLock));
+                    emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey, handedOver));
                     announceListening(wanted, Set.of());
                     channelsChanged.set(true); // subscriptions may have changed during the wait
                     return true;
@@ -409,8 +411,7 @@ public final class PgListenEngine implements AutoCloseable {
      * {@code handoverTimeout} (also when no standby is waiting yet: one that is still starting may take over).
      */
     private void releaseForHandover(ListenConnection connection) throws SQLException {
-        connection.handOver(lockKey, handoverLockKey, holdsHandoverLock);
-        holdsHandoverLock = true;
+        connection.handOver(lockKey, handoverLockKey);
         role = Role.STANDBY;
         handover.released(System.nanoTime() + options.handoverTimeout().toNanos());
         log.debug("Group '{}': released leadership (closing); handling until the new leader's marker, at most {}",

@@ -257,8 +257,8 @@ public final class PgListenOptions {
         }
 
         /**
-         * The first reconnect delay (default 100 ms); it doubles per failed attempt. A connection that had worked for
-         * longer than {@link #reconnectMaxDelay} is retried once at once.
+         * The first reconnect delay (default 100 ms); it doubles per failed attempt. A connection that had worked for a
+         * second or more is retried once at once.
          */
         public Builder reconnectInitialDelay(Duration reconnectInitialDelay) {
             this.reconnectInitialDelay = reconnectInitialDelay;

@@ -107,6 +107,8 @@ class LeaderElectionTest {
         a.start();
         Engines.awaitSingleListeningLeader(List.of(a));
         PgListenEngine b = engines.create();
+        List<EngineEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        b.addEventListener(events::add);
         b.subscribe(channel, second);
         b.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connected());
@@ -117,8 +119,9 @@ class LeaderElectionTest {
         a.close();
         assertThat(a.status().role()).isEqualTo(Role.STOPPED);
         Engines.awaitSingleListeningLeader(List.of(b));
-        assertThat(engines.events(b)).filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
-                .map(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).containsExactly(true);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events)
+                .filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).containsExactly(true));
         engines.notify(channel, "to b");
         await().atMost(Duration.ofSeconds(10)).until(() -> second.count() == 1);
 
