@@ -36,8 +36,17 @@ final class ChaosFleet implements AutoCloseable {
     record Event(long micros, String kind, String detail) {
     }
 
-    /** A notification handled by {@code member} at {@code micros}, in its {@code term}-th leadership. */
-    record Handling(Member member, long micros, int term) {
+    /** A notification handled by {@code member} at {@code micros}. */
+    record Handling(Member member, long micros) {
+
+        /**
+         * In which of its leaderships (1, 2, …) the member handled it: by the times of its leader events, which are
+         * taken before it handles anything (its report lines may arrive in another order).
+         */
+        int term() {
+            return (int) member.events.stream()
+                    .filter(event -> event.kind().equals("leader") && event.micros() <= micros).count();
+        }
     }
 
     /** One leadership of a member, from its leader event until it lost it, died, or a fault cut it off. */
@@ -54,7 +63,6 @@ final class ChaosFleet implements AutoCloseable {
         final Deque<String> log = new ArrayDeque<>();
         final List<Long> cuts = new CopyOnWriteArrayList<>();
         volatile int backendPid;
-        volatile int leaderships;
         volatile long killedAt = Long.MAX_VALUE;
         volatile long @Nullable [] baselineThreads;
         private final Writer commands;
@@ -157,6 +165,7 @@ final class ChaosFleet implements AutoCloseable {
     final Map<Long, List<Handling>> handled = new ConcurrentHashMap<>();
     final List<Member> members = new CopyOnWriteArrayList<>();
     private int started;
+    private @Nullable Connection admin;
 
     ChaosFleet(PostgresServer server, String group, String channel) {
         this.server = server;
@@ -170,6 +179,7 @@ final class ChaosFleet implements AutoCloseable {
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx96m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=chaos-instance-logback.xml",
+                "-Dchaos.instance.level=" + System.getProperty("chaos.instance.level", "INFO"),
                 "-cp", classPath, ChaosInstance.class.getName(),
                 proxy.proxiedUrl(server.jdbcUrl()), server.username(), server.password(), group, channel, name);
         Process process = new ProcessBuilder(command).start();
@@ -195,14 +205,12 @@ final class ChaosFleet implements AutoCloseable {
                 long micros = Long.parseLong(parts[2]);
                 member.handledInOrder.add(n);
                 handled.computeIfAbsent(n, k -> new CopyOnWriteArrayList<>())
-                        .add(new Handling(member, micros, member.leaderships));
+                        .add(new Handling(member, micros));
             }
             case "e" -> {
                 Event event = new Event(Long.parseLong(parts[1]), parts[2], parts.length > 3 ? parts[3] : "");
                 if (event.kind.equals("connected")) {
                     member.backendPid = Integer.parseInt(event.detail);
-                } else if (event.kind.equals("leader")) {
-                    member.leaderships++;
                 }
                 member.events.add(event);
             }
@@ -264,12 +272,20 @@ final class ChaosFleet implements AutoCloseable {
         }
     }
 
-    /** Ends every session of the fleet in one statement. */
-    int terminateAll() throws SQLException {
-        try (Connection connection = server.connect();
-                PreparedStatement statement = connection.prepareStatement("SELECT count(pg_terminate_backend(pid)) "
-                        + "FROM pg_stat_activity WHERE application_name LIKE ?")) {
+    /**
+     * Ends every session of the fleet in one statement, or only the one of {@code pid} when it is positive; returns
+     * how many. Runs on a connection opened beforehand, so that the fault happens right after {@link Clock#micros()}
+     * taken before the call, not after a connection set-up.
+     */
+    int terminate(int pid) throws SQLException {
+        if (admin == null || !admin.isValid(1)) {
+            admin = server.connect();
+        }
+        try (PreparedStatement statement = admin.prepareStatement("SELECT count(pg_terminate_backend(pid)) "
+                + "FROM pg_stat_activity WHERE application_name LIKE ? AND (? <= 0 OR pid = ?)")) {
             statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
+            statement.setInt(2, pid);
+            statement.setInt(3, pid);
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();
                 return rows.getInt(1);
@@ -277,8 +293,20 @@ final class ChaosFleet implements AutoCloseable {
         }
     }
 
+    /** Opens the connection {@link #terminate} uses, ahead of the fault. */
+    void prepareTerminate() throws SQLException {
+        terminate(Integer.MAX_VALUE);
+    }
+
     @Override
     public void close() throws InterruptedException {
+        try {
+            if (admin != null) {
+                admin.close();
+            }
+        } catch (SQLException ex) {
+            // the server went away
+        }
         for (Member member : members) {
             member.process.destroyForcibly();
         }

@@ -236,8 +236,8 @@ public class PgIpListenProperties {
     public static class Reconnect {
 
         /**
-         * Delay before the first reconnect attempt; it doubles per failed attempt. A connection that had worked for
-         * longer than the max delay is retried once at once.
+         * Delay before the first reconnect attempt; it doubles per failed attempt. A connection that had worked for a
+         * second or more is retried once at once.
          */
         private Duration initialDelay = Duration.ofMillis(100);
 
