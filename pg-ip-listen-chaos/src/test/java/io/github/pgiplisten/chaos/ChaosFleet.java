@@ -242,13 +242,11 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /** Backend pids holding the group's election lock, by the server's own account. */
-    List<Integer> lockHolders() throws SQLException {
-        long key = LeaderElection.lockKey(group);
-        try (Connection connection = server.connect();
-                PreparedStatement statement = connection.prepareStatement("SELECT pid FROM pg_locks "
-                        + "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-                        + "AND ((classid::bigint << 32) | objid::bigint) = ?")) {
-            statement.setLong(1, key);
+    synchronized List<Integer> lockHolders() throws SQLException {
+        try (PreparedStatement statement = admin().prepareStatement("SELECT pid FROM pg_locks "
+                + "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                + "AND ((classid::bigint << 32) | objid::bigint) = ?")) {
+            statement.setLong(1, LeaderElection.lockKey(group));
             List<Integer> pids = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
@@ -260,10 +258,9 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /** Sessions of the fleet's instances open on the server. */
-    int sessions() throws SQLException {
-        try (Connection connection = server.connect();
-                PreparedStatement statement = connection.prepareStatement(
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
+    synchronized int sessions() throws SQLException {
+        try (PreparedStatement statement = admin().prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
             statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();
@@ -277,11 +274,8 @@ final class ChaosFleet implements AutoCloseable {
      * how many. Runs on a connection opened beforehand, so that the fault happens right after {@link Clock#micros()}
      * taken before the call, not after a connection set-up.
      */
-    int terminate(int pid) throws SQLException {
-        if (admin == null || !admin.isValid(1)) {
-            admin = server.connect();
-        }
-        try (PreparedStatement statement = admin.prepareStatement("SELECT count(pg_terminate_backend(pid)) "
+    synchronized int terminate(int pid) throws SQLException {
+        try (PreparedStatement statement = admin().prepareStatement("SELECT count(pg_terminate_backend(pid)) "
                 + "FROM pg_stat_activity WHERE application_name LIKE ? AND (? <= 0 OR pid = ?)")) {
             statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
             statement.setInt(2, pid);
@@ -291,6 +285,20 @@ final class ChaosFleet implements AutoCloseable {
                 return rows.getInt(1);
             }
         }
+    }
+
+    /**
+     * The suite's own session, opened once (and again after a server restart): a new session per check would fork a
+     * backend each time, load the machine while the fleet recovers.
+     */
+    private Connection admin() throws SQLException {
+        if (admin == null || !admin.isValid(1)) {
+            if (admin != null) {
+                admin.close();
+            }
+            admin = server.connect();
+        }
+        return admin;
     }
 
     /** Opens the connection {@link #terminate} uses, ahead of the fault. */
