@@ -363,9 +363,10 @@ class LeakTest {
                 check(!state.leading, "disconnected before leadership was lost", event);
                 state.up = false;
                 state.disconnectedAt = d.at();
-            } else if (event instanceof EngineEvent.LeadershipAcquired) {
+            } else if (event instanceof EngineEvent.LeadershipAcquired a) {
                 acquired.incrementAndGet();
                 check(state.up && !state.leading, "leadership acquired twice or while disconnected", event);
+                check(!a.handedOver(), "a takeover from a terminated leader said it was handed over", event);
                 state.leading = true;
             } else if (event instanceof EngineEvent.LeadershipLost) {
                 lost.incrementAndGet();
