@@ -74,6 +74,12 @@ public final class PgListenEngine implements AutoCloseable {
     private final Backoff backoff;
     private final GracefulHandover handover;
     private final long handoverLockKey;
+    /**
+     * The rehearsal's channel, one per engine rather than per connect: pgjdbc interns the channel name of every
+     * notification it reads in a JVM-wide cache, so a new name per connect would grow the heap with each reconnect.
+     */
+    private final String rehearsalChannel = GracefulHandover.markerChannel(
+            java.util.concurrent.ThreadLocalRandom.current().nextLong());
     private final Thread owner;
     private final AtomicBoolean channelsChanged = new AtomicBoolean(true);
     private final AtomicBoolean started = new AtomicBoolean();
@@ -303,7 +309,7 @@ public final class PgListenEngine implements AutoCloseable {
     private void rehearseTakeover(ListenConnection connection) throws SQLException {
         long election = java.util.concurrent.ThreadLocalRandom.current().nextLong();
         long handoverLock = election + 1;
-        String channel = GracefulHandover.markerChannel(election);
+        String channel = rehearsalChannel;
         connection.awaitLockThenListenAndMark(election, handoverLock, Set.of(), channel, "rehearsal");
         connection.awaitRelease(handoverLock + 1);
         connection.handOver(election, handoverLock);
