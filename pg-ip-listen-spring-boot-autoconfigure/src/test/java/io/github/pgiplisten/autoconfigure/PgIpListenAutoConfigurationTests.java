@@ -191,8 +191,10 @@ class PgIpListenAutoConfigurationTests {
             assertThat(failure).hasMessageContaining("needs PostgreSQL").hasMessageContaining("jdbc:mysql");
         });
         TestContexts.runner().withPropertyValues("pg-ip-listen.probe-interval=-1s").run(context -> {
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-            assertThat(failure).hasMessageContaining("probeInterval must be positive");
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(org.springframework.boot.context.properties.bind.validation.BindValidationException.class)
+                    .hasMessageContaining("probeInterval must be positive");
         });
     }
 
