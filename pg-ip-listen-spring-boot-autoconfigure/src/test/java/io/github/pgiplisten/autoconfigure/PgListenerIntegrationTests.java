@@ -1,7 +1,6 @@
 package io.github.pgiplisten.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -26,7 +25,6 @@ import io.github.pgiplisten.autoconfigure.ListenerApp.OrderCreated;
 import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
 import io.github.pgiplisten.autoconfigure.ListenerApp.RecordingErrorHandler;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
-import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.Role;
 import io.micrometer.core.instrument.MeterRegistry;
 import tools.jackson.core.JacksonException;
@@ -135,22 +133,6 @@ class PgListenerIntegrationTests {
 
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 2);
             assertThat(listener.texts).containsExactly("committed", "outside");
-        });
-    }
-
-    @Test
-    void invalidNotificationsAreRejectedBeforeAnythingIsSent() {
-        app().run(context -> {
-            awaitListening(context);
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            OrderListener listener = context.getBean(OrderListener.class);
-            assertThatThrownBy(() -> publisher.notify(channel + "-text", "€".repeat(2667)))
-                    .isInstanceOf(PayloadTooLargeException.class).hasMessageContaining("8001 bytes");
-            assertThatThrownBy(() -> publisher.notify(channel + "-text", new OrderCreated(1, "x".repeat(8000))))
-                    .isInstanceOf(PayloadTooLargeException.class);
-            publisher.notify(channel + "-text", "after");
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 1);
-            assertThat(listener.texts).containsExactly("after");
         });
     }
 
