@@ -20,7 +20,6 @@ import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.autoconfigure.metrics.PgListenMetrics;
 import io.github.pgiplisten.core.PgListenOptions;
-import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.testsupport.TestPostgres;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -153,21 +152,6 @@ class PgIpListenAutoConfigurationTests {
             assertThat(analysis.getDescription()).contains("twoPayloads#on");
             assertThat(analysis.getAction()).contains("Keep one payload parameter");
         });
-    }
-
-    @Test
-    void invalidChannelNamesAndUnresolvablePlaceholdersFailStartUpNamingTheMethod() {
-        TestContexts.runner().withUserConfiguration(TooLongChannel.class).run(context -> assertThat(
-                configurationFailure(context.getStartupFailure())).hasMessageContaining("tooLongChannel#on")
-                .hasMessageContaining("is 64 bytes"));
-        TestContexts.runner().withUserConfiguration(PlaceholderChannel.class).run(context -> assertThat(
-                configurationFailure(context.getStartupFailure())).hasMessageContaining("placeholderChannel#on")
-                .hasMessageContaining("${app.missing}"));
-        TestContexts.runner().withUserConfiguration(PlaceholderChannel.class)
-                .withPropertyValues("app.missing=resolved-channel").run(context -> {
-                    assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(PgListenStatus.class).channels()).contains("resolved-channel");
-                });
     }
 
     @Test
@@ -311,36 +295,6 @@ class PgIpListenAutoConfigurationTests {
         @Bean
         TwoPayloadBean twoPayloads() {
             return new TwoPayloadBean();
-        }
-    }
-
-    static class TooLongChannelBean {
-        @PgListener("${app.prefix:x}-12345678901234567890123456789012345678901234567890123456789012")
-        void on(PgNotification notification) {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class TooLongChannel {
-
-        @Bean
-        TooLongChannelBean tooLongChannel() {
-            return new TooLongChannelBean();
-        }
-    }
-
-    static class PlaceholderChannelBean {
-        @PgListener("${app.missing}")
-        void on() {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class PlaceholderChannel {
-
-        @Bean
-        PlaceholderChannelBean placeholderChannel() {
-            return new PlaceholderChannelBean();
         }
     }
 }

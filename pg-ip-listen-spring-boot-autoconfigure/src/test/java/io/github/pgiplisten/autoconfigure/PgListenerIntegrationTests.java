@@ -27,7 +27,6 @@ import io.github.pgiplisten.autoconfigure.ListenerApp.RecordingErrorHandler;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.core.Role;
 import io.micrometer.core.instrument.MeterRegistry;
-import tools.jackson.core.JacksonException;
 
 class PgListenerIntegrationTests {
 
@@ -69,46 +68,6 @@ class PgListenerIntegrationTests {
             OrderListener listener = context.getBean(OrderListener.class);
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.size() == 2);
             assertThat(listener.orders).containsExactly(new OrderCreated(1, "book"), new OrderCreated(2, "pen"));
-        });
-    }
-
-    @Test
-    void unreadableJsonGoesToTheErrorHandlerAndTheNextNotificationIsHandled() {
-        app().run(context -> {
-            awaitListening(context);
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            publisher.notify(channel + "-orders", "{not json");
-            publisher.notify(channel + "-orders", new OrderCreated(7, "lamp"));
-
-            OrderListener listener = context.getBean(OrderListener.class);
-            RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.size() == 1);
-            assertThat(listener.orders).containsExactly(new OrderCreated(7, "lamp"));
-            assertThat(errors.failures).singleElement().satisfies(failure -> {
-                assertThat(failure.listener()).isEqualTo("orderListener#onOrder");
-                assertThat(failure.notification().payload()).isEqualTo("{not json");
-                assertThat(failure).hasMessageContaining("could not read the payload as")
-                        .hasMessageContaining("OrderCreated").hasCauseInstanceOf(JacksonException.class);
-            });
-        });
-    }
-
-    @Test
-    void aThrowingListenerGoesToTheErrorHandlerAndTheNextNotificationIsHandled() {
-        app().run(context -> {
-            awaitListening(context);
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            publisher.notify(channel + "-text", "boom 1");
-            publisher.notify(channel + "-text", "fine");
-
-            OrderListener listener = context.getBean(OrderListener.class);
-            RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 1);
-            assertThat(listener.texts).containsExactly("fine");
-            assertThat(errors.failures).singleElement().satisfies(failure -> {
-                assertThat(failure.listener()).isEqualTo("orderListener#onText");
-                assertThat(failure).hasRootCauseMessage("cannot take boom 1");
-            });
         });
     }
 
