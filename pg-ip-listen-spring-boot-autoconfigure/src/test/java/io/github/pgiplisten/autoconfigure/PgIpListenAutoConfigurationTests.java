@@ -168,20 +168,6 @@ class PgIpListenAutoConfigurationTests {
                 });
     }
 
-    @Test
-    void aUrlThatIsNotPostgresqlAndABadDurationFailStartUpClearly() {
-        TestContexts.runner().withPropertyValues("pg-ip-listen.url=jdbc:mysql://localhost/app").run(context -> {
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-            assertThat(failure).hasMessageContaining("needs PostgreSQL").hasMessageContaining("jdbc:mysql");
-        });
-        TestContexts.runner().withPropertyValues("pg-ip-listen.probe-interval=-1s").run(context -> {
-            assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).rootCause()
-                    .isInstanceOf(org.springframework.boot.context.properties.bind.validation.BindValidationException.class)
-                    .hasMessageContaining("probeInterval must be positive");
-        });
-    }
-
     private static PgIpListenConfigurationException configurationFailure(@Nullable Throwable failure) {
         Throwable current = failure;
         while (current != null) {
