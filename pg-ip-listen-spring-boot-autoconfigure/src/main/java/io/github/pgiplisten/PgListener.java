@@ -30,7 +30,8 @@ public @interface PgListener {
 
     /**
      * The channels, exactly as given to NOTIFY or {@code pg_notify} (case, spaces and all; at most 63 UTF-8 bytes
-     * each). {@code ${…}} placeholders are resolved against the environment.
+     * each). {@code ${…}} placeholders are resolved against the environment; nothing else is evaluated (no SpEL), so
+     * a name may hold any character but NUL.
      */
     String[] value();
 }

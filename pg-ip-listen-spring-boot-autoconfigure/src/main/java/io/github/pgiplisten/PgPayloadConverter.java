@@ -11,6 +11,9 @@ public interface PgPayloadConverter {
     /** The payload text for an object. */
     String write(Object value);
 
-    /** Reads a payload as the given (possibly generic) type; throws when it cannot. */
+    /**
+     * Reads a payload as the given (possibly generic) type; throws when it cannot. A null result counts as unreadable
+     * too: a listener's payload parameter is never null.
+     */
     Object read(String payload, Type type);
 }

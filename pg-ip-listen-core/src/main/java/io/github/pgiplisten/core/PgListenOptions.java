@@ -10,13 +10,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything an engine needs, fixed at build time. Build with {@link #builder(String)}; every option but the URL has
- * a default, every interval is a {@link Duration}, and {@link Builder#build()} rejects null and out-of-range values
- * with a message naming the option.
+ * a default, every interval is a {@link Duration} from {@link #MIN_DURATION} to {@link #MAX_DURATION}, and
+ * {@link Builder#build()} rejects null and out-of-range values, and a URL the driver cannot read, with a message
+ * naming the option and the value.
  */
 public final class PgListenOptions {
 
     /** The group name used when none is given. */
     public static final String DEFAULT_GROUP = "pg-ip-listen";
+
+    /** The shortest interval or timeout an option takes. */
+    public static final Duration MIN_DURATION = Duration.ofMillis(1);
+
+    /** The longest interval or timeout an option takes: 2^31-1 ms, the most PostgreSQL and JDBC take. */
+    public static final Duration MAX_DURATION = Duration.ofMillis(Integer.MAX_VALUE);
 
     private static final Logger errorLog = LoggerFactory.getLogger(PgListenEngine.class);
 
@@ -60,6 +67,15 @@ public final class PgListenOptions {
         this.handlerExecutor = builder.handlerExecutor;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
+    }
+
+    /**
+     * Whether the PostgreSQL driver can read a JDBC URL: {@code jdbc:postgresql:} with a port from 1 to 65535 and
+     * %-encoded options. Whether the server is there is another question, answered when connecting.
+     */
+    public static boolean isReadableUrl(@Nullable String jdbcUrl) {
+        return jdbcUrl != null && jdbcUrl.startsWith("jdbc:postgresql:")
+                && org.postgresql.Driver.parseURL(jdbcUrl, null) != null;
     }
 
     /** Starts options for the server at {@code jdbcUrl} ({@code jdbc:postgresql://host:port/database}). */
@@ -314,6 +330,10 @@ public final class PgListenOptions {
                 throw new IllegalArgumentException(
                         "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: " + jdbcUrl);
             }
+            if (!isReadableUrl(jdbcUrl)) {
+                throw new IllegalArgumentException("jdbcUrl is not a URL the PostgreSQL driver can read (a port "
+                        + "from 1 to 65535, %-encoded options), got: " + jdbcUrl);
+            }
             if (group == null || group.isBlank()) {
                 throw new IllegalArgumentException("group must not be null or blank, got: "
                         + (group == null ? "null" : "'" + group + "'"));
@@ -342,12 +362,24 @@ public final class PgListenOptions {
             return new PgListenOptions(this);
         }
 
+        /**
+         * Positive, and within what PostgreSQL and JDBC take as a timeout (whole milliseconds in an int): less than
+         * 1 ms would become 0, which means "no limit" to {@code lock_timeout} and to the network timeout, and more
+         * than 2^31-1 ms would overflow.
+         */
         private static void positive(String name, @Nullable Duration value) {
             if (value == null) {
                 throw new IllegalArgumentException(name + " must not be null");
             }
             if (value.isNegative() || value.isZero()) {
                 throw new IllegalArgumentException(name + " must be positive, got: " + value);
+            }
+            if (value.compareTo(MIN_DURATION) < 0) {
+                throw new IllegalArgumentException(name + " must be at least 1 ms, got: " + value);
+            }
+            if (value.compareTo(MAX_DURATION) > 0) {
+                throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION + " (2^31-1 ms), got: "
+                        + value);
             }
         }
 

@@ -67,8 +67,16 @@ public final class PgIpListenAutoConfiguration {
                     + "URL is " + url + ".", "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL "
                             + "server the notifications go through.");
         }
+        if (!PgListenOptions.isReadableUrl(url)) {
+            throw new PgIpListenConfigurationException("pg-ip-listen's listen connection URL is not one the "
+                    + "PostgreSQL driver can read: " + url + ".", "Set pg-ip-listen.url (or spring.datasource.url, "
+                            + "which it defaults to) to jdbc:postgresql://host:port/database with a port from 1 to "
+                            + "65535 and %-encoded options.");
+        }
+        String applicationName = environment.getProperty("spring.application.name");
         String group = properties.getGroup() != null ? properties.getGroup()
-                : environment.getProperty("spring.application.name", PgListenOptions.DEFAULT_GROUP);
+                : applicationName != null && !applicationName.isBlank() ? applicationName
+                        : PgListenOptions.DEFAULT_GROUP;
         PgListenOptions.Builder options = PgListenOptions.builder(url)
                 .username(connection.getUsername())
                 .password(connection.getPassword())

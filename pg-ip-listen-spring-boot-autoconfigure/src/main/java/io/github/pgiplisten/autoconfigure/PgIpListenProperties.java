@@ -1,15 +1,25 @@
 package io.github.pgiplisten.autoconfigure;
 
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
+
+import io.github.pgiplisten.core.PgListenOptions;
 
 /**
- * Configuration of pg-ip-listen ({@code pg-ip-listen.*}).
+ * Configuration of pg-ip-listen ({@code pg-ip-listen.*}). Spring Boot validates it while binding, with the engine's
+ * own rules ({@link PgListenOptions}): a value out of range fails start-up naming the property, the value and where
+ * it was set.
  */
 @ConfigurationProperties("pg-ip-listen")
-public class PgIpListenProperties {
+public class PgIpListenProperties implements Validator {
+
+    /** Any URL the engine accepts, so that a check only looks at the one option it sets. */
+    private static final String VALID_URL = "jdbc:postgresql://localhost/postgres";
 
     /**
      * Whether to enable pg-ip-listen: @PgListener methods, the listen connection and PgPublisher.
@@ -182,6 +192,54 @@ public class PgIpListenProperties {
 
     public Reconnect getReconnect() {
         return reconnect;
+    }
+
+    /** This class and its nested groups, each validated as Spring Boot binds it (so errors carry their origin). */
+    @Override
+    public boolean supports(Class<?> type) {
+        return type == PgIpListenProperties.class || type == TcpKeepalives.class || type == Reconnect.class;
+    }
+
+    /** Rejects each value the engine would refuse, on its own field, with the engine's message. */
+    @Override
+    public void validate(Object target, Errors errors) {
+        if (target instanceof TcpKeepalives keepalives) {
+            check(errors, "idle", options -> options.tcpKeepalivesIdle(keepalives.idle));
+            check(errors, "interval", options -> options.tcpKeepalivesInterval(keepalives.interval));
+            check(errors, "count", options -> options.tcpKeepalivesCount(keepalives.count));
+        } else if (target instanceof Reconnect reconnect) {
+            boolean valid = check(errors, "initialDelay", options -> options
+                    .reconnectInitialDelay(reconnect.initialDelay).reconnectMaxDelay(PgListenOptions.MAX_DURATION));
+            valid &= check(errors, "maxDelay", options -> options
+                    .reconnectInitialDelay(PgListenOptions.MIN_DURATION).reconnectMaxDelay(reconnect.maxDelay));
+            if (valid) {
+                check(errors, "maxDelay", options -> options.reconnectInitialDelay(reconnect.initialDelay)
+                        .reconnectMaxDelay(reconnect.maxDelay));
+            }
+        } else if (target instanceof PgIpListenProperties properties) {
+            if (properties.group != null) {
+                check(errors, "group", options -> options.group(properties.group));
+            }
+            if (properties.applicationName != null) {
+                check(errors, "applicationName", options -> options.applicationName(properties.applicationName));
+            }
+            check(errors, "probeInterval", options -> options.probeInterval(properties.probeInterval));
+            check(errors, "probeTimeout", options -> options.probeTimeout(properties.probeTimeout));
+            check(errors, "lockWaitTimeout", options -> options.lockWaitTimeout(properties.lockWaitTimeout));
+            check(errors, "shutdownTimeout", options -> options.shutdownTimeout(properties.shutdownTimeout));
+            check(errors, "handoverTimeout", options -> options.handoverTimeout(properties.handoverTimeout));
+        }
+    }
+
+    /** Builds options with one setting changed; rejects the field with the engine's message when they fail. */
+    private static boolean check(Errors errors, String field, UnaryOperator<PgListenOptions.Builder> setting) {
+        try {
+            setting.apply(PgListenOptions.builder(VALID_URL)).build();
+            return true;
+        } catch (IllegalArgumentException ex) {
+            errors.rejectValue(field, "pg-ip-listen.invalid", ex.getMessage());
+            return false;
+        }
     }
 
     /**

@@ -21,7 +21,6 @@ import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
-import org.springframework.beans.factory.config.EmbeddedValueResolver;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -47,12 +46,10 @@ class PgListenerAnnotationBeanPostProcessor
     private final List<PgListenerEndpoint> endpoints = new CopyOnWriteArrayList<>();
     private volatile @Nullable PgListenerContainer container;
     private @Nullable ConfigurableBeanFactory beanFactory;
-    private @Nullable EmbeddedValueResolver resolver;
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
         this.beanFactory = (ConfigurableBeanFactory) beanFactory;
-        this.resolver = new EmbeddedValueResolver(this.beanFactory);
     }
 
     @Override
@@ -149,7 +146,8 @@ class PgListenerAnnotationBeanPostProcessor
         for (String raw : annotation.value()) {
             String channel;
             try {
-                channel = resolver != null ? resolver.resolveStringValue(raw) : raw;
+                // placeholders only, no SpEL: a channel name may hold "#{", and one from a property is data
+                channel = beanFactory != null ? beanFactory.resolveEmbeddedValue(raw) : raw;
             } catch (IllegalArgumentException ex) {
                 throw unresolvable(id, raw, ex.getMessage());
             }

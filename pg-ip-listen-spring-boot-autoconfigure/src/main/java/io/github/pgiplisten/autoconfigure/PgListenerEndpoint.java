@@ -74,13 +74,24 @@ final class PgListenerEndpoint {
         }
     }
 
+    /**
+     * Reads the payload as the parameter's type. A payload that reads as null (JSON {@code null}) is an error too:
+     * a listener declares its payload parameter as a value; {@code Optional<T>} takes null as empty.
+     */
     private Object convert(PgNotification notification, Type type) {
+        Object value;
         try {
-            return java.util.Objects.requireNonNull(converter).read(notification.payload(), type);
+            value = java.util.Objects.requireNonNull(converter).read(notification.payload(), type);
         } catch (RuntimeException ex) {
             throw new PgListenerExecutionFailedException(id, notification,
                     "could not read the payload as " + type.getTypeName(), ex);
         }
+        if (value == null) {
+            throw new PgListenerExecutionFailedException(id, notification,
+                    "could not read the payload as " + type.getTypeName(), new IllegalArgumentException(
+                            "the payload reads as null; take Optional<" + type.getTypeName() + "> to accept it"));
+        }
+        return value;
     }
 
     @Override

@@ -20,7 +20,6 @@ import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.autoconfigure.metrics.PgListenMetrics;
 import io.github.pgiplisten.core.PgListenOptions;
-import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.testsupport.TestPostgres;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -156,21 +155,6 @@ class PgIpListenAutoConfigurationTests {
     }
 
     @Test
-    void invalidChannelNamesAndUnresolvablePlaceholdersFailStartUpNamingTheMethod() {
-        TestContexts.runner().withUserConfiguration(TooLongChannel.class).run(context -> assertThat(
-                configurationFailure(context.getStartupFailure())).hasMessageContaining("tooLongChannel#on")
-                .hasMessageContaining("is 64 bytes"));
-        TestContexts.runner().withUserConfiguration(PlaceholderChannel.class).run(context -> assertThat(
-                configurationFailure(context.getStartupFailure())).hasMessageContaining("placeholderChannel#on")
-                .hasMessageContaining("${app.missing}"));
-        TestContexts.runner().withUserConfiguration(PlaceholderChannel.class)
-                .withPropertyValues("app.missing=resolved-channel").run(context -> {
-                    assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(PgListenStatus.class).channels()).contains("resolved-channel");
-                });
-    }
-
-    @Test
     void noUrlAnywhereFailsStartUpWithAnAction() {
         // no DataSource either: the application's own JDBC set-up would fail first when it has no URL
         new org.springframework.boot.test.context.runner.ApplicationContextRunner()
@@ -182,18 +166,6 @@ class PgIpListenAutoConfigurationTests {
                     assertThat(failure).hasMessageContaining("no PostgreSQL URL");
                     assertThat(failure.action()).contains("spring.datasource.url").contains("pg-ip-listen.url");
                 });
-    }
-
-    @Test
-    void aUrlThatIsNotPostgresqlAndABadDurationFailStartUpClearly() {
-        TestContexts.runner().withPropertyValues("pg-ip-listen.url=jdbc:mysql://localhost/app").run(context -> {
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-            assertThat(failure).hasMessageContaining("needs PostgreSQL").hasMessageContaining("jdbc:mysql");
-        });
-        TestContexts.runner().withPropertyValues("pg-ip-listen.probe-interval=-1s").run(context -> {
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-            assertThat(failure).hasMessageContaining("probeInterval must be positive");
-        });
     }
 
     private static PgIpListenConfigurationException configurationFailure(@Nullable Throwable failure) {
@@ -309,36 +281,6 @@ class PgIpListenAutoConfigurationTests {
         @Bean
         TwoPayloadBean twoPayloads() {
             return new TwoPayloadBean();
-        }
-    }
-
-    static class TooLongChannelBean {
-        @PgListener("${app.prefix:x}-12345678901234567890123456789012345678901234567890123456789012")
-        void on(PgNotification notification) {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class TooLongChannel {
-
-        @Bean
-        TooLongChannelBean tooLongChannel() {
-            return new TooLongChannelBean();
-        }
-    }
-
-    static class PlaceholderChannelBean {
-        @PgListener("${app.missing}")
-        void on() {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class PlaceholderChannel {
-
-        @Bean
-        PlaceholderChannelBean placeholderChannel() {
-            return new PlaceholderChannelBean();
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.github.pgiplisten.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -26,10 +25,8 @@ import io.github.pgiplisten.autoconfigure.ListenerApp.OrderCreated;
 import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
 import io.github.pgiplisten.autoconfigure.ListenerApp.RecordingErrorHandler;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
-import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.Role;
 import io.micrometer.core.instrument.MeterRegistry;
-import tools.jackson.core.JacksonException;
 
 class PgListenerIntegrationTests {
 
@@ -75,46 +72,6 @@ class PgListenerIntegrationTests {
     }
 
     @Test
-    void unreadableJsonGoesToTheErrorHandlerAndTheNextNotificationIsHandled() {
-        app().run(context -> {
-            awaitListening(context);
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            publisher.notify(channel + "-orders", "{not json");
-            publisher.notify(channel + "-orders", new OrderCreated(7, "lamp"));
-
-            OrderListener listener = context.getBean(OrderListener.class);
-            RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.size() == 1);
-            assertThat(listener.orders).containsExactly(new OrderCreated(7, "lamp"));
-            assertThat(errors.failures).singleElement().satisfies(failure -> {
-                assertThat(failure.listener()).isEqualTo("orderListener#onOrder");
-                assertThat(failure.notification().payload()).isEqualTo("{not json");
-                assertThat(failure).hasMessageContaining("could not read the payload as")
-                        .hasMessageContaining("OrderCreated").hasCauseInstanceOf(JacksonException.class);
-            });
-        });
-    }
-
-    @Test
-    void aThrowingListenerGoesToTheErrorHandlerAndTheNextNotificationIsHandled() {
-        app().run(context -> {
-            awaitListening(context);
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            publisher.notify(channel + "-text", "boom 1");
-            publisher.notify(channel + "-text", "fine");
-
-            OrderListener listener = context.getBean(OrderListener.class);
-            RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 1);
-            assertThat(listener.texts).containsExactly("fine");
-            assertThat(errors.failures).singleElement().satisfies(failure -> {
-                assertThat(failure.listener()).isEqualTo("orderListener#onText");
-                assertThat(failure).hasRootCauseMessage("cannot take boom 1");
-            });
-        });
-    }
-
-    @Test
     void publishingJoinsTheTransactionDeliveredOnCommitDroppedOnRollback() throws Exception {
         app().run(context -> {
             awaitListening(context);
@@ -135,22 +92,6 @@ class PgListenerIntegrationTests {
 
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 2);
             assertThat(listener.texts).containsExactly("committed", "outside");
-        });
-    }
-
-    @Test
-    void invalidNotificationsAreRejectedBeforeAnythingIsSent() {
-        app().run(context -> {
-            awaitListening(context);
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            OrderListener listener = context.getBean(OrderListener.class);
-            assertThatThrownBy(() -> publisher.notify(channel + "-text", "€".repeat(2667)))
-                    .isInstanceOf(PayloadTooLargeException.class).hasMessageContaining("8001 bytes");
-            assertThatThrownBy(() -> publisher.notify(channel + "-text", new OrderCreated(1, "x".repeat(8000))))
-                    .isInstanceOf(PayloadTooLargeException.class);
-            publisher.notify(channel + "-text", "after");
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 1);
-            assertThat(listener.texts).containsExactly("after");
         });
     }
 

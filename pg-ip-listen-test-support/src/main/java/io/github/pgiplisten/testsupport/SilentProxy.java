@@ -27,10 +27,10 @@ public final class SilentProxy implements AutoCloseable {
     private final int targetPort;
     private final List<Link> links = new CopyOnWriteArrayList<>();
 
-    private SilentProxy(String targetHost, int targetPort) throws IOException {
+    private SilentProxy(String targetHost, int targetPort, int listenPort) throws IOException {
         this.targetHost = targetHost;
         this.targetPort = targetPort;
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.listener = new ServerSocket(listenPort, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::accept, "silent-proxy-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -38,21 +38,34 @@ public final class SilentProxy implements AutoCloseable {
 
     /** A proxy in front of the server a JDBC URL points at. */
     public static SilentProxy before(String jdbcUrl) throws IOException {
+        return before(jdbcUrl, 0);
+    }
+
+    /**
+     * A proxy on a given loopback port in front of the server a JDBC URL points at, for a client that was told that
+     * port before anything listened there (0: any free port).
+     */
+    public static SilentProxy before(String jdbcUrl, int listenPort) throws IOException {
         Matcher matcher = HOST_AND_PORT.matcher(jdbcUrl);
         if (!matcher.matches()) {
             throw new IllegalArgumentException("Cannot proxy " + jdbcUrl + ": expected jdbc:postgresql://host:port/…");
         }
         int port = matcher.group(2) != null ? Integer.parseInt(matcher.group(2)) : 5432;
-        return new SilentProxy(matcher.group(1), port);
+        return new SilentProxy(matcher.group(1), port, listenPort);
+    }
+
+    /** The JDBC URL {@code jdbcUrl} becomes when it goes to the given loopback port instead. */
+    public static String urlOnLoopbackPort(String jdbcUrl, int port) {
+        Matcher matcher = HOST_AND_PORT.matcher(jdbcUrl);
+        if (!matcher.matches()) {
+            throw new IllegalArgumentException("Cannot move " + jdbcUrl + ": expected jdbc:postgresql://host:port/…");
+        }
+        return "jdbc:postgresql://127.0.0.1:" + port + matcher.group(3);
     }
 
     /** The JDBC URL {@code jdbcUrl} becomes when it goes through this proxy. */
     public String proxiedUrl(String jdbcUrl) {
-        Matcher matcher = HOST_AND_PORT.matcher(jdbcUrl);
-        if (!matcher.matches()) {
-            throw new IllegalArgumentException("Cannot proxy " + jdbcUrl);
-        }
-        return "jdbc:postgresql://127.0.0.1:" + listener.getLocalPort() + matcher.group(3);
+        return urlOnLoopbackPort(jdbcUrl, listener.getLocalPort());
     }
 
     /** Every connection open now goes silent: nothing passes in either direction, nothing is closed. */

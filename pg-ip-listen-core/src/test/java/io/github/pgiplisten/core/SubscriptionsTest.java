@@ -1,0 +1,41 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Subscriptions change while the engine listens. Channel names and payloads, valid and not, are in
+ * {@link BadInputTest} and {@link ValidationMatchesPostgresTest}.
+ */
+class SubscriptionsTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    @Test
+    void channelsCanBeUnsubscribedAndSubscribedWhileListening() {
+        String first = engines.channel("first");
+        String second = engines.channel("second");
+        PgListenEngine engine = engines.create();
+        Recorder recorder = new Recorder();
+        Subscription subscription = engine.subscribe(first, recorder);
+        engine.start();
+        Engines.awaitSingleListeningLeader(List.of(engine));
+
+        engine.subscribe(second, recorder);
+        subscription.close();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engine.status().listeningChannels().equals(java.util.Set.of(second)));
+        engines.notify(first, "gone");
+        engines.notify(second, "here");
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
+        assertThat(recorder.payloads()).containsExactly("here");
+        subscription.close(); // twice is fine
+    }
+}
