@@ -21,6 +21,7 @@ import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.beans.factory.config.EmbeddedValueResolver;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -46,10 +47,12 @@ class PgListenerAnnotationBeanPostProcessor
     private final List<PgListenerEndpoint> endpoints = new CopyOnWriteArrayList<>();
     private volatile @Nullable PgListenerContainer container;
     private @Nullable ConfigurableBeanFactory beanFactory;
+    private @Nullable EmbeddedValueResolver resolver;
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
         this.beanFactory = (ConfigurableBeanFactory) beanFactory;
+        this.resolver = new EmbeddedValueResolver(this.beanFactory);
     }
 
     @Override
@@ -146,10 +149,14 @@ class PgListenerAnnotationBeanPostProcessor
         for (String raw : annotation.value()) {
             String channel;
             try {
-                // placeholders only, no SpEL: a channel name may hold "#{", and one from a property is data
-                channel = beanFactory != null ? beanFactory.resolveEmbeddedValue(raw) : raw;
+                // ${…} placeholders, then #{…} expressions, as @Value and the other messaging listeners do
+                channel = resolver != null ? resolver.resolveStringValue(raw) : raw;
             } catch (IllegalArgumentException ex) {
                 throw unresolvable(id, raw, ex.getMessage());
+            } catch (BeansException ex) {
+                throw invalid(id, "has channel '" + raw + "' whose expression cannot be evaluated: "
+                        + ex.getMostSpecificCause().getMessage(), "Fix the #{…} expression, or name the channel "
+                        + "without one.");
             }
             // a context without a strict placeholder configurer leaves unresolvable placeholders in place
             if (channel != null && raw.contains("${") && channel.contains("${")) {

@@ -104,6 +104,34 @@ class BadInputListenerTests {
         }
     }
 
+    static class ExpressionsBean {
+        @PgListener({ "#{'spel_' + '${test.suffix}'}", "#{1 +}" })
+        void on() {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Expressions {
+        @Bean
+        ExpressionsBean expressionsListener() {
+            return new ExpressionsBean();
+        }
+    }
+
+    static class GoodExpressionBean {
+        @PgListener("#{'spel_' + '${test.suffix}'}")
+        void on() {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class GoodExpression {
+        @Bean
+        GoodExpressionBean goodExpressionListener() {
+            return new GoodExpressionBean();
+        }
+    }
+
     static class NoChannelBean {
         @PgListener({})
         void on() {
@@ -169,7 +197,7 @@ class BadInputListenerTests {
     }
 
     @Test
-    void placeholdersThatResolveToNothingOrToNoChannelFailStartUpNamingTheMethod() {
+    void placeholdersOrExpressionsThatResolveToNothingOrToNoChannelFailStartUpNamingTheMethod() {
         String unresolvable = "Define the property, or give the placeholder a default: ${name:default}.";
         bare(true).withUserConfiguration(BadChannel.class).withPropertyValues("test.good=fine").run(
                 context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method badChannelListener#on"
@@ -194,6 +222,14 @@ class BadInputListenerTests {
         bare(true).withUserConfiguration(EmptyLiteral.class).run(context -> assertStartUpFailure(
                 context.getStartupFailure(), "@PgListener method emptyLiteralListener#on has an invalid channel: "
                         + "Channel name must not be empty", "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
+        bare(true).withUserConfiguration(GoodExpression.class).withPropertyValues("test.suffix=x1")
+                .run(context -> assertThat(context.getBean(PgListenStatus.class).channels()).contains("spel_x1"));
+        bare(true).withUserConfiguration(Expressions.class).withPropertyValues("test.suffix=x1").run(context -> {
+            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
+            assertThat(failure.getMessage()).startsWith("@PgListener method expressionsListener#on has channel "
+                    + "'#{1 +}' whose expression cannot be evaluated: ");
+            assertThat(failure.action()).isEqualTo("Fix the #{…} expression, or name the channel without one.");
+        });
         bare(true).withUserConfiguration(NoChannel.class).run(context -> assertStartUpFailure(
                 context.getStartupFailure(), "@PgListener method noChannelListener#on names no channel",
                 "Name at least one channel: @PgListener(\"orders\")."));
@@ -249,11 +285,11 @@ class BadInputListenerTests {
             String unique = channel.substring(channel.length() - 8);
             Set<String> names = new LinkedHashSet<>(List.of("x\"; DROP TABLE t; --" + unique, "'" + unique,
                     "\\" + unique, "\"" + unique + "\"", " " + unique + " ", "\t" + unique + "\n", "Orders" + unique,
-                    "orders" + unique, "$1" + unique, "#{" + unique + "}", "é".repeat(27) + unique + "a",
+                    "orders" + unique, "$1" + unique, "#" + unique + "{", "é".repeat(27) + unique + "a",
                     "🌍".repeat(13) + unique + "abc"));
             while (names.size() < 24) {
                 String name = ofUtf8Bytes(random, 1 + random.nextInt(63));
-                if (!name.contains("${")) {
+                if (!name.contains("${") && !name.contains("#{")) { // those are resolved, see the tests above
                     names.add(name);
                 }
             }
