@@ -204,8 +204,12 @@ final class ChaosFleet implements AutoCloseable {
                 long n = Long.parseLong(parts[1].substring(1));
                 long micros = Long.parseLong(parts[2]);
                 member.handledInOrder.add(n);
-                handled.computeIfAbsent(n, k -> new CopyOnWriteArrayList<>())
-                        .add(new Handling(member, micros));
+                Handling handling = new Handling(member, micros);
+                // never an empty list in the map: the suite reads it while instances report
+                handled.merge(n, new CopyOnWriteArrayList<>(List.of(handling)), (had, more) -> {
+                    had.add(handling);
+                    return had;
+                });
             }
             case "e" -> {
                 Event event = new Event(Long.parseLong(parts[1]), parts[2], parts.length > 3 ? parts[3] : "");
