@@ -12,9 +12,7 @@ import org.springframework.boot.test.context.assertj.AssertableApplicationContex
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.context.event.EventListener;
 
-import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
@@ -100,16 +98,6 @@ class BadInputApp {
         }
     }
 
-    static class EventRecorder {
-
-        final List<PgListenEvent> events = new CopyOnWriteArrayList<>();
-
-        @EventListener
-        void on(PgListenEvent event) {
-            events.add(event);
-        }
-    }
-
     @Bean
     BadInputListener badInputListener() {
         return new BadInputListener();
@@ -121,8 +109,8 @@ class BadInputApp {
     }
 
     @Bean
-    EventRecorder eventRecorder() {
-        return new EventRecorder();
+    ListenerApp.EventRecorder eventRecorder() {
+        return new ListenerApp.EventRecorder();
     }
 
     /** The full application on the test server, its channels under {@code channel}. */
