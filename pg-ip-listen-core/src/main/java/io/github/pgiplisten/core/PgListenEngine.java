@@ -178,12 +178,6 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully. A leader releases the lock first, so a waiting standby takes over at once, and keeps handling
-     * until the new leader's marker shows where its share ends (at most {@code handoverTimeout}); with no standby
-     * waiting it stops at once. Then the handlers finish what was read (up to {@code shutdownTimeout}) and the
-     * connection closes. Closing twice, or closing an engine that never started, is fine.
-     */
-    /**
      * Starts the graceful close without waiting for it: a leader releases its lock at once. {@link #close()} then
      * waits for the rest. Useful as early as a shutdown is known, so the handover overlaps the rest of it.
      */
@@ -194,16 +188,24 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops gracefully. A leader releases the lock first, so a waiting standby takes over at once, and keeps handling
+     * until the new leader's marker shows where its share ends (at most {@code handoverTimeout}); with no standby
+     * waiting it stops at once. Then the handlers finish what was read (up to {@code shutdownTimeout}) and the
+     * connection closes. Closing an engine that never started is fine; a second call, from any thread, returns once
+     * the first one has finished (two shutdown hooks must not let the JVM halt in the middle of a handover).
+     */
     @Override
     public void close() {
+        long deadline = System.nanoTime() + options.handoverTimeout().toNanos() + options.shutdownTimeout().toNanos();
         synchronized (lifecycle) {
             if (closeCalled) {
+                awaitClosed(deadline + TimeUnit.SECONDS.toNanos(2));
                 return;
             }
             closeCalled = true;
             closing = true;
         }
-        long deadline = System.nanoTime() + options.handoverTimeout().toNanos() + options.shutdownTimeout().toNanos();
         if (started.get()) {
             synchronized (lifecycle) {
                 lifecycle.notifyAll(); // ends a backoff sleep
@@ -232,12 +234,27 @@ public final class PgListenEngine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        closed = true;
         role = Role.STOPPED;
+        synchronized (lifecycle) {
+            closed = true;
+            lifecycle.notifyAll(); // a second close() waits for this
+        }
         if (ownExecutor != null) {
             ownExecutor.shutdown();
         }
         log.info("Stopped engine of group '{}'", options.group());
+    }
+
+    /** Waits, holding {@code lifecycle}, until the first close() has finished, at most until {@code deadline}. */
+    private void awaitClosed(long deadline) {
+        try {
+            long left;
+            while (!closed && (left = deadline - System.nanoTime()) > 0) {
+                TimeUnit.NANOSECONDS.timedWait(lifecycle, left);
+            }
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---- the owner thread ----

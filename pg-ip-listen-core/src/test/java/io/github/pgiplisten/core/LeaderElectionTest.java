@@ -132,6 +132,20 @@ class LeaderElectionTest {
     }
 
     @Test
+    void aSecondCloseReturnsOnlyOnceTheFirstHasHandedOver() throws Exception {
+        PgListenEngine leader = engines.create().start();
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        // no standby: the first close() keeps handling for the whole handover timeout before it stops
+        Thread first = new Thread(leader::close, "first-close");
+        first.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().role() == Role.STANDBY);
+        leader.close(); // as a second shutdown hook would
+        assertThat(first.isAlive()).as("the first close() is done when the second returns").isFalse();
+        assertThat(leader.status().role()).isEqualTo(Role.STOPPED);
+        assertThat(engines.server().backendPids(leader.options().applicationName())).isEmpty();
+    }
+
+    @Test
     void anIdleStandbyWaitsOnTheLockWithoutPolling() throws Exception {
         PgListenEngine leader = engines.create().start();
         Engines.awaitSingleListeningLeader(List.of(leader));
