@@ -23,7 +23,8 @@ import io.github.pgiplisten.core.PgListenOptions;
  * e &lt;micros&gt; reconnected &lt;gap&gt;   the connection is back after a gap (micros)
  * t &lt;ours&gt; &lt;all&gt;                 answer to "threads": this library's threads, all threads
  * </pre>
- * Commands on stdin: {@code threads}, {@code close} (graceful close, then exit). Times are epoch microseconds.
+ * Commands on stdin: {@code threads}, {@code close} (graceful close, then exit); SIGTERM closes gracefully too.
+ * Times are epoch microseconds.
  * Arguments: jdbc-url user password group channel application-name.
  */
 public final class ChaosInstance {
@@ -40,6 +41,8 @@ public final class ChaosInstance {
         engine.addEventListener(ChaosInstance::report);
         engine.subscribe(args[4], notification -> line("h " + notification.payload() + " " + micros(Instant.now())));
         engine.start();
+        // SIGTERM: hand over, as an application's shutdown does
+        Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "chaos-shutdown"));
         try (BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             String command;
             while ((command = commands.readLine()) != null) {

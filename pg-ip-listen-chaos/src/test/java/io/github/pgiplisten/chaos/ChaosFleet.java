@@ -233,14 +233,26 @@ final class ChaosFleet implements AutoCloseable {
         return members.stream().filter(Member::leads).toList();
     }
 
-    /** SIGKILL. */
+    /** SIGKILL; what it reported before is still read (see {@link #stop}). */
     void kill(Member member) {
         member.killedAt = Clock.micros();
-        member.process.destroyForcibly();
+        member.process.toHandle().destroyForcibly();
         try {
             member.process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
+        }
+        member.proxy.close();
+    }
+
+    /**
+     * SIGTERM: the instance hands over and exits. Through its handle: {@code Process.destroy()} would also close our
+     * ends of its pipes, and what it reports while it hands over would be lost.
+     */
+    void stop(Member member) throws InterruptedException {
+        member.process.toHandle().destroy();
+        if (!member.process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
         }
         member.proxy.close();
     }

@@ -41,6 +41,7 @@ class ChaosTest {
     enum Scenario {
         KILL_LEADER("SIGKILL of the leader's JVM"),
         KILL_STANDBY("SIGKILL of a standby's JVM"),
+        STOP_LEADER("SIGTERM of the leader's JVM (graceful handover: nothing may be lost)"),
         TERMINATE_LEADER("pg_terminate_backend of the leader's session"),
         TERMINATE_ALL("pg_terminate_backend of every instance's session at once"),
         RESTART_FAST("server restart, fast mode"),
@@ -134,6 +135,9 @@ class ChaosTest {
         Ledger ledger = Ledger.of(fleet, producer, from, to);
         record(scenario, rounds, ledger, recoveries);
         assertThat(ledger.clean()).as("%s: %s%n%s", scenario, ledger, ledger.problems()).isTrue();
+        if (scenario == Scenario.STOP_LEADER) {
+            assertThat(ledger.lostToFaults()).as("lost in graceful handovers").isZero();
+        }
     }
 
     /** One fault; returns the milliseconds from the fault (or the server's return) to the first handled number. */
@@ -172,6 +176,7 @@ class ChaosTest {
                 server.start();
                 since = Clock.micros();
             }
+            case STOP_LEADER -> fleet.stop(leader);
             case SILENT_LEADER -> {
                 affected.add(leader);
                 leader.cuts.add(faultAt);
@@ -195,7 +200,8 @@ class ChaosTest {
                 }
             }
         }
-        if (scenario == Scenario.KILL_LEADER || scenario == Scenario.KILL_STANDBY) {
+        if (scenario == Scenario.KILL_LEADER || scenario == Scenario.KILL_STANDBY
+                || scenario == Scenario.STOP_LEADER) {
             replacement = fleet.start(); // after the takeover: a JVM starting beside it would slow it down
         }
 
@@ -212,6 +218,9 @@ class ChaosTest {
         if (scenario == Scenario.KILL_STANDBY) {
             assertThat(takeovers).as("the leader stays the leader when a standby dies").isEmpty();
             assertThat(newLeader).isSameAs(leader);
+        } else if (scenario == Scenario.STOP_LEADER) {
+            assertThat(takeovers).as("the new leadership says it was handed over")
+                    .anyMatch(event -> event.detail().equals("true"));
         } else {
             assertThat(takeovers).as("the new leadership says it was not handed over")
                     .anyMatch(event -> event.detail().equals("false"));
