@@ -111,7 +111,7 @@ class ChaosTest {
     @MethodSource("scenarios")
     void theFleetSurvives(Scenario scenario) throws Exception {
         int rounds = scenario == Scenario.DOWN_20S ? Math.max(1, ROUNDS / 3) : ROUNDS;
-        long from = producer.sent().size();
+        long from = producer.count();
         List<Long> recoveries = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             try {
@@ -124,7 +124,7 @@ class ChaosTest {
                 throw ex;
             }
         }
-        long to = producer.sent().size();
+        long to = producer.count();
         // what was committed has had time to arrive: the ledger counts only what the fleet could have handled
         try {
             await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200))
@@ -195,7 +195,8 @@ class ChaosTest {
             for (Member member : fleet.members) {
                 System.out.printf("---- %s: fault at %d, events after it: %s%n", member, faultAt,
                         member.events.stream().filter(event -> event.micros() > faultAt - 1_000_000).toList());
-                if (member == newLeader) {
+                if (!member.eventsAfter(faultAt - 1_000_000, "leader").isEmpty()
+                        || !member.eventsAfter(faultAt, "lost").isEmpty()) {
                     System.out.println(member.logTail());
                 }
             }
@@ -277,11 +278,10 @@ class ChaosTest {
     }
 
     private static long firstHandlingOfLeadershipSince(long since) {
-        List<Sent> sent = producer.sent();
         long first = 0;
         // a leadership that began after the fault handles only what was committed after its marker
-        for (int n = sent.size() - 1; n >= 0 && sent.get(n).startMicros() > since; n--) {
-            List<ChaosFleet.Handling> handlings = fleet.handled.get((long) n);
+        for (Sent sent : producer.startedAfter(since)) {
+            List<ChaosFleet.Handling> handlings = fleet.handled.get(sent.n());
             if (handlings != null) {
                 ChaosFleet.Handling handling = handlings.get(0);
                 boolean newLeadership = handling.member().terms().stream().anyMatch(
@@ -296,10 +296,9 @@ class ChaosTest {
 
     /** When the first number sent after {@code since} was handled (epoch micros), or 0. */
     private static long firstHandlingOfNumberSentAfter(long since) {
-        List<Sent> sent = producer.sent();
         long first = 0;
-        for (int n = sent.size() - 1; n >= 0 && sent.get(n).startMicros() > since; n--) {
-            List<ChaosFleet.Handling> handlings = fleet.handled.get((long) n);
+        for (Sent sent : producer.startedAfter(since)) {
+            List<ChaosFleet.Handling> handlings = fleet.handled.get(sent.n());
             if (handlings != null && (first == 0 || handlings.get(0).micros() < first)) {
                 first = handlings.get(0).micros();
             }

@@ -56,6 +56,23 @@ final class Producer implements AutoCloseable {
         return List.copyOf(sent);
     }
 
+    /** How many numbers were tried so far. */
+    synchronized long count() {
+        return sent.size();
+    }
+
+    /**
+     * The numbers whose statement started after {@code micros}, newest first: the few the suite polls for while a
+     * fleet recovers, without copying the whole record (the suite must not load the machine it measures).
+     */
+    synchronized List<Sent> startedAfter(long micros) {
+        List<Sent> recent = new ArrayList<>();
+        for (int n = sent.size() - 1; n >= 0 && sent.get(n).startMicros() > micros; n--) {
+            recent.add(sent.get(n));
+        }
+        return recent;
+    }
+
     synchronized @Nullable Sent get(long n) {
         return n < sent.size() ? sent.get((int) n) : null;
     }
