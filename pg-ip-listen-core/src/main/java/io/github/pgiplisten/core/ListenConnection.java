@@ -121,6 +121,9 @@ final class ListenConnection implements AutoCloseable {
     Takeover awaitLockThenListenAndMark(long key, long handoverKey, Collection<String> channels, String markerChannel,
             String marker) throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
+        // the marker's NOTIFY makes this a transaction with an XID: its commit need not wait for the WAL to reach
+        // disk or a synchronous replica (a notification is not durable anyway), which would delay every takeover
+        sql.add("SELECT set_config('synchronous_commit', 'off', true)");
         sql.add("SELECT pg_advisory_lock(" + key + ")");
         for (String channel : channels) {
             sql.add("LISTEN " + ChannelName.quote(channel));
