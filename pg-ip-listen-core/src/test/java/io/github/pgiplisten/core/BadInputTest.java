@@ -242,8 +242,10 @@ class BadInputTest {
             Recorder recorder = engines.recorder(engine);
             await().atMost(Duration.ofSeconds(20)).until(() -> recorder.count() >= accepted.size());
             assertThat(recorder.payloads()).containsExactlyElementsOf(accepted);
-            assertThat(accepted).hasSizeGreaterThan(20);
-            assertThat(rejected).isGreaterThan(40);
+            // whatever the seed: ten of 7999 bytes, the empty one, five short ones and "end" pass; ten of 8000, ten
+            // of 8001, nine with NUL, six with a lone surrogate, null and four huge ones do not
+            assertThat(accepted).hasSizeGreaterThanOrEqualTo(17);
+            assertThat(rejected).isGreaterThanOrEqualTo(40);
         });
     }
 
