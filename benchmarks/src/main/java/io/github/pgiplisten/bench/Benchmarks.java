@@ -37,6 +37,7 @@ import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.LocalPostgresServer;
 import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.ProcessOutput;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
@@ -47,6 +48,7 @@ public final class Benchmarks {
 
     private static final int ROUNDS = 3;
     private static final int FAILOVER_ROUNDS = 20;
+    private static final int FLOOR_ROUNDS = 12;
 
     private final PostgresServer server;
     private final List<String> rows = new ArrayList<>();
@@ -61,7 +63,7 @@ public final class Benchmarks {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
                 .setLevel(ch.qos.logback.classic.Level.OFF);
         List<String> sections = args.length == 0
-                ? List.of("throughput", "latency", "crash", "idle", "reconnect", "footprint")
+                ? List.of("throughput", "latency", "crash", "floor", "idle", "reconnect", "footprint")
                 : Arrays.asList(args);
         PostgresServer server = TestPostgres.shared();
         log("PostgreSQL: " + server.description());
@@ -74,6 +76,7 @@ public final class Benchmarks {
                 case "idle" -> benchmarks.idleStandby();
                 case "reconnect" -> benchmarks.reconnect();
                 case "footprint" -> benchmarks.footprint();
+                case "floor" -> benchmarks.handoverFloor();
                 default -> throw new IllegalArgumentException("unknown section " + section);
             }
         }
@@ -654,6 +657,91 @@ public final class Benchmarks {
             statement.setString(2, payload);
             statement.execute();
         }
+    }
+
+    // ---- the handover protocol with raw statements: what this machine costs anyway ----
+
+    private void handoverFloor() throws Exception {
+        String channel = "floor-" + UUID.randomUUID().toString().substring(0, 8);
+        long election = LeaderElection.lockKey("bench-" + channel);
+        long handover = LeaderElection.handoverLockKey("bench-" + channel);
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String classPath = System.getProperty("java.class.path");
+        log("handover floor: the marker protocol in raw pgjdbc, two JVMs, a notification every 2 ms, "
+                + FLOOR_ROUNDS + " rounds");
+        List<Double> leads = new ArrayList<>();
+        List<Double> markerSeen = new ArrayList<>();
+        List<Double> handles = new ArrayList<>();
+        List<Double> first = new ArrayList<>();
+        AtomicBoolean publishing = new AtomicBoolean(true);
+        Thread producer = new Thread(() -> {
+            try (Connection publisher = server.connect();
+                    PreparedStatement statement = publisher.prepareStatement("SELECT pg_notify(?, 'x')")) {
+                statement.setString(1, channel);
+                long next = System.nanoTime();
+                while (publishing.get()) {
+                    statement.execute();
+                    next += 2_000_000;
+                    LockSupport.parkNanos(next - System.nanoTime());
+                }
+            } catch (SQLException ex) {
+                log("producer failed: " + ex);
+            }
+        }, "floor-producer");
+        producer.start();
+        try {
+            for (int round = 0; round < FLOOR_ROUNDS; round++) {
+                Map<String, Long> old = new java.util.concurrent.ConcurrentHashMap<>();
+                Map<String, Long> successor = new java.util.concurrent.ConcurrentHashMap<>();
+                Process oldProcess = floorRole(java, classPath, "old", channel, election, handover, old);
+                Process newProcess = null;
+                try {
+                    await(Duration.ofSeconds(30), () -> old.containsKey("ready"));
+                    newProcess = floorRole(java, classPath, "new", channel, election, handover, successor);
+                    await(Duration.ofSeconds(30), () -> successor.containsKey("ready"));
+                    Thread.sleep(1500); // both JVMs settle; the standby sits in its lock wait
+                    oldProcess.getOutputStream().write('\n');
+                    oldProcess.getOutputStream().flush();
+                    await(Duration.ofSeconds(30), () -> successor.containsKey("first-handled")
+                            && old.containsKey("handover-released"));
+                    long release = old.get("release");
+                    leads.add((successor.get("leads") - release) / 1000.0);
+                    markerSeen.add((old.get("marker-seen") - release) / 1000.0);
+                    handles.add((successor.get("handles") - release) / 1000.0);
+                    first.add((successor.get("first-handled") - release) / 1000.0);
+                } finally {
+                    oldProcess.toHandle().destroyForcibly();
+                    if (newProcess != null) {
+                        newProcess.toHandle().destroyForcibly();
+                    }
+                    oldProcess.waitFor(10, TimeUnit.SECONDS);
+                }
+            }
+        } finally {
+            publishing.set(false);
+            producer.join();
+        }
+        row("handover floor: the marker protocol in raw pgjdbc, release → the new leader handles its first, "
+                + "median (min–max) ms", "", Stats.medianAndSpread(first, "%.1f"),
+                "no library: what this machine costs anyway");
+        row("handover floor, medians from the release: the standby holds the lock / the old leader reads the marker "
+                + "/ the new leader may handle, ms", "",
+                String.format(Locale.ROOT, "%.1f / %.1f / %.1f", Stats.median(leads), Stats.median(markerSeen),
+                        Stats.median(handles)), "each step wakes another process");
+    }
+
+    private Process floorRole(String java, String classPath, String role, String channel, long election,
+            long handover, Map<String, Long> events) throws IOException {
+        Process process = new ProcessBuilder(java, "-Xmx64m", "-cp", classPath, HandoverFloor.class.getName(), role,
+                server.jdbcUrl(), server.username(), server.password(), channel, Long.toString(election),
+                Long.toString(handover)).redirectErrorStream(true).start();
+        ProcessOutput.follow(process, "floor-" + role, line -> {
+            String[] parts = line.split(" ");
+            if (parts.length == 3 && parts[0].equals("floor")) {
+                events.put(parts[1], Long.parseLong(parts[2]));
+            }
+        });
+        return process;
     }
 
     private void row(String figure, String ours, String raw, String note) {
