@@ -512,7 +512,8 @@ public final class PgListenEngine implements AutoCloseable {
             // one line per outage at WARN, then every tenth attempt, so a long outage does not flood the log
             if (failedAttempts == 1 || failedAttempts % 10 == 0) {
                 log.warn("Group '{}': cannot connect to {} ({} attempt(s) so far): {}; retrying with backoff",
-                        options.group(), options.jdbcUrl(), failedAttempts, cause.toString());
+                        options.group(), PgListenOptions.withoutSecrets(options.jdbcUrl()), failedAttempts,
+                        cause.toString());
             } else {
                 log.debug("Group '{}': connect attempt {} failed: {}", options.group(), failedAttempts,
                         cause.toString());

@@ -16,6 +16,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PgListenOptions {
 
+    private static final java.util.regex.Pattern SECRET_PARAMETER = java.util.regex.Pattern
+            .compile("(?i)([?&](?:ssl)?password=)[^&]*");
+
     /** The group name used when none is given. */
     public static final String DEFAULT_GROUP = "pg-ip-listen";
 
@@ -161,11 +164,19 @@ public final class PgListenOptions {
 
     @Override
     public String toString() {
-        return "PgListenOptions[url=" + jdbcUrl + ", group=" + group + ", oneProcessListener=" + oneProcessListener
+        return "PgListenOptions[url=" + withoutSecrets(jdbcUrl) + ", group=" + group + ", oneProcessListener=" + oneProcessListener
                 + ", applicationName=" + applicationName + ", probeInterval=" + probeInterval + ", probeTimeout="
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
                 + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", handoverTimeout=" + handoverTimeout + "]";
+    }
+
+    /**
+     * The JDBC URL as it may be logged or shown: the values of {@code password} and {@code sslpassword} parameters
+     * become {@code ***}.
+     */
+    public static String withoutSecrets(String jdbcUrl) {
+        return SECRET_PARAMETER.matcher(jdbcUrl).replaceAll("$1***");
     }
 
     /** Logs a failed handler with its channel, a payload preview and the cause; the default error handler. */
@@ -328,11 +339,12 @@ public final class PgListenOptions {
         public PgListenOptions build() {
             if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
                 throw new IllegalArgumentException(
-                        "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: " + jdbcUrl);
+                        "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: "
+                                + (jdbcUrl == null ? null : withoutSecrets(jdbcUrl)));
             }
             if (!isReadableUrl(jdbcUrl)) {
                 throw new IllegalArgumentException("jdbcUrl is not a URL the PostgreSQL driver can read (a port "
-                        + "from 1 to 65535, %-encoded options), got: " + jdbcUrl);
+                        + "from 1 to 65535, %-encoded options), got: " + withoutSecrets(jdbcUrl));
             }
             if (group == null || group.isBlank()) {
                 throw new IllegalArgumentException("group must not be null or blank, got: "

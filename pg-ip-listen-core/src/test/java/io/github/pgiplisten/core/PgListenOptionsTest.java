@@ -31,6 +31,17 @@ class PgListenOptionsTest {
     }
 
     @Test
+    void passwordsInTheUrlAreMaskedWhereverTheUrlIsShown() {
+        String url = "jdbc:postgresql://db:5432/app?user=app&password=s3cr%26t&ssl=true&sslPassword=k3y&Password=p";
+        assertThat(PgListenOptions.withoutSecrets(url)).isEqualTo(
+                "jdbc:postgresql://db:5432/app?user=app&password=***&ssl=true&sslPassword=***&Password=***");
+        assertThat(PgListenOptions.builder(url).build().toString()).contains("password=***")
+                .doesNotContain("s3cr").doesNotContain("k3y");
+        assertThat(PgListenOptions.builder(url).build().jdbcUrl()).isEqualTo(url); // connects with the real one
+        assertThat(PgListenOptions.withoutSecrets(URL)).isEqualTo(URL);
+    }
+
+    @Test
     void backoffDoublesWithJitterUpToTheCap() {
         Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(1000));
         long[] expectedBase = { 100, 200, 400, 800, 1000, 1000 };

@@ -64,12 +64,12 @@ public final class PgIpListenAutoConfiguration {
         String url = connection.getJdbcUrl();
         if (!url.startsWith("jdbc:postgresql:")) {
             throw new PgIpListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
-                    + "URL is " + url + ".", "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL "
+                    + "URL is " + PgListenOptions.withoutSecrets(url) + ".", "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL "
                             + "server the notifications go through.");
         }
         if (!PgListenOptions.isReadableUrl(url)) {
             throw new PgIpListenConfigurationException("pg-ip-listen's listen connection URL is not one the "
-                    + "PostgreSQL driver can read: " + url + ".", "Set pg-ip-listen.url (or spring.datasource.url, "
+                    + "PostgreSQL driver can read: " + PgListenOptions.withoutSecrets(url) + ".", "Set pg-ip-listen.url (or spring.datasource.url, "
                             + "which it defaults to) to jdbc:postgresql://host:port/database with a port from 1 to "
                             + "65535 and %-encoded options.");
         }
