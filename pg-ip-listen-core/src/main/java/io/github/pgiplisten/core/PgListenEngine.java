@@ -495,6 +495,7 @@ public final class PgListenEngine implements AutoCloseable {
         if (options.oneProcessListener()) {
             role = Role.STANDBY;
         }
+        Set<String> wasListening = listening;
         listening = Set.of();
         if (connection != null) {
             connection.abort();
@@ -505,6 +506,10 @@ public final class PgListenEngine implements AutoCloseable {
                     wasLeader ? " (was the leader)" : "", cause.toString());
             if (wasLeader) {
                 emit(new EngineEvent.LeadershipLost(now, options.group(), "connection lost: " + cause));
+            }
+            // the session that LISTENed is gone: say so, as the reconnect will say ChannelListened again
+            for (String channel : wasListening) {
+                emit(new EngineEvent.ChannelUnlistened(now, channel));
             }
             emit(new EngineEvent.Disconnected(now, cause));
         } else {
