@@ -180,10 +180,9 @@ class BadInputListenerTests {
                 invalid.add(name.substring(0, at) + (i % 2 == 0 ? "\0" : "\uDFFF") + name.substring(at));
             }
             int cases = 0;
-            for (String bad : invalid) {
-                if (bad.contains("${")) {
-                    continue;
-                }
+            for (String generated : invalid) {
+                // a property value is resolved too: no "${" or "#{" in it ('(' has the same UTF-8 length as '{')
+                String bad = generated.replace("${", "$(").replace("#{", "#(");
                 String problem = catchThrowable(() -> ChannelName.validate(bad)).getMessage();
                 withProperties(bare(true).withUserConfiguration(BadChannel.class),
                         Map.of("test.good", "fine", "test.bad", bad)).run(context -> assertStartUpFailure(
@@ -192,7 +191,7 @@ class BadInputListenerTests {
                                 "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
                 cases++;
             }
-            assertThat(cases).isGreaterThanOrEqualTo(14);
+            assertThat(cases).isEqualTo(14);
         });
     }
 
