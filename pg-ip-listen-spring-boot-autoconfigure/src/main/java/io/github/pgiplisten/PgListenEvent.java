@@ -43,7 +43,8 @@ public abstract class PgListenEvent extends ApplicationEvent {
 
         /**
          * True when the previous leader handed over gracefully: it handled everything sent before this instance
-         * took over, so nothing was missed.
+         * took over, so nothing was missed (unless that leader died during the handover, or had stopped reading
+         * after its {@code handover-timeout} before this instance took over).
          */
         public boolean handedOver() {
             return handedOver;

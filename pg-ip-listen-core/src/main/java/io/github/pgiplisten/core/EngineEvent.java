@@ -25,7 +25,8 @@ public sealed interface EngineEvent {
      * true when the previous leader handed over gracefully, so nothing was missed; false when there was no leader to
      * hand over (the first one, or the previous leader crashed or lost its connection): notifications sent since the
      * previous leader last handled one may have been missed by the whole group, so catch up from the data if that
-     * matters.
+     * matters. One case it cannot see: a predecessor that dies, or had stopped reading after its handover timeout,
+     * while it still held the handover lock; a gap there is told as a handover.
      */
     record LeadershipAcquired(Instant at, String group, long lockKey, boolean handedOver) implements EngineEvent {
     }

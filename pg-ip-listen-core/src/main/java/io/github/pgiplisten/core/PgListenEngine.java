@@ -206,6 +206,22 @@ public final class PgListenEngine implements AutoCloseable {
             closeCalled = true;
             closing = true;
         }
+        try {
+            stopOwnerAndHandlers(deadline);
+        } finally {
+            role = Role.STOPPED;
+            synchronized (lifecycle) {
+                closed = true;
+                lifecycle.notifyAll(); // a second close() waits for this
+            }
+        }
+        if (ownExecutor != null) {
+            ownExecutor.shutdown();
+        }
+        log.info("Stopped engine of group '{}'", options.group());
+    }
+
+    private void stopOwnerAndHandlers(long deadline) {
         if (started.get()) {
             synchronized (lifecycle) {
                 lifecycle.notifyAll(); // ends a backoff sleep
@@ -234,15 +250,6 @@ public final class PgListenEngine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        role = Role.STOPPED;
-        synchronized (lifecycle) {
-            closed = true;
-            lifecycle.notifyAll(); // a second close() waits for this
-        }
-        if (ownExecutor != null) {
-            ownExecutor.shutdown();
-        }
-        log.info("Stopped engine of group '{}'", options.group());
     }
 
     /** Waits, holding {@code lifecycle}, until the first close() has finished, at most until {@code deadline}. */
@@ -358,6 +365,7 @@ public final class PgListenEngine implements AutoCloseable {
                     if (handedOver && !connection.awaitRelease(handoverLockKey)) {
                         log.warn("Group '{}': the previous leader did not finish its handover within {}; "
                                 + "leading anyway", options.group(), options.lockWaitTimeout());
+                        handedOver = false; // it may still be handling: this is not a clean handover
                     }
                     if (closing) {
                         return false; // closing the connection frees the lock at once
