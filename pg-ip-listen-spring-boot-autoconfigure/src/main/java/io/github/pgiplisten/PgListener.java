@@ -30,8 +30,9 @@ public @interface PgListener {
 
     /**
      * The channels, exactly as given to NOTIFY or {@code pg_notify} (case, spaces and all; at most 63 UTF-8 bytes
-     * each). {@code ${…}} placeholders are resolved against the environment; nothing else is evaluated (no SpEL), so
-     * a name may hold any character but NUL.
+     * each). {@code ${…}} placeholders are resolved against the environment, then {@code #{…}} expressions are
+     * evaluated, once at start-up, as for {@code @Value}; each element names one channel (an expression must yield
+     * one name, not a list). Otherwise a name may hold any character but NUL.
      */
     String[] value();
 }

