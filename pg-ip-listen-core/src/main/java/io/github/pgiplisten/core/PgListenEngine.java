@@ -273,6 +273,7 @@ public final class PgListenEngine implements AutoCloseable {
             long openedAt = System.nanoTime();
             try {
                 connection = ListenConnection.open(options);
+                openedAt = System.nanoTime(); // a slow connect does not count as a connection that worked
                 current = connection;
                 failedAttempts = 0;
                 log.info("Connected to PostgreSQL for group '{}' (backend pid {})", options.group(),
@@ -358,7 +359,7 @@ public final class PgListenEngine implements AutoCloseable {
                 ListenConnection.Takeover takeover = connection.awaitLockThenListenAndMark(lockKey, handoverLockKey,
                         wanted, handover.markerChannel(), marker);
                 if (takeover != ListenConnection.Takeover.NOT_YET) {
-                    listening = wanted;
+                    listening = wanted; // LISTENed in the takeover batch; announced once this engine leads
                     boolean handedOver = takeover == ListenConnection.Takeover.PREDECESSOR_HANDING_OVER;
                     // a predecessor handing over holds the handover lock until its handlers are done with what
                     // came before our marker; what came after it waits in the socket meanwhile
@@ -515,9 +516,12 @@ public final class PgListenEngine implements AutoCloseable {
             if (wasLeader) {
                 emit(new EngineEvent.LeadershipLost(now, options.group(), "connection lost: " + cause));
             }
-            // the session that LISTENed is gone: say so, as the reconnect will say ChannelListened again
-            for (String channel : wasListening) {
-                emit(new EngineEvent.ChannelUnlistened(now, channel));
+            // the session that LISTENed is gone: say so for what was announced (a leader's or a broadcast engine's
+            // channels; not a successor's still waiting for its predecessor), as the reconnect announces them again
+            if (wasLeader || !options.oneProcessListener()) {
+                for (String channel : wasListening) {
+                    emit(new EngineEvent.ChannelUnlistened(now, channel));
+                }
             }
             emit(new EngineEvent.Disconnected(now, cause));
         } else {
