@@ -92,6 +92,11 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile boolean waitingForLock;
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
+    /**
+     * The channels last told as {@link EngineEvent.ChannelListened}; what {@code listening} holds may not have been
+     * told yet (a successor waiting for its predecessor). Only the owner thread touches it.
+     */
+    private Set<String> announced = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
     /** Connect attempts failed in a row; only the owner thread touches it. */
     private int failedAttempts;
@@ -290,9 +295,7 @@ public final class PgListenEngine implements AutoCloseable {
                     break; // closing while a standby
                 }
                 listenUntilStopped(connection);
-                for (String channel : listening) {
-                    emit(new EngineEvent.ChannelUnlistened(Instant.now(), channel));
-                }
+                announceUnlistened(Instant.now());
                 // the successor waits for this session's handover lock: free it (by closing) only once the
                 // handlers have finished what came before its marker, so a channel's order holds across instances
                 awaitHandlers();
@@ -323,6 +326,7 @@ public final class PgListenEngine implements AutoCloseable {
                 }
             }
         }
+        announceUnlistened(Instant.now()); // when closing ended a leadership by a failure
         emit(new EngineEvent.Disconnected(Instant.now(), new IllegalStateException("engine closed")));
     }
 
@@ -473,6 +477,7 @@ public final class PgListenEngine implements AutoCloseable {
 
     private void announceListening(Set<String> now, Set<String> before) {
         listening = now;
+        announced = now;
         for (String channel : before) {
             if (!now.contains(channel)) {
                 log.debug("Group '{}': UNLISTEN \"{}\"", options.group(), channel);
@@ -498,13 +503,20 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
+    /** Tells {@link EngineEvent.ChannelUnlistened} for every channel told as listened, once. */
+    private void announceUnlistened(Instant at) {
+        for (String channel : announced) {
+            emit(new EngineEvent.ChannelUnlistened(at, channel));
+        }
+        announced = Set.of();
+    }
+
     private Instant onFailure(@Nullable ListenConnection connection, Throwable cause, @Nullable Instant since) {
         boolean wasLeader = role == Role.LEADER;
         boolean wasConnected = connection != null;
         if (options.oneProcessListener()) {
             role = Role.STANDBY;
         }
-        Set<String> wasListening = listening;
         listening = Set.of();
         if (connection != null) {
             connection.abort();
@@ -516,13 +528,7 @@ public final class PgListenEngine implements AutoCloseable {
             if (wasLeader) {
                 emit(new EngineEvent.LeadershipLost(now, options.group(), "connection lost: " + cause));
             }
-            // the session that LISTENed is gone: say so for what was announced (a leader's or a broadcast engine's
-            // channels; not a successor's still waiting for its predecessor), as the reconnect announces them again
-            if (wasLeader || !options.oneProcessListener()) {
-                for (String channel : wasListening) {
-                    emit(new EngineEvent.ChannelUnlistened(now, channel));
-                }
-            }
+            announceUnlistened(now); // the session is gone; the reconnect announces its channels again
             emit(new EngineEvent.Disconnected(now, cause));
         } else {
             failedAttempts++;
