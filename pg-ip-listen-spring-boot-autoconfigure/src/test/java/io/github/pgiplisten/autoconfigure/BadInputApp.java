@@ -15,7 +15,6 @@ import org.springframework.context.annotation.Configuration;
 
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
-import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.PgNotification;
@@ -81,13 +80,12 @@ class BadInputApp {
         }
     }
 
-    static class RecordingErrorHandler implements PgListenerErrorHandler {
-
-        final List<PgListenerExecutionFailedException> failures = new CopyOnWriteArrayList<>();
+    /** {@link ListenerApp.RecordingErrorHandler} that also fails itself on request. */
+    static class RecordingErrorHandler extends ListenerApp.RecordingErrorHandler {
 
         @Override
         public void handleError(PgNotification notification, PgListenerExecutionFailedException exception) {
-            failures.add(exception);
+            super.handleError(notification, exception);
             if (notification.payload().startsWith(ERROR_HANDLER_THROWS)) {
                 throw new IllegalStateException("the error handler fails too");
             }
