@@ -31,6 +31,21 @@ class ListenConnectionTest {
     }
 
     @Test
+    void theTakeoverCommitsItsMarkerWithoutWaitingForTheWalButLeavesTheSessionAsItWas() throws Exception {
+        // the session asks for synchronous commits (the test server's default is off)
+        String url = engines.server().jdbcUrl() + "?options=-c%20synchronous_commit%3Don";
+        PgListenOptions options = PgListenOptions.builder(url).username(engines.server().username())
+                .password(engines.server().password()).group(engines.group()).build();
+        long key = LeaderElection.lockKey(engines.group());
+        try (ListenConnection connection = ListenConnection.open(options)) {
+            assertThat(connection.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "x"))
+                    .isEqualTo(ListenConnection.Takeover.LEADING);
+            // set_config(..., true) lasted only for the takeover's transaction
+            assertThat(connection.setting("synchronous_commit")).isEqualTo("on");
+        }
+    }
+
+    @Test
     void optionsInTheUrlAreKeptAlongsideOursInsteadOfReplacingThem() throws Exception {
         String url = engines.server().jdbcUrl() + "?options=-c%20search_path%3Dpg_catalog&ApplicationName=ignored";
         PgListenOptions options = PgListenOptions.builder(url).username(engines.server().username())
