@@ -234,7 +234,8 @@ public class PgListenerContainer
     private void publish(EngineEvent event) {
         PgListenEvent springEvent = null;
         if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-            springEvent = new PgListenEvent.LeadershipGranted(this, group(), acquired.handedOver());
+            springEvent = new PgListenEvent.LeadershipGranted(this, group(), acquired.handedOver(),
+                    acquired.possibleRepeats(), acquired.skipped());
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
             springEvent = new PgListenEvent.LeadershipRevoked(this, group(), lost.reason());
         } else if (event instanceof EngineEvent.Disconnected disconnected && engine != null) {

@@ -64,10 +64,10 @@ class FleetTests {
     void closingTheLeaderContextMidStreamHandsOverWithNothingLostOrHandledTwice() throws Exception {
         java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
-        instance(true).withPropertyValues("pg-ip-listen.handover-timeout=2s").run(first -> {
+        instance(true).run(first -> {
             PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
             await().atMost(Duration.ofSeconds(20)).until(firstStatus::isLeader);
-            instance(true).withPropertyValues("pg-ip-listen.handover-timeout=2s").run(second -> {
+            instance(true).run(second -> {
                 PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
                 await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
                 OrderListener firstListener = first.getBean(OrderListener.class);
