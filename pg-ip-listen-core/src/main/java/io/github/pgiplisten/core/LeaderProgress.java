@@ -115,6 +115,27 @@ final class LeaderProgress {
     }
 
     /**
+     * Whether a confirmation is still to come for notifications already dispatched, so the owner must look again
+     * within a progress interval even if nothing arrives; false once everything handled is confirmed (idle).
+     */
+    boolean awaitsConfirmation() {
+        if (open.dispatched > 0) {
+            return true;
+        }
+        for (SentMark mark : marks) {
+            if (mark.before != null && mark.before.dispatched > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Nanoseconds until the next progress message may go, 0 when it may go now. */
+    long nanosUntilDue(long now) {
+        return Math.max(0, nextDue - now);
+    }
+
+    /**
      * The last word of a leader that could not finish its handlers in time: a confirmation of what is certainly
      * handled, without a new mark, or null when nothing new can be confirmed.
      */

@@ -36,12 +36,15 @@ final class ListenConnection implements AutoCloseable {
     private final PGConnection pg;
     private final int probeTimeoutMillis;
     private final int backendPid;
+    private final WakeableSocketFactory.Wakeup wakeup;
 
-    private ListenConnection(Connection connection, PgListenOptions options) throws SQLException {
+    private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
+            throws SQLException {
         this.connection = connection;
         this.pg = connection.unwrap(PGConnection.class);
         this.probeTimeoutMillis = saturatedMillis(options.probeTimeout().toMillis());
         this.backendPid = pg.getBackendPID();
+        this.wakeup = wakeup;
         connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
     }
 
@@ -73,10 +76,20 @@ final class ListenConnection implements AutoCloseable {
                 "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
                 "-c statement_timeout=0"));
         PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
-        Connection connection = DriverManager.getConnection(withoutQuery(options.jdbcUrl(), properties), properties);
+        String url = withoutQuery(options.jdbcUrl(), properties);
+        WakeableSocketFactory.Wakeup wakeup = new WakeableSocketFactory.Wakeup();
+        Connection connection;
+        try (wakeup) {
+            // the URL's own factory wins; and the driver must see our class (it loads it by name)
+            if (PGProperty.SOCKET_FACTORY.getOrDefault(properties) == null && WakeableSocketFactory.visibleToDriver()) {
+                PGProperty.SOCKET_FACTORY.set(properties, WakeableSocketFactory.class.getName());
+                PGProperty.SOCKET_FACTORY_ARG.set(properties, wakeup.token());
+            }
+            connection = DriverManager.getConnection(url, properties);
+        }
         try {
             connection.setAutoCommit(true);
-            return new ListenConnection(connection, options);
+            return new ListenConnection(connection, options, wakeup);
         } catch (SQLException | RuntimeException ex) {
             connection.close();
             throw ex;
@@ -186,11 +199,29 @@ final class ListenConnection implements AutoCloseable {
 
     /**
      * Returns what has arrived, waiting up to {@code timeoutMillis} (at least 1) for the first notification; empty
-     * when none came.
+     * when none came, or when {@link #wake()} ended the wait.
      */
     PGNotification[] read(int timeoutMillis) throws SQLException {
-        PGNotification[] notifications = pg.getNotifications(Math.max(1, timeoutMillis));
-        return notifications == null ? NONE : notifications;
+        wakeup.arm(true);
+        try {
+            PGNotification[] notifications = pg.getNotifications(Math.max(1, timeoutMillis));
+            return notifications == null ? NONE : notifications;
+        } finally {
+            wakeup.arm(false);
+        }
+    }
+
+    /**
+     * Whether {@link #wake()} can end a {@link #read(int)}: true unless the URL names a socket factory of its own.
+     * Without it the owner reads in short slices.
+     */
+    boolean isWakeable() {
+        return wakeup.works();
+    }
+
+    /** From any thread: ends the current {@link #read(int)} at once, or the next one if none runs now. */
+    void wake() {
+        wakeup.wake();
     }
 
     /** Returns what has arrived already, without waiting. */

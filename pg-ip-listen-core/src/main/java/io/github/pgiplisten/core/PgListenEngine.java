@@ -54,8 +54,9 @@ public final class PgListenEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PgListenEngine.class);
 
     /**
-     * How long one read waits for a notification before the owner thread looks at subscriptions, progress and
-     * {@code close()}. It sends nothing to the server; it bounds how soon a new subscription or a close takes effect.
+     * How long one read waits for a notification when the connection cannot be woken (its URL names a socket factory
+     * of its own): it bounds how soon a new subscription or a close takes effect. Otherwise a read waits until its
+     * next probe or progress confirmation is due, and {@link ListenConnection#wake()} ends it at once.
      */
     private static final int READ_SLICE_MILLIS = 5;
 
@@ -168,6 +169,7 @@ public final class PgListenEngine implements AutoCloseable {
             return result;
         });
         channelsChanged.set(true);
+        wakeOwner();
         return registration;
     }
 
@@ -206,6 +208,15 @@ public final class PgListenEngine implements AutoCloseable {
             closing = true;
             lifecycle.notifyAll(); // ends a backoff sleep
         }
+        wakeOwner();
+    }
+
+    /** Ends the owner thread's wait for notifications, so it sees a new subscription or a close at once. */
+    private void wakeOwner() {
+        ListenConnection connection = current;
+        if (connection != null) {
+            connection.wake();
+        }
     }
 
     /**
@@ -229,6 +240,7 @@ public final class PgListenEngine implements AutoCloseable {
             closeCalled = true;
             closing = true;
         }
+        wakeOwner();
         try {
             stopOwnerAndHandlers(deadline, handlersDeadline);
         } finally {
@@ -506,7 +518,7 @@ public final class PgListenEngine implements AutoCloseable {
             if (channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }
-            PGNotification[] batch = connection.read(READ_SLICE_MILLIS);
+            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, progress));
             long now = System.nanoTime();
             if (batch.length > 0) {
                 lastTraffic = now;
@@ -524,6 +536,22 @@ public final class PgListenEngine implements AutoCloseable {
             }
         }
         handOver(connection, progress);
+    }
+
+    /**
+     * How long the next read may wait: until the probe is due, or a progress confirmation while one is to come; a
+     * wake-up ends it sooner. A connection that cannot be woken reads in short slices instead.
+     */
+    private int readTimeout(ListenConnection connection, long lastTraffic, @Nullable LeaderProgress progress) {
+        if (!connection.isWakeable()) {
+            return READ_SLICE_MILLIS;
+        }
+        long now = System.nanoTime();
+        long wait = lastTraffic + options.probeInterval().toNanos() - now;
+        if (progress != null && progress.awaitsConfirmation()) {
+            wait = Math.min(wait, Math.max(progress.nanosUntilDue(now), options.progressInterval().toNanos() / 4));
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (wait + 999_999) / 1_000_000));
     }
 
     private void readAsLeader(PGNotification notification, int ownPid, LeaderProgress progress) {
@@ -615,7 +643,7 @@ public final class PgListenEngine implements AutoCloseable {
             if (channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }
-            PGNotification[] batch = connection.read(READ_SLICE_MILLIS);
+            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, null));
             if (batch.length > 0) {
                 lastTraffic = System.nanoTime();
                 lastNotificationAt = Instant.now();
@@ -797,6 +825,7 @@ public final class PgListenEngine implements AutoCloseable {
                     return list.isEmpty() ? null : list;
                 });
                 channelsChanged.set(true);
+                wakeOwner();
             }
         }
     }

@@ -10,12 +10,16 @@ import java.sql.SQLException;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGNotification;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.github.pgiplisten.testsupport.GeneratedText;
 
 class ListenConnectionTest {
 
@@ -99,6 +103,43 @@ class ListenConnectionTest {
             assertThat(Arrays.stream(waiter.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
                     .containsExactly(holder.backendPid() + " progress",
                             holder.backendPid() + " done", waiter.backendPid() + " lead w");
+        }
+    }
+
+    @Test
+    void aWaitForNotificationsLastsUntilWokenAndAWakeUpNeverCutsAStatementOrAMessage() throws Exception {
+        String channel = engines.channel("wake");
+        try (ListenConnection connection = ListenConnection.open(engines.options().build())) {
+            assertThat(connection.isWakeable()).isTrue();
+            connection.listen(Set.of(channel));
+            CompletableFuture<PGNotification[]> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return connection.read(60_000);
+                } catch (SQLException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            Thread.sleep(300);
+            assertThat(waiting).as("an idle read waits").isNotDone();
+            connection.wake();
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEmpty();
+
+            // a wake-up while no read waits is kept for the next read; statements in between are not cut
+            connection.wake();
+            connection.probe();
+            connection.sendControl(channel, "sent while a wake-up was pending");
+            assertThat(connection.read(60_000)).as("ended at once by the pending wake-up, or by the notification")
+                    .hasSizeLessThanOrEqualTo(1);
+            engines.notify(channel, GeneratedText.ofUtf8Bytes(new java.util.Random(1), 7000));
+            List<String> payloads = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                for (PGNotification notification : connection.read(1000)) {
+                    payloads.add(notification.getParameter());
+                }
+                return payloads.stream().anyMatch(payload -> payload.length() > 1000);
+            });
+            assertThat(payloads).allMatch(payload -> payload.equals("sent while a wake-up was pending")
+                    || payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length == 7000);
         }
     }
 
