@@ -35,7 +35,8 @@ import io.github.pgiplisten.core.Role;
  * in a late phase it starts after everything else (the web server included) and stops before it, so listeners never
  * run against a half-built or half-closed context. A graceful stop starts the handover as early as it is known: at
  * SIGTERM (a JVM shutdown hook that only flips the engine into closing) or at the context's close event, whichever
- * comes first; the old leader keeps handling until its successor's marker, so starting early loses nothing. While running it holds a non-daemon thread, so an application
+ * comes first; the leader handles everything before its handover mark and waits for its listeners before the
+ * successor starts, so starting early loses nothing. While running it holds a non-daemon thread, so an application
  * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
  */
 public class PgListenerContainer
