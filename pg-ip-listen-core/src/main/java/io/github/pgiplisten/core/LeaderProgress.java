@@ -45,6 +45,12 @@ final class LeaderProgress {
         }
     }
 
+    /**
+     * Marks sent and not confirmed yet, at most: handlers stuck for long must not grow the marks here and in every
+     * standby for ever. Past it, newly dispatched notifications wait for an existing mark to be confirmed.
+     */
+    private static final int MAX_UNCONFIRMED_MARKS = 64;
+
     private final long intervalNanos;
     private final ArrayDeque<SentMark> marks = new ArrayDeque<>();
     private Epoch open = new Epoch();
@@ -98,7 +104,7 @@ final class LeaderProgress {
             worthConfirming |= mark.before.dispatched > 0;
         }
         boolean allRead = marks.isEmpty() || marks.peekLast().before != null;
-        boolean needsMark = allRead && open.dispatched > 0;
+        boolean needsMark = allRead && open.dispatched > 0 && marks.size() < MAX_UNCONFIRMED_MARKS;
         if (confirmable != null) {
             dropThrough(confirmable);
         }
