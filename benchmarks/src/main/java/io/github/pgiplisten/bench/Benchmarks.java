@@ -46,8 +46,8 @@ import io.github.pgiplisten.testsupport.TestPostgres;
 public final class Benchmarks {
 
     private static final int ROUNDS = 3;
-    private static final int FAILOVER_ROUNDS = 20;
-    /** Rounds of each floor; {@code -Dbench.floor-rounds=3} makes a quick try while changing the floors. */
+    /** Kills and stops in all; {@code -Dbench.failover-rounds=2} and {@code -Dbench.floor-rounds=3} make quick tries. */
+    private static final int FAILOVER_ROUNDS = Integer.getInteger("bench.failover-rounds", 20);
     private static final int FLOOR_ROUNDS = Integer.getInteger("bench.floor-rounds", 20);
 
     private final PostgresServer server;
