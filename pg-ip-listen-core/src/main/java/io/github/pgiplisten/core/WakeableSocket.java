@@ -27,6 +27,10 @@ import java.util.Set;
  * and not one byte has arrived since the wait began). A wake-up at any other moment stays pending until the next such
  * wait, so it never cuts a message, a TLS record or a statement's answer in two.
  *
+ * <p>A read timeout of 1 ms is a peek: it ends at once when nothing has arrived. The driver sets it only to ask
+ * whether another message is already there ({@code PGStream.hasMessagePending}), and a plain socket would wait the
+ * full millisecond, on every read after a quiet second: a takeover would pay it on its critical path.
+ *
  * <p>Everything else a socket does is delegated to the channel's own socket.
  */
 final class WakeableSocket extends Socket {
@@ -120,6 +124,13 @@ final class WakeableSocket extends Socket {
                 if (woken && armed && !readSinceArmed && soTimeout > 0) {
                     woken = false;
                     throw new SocketTimeoutException("Woken up");
+                }
+                if (soTimeout == 1) {
+                    if (readable.selectNow() == 0) {
+                        throw new SocketTimeoutException("Nothing to read yet");
+                    }
+                    readable.selectedKeys().clear();
+                    continue;
                 }
                 long waitMillis = 0;
                 if (deadline != 0) {
