@@ -459,6 +459,7 @@ public final class Benchmarks {
                 "--bench.channel=" + channel, "--spring.datasource.url=" + server.jdbcUrl(),
                 "--spring.datasource.username=" + server.username(),
                 "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group,
+                "--logging.level.io.github.pgiplisten=" + System.getProperty("bench.ours-log", "WARN"),
                 "--spring.main.banner-mode=off", "--logging.level.root=WARN");
     }
 

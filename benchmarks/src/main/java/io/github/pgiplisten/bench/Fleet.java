@@ -33,6 +33,9 @@ final class Fleet implements AutoCloseable {
         }
     }
 
+    /** {@code -Dbench.echo=true} prints every line the instances write (with {@code -Dbench.ours-log=DEBUG}: why). */
+    private static final boolean ECHO = Boolean.getBoolean("bench.echo");
+
     final Map<Long, List<Handling>> handled = new ConcurrentHashMap<>();
     final List<Instance> instances = new CopyOnWriteArrayList<>();
     volatile String lastHandler;
@@ -52,6 +55,9 @@ final class Fleet implements AutoCloseable {
     }
 
     private void read(Instance instance, String line) {
+        if (ECHO) {
+            System.out.println("  [" + instance.name + "] " + line);
+        }
         String[] parts = line.split(" ", 3);
         if (parts.length < 3 || !parts[0].equals("ev")) {
             if (line.contains("ERROR") || line.contains("Exception")) {

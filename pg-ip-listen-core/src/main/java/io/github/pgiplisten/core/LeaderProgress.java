@@ -2,6 +2,7 @@ package io.github.pgiplisten.core;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import org.jspecify.annotations.Nullable;
 
@@ -23,11 +24,21 @@ final class LeaderProgress {
     static final class Epoch {
 
         private final AtomicInteger pending = new AtomicInteger();
+        private final LeaderProgress progress;
         private int dispatched;
+
+        private Epoch(LeaderProgress progress) {
+            this.progress = progress;
+        }
 
         /** One notification of this epoch has been handled. */
         void finished() {
-            pending.decrementAndGet();
+            if (pending.decrementAndGet() == 0) {
+                Thread waiting = progress.waiting;
+                if (waiting != null) {
+                    LockSupport.unpark(waiting);
+                }
+            }
         }
 
         private boolean isDone() {
@@ -53,7 +64,9 @@ final class LeaderProgress {
 
     private final long intervalNanos;
     private final ArrayDeque<SentMark> marks = new ArrayDeque<>();
-    private Epoch open = new Epoch();
+    private Epoch open = new Epoch(this);
+    /** The owner thread while it waits in {@link #awaitHandled}; handler threads wake it. */
+    private volatile @Nullable Thread waiting;
     private long nextDue;
 
     LeaderProgress(long intervalNanos, String leadMark, long now) {
@@ -82,7 +95,7 @@ final class LeaderProgress {
                     return false;
                 }
                 mark.before = open;
-                open = new Epoch();
+                open = new Epoch(this);
                 return true;
             }
         }
@@ -118,6 +131,43 @@ final class LeaderProgress {
         }
         nextDue = now + intervalNanos;
         return ControlMessage.progress(newMark, worthConfirming ? confirmable : null);
+    }
+
+    /**
+     * Waits until every notification dispatched so far has been handled, at most {@code timeoutNanos}; true when they
+     * have. Engine events and other work of the dispatcher are not waited for: only what a successor must not repeat.
+     */
+    boolean awaitHandled(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        waiting = Thread.currentThread();
+        try {
+            while (!allHandled()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
+                if (Thread.interrupted()) {
+                    Thread.currentThread().interrupt();
+                    return allHandled();
+                }
+            }
+            return true;
+        } finally {
+            waiting = null;
+        }
+    }
+
+    private boolean allHandled() {
+        if (!open.isDone()) {
+            return false;
+        }
+        for (SentMark mark : marks) {
+            if (mark.before != null && !mark.before.isDone()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

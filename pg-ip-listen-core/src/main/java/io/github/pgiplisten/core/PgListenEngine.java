@@ -67,12 +67,14 @@ public final class PgListenEngine implements AutoCloseable {
     private static final long STABLE_CONNECTION_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /**
-     * A standby whose last lock wait brought this many notifications waits at most {@link #BUSY_WAIT_MILLIS} next:
-     * what the server queued for it arrives at once when the wait ends, so this bounds that burst in memory.
+     * What a standby should find queued for it when its lock wait ends, at most, while notifications flow: the server
+     * delivers everything queued during the wait at once, and a takeover must read all of it before it knows where to
+     * start, so a standby under traffic waits in shorter slices (see {@link #nextLockWaitMillis}).
      */
-    private static final int BUSY_BATCH = 1_000;
+    private static final int TAKEOVER_BACKLOG = 256;
 
-    private static final int BUSY_WAIT_MILLIS = 1_000;
+    /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
+    private static final int MIN_LOCK_WAIT_MILLIS = 100;
 
     /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
     private static final String QUERY_CANCELED = "57014";
@@ -371,7 +373,7 @@ public final class PgListenEngine implements AutoCloseable {
         String lead = ControlMessage.newMark();
         Succession succession = new Succession(options.standbyBufferLimit());
         succession.trust(connection.listenAndFindHolder(Set.of(), rehearsalChannel, key));
-        connection.awaitLockAndAnnounce(key, BUSY_WAIT_MILLIS, rehearsalChannel, ControlMessage.lead(lead));
+        connection.awaitLockAndAnnounce(key, MIN_LOCK_WAIT_MILLIS, rehearsalChannel, ControlMessage.lead(lead));
         LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
         for (PGNotification notification : connection.readArrived()) {
             ControlMessage message = ControlMessage.parse(notification.getParameter());
@@ -404,18 +406,17 @@ public final class PgListenEngine implements AutoCloseable {
         listened = wanted;
         log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
                 options.group(), connection.backendPid(), lockKey);
-        int lastBatch = 0;
-        int lockWait = (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
+        int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
         while (!closing) {
             if (channelsChanged.getAndSet(false)) {
                 listened = listenDifference(connection, Set.copyOf(handlers.keySet()), listened);
             }
             String leadMark = ControlMessage.newMark();
             boolean granted;
+            long waitStart = System.nanoTime();
             waitingForLock = true;
             try {
-                granted = connection.awaitLockAndAnnounce(lockKey,
-                        lastBatch >= BUSY_BATCH ? Math.min(lockWait, BUSY_WAIT_MILLIS) : lockWait, controlChannel,
+                granted = connection.awaitLockAndAnnounce(lockKey, waitMillis, controlChannel,
                         ControlMessage.lead(leadMark));
             } catch (SQLException ex) {
                 if (closing && QUERY_CANCELED.equals(ex.getSQLState())) {
@@ -426,15 +427,37 @@ public final class PgListenEngine implements AutoCloseable {
                 waitingForLock = false;
             }
             PGNotification[] batch = connection.readArrived();
-            lastBatch = batch.length;
             if (granted) {
+                log.debug("Group '{}': got the lock; {} notification(s) arrived with it", options.group(),
+                        batch.length);
                 return takeOver(connection, succession, leadMark, batch);
             }
             for (PGNotification notification : batch) {
                 keep(succession, notification, connection.backendPid());
             }
+            waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
         }
         return null;
+    }
+
+    /**
+     * The next lock wait of a standby, from the last one and what it brought. While notifications flow, short enough
+     * that about {@link #TAKEOVER_BACKLOG} arrive during it, but at least {@link #MIN_LOCK_WAIT_MILLIS}: a takeover then
+     * reads a few hundred notifications, not seconds of traffic, before it knows where to start. While it is quiet the
+     * wait doubles up to {@code lockWaitTimeout}. So an idle standby sends one statement per {@code lockWaitTimeout},
+     * a busy one up to ten a second.
+     */
+    private int nextLockWaitMillis(int lastWaitMillis, int arrived, long tookNanos) {
+        long idle = options.lockWaitTimeout().toMillis();
+        long next;
+        if (arrived > TAKEOVER_BACKLOG) {
+            next = TimeUnit.NANOSECONDS.toMillis(tookNanos) * TAKEOVER_BACKLOG / arrived;
+        } else if (arrived < TAKEOVER_BACKLOG / 4) {
+            next = 2L * lastWaitMillis;
+        } else {
+            next = lastWaitMillis;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(Math.min(MIN_LOCK_WAIT_MILLIS, idle), Math.min(idle, next)));
     }
 
     /**
@@ -578,6 +601,7 @@ public final class PgListenEngine implements AutoCloseable {
         int ownPid = connection.backendPid();
         String handoverMark = ControlMessage.newMark();
         progress.sending(handoverMark);
+        log.debug("Group '{}': closing; sending the handover mark", options.group());
         retryIfCanceled(() -> connection.sendControl(controlChannel, ControlMessage.mark(handoverMark)));
         long deadline = System.nanoTime() + options.probeTimeout().toNanos();
         boolean reached = false;
@@ -595,11 +619,12 @@ public final class PgListenEngine implements AutoCloseable {
                 throw new SQLException("The handover mark did not come back within " + options.probeTimeout());
             }
         }
-        announceUnlistened(Instant.now());
-        boolean finished = awaitHandlers();
+        log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
+        boolean finished = progress.awaitHandled(options.shutdownTimeout().toNanos());
         String lastWord = finished ? ControlMessage.done(handoverMark) : progress.lastConfirmation();
         retryIfCanceled(() -> connection.release(lockKey, controlChannel, lastWord));
         role = Role.STANDBY;
+        announceUnlistened(Instant.now());
         if (finished) {
             log.info("Group '{}': handed over: everything before the handover mark is handled, lock released",
                     options.group());
@@ -702,16 +727,6 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
-    /** Waits for the handlers to finish what was dispatched, at most {@code shutdownTimeout}; true when they did. */
-    private boolean awaitHandlers() {
-        try {
-            return dispatcher.awaitIdle(options.shutdownTimeout());
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     /** Tells {@link EngineEvent.ChannelUnlistened} for every channel told as listened, once. */
     private void announceUnlistened(Instant at) {
         for (String channel : announced) {
@@ -791,8 +806,9 @@ public final class PgListenEngine implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         };
-        // one thread per busy channel at most, idle threads go after a minute
-        return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
+        // one thread per busy channel at most, idle threads go after a minute but one: the first notification after a
+        // takeover must not wait for a thread to be made
+        return new ThreadPoolExecutor(1, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
     }
 
     /** One handler on one channel. */
