@@ -76,6 +76,9 @@ public final class PgListenEngine implements AutoCloseable {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     private static final int MIN_LOCK_WAIT_MILLIS = 100;
 
+    /** How often {@link #rehearseBookkeeping} runs, once per engine: past the JIT's first compile thresholds. */
+    private static final int BOOKKEEPING_REHEARSALS = 500;
+
     /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
     private static final String QUERY_CANCELED = "57014";
 
@@ -117,6 +120,8 @@ public final class PgListenEngine implements AutoCloseable {
     /** The channels last told as {@link EngineEvent.ChannelListened}. Only the owner thread touches it. */
     private Set<String> announced = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
+    /** Whether {@link #rehearseBookkeeping} ran; only the owner thread touches it. */
+    private boolean bookkeepingRehearsed;
     /** Connect attempts failed in a row; only the owner thread touches it. */
     private int failedAttempts;
 
@@ -389,7 +394,40 @@ public final class PgListenEngine implements AutoCloseable {
         connection.release(key, rehearsalChannel, ControlMessage.done(handoverMark));
         connection.unlisten(Set.of(rehearsalChannel));
         connection.read(1);
+        if (!bookkeepingRehearsed) {
+            bookkeepingRehearsed = true;
+            for (int i = 0; i < BOOKKEEPING_REHEARSALS; i++) {
+                rehearseBookkeeping(i);
+            }
+        }
         dispatcher.rehearse();
+    }
+
+    /**
+     * The in-memory part of a standby's life and of a takeover, on made-up notifications: often enough, once per
+     * engine, for the JIT to compile it (a few milliseconds), so a takeover does not run it in the interpreter.
+     */
+    private void rehearseBookkeeping(int round) {
+        int leaderPid = -1 - round;
+        Succession succession = new Succession(options.standbyBufferLimit());
+        String lead = ControlMessage.newMark();
+        String next = ControlMessage.newMark();
+        succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.lead(lead))), leaderPid);
+        for (int n = 0; n < 8; n++) {
+            succession.hold(new PgNotification(rehearsalChannel, Integer.toString(n), leaderPid));
+        }
+        succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.progress(next, lead))),
+                leaderPid);
+        succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.done(next))), leaderPid);
+        Succession.Plan plan = succession.takeOver(options.crashDelivery());
+        LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
+        for (PgNotification notification : plan.toHandle()) {
+            progress.dispatching().finished();
+            notification.payload();
+        }
+        progress.ownMarkRead(lead);
+        progress.due(System.nanoTime());
+        progress.awaitHandled(0);
     }
 
     /**
@@ -500,6 +538,14 @@ public final class PgListenEngine implements AutoCloseable {
         LeaderProgress progress = new LeaderProgress(options.progressInterval().toNanos(), leadMark,
                 System.nanoTime());
         role = Role.LEADER;
+        // the handlers first: what a successor owns is what it must handle soonest; the telling comes after
+        for (PgNotification notification : plan.toHandle()) {
+            dispatcher.dispatch(notification, progress.dispatching());
+        }
+        progress.ownMarkRead(leadMark);
+        emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey, plan.handedOver(),
+                plan.possibleRepeats(), plan.skipped()));
+        announceListening(listened, Set.of());
         if (plan.handedOver()) {
             log.info("Group '{}': this instance is the leader now; handed over, {} notification(s) queued meanwhile",
                     options.group(), plan.toHandle().size());
@@ -508,13 +554,6 @@ public final class PgListenEngine implements AutoCloseable {
                     + "notification(s) it may have handled are handled again, {} skipped ({})", options.group(),
                     plan.possibleRepeats(), plan.skipped(), options.crashDelivery());
         }
-        emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey, plan.handedOver(),
-                plan.possibleRepeats(), plan.skipped()));
-        announceListening(listened, Set.of());
-        for (PgNotification notification : plan.toHandle()) {
-            dispatcher.dispatch(notification, progress.dispatching());
-        }
-        progress.ownMarkRead(leadMark);
         channelsChanged.set(true); // subscriptions may have changed during the wait
         return progress;
     }
