@@ -6,7 +6,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Properties;
 import java.util.StringJoiner;
 
@@ -101,36 +103,42 @@ final class ListenConnection implements AutoCloseable {
     }
 
     /**
-     * LISTENs every channel and the group's control channel and then, in the same round trip but after the LISTENs
-     * have committed, finds the session holding the group's lock: the backend pid, or 0 when no session holds it.
+     * LISTENs every channel and the group's control channel and, in the same round trip, finds the sessions holding
+     * the group's lock just before and just after the LISTENs commit (backend pids; none, one, or two when the lock
+     * changed hands in between).
      * Every leader that takes the lock later announces itself on the control channel, and that announcement commits
      * after the lock is taken, so after this session listens: together they tell a standby every session that holds
      * or held the lock while it listens.
      */
-    int listenAndFindHolder(Collection<String> channels, String controlChannel, long key) throws SQLException {
+    List<Integer> listenAndFindHolders(Collection<String> channels, String controlChannel, long key)
+            throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         sql.add("BEGIN");
         for (String channel : channels) {
             sql.add("LISTEN " + ChannelName.quote(channel));
         }
         sql.add("LISTEN " + ChannelName.quote(controlChannel));
-        sql.add("COMMIT");
-        sql.add("SELECT coalesce((SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
-                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        String holder = "SELECT coalesce((SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
+                + " AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 + " AND classid = '" + (key >>> 32) + "'::oid AND objid = '" + (key & 0xFFFF_FFFFL) + "'::oid"
-                + " LIMIT 1), 0)");
+                + " LIMIT 1), 0)";
+        sql.add(holder); // a holder that releases before the LISTENs commit: its last words are not heard anyway
+        sql.add("COMMIT");
+        sql.add(holder); // a holder that took the lock before the LISTENs committed: its announcement was missed
+        List<Integer> holders = new ArrayList<>(2);
         try (Statement statement = connection.createStatement()) {
-            int holder = 0;
             boolean isResultSet = statement.execute(sql.toString());
             while (isResultSet || statement.getUpdateCount() != -1) {
                 if (isResultSet) {
                     try (ResultSet result = statement.getResultSet()) {
-                        holder = result.next() ? result.getInt(1) : 0;
+                        if (result.next() && result.getInt(1) != 0) {
+                            holders.add(result.getInt(1));
+                        }
                     }
                 }
                 isResultSet = statement.getMoreResults();
             }
-            return holder;
+            return holders;
         }
     }
 
@@ -145,9 +153,11 @@ final class ListenConnection implements AutoCloseable {
             throws SQLException {
         // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
         // or a synchronous replica (a notification is not durable anyway), which would delay every takeover
+        // lock_timeout bounds the advisory lock wait only: once that lock is held, a timeout in the announcement's
+        // commit (it waits for the notification queue's lock) would leave the session lock held and the wait "failed"
         String sql = "SELECT set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '"
-                + waitMillis + "', true); SELECT pg_advisory_lock(" + key + "); SELECT pg_notify("
-                + literal(controlChannel) + ", " + literal(announcement) + ")";
+                + waitMillis + "', true); SELECT pg_advisory_lock(" + key + "); SELECT set_config('lock_timeout', "
+                + "'0', true), pg_notify(" + literal(controlChannel) + ", " + literal(announcement) + ")";
         connection.setNetworkTimeout(Runnable::run, saturatedMillis((long) waitMillis + probeTimeoutMillis));
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql);
@@ -202,6 +212,12 @@ final class ListenConnection implements AutoCloseable {
      * when none came, or when {@link #wake()} ended the wait.
      */
     PGNotification[] read(int timeoutMillis) throws SQLException {
+        // What the driver holds, or has partly read, first and without a wake-up: the driver then stands between two
+        // messages with nothing buffered, so the armed wait below can only be ended before a message's first byte
+        PGNotification[] arrived = pg.getNotifications();
+        if (arrived != null && arrived.length > 0) {
+            return arrived;
+        }
         wakeup.arm(true);
         try {
             PGNotification[] notifications = pg.getNotifications(Math.max(1, timeoutMillis));

@@ -110,6 +110,7 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile @Nullable ListenConnection current;
     private volatile boolean waitingForLock;
+    private final Object lockWaitMonitor = new Object();
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
     /**
@@ -274,10 +275,7 @@ public final class PgListenEngine implements AutoCloseable {
             }
             try {
                 while (owner.isAlive() && System.nanoTime() < deadline) {
-                    ListenConnection connection = current;
-                    if (connection != null && waitingForLock) {
-                        connection.cancel();
-                    }
+                    cancelLockWait();
                     owner.join(50);
                 }
                 if (owner.isAlive()) {
@@ -294,6 +292,20 @@ public final class PgListenEngine implements AutoCloseable {
                 }
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Ends a standby's lock wait by a cancel request. Under {@code lockWaitMonitor}, which the owner takes before it
+     * counts a wait as over, and the driver's cancel returns only once the server has signalled the backend: so a
+     * cancel meant for a lock wait can never land on a later statement (a takeover's announcement, a handover).
+     */
+    private void cancelLockWait() {
+        synchronized (lockWaitMonitor) {
+            ListenConnection connection = current;
+            if (connection != null && waitingForLock) {
+                connection.cancel();
             }
         }
     }
@@ -341,6 +353,11 @@ public final class PgListenEngine implements AutoCloseable {
                 }
             } catch (Throwable ex) {
                 if (closing) {
+                    if (role == Role.LEADER) {
+                        log.warn("Group '{}': the handover failed ({}); the lock goes with the connection, and the "
+                                + "successor takes over as after a crash", options.group(), ex.toString());
+                        emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing: " + ex));
+                    }
                     break;
                 }
                 if (ex instanceof VirtualMachineError fatal && !(ex instanceof StackOverflowError)) {
@@ -377,7 +394,7 @@ public final class PgListenEngine implements AutoCloseable {
         long key = ThreadLocalRandom.current().nextLong();
         String lead = ControlMessage.newMark();
         Succession succession = new Succession(options.standbyBufferLimit());
-        succession.trust(connection.listenAndFindHolder(Set.of(), rehearsalChannel, key));
+        connection.listenAndFindHolders(Set.of(), rehearsalChannel, key).forEach(succession::trust);
         connection.awaitLockAndAnnounce(key, MIN_LOCK_WAIT_MILLIS, rehearsalChannel, ControlMessage.lead(lead));
         LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
         for (PGNotification notification : connection.readArrived()) {
@@ -440,7 +457,7 @@ public final class PgListenEngine implements AutoCloseable {
         Succession succession = new Succession(options.standbyBufferLimit());
         Set<String> wanted = Set.copyOf(handlers.keySet());
         channelsChanged.set(false);
-        succession.trust(connection.listenAndFindHolder(wanted, controlChannel, lockKey));
+        connection.listenAndFindHolders(wanted, controlChannel, lockKey).forEach(succession::trust);
         listened = wanted;
         log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
                 options.group(), connection.backendPid(), lockKey);
@@ -462,7 +479,9 @@ public final class PgListenEngine implements AutoCloseable {
                 }
                 throw ex;
             } finally {
-                waitingForLock = false;
+                synchronized (lockWaitMonitor) {
+                    waitingForLock = false;
+                }
             }
             PGNotification[] batch = connection.readArrived();
             if (granted) {
@@ -641,7 +660,7 @@ public final class PgListenEngine implements AutoCloseable {
         String handoverMark = ControlMessage.newMark();
         progress.sending(handoverMark);
         log.debug("Group '{}': closing; sending the handover mark", options.group());
-        retryIfCanceled(() -> connection.sendControl(controlChannel, ControlMessage.mark(handoverMark)));
+        connection.sendControl(controlChannel, ControlMessage.mark(handoverMark));
         long deadline = System.nanoTime() + options.probeTimeout().toNanos();
         boolean reached = false;
         while (!reached) {
@@ -661,7 +680,7 @@ public final class PgListenEngine implements AutoCloseable {
         log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
         boolean finished = progress.awaitHandled(options.shutdownTimeout().toNanos());
         String lastWord = finished ? ControlMessage.done(handoverMark) : progress.lastConfirmation();
-        retryIfCanceled(() -> connection.release(lockKey, controlChannel, lastWord));
+        connection.release(lockKey, controlChannel, lastWord);
         role = Role.STANDBY;
         announceUnlistened(Instant.now());
         if (finished) {
@@ -673,23 +692,6 @@ public final class PgListenEngine implements AutoCloseable {
                     options.crashDelivery());
         }
         emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
-    }
-
-    /** A statement of the stop, which a cancel request aimed at the last lock wait may still hit once. */
-    private static void retryIfCanceled(SqlStep step) throws SQLException {
-        try {
-            step.run();
-        } catch (SQLException ex) {
-            if (!QUERY_CANCELED.equals(ex.getSQLState())) {
-                throw ex;
-            }
-            step.run();
-        }
-    }
-
-    @FunctionalInterface
-    private interface SqlStep {
-        void run() throws SQLException;
     }
 
     /** Broadcast mode: LISTENs, reads and dispatches everything until closing; throws on any connection failure. */

@@ -42,7 +42,7 @@ final class WakeableSocket extends Socket {
     private volatile boolean armed;
     private volatile boolean woken;
     private boolean readSinceArmed;
-    private @org.jspecify.annotations.Nullable Selector writable;
+    private final Selector writable;
     private final InputStream input = new Input();
     private final OutputStream output = new Output();
 
@@ -50,6 +50,7 @@ final class WakeableSocket extends Socket {
         this.channel = SocketChannel.open();
         this.plain = channel.socket();
         this.readable = Selector.open();
+        this.writable = Selector.open();
     }
 
     /** The owner thread begins or ends a wait for notifications. */
@@ -82,6 +83,7 @@ final class WakeableSocket extends Socket {
         plain.connect(endpoint, timeout);
         channel.configureBlocking(false);
         channel.register(readable, SelectionKey.OP_READ);
+        channel.register(writable, SelectionKey.OP_WRITE);
     }
 
     @Override
@@ -152,10 +154,6 @@ final class WakeableSocket extends Socket {
         try {
             while (source.hasRemaining()) {
                 if (channel.write(source) == 0) {
-                    if (writable == null) {
-                        writable = Selector.open();
-                        channel.register(writable, SelectionKey.OP_WRITE);
-                    }
                     writable.select();
                     writable.selectedKeys().clear();
                 }
@@ -171,9 +169,7 @@ final class WakeableSocket extends Socket {
             channel.close();
         } finally {
             readable.close(); // ends a wait in select at once
-            if (writable != null) {
-                writable.close();
-            }
+            writable.close();
         }
     }
 
