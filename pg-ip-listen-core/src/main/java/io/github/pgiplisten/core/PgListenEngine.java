@@ -553,6 +553,7 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     private LeaderProgress lead(Succession succession, String leadMark) {
+        Instant leadingSince = Instant.now(); // the event tells when leading began: before anything is handled
         Succession.Plan plan = succession.takeOver(options.crashDelivery());
         LeaderProgress progress = new LeaderProgress(options.progressInterval().toNanos(), leadMark,
                 System.nanoTime());
@@ -562,7 +563,7 @@ public final class PgListenEngine implements AutoCloseable {
             dispatcher.dispatch(notification, progress.dispatching());
         }
         progress.ownMarkRead(leadMark);
-        emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey, plan.handedOver(),
+        emit(new EngineEvent.LeadershipAcquired(leadingSince, options.group(), lockKey, plan.handedOver(),
                 plan.possibleRepeats(), plan.skipped()));
         announceListening(listened, Set.of());
         if (plan.handedOver()) {
