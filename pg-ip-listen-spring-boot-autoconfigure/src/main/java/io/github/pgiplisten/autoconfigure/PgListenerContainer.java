@@ -1,7 +1,9 @@
 package io.github.pgiplisten.autoconfigure;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -36,7 +38,8 @@ import io.github.pgiplisten.core.Role;
  * run against a half-built or half-closed context. A graceful stop starts the handover as early as it is known: at
  * SIGTERM (a JVM shutdown hook that only flips the engine into closing) or at the context's close event, whichever
  * comes first; the old leader keeps handling until its successor's marker, so starting early loses nothing. While running it holds a non-daemon thread, so an application
- * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
+ * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s; the channels told
+ * as listened answer {@link #listeningChannels()} and {@link #awaitListening}.
  */
 public class PgListenerContainer
         implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
@@ -56,6 +59,7 @@ public class PgListenerContainer
     private final ObjectProvider<NotificationObserver> observers;
     private final ApplicationEventPublisher events;
     private final List<PgListenerEndpoint> endpoints = new ArrayList<>();
+    private final ListeningChannels listening = new ListeningChannels();
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
     private @Nullable ApplicationContext context;
@@ -152,6 +156,7 @@ public class PgListenerContainer
         if (running != null) {
             running.close();
         }
+        listening.clear();
         synchronized (monitor) {
             if (releaseOnSignal != null) {
                 try {
@@ -209,6 +214,17 @@ public class PgListenerContainer
         return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastNotificationAt());
     }
 
+    @Override
+    public Set<String> listeningChannels() {
+        return engine == null ? Set.of() : listening.snapshot();
+    }
+
+    @Override
+    public boolean awaitListening(Duration timeout, String... channels) throws InterruptedException {
+        Set<String> wanted = channels.length > 0 ? Set.copyOf(Arrays.asList(channels)) : channels();
+        return listening.await(wanted, timeout);
+    }
+
     /** The group this instance elects its listener in. */
     public String group() {
         return checked.group();
@@ -242,6 +258,12 @@ public class PgListenerContainer
         } else if (event instanceof EngineEvent.Reconnected reconnected) {
             springEvent = new PgListenEvent.ConnectionRestored(this, group(), reconnected.disconnectedAt(),
                     reconnected.at());
+        } else if (event instanceof EngineEvent.ChannelListened listened) {
+            listening.listened(listened.channel()); // before the event, so its listeners see it as listened
+            springEvent = new PgListenEvent.ChannelListened(this, group(), listened.channel());
+        } else if (event instanceof EngineEvent.ChannelUnlistened unlistened) {
+            listening.unlistened(unlistened.channel());
+            springEvent = new PgListenEvent.ChannelUnlistened(this, group(), unlistened.channel());
         }
         if (springEvent != null) {
             events.publishEvent(springEvent);
