@@ -134,6 +134,27 @@ class PgListenerIntegrationTests {
     }
 
     @Test
+    void aPausedTestContextFreesItsListenConnectionAndListensAgainWhenRestarted() {
+        // what Spring's test context cache does to a cached context that is not in use (Spring Framework 7)
+        app().run(context -> {
+            awaitListening(context);
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            org.springframework.context.ConfigurableApplicationContext application = context
+                    .getSourceApplicationContext(org.springframework.context.ConfigurableApplicationContext.class);
+            application.pause();
+            assertThat(status.role()).isEqualTo(Role.STOPPED);
+            assertThat(status.listeningChannels()).isEmpty();
+
+            application.restart();
+            awaitListening(context);
+            context.getBean(PgPublisher.class).notify(channel + "-text", "after the restart");
+            OrderListener listener = context.getBean(OrderListener.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !listener.texts.isEmpty());
+            assertThat(listener.texts).containsExactly("after the restart");
+        });
+    }
+
+    @Test
     void healthMetricsStatusAndEventsDescribeTheListener() {
         app().run(context -> {
             awaitListening(context);
