@@ -60,6 +60,17 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 class BadInputPropertiesTests {
 
+    /**
+     * pgjdbc warns through java.util.logging, straight to the console, about each unreadable URL these tests give on
+     * purpose; held here so the setting lasts (java.util.logging keeps its loggers only weakly).
+     */
+    private static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+    static {
+        PGJDBC_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
+
+
     private final Seed seed = Seed.fromSystemProperty();
 
     /** Only our configuration, on the test server; binding happens when the container is created. */
