@@ -27,28 +27,41 @@ public abstract class PgListenEvent extends ApplicationEvent {
     }
 
     /**
-     * This instance became the listener of its group. Notifications sent before this moment were not seen by it; when
-     * {@link #handedOver()} is false, nobody may have handled them (the first leader, or the previous one crashed or
-     * lost its connection): catch up from your data if that matters.
+     * This instance became the listener of its group. When {@link #handedOver()} is true the previous leader handed
+     * over gracefully: nothing was missed, nothing is repeated. When false there was no leader to hand over (the
+     * first one, or the whole group was down: what was sent meanwhile is lost), or the previous one crashed, lost its
+     * connection or could not finish its listeners in time: with {@code crash-delivery: at-least-once} (the default)
+     * this instance handles again what came after its last progress confirmation ({@link #possibleRepeats()}), with
+     * {@code at-most-once} it skips them ({@link #skipped()}). Catch up from your data if that matters.
      */
     public static class LeadershipGranted extends PgListenEvent {
 
         private static final long serialVersionUID = 1L;
 
         private final boolean handedOver;
+        private final int possibleRepeats;
+        private final int skipped;
 
-        public LeadershipGranted(Object source, String group, boolean handedOver) {
+        public LeadershipGranted(Object source, String group, boolean handedOver, int possibleRepeats, int skipped) {
             super(source, group);
             this.handedOver = handedOver;
+            this.possibleRepeats = possibleRepeats;
+            this.skipped = skipped;
         }
 
-        /**
-         * True when the previous leader handed over gracefully: it handled everything sent before this instance
-         * took over, so nothing was missed (unless that leader died during the handover, or had stopped reading
-         * after its {@code handover-timeout} before this instance took over).
-         */
+        /** True when the previous leader handed over gracefully: nothing missed, nothing handled twice. */
         public boolean handedOver() {
             return handedOver;
+        }
+
+        /** Notifications this instance handles that the crashed predecessor may have handled already. */
+        public int possibleRepeats() {
+            return possibleRepeats;
+        }
+
+        /** Notifications this instance received but does not handle, that the predecessor may not have handled. */
+        public int skipped() {
+            return skipped;
         }
     }
 

@@ -16,4 +16,12 @@ public interface PgPayloadConverter {
      * too: a listener's payload parameter is never null.
      */
     Object read(String payload, Type type);
+
+    /**
+     * Prepares reading payloads as {@code type}, once at start-up, so that the first notification an instance handles
+     * (often right after it took over from a leader that died) does not pay for building a reader. Does nothing by
+     * default.
+     */
+    default void prepare(Type type) {
+    }
 }

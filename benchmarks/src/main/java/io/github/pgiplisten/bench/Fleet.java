@@ -24,6 +24,8 @@ final class Fleet implements AutoCloseable {
         volatile boolean leader;
         volatile long leaderAt;
         volatile long revokedAt;
+        /** What it handled so far, when it runs quiet (see {@link OursInstance#QUIET}). */
+        volatile long count;
 
         Instance(String name, Process process) {
             this.name = name;
@@ -66,6 +68,8 @@ final class Fleet implements AutoCloseable {
             instance.leaderAt = micros;
         } else if (event.equals("revoked")) {
             instance.revokedAt = micros;
+        } else if (event.startsWith("count ")) {
+            instance.count = Long.parseLong(event.substring("count ".length()));
         } else if (event.startsWith("handled ")) {
             String payload = event.substring("handled ".length());
             if (payload.startsWith("n")) {

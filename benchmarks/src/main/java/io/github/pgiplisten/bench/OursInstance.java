@@ -23,8 +23,39 @@ public class OursInstance {
     /** Where payloads go when the application runs inside the benchmark JVM. */
     static volatile @Nullable Consumer<String> sink;
 
+    /**
+     * With {@code -Dbench.quiet=true} an instance counts what it handles and reports {@code count <n>} each second
+     * instead of a line per notification: at thousands a second the printing would cost more than the listening.
+     */
+    static final boolean QUIET = Boolean.getBoolean("bench.quiet");
+
+    static final java.util.concurrent.atomic.AtomicLong handledCount = new java.util.concurrent.atomic.AtomicLong();
+
     public static void main(String[] args) {
+        reportCountsWhenQuiet();
         SpringApplication.run(OursInstance.class, args);
+    }
+
+    static void reportCountsWhenQuiet() {
+        if (QUIET) {
+            Thread counter = new Thread(() -> {
+                while (true) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
+                    report("count ", Long.toString(handledCount.get()));
+                }
+            }, "bench-count");
+            counter.setDaemon(true);
+            counter.start();
+        }
+    }
+
+    /** A handled payload: reported, or counted when quiet. */
+    static void handled(String payload) {
+        if (QUIET) {
+            handledCount.incrementAndGet();
+        } else {
+            report("handled ", payload);
+        }
     }
 
     static void report(String event) {
@@ -45,7 +76,7 @@ public class OursInstance {
             if (target != null) {
                 target.accept(payload);
             } else {
-                report("handled ", payload);
+                handled(payload);
             }
         }
 

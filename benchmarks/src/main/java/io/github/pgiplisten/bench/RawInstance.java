@@ -50,6 +50,7 @@ public final class RawInstance {
             statement.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
         }
         PGConnection pg = connection.unwrap(PGConnection.class);
+        OursInstance.reportCountsWhenQuiet();
         try {
             while (true) {
                 PGNotification[] batch;
@@ -58,7 +59,7 @@ public final class RawInstance {
                 }
                 if (batch != null) {
                     for (PGNotification notification : batch) {
-                        OursInstance.report("handled ", notification.getParameter());
+                        OursInstance.handled(notification.getParameter());
                     }
                 }
             }

@@ -33,4 +33,12 @@ final class Stats {
         return String.format(Locale.ROOT, format + " (" + format + "–" + format + ")", median(values),
                 Collections.min(values), Collections.max(values));
     }
+
+    /** "min–max". */
+    static String spread(List<Double> values, String format) {
+        if (values.isEmpty()) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, format + "–" + format, Collections.min(values), Collections.max(values));
+    }
 }

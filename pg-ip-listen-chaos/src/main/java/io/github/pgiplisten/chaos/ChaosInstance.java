@@ -4,8 +4,10 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.PgListenEngine;
@@ -17,13 +19,16 @@ import io.github.pgiplisten.core.PgListenOptions;
  * <pre>
  * h &lt;payload&gt; &lt;micros&gt;          a notification handled
  * e &lt;micros&gt; connected &lt;pid&gt;     a connection is open (its backend pid)
- * e &lt;micros&gt; leader &lt;handedOver&gt;  leadership acquired
+ * e &lt;micros&gt; leader &lt;handedOver&gt; &lt;possibleRepeats&gt; &lt;skipped&gt;  leadership acquired
  * e &lt;micros&gt; lost &lt;reason&gt;       leadership lost
  * e &lt;micros&gt; disconnected         the connection broke
  * e &lt;micros&gt; reconnected &lt;gap&gt;   the connection is back after a gap (micros)
  * t &lt;ours&gt; &lt;all&gt;                 answer to "threads": this library's threads, all threads
+ * s &lt;payload&gt;                    the handler is slow on this one (after the command "slow")
  * </pre>
- * Commands on stdin: {@code threads}, {@code close} (graceful close, then exit); SIGTERM closes gracefully too.
+ * Commands on stdin: {@code threads}, {@code slow} (the next notification takes the handler
+ * {@code -Dchaos.slowMillis}, default 3000 ms), {@code close} (graceful close, then exit); SIGTERM closes gracefully
+ * too. {@code -Dchaos.shutdownTimeoutMillis} sets the engine's shutdown timeout (default 1000 ms).
  * Times are epoch microseconds.
  * Arguments: jdbc-url user password group channel application-name.
  */
@@ -36,10 +41,19 @@ public final class ChaosInstance {
 
     public static void main(String[] args) throws Exception {
         PgListenOptions options = PgListenOptions.builder(args[0]).username(args[1]).password(args[2]).group(args[3])
-                .applicationName(args[5]).build();
+                .applicationName(args[5])
+                .shutdownTimeout(Duration.ofMillis(Long.getLong("chaos.shutdownTimeoutMillis", 1000))).build();
+        long slowMillis = Long.getLong("chaos.slowMillis", 3000);
+        AtomicBoolean slowNext = new AtomicBoolean();
         PgListenEngine engine = new PgListenEngine(options);
         engine.addEventListener(ChaosInstance::report);
-        engine.subscribe(args[4], notification -> line("h " + notification.payload() + " " + micros(Instant.now())));
+        engine.subscribe(args[4], notification -> {
+            if (slowNext.compareAndSet(true, false)) {
+                line("s " + notification.payload());
+                Thread.sleep(slowMillis);
+            }
+            line("h " + notification.payload() + " " + micros(Instant.now()));
+        });
         engine.start();
         // SIGTERM: hand over, as an application's shutdown does
         Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "chaos-shutdown"));
@@ -50,6 +64,8 @@ public final class ChaosInstance {
                     long ours = Thread.getAllStackTraces().keySet().stream()
                             .filter(thread -> thread.getName().startsWith("pg-ip-listen")).count();
                     line("t " + ours + " " + Thread.getAllStackTraces().size());
+                } else if (command.equals("slow")) {
+                    slowNext.set(true);
                 } else if (command.equals("close")) {
                     break;
                 }
@@ -64,7 +80,7 @@ public final class ChaosInstance {
         if (event instanceof EngineEvent.Connected connected) {
             what = "connected " + connected.backendPid();
         } else if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-            what = "leader " + acquired.handedOver();
+            what = "leader " + acquired.handedOver() + " " + acquired.possibleRepeats() + " " + acquired.skipped();
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
             what = "lost " + lost.reason().replace('\n', ' ');
         } else if (event instanceof EngineEvent.Disconnected) {

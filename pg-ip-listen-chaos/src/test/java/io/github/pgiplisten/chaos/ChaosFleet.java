@@ -49,8 +49,15 @@ final class ChaosFleet implements AutoCloseable {
         }
     }
 
-    /** One leadership of a member, from its leader event until it lost it, died, or a fault cut it off. */
-    record Term(Member member, int index, long start, long end, boolean handedOver) {
+    /**
+     * One leadership of a member, from its leader event until it lost it, died, or a fault cut it off; whether it
+     * began with a handover, and how many notifications it said it might handle again (at-least-once after a crash).
+     */
+    record Term(Member member, int index, long start, long end, boolean handedOver, int possibleRepeats) {
+
+        String name() {
+            return member + "#" + index;
+        }
     }
 
     final class Member {
@@ -62,6 +69,8 @@ final class ChaosFleet implements AutoCloseable {
         final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
         final Deque<String> log = new ArrayDeque<>();
         final List<Long> cuts = new CopyOnWriteArrayList<>();
+        /** Payloads its handler was told to be slow on, as it began. */
+        final List<String> slowOn = new CopyOnWriteArrayList<>();
         volatile int backendPid;
         volatile long killedAt = Long.MAX_VALUE;
         volatile long @Nullable [] baselineThreads;
@@ -107,20 +116,22 @@ final class ChaosFleet implements AutoCloseable {
         List<Term> terms() {
             List<Term> terms = new ArrayList<>();
             long start = -1;
-            boolean handedOver = false;
+            String[] leader = {};
             int index = 0;
             for (Event event : events) {
                 if (event.kind.equals("leader")) {
                     start = event.micros;
-                    handedOver = Boolean.parseBoolean(event.detail);
+                    leader = event.detail.split(" ");
                     index++;
                 } else if ((event.kind.equals("lost") || event.kind.equals("disconnected")) && start >= 0) {
-                    terms.add(new Term(this, index, start, cut(start, event.micros), handedOver));
+                    terms.add(new Term(this, index, start, cut(start, event.micros), Boolean.parseBoolean(leader[0]),
+                            Integer.parseInt(leader[1])));
                     start = -1;
                 }
             }
             if (start >= 0) {
-                terms.add(new Term(this, index, start, cut(start, Long.MAX_VALUE), handedOver));
+                terms.add(new Term(this, index, start, cut(start, Long.MAX_VALUE), Boolean.parseBoolean(leader[0]),
+                        Integer.parseInt(leader[1])));
             }
             return terms;
         }
@@ -133,6 +144,14 @@ final class ChaosFleet implements AutoCloseable {
                 }
             }
             return cutAt;
+        }
+
+        /** Makes its handler slow on the next notification (longer than the instance's shutdown timeout). */
+        void slowDownNext() throws IOException {
+            synchronized (commands) {
+                commands.write("slow\n");
+                commands.flush();
+            }
         }
 
         /** This library's threads and all threads in the instance's JVM. */
@@ -218,6 +237,7 @@ final class ChaosFleet implements AutoCloseable {
                 }
                 member.events.add(event);
             }
+            case "s" -> member.slowOn.add(parts[1]);
             case "t" -> member.threadAnswers.add(new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])});
             default -> {
                 // not ours
@@ -249,12 +269,16 @@ final class ChaosFleet implements AutoCloseable {
      * SIGTERM: the instance hands over and exits. Through its handle: {@code Process.destroy()} would also close our
      * ends of its pipes, and what it reports while it hands over would be lost.
      */
-    void stop(Member member) throws InterruptedException {
-        member.process.toHandle().destroy();
-        if (!member.process.waitFor(30, TimeUnit.SECONDS)) {
-            throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
+    void stop(Member... members) throws InterruptedException {
+        for (Member member : members) {
+            member.process.toHandle().destroy();
         }
-        member.proxy.close();
+        for (Member member : members) {
+            if (!member.process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
+            }
+            member.proxy.close();
+        }
     }
 
     /** Backend pids holding the group's election lock, by the server's own account. */

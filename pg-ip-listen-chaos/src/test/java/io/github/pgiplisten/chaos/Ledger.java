@@ -17,7 +17,9 @@ import io.github.pgiplisten.chaos.Producer.Sent;
 /**
  * What the fleet did with the numbers {@code from} (inclusive) to {@code to} (exclusive), against the guarantees:
  * <ul>
- * <li>no number handled twice;</li>
+ * <li>no number handled twice, except by a leadership that began after a crash ({@code handedOver=false}) and handles
+ * again, at least once, what its predecessor had not confirmed: such a repeat is counted apart
+ * ({@link #crashRepeats()}), and a leadership may not repeat more than it announced;</li>
  * <li>each instance handles in commit order;</li>
  * <li>never two instances handling at once: in number order, each leadership's handlings form one run;</li>
  * <li>nothing lost while a leader was connected: a committed number is missing only if no leadership spanned its
@@ -25,8 +27,9 @@ import io.github.pgiplisten.chaos.Producer.Sent;
  * what a leader had not handled when a fault cut it off may be gone).</li>
  * </ul>
  */
-record Ledger(long sent, long committed, long uncertain, long handled, long lostToFaults, List<String> duplicates,
-        List<String> outOfOrder, List<String> interleaved, List<String> lost, long maxLagMicros) {
+record Ledger(long sent, long committed, long uncertain, long handled, long lostToFaults,
+        Map<String, Integer> crashRepeats, List<String> duplicates, List<String> outOfOrder, List<String> interleaved,
+        List<String> lost, long maxLagMicros) {
 
     /** How long before a fault a leader may still have a committed notification in hand. */
     static final long GRACE = TimeUnit.SECONDS.toMicros(1);
@@ -42,8 +45,10 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
         long maxLag = 0;
         List<String> duplicates = new ArrayList<>();
         List<String> lost = new ArrayList<>();
+        Map<String, Integer> crashRepeats = new TreeMap<>();
+        Set<Long> repeated = new HashSet<>();
         TreeMap<Long, Handling> byNumber = new TreeMap<>();
-        fleet.handled.forEach((n, handlings) -> byNumber.put(n, handlings.get(0)));
+        fleet.handled.forEach((n, handlings) -> byNumber.put(n, first(handlings)));
         for (long n = from; n < to && n < all.size(); n++) {
             Sent sent = all.get((int) n);
             List<Handling> handlings = fleet.handled.get(n);
@@ -51,7 +56,13 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
                 handledCount++;
                 maxLag = Math.max(maxLag, handlings.get(0).micros() - sent.endMicros());
                 if (handlings.size() > 1) {
-                    duplicates.add("n" + n + " handled " + handlings.size() + " times: " + handlings);
+                    Term repeater = crashRepeater(handlings, terms);
+                    if (repeater != null) {
+                        crashRepeats.merge(repeater.name(), 1, Integer::sum);
+                        repeated.add(n);
+                    } else {
+                        duplicates.add("n" + n + " handled " + handlings.size() + " times: " + handlings);
+                    }
                 }
             }
             if (sent.outcome() == Outcome.UNCERTAIN) {
@@ -71,8 +82,57 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
                 lostToFaults++;
             }
         }
-        return new Ledger(to - from, committed, uncertain, handledCount, lostToFaults, duplicates,
+        for (Term term : terms) {
+            int repeats = crashRepeats.getOrDefault(term.name(), 0);
+            if (repeats > term.possibleRepeats()) {
+                duplicates.add(term.name() + " handled " + repeats + " numbers again after a crash but announced at "
+                        + "most " + term.possibleRepeats());
+            }
+        }
+        byNumber.keySet().removeAll(repeated); // handled by both leaderships: neither's run is broken by them
+        return new Ledger(to - from, committed, uncertain, handledCount, lostToFaults, crashRepeats, duplicates,
                 outOfOrder(fleet, from, to), interleaved(byNumber, from, to), lost, maxLag);
+    }
+
+    private static Handling first(List<Handling> handlings) {
+        Handling first = handlings.get(0);
+        for (Handling handling : handlings) {
+            if (handling.micros() < first.micros()) {
+                first = handling;
+            }
+        }
+        return first;
+    }
+
+    /**
+     * The leadership a number counts as handled again by, as at-least-once allows: exactly two handlings, by two
+     * leaderships, the later-begun of which began after a crash (not a handover); null for any other repeat.
+     */
+    private static Term crashRepeater(List<Handling> handlings, List<Term> terms) {
+        if (handlings.size() != 2) {
+            return null;
+        }
+        Term one = termOf(handlings.get(0), terms);
+        Term other = termOf(handlings.get(1), terms);
+        if (one == null || other == null || one == other) {
+            return null;
+        }
+        Term later = one.start() > other.start() ? one : other;
+        return later.handedOver() ? null : later;
+    }
+
+    private static Term termOf(Handling handling, List<Term> terms) {
+        for (Term term : terms) {
+            if (term.member() == handling.member() && term.index() == handling.term()) {
+                return term;
+            }
+        }
+        return null;
+    }
+
+    /** The most numbers one leadership handled again after a crash. */
+    int mostCrashRepeats() {
+        return crashRepeats.values().stream().mapToInt(Integer::intValue).max().orElse(0);
     }
 
     private static String lostWhileLeading(long n, Sent sent, List<Term> terms, TreeMap<Long, Handling> byNumber) {

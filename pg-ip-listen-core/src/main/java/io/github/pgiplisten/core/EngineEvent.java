@@ -21,14 +21,22 @@ public sealed interface EngineEvent {
     }
 
     /**
-     * This engine holds the group's lock and listens: it is the one that receives notifications. {@code handedOver} is
-     * true when the previous leader handed over gracefully, so nothing was missed; false when there was no leader to
-     * hand over (the first one, or the previous leader crashed or lost its connection): notifications sent since the
-     * previous leader last handled one may have been missed by the whole group, so catch up from the data if that
-     * matters. One case it cannot see: a predecessor that dies, or had stopped reading after its handover timeout,
-     * while it still held the handover lock; a gap there is told as a handover.
+     * This engine holds the group's lock: it is the one that handles notifications now.
+     * <ul>
+     * <li>{@code handedOver} true: the previous leader handed over gracefully; this engine handles exactly what it did
+     * not, so nothing was missed and nothing is repeated.</li>
+     * <li>{@code handedOver} false: there was no leader to hand over (the first one, or the whole group was down), or
+     * the previous leader crashed, lost its connection or could not finish its handlers in time. Under
+     * {@link CrashDelivery#AT_LEAST_ONCE} this engine handles again what came after the predecessor's last progress
+     * confirmation ({@code possibleRepeats} of them); under {@link CrashDelivery#AT_MOST_ONCE} it skips them
+     * ({@code skipped}). What was committed while no instance listened at all is lost either way: catch up from the
+     * data if that matters.</li>
+     * </ul>
+     * @param possibleRepeats notifications handed to the handlers that the crashed predecessor may have handled
+     * @param skipped notifications this engine read but does not handle, that the predecessor may not have handled
      */
-    record LeadershipAcquired(Instant at, String group, long lockKey, boolean handedOver) implements EngineEvent {
+    record LeadershipAcquired(Instant at, String group, long lockKey, boolean handedOver, int possibleRepeats,
+            int skipped) implements EngineEvent {
     }
 
     /** This engine no longer holds the group's lock: its connection broke, or it is closing. */

@@ -11,17 +11,14 @@ import java.security.NoSuchAlgorithmException;
  * the moment the holder's session ends (crash, {@code kill -9}, terminated backend, dropped network after the
  * keepalives) or the holder unlocks, so a standby takes over without polling. Each wait is bounded by the session's
  * {@code lock_timeout}, after which the standby simply waits again; that bound lets it notice a dead server, and is
- * the only load an idle standby puts on the server. Because only the lock holder LISTENs, a notification can only
- * reach the leader: there is no split brain by construction.
+ * the only load an idle standby puts on the server. Standbys receive every notification too (they are hot), but
+ * only the lock holder hands any to handlers: there is no split brain by construction (see {@link Succession}).
  *
  * <p>The group name maps to the lock key by a stable hash: the first 8 bytes of the SHA-256 of the group's UTF-8
  * bytes, read as a big-endian signed 64-bit integer. An operator can compute it in SQL:
  * <pre>{@code SELECT ('x' || left(encode(sha256(convert_to('my-group', 'UTF8')), 'hex'), 16))::bit(64)::bigint}</pre>
  * and see the holder in {@code pg_locks} ({@code locktype = 'advisory'}, {@code objsubid = 1}, {@code classid} and
  * {@code objid} the key's high and low 32 bits).
- *
- * <p>A second key, {@link #handoverLockKey(String)}, is held by a leader that is handing over, until its handlers have
- * finished; the successor waits for it before it handles anything (see {@link GracefulHandover}).
  */
 public final class LeaderElection {
 
@@ -31,11 +28,6 @@ public final class LeaderElection {
     /** The advisory lock key of a group name. */
     public static long lockKey(String group) {
         return hash(group);
-    }
-
-    /** The key a leader handing over holds until its handlers are done: the same hash of the group + "/handover". */
-    public static long handoverLockKey(String group) {
-        return hash(group + "/handover");
     }
 
     private static long hash(String group) {

@@ -30,19 +30,21 @@ final class ListenConnection implements AutoCloseable {
     /** SQLSTATE of a lock wait ended by {@code lock_timeout}. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
+    private static final PGNotification[] NONE = new PGNotification[0];
+
     private final Connection connection;
     private final PGConnection pg;
     private final int probeTimeoutMillis;
-    private final int lockWaitNetworkTimeoutMillis;
     private final int backendPid;
+    private final WakeableSocketFactory.Wakeup wakeup;
 
-    private ListenConnection(Connection connection, PgListenOptions options) throws SQLException {
+    private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
+            throws SQLException {
         this.connection = connection;
         this.pg = connection.unwrap(PGConnection.class);
         this.probeTimeoutMillis = saturatedMillis(options.probeTimeout().toMillis());
-        this.lockWaitNetworkTimeoutMillis = saturatedMillis(
-                options.lockWaitTimeout().toMillis() + options.probeTimeout().toMillis());
         this.backendPid = pg.getBackendPID();
+        this.wakeup = wakeup;
         connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
     }
 
@@ -74,10 +76,20 @@ final class ListenConnection implements AutoCloseable {
                 "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
                 "-c statement_timeout=0"));
         PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
-        Connection connection = DriverManager.getConnection(withoutQuery(options.jdbcUrl(), properties), properties);
+        String url = withoutQuery(options.jdbcUrl(), properties);
+        WakeableSocketFactory.Wakeup wakeup = new WakeableSocketFactory.Wakeup();
+        Connection connection;
+        try (wakeup) {
+            // the URL's own factory wins; and the driver must see our class (it loads it by name)
+            if (PGProperty.SOCKET_FACTORY.getOrDefault(properties) == null && WakeableSocketFactory.visibleToDriver()) {
+                PGProperty.SOCKET_FACTORY.set(properties, WakeableSocketFactory.class.getName());
+                PGProperty.SOCKET_FACTORY_ARG.set(properties, wakeup.token());
+            }
+            connection = DriverManager.getConnection(url, properties);
+        }
         try {
             connection.setAutoCommit(true);
-            return new ListenConnection(connection, options);
+            return new ListenConnection(connection, options, wakeup);
         } catch (SQLException | RuntimeException ex) {
             connection.close();
             throw ex;
@@ -88,86 +100,61 @@ final class ListenConnection implements AutoCloseable {
         return backendPid;
     }
 
-    /** Releases the advisory lock; true when this session held it. */
-    boolean releaseLock(long key) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-            statement.setLong(1, key);
-            try (ResultSet result = statement.executeQuery()) {
-                return result.next() && result.getBoolean(1);
-            }
-        }
-    }
-
-    /** What {@link #awaitLockThenListenAndMark} found. */
-    enum Takeover {
-        /** The wait for the election lock timed out; nothing was done. */
-        NOT_YET,
-        /**
-         * This session leads; no predecessor is handing over: there was none, or it crashed or lost its connection
-         * (a leader holds the handover lock only while it hands over, so a dying one cannot leave it held).
-         */
-        LEADING,
-        /** This session leads, but a predecessor still hands over: wait for the handover lock before handling. */
-        PREDECESSOR_HANDING_OVER
-    }
-
     /**
-     * Waits for the election lock, at most the session's {@code lock_timeout}, and in the same round trip, once the
-     * lock is held, LISTENs every channel and the marker channel, sends the marker and checks whether a predecessor
-     * holds the handover lock (taking and releasing it at once when free). The LISTENs and the marker commit together,
-     * so the marker is queued after this session began to listen: it reads every notification committed after its
-     * marker.
+     * LISTENs every channel and the group's control channel and then, in the same round trip but after the LISTENs
+     * have committed, finds the session holding the group's lock: the backend pid, or 0 when no session holds it.
+     * Every leader that takes the lock later announces itself on the control channel, and that announcement commits
+     * after the lock is taken, so after this session listens: together they tell a standby every session that holds
+     * or held the lock while it listens.
      */
-    Takeover awaitLockThenListenAndMark(long key, long handoverKey, Collection<String> channels, String markerChannel,
-            String marker) throws SQLException {
+    int listenAndFindHolder(Collection<String> channels, String controlChannel, long key) throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
-        // the marker's NOTIFY makes this a transaction with an XID: its commit need not wait for the WAL to reach
-        // disk or a synchronous replica (a notification is not durable anyway), which would delay every takeover
-        sql.add("SELECT set_config('synchronous_commit', 'off', true)");
-        sql.add("SELECT pg_advisory_lock(" + key + ")");
+        sql.add("BEGIN");
         for (String channel : channels) {
             sql.add("LISTEN " + ChannelName.quote(channel));
         }
-        sql.add("LISTEN " + ChannelName.quote(markerChannel));
-        sql.add("SELECT pg_notify(" + literal(markerChannel) + ", " + literal(marker) + ")");
-        sql.add("SELECT CASE WHEN pg_try_advisory_lock(" + handoverKey + ") THEN pg_advisory_unlock(" + handoverKey
-                + ") ELSE false END");
-        Boolean handoverLockFree = waitingForLocks(statement -> {
-            boolean free = false;
+        sql.add("LISTEN " + ChannelName.quote(controlChannel));
+        sql.add("COMMIT");
+        sql.add("SELECT coalesce((SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                + " AND classid = '" + (key >>> 32) + "'::oid AND objid = '" + (key & 0xFFFF_FFFFL) + "'::oid"
+                + " LIMIT 1), 0)");
+        try (Statement statement = connection.createStatement()) {
+            int holder = 0;
             boolean isResultSet = statement.execute(sql.toString());
             while (isResultSet || statement.getUpdateCount() != -1) {
                 if (isResultSet) {
                     try (ResultSet result = statement.getResultSet()) {
-                        free = result.next() && "t".equals(result.getString(1));
+                        holder = result.next() ? result.getInt(1) : 0;
                     }
                 }
                 isResultSet = statement.getMoreResults();
             }
-            return free;
-        });
-        if (handoverLockFree == null) {
-            return Takeover.NOT_YET;
+            return holder;
         }
-        return handoverLockFree ? Takeover.LEADING : Takeover.PREDECESSOR_HANDING_OVER;
-    }
-
-    /** A statement that may wait for advisory locks. */
-    @FunctionalInterface
-    private interface LockingStatement<T> {
-        T run(Statement statement) throws SQLException;
     }
 
     /**
-     * Runs a statement that may wait for locks, with a network timeout that outlasts {@code lock_timeout} (so a
-     * silent network still ends the wait); null when {@code lock_timeout} ended the wait.
+     * Waits for the group's lock, at most {@code waitMillis} (the transaction's {@code lock_timeout}), and once it is
+     * held sends {@code announcement} on the control channel in the same transaction, so the announcement is queued
+     * after everything any predecessor sent while it held the lock. True when this session holds the lock now; false
+     * when the wait timed out (nothing was sent). The notifications queued for this session during the wait arrive
+     * with the answer.
      */
-    private <T> @Nullable T waitingForLocks(LockingStatement<T> call) throws SQLException {
-        connection.setNetworkTimeout(Runnable::run, lockWaitNetworkTimeoutMillis);
+    boolean awaitLockAndAnnounce(long key, int waitMillis, String controlChannel, String announcement)
+            throws SQLException {
+        // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
+        // or a synchronous replica (a notification is not durable anyway), which would delay every takeover
+        String sql = "SELECT set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '"
+                + waitMillis + "', true); SELECT pg_advisory_lock(" + key + "); SELECT pg_notify("
+                + literal(controlChannel) + ", " + literal(announcement) + ")";
+        connection.setNetworkTimeout(Runnable::run, saturatedMillis((long) waitMillis + probeTimeoutMillis));
         try (Statement statement = connection.createStatement()) {
-            return call.run(statement);
+            statement.execute(sql);
+            return true;
         } catch (SQLException ex) {
             if (LOCK_NOT_AVAILABLE.equals(ex.getSQLState())) {
-                return null;
+                return false;
             }
             throw ex;
         } finally {
@@ -177,25 +164,27 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
-    /**
-     * A leader's step down: takes the handover lock, then releases the election lock, in one round trip. The handover
-     * lock stays with this session until its handlers are done with what came before the successor's marker (or it
-     * closes), which tells the successor when to start handling.
-     */
-    void handOver(long electionKey, long handoverKey) throws SQLException {
-        String sql = "SELECT pg_advisory_lock(" + handoverKey + "); SELECT pg_advisory_unlock(" + electionKey + ")";
-        if (waitingForLocks(statement -> statement.execute(sql)) == null) {
-            throw new SQLException("Timed out waiting for the handover lock", LOCK_NOT_AVAILABLE);
+    /** Sends one message on the control channel, committed without waiting for the WAL (see above). */
+    void sendControl(String controlChannel, String message) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SELECT set_config('synchronous_commit', 'off', true), pg_notify("
+                    + literal(controlChannel) + ", " + literal(message) + ")");
         }
     }
 
     /**
-     * Waits until no other session holds the lock (taking and releasing it), at most the session's
-     * {@code lock_timeout}; false when the wait timed out.
+     * Steps down in one round trip: commits {@code lastMessage} on the control channel (when not null), then releases
+     * the group's lock. The message is committed before the lock is free, so the successor, whose lock wait ends
+     * with the release, has it already queued.
      */
-    boolean awaitRelease(long key) throws SQLException {
-        String sql = "SELECT pg_advisory_lock(" + key + "); SELECT pg_advisory_unlock(" + key + ")";
-        return waitingForLocks(statement -> statement.execute(sql)) != null;
+    void release(long key, String controlChannel, @Nullable String lastMessage) throws SQLException {
+        String unlock = "SELECT pg_advisory_unlock(" + key + ")";
+        String sql = lastMessage == null ? unlock
+                : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), pg_notify(" + literal(controlChannel)
+                        + ", " + literal(lastMessage) + "); COMMIT; " + unlock;
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
     }
 
     /** LISTENs every channel in one round trip. */
@@ -210,11 +199,35 @@ final class ListenConnection implements AutoCloseable {
 
     /**
      * Returns what has arrived, waiting up to {@code timeoutMillis} (at least 1) for the first notification; empty
-     * when none came.
+     * when none came, or when {@link #wake()} ended the wait.
      */
     PGNotification[] read(int timeoutMillis) throws SQLException {
-        PGNotification[] notifications = pg.getNotifications(Math.max(1, timeoutMillis));
-        return notifications == null ? new PGNotification[0] : notifications;
+        wakeup.arm(true);
+        try {
+            PGNotification[] notifications = pg.getNotifications(Math.max(1, timeoutMillis));
+            return notifications == null ? NONE : notifications;
+        } finally {
+            wakeup.arm(false);
+        }
+    }
+
+    /**
+     * Whether {@link #wake()} can end a {@link #read(int)}: true unless the URL names a socket factory of its own.
+     * Without it the owner reads in short slices.
+     */
+    boolean isWakeable() {
+        return wakeup.works();
+    }
+
+    /** From any thread: ends the current {@link #read(int)} at once, or the next one if none runs now. */
+    void wake() {
+        wakeup.wake();
+    }
+
+    /** Returns what has arrived already, without waiting. */
+    PGNotification[] readArrived() throws SQLException {
+        PGNotification[] notifications = pg.getNotifications();
+        return notifications == null ? NONE : notifications;
     }
 
     /** A round trip that fails within the probe timeout when the server or the network is gone. */

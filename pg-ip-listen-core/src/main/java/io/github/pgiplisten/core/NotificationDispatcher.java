@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +49,27 @@ final class NotificationDispatcher {
 
     /** Queues a notification for the handlers of its channel; returns at once. */
     void dispatch(PgNotification notification) {
+        dispatch(notification, null);
+    }
+
+    /**
+     * Queues a notification for the handlers of its channel, and tells {@code epoch} when they have finished with it
+     * (a leader's progress confirmations count on that); returns at once.
+     */
+    void dispatch(PgNotification notification, LeaderProgress.@Nullable Epoch epoch) {
         long receivedAt = System.nanoTime();
         if (observer != NotificationObserver.NONE) {
             observe(() -> observer.received(notification));
         }
-        lanes.computeIfAbsent(notification.channel(), channel -> new Lane())
-                .submit(() -> deliver(notification, receivedAt));
+        lanes.computeIfAbsent(notification.channel(), channel -> new Lane()).submit(() -> {
+            try {
+                deliver(notification, receivedAt);
+            } finally {
+                if (epoch != null) {
+                    epoch.finished();
+                }
+            }
+        });
     }
 
     /** Runs a task on the event lane, after every task queued there before it. */

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,17 +31,21 @@ import org.slf4j.LoggerFactory;
  * <ol>
  * <li>{@link #start()} starts the engine's own thread, which owns the connection: it opens it, and only it ever
  * uses it (pgjdbc serialises every use of a connection, so a single owner avoids hidden waits).</li>
- * <li>In one-process-listener mode (the default) the thread joins the group's election ({@link LeaderElection}): it
- * blocks in {@code pg_advisory_lock} until its session holds the group's lock. In broadcast mode it skips this.</li>
- * <li>Holding the lock (or in broadcast mode at once) it LISTENs every subscribed channel, then reads notifications
- * and hands them to the {@link NotificationDispatcher}, which runs handlers on an executor in order per channel. It
- * applies new subscriptions between reads and probes the connection after {@code probeInterval} of silence.</li>
+ * <li>In one-process-listener mode (the default) the session LISTENs every subscribed channel and the group's control
+ * channel at once, then waits in {@code pg_advisory_lock} for the group's lock ({@link LeaderElection}): a hot
+ * standby. The server queues every notification for it meanwhile; it keeps what it may still own
+ * ({@link Succession}) and hands nothing to handlers before it holds the lock. In broadcast mode it skips this.</li>
+ * <li>Holding the lock, it hands its listeners everything after its predecessor's last confirmed mark, then reads
+ * notifications and hands them to the {@link NotificationDispatcher}, which runs handlers on an executor in order per
+ * channel. While notifications flow it confirms its handlers' progress on the control channel
+ * ({@link LeaderProgress}), so a successor after a crash repeats little and loses nothing. It applies new
+ * subscriptions between reads and probes the connection after {@code probeInterval} of silence.</li>
  * <li>Any failure closes the connection; the thread waits a backoff delay (exponential, jittered, capped, never giving
- * up), reconnects, rejoins the election, re-LISTENs every channel and reports a {@link EngineEvent.Reconnected}
- * gap, since notifications sent meanwhile may have been missed.</li>
- * <li>{@link #close()} releases the lock first, so a waiting standby takes over at once, but keeps handling until the
- * new leader's marker arrives ({@link GracefulHandover}): a graceful leader change loses nothing and handles nothing
- * twice. Then it waits for the handlers (up to {@code shutdownTimeout}) and closes the connection.</li>
+ * up), reconnects, LISTENs again, rejoins the election and reports a {@link EngineEvent.Reconnected} gap, since
+ * notifications sent meanwhile may have been missed.</li>
+ * <li>{@link #close()} of a leader sends a handover mark, handles everything before it, waits for its handlers, then
+ * commits {@code done} and frees the lock in one round trip: the successor, already holding everything after the
+ * mark, takes over with one wake-up; nothing is lost or handled twice. With no standby it stops at once.</li>
  * </ol>
  * Every method is thread-safe; handlers may be added and removed at any time.
  */
@@ -49,8 +54,9 @@ public final class PgListenEngine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PgListenEngine.class);
 
     /**
-     * How long one read waits for a notification before the owner thread looks at subscriptions and {@code close()}.
-     * It sends nothing to the server; it bounds how soon a new subscription or a close takes effect.
+     * How long one read waits for a notification when the connection cannot be woken (its URL names a socket factory
+     * of its own): it bounds how soon a new subscription or a close takes effect. Otherwise a read waits until its
+     * next probe or progress confirmation is due, and {@link ListenConnection#wake()} ends it at once.
      */
     private static final int READ_SLICE_MILLIS = 5;
 
@@ -60,6 +66,17 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private static final long STABLE_CONNECTION_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /**
+     * A standby whose last lock wait brought this many notifications waits at most {@link #BUSY_WAIT_MILLIS} next:
+     * what the server queued for it arrives at once when the wait ends, so this bounds that burst in memory.
+     */
+    private static final int BUSY_BATCH = 1_000;
+
+    private static final int BUSY_WAIT_MILLIS = 1_000;
+
+    /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
+    private static final String QUERY_CANCELED = "57014";
+
     /** Handlers of a channel nobody listens to (any more); shared, so a lookup allocates nothing. */
     private static final List<Registration> NO_HANDLERS = List.of();
 
@@ -67,19 +84,17 @@ public final class PgListenEngine implements AutoCloseable {
 
     private final PgListenOptions options;
     private final long lockKey;
+    private final String controlChannel;
     private final ConcurrentHashMap<String, CopyOnWriteArrayList<Registration>> handlers = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Consumer<? super EngineEvent>> eventListeners = new CopyOnWriteArrayList<>();
     private final @Nullable ExecutorService ownExecutor;
     private final NotificationDispatcher dispatcher;
     private final Backoff backoff;
-    private final GracefulHandover handover;
-    private final long handoverLockKey;
     /**
      * The rehearsal's channel, one per engine rather than per connect: pgjdbc interns the channel name of every
      * notification it reads in a JVM-wide cache, so a new name per connect would grow the heap with each reconnect.
      */
-    private final String rehearsalChannel = GracefulHandover.markerChannel(
-            java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    private final String rehearsalChannel = ControlMessage.channel(ThreadLocalRandom.current().nextLong());
     private final Thread owner;
     private final AtomicBoolean channelsChanged = new AtomicBoolean(true);
     private final AtomicBoolean started = new AtomicBoolean();
@@ -93,9 +108,11 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
     /**
-     * The channels last told as {@link EngineEvent.ChannelListened}; what {@code listening} holds may not have been
-     * told yet (a successor waiting for its predecessor). Only the owner thread touches it.
+     * The channels LISTENed on the current connection, whether this engine handles them yet or not (a standby listens
+     * before it leads). Only the owner thread touches it.
      */
+    private Set<String> listened = Set.of();
+    /** The channels last told as {@link EngineEvent.ChannelListened}. Only the owner thread touches it. */
     private Set<String> announced = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
     /** Connect attempts failed in a row; only the owner thread touches it. */
@@ -104,14 +121,13 @@ public final class PgListenEngine implements AutoCloseable {
     public PgListenEngine(PgListenOptions options) {
         this.options = Objects.requireNonNull(options, "options must not be null");
         this.lockKey = LeaderElection.lockKey(options.group());
+        this.controlChannel = ControlMessage.channel(lockKey);
         int number = engineNumbers.incrementAndGet();
         this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
         this.dispatcher = new NotificationDispatcher(
                 ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor()),
                 options.errorHandler(), options.observer(), this::handlersOf);
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
-        this.handover = new GracefulHandover(lockKey);
-        this.handoverLockKey = LeaderElection.handoverLockKey(options.group());
         this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());
         this.owner.setDaemon(true);
     }
@@ -153,6 +169,7 @@ public final class PgListenEngine implements AutoCloseable {
             return result;
         });
         channelsChanged.set(true);
+        wakeOwner();
         return registration;
     }
 
@@ -183,7 +200,7 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
-     * Starts the graceful close without waiting for it: a leader releases its lock at once. {@link #close()} then
+     * Starts the graceful close without waiting for it: a leader begins its handover at once. {@link #close()} then
      * waits for the rest. Useful as early as a shutdown is known, so the handover overlaps the rest of it.
      */
     public void beginClose() {
@@ -191,18 +208,30 @@ public final class PgListenEngine implements AutoCloseable {
             closing = true;
             lifecycle.notifyAll(); // ends a backoff sleep
         }
+        wakeOwner();
+    }
+
+    /** Ends the owner thread's wait for notifications, so it sees a new subscription or a close at once. */
+    private void wakeOwner() {
+        ListenConnection connection = current;
+        if (connection != null) {
+            connection.wake();
+        }
     }
 
     /**
-     * Stops gracefully. A leader releases the lock first, so a waiting standby takes over at once, and keeps handling
-     * until the new leader's marker shows where its share ends (at most {@code handoverTimeout}); with no standby
-     * waiting it stops at once. Then the handlers finish what was read (up to {@code shutdownTimeout}) and the
-     * connection closes. Closing an engine that never started is fine; a second call, from any thread, returns once
-     * the first one has finished (two shutdown hooks must not let the JVM halt in the middle of a handover).
+     * Stops gracefully. A leader sends its handover mark, handles everything before it, waits for its handlers (up to
+     * {@code shutdownTimeout}), then confirms and frees the lock in one round trip: a standby takes over at once with
+     * nothing lost and nothing handled twice; with no standby the leader simply stops. Handlers that do not finish in
+     * time leave the handover unconfirmed, so the successor treats it as a crash (see {@link CrashDelivery}). A
+     * standby stops waiting at once. Closing an engine that never started is fine; a second call, from any thread,
+     * returns once the first one has finished (two shutdown hooks must not let the JVM halt in the middle of a
+     * handover).
      */
     @Override
     public void close() {
-        long deadline = System.nanoTime() + options.handoverTimeout().toNanos() + options.shutdownTimeout().toNanos();
+        long handlersDeadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+        long deadline = handlersDeadline + 2 * options.probeTimeout().toNanos();
         synchronized (lifecycle) {
             if (closeCalled) {
                 awaitClosed(deadline + TimeUnit.SECONDS.toNanos(2));
@@ -211,8 +240,9 @@ public final class PgListenEngine implements AutoCloseable {
             closeCalled = true;
             closing = true;
         }
+        wakeOwner();
         try {
-            stopOwnerAndHandlers(deadline);
+            stopOwnerAndHandlers(deadline, handlersDeadline);
         } finally {
             role = Role.STOPPED;
             synchronized (lifecycle) {
@@ -226,7 +256,11 @@ public final class PgListenEngine implements AutoCloseable {
         log.info("Stopped engine of group '{}'", options.group());
     }
 
-    private void stopOwnerAndHandlers(long deadline) {
+    /**
+     * Lets the owner thread finish (a leader's handover), at most until {@code deadline}, then waits for the handlers
+     * until {@code handlersDeadline}: {@code shutdownTimeout} after close() began, however long the owner took.
+     */
+    private void stopOwnerAndHandlers(long deadline, long handlersDeadline) {
         if (started.get()) {
             synchronized (lifecycle) {
                 lifecycle.notifyAll(); // ends a backoff sleep
@@ -246,7 +280,7 @@ public final class PgListenEngine implements AutoCloseable {
                     }
                     owner.join(1000);
                 }
-                long left = Math.max(0, deadline - System.nanoTime());
+                long left = Math.max(0, handlersDeadline - System.nanoTime());
                 if (!dispatcher.awaitIdle(Duration.ofNanos(left))) {
                     log.warn("Handlers of group '{}' did not finish within {}", options.group(),
                             options.shutdownTimeout());
@@ -290,18 +324,13 @@ public final class PgListenEngine implements AutoCloseable {
                 }
                 if (options.oneProcessListener()) {
                     rehearseTakeover(connection);
-                }
-                if (options.oneProcessListener() && !becomeLeader(connection)) {
-                    break; // closing while a standby
-                }
-                listenUntilStopped(connection);
-                announceUnlistened(Instant.now());
-                // the successor waits for this session's handover lock: free it (by closing) only once the
-                // handlers have finished what came before its marker, so a channel's order holds across instances
-                awaitHandlers();
-                if (handover.isReleased()) {
-                    connection.releaseLock(handoverLockKey); // faster than waiting for the session to end
-                    log.debug("Group '{}': handlers done, handover lock released", options.group());
+                    LeaderProgress progress = standBy(connection);
+                    if (progress == null) {
+                        break; // closing while a standby
+                    }
+                    leadUntilClosing(connection, progress);
+                } else {
+                    broadcastUntilClosing(connection);
                 }
             } catch (Throwable ex) {
                 if (closing) {
@@ -321,6 +350,7 @@ public final class PgListenEngine implements AutoCloseable {
             } finally {
                 current = null;
                 listening = Set.of();
+                listened = Set.of();
                 if (connection != null) {
                     connection.close();
                 }
@@ -331,108 +361,295 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
-     * Runs the statements of a takeover and of a handover once, on keys and a channel no other session uses. A process
-     * usually takes over once in its life, so without this rehearsal the takeover would run cold: class loading and
-     * call-site linking cost tens of milliseconds on the critical path. It costs a few round trips per connect.
+     * Runs the statements and the bookkeeping of a takeover and of a handover once, on a key and a channel no other
+     * session uses. A process usually takes over once in its life, so without this rehearsal the takeover would run
+     * cold: class loading and call-site linking cost milliseconds on the critical path. It costs a few round trips
+     * per connect.
      */
     private void rehearseTakeover(ListenConnection connection) throws SQLException {
-        long election = java.util.concurrent.ThreadLocalRandom.current().nextLong();
-        long handoverLock = election + 1;
-        String channel = rehearsalChannel;
-        connection.awaitLockThenListenAndMark(election, handoverLock, Set.of(), channel, "rehearsal");
-        connection.awaitRelease(handoverLock + 1);
-        connection.handOver(election, handoverLock);
-        connection.releaseLock(handoverLock);
-        connection.unlisten(Set.of(channel));
+        long key = ThreadLocalRandom.current().nextLong();
+        String lead = ControlMessage.newMark();
+        Succession succession = new Succession(options.standbyBufferLimit());
+        succession.trust(connection.listenAndFindHolder(Set.of(), rehearsalChannel, key));
+        connection.awaitLockAndAnnounce(key, BUSY_WAIT_MILLIS, rehearsalChannel, ControlMessage.lead(lead));
+        LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
+        for (PGNotification notification : connection.readArrived()) {
+            ControlMessage message = ControlMessage.parse(notification.getParameter());
+            if (message != null && message.mark() != null) {
+                succession.control(message, notification.getPID() + 1); // as another session's message
+                progress.ownMarkRead(message.mark());
+            }
+        }
+        succession.takeOver(options.crashDelivery());
+        String handoverMark = ControlMessage.newMark();
+        progress.sending(handoverMark);
+        connection.sendControl(rehearsalChannel, ControlMessage.mark(handoverMark));
+        connection.release(key, rehearsalChannel, ControlMessage.done(handoverMark));
+        connection.unlisten(Set.of(rehearsalChannel));
         connection.read(1);
         dispatcher.rehearse();
     }
 
     /**
-     * Waits for the group's lock and, in the same round trip, LISTENs and sends this leader's marker; true when this
-     * engine leads, false when closing first.
+     * A hot standby: LISTENs every channel and the control channel, then waits for the group's lock, keeping what the
+     * server delivers whenever a wait ends. Returns the new leader's progress once it holds the lock and has handed
+     * its listeners what it owns; null when closing first.
      */
-    private boolean becomeLeader(ListenConnection connection) throws SQLException {
+    private @Nullable LeaderProgress standBy(ListenConnection connection) throws SQLException {
         role = Role.STANDBY;
-        log.debug("Group '{}': waiting for lock {} as a standby", options.group(), lockKey);
-        waitingForLock = true;
-        try {
-            while (!closing) {
-                String marker = handover.beginLeading(connection.backendPid());
-                Set<String> wanted = Set.copyOf(handlers.keySet());
-                ListenConnection.Takeover takeover = connection.awaitLockThenListenAndMark(lockKey, handoverLockKey,
-                        wanted, handover.markerChannel(), marker);
-                if (takeover != ListenConnection.Takeover.NOT_YET) {
-                    listening = wanted; // LISTENed in the takeover batch; announced once this engine leads
-                    boolean handedOver = takeover == ListenConnection.Takeover.PREDECESSOR_HANDING_OVER;
-                    // a predecessor handing over holds the handover lock until its handlers are done with what
-                    // came before our marker; what came after it waits in the socket meanwhile
-                    if (handedOver && !connection.awaitRelease(handoverLockKey)) {
-                        log.warn("Group '{}': the previous leader did not finish its handover within {}; "
-                                + "leading anyway", options.group(), options.lockWaitTimeout());
-                        handedOver = false; // it may still be handling: this is not a clean handover
+        Succession succession = new Succession(options.standbyBufferLimit());
+        Set<String> wanted = Set.copyOf(handlers.keySet());
+        channelsChanged.set(false);
+        succession.trust(connection.listenAndFindHolder(wanted, controlChannel, lockKey));
+        listened = wanted;
+        log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
+                options.group(), connection.backendPid(), lockKey);
+        int lastBatch = 0;
+        int lockWait = (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
+        while (!closing) {
+            if (channelsChanged.getAndSet(false)) {
+                listened = listenDifference(connection, Set.copyOf(handlers.keySet()), listened);
+            }
+            String leadMark = ControlMessage.newMark();
+            boolean granted;
+            waitingForLock = true;
+            try {
+                granted = connection.awaitLockAndAnnounce(lockKey,
+                        lastBatch >= BUSY_BATCH ? Math.min(lockWait, BUSY_WAIT_MILLIS) : lockWait, controlChannel,
+                        ControlMessage.lead(leadMark));
+            } catch (SQLException ex) {
+                if (closing && QUERY_CANCELED.equals(ex.getSQLState())) {
+                    return null;
+                }
+                throw ex;
+            } finally {
+                waitingForLock = false;
+            }
+            PGNotification[] batch = connection.readArrived();
+            lastBatch = batch.length;
+            if (granted) {
+                return takeOver(connection, succession, leadMark, batch);
+            }
+            for (PGNotification notification : batch) {
+                keep(succession, notification, connection.backendPid());
+            }
+        }
+        return null;
+    }
+
+    /**
+     * This session holds the lock: reads on to its own announcement (normally already in {@code batch}), which is
+     * queued after everything its predecessors sent, decides from that what it owns, hands it to the handlers and
+     * handles what followed its announcement.
+     */
+    private LeaderProgress takeOver(ListenConnection connection, Succession succession, String leadMark,
+            PGNotification[] batch) throws SQLException {
+        int ownPid = connection.backendPid();
+        long deadline = System.nanoTime() + options.probeTimeout().toNanos();
+        int next = 0;
+        while (true) {
+            for (; next < batch.length; next++) {
+                PGNotification notification = batch[next];
+                if (notification.getPID() == ownPid && controlChannel.equals(notification.getName())) {
+                    ControlMessage message = ControlMessage.parse(notification.getParameter());
+                    if (message != null && leadMark.equals(message.mark())) {
+                        LeaderProgress progress = lead(succession, leadMark);
+                        for (next++; next < batch.length; next++) {
+                            readAsLeader(batch[next], ownPid, progress);
+                        }
+                        return progress;
                     }
-                    if (closing) {
-                        return false; // closing the connection frees the lock at once
-                    }
-                    role = Role.LEADER;
-                    log.info("Group '{}': this instance is the leader now (backend pid {})", options.group(),
-                            connection.backendPid());
-                    emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey, handedOver));
-                    announceListening(wanted, Set.of());
-                    channelsChanged.set(true); // subscriptions may have changed during the wait
-                    return true;
+                } else {
+                    keep(succession, notification, ownPid);
                 }
             }
-            return false;
-        } finally {
-            waitingForLock = false;
+            if (System.nanoTime() - deadline > 0) {
+                throw new SQLException("Took the lock but its announcement did not come back within "
+                        + options.probeTimeout());
+            }
+            batch = connection.read(READ_SLICE_MILLIS);
+            next = 0;
+        }
+    }
+
+    private LeaderProgress lead(Succession succession, String leadMark) {
+        Succession.Plan plan = succession.takeOver(options.crashDelivery());
+        LeaderProgress progress = new LeaderProgress(options.progressInterval().toNanos(), leadMark,
+                System.nanoTime());
+        role = Role.LEADER;
+        if (plan.handedOver()) {
+            log.info("Group '{}': this instance is the leader now; handed over, {} notification(s) queued meanwhile",
+                    options.group(), plan.toHandle().size());
+        } else {
+            log.info("Group '{}': this instance is the leader now, after a leader that did not hand over: {} "
+                    + "notification(s) it may have handled are handled again, {} skipped ({})", options.group(),
+                    plan.possibleRepeats(), plan.skipped(), options.crashDelivery());
+        }
+        emit(new EngineEvent.LeadershipAcquired(Instant.now(), options.group(), lockKey, plan.handedOver(),
+                plan.possibleRepeats(), plan.skipped()));
+        announceListening(listened, Set.of());
+        for (PgNotification notification : plan.toHandle()) {
+            dispatcher.dispatch(notification, progress.dispatching());
+        }
+        progress.ownMarkRead(leadMark);
+        channelsChanged.set(true); // subscriptions may have changed during the wait
+        return progress;
+    }
+
+    /** A notification a standby read: kept for handlers, or a control message of another session. */
+    private void keep(Succession succession, PGNotification notification, int ownPid) {
+        if (controlChannel.equals(notification.getName())) {
+            ControlMessage message = ControlMessage.parse(notification.getParameter());
+            if (message != null && notification.getPID() != ownPid) {
+                succession.control(message, notification.getPID());
+            }
+        } else {
+            succession.hold(new PgNotification(notification.getName(), notification.getParameter(),
+                    notification.getPID()));
+        }
+    }
+
+    /** Reads, dispatches and confirms progress until closing, then hands over; throws on any connection failure. */
+    private void leadUntilClosing(ListenConnection connection, LeaderProgress progress) throws SQLException {
+        int ownPid = connection.backendPid();
+        long lastTraffic = System.nanoTime();
+        long probeNanos = options.probeInterval().toNanos();
+        while (!closing) {
+            if (channelsChanged.getAndSet(false)) {
+                applySubscriptions(connection);
+            }
+            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, progress));
+            long now = System.nanoTime();
+            if (batch.length > 0) {
+                lastTraffic = now;
+                lastNotificationAt = Instant.now();
+                for (PGNotification notification : batch) {
+                    readAsLeader(notification, ownPid, progress);
+                }
+            } else if (now - lastTraffic >= probeNanos) {
+                connection.probe();
+                lastTraffic = System.nanoTime();
+            }
+            String message = progress.due(now);
+            if (message != null) {
+                connection.sendControl(controlChannel, message);
+            }
+        }
+        handOver(connection, progress);
+    }
+
+    /**
+     * How long the next read may wait: until the probe is due, or a progress confirmation while one is to come; a
+     * wake-up ends it sooner. A connection that cannot be woken reads in short slices instead.
+     */
+    private int readTimeout(ListenConnection connection, long lastTraffic, @Nullable LeaderProgress progress) {
+        if (!connection.isWakeable()) {
+            return READ_SLICE_MILLIS;
+        }
+        long now = System.nanoTime();
+        long wait = lastTraffic + options.probeInterval().toNanos() - now;
+        if (progress != null && progress.awaitsConfirmation()) {
+            wait = Math.min(wait, Math.max(progress.nanosUntilDue(now), options.progressInterval().toNanos() / 4));
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (wait + 999_999) / 1_000_000));
+    }
+
+    private void readAsLeader(PGNotification notification, int ownPid, LeaderProgress progress) {
+        if (!controlChannel.equals(notification.getName())) {
+            dispatcher.dispatch(new PgNotification(notification.getName(), notification.getParameter(),
+                    notification.getPID()), progress.dispatching());
+            return;
+        }
+        ControlMessage message = ControlMessage.parse(notification.getParameter());
+        if (notification.getPID() == ownPid && message != null && message.mark() != null) {
+            progress.ownMarkRead(message.mark());
+        } else if (notification.getPID() != ownPid) {
+            log.debug("Group '{}': ignored '{}' from backend {} on the control channel while leading",
+                    options.group(), notification.getParameter(), notification.getPID());
         }
     }
 
     /**
-     * LISTENs, reads and dispatches until this engine stops: for a leader, that is when the next leader's marker
-     * arrives after close() released the lock (see {@link GracefulHandover}); throws on any connection failure.
+     * A leader's graceful stop: sends its handover mark, handles everything before it, waits for the handlers, then
+     * commits {@code done} and frees the lock in one round trip. Handlers that do not finish within
+     * {@code shutdownTimeout} leave only a confirmation of what they did finish, so the successor takes it as a crash.
      */
-    private void listenUntilStopped(ListenConnection connection) throws SQLException {
-        boolean leaderMode = options.oneProcessListener();
-        if (!leaderMode) {
-            listening = Set.of();
-            channelsChanged.set(false);
-            handover.beginBroadcast();
-            applySubscriptions(connection);
+    private void handOver(ListenConnection connection, LeaderProgress progress) throws SQLException {
+        int ownPid = connection.backendPid();
+        String handoverMark = ControlMessage.newMark();
+        progress.sending(handoverMark);
+        retryIfCanceled(() -> connection.sendControl(controlChannel, ControlMessage.mark(handoverMark)));
+        long deadline = System.nanoTime() + options.probeTimeout().toNanos();
+        boolean reached = false;
+        while (!reached) {
+            for (PGNotification notification : connection.read(READ_SLICE_MILLIS)) {
+                if (notification.getPID() == ownPid && controlChannel.equals(notification.getName())
+                        && notification.getParameter().equals(ControlMessage.mark(handoverMark))) {
+                    progress.ownMarkRead(handoverMark);
+                    reached = true;
+                    break; // what follows the mark belongs to the successor
+                }
+                readAsLeader(notification, ownPid, progress);
+            }
+            if (!reached && System.nanoTime() - deadline > 0) {
+                throw new SQLException("The handover mark did not come back within " + options.probeTimeout());
+            }
         }
+        announceUnlistened(Instant.now());
+        boolean finished = awaitHandlers();
+        String lastWord = finished ? ControlMessage.done(handoverMark) : progress.lastConfirmation();
+        retryIfCanceled(() -> connection.release(lockKey, controlChannel, lastWord));
+        role = Role.STANDBY;
+        if (finished) {
+            log.info("Group '{}': handed over: everything before the handover mark is handled, lock released",
+                    options.group());
+        } else {
+            log.warn("Group '{}': handlers did not finish within {}; lock released without a handover, so the "
+                    + "successor takes over as after a crash ({})", options.group(), options.shutdownTimeout(),
+                    options.crashDelivery());
+        }
+        emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
+    }
+
+    /** A statement of the stop, which a cancel request aimed at the last lock wait may still hit once. */
+    private static void retryIfCanceled(SqlStep step) throws SQLException {
+        try {
+            step.run();
+        } catch (SQLException ex) {
+            if (!QUERY_CANCELED.equals(ex.getSQLState())) {
+                throw ex;
+            }
+            step.run();
+        }
+    }
+
+    @FunctionalInterface
+    private interface SqlStep {
+        void run() throws SQLException;
+    }
+
+    /** Broadcast mode: LISTENs, reads and dispatches everything until closing; throws on any connection failure. */
+    private void broadcastUntilClosing(ListenConnection connection) throws SQLException {
+        role = Role.BROADCAST;
+        log.info("Group '{}': this instance listens in broadcast mode (every instance handles every notification)",
+                options.group());
+        listening = Set.of();
+        listened = Set.of();
+        channelsChanged.set(false);
+        applySubscriptions(connection);
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
-        while (true) {
-            if (closing && !handover.isReleased()) {
-                if (!leaderMode) {
-                    return;
-                }
-                releaseForHandover(connection);
-            }
-            if (handover.isOverdue(System.nanoTime())) {
-                log.info("Group '{}': no new leader's marker within {}; stopping", options.group(),
-                        options.handoverTimeout());
-                return;
-            }
-            if (!closing && channelsChanged.getAndSet(false)) {
+        while (!closing) {
+            if (channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }
-            PGNotification[] batch = connection.read(READ_SLICE_MILLIS);
+            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, null));
             if (batch.length > 0) {
                 lastTraffic = System.nanoTime();
                 lastNotificationAt = Instant.now();
                 for (PGNotification notification : batch) {
-                    GracefulHandover.Verdict verdict = handover.classify(notification);
-                    if (verdict == GracefulHandover.Verdict.HANDLE) {
-                        dispatcher.dispatch(new PgNotification(notification.getName(), notification.getParameter(),
-                                notification.getPID()));
-                    } else if (verdict == GracefulHandover.Verdict.STOP) {
-                        log.info("Group '{}': the new leader (backend pid {}) took over; handover complete",
-                                options.group(), notification.getPID());
-                        return;
-                    }
+                    dispatcher.dispatch(new PgNotification(notification.getName(), notification.getParameter(),
+                            notification.getPID()));
                 }
             } else if (System.nanoTime() - lastTraffic >= probeNanos) {
                 connection.probe();
@@ -441,23 +658,16 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
-    /**
-     * Steps down on close: takes the handover lock and releases the election lock in one round trip, so a waiting
-     * standby takes over at once, then keeps handling until that standby's marker, or for at most
-     * {@code handoverTimeout} (also when no standby is waiting yet: one that is still starting may take over).
-     */
-    private void releaseForHandover(ListenConnection connection) throws SQLException {
-        connection.handOver(lockKey, handoverLockKey);
-        role = Role.STANDBY;
-        handover.released(System.nanoTime() + options.handoverTimeout().toNanos());
-        log.debug("Group '{}': released leadership (closing); handling until the new leader's marker, at most {}",
-                options.group(), options.handoverTimeout());
-        emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
-    }
-
     private void applySubscriptions(ListenConnection connection) throws SQLException {
         Set<String> wanted = Set.copyOf(handlers.keySet());
         Set<String> had = listening;
+        listened = listenDifference(connection, wanted, listened);
+        announceListening(wanted, had);
+    }
+
+    /** LISTENs and UNLISTENs what differs between {@code wanted} and {@code had}; returns {@code wanted}. */
+    private static Set<String> listenDifference(ListenConnection connection, Set<String> wanted, Set<String> had)
+            throws SQLException {
         List<String> toListen = new ArrayList<>();
         List<String> toUnlisten = new ArrayList<>();
         for (String channel : wanted) {
@@ -472,7 +682,7 @@ public final class PgListenEngine implements AutoCloseable {
         }
         connection.unlisten(toUnlisten);
         connection.listen(toListen);
-        announceListening(wanted, had);
+        return wanted;
     }
 
     private void announceListening(Set<String> now, Set<String> before) {
@@ -492,14 +702,13 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
-    private void awaitHandlers() {
+    /** Waits for the handlers to finish what was dispatched, at most {@code shutdownTimeout}; true when they did. */
+    private boolean awaitHandlers() {
         try {
-            if (!dispatcher.awaitIdle(options.shutdownTimeout())) {
-                log.warn("Handlers of group '{}' did not finish within {}", options.group(),
-                        options.shutdownTimeout());
-            }
+            return dispatcher.awaitIdle(options.shutdownTimeout());
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -616,6 +825,7 @@ public final class PgListenEngine implements AutoCloseable {
                     return list.isEmpty() ? null : list;
                 });
                 channelsChanged.set(true);
+                wakeOwner();
             }
         }
     }

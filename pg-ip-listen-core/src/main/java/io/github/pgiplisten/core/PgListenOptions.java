@@ -45,7 +45,9 @@ public final class PgListenOptions {
     private final Duration reconnectInitialDelay;
     private final Duration reconnectMaxDelay;
     private final Duration shutdownTimeout;
-    private final Duration handoverTimeout;
+    private final Duration progressInterval;
+    private final CrashDelivery crashDelivery;
+    private final long standbyBufferLimit;
     private final @Nullable Executor handlerExecutor;
     private final NotificationErrorHandler errorHandler;
     private final NotificationObserver observer;
@@ -66,7 +68,9 @@ public final class PgListenOptions {
         this.reconnectInitialDelay = builder.reconnectInitialDelay;
         this.reconnectMaxDelay = builder.reconnectMaxDelay;
         this.shutdownTimeout = builder.shutdownTimeout;
-        this.handoverTimeout = builder.handoverTimeout;
+        this.progressInterval = builder.progressInterval;
+        this.crashDelivery = builder.crashDelivery;
+        this.standbyBufferLimit = builder.standbyBufferLimit;
         this.handlerExecutor = builder.handlerExecutor;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
@@ -146,8 +150,16 @@ public final class PgListenOptions {
         return shutdownTimeout;
     }
 
-    public Duration handoverTimeout() {
-        return handoverTimeout;
+    public Duration progressInterval() {
+        return progressInterval;
+    }
+
+    public CrashDelivery crashDelivery() {
+        return crashDelivery;
+    }
+
+    public long standbyBufferLimit() {
+        return standbyBufferLimit;
     }
 
     public @Nullable Executor handlerExecutor() {
@@ -168,7 +180,8 @@ public final class PgListenOptions {
                 + ", applicationName=" + applicationName + ", probeInterval=" + probeInterval + ", probeTimeout="
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
-                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", handoverTimeout=" + handoverTimeout + "]";
+                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", progressInterval=" + progressInterval + ", crashDelivery=" + crashDelivery
+                + ", standbyBufferLimit=" + standbyBufferLimit + "]";
     }
 
     /**
@@ -203,7 +216,9 @@ public final class PgListenOptions {
         private Duration reconnectInitialDelay = Duration.ofMillis(100);
         private Duration reconnectMaxDelay = Duration.ofSeconds(5);
         private Duration shutdownTimeout = Duration.ofSeconds(10);
-        private Duration handoverTimeout = Duration.ofSeconds(2);
+        private Duration progressInterval = Duration.ofMillis(100);
+        private CrashDelivery crashDelivery = CrashDelivery.AT_LEAST_ONCE;
+        private long standbyBufferLimit = 32L * 1024 * 1024;
         private @Nullable Executor handlerExecutor;
         private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
         private NotificationObserver observer = NotificationObserver.NONE;
@@ -305,12 +320,27 @@ public final class PgListenOptions {
         }
 
         /**
-         * How long a closing leader keeps handling until the next leader's marker shows where its share ends
-         * (default 2 s). A waiting standby sends it within milliseconds; the timeout bounds the close when no standby
-         * runs yet (one that is still starting takes over without a gap) or when the one that took over died.
+         * How often a leader confirms, while notifications flow, how far its handlers have got (default 100 ms); an
+         * idle leader confirms nothing. After a crash the successor handles again what came after the last
+         * confirmation, so this bounds the repeats of {@link CrashDelivery#AT_LEAST_ONCE}.
          */
-        public Builder handoverTimeout(Duration handoverTimeout) {
-            this.handoverTimeout = handoverTimeout;
+        public Builder progressInterval(Duration progressInterval) {
+            this.progressInterval = progressInterval;
+            return this;
+        }
+
+        /** What a successor does after its predecessor crashed (default {@link CrashDelivery#AT_LEAST_ONCE}). */
+        public Builder crashDelivery(CrashDelivery crashDelivery) {
+            this.crashDelivery = crashDelivery;
+            return this;
+        }
+
+        /**
+         * The most a standby keeps in memory of what its leader has not confirmed yet, in bytes of notifications
+         * (default 32 MiB). Past it the oldest go first and a takeover after a crash reports them as skipped.
+         */
+        public Builder standbyBufferLimit(long standbyBufferLimit) {
+            this.standbyBufferLimit = standbyBufferLimit;
             return this;
         }
 
@@ -368,7 +398,12 @@ public final class PgListenOptions {
                         + ") must not be shorter than reconnectInitialDelay (" + reconnectInitialDelay + ")");
             }
             positive("shutdownTimeout", shutdownTimeout);
-            positive("handoverTimeout", handoverTimeout);
+            positive("progressInterval", progressInterval);
+            Objects.requireNonNull(crashDelivery, "crashDelivery must not be null");
+            if (standbyBufferLimit < 64 * 1024) {
+                throw new IllegalArgumentException("standbyBufferLimit must be at least 64 KiB (65536 bytes, room for "
+                        + "a few notifications of PostgreSQL's largest size), got: " + standbyBufferLimit);
+            }
             Objects.requireNonNull(errorHandler, "errorHandler must not be null");
             Objects.requireNonNull(observer, "observer must not be null");
             return new PgListenOptions(this);

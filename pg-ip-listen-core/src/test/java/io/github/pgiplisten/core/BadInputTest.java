@@ -331,7 +331,7 @@ class BadInputTest {
             durations.put("reconnectInitialDelay", PgListenOptions.Builder::reconnectInitialDelay);
             durations.put("reconnectMaxDelay", PgListenOptions.Builder::reconnectMaxDelay);
             durations.put("shutdownTimeout", PgListenOptions.Builder::shutdownTimeout);
-            durations.put("handoverTimeout", PgListenOptions.Builder::handoverTimeout);
+            durations.put("progressInterval", PgListenOptions.Builder::progressInterval);
             int cases = 0;
             for (var option : durations.entrySet()) {
                 String name = option.getKey();

@@ -62,7 +62,7 @@ final class Engines implements AfterEachCallback {
         return PgListenOptions.builder(server.jdbcUrl()).username(server.username()).password(server.password())
                 .group(group).applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
                 .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500))
-                .shutdownTimeout(Duration.ofSeconds(5)).handoverTimeout(Duration.ofMillis(300));
+                .shutdownTimeout(Duration.ofSeconds(5));
     }
 
     /** An engine not started yet, so a test can subscribe first. */
@@ -133,6 +133,35 @@ final class Engines implements AfterEachCallback {
                     .containsAll(leaders.get(0).status().channels());
         });
         return leaders(candidates).get(0);
+    }
+
+    /**
+     * Waits until the engine is a standby blocked in the lock wait: it LISTENs every channel then, so what is
+     * committed from now on reaches it.
+     */
+    void awaitWaitingStandby(PgListenEngine engine) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            int pid = engine.status().backendPid();
+            if (engine.status().role() != Role.STANDBY || pid == 0) {
+                return false;
+            }
+            try (Connection connection = server.connect();
+                    java.sql.PreparedStatement statement = connection.prepareStatement(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND pid = ?")) {
+                statement.setInt(1, pid);
+                try (java.sql.ResultSet result = statement.executeQuery()) {
+                    return result.next() && result.getInt(1) == 1;
+                }
+            }
+        });
+    }
+
+    /** The engine's (first) leadership event. */
+    EngineEvent.LeadershipAcquired leadership(PgListenEngine engine) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> events(engine).stream()
+                .anyMatch(EngineEvent.LeadershipAcquired.class::isInstance));
+        return events(engine).stream().filter(EngineEvent.LeadershipAcquired.class::isInstance)
+                .map(EngineEvent.LeadershipAcquired.class::cast).findFirst().orElseThrow();
     }
 
     @Override

@@ -76,15 +76,17 @@ class LeaderElectionTest {
         PgListenEngine newLeader = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).count() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).payloads().contains("after"));
         EngineEvent.LeadershipAcquired acquired = engines.events(newLeader).stream()
                 .filter(EngineEvent.LeadershipAcquired.class::isInstance).map(EngineEvent.LeadershipAcquired.class::cast)
                 .findFirst().orElseThrow();
         assertThat(acquired.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
+        // at-least-once: "before" comes again only if the old leader had not confirmed it yet, and then it is counted
+        List<String> expected = acquired.possibleRepeats() == 0 ? List.of("after") : List.of("before", "after");
         System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
                 Duration.between(terminatedAt, acquired.at()).toNanos() / 1e6);
 
-        assertThat(engines.recorder(newLeader).payloads()).containsExactly("after");
+        assertThat(engines.recorder(newLeader).payloads()).containsExactlyElementsOf(expected);
         assertThat(engines.recorder(oldLeader).payloads()).containsExactly("before");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             assertThat(oldLeader.status().connected()).isTrue();
@@ -135,15 +137,35 @@ class LeaderElectionTest {
 
     @Test
     void aSecondCloseReturnsOnlyOnceTheFirstHasHandedOver() throws Exception {
-        PgListenEngine leader = engines.create().start();
+        String channel = engines.channel("slow");
+        java.util.concurrent.CountDownLatch handling = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        PgListenEngine leader = engines.create();
+        leader.subscribe(channel, notification -> {
+            handling.countDown();
+            release.await();
+        });
+        leader.start();
         Engines.awaitSingleListeningLeader(List.of(leader));
-        // no standby: the first close() keeps handling for the whole handover timeout before it stops
+        engines.notify(channel, "x");
+        handling.await();
+        // the first close() waits for the busy handler before it hands over
         Thread first = new Thread(leader::close, "first-close");
         first.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().role() == Role.STANDBY);
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.getState() == Thread.State.TIMED_WAITING);
+        Thread releaser = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            release.countDown();
+        });
+        releaser.start();
         leader.close(); // as a second shutdown hook would
         // when the second returns, the engine is closed: not still handing over with its connection open
         assertThat(leader.status().role()).isEqualTo(Role.STOPPED);
+        assertThat(release.getCount()).isZero();
         assertThat(engines.server().backendPids(leader.options().applicationName())).isEmpty();
         first.join(10_000);
     }

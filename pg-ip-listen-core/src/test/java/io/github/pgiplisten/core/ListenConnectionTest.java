@@ -1,12 +1,25 @@
 package io.github.pgiplisten.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGNotification;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.github.pgiplisten.testsupport.GeneratedText;
 
 class ListenConnectionTest {
 
@@ -38,9 +51,10 @@ class ListenConnectionTest {
                 .password(engines.server().password()).group(engines.group()).build();
         long key = LeaderElection.lockKey(engines.group());
         try (ListenConnection connection = ListenConnection.open(options)) {
-            assertThat(connection.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "x"))
-                    .isEqualTo(ListenConnection.Takeover.LEADING);
-            // set_config(..., true) lasted only for the takeover's transaction
+            assertThat(connection.awaitLockAndAnnounce(key, 1000, "m", "x")).isTrue();
+            connection.sendControl("m", "y");
+            connection.release(key, "m", "z");
+            // set_config(..., true) lasted only for the transactions of the takeover and the handover
             assertThat(connection.setting("synchronous_commit")).isEqualTo("on");
         }
     }
@@ -59,23 +73,86 @@ class ListenConnectionTest {
     }
 
     @Test
-    void lockWaitsEndAfterLockTimeoutAndTheHandoverLockTellsWhetherAPredecessorIsBusy() throws Exception {
-        PgListenOptions options = engines.options().lockWaitTimeout(Duration.ofMillis(200)).build();
+    void aWaiterFindsTheHolderWaitsAtMostItsBoundAndHasTheReleasersLastWordQueuedWhenItGetsTheLock()
+            throws Exception {
+        PgListenOptions options = engines.options().lockWaitTimeout(Duration.ofSeconds(10)).build();
         long key = LeaderElection.lockKey(engines.group());
+        String control = ControlMessage.channel(key);
         try (ListenConnection holder = ListenConnection.open(options);
                 ListenConnection waiter = ListenConnection.open(options)) {
-            assertThat(holder.awaitRelease(key)).isTrue(); // free: taken and released at once
-            assertThat(holder.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "x"))
-                    .isEqualTo(ListenConnection.Takeover.LEADING);
-            assertThat(waiter.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "y"))
-                    .isEqualTo(ListenConnection.Takeover.NOT_YET);
-            // a leader does not hold the handover lock, so one that dies leaves nothing that looks like a handover
-            assertThat(waiter.awaitRelease(key + 1)).isTrue();
-            holder.handOver(key, key + 1);
-            assertThat(waiter.awaitLockThenListenAndMark(key, key + 1, Set.of(), "m", "z"))
-                    .isEqualTo(ListenConnection.Takeover.PREDECESSOR_HANDING_OVER);
-            assertThat(holder.releaseLock(key + 1)).isTrue();
-            assertThat(waiter.awaitRelease(key + 1)).isTrue();
+            assertThat(holder.listenAndFindHolder(Set.of(), control, key)).isZero();
+            assertThat(holder.awaitLockAndAnnounce(key, 200, control, "lead h")).isTrue();
+            assertThat(waiter.listenAndFindHolder(Set.of(), control, key)).isEqualTo(holder.backendPid());
+            long before = System.nanoTime();
+            assertThat(waiter.awaitLockAndAnnounce(key, 200, control, "lead w")).isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(5));
+            assertThat(waiter.setting("lock_timeout")).as("the bound lasted one transaction").isEqualTo("10000");
+
+            holder.sendControl(control, "progress");
+            CompletableFuture<Boolean> granted = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return waiter.awaitLockAndAnnounce(key, 10_000, control, "lead w");
+                } catch (SQLException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
+            holder.release(key, control, "done");
+            assertThat(granted.get(10, TimeUnit.SECONDS)).isTrue();
+            // the waiter's answer came with everything queued since it listened, up to its own announcement
+            assertThat(Arrays.stream(waiter.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
+                    .containsExactly(holder.backendPid() + " progress",
+                            holder.backendPid() + " done", waiter.backendPid() + " lead w");
+        }
+    }
+
+    @Test
+    void aWaitForNotificationsLastsUntilWokenAndAWakeUpNeverCutsAStatementOrAMessage() throws Exception {
+        String channel = engines.channel("wake");
+        try (ListenConnection connection = ListenConnection.open(engines.options().build())) {
+            assertThat(connection.isWakeable()).isTrue();
+            connection.listen(Set.of(channel));
+            CompletableFuture<PGNotification[]> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return connection.read(60_000);
+                } catch (SQLException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            Thread.sleep(300);
+            assertThat(waiting).as("an idle read waits").isNotDone();
+            connection.wake();
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEmpty();
+
+            // a wake-up while no read waits is kept for the next read; statements in between are not cut
+            connection.wake();
+            connection.probe();
+            connection.sendControl(channel, "sent while a wake-up was pending");
+            assertThat(connection.read(60_000)).as("ended at once by the pending wake-up, or by the notification")
+                    .hasSizeLessThanOrEqualTo(1);
+            engines.notify(channel, GeneratedText.ofUtf8Bytes(new java.util.Random(1), 7000));
+            List<String> payloads = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                for (PGNotification notification : connection.read(1000)) {
+                    payloads.add(notification.getParameter());
+                }
+                return payloads.stream().anyMatch(payload -> payload.length() > 1000);
+            });
+            assertThat(payloads).allMatch(payload -> payload.equals("sent while a wake-up was pending")
+                    || payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length == 7000);
+        }
+    }
+
+    private int waitersFor(long key) throws SQLException {
+        try (Connection connection = engines.server().connect();
+                PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks WHERE "
+                        + "locktype = 'advisory' AND NOT granted AND classid::bigint = ? AND objid::bigint = ?")) {
+            statement.setLong(1, key >>> 32);
+            statement.setLong(2, key & 0xFFFF_FFFFL);
+            try (ResultSet result = statement.executeQuery()) {
+                result.next();
+                return result.getInt(1);
+            }
         }
     }
 }

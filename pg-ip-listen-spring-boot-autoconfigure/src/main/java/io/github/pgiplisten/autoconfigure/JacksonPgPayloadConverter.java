@@ -26,4 +26,10 @@ class JacksonPgPayloadConverter implements PgPayloadConverter {
         JavaType javaType = mapper.constructType(type);
         return mapper.readValue(payload, javaType);
     }
+
+    /** Builds and caches the type's deserializer in the mapper (a reader for a type locates it eagerly). */
+    @Override
+    public void prepare(Type type) {
+        mapper.readerFor(mapper.constructType(type));
+    }
 }

@@ -7,9 +7,11 @@ import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DurationUnit;
+import org.springframework.util.unit.DataSize;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
 
+import io.github.pgiplisten.core.CrashDelivery;
 import io.github.pgiplisten.core.PgListenOptions;
 
 /**
@@ -83,10 +85,23 @@ public class PgIpListenProperties implements Validator {
     private Duration shutdownTimeout = Duration.ofSeconds(10);
 
     /**
-     * How long a stopping leader keeps handling notifications until the standby that takes over has sent its marker.
-     * It bounds the stop when no standby is running, or when the one that took over died at once.
+     * What a new leader does with what a crashed predecessor had received: 'at-least-once' handles again what came
+     * after the predecessor's last progress confirmation (nothing lost, a few repeats); 'at-most-once' handles only
+     * what was committed after the takeover (nothing twice, what the predecessor had not handled is lost). A graceful
+     * handover is exactly-once either way.
      */
-    private Duration handoverTimeout = Duration.ofSeconds(2);
+    private CrashDelivery crashDelivery = CrashDelivery.AT_LEAST_ONCE;
+
+    /**
+     * How often the leader confirms its progress on the group's control channel while notifications flow (nothing
+     * while idle). Bounds what a successor handles again after a crash.
+     */
+    private Duration progressInterval = Duration.ofMillis(100);
+
+    /**
+     * The most a standby keeps in memory of notifications its leader has not confirmed yet.
+     */
+    private DataSize standbyBufferLimit = DataSize.ofMegabytes(32);
 
     private final TcpKeepalives tcpKeepalives = new TcpKeepalives();
 
@@ -180,12 +195,28 @@ public class PgIpListenProperties implements Validator {
         this.shutdownTimeout = shutdownTimeout;
     }
 
-    public Duration getHandoverTimeout() {
-        return handoverTimeout;
+    public CrashDelivery getCrashDelivery() {
+        return crashDelivery;
     }
 
-    public void setHandoverTimeout(Duration handoverTimeout) {
-        this.handoverTimeout = handoverTimeout;
+    public void setCrashDelivery(CrashDelivery crashDelivery) {
+        this.crashDelivery = crashDelivery;
+    }
+
+    public Duration getProgressInterval() {
+        return progressInterval;
+    }
+
+    public void setProgressInterval(Duration progressInterval) {
+        this.progressInterval = progressInterval;
+    }
+
+    public DataSize getStandbyBufferLimit() {
+        return standbyBufferLimit;
+    }
+
+    public void setStandbyBufferLimit(DataSize standbyBufferLimit) {
+        this.standbyBufferLimit = standbyBufferLimit;
     }
 
     public TcpKeepalives getTcpKeepalives() {
@@ -229,7 +260,10 @@ public class PgIpListenProperties implements Validator {
             check(errors, "probeTimeout", options -> options.probeTimeout(properties.probeTimeout));
             check(errors, "lockWaitTimeout", options -> options.lockWaitTimeout(properties.lockWaitTimeout));
             check(errors, "shutdownTimeout", options -> options.shutdownTimeout(properties.shutdownTimeout));
-            check(errors, "handoverTimeout", options -> options.handoverTimeout(properties.handoverTimeout));
+            check(errors, "progressInterval", options -> options.progressInterval(properties.progressInterval));
+            check(errors, "crashDelivery", options -> options.crashDelivery(properties.crashDelivery));
+            check(errors, "standbyBufferLimit", options -> options.standbyBufferLimit(
+                    properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
         }
     }
 

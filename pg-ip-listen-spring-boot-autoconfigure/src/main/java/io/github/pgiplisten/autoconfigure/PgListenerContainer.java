@@ -37,7 +37,8 @@ import io.github.pgiplisten.core.Role;
  * in a late phase it starts after everything else (the web server included) and stops before it, so listeners never
  * run against a half-built or half-closed context. A graceful stop starts the handover as early as it is known: at
  * SIGTERM (a JVM shutdown hook that only flips the engine into closing) or at the context's close event, whichever
- * comes first; the old leader keeps handling until its successor's marker, so starting early loses nothing. While running it holds a non-daemon thread, so an application
+ * comes first; the leader handles everything before its handover mark and waits for its listeners before the
+ * successor starts, so starting early loses nothing. While running it holds a non-daemon thread, so an application
  * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s; the channels told
  * as listened answer {@link #listeningChannels()} and {@link #awaitListening}.
  */
@@ -250,7 +251,8 @@ public class PgListenerContainer
     private void publish(EngineEvent event) {
         PgListenEvent springEvent = null;
         if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-            springEvent = new PgListenEvent.LeadershipGranted(this, group(), acquired.handedOver());
+            springEvent = new PgListenEvent.LeadershipGranted(this, group(), acquired.handedOver(),
+                    acquired.possibleRepeats(), acquired.skipped());
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
             springEvent = new PgListenEvent.LeadershipRevoked(this, group(), lost.reason());
         } else if (event instanceof EngineEvent.Disconnected disconnected && engine != null) {

@@ -41,6 +41,20 @@ final class PgListenerEndpoint {
         this.types = types.clone();
         this.converter = converter;
         ReflectionUtils.makeAccessible(method);
+        for (int i = 0; i < sources.length; i++) {
+            if (sources[i] == ArgumentSource.PAYLOAD_CONVERTED && converter != null) {
+                prepare(converter, types[i]);
+            }
+        }
+    }
+
+    /** Readies the reader of a payload type now: a takeover should not be the first to build it. */
+    private static void prepare(PgPayloadConverter converter, Type type) {
+        try {
+            converter.prepare(type);
+        } catch (RuntimeException ex) {
+            // a type the converter cannot prepare may still read; the first notification will tell
+        }
     }
 
     /** {@code beanName#methodName}. */

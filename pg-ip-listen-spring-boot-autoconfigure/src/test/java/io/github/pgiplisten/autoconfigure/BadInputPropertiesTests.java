@@ -97,7 +97,7 @@ class BadInputPropertiesTests {
             new DurationProperty("probe-timeout", "probeTimeout", "probeTimeout", false),
             new DurationProperty("lock-wait-timeout", "lockWaitTimeout", "lockWaitTimeout", false),
             new DurationProperty("shutdown-timeout", "shutdownTimeout", "shutdownTimeout", false),
-            new DurationProperty("handover-timeout", "handoverTimeout", "handoverTimeout", false),
+            new DurationProperty("progress-interval", "progressInterval", "progressInterval", false),
             new DurationProperty("tcp-keepalives.idle", "idle", "tcpKeepalivesIdle", true),
             new DurationProperty("tcp-keepalives.interval", "interval", "tcpKeepalivesInterval", true),
             new DurationProperty("reconnect.initial-delay", "initialDelay", "reconnectInitialDelay", false),

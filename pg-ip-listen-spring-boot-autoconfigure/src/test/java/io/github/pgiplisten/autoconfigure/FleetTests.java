@@ -72,10 +72,10 @@ class FleetTests {
     void closingTheLeaderContextMidStreamHandsOverWithNothingLostOrHandledTwice() throws Exception {
         java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
-        instance(true).withPropertyValues("pg-ip-listen.handover-timeout=2s").run(first -> {
+        instance(true).run(first -> {
             PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
             assertThat(firstStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
-            instance(true).withPropertyValues("pg-ip-listen.handover-timeout=2s").run(second -> {
+            instance(true).run(second -> {
                 PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
                 await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
                 OrderListener firstListener = first.getBean(OrderListener.class);

@@ -50,7 +50,9 @@ class PgIpListenAutoConfigurationTests {
         assertThat(properties.getProbeTimeout()).isEqualTo(engine.probeTimeout());
         assertThat(properties.getLockWaitTimeout()).isEqualTo(engine.lockWaitTimeout());
         assertThat(properties.getShutdownTimeout()).isEqualTo(engine.shutdownTimeout());
-        assertThat(properties.getHandoverTimeout()).isEqualTo(engine.handoverTimeout());
+        assertThat(properties.getProgressInterval()).isEqualTo(engine.progressInterval());
+        assertThat(properties.getCrashDelivery()).isEqualTo(engine.crashDelivery());
+        assertThat(properties.getStandbyBufferLimit().toBytes()).isEqualTo(engine.standbyBufferLimit());
         assertThat(properties.getTcpKeepalives().getIdle()).isEqualTo(engine.tcpKeepalivesIdle());
         assertThat(properties.getTcpKeepalives().getInterval()).isEqualTo(engine.tcpKeepalivesInterval());
         assertThat(properties.getTcpKeepalives().getCount()).isEqualTo(engine.tcpKeepalivesCount());
@@ -66,7 +68,8 @@ class PgIpListenAutoConfigurationTests {
                 "pg-ip-listen.username=" + TestPostgres.shared().username(), "pg-ip-listen.password=secret",
                 "pg-ip-listen.application-name=billing listener", "pg-ip-listen.probe-interval=7s",
                 "pg-ip-listen.probe-timeout=3s", "pg-ip-listen.lock-wait-timeout=20s",
-                "pg-ip-listen.shutdown-timeout=2s", "pg-ip-listen.handover-timeout=750ms",
+                "pg-ip-listen.shutdown-timeout=2s", "pg-ip-listen.progress-interval=750ms",
+                "pg-ip-listen.crash-delivery=at-most-once", "pg-ip-listen.standby-buffer-limit=4MB",
                 "pg-ip-listen.tcp-keepalives.idle=9s",
                 "pg-ip-listen.tcp-keepalives.interval=2s", "pg-ip-listen.tcp-keepalives.count=4",
                 "pg-ip-listen.reconnect.initial-delay=250ms", "pg-ip-listen.reconnect.max-delay=30s")
@@ -81,7 +84,9 @@ class PgIpListenAutoConfigurationTests {
                     assertThat(options.probeTimeout()).isEqualTo(Duration.ofSeconds(3));
                     assertThat(options.lockWaitTimeout()).isEqualTo(Duration.ofSeconds(20));
                     assertThat(options.shutdownTimeout()).isEqualTo(Duration.ofSeconds(2));
-                    assertThat(options.handoverTimeout()).isEqualTo(Duration.ofMillis(750));
+                    assertThat(options.progressInterval()).isEqualTo(Duration.ofMillis(750));
+                    assertThat(options.crashDelivery()).isEqualTo(io.github.pgiplisten.core.CrashDelivery.AT_MOST_ONCE);
+                    assertThat(options.standbyBufferLimit()).isEqualTo(4L * 1024 * 1024);
                     assertThat(options.tcpKeepalivesIdle()).isEqualTo(Duration.ofSeconds(9));
                     assertThat(options.tcpKeepalivesInterval()).isEqualTo(Duration.ofSeconds(2));
                     assertThat(options.tcpKeepalivesCount()).isEqualTo(4);

@@ -48,7 +48,7 @@ final class TestContexts {
                 "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
                 "spring.datasource.password=" + server.password(), "spring.application.name=" + group,
                 "pg-ip-listen.reconnect.initial-delay=50ms", "pg-ip-listen.reconnect.max-delay=500ms",
-                "pg-ip-listen.shutdown-timeout=5s", "pg-ip-listen.handover-timeout=300ms");
+                "pg-ip-listen.shutdown-timeout=5s");
     }
 
     /** A channel name unique to one test. */

@@ -49,8 +49,10 @@ class DemoListener {
         if (event instanceof PgListenEvent.LeadershipGranted granted) {
             report("leader");
             log.info("this instance is the LEADER of group '{}' now: it handles every notification ({})",
-                    event.group(), granted.handedOver() ? "handed over, nothing missed"
-                            : "not handed over: anything sent since the last leader stopped may have been missed");
+                    event.group(), granted.handedOver() ? "handed over: nothing missed, nothing repeated"
+                            : "not handed over: " + granted.possibleRepeats() + " notification(s) the last leader "
+                                    + "may have handled are handled again; anything sent while no instance listened "
+                                    + "is gone");
         } else if (event instanceof PgListenEvent.LeadershipRevoked revoked) {
             report("standby");
             log.info("this instance stopped leading ({})", revoked.reason());

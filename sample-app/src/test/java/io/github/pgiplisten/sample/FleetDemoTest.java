@@ -29,6 +29,7 @@ class FleetDemoTest {
         assertThat(result.thirdLeader()).isNotIn(result.firstLeader(), result.secondLeader());
         assertThat(result.sent()).isGreaterThan(500);
         assertThat(result.duplicated()).as(transcript).isZero();
+        assertThat(result.repeatedAfterCrash()).as(transcript).isLessThanOrEqualTo(100); // two progress intervals
         assertThat(result.lost()).as(transcript).isZero();
         assertThat(result.broadcastOk()).as(transcript).isTrue();
         assertThat(transcript).contains("is the leader", "took over", "handled 100 of 100");

@@ -1,0 +1,366 @@
+package io.github.pgiplisten.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketOption;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+
+/**
+ * The listen connection's socket: a TCP socket whose wait for the next message another thread can end, so the owner
+ * thread can block in {@code getNotifications} until a notification, its probe time or a request arrives instead of
+ * polling in short slices (an idle leader then wakes only to probe).
+ *
+ * <p>Reads and writes go through a non-blocking {@link SocketChannel} and a {@link Selector}. A wake-up ends a read
+ * with a {@link SocketTimeoutException}, exactly as the driver's own read timeout does, and only when that is safe:
+ * while the owner waits in {@link #armed() getNotifications} for the first byte of a message (a read timeout is set,
+ * and not one byte has arrived since the wait began). A wake-up at any other moment stays pending until the next such
+ * wait, so it never cuts a message, a TLS record or a statement's answer in two.
+ *
+ * <p>A read timeout of 1 ms is a peek: it ends at once when nothing has arrived. The driver sets it only to ask
+ * whether another message is already there ({@code PGStream.hasMessagePending}), and a plain socket would wait the
+ * full millisecond, on every read after a quiet second: a takeover would pay it on its critical path.
+ *
+ * <p>Everything else a socket does is delegated to the channel's own socket.
+ */
+final class WakeableSocket extends Socket {
+
+    private final SocketChannel channel;
+    private final Socket plain;
+    private final Selector readable;
+    private volatile int soTimeout;
+    private volatile boolean armed;
+    private volatile boolean woken;
+    private boolean readSinceArmed;
+    private @org.jspecify.annotations.Nullable Selector writable;
+    private final InputStream input = new Input();
+    private final OutputStream output = new Output();
+
+    WakeableSocket() throws IOException {
+        this.channel = SocketChannel.open();
+        this.plain = channel.socket();
+        this.readable = Selector.open();
+    }
+
+    /** The owner thread begins or ends a wait for notifications. */
+    void arm(boolean arm) {
+        readSinceArmed = false;
+        armed = arm;
+    }
+
+    boolean armed() {
+        return armed;
+    }
+
+    /** From any thread: ends the owner's wait for notifications now, or its next one if it is not waiting. */
+    void wake() {
+        woken = true;
+        try {
+            readable.wakeup();
+        } catch (ClosedSelectorException ex) {
+            // closed: nothing waits any more
+        }
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint) throws IOException {
+        connect(endpoint, 0);
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint, int timeout) throws IOException {
+        plain.connect(endpoint, timeout);
+        channel.configureBlocking(false);
+        channel.register(readable, SelectionKey.OP_READ);
+    }
+
+    @Override
+    public void bind(SocketAddress local) throws IOException {
+        plain.bind(local);
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return input;
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        return output;
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+        if (timeout < 0) {
+            throw new IllegalArgumentException("timeout < 0");
+        }
+        soTimeout = timeout;
+    }
+
+    @Override
+    public int getSoTimeout() {
+        return soTimeout;
+    }
+
+    private int read(ByteBuffer target) throws IOException {
+        long deadline = soTimeout > 0 ? System.nanoTime() + soTimeout * 1_000_000L : 0;
+        try {
+            while (true) {
+                int count = channel.read(target);
+                if (count != 0) {
+                    readSinceArmed |= count > 0;
+                    return count;
+                }
+                if (woken && armed && !readSinceArmed && soTimeout > 0) {
+                    woken = false;
+                    throw new SocketTimeoutException("Woken up");
+                }
+                if (soTimeout == 1) {
+                    if (readable.selectNow() == 0) {
+                        throw new SocketTimeoutException("Nothing to read yet");
+                    }
+                    readable.selectedKeys().clear();
+                    continue;
+                }
+                long waitMillis = 0;
+                if (deadline != 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new SocketTimeoutException("Read timed out");
+                    }
+                    waitMillis = Math.max(1, (left + 999_999) / 1_000_000);
+                }
+                readable.select(waitMillis);
+                readable.selectedKeys().clear();
+            }
+        } catch (ClosedSelectorException ex) {
+            throw new SocketException("Socket closed");
+        }
+    }
+
+    private void write(ByteBuffer source) throws IOException {
+        try {
+            while (source.hasRemaining()) {
+                if (channel.write(source) == 0) {
+                    if (writable == null) {
+                        writable = Selector.open();
+                        channel.register(writable, SelectionKey.OP_WRITE);
+                    }
+                    writable.select();
+                    writable.selectedKeys().clear();
+                }
+            }
+        } catch (ClosedSelectorException ex) {
+            throw new SocketException("Socket closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        try {
+            channel.close();
+        } finally {
+            readable.close(); // ends a wait in select at once
+            if (writable != null) {
+                writable.close();
+            }
+        }
+    }
+
+    @Override
+    public void setTcpNoDelay(boolean on) throws SocketException {
+        plain.setTcpNoDelay(on);
+    }
+
+    @Override
+    public boolean getTcpNoDelay() throws SocketException {
+        return plain.getTcpNoDelay();
+    }
+
+    @Override
+    public void setKeepAlive(boolean on) throws SocketException {
+        plain.setKeepAlive(on);
+    }
+
+    @Override
+    public boolean getKeepAlive() throws SocketException {
+        return plain.getKeepAlive();
+    }
+
+    @Override
+    public void setSoLinger(boolean on, int linger) throws SocketException {
+        plain.setSoLinger(on, linger);
+    }
+
+    @Override
+    public int getSoLinger() throws SocketException {
+        return plain.getSoLinger();
+    }
+
+    @Override
+    public void setReceiveBufferSize(int size) throws SocketException {
+        plain.setReceiveBufferSize(size);
+    }
+
+    @Override
+    public int getReceiveBufferSize() throws SocketException {
+        return plain.getReceiveBufferSize();
+    }
+
+    @Override
+    public void setSendBufferSize(int size) throws SocketException {
+        plain.setSendBufferSize(size);
+    }
+
+    @Override
+    public int getSendBufferSize() throws SocketException {
+        return plain.getSendBufferSize();
+    }
+
+    @Override
+    public void setReuseAddress(boolean on) throws SocketException {
+        plain.setReuseAddress(on);
+    }
+
+    @Override
+    public boolean getReuseAddress() throws SocketException {
+        return plain.getReuseAddress();
+    }
+
+    @Override
+    public <T> Socket setOption(SocketOption<T> name, T value) throws IOException {
+        plain.setOption(name, value);
+        return this;
+    }
+
+    @Override
+    public <T> T getOption(SocketOption<T> name) throws IOException {
+        return plain.getOption(name);
+    }
+
+    @Override
+    public Set<SocketOption<?>> supportedOptions() {
+        return plain.supportedOptions();
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+        return plain.getInetAddress();
+    }
+
+    @Override
+    public InetAddress getLocalAddress() {
+        return plain.getLocalAddress();
+    }
+
+    @Override
+    public int getPort() {
+        return plain.getPort();
+    }
+
+    @Override
+    public int getLocalPort() {
+        return plain.getLocalPort();
+    }
+
+    @Override
+    public SocketAddress getRemoteSocketAddress() {
+        return plain.getRemoteSocketAddress();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+        return plain.getLocalSocketAddress();
+    }
+
+    @Override
+    public boolean isConnected() {
+        return plain.isConnected();
+    }
+
+    @Override
+    public boolean isBound() {
+        return plain.isBound();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return !channel.isOpen();
+    }
+
+    @Override
+    public void shutdownInput() throws IOException {
+        channel.shutdownInput();
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public boolean isInputShutdown() {
+        return plain.isInputShutdown();
+    }
+
+    @Override
+    public boolean isOutputShutdown() {
+        return plain.isOutputShutdown();
+    }
+
+    @Override
+    public String toString() {
+        return "WakeableSocket[" + plain + "]";
+    }
+
+    private final class Input extends InputStream {
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int count = read(one, 0, 1);
+            return count < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            if (length == 0) {
+                return 0;
+            }
+            return WakeableSocket.this.read(ByteBuffer.wrap(buffer, offset, length));
+        }
+
+        @Override
+        public void close() throws IOException {
+            WakeableSocket.this.close();
+        }
+    }
+
+    private final class Output extends OutputStream {
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            WakeableSocket.this.write(ByteBuffer.wrap(buffer, offset, length));
+        }
+
+        @Override
+        public void close() throws IOException {
+            WakeableSocket.this.close();
+        }
+    }
+}

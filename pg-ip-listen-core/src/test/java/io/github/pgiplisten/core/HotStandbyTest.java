@@ -1,0 +1,144 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Hot standbys across a leader that does not hand over: a crash (its backend terminated), or a stop whose handlers
+ * outlast the shutdown timeout. The standby listens all along, so what the leader had not confirmed is still there.
+ */
+class HotStandbyTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    private final String channel = engines.channel("n");
+    private final List<String> numbers = IntStream.rangeClosed(1, 5).mapToObj(Integer::toString).toList();
+    private final List<String> handledByLeader = new CopyOnWriteArrayList<>();
+    private final CountDownLatch unblock = new CountDownLatch(1);
+
+    @AfterEach
+    void unblockHandlers() {
+        unblock.countDown();
+    }
+
+    @Test
+    void afterACrashTheSuccessorHandlesAgainWhatTheDeadLeaderHadNotConfirmedSoNothingIsLost() {
+        PgListenEngine leader = leaderStuckOn("1", UnaryOperator.identity());
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
+
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
+        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
+        assertThat(acquired.handedOver()).isFalse();
+        assertThat(acquired.possibleRepeats()).isEqualTo(numbers.size());
+        assertThat(acquired.skipped()).isZero();
+    }
+
+    @Test
+    void atMostOnceTheSuccessorSkipsWhatCameBeforeItsTakeoverAndSaysHowMany() {
+        PgListenEngine leader = leaderStuckOn("1", UnaryOperator.identity());
+        PgListenEngine standby = standby(options -> options.crashDelivery(CrashDelivery.AT_MOST_ONCE));
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
+
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
+        engines.notify(channel, "after");
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
+        assertThat(engines.recorder(standby).payloads()).containsExactly("after");
+        assertThat(acquired.handedOver()).isFalse();
+        assertThat(acquired.possibleRepeats()).isZero();
+        assertThat(acquired.skipped()).isEqualTo(numbers.size());
+    }
+
+    @Test
+    void whatTheLeaderConfirmedIsNotRepeatedAfterItsCrash() throws Exception {
+        PgListenEngine leader = engines.startWatched(channel,
+                options -> options.progressInterval(Duration.ofMillis(20)));
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() == numbers.size());
+        Thread.sleep(1000); // many progress intervals: the leader has confirmed all five
+
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        engines.notify(channel, "after");
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
+        assertThat(engines.recorder(standby).payloads()).containsExactly("after");
+        assertThat(engines.leadership(standby).possibleRepeats()).isZero();
+    }
+
+    @Test
+    void aStopWhoseHandlersOutlastTheShutdownTimeoutIsTakenOverAsACrashWithNothingLost() throws Exception {
+        PgListenEngine leader = leaderStuckOn("3", options -> options.shutdownTimeout(Duration.ofMillis(300)));
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("3"));
+
+        leader.close();
+        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
+        assertThat(acquired.handedOver()).as("a handover that did not finish is not told as one").isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).payloads().contains("5"));
+        List<String> handled = engines.recorder(standby).payloads();
+        // everything from the stuck one on comes again; what the leader had confirmed before it may not
+        assertThat(handled).endsWith("3", "4", "5");
+        assertThat(numbers.subList(numbers.size() - handled.size(), numbers.size())).isEqualTo(handled);
+        assertThat(acquired.possibleRepeats()).isEqualTo(handled.size());
+    }
+
+    @Test
+    void controlMessagesFromASessionThatNeverHeldTheLockAreIgnored() throws Exception {
+        PgListenEngine leader = leaderStuckOn("1", UnaryOperator.identity());
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
+        // a neighbour imitates a leader's handover: a mark after the five, then "done" through it
+        String control = ControlMessage.channel(leader.lockKey());
+        try (Connection neighbour = engines.server().connect()) {
+            PgNotifier.notify(neighbour, control, ControlMessage.mark("00ff"));
+            PgNotifier.notify(neighbour, control, ControlMessage.done("00ff"));
+            PgNotifier.notify(neighbour, control, ControlMessage.progress(null, "00ff"));
+        }
+
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
+        assertThat(engines.leadership(standby).handedOver()).isFalse();
+    }
+
+    /** A leader whose handler records each notification and blocks from {@code stuckOn} on until the test ends. */
+    private PgListenEngine leaderStuckOn(String stuckOn, UnaryOperator<PgListenOptions.Builder> customizer) {
+        PgListenEngine leader = engines.create(customizer);
+        leader.subscribe(channel, notification -> {
+            handledByLeader.add(notification.payload());
+            if (notification.payload().equals(stuckOn)) {
+                unblock.await();
+            }
+        });
+        leader.start();
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        return leader;
+    }
+
+    private PgListenEngine standby(UnaryOperator<PgListenOptions.Builder> customizer) {
+        PgListenEngine standby = engines.startWatched(channel, customizer);
+        engines.awaitWaitingStandby(standby);
+        return standby;
+    }
+}
