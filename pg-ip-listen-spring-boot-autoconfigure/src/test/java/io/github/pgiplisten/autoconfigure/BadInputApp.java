@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -38,7 +37,6 @@ class BadInputApp {
         final List<String> typedTexts = new CopyOnWriteArrayList<>();
         final List<String> texts = new CopyOnWriteArrayList<>();
         final List<String> survived = new CopyOnWriteArrayList<>();
-        final AtomicInteger pings = new AtomicInteger();
 
         /** Every payload of the typed channel, as sent: what the typed listeners make of it is theirs. */
         @PgListener("${test.channel}-typed")
@@ -71,11 +69,6 @@ class BadInputApp {
                 case "error" -> throw new AssertionError(payload);
                 default -> survived.add(payload);
             }
-        }
-
-        @PgListener("${test.channel}-ping")
-        void onPing() {
-            pings.incrementAndGet();
         }
     }
 
