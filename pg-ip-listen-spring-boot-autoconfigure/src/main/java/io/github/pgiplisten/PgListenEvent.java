@@ -7,7 +7,8 @@ import org.springframework.context.ApplicationEvent;
 
 /**
  * Spring application events of the listener. Listen with {@code @EventListener} to catch up from your data after a
- * gap: notifications are at-most-once while a connection is down or a leader crashes.
+ * gap (notifications sent while a connection is down are not received), or to know when a channel is ready
+ * ({@link ChannelListened}).
  */
 public abstract class PgListenEvent extends ApplicationEvent {
 
@@ -123,6 +124,51 @@ public abstract class PgListenEvent extends ApplicationEvent {
         /** How long the connection was down. */
         public Duration gap() {
             return Duration.between(disconnectedAt, reconnectedAt);
+        }
+    }
+
+    /**
+     * This instance now handles {@link #channel()}: every notification committed on it from now on reaches this
+     * instance's {@link PgListener} methods. In one-process-listener mode only the leader is told (a standby does not
+     * handle anything); in broadcast mode every instance is, once its connection LISTENs. A test that publishes after
+     * this event (or after {@link PgListenStatus#awaitListening}) cannot send before the listener hears.
+     */
+    public static class ChannelListened extends PgListenEvent {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String channel;
+
+        public ChannelListened(Object source, String group, String channel) {
+            super(source, group);
+            this.channel = channel;
+        }
+
+        /** The channel, as named in {@link PgListener}. */
+        public String channel() {
+            return channel;
+        }
+    }
+
+    /**
+     * This instance no longer handles {@link #channel()}: it stopped leading, its connection broke, it is stopping,
+     * or the channel's last listener method went away. Notifications committed from now on may reach another
+     * instance, or none.
+     */
+    public static class ChannelUnlistened extends PgListenEvent {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String channel;
+
+        public ChannelUnlistened(Object source, String group, String channel) {
+            super(source, group);
+            this.channel = channel;
+        }
+
+        /** The channel, as named in {@link PgListener}. */
+        public String channel() {
+            return channel;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.pgiplisten;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
@@ -25,4 +26,27 @@ public interface PgListenStatus {
 
     /** When the last notification arrived, if any did. */
     Optional<Instant> lastNotificationAt();
+
+    /**
+     * The channels this instance handles now: every notification committed on one of them from now on reaches its
+     * {@link PgListener} methods. Empty for a standby and while disconnected; told channel by channel as
+     * {@link PgListenEvent.ChannelListened} and {@link PgListenEvent.ChannelUnlistened}.
+     */
+    Set<String> listeningChannels();
+
+    /** Whether this instance handles {@code channel} now (see {@link #listeningChannels()}). */
+    default boolean isListening(String channel) {
+        return listeningChannels().contains(channel);
+    }
+
+    /**
+     * Waits until this instance handles every one of {@code channels}, or, when none are given, every channel of
+     * {@link #channels()}. What is committed on them afterwards reaches this instance's listener methods, so a test
+     * publishes after this returns true instead of looping on a ping. In one-process-listener mode that also waits
+     * for this instance to lead.
+     * @param timeout how long to wait at most
+     * @return true when all of them are listened, false when the timeout passed first
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
+    boolean awaitListening(Duration timeout, String... channels) throws InterruptedException;
 }

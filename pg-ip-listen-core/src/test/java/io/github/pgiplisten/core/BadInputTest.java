@@ -40,6 +40,17 @@ import io.github.pgiplisten.testsupport.Seed;
  */
 class BadInputTest {
 
+    /**
+     * pgjdbc warns through java.util.logging, straight to the console, about each unreadable URL these tests give on
+     * purpose; held here so the setting lasts (java.util.logging keeps its loggers only weakly).
+     */
+    private static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+    static {
+        PGJDBC_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
+
+
     private static final String URL = "jdbc:postgresql://localhost/app";
 
     @RegisterExtension

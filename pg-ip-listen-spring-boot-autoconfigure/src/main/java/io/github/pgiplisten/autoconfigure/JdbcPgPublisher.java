@@ -41,8 +41,8 @@ class JdbcPgPublisher implements PgPublisher {
         }
         if (converter == null) {
             throw new IllegalStateException("Cannot publish a " + payload.getClass().getName() + " on channel '"
-                    + channel + "': no PgPayloadConverter bean (add spring-boot-starter-json for JSON, or send a "
-                    + "String)");
+                    + channel + "': no PgPayloadConverter bean (keep spring-boot-starter-jackson, which the starter "
+                    + "brings, for JSON, or send a String)");
         }
         return converter.write(payload);
     }

@@ -1,10 +1,12 @@
 package io.github.pgiplisten.autoconfigure;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.function.UnaryOperator;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DurationUnit;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
@@ -283,13 +285,16 @@ public class PgIpListenProperties implements Validator {
     public static class TcpKeepalives {
 
         /**
-         * Silence after which the server starts keepalive probes (whole seconds).
+         * Silence after which the server starts keepalive probes, in whole seconds (a bare number counts as
+         * seconds).
          */
+        @DurationUnit(ChronoUnit.SECONDS)
         private Duration idle = Duration.ofSeconds(5);
 
         /**
-         * Time between keepalive probes (whole seconds).
+         * Time between keepalive probes, in whole seconds (a bare number counts as seconds).
          */
+        @DurationUnit(ChronoUnit.SECONDS)
         private Duration interval = Duration.ofSeconds(1);
 
         /**

@@ -132,8 +132,8 @@ class PgListenerAnnotationBeanPostProcessor
                 converter = converter();
                 if (converter == null) {
                     throw invalid(id, "takes " + types[i].getTypeName() + ", which needs a PgPayloadConverter, and "
-                            + "there is none", "Add spring-boot-starter-json (Jackson), define a PgPayloadConverter "
-                                    + "bean, or take the payload as a String.");
+                            + "there is none", "Keep spring-boot-starter-jackson (the starter brings it: was it "
+                                    + "excluded?), define a PgPayloadConverter bean, or take the payload as a String.");
                 }
             }
         }

@@ -1,7 +1,9 @@
 package io.github.pgiplisten.autoconfigure;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -37,7 +39,8 @@ import io.github.pgiplisten.core.Role;
  * SIGTERM (a JVM shutdown hook that only flips the engine into closing) or at the context's close event, whichever
  * comes first; the leader handles everything before its handover mark and waits for its listeners before the
  * successor starts, so starting early loses nothing. While running it holds a non-daemon thread, so an application
- * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s.
+ * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s; the channels told
+ * as listened answer {@link #listeningChannels()} and {@link #awaitListening}.
  */
 public class PgListenerContainer
         implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
@@ -57,6 +60,7 @@ public class PgListenerContainer
     private final ObjectProvider<NotificationObserver> observers;
     private final ApplicationEventPublisher events;
     private final List<PgListenerEndpoint> endpoints = new ArrayList<>();
+    private final ListeningChannels listening = new ListeningChannels();
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
     private @Nullable ApplicationContext context;
@@ -153,6 +157,7 @@ public class PgListenerContainer
         if (running != null) {
             running.close();
         }
+        listening.clear();
         synchronized (monitor) {
             if (releaseOnSignal != null) {
                 try {
@@ -210,6 +215,17 @@ public class PgListenerContainer
         return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastNotificationAt());
     }
 
+    @Override
+    public Set<String> listeningChannels() {
+        return engine == null ? Set.of() : listening.snapshot();
+    }
+
+    @Override
+    public boolean awaitListening(Duration timeout, String... channels) throws InterruptedException {
+        Set<String> wanted = channels.length > 0 ? Set.copyOf(Arrays.asList(channels)) : channels();
+        return listening.await(wanted, timeout);
+    }
+
     /** The group this instance elects its listener in. */
     public String group() {
         return checked.group();
@@ -244,6 +260,12 @@ public class PgListenerContainer
         } else if (event instanceof EngineEvent.Reconnected reconnected) {
             springEvent = new PgListenEvent.ConnectionRestored(this, group(), reconnected.disconnectedAt(),
                     reconnected.at());
+        } else if (event instanceof EngineEvent.ChannelListened listened) {
+            listening.listened(listened.channel()); // before the event, so its listeners see it as listened
+            springEvent = new PgListenEvent.ChannelListened(this, group(), listened.channel());
+        } else if (event instanceof EngineEvent.ChannelUnlistened unlistened) {
+            listening.unlistened(unlistened.channel());
+            springEvent = new PgListenEvent.ChannelUnlistened(this, group(), unlistened.channel());
         }
         if (springEvent != null) {
             events.publishEvent(springEvent);

@@ -60,6 +60,17 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 class BadInputPropertiesTests {
 
+    /**
+     * pgjdbc warns through java.util.logging, straight to the console, about each unreadable URL these tests give on
+     * purpose; held here so the setting lasts (java.util.logging keeps its loggers only weakly).
+     */
+    private static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+    static {
+        PGJDBC_LOG.setLevel(java.util.logging.Level.SEVERE);
+    }
+
+
     private final Seed seed = Seed.fromSystemProperty();
 
     /** Only our configuration, on the test server; binding happens when the container is created. */
@@ -368,10 +379,16 @@ class BadInputPropertiesTests {
                             BadInputApp.awaitListening(context);
                             assertThat(context.getBean(PgListenHealthIndicator.class).health().getStatus())
                                     .isEqualTo(Status.UP);
-                            // never connected, so never lost; restored tells the gap to catch up on
-                            assertThat(context.getBean(EventRecorder.class).events).extracting(Object::getClass)
-                                    .containsExactly(PgListenEvent.ConnectionRestored.class,
-                                            PgListenEvent.LeadershipGranted.class);
+                            // never connected, so never lost; restored tells the gap to catch up on, then the
+                            // leader is told ready on every channel
+                            PgListenStatus status = context.getBean(PgListenStatus.class);
+                            List<PgListenEvent> events = context.getBean(EventRecorder.class).events;
+                            await().atMost(Duration.ofSeconds(10))
+                                    .until(() -> events.size() >= 2 + status.channels().size());
+                            assertThat(events.subList(0, 2)).extracting(Object::getClass).containsExactly(
+                                    PgListenEvent.ConnectionRestored.class, PgListenEvent.LeadershipGranted.class);
+                            assertThat(events.subList(2, events.size())).hasSize(status.channels().size())
+                                    .allMatch(PgListenEvent.ChannelListened.class::isInstance);
                             context.close(); // while the proxy still forwards
                         }
                     });

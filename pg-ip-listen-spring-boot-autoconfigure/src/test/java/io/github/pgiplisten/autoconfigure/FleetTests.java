@@ -11,6 +11,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
+import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
@@ -31,11 +32,16 @@ class FleetTests {
     void inLeaderModeExactlyOneInstanceReceivesAndTheOtherTakesOverWhenItCloses() {
         instance(true).run(first -> {
             PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
-            await().atMost(Duration.ofSeconds(20)).until(firstStatus::isLeader);
+            assertThat(firstStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(firstStatus.isLeader()).isTrue();
             instance(true).run(second -> {
                 PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
                 await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
                 assertThat(secondStatus.role()).isEqualTo(Role.STANDBY);
+                // a standby handles nothing, so it is not listening, and it is not told so
+                assertThat(secondStatus.listeningChannels()).isEmpty();
+                assertThat(second.getBean(ListenerApp.EventRecorder.class).events)
+                        .noneMatch(PgListenEvent.ChannelListened.class::isInstance);
 
                 PgPublisher publisher = second.getBean(PgPublisher.class);
                 List<String> before = IntStream.range(0, 20).mapToObj(i -> "before " + i).toList();
@@ -47,11 +53,13 @@ class FleetTests {
                 assertThat(secondListener.texts).isEmpty();
 
                 first.close();
-                await().atMost(Duration.ofSeconds(20)).until(secondStatus::isLeader);
-                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                    publisher.notify(channel + "-ping", "");
-                    return secondListener.pings.get() > 0;
-                });
+                assertThat(secondStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
+                assertThat(secondStatus.isLeader()).isTrue();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                        second.getBean(ListenerApp.EventRecorder.class).events)
+                        .filteredOn(PgListenEvent.ChannelListened.class::isInstance)
+                        .extracting(event -> ((PgListenEvent.ChannelListened) event).channel())
+                        .containsExactlyInAnyOrderElementsOf(secondStatus.channels()));
                 publisher.notify(channel + "-text", "after");
                 await().atMost(Duration.ofSeconds(10)).until(() -> secondListener.texts.size() == 1);
                 assertThat(secondListener.texts).containsExactly("after");
@@ -66,7 +74,7 @@ class FleetTests {
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
         instance(true).run(first -> {
             PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
-            await().atMost(Duration.ofSeconds(20)).until(firstStatus::isLeader);
+            assertThat(firstStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
             instance(true).run(second -> {
                 PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
                 await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
@@ -101,15 +109,13 @@ class FleetTests {
         instance(false).run(first -> instance(false).run(second -> {
             List<PgListenStatus> statuses = List.of(first.getBean(PgListenStatus.class),
                     second.getBean(PgListenStatus.class));
-            await().atMost(Duration.ofSeconds(20)).until(() -> statuses.stream().allMatch(PgListenStatus::isConnected));
+            for (PgListenStatus status : statuses) {
+                assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
+            }
             assertThat(statuses).allSatisfy(status -> assertThat(status.role()).isEqualTo(Role.BROADCAST));
             OrderListener firstListener = first.getBean(OrderListener.class);
             OrderListener secondListener = second.getBean(OrderListener.class);
             PgPublisher publisher = first.getBean(PgPublisher.class);
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                publisher.notify(channel + "-ping", "");
-                return firstListener.pings.get() > 0 && secondListener.pings.get() > 0;
-            });
 
             List<String> sent = IntStream.range(0, 20).mapToObj(i -> "all " + i).toList();
             sent.forEach(payload -> publisher.notify(channel + "-text", payload));

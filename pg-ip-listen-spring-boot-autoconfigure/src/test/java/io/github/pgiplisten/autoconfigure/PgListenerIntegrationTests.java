@@ -37,18 +37,9 @@ class PgListenerIntegrationTests {
                 .withPropertyValues("test.channel=" + channel);
     }
 
-    private static void awaitListening(AssertableApplicationContext context) {
-        PgListenStatus status = context.getBean(PgListenStatus.class);
-        await().atMost(Duration.ofSeconds(20)).until(() -> status.isLeader() && status.isConnected());
-        // the engine applies subscriptions right after taking the lock: probe one channel end to end
-        OrderListener listener = context.getBean(OrderListener.class);
-        int before = listener.pings.get();
-        PgPublisher publisher = context.getBean(PgPublisher.class);
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            publisher.notify(status.channels().stream().filter(c -> c.endsWith("-ping")).findFirst().orElseThrow(),
-                    "");
-            return listener.pings.get() > before;
-        });
+    /** The ready signal: from here on, what is committed on the app's channels reaches its listener methods. */
+    private static void awaitListening(AssertableApplicationContext context) throws InterruptedException {
+        assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
     }
 
     @Test
@@ -107,6 +98,59 @@ class PgListenerIntegrationTests {
             assertThat(listener.raw).extracting(n -> n.channel() + "=" + n.payload())
                     .containsExactlyInAnyOrder(channel + "-raw-a=A", channel + "-raw-b=B");
             assertThat(listener.raw).allSatisfy(n -> assertThat(n.senderPid()).isPositive());
+        });
+    }
+
+    @Test
+    void theReadySignalTellsWhenEveryChannelIsListenedSoTheFirstNotificationAfterItArrives() {
+        app().run(context -> {
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(status.listeningChannels()).containsExactlyInAnyOrderElementsOf(status.channels());
+            assertThat(status.isListening(channel + "-text")).isTrue();
+            EventRecorder recorder = context.getBean(EventRecorder.class);
+            // the events are published right after the status changes, on the engine's event thread
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(recorder.events)
+                    .filteredOn(PgListenEvent.ChannelListened.class::isInstance)
+                    .extracting(event -> ((PgListenEvent.ChannelListened) event).channel())
+                    .containsExactlyInAnyOrderElementsOf(status.channels()));
+
+            // published once, right after the signal: no ping, no retry
+            context.getBean(PgPublisher.class).notify(channel + "-text", "first");
+            OrderListener listener = context.getBean(OrderListener.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !listener.texts.isEmpty());
+            assertThat(listener.texts).containsExactly("first");
+
+            // a channel without a listener method is never listened
+            assertThat(status.awaitListening(Duration.ofMillis(200), channel + "-nobody")).isFalse();
+
+            context.close();
+            assertThat(status.listeningChannels()).isEmpty();
+            assertThat(status.isListening(channel + "-text")).isFalse();
+            assertThat(recorder.events).filteredOn(PgListenEvent.ChannelUnlistened.class::isInstance)
+                    .extracting(event -> ((PgListenEvent.ChannelUnlistened) event).channel())
+                    .containsExactlyInAnyOrderElementsOf(status.channels());
+        });
+    }
+
+    @Test
+    void aPausedTestContextFreesItsListenConnectionAndListensAgainWhenRestarted() {
+        // what Spring's test context cache does to a cached context that is not in use (Spring Framework 7)
+        app().run(context -> {
+            awaitListening(context);
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            org.springframework.context.ConfigurableApplicationContext application = context
+                    .getSourceApplicationContext(org.springframework.context.ConfigurableApplicationContext.class);
+            application.pause();
+            assertThat(status.role()).isEqualTo(Role.STOPPED);
+            assertThat(status.listeningChannels()).isEmpty();
+
+            application.restart();
+            awaitListening(context);
+            context.getBean(PgPublisher.class).notify(channel + "-text", "after the restart");
+            OrderListener listener = context.getBean(OrderListener.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !listener.texts.isEmpty());
+            assertThat(listener.texts).containsExactly("after the restart");
         });
     }
 
@@ -201,11 +245,9 @@ class PgListenerIntegrationTests {
             awaitListening(context);
             LazyListener proxied = context.getBean(LazyListener.class);
             assertThat(org.springframework.aop.support.AopUtils.isCglibProxy(proxied)).isTrue();
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                context.getBean(PgPublisher.class).notify(channel + "-lazy", "through the proxy");
-                return !proxied.texts().isEmpty();
-            });
-            assertThat(proxied.texts()).allMatch("through the proxy"::equals);
+            context.getBean(PgPublisher.class).notify(channel + "-lazy", "through the proxy");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !proxied.texts().isEmpty());
+            assertThat(proxied.texts()).containsExactly("through the proxy");
         });
     }
 
@@ -215,12 +257,12 @@ class PgListenerIntegrationTests {
             awaitListening(context);
             PgListenStatus status = context.getBean(PgListenStatus.class);
             assertThat(status.channels()).doesNotContain(channel + "-lazy");
+            assertThat(status.isListening(channel + "-lazy")).isFalse();
             LazyListener lazy = context.getBean(LazyListener.class);
-            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                context.getBean(PgPublisher.class).notify(channel + "-lazy", "hello");
-                return !lazy.texts.isEmpty();
-            });
-            assertThat(lazy.texts).allMatch("hello"::equals);
+            assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-lazy")).isTrue();
+            context.getBean(PgPublisher.class).notify(channel + "-lazy", "hello");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !lazy.texts.isEmpty());
+            assertThat(lazy.texts).containsExactly("hello");
         });
     }
 
@@ -233,15 +275,23 @@ class PgListenerIntegrationTests {
                     awaitListening(context);
                     PgListenHealthIndicator health = context.getBean(PgListenHealthIndicator.class);
                     assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+                    PgListenStatus status = context.getBean(PgListenStatus.class);
                     server.stop(io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode.FAST);
                     try {
                         await().atMost(Duration.ofSeconds(20))
                                 .until(() -> health.health().getStatus().equals(Status.DOWN));
                         assertThat(health.health().getDetails()).containsEntry("connected", false);
+                        // the ready signal goes away with the session that LISTENed
+                        await().atMost(Duration.ofSeconds(20)).until(() -> status.listeningChannels().isEmpty());
                     } finally {
                         server.start();
                     }
                     await().atMost(Duration.ofSeconds(30)).until(() -> health.health().getStatus().equals(Status.UP));
+                    // and comes back once the new session LISTENs: what is sent after it arrives
+                    awaitListening(context);
+                    context.getBean(PgPublisher.class).notify(channel + "-text", "after the restart");
+                    OrderListener listener = context.getBean(OrderListener.class);
+                    await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.contains("after the restart"));
                     assertThat(context.getBean(EventRecorder.class).events)
                             .hasAtLeastOneElementOfType(PgListenEvent.ConnectionLost.class);
                     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(

@@ -90,7 +90,7 @@ public final class LocalPostgresServer implements PostgresServer {
 
     @Override
     public String description() {
-        return "a local server started by the tests from " + origin + " (" + bin + ") on port " + port
+        return "a throwaway local server started by this process from " + origin + " (" + bin + ") on port " + port
                 + (runAs.isEmpty() ? "" : " as user " + runAs.get(2));
     }
 

@@ -42,7 +42,7 @@ public final class TestPostgres {
     public static synchronized PostgresServer shared() {
         if (shared == null) {
             shared = find();
-            log.info("Tests use {}", shared.description());
+            log.info("Using {}", shared.description());
         }
         return shared;
     }
@@ -61,7 +61,7 @@ public final class TestPostgres {
                                     + "started. Tried:\n - " + String.join("\n - ", tried));
                 }
                 controllable = started;
-                log.info("Restart tests use {}", controllable.description());
+                log.info("Using {} where a test restarts the server", controllable.description());
             }
         }
         return controllable;

@@ -13,8 +13,8 @@ import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListener;
 
 /**
- * Handles the demo channel and reports leadership in its log. With {@code demo.report-events=true} (set by
- * {@link FleetDemo}) it prints one machine-readable line per event instead ({@code demo <instance> <epoch micros>
+ * Handles the demo channel and reports leadership in its log. With {@code demo.report-events=true} (set by the
+ * fleet demo's launcher) it also prints one machine-readable line per event ({@code demo <instance> <epoch micros>
  * <event>}).
  */
 @Component
@@ -56,6 +56,10 @@ class DemoListener {
         } else if (event instanceof PgListenEvent.LeadershipRevoked revoked) {
             report("standby");
             log.info("this instance stopped leading ({})", revoked.reason());
+        } else if (event instanceof PgListenEvent.ChannelListened listened) {
+            report("listening");
+            log.info("listening on '{}': every notification committed on it from now on is handled here",
+                    listened.channel());
         } else if (event instanceof PgListenEvent.ConnectionRestored restored) {
             report("reconnected");
             log.warn("listen connection back after {}: notifications sent meanwhile may have been missed",

@@ -5,19 +5,16 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 /**
- * One instance of the demo fleet: it listens on a channel with {@code @PgListener}, says what it handles and when it
- * becomes the leader, and can publish on an interval. {@code java -jar sample-app.jar fleet-demo} instead runs the
- * whole experiment ({@link FleetDemo}).
+ * One instance of the demo fleet, an ordinary Spring Boot application: {@link DemoListener} handles the demo channel
+ * with {@code @PgListener} and says when this instance leads, {@link DemoPublisher} publishes on an interval when
+ * {@code demo.publish-interval} is set. Start several against one PostgreSQL to watch one of them listen; the fleet
+ * demo ({@code ./run-demo}) does that unattended.
  */
 @SpringBootApplication
 @EnableScheduling
 public class SampleApplication {
 
-    public static void main(String[] args) throws Exception {
-        if (args.length > 0 && args[0].equals("fleet-demo")) {
-            FleetDemo.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-            return;
-        }
+    public static void main(String[] args) {
         SpringApplication.run(SampleApplication.class, args);
     }
 }

@@ -2,6 +2,8 @@ package io.github.pgiplisten.sample;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,16 +25,23 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import org.jspecify.annotations.Nullable;
+
 import io.github.pgiplisten.core.PgNotifier;
 import io.github.pgiplisten.testsupport.PostgresServer;
 import io.github.pgiplisten.testsupport.ProcessOutput;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
- * The seed's experiment, unattended: three instances of {@link SampleApplication} as separate JVMs against a throwaway
- * PostgreSQL, a steady stream of numbered notifications, the leader killed with SIGKILL, the next one stopped with
- * SIGTERM, then the fleet restarted with the one-process listener off. It prints one line per event and ends with
- * {@code demo: crash_failover_ms=… graceful_handover_ms=… lost=… repeated_after_crash=… duplicated=… broadcast_ok=…}.
+ * The fleet demo ({@code ./run-demo}), unattended: three instances of {@link SampleApplication} as separate JVMs
+ * against a throwaway PostgreSQL, a steady stream of numbered notifications, the leader killed with SIGKILL, the next
+ * one stopped with SIGTERM, then the fleet restarted with the one-process listener off. It prints one line per event
+ * and ends with {@code demo: crash_failover_ms=… graceful_handover_ms=… lost=… repeated_after_crash=… duplicated=…
+ * broadcast_ok=…} (the README defines each field).
+ *
+ * <p>It lives in the test sources, beside the test support that gets it a PostgreSQL, so neither is in the sample
+ * application's jar. {@code ./run-demo} starts it with that jar as its argument: the instances run exactly what
+ * {@code java -jar} runs; {@link FleetDemoTest} starts them from the test class path instead.
  */
 public final class FleetDemo {
 
@@ -67,6 +76,8 @@ public final class FleetDemo {
     private final PostgresServer server;
     private final Settings settings;
     private final PrintStream out;
+    /** The application's executable jar, or null: start instances from this JVM's class path. */
+    private final @Nullable Path applicationJar;
     private final String channel = "demo-" + UUID.randomUUID().toString().substring(0, 8);
     private final String group = "pg-ip-listen-demo-" + UUID.randomUUID().toString().substring(0, 8);
     private final List<Instance> running = new CopyOnWriteArrayList<>();
@@ -79,13 +90,25 @@ public final class FleetDemo {
     private record Handling(String instance, long atMicros) {
     }
 
+    /** Starts the instances from this JVM's class path (as the test does). */
     public FleetDemo(PostgresServer server, Settings settings, PrintStream out) {
+        this(server, settings, out, null);
+    }
+
+    /** Starts the instances with {@code java -jar applicationJar}. */
+    public FleetDemo(PostgresServer server, Settings settings, PrintStream out, @Nullable Path applicationJar) {
         this.server = server;
         this.settings = settings;
         this.out = out;
+        this.applicationJar = applicationJar;
     }
 
+    /** {@code FleetDemo <sample-app jar>}, as {@code ./run-demo} calls it. */
     public static void main(String[] args) throws Exception {
+        if (args.length != 1 || !Files.isRegularFile(Path.of(args[0]))) {
+            System.err.println("usage: FleetDemo <path of the sample application's executable jar>");
+            System.exit(2);
+        }
         // no Spring Boot logging set-up in the launcher: keep the libraries it uses quiet
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
                 .setLevel(ch.qos.logback.classic.Level.WARN);
@@ -95,8 +118,8 @@ public final class FleetDemo {
         say(out, "getting a throwaway PostgreSQL (a URL in " + TestPostgres.URL_VARIABLE
                 + ", Docker, installed binaries, or the binaries from Maven Central)");
         PostgresServer server = TestPostgres.shared();
-        say(out, "PostgreSQL: " + server.description());
-        Result result = new FleetDemo(server, Settings.defaults(), out).run();
+        say(out, "PostgreSQL for the demo: " + server.description());
+        Result result = new FleetDemo(server, Settings.defaults(), out, Path.of(args[0])).run();
         out.println(result.summary());
         out.flush();
         System.exit(0);
@@ -188,14 +211,9 @@ public final class FleetDemo {
             fleet.add(start(name(i), false));
         }
         await("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
-        // LISTEN starts moments after start-up: ping until every instance answers
+        // LISTEN starts moments after start-up: each instance tells when it listens (PgListenEvent.ChannelListened)
+        await("every instance listens", Duration.ofSeconds(30), () -> fleet.stream().allMatch(i -> i.listening));
         try (Connection connection = server.connect()) {
-            int ping = -1;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!fleet.stream().allMatch(i -> i.handledPing) && System.nanoTime() < deadline) {
-                PgNotifier.notify(connection, channel, "ping " + ping--);
-                Thread.sleep(100);
-            }
             int count = 100;
             for (int n = 0; n < count; n++) {
                 PgNotifier.notify(connection, channel, "#" + n);
@@ -282,11 +300,10 @@ public final class FleetDemo {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.addAll(List.of("-Xmx256m"));
-        String classPath = System.getProperty("java.class.path");
-        if (classPath.endsWith(".jar") && !classPath.contains(java.io.File.pathSeparator)) {
-            command.addAll(List.of("-jar", classPath));
+        if (applicationJar != null) {
+            command.addAll(List.of("-jar", applicationJar.toString()));
         } else {
-            command.addAll(List.of("-cp", classPath, SampleApplication.class.getName()));
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()));
         }
         command.addAll(List.of("--demo.instance=" + name, "--demo.channel=" + channel, "--demo.report-events=true",
                 "--spring.datasource.url=" + server.jdbcUrl(), "--spring.datasource.username=" + server.username(),
@@ -319,11 +336,11 @@ public final class FleetDemo {
         } else if (event.equals("standby")) {
             instance.leader = false;
             say(instance.name + " released leadership", micros);
+        } else if (event.equals("listening")) {
+            instance.listening = true;
         } else if (event.startsWith("handled ")) {
             String payload = event.substring("handled ".length());
-            if (payload.startsWith("ping")) {
-                instance.handledPing = true;
-            } else if (payload.startsWith("#")) {
+            if (payload.startsWith("#")) {
                 int number = Integer.parseInt(payload.substring(1));
                 handled.computeIfAbsent(number, n -> new CopyOnWriteArrayList<>())
                         .add(new Handling(instance.name, micros));
@@ -403,7 +420,7 @@ public final class FleetDemo {
         final Process process;
         volatile boolean ready;
         volatile boolean leader;
-        volatile boolean handledPing;
+        volatile boolean listening;
 
         Instance(String name, Process process) {
             this.name = name;

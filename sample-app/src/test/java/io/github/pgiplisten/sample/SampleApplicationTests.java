@@ -1,0 +1,119 @@
+package io.github.pgiplisten.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.test.context.transaction.AfterTransaction;
+import org.springframework.transaction.annotation.Transactional;
+
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.testsupport.PostgresServer;
+import io.github.pgiplisten.testsupport.TestPostgres;
+
+/**
+ * The sample application as its developer tests it, with nothing but the starter and spring-boot-starter-test as
+ * dependencies (no JSON starter of its own: the starter brings it), in the way the README's "Testing your
+ * application" describes: a PostgreSQL from connection details, a group of its own, the ready signal before
+ * publishing, and a rolled-back test transaction that sends nothing.
+ */
+@SpringBootTest(properties = { "pg-ip-listen.group=${random.uuid}", "demo.instance=test" })
+class SampleApplicationTests {
+
+    record OrderCreated(long id, String item) {
+    }
+
+    /** A listener as a user writes it: a record read from JSON. */
+    static class OrderEvents {
+
+        final BlockingQueue<OrderCreated> received = new LinkedBlockingQueue<>();
+
+        @PgListener("orders")
+        void onOrder(OrderCreated order) {
+            received.add(order);
+        }
+    }
+
+    @TestConfiguration(proxyBeanMethods = false)
+    static class TestDatabase {
+
+        /**
+         * What {@code @ServiceConnection} on a Testcontainers {@code PostgreSQLContainer} registers; here from the
+         * test support, which finds a PostgreSQL without Docker too. The DataSource and the listen connection both
+         * follow it.
+         */
+        @Bean
+        JdbcConnectionDetails testDatabase() {
+            PostgresServer server = TestPostgres.shared();
+            return new JdbcConnectionDetails() {
+                @Override
+                public String getJdbcUrl() {
+                    return server.jdbcUrl();
+                }
+
+                @Override
+                public String getUsername() {
+                    return server.username();
+                }
+
+                @Override
+                public String getPassword() {
+                    return server.password();
+                }
+            };
+        }
+
+        @Bean
+        OrderEvents orderEvents() {
+            return new OrderEvents();
+        }
+    }
+
+    @Autowired
+    PgPublisher publisher;
+
+    @Autowired
+    PgListenStatus status;
+
+    @Autowired
+    OrderEvents events;
+
+    /** The ready signal: publish only once the listen connection LISTENs, or the first notification may be missed. */
+    @BeforeEach
+    void awaitListening() throws InterruptedException {
+        assertThat(status.awaitListening(Duration.ofSeconds(30))).isTrue();
+        events.received.clear();
+    }
+
+    @Test
+    void aRecordPublishedAsJsonReachesTheListenerMethod() throws InterruptedException {
+        publisher.notify("orders", new OrderCreated(42, "book"));
+        assertThat(events.received.poll(10, TimeUnit.SECONDS)).isEqualTo(new OrderCreated(42, "book"));
+    }
+
+    @Test
+    @Transactional // rolled back when the test ends: the NOTIFY it sent is dropped with it
+    void aRolledBackTestTransactionSendsNoNotification() {
+        publisher.notify("orders", new OrderCreated(1, "rolled back"));
+    }
+
+    /** Runs after the rollback: a notification sent now arrives first, so nothing was sent by the rolled-back one. */
+    @AfterTransaction
+    void nothingArrivesFromTheRolledBackTransaction() throws InterruptedException {
+        publisher.notify("orders", new OrderCreated(2, "sent after the rollback"));
+        assertThat(events.received.poll(10, TimeUnit.SECONDS)).isEqualTo(new OrderCreated(2, "sent after the rollback"));
+        assertThat(events.received).isEmpty();
+    }
+}
