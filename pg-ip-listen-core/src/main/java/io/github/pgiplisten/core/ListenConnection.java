@@ -185,15 +185,32 @@ final class ListenConnection implements AutoCloseable {
     /**
      * Steps down in one round trip: commits {@code lastMessage} on the control channel (when not null), then releases
      * the group's lock. The message is committed before the lock is free, so the successor, whose lock wait ends
-     * with the release, has it already queued.
+     * with the release, has it already queued. Returns whether another session holds or waits for the lock right
+     * after the release (a successor).
      */
-    void release(long key, String controlChannel, @Nullable String lastMessage) throws SQLException {
-        String unlock = "SELECT pg_advisory_unlock(" + key + ")";
+    boolean release(long key, String controlChannel, @Nullable String lastMessage) throws SQLException {
+        String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+                + "'advisory' AND objsubid = 1 AND pid <> pg_backend_pid() AND database = (SELECT oid FROM "
+                + "pg_database WHERE datname = current_database()) AND classid = '" + (key >>> 32) + "'::oid AND "
+                + "objid = '" + (key & 0xFFFF_FFFFL) + "'::oid) AS successor";
         String sql = lastMessage == null ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), pg_notify(" + literal(controlChannel)
                         + ", " + literal(lastMessage) + "); COMMIT; " + unlock;
         try (Statement statement = connection.createStatement()) {
-            statement.execute(sql);
+            boolean successor = false;
+            boolean isResultSet = statement.execute(sql);
+            while (isResultSet || statement.getUpdateCount() != -1) {
+                if (isResultSet) {
+                    try (ResultSet result = statement.getResultSet()) {
+                        if ("successor".equals(result.getMetaData().getColumnLabel(result.getMetaData()
+                                .getColumnCount())) && result.next()) {
+                            successor = result.getBoolean("successor");
+                        }
+                    }
+                }
+                isResultSet = statement.getMoreResults();
+            }
+            return successor;
         }
     }
 

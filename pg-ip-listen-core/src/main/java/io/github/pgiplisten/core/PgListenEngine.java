@@ -76,6 +76,9 @@ public final class PgListenEngine implements AutoCloseable {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     private static final int MIN_LOCK_WAIT_MILLIS = 100;
 
+    /** How long a leader that handed over waits, at most, for its successor's first confirmation. */
+    private static final long SUCCESSOR_WAIT_MILLIS = 500;
+
     /** How often {@link #rehearseBookkeeping} runs, once per engine: past the JIT's first compile thresholds. */
     private static final int BOOKKEEPING_REHEARSALS = 500;
 
@@ -525,14 +528,20 @@ public final class PgListenEngine implements AutoCloseable {
     private LeaderProgress takeOver(ListenConnection connection, Succession succession, String leadMark,
             PGNotification[] batch) throws SQLException {
         int ownPid = connection.backendPid();
-        long deadline = System.nanoTime() + options.probeTimeout().toNanos();
+        long start = System.nanoTime();
+        long deadline = start + options.probeTimeout().toNanos();
         int next = 0;
+        int reads = 0;
         while (true) {
             for (; next < batch.length; next++) {
                 PGNotification notification = batch[next];
                 if (notification.getPID() == ownPid && controlChannel.equals(notification.getName())) {
                     ControlMessage message = ControlMessage.parse(notification.getParameter());
                     if (message != null && leadMark.equals(message.mark())) {
+                        if (log.isDebugEnabled()) {
+                            log.debug("Group '{}': read its own announcement after {} more read(s), {} µs", 
+                                    options.group(), reads, (System.nanoTime() - start) / 1000);
+                        }
                         LeaderProgress progress = lead(succession, leadMark);
                         for (next++; next < batch.length; next++) {
                             readAsLeader(batch[next], ownPid, progress);
@@ -548,6 +557,7 @@ public final class PgListenEngine implements AutoCloseable {
                         + options.probeTimeout());
             }
             batch = connection.read(READ_SLICE_MILLIS);
+            reads++;
             next = 0;
         }
     }
@@ -681,8 +691,11 @@ public final class PgListenEngine implements AutoCloseable {
         log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
         boolean finished = progress.awaitHandled(options.shutdownTimeout().toNanos());
         String lastWord = finished ? ControlMessage.done(handoverMark) : progress.lastConfirmation();
-        connection.release(lockKey, controlChannel, lastWord);
+        boolean successor = connection.release(lockKey, controlChannel, lastWord);
         role = Role.STANDBY;
+        if (successor) {
+            awaitSuccessor(connection, ownPid);
+        }
         announceUnlistened(Instant.now());
         if (finished) {
             log.info("Group '{}': handed over: everything before the handover mark is handled, lock released",
@@ -693,6 +706,33 @@ public final class PgListenEngine implements AutoCloseable {
                     options.crashDelivery());
         }
         emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
+    }
+
+    /**
+     * After a handover, stays quiet until the successor has confirmed that its handlers are at work (its first
+     * progress confirmation), at most {@link #SUCCESSOR_WAIT_MILLIS}, before the rest of this instance's shutdown
+     * runs: instances that share a machine (or the database server's cores) would otherwise have the successor's
+     * takeover compete with this process's teardown. Reads only control messages; nothing is handled.
+     */
+    private void awaitSuccessor(ListenConnection connection, int ownPid) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUCCESSOR_WAIT_MILLIS);
+        int successorPid = 0;
+        long left;
+        while ((left = deadline - System.nanoTime()) > 0) {
+            for (PGNotification notification : connection.read((int) Math.max(1, left / 1_000_000))) {
+                if (notification.getPID() == ownPid || !controlChannel.equals(notification.getName())) {
+                    continue;
+                }
+                ControlMessage message = ControlMessage.parse(notification.getParameter());
+                if (message != null && message.kind() == ControlMessage.Kind.LEAD) {
+                    successorPid = notification.getPID();
+                } else if (message != null && message.confirmed() != null && notification.getPID() == successorPid) {
+                    log.debug("Group '{}': the successor (backend pid {}) confirmed its first handling",
+                            options.group(), successorPid);
+                    return;
+                }
+            }
+        }
     }
 
     /** Broadcast mode: LISTENs, reads and dispatches everything until closing; throws on any connection failure. */
