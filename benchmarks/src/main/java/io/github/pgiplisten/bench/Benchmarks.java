@@ -546,6 +546,11 @@ public final class Benchmarks {
     }
 
     private long transactions() throws SQLException {
+        return transactions(server);
+    }
+
+    /** Committed and rolled-back transactions of the database so far, once backends have flushed their counts. */
+    static long transactions(PostgresServer server) throws SQLException {
         try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
             Thread.sleep(1100); // let backends flush their statistics
             statement.execute("SELECT pg_stat_clear_snapshot()");
@@ -803,7 +808,8 @@ public final class Benchmarks {
         }
     }
 
-    private static void await(Duration atMost, BooleanSupplier condition) {
+    /** Waits for {@code condition}, checking every 2 ms; fails after {@code atMost}. */
+    static void await(Duration atMost, BooleanSupplier condition) {
         long deadline = System.nanoTime() + atMost.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

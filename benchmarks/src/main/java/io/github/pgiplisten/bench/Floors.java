@@ -112,22 +112,22 @@ final class Floors {
         try (Producer producer = new Producer(channel); Connection cues = server.connect()) {
             Jvm a = instance("A", channel, control, key);
             jvms.add(a);
-            await(Duration.ofSeconds(60), () -> a.events.containsKey("handled"));
+            Benchmarks.await(Duration.ofSeconds(60), () -> a.events.containsKey("handled"));
             Jvm b = instance("B", channel, control, key);
             jvms.add(b);
-            await(Duration.ofSeconds(60), () -> b.events.containsKey("ready"));
+            Benchmarks.await(Duration.ofSeconds(60), () -> b.events.containsKey("ready"));
             Jvm leader = a;
             Jvm standby = b;
             for (int round = -2; round < rounds; round++) {
                 Jvm waiting = standby;
-                await(Duration.ofSeconds(30), () -> waitsForLock(cues, waiting.name));
+                Benchmarks.await(Duration.ofSeconds(30), () -> waitsForLock(cues, waiting.name));
                 Thread.sleep(1500); // as in the failover benchmark: the standby waits, the leader reads
                 leader.events.clear();
                 standby.events.clear();
                 long cue = micros();
                 notify(cues, control, "cue " + round);
                 Jvm old = leader;
-                await(Duration.ofSeconds(30), () -> waiting.events.containsKey("handled")
+                Benchmarks.await(Duration.ofSeconds(30), () -> waiting.events.containsKey("handled")
                         && old.events.containsKey("last-seq"));
                 long release = leader.get("release");
                 double handled = ms(cue, standby.get("handled"));
@@ -200,7 +200,7 @@ final class Floors {
         try (Producer producer = new Producer(channel); Connection cues = server.connect()) {
             Jvm w = instance("W", channel, control, key);
             waiter = w;
-            await(Duration.ofSeconds(60), () -> w.events.containsKey("handled"));
+            Benchmarks.await(Duration.ofSeconds(60), () -> w.events.containsKey("handled"));
             for (int round = -1; round < rounds; round++) {
                 Jvm victim = new Jvm("victim", new ProcessBuilder(java, "-Xmx64m",
                         "-XX:MaxDirectMemorySize=" + (targetKb / 1024 + 64) + "m", "-cp", classPath,
@@ -208,18 +208,18 @@ final class Floors {
                         server.password(), channel, Long.toString(key), Long.toString(targetKb))
                         .redirectErrorStream(true).start());
                 try {
-                    await(Duration.ofSeconds(60), () -> victim.events.containsKey("ready")
+                    Benchmarks.await(Duration.ofSeconds(60), () -> victim.events.containsKey("ready")
                             && waitsForLock(cues, "victim"));
                     // the waiter hands the lock to the victim and waits again
                     w.events.clear();
                     notify(cues, control, "cue " + round);
-                    await(Duration.ofSeconds(30), () -> victim.events.containsKey("leads")
+                    Benchmarks.await(Duration.ofSeconds(30), () -> victim.events.containsKey("leads")
                             && waitsForLock(cues, w.name));
                     Thread.sleep(1500); // as in the failover benchmark
                     w.events.clear();
                     long kill = micros();
                     victim.process.toHandle().destroyForcibly();
-                    await(Duration.ofSeconds(30), () -> w.events.containsKey("handled"));
+                    Benchmarks.await(Duration.ofSeconds(30), () -> w.events.containsKey("handled"));
                     double handled = ms(kill, w.get("handled"));
                     log.accept(String.format(Locale.ROOT, "  floor crash: kill -9 → handled %.2f ms [the server "
                             + "grants the waiter %.2f, the waiter has the lock %.2f, has read its backlog of %d %.2f], "
@@ -251,7 +251,7 @@ final class Floors {
     private double idleResidentMb(List<String> command) throws Exception {
         try (Fleet fleet = new Fleet(name -> command)) {
             Fleet.Instance instance = fleet.start("rss");
-            await(Duration.ofSeconds(120), () -> instance.ready);
+            Benchmarks.await(Duration.ofSeconds(120), () -> instance.ready);
             Thread.sleep(10_000);
             for (String line : Files.readAllLines(Path.of("/proc/" + instance.process.pid() + "/status"))) {
                 if (line.startsWith("VmRSS:")) {
@@ -324,16 +324,6 @@ final class Floors {
             statement.setString(1, channel);
             statement.setString(2, payload);
             statement.execute();
-        }
-    }
-
-    private static void await(Duration atMost, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + atMost.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("gave up after " + atMost);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
         }
     }
 

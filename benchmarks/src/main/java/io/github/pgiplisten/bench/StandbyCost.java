@@ -54,9 +54,9 @@ final class StandbyCost {
         String group = "bench-" + channel;
         try (Fleet fleet = new Fleet(name -> command(ours, channel, group, "-Xmx256m"))) {
             Fleet.Instance leader = fleet.start("L");
-            await(() -> leader.ready && leader.leader);
+            Benchmarks.await(Duration.ofSeconds(120), () -> leader.ready && leader.leader);
             Fleet.Instance standby = fleet.start("S");
-            await(() -> standby.ready);
+            Benchmarks.await(Duration.ofSeconds(120), () -> standby.ready);
             Thread.sleep(2000);
             AtomicBoolean producing = new AtomicBoolean(true);
             AtomicLong sent = new AtomicLong();
@@ -104,13 +104,13 @@ final class StandbyCost {
             for (String name : List.of("A", "B", "C")) {
                 three.add(fleet.start(name));
             }
-            await(() -> three.stream().allMatch(instance -> instance.ready)
+            Benchmarks.await(Duration.ofSeconds(120), () -> three.stream().allMatch(instance -> instance.ready)
                     && three.stream().filter(instance -> instance.leader).count() == 1);
             Thread.sleep(5000);
-            long before = transactions();
+            long before = Benchmarks.transactions(server);
             long start = System.nanoTime();
             Thread.sleep(60_000);
-            long after = transactions();
+            long after = Benchmarks.transactions(server);
             return Math.max(0, after - before - 1) / ((System.nanoTime() - start) / 1e9);
         }
     }
@@ -144,18 +144,6 @@ final class StandbyCost {
         }
     }
 
-    private long transactions() throws SQLException, InterruptedException {
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
-            Thread.sleep(1100); // let backends flush their statistics
-            statement.execute("SELECT pg_stat_clear_snapshot()");
-            try (ResultSet result = statement.executeQuery("SELECT sum(xact_commit + xact_rollback) "
-                    + "FROM pg_stat_database WHERE datname = current_database()")) {
-                result.next();
-                return result.getLong(1);
-            }
-        }
-    }
-
     /** utime + stime of a process, in clock ticks. */
     private static long cpuTicks(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
@@ -180,16 +168,6 @@ final class StandbyCost {
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             return -1;
-        }
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("gave up after 120 s");
-            }
-            Thread.sleep(10);
         }
     }
 

@@ -277,6 +277,8 @@ final class ChaosFleet implements AutoCloseable {
             if (!member.process.waitFor(30, TimeUnit.SECONDS)) {
                 throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
             }
+            // a leadership ends at the latest when its process does (its own "lost" event comes first)
+            member.killedAt = Math.min(member.killedAt, Clock.micros());
             member.proxy.close();
         }
     }

@@ -85,6 +85,16 @@ final class NotificationDispatcher {
         new Lane().submit(() -> { });
     }
 
+    /**
+     * Waits until every event queued so far has been told, at most {@code timeout}; true when they have. Handlers are
+     * not waited for: an engine that closes tells its last events even when a handler is stuck.
+     */
+    boolean awaitEventsTold(Duration timeout) throws InterruptedException {
+        java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(1);
+        eventLane.submit(told::countDown);
+        return told.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     /** Waits until every queued task has run, at most {@code timeout}; true when all ran. */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -76,6 +76,9 @@ public final class PgListenEngine implements AutoCloseable {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     private static final int MIN_LOCK_WAIT_MILLIS = 100;
 
+    /** How long close() waits, at most, for its last events to be told once the owner thread has stopped. */
+    private static final Duration EVENTS_AT_CLOSE = Duration.ofSeconds(1);
+
     /** How long a leader that handed over waits, at most, for its successor's first confirmation. */
     private static final long SUCCESSOR_WAIT_MILLIS = 500;
 
@@ -293,6 +296,9 @@ public final class PgListenEngine implements AutoCloseable {
                     log.warn("Handlers of group '{}' did not finish within {}", options.group(),
                             options.shutdownTimeout());
                 }
+                // the last events (leadership lost, disconnected) are told before close() returns, even after a
+                // handover that used up the shutdown timeout: an application may exit right after
+                dispatcher.awaitEventsTold(EVENTS_AT_CLOSE);
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
