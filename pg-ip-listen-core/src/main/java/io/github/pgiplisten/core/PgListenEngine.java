@@ -548,10 +548,16 @@ public final class PgListenEngine implements AutoCloseable {
                             log.debug("Group '{}': read its own announcement after {} more read(s), {} µs", 
                                     options.group(), reads, (System.nanoTime() - start) / 1000);
                         }
-                        LeaderProgress progress = lead(succession, leadMark);
+                        Leadership leadership = lead(succession, leadMark);
+                        LeaderProgress progress = leadership.progress();
                         for (next++; next < batch.length; next++) {
                             readAsLeader(batch[next], ownPid, progress);
                         }
+                        // what has arrived since goes to the handlers too before the telling and the logging
+                        for (PGNotification arrived : connection.readArrived()) {
+                            readAsLeader(arrived, ownPid, progress);
+                        }
+                        tell(leadership);
                         return progress;
                     }
                 } else {
@@ -568,18 +574,32 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
-    private LeaderProgress lead(Succession succession, String leadMark) {
+    /** A leadership just taken: its progress, what it owned at the start, and since when it leads. */
+    private record Leadership(LeaderProgress progress, Succession.Plan plan, Instant since) {
+    }
+
+    /** Leads from now on: hands its listeners what it owns at once; {@link #tell} says so afterwards. */
+    private Leadership lead(Succession succession, String leadMark) {
         Instant leadingSince = Instant.now(); // the event tells when leading began: before anything is handled
         Succession.Plan plan = succession.takeOver(options.crashDelivery());
         LeaderProgress progress = new LeaderProgress(options.progressInterval().toNanos(), leadMark,
                 System.nanoTime());
         role = Role.LEADER;
-        // the handlers first: what a successor owns is what it must handle soonest; the telling comes after
         for (PgNotification notification : plan.toHandle()) {
             dispatcher.dispatch(notification, progress.dispatching());
         }
         progress.ownMarkRead(leadMark);
-        emit(new EngineEvent.LeadershipAcquired(leadingSince, options.group(), lockKey, plan.handedOver(),
+        channelsChanged.set(true); // subscriptions may have changed during the wait
+        return new Leadership(progress, plan, leadingSince);
+    }
+
+    /**
+     * Tells a new leadership (event, channels, log), once what the new leader owns is with its handlers: the telling
+     * costs threads and I/O that the first handlings should not wait for.
+     */
+    private void tell(Leadership leadership) {
+        Succession.Plan plan = leadership.plan();
+        emit(new EngineEvent.LeadershipAcquired(leadership.since(), options.group(), lockKey, plan.handedOver(),
                 plan.possibleRepeats(), plan.skipped()));
         announceListening(listened, Set.of());
         if (plan.handedOver()) {
@@ -590,8 +610,6 @@ public final class PgListenEngine implements AutoCloseable {
                     + "notification(s) it may have handled are handled again, {} skipped ({})", options.group(),
                     plan.possibleRepeats(), plan.skipped(), options.crashDelivery());
         }
-        channelsChanged.set(true); // subscriptions may have changed during the wait
-        return progress;
     }
 
     /** A notification a standby read: kept for handlers, or a control message of another session. */
@@ -894,9 +912,12 @@ public final class PgListenEngine implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         };
-        // one thread per busy channel at most, idle threads go after a minute but one: the first notification after a
-        // takeover must not wait for a thread to be made
-        return new ThreadPoolExecutor(1, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
+        // one thread per busy channel at most, idle threads go after a minute but two: the first notification after a
+        // takeover, and the events telling it, must not wait for a thread to be made
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), factory);
+        pool.prestartAllCoreThreads();
+        return pool;
     }
 
     /** One handler on one channel. */
