@@ -734,7 +734,8 @@ public final class PgListenEngine implements AutoCloseable {
 
     /**
      * After a handover, stays quiet until the successor has confirmed that its handlers are at work (its first
-     * progress confirmation), at most {@link #SUCCESSOR_WAIT_MILLIS}, before the rest of this instance's shutdown
+     * progress confirmation), at most two progress intervals after its announcement and
+     * {@link #SUCCESSOR_WAIT_MILLIS} in all, before the rest of this instance's shutdown
      * runs: instances that share a machine (or the database server's cores) would otherwise have the successor's
      * takeover compete with this process's teardown. Reads only control messages; nothing is handled.
      */
@@ -750,6 +751,8 @@ public final class PgListenEngine implements AutoCloseable {
                 ControlMessage message = ControlMessage.parse(notification.getParameter());
                 if (message != null && message.kind() == ControlMessage.Kind.LEAD) {
                     successorPid = notification.getPID();
+                    // it confirms within a progress interval or two when it has work; without work it never will
+                    deadline = Math.min(deadline, System.nanoTime() + 2 * options.progressInterval().toNanos());
                 } else if (message != null && message.confirmed() != null && notification.getPID() == successorPid) {
                     log.debug("Group '{}': the successor (backend pid {}) confirmed its first handling",
                             options.group(), successorPid);
