@@ -39,6 +39,8 @@ final class ListenConnection implements AutoCloseable {
     private final int probeTimeoutMillis;
     private final int backendPid;
     private final WakeableSocketFactory.Wakeup wakeup;
+    /** Calls of {@link #read}: how often the owner thread woke up to read (the engine's tests count them). */
+    private volatile long reads;
 
     private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
             throws SQLException {
@@ -118,27 +120,49 @@ final class ListenConnection implements AutoCloseable {
             sql.add("LISTEN " + ChannelName.quote(channel));
         }
         sql.add("LISTEN " + ChannelName.quote(controlChannel));
-        String holder = "SELECT coalesce((SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1"
-                + " AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                + " AND classid = '" + (key >>> 32) + "'::oid AND objid = '" + (key & 0xFFFF_FFFFL) + "'::oid"
-                + " LIMIT 1), 0)";
+        String holder = "SELECT coalesce((SELECT pid FROM pg_locks WHERE " + onLock(key) + " AND granted LIMIT 1), 0)"
+                + " AS holder";
         sql.add(holder); // a holder that releases before the LISTENs commit: its last words are not heard anyway
         sql.add("COMMIT");
         sql.add(holder); // a holder that took the lock before the LISTENs committed: its announcement was missed
         List<Integer> holders = new ArrayList<>(2);
+        eachRow(sql.toString(), "holder", row -> {
+            if (row.getInt("holder") != 0) {
+                holders.add(row.getInt("holder"));
+            }
+        });
+        return holders;
+    }
+
+    /** The {@code pg_locks} rows of a group's lock, in this database (a condition for a WHERE clause). */
+    private static String onLock(long key) {
+        return "locktype = 'advisory' AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = "
+                + "current_database()) AND classid = '" + (key >>> 32) + "'::oid AND objid = '" + (key & 0xFFFF_FFFFL)
+                + "'::oid";
+    }
+
+    /** A row of a result set. */
+    @FunctionalInterface
+    private interface Row {
+        void read(ResultSet row) throws SQLException;
+    }
+
+    /** Runs statements in one round trip and reads the rows of those whose last column is {@code label}. */
+    private void eachRow(String sql, String label, Row row) throws SQLException {
         try (Statement statement = connection.createStatement()) {
-            boolean isResultSet = statement.execute(sql.toString());
+            boolean isResultSet = statement.execute(sql);
             while (isResultSet || statement.getUpdateCount() != -1) {
                 if (isResultSet) {
                     try (ResultSet result = statement.getResultSet()) {
-                        if (result.next() && result.getInt(1) != 0) {
-                            holders.add(result.getInt(1));
+                        if (label.equals(result.getMetaData().getColumnLabel(result.getMetaData().getColumnCount()))) {
+                            while (result.next()) {
+                                row.read(result);
+                            }
                         }
                     }
                 }
                 isResultSet = statement.getMoreResults();
             }
-            return holders;
         }
     }
 
@@ -189,29 +213,14 @@ final class ListenConnection implements AutoCloseable {
      * after the release (a successor).
      */
     boolean release(long key, String controlChannel, @Nullable String lastMessage) throws SQLException {
-        String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
-                + "'advisory' AND objsubid = 1 AND pid <> pg_backend_pid() AND database = (SELECT oid FROM "
-                + "pg_database WHERE datname = current_database()) AND classid = '" + (key >>> 32) + "'::oid AND "
-                + "objid = '" + (key & 0xFFFF_FFFFL) + "'::oid) AS successor";
+        String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
+                + onLock(key) + " AND pid <> pg_backend_pid()) AS successor";
         String sql = lastMessage == null ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), pg_notify(" + literal(controlChannel)
                         + ", " + literal(lastMessage) + "); COMMIT; " + unlock;
-        try (Statement statement = connection.createStatement()) {
-            boolean successor = false;
-            boolean isResultSet = statement.execute(sql);
-            while (isResultSet || statement.getUpdateCount() != -1) {
-                if (isResultSet) {
-                    try (ResultSet result = statement.getResultSet()) {
-                        if ("successor".equals(result.getMetaData().getColumnLabel(result.getMetaData()
-                                .getColumnCount())) && result.next()) {
-                            successor = result.getBoolean("successor");
-                        }
-                    }
-                }
-                isResultSet = statement.getMoreResults();
-            }
-            return successor;
-        }
+        boolean[] successor = new boolean[1];
+        eachRow(sql, "successor", row -> successor[0] = row.getBoolean("successor"));
+        return successor[0];
     }
 
     /** LISTENs every channel in one round trip. */
@@ -229,6 +238,7 @@ final class ListenConnection implements AutoCloseable {
      * when none came, or when {@link #wake()} ended the wait.
      */
     PGNotification[] read(int timeoutMillis) throws SQLException {
+        reads++;
         // What the driver holds, or has partly read, first and without a wake-up: the driver then stands between two
         // messages with nothing buffered, so the armed wait below can only be ended before a message's first byte
         PGNotification[] arrived = pg.getNotifications();
@@ -242,6 +252,10 @@ final class ListenConnection implements AutoCloseable {
         } finally {
             wakeup.arm(false);
         }
+    }
+
+    long reads() {
+        return reads;
     }
 
     /**

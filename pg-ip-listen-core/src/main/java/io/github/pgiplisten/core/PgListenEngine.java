@@ -204,6 +204,12 @@ public final class PgListenEngine implements AutoCloseable {
                 lastNotificationAt);
     }
 
+    /** How many times the owner thread has read from the current connection, 0 when there is none (for tests). */
+    long readsOnCurrentConnection() {
+        ListenConnection connection = current;
+        return connection == null ? 0 : connection.reads();
+    }
+
     public PgListenOptions options() {
         return options;
     }
@@ -394,28 +400,18 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
-     * Runs the statements and the bookkeeping of a takeover and of a handover once, on a key and a channel no other
-     * session uses. A process usually takes over once in its life, so without this rehearsal the takeover would run
+     * Runs the statements of a takeover and of a handover once, on a key and a channel no other session uses, and once
+     * per engine their bookkeeping ({@link #rehearseBookkeeping}). A process usually takes over once in its life, so without this rehearsal the takeover would run
      * cold: class loading and call-site linking cost milliseconds on the critical path. It costs a few round trips
      * per connect.
      */
     private void rehearseTakeover(ListenConnection connection) throws SQLException {
         long key = ThreadLocalRandom.current().nextLong();
-        String lead = ControlMessage.newMark();
-        Succession succession = new Succession(options.standbyBufferLimit());
-        connection.listenAndFindHolders(Set.of(), rehearsalChannel, key).forEach(succession::trust);
-        connection.awaitLockAndAnnounce(key, MIN_LOCK_WAIT_MILLIS, rehearsalChannel, ControlMessage.lead(lead));
-        LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
-        for (PGNotification notification : connection.readArrived()) {
-            ControlMessage message = ControlMessage.parse(notification.getParameter());
-            if (message != null && message.mark() != null) {
-                succession.control(message, notification.getPID() + 1); // as another session's message
-                progress.ownMarkRead(message.mark());
-            }
-        }
-        succession.takeOver(options.crashDelivery());
         String handoverMark = ControlMessage.newMark();
-        progress.sending(handoverMark);
+        connection.listenAndFindHolders(Set.of(), rehearsalChannel, key);
+        connection.awaitLockAndAnnounce(key, MIN_LOCK_WAIT_MILLIS, rehearsalChannel,
+                ControlMessage.lead(ControlMessage.newMark()));
+        connection.readArrived();
         connection.sendControl(rehearsalChannel, ControlMessage.mark(handoverMark));
         connection.release(key, rehearsalChannel, ControlMessage.done(handoverMark));
         connection.unlisten(Set.of(rehearsalChannel));

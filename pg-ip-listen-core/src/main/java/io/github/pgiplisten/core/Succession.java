@@ -110,16 +110,6 @@ final class Succession {
         }
     }
 
-    /** How many notifications are kept now. */
-    int size() {
-        return held.size();
-    }
-
-    /** The bytes kept now (an estimate of their heap). */
-    long bytes() {
-        return bytes;
-    }
-
     /** What this session owns now that it has read its own {@code lead}; clears what was kept. */
     Plan takeOver(CrashDelivery crashDelivery) {
         boolean handedOver = lastWordWasDone && overflowed == 0;

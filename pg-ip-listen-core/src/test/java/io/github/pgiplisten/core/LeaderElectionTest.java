@@ -171,6 +171,25 @@ class LeaderElectionTest {
     }
 
     @Test
+    void anIdleLeaderReadsOnlyWhenItsProbeIsDueAndANewSubscriptionWakesIt() throws Exception {
+        String channel = engines.channel("idle");
+        PgListenEngine leader = engines.startWatched(channel,
+                options -> options.probeInterval(Duration.ofSeconds(30)));
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        long before = leader.readsOnCurrentConnection();
+        Thread.sleep(2000);
+        // one blocked read until the probe is due, not a read every few milliseconds
+        assertThat(leader.readsOnCurrentConnection() - before).isLessThanOrEqualTo(2);
+
+        String later = engines.channel("later");
+        Recorder recorder = new Recorder();
+        leader.subscribe(later, recorder);
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().listeningChannels().contains(later));
+        engines.notify(later, "woken");
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
+    }
+
+    @Test
     void anIdleStandbyWaitsOnTheLockWithoutPolling() throws Exception {
         PgListenEngine leader = engines.create().start();
         Engines.awaitSingleListeningLeader(List.of(leader));
