@@ -422,12 +422,12 @@ public final class PgListenEngine implements AutoCloseable {
                 rehearseBookkeeping(i);
             }
         }
-        dispatcher.rehearse();
     }
 
     /**
-     * The in-memory part of a standby's life and of a takeover, on made-up notifications: often enough, once per
-     * engine, for the JIT to compile it (a few milliseconds), so a takeover does not run it in the interpreter.
+     * The in-memory part of a standby's life and of a takeover, on made-up notifications, down to the handler threads
+     * (for the rehearsal's channel, which has no handlers): often enough, once per engine, for the JIT to compile it
+     * (a few milliseconds), so a takeover does not run it in the interpreter or link its call sites.
      */
     private void rehearseBookkeeping(int round) {
         int leaderPid = -1 - round;
@@ -441,11 +441,11 @@ public final class PgListenEngine implements AutoCloseable {
         succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.progress(next, lead))),
                 leaderPid);
         succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.done(next))), leaderPid);
+        succession.hold(new PgNotification(rehearsalChannel, "after", leaderPid));
         Succession.Plan plan = succession.takeOver(options.crashDelivery());
         LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
         for (PgNotification notification : plan.toHandle()) {
-            progress.dispatching().finished();
-            notification.payload();
+            dispatcher.rehearse(notification, progress.dispatching());
         }
         progress.ownMarkRead(lead);
         progress.due(System.nanoTime());
