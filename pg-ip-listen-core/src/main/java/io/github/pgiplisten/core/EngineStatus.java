@@ -13,7 +13,10 @@ import org.jspecify.annotations.Nullable;
  * @param listeningChannels channels LISTENed on the current connection (empty for a standby)
  * @param backendPid the server process id of the current connection, or 0 when disconnected
  * @param lastNotificationAt when the last notification was read, null when none yet
+ * @param listens whether this engine listens as its role asks right now: connected, every channel in
+ * {@code channels} LISTENed on the connection (a standby too, so it can take over at once), and the server answering
+ * in time. False whenever it cannot, whatever the cause: what a health check reports as DOWN.
  */
 public record EngineStatus(Role role, boolean connected, Set<String> channels, Set<String> listeningChannels,
-        int backendPid, @Nullable Instant lastNotificationAt) {
+        int backendPid, @Nullable Instant lastNotificationAt, boolean listens) {
 }

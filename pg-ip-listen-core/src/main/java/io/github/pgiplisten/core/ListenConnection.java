@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
 import java.util.StringJoiner;
+import java.util.concurrent.TimeUnit;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -41,6 +42,13 @@ final class ListenConnection implements AutoCloseable {
     private final WakeableSocketFactory.Wakeup wakeup;
     /** Calls of {@link #read}: how often the owner thread woke up to read (the engine's tests count them). */
     private volatile long reads;
+    /**
+     * When ({@code System.nanoTime()}) the statement or read running now must have ended, 0 while none runs. The
+     * driver bounds its waits between messages, but once a message's first byte has arrived it reads the rest without
+     * a timeout: a network that goes silent in the middle of a long notification would block for hours (until the
+     * OS gives up on the TCP connection). The engine's watchdog drops a connection past this deadline.
+     */
+    private volatile long deadline;
 
     private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
             throws SQLException {
@@ -104,6 +112,27 @@ final class ListenConnection implements AutoCloseable {
         return backendPid;
     }
 
+    /** Begins a statement or read that may take {@code millis} of waiting, plus the probe timeout for the network. */
+    private void begin(long millis) {
+        long at = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis + 2L * probeTimeoutMillis);
+        deadline = at == 0 ? 1 : at;
+    }
+
+    private void end() {
+        deadline = 0;
+    }
+
+    /** From any thread: whether a statement or read has run past its deadline (see {@link #deadline}). */
+    boolean overdue(long now) {
+        long at = deadline;
+        return at != 0 && now - at > 0;
+    }
+
+    /** From any thread: the running statement's or read's deadline, 0 while none runs. */
+    long deadline() {
+        return deadline;
+    }
+
     /**
      * LISTENs every channel and the group's control channel and, in the same round trip, finds the sessions holding
      * the group's lock just before and just after the LISTENs commit (backend pids; none, one, or two when the lock
@@ -126,11 +155,16 @@ final class ListenConnection implements AutoCloseable {
         sql.add("COMMIT");
         sql.add(holder); // a holder that took the lock before the LISTENs committed: its announcement was missed
         List<Integer> holders = new ArrayList<>(2);
-        eachRow(sql.toString(), "holder", row -> {
-            if (row.getInt("holder") != 0) {
-                holders.add(row.getInt("holder"));
-            }
-        });
+        begin(0);
+        try {
+            eachRow(sql.toString(), "holder", row -> {
+                if (row.getInt("holder") != 0) {
+                    holders.add(row.getInt("holder"));
+                }
+            });
+        } finally {
+            end();
+        }
         return holders;
     }
 
@@ -183,6 +217,7 @@ final class ListenConnection implements AutoCloseable {
                 + waitMillis + "', true); SELECT pg_advisory_lock(" + key + "); SELECT set_config('lock_timeout', "
                 + "'0', true), pg_notify(" + literal(controlChannel) + ", " + literal(announcement) + ")";
         connection.setNetworkTimeout(Runnable::run, saturatedMillis((long) waitMillis + probeTimeoutMillis));
+        begin(waitMillis);
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql);
             return true;
@@ -192,6 +227,7 @@ final class ListenConnection implements AutoCloseable {
             }
             throw ex;
         } finally {
+            end();
             if (!connection.isClosed()) {
                 connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
             }
@@ -200,9 +236,12 @@ final class ListenConnection implements AutoCloseable {
 
     /** Sends one message on the control channel, committed without waiting for the WAL (see above). */
     void sendControl(String controlChannel, String message) throws SQLException {
+        begin(0);
         try (Statement statement = connection.createStatement()) {
             statement.execute("SELECT set_config('synchronous_commit', 'off', true), pg_notify("
                     + literal(controlChannel) + ", " + literal(message) + ")");
+        } finally {
+            end();
         }
     }
 
@@ -219,7 +258,12 @@ final class ListenConnection implements AutoCloseable {
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), pg_notify(" + literal(controlChannel)
                         + ", " + literal(lastMessage) + "); COMMIT; " + unlock;
         boolean[] successor = new boolean[1];
-        eachRow(sql, "successor", row -> successor[0] = row.getBoolean("successor"));
+        begin(0);
+        try {
+            eachRow(sql, "successor", row -> successor[0] = row.getBoolean("successor"));
+        } finally {
+            end();
+        }
         return successor[0];
     }
 
@@ -239,6 +283,15 @@ final class ListenConnection implements AutoCloseable {
      */
     PGNotification[] read(int timeoutMillis) throws SQLException {
         reads++;
+        begin(timeoutMillis);
+        try {
+            return readGuarded(timeoutMillis);
+        } finally {
+            end();
+        }
+    }
+
+    private PGNotification[] readGuarded(int timeoutMillis) throws SQLException {
         // What the driver holds, or has partly read, first and without a wake-up: the driver then stands between two
         // messages with nothing buffered, so the armed wait below can only be ended before a message's first byte
         PGNotification[] arrived = pg.getNotifications();
@@ -273,14 +326,22 @@ final class ListenConnection implements AutoCloseable {
 
     /** Returns what has arrived already, without waiting. */
     PGNotification[] readArrived() throws SQLException {
-        PGNotification[] notifications = pg.getNotifications();
-        return notifications == null ? NONE : notifications;
+        begin(0);
+        try {
+            PGNotification[] notifications = pg.getNotifications();
+            return notifications == null ? NONE : notifications;
+        } finally {
+            end();
+        }
     }
 
     /** A round trip that fails within the probe timeout when the server or the network is gone. */
     void probe() throws SQLException {
+        begin(0);
         try (Statement statement = connection.createStatement()) {
             statement.execute("SELECT 1");
+        } finally {
+            end();
         }
     }
 
@@ -331,8 +392,11 @@ final class ListenConnection implements AutoCloseable {
         for (String channel : channels) {
             sql.add(command + " " + ChannelName.quote(channel));
         }
+        begin(0);
         try (Statement statement = connection.createStatement()) {
             statement.execute(sql.toString());
+        } finally {
+            end();
         }
     }
 

@@ -35,8 +35,7 @@ final class NotificationDispatcher {
     private final NotificationObserver observer;
     private final Function<String, List<? extends NotificationHandler>> handlers;
     private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
-    private final Lane eventLane = new Lane();
-    private final Function<String, Lane> newLane = channel -> new Lane();
+    private final Lane eventLane = new Lane(null);
     private final Object idleMonitor = new Object();
     private long pending;
 
@@ -79,7 +78,31 @@ final class NotificationDispatcher {
     }
 
     private void enqueue(Delivery delivery) {
-        lanes.computeIfAbsent(delivery.notification.channel(), newLane).submit(delivery);
+        changePending(1);
+        // atomic with a lane's retirement (see retire): the task lands in a lane that stays in the map
+        lanes.compute(delivery.notification.channel(), (channel, lane) -> {
+            Lane target = lane != null ? lane : new Lane(channel);
+            target.retired = false;
+            target.tasks.add(delivery);
+            return target;
+        }).schedule();
+    }
+
+    /**
+     * The channel lost its last handler: its lane leaves the map once it has run what it holds, so an application
+     * that subscribes to ever new channels (one per tenant, per order) does not keep a lane for each of them.
+     */
+    void retire(String channel) {
+        Lane lane = lanes.get(channel);
+        if (lane != null) {
+            lane.retired = true;
+            lane.leaveWhenIdle();
+        }
+    }
+
+    /** The lanes in use now, for tests. */
+    int lanes() {
+        return lanes.size();
     }
 
     /** Runs a task on the event lane, after every task queued there before it. */
@@ -183,8 +206,23 @@ final class NotificationDispatcher {
     /** A serial queue: at most one of its tasks runs at a time, in submission order. */
     private final class Lane implements Runnable {
 
+        private final @Nullable String channel;
         private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
         private final AtomicBoolean scheduled = new AtomicBoolean();
+        /** Its channel has no handler any more: it leaves the map when idle. */
+        private volatile boolean retired;
+
+        Lane(@Nullable String channel) {
+            this.channel = channel;
+        }
+
+        /** Leaves the map if retired and idle, atomically with {@link #enqueue}'s adding to it. */
+        void leaveWhenIdle() {
+            if (retired && channel != null) {
+                lanes.computeIfPresent(channel,
+                        (name, lane) -> lane == this && retired && tasks.isEmpty() && !scheduled.get() ? null : lane);
+            }
+        }
 
         void submit(Runnable task) {
             changePending(1);
@@ -227,6 +265,7 @@ final class NotificationDispatcher {
             } finally {
                 scheduled.set(false);
                 schedule();
+                leaveWhenIdle();
             }
         }
     }

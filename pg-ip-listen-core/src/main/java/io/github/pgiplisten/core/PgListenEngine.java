@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
@@ -107,6 +108,7 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private final String rehearsalChannel = ControlMessage.channel(ThreadLocalRandom.current().nextLong());
     private final Thread owner;
+    private final Thread watchdog;
     private final AtomicBoolean channelsChanged = new AtomicBoolean(true);
     private final AtomicBoolean started = new AtomicBoolean();
     private final Object lifecycle = new Object();
@@ -121,9 +123,9 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile Set<String> listening = Set.of();
     /**
      * The channels LISTENed on the current connection, whether this engine handles them yet or not (a standby listens
-     * before it leads). Only the owner thread touches it.
+     * before it leads). Only the owner thread changes it; {@link #status()} reads it.
      */
-    private Set<String> listened = Set.of();
+    private volatile Set<String> listened = Set.of();
     /** The channels last told as {@link EngineEvent.ChannelListened}. Only the owner thread touches it. */
     private Set<String> announced = Set.of();
     private volatile @Nullable Instant lastNotificationAt;
@@ -144,6 +146,8 @@ public final class PgListenEngine implements AutoCloseable {
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
         this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());
         this.owner.setDaemon(true);
+        this.watchdog = new Thread(this::watch, "pg-ip-listen-" + number + "-watchdog");
+        this.watchdog.setDaemon(true);
     }
 
     private List<Registration> handlersOf(String channel) {
@@ -162,6 +166,7 @@ public final class PgListenEngine implements AutoCloseable {
             }
             role = options.oneProcessListener() ? Role.STANDBY : Role.BROADCAST;
             owner.start();
+            watchdog.start();
         }
         log.info("Starting {}", options);
         return this;
@@ -199,9 +204,17 @@ public final class PgListenEngine implements AutoCloseable {
     /** The state now: role, connection, channels. */
     public EngineStatus status() {
         ListenConnection connection = current;
-        return new EngineStatus(closed ? Role.STOPPED : role, connection != null,
-                Set.copyOf(handlers.keySet()), listening, connection != null ? connection.backendPid() : 0,
-                lastNotificationAt);
+        Set<String> channels = Set.copyOf(handlers.keySet());
+        Role now = closed ? Role.STOPPED : role;
+        boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
+                && !connection.overdue(System.nanoTime()) && listened.containsAll(channels);
+        return new EngineStatus(now, connection != null, channels, listening,
+                connection != null ? connection.backendPid() : 0, lastNotificationAt, listens);
+    }
+
+    /** The dispatcher's channel lanes in use now (for tests). */
+    int lanesInUse() {
+        return dispatcher.lanes();
     }
 
     /** How many times the owner thread has read from the current connection, 0 when there is none (for tests). */
@@ -270,6 +283,7 @@ public final class PgListenEngine implements AutoCloseable {
                 lifecycle.notifyAll(); // a second close() waits for this
             }
         }
+        LockSupport.unpark(watchdog);
         if (ownExecutor != null) {
             ownExecutor.shutdown();
         }
@@ -337,11 +351,41 @@ public final class PgListenEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The watchdog thread: drops the connection when a statement or read of the owner thread runs past its deadline
+     * (see {@link ListenConnection#overdue}), which only a network gone silent in the middle of a message can cause;
+     * the owner then reconnects as after any lost connection. It wakes at the running operation's deadline, at the
+     * latest every probe timeout.
+     */
+    private void watch() {
+        long idleNanos = options.probeTimeout().toNanos();
+        while (!closed) {
+            ListenConnection connection = current;
+            long now = System.nanoTime();
+            long wake = now + idleNanos;
+            if (connection != null) {
+                if (connection.overdue(now)) {
+                    log.warn("Group '{}': no answer from the server in time (the network went silent in the middle "
+                            + "of a message?); dropping the connection", options.group());
+                    connection.abort();
+                } else if (connection.deadline() != 0 && connection.deadline() - wake < 0) {
+                    wake = connection.deadline() + 1_000_000;
+                }
+            }
+            LockSupport.parkNanos(this, Math.max(1_000_000, wake - now));
+        }
+    }
+
     // ---- the owner thread ----
 
     private void run() {
         @Nullable Instant disconnectedAt = null;
         while (!closing) {
+            if (Thread.interrupted()) {
+                // nobody may stop this thread but close(): an interrupt kept would fail every connect at once
+                log.warn("Group '{}': the listen thread was interrupted; ignored (close the engine to stop it)",
+                        options.group());
+            }
             ListenConnection connection = null;
             long openedAt = System.nanoTime();
             try {
@@ -421,6 +465,7 @@ public final class PgListenEngine implements AutoCloseable {
             for (int i = 0; i < BOOKKEEPING_REHEARSALS; i++) {
                 rehearseBookkeeping(i);
             }
+            dispatcher.retire(rehearsalChannel);
         }
     }
 
@@ -882,8 +927,9 @@ public final class PgListenEngine implements AutoCloseable {
                 try {
                     lifecycle.wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return;
+                    // not a way to stop the engine (close() is): the backoff goes on, or a reconnect would spin
+                    log.warn("Group '{}': the listen thread was interrupted; ignored (close the engine to stop it)",
+                            options.group());
                 }
             }
         }
@@ -948,6 +994,9 @@ public final class PgListenEngine implements AutoCloseable {
                     list.remove(this);
                     return list.isEmpty() ? null : list;
                 });
+                if (!handlers.containsKey(channel)) {
+                    dispatcher.retire(channel);
+                }
                 channelsChanged.set(true);
                 wakeOwner();
             }

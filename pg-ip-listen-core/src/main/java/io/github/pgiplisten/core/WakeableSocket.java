@@ -16,6 +16,9 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.Set;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The listen connection's socket: a TCP socket whose wait for the next message another thread can end, so the owner
  * thread can block in {@code getNotifications} until a notification, its probe time or a request arrives instead of
@@ -34,6 +37,8 @@ import java.util.Set;
  * <p>Everything else a socket does is delegated to the channel's own socket.
  */
 final class WakeableSocket extends Socket {
+
+    private static final Logger log = LoggerFactory.getLogger(WakeableSocket.class);
 
     private final SocketChannel channel;
     private final Socket plain;
@@ -134,6 +139,7 @@ final class WakeableSocket extends Socket {
                     readable.selectedKeys().clear();
                     continue;
                 }
+                ignoreInterrupt();
                 long waitMillis = 0;
                 if (deadline != 0) {
                     long left = deadline - System.nanoTime();
@@ -154,12 +160,23 @@ final class WakeableSocket extends Socket {
         try {
             while (source.hasRemaining()) {
                 if (channel.write(source) == 0) {
+                    ignoreInterrupt();
                     writable.select();
                     writable.selectedKeys().clear();
                 }
             }
         } catch (ClosedSelectorException ex) {
             throw new SocketException("Socket closed");
+        }
+    }
+
+    /**
+     * Only the engine's listen thread reads and writes here, and only {@code close()} stops it. An interrupt kept
+     * would make every wait in a selector return at once: a busy loop for as long as the connection lives.
+     */
+    private static void ignoreInterrupt() {
+        if (Thread.interrupted()) {
+            log.warn("The listen thread was interrupted; ignored (close the engine to stop it)");
         }
     }
 

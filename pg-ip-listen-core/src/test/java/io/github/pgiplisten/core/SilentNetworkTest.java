@@ -59,4 +59,45 @@ class SilentNetworkTest {
             assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
         }
     }
+
+    @Test
+    void aNetworkThatGoesSilentInTheMiddleOfALongNotificationIsDetectedAndTheEngineReconnects()
+            throws Exception {
+        String channel = engines.channel("midway");
+        try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
+            List<EngineEvent> events = new CopyOnWriteArrayList<>();
+            Recorder recorder = new Recorder();
+            PgListenEngine engine = engines.create(options -> PgListenOptions
+                    .builder(proxy.proxiedUrl(engines.server().jdbcUrl())).username(engines.server().username())
+                    .password(engines.server().password()).group(engines.group())
+                    .applicationName("pgil midway " + engines.group().substring(5, 13))
+                    .probeInterval(Duration.ofMillis(500)).probeTimeout(Duration.ofSeconds(1))
+                    .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
+            engine.addEventListener(events::add);
+            engine.subscribe(channel, recorder);
+            engine.start();
+            Engines.awaitSingleListeningLeader(List.of(engine));
+            assertThat(engine.status().listens()).isTrue();
+            int silentPid = engine.status().backendPid();
+
+            // pgjdbc reads the rest of a message without a timeout once its first byte has come
+            proxy.silenceInTheMiddleOfTheNextMessageOver(4000);
+            String longPayload = "x".repeat(7000);
+            engines.notify(channel, longPayload);
+            // the watchdog drops the connection once the read is past its deadline (probe timeout × 2 after it began)
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> events.stream().anyMatch(EngineEvent.Disconnected.class::isInstance));
+            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
+                    && engine.status().backendPid() != silentPid);
+            await().atMost(Duration.ofSeconds(5)).until(() -> engine.status().listens());
+            assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
+
+            proxy.closeServerSides();
+            Engines.awaitSingleListeningLeader(List.of(engine));
+            engines.notify(channel, "after");
+            await().atMost(Duration.ofSeconds(10)).until(() -> recorder.payloads().contains("after"));
+            assertThat(recorder.payloads()).filteredOn(longPayload::equals).hasSizeLessThanOrEqualTo(1);
+            assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
+        }
+    }
 }

@@ -38,4 +38,32 @@ class SubscriptionsTest {
         assertThat(recorder.payloads()).containsExactly("here");
         subscription.close(); // twice is fine
     }
+
+    @Test
+    void channelsNobodyListensToAnyMoreLeaveNoLaneBehind() {
+        PgListenEngine engine = engines.create();
+        engine.start();
+        Engines.awaitSingleListeningLeader(List.of(engine));
+        Recorder recorder = new Recorder();
+        List<String> channels = java.util.stream.IntStream.range(0, 50).mapToObj(n -> engines.channel("tenant" + n))
+                .toList();
+        List<Subscription> subscriptions = channels.stream().map(channel -> engine.subscribe(channel, recorder))
+                .toList();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engine.status().listeningChannels().containsAll(channels));
+        channels.forEach(channel -> engines.notify(channel, "for " + channel));
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == channels.size());
+        assertThat(engine.lanesInUse()).isGreaterThanOrEqualTo(channels.size());
+
+        subscriptions.forEach(Subscription::close);
+        await().atMost(Duration.ofSeconds(10)).until(() -> engine.lanesInUse() == 0);
+        // a channel subscribed again gets a lane again, and its order
+        Recorder again = new Recorder();
+        engine.subscribe(channels.get(0), again);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engine.status().listeningChannels().contains(channels.get(0)));
+        engines.notify(channels.get(0), "1", "2", "3");
+        await().atMost(Duration.ofSeconds(10)).until(() -> again.count() == 3);
+        assertThat(again.payloads()).containsExactly("1", "2", "3");
+    }
 }

@@ -73,6 +73,15 @@ public final class SilentProxy implements AutoCloseable {
         links.forEach(link -> link.silent = true);
     }
 
+    /**
+     * Every connection open now goes silent in the middle of the next piece of at least {@code bytes} bytes the
+     * server sends (a long notification): the client gets its first half, then nothing more in either direction,
+     * nothing is closed. Until then traffic flows.
+     */
+    public void silenceInTheMiddleOfTheNextMessageOver(int bytes) {
+        links.forEach(link -> link.silenceAfterChunkOver = bytes);
+    }
+
     /** Closes the server side of every silent connection, so the server ends those sessions. */
     public void closeServerSides() {
         for (Link link : links) {
@@ -101,8 +110,8 @@ public final class SilentProxy implements AutoCloseable {
                 Socket server = new Socket(targetHost, targetPort);
                 Link link = new Link(client, server);
                 links.add(link);
-                pump(link, client, server, "silent-proxy-up");
-                pump(link, server, client, "silent-proxy-down");
+                pump(link, client, server, false, "silent-proxy-up");
+                pump(link, server, client, true, "silent-proxy-down");
             } catch (IOException ex) {
                 // listener closed, or the server refused: the client sees its connection fail at once
                 if (client != null) {
@@ -112,7 +121,7 @@ public final class SilentProxy implements AutoCloseable {
         }
     }
 
-    private static void pump(Link link, Socket from, Socket to, String name) {
+    private static void pump(Link link, Socket from, Socket to, boolean fromServer, String name) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16384];
             // streams are not closed here: closing one closes its socket, and a silent link keeps both open
@@ -121,6 +130,12 @@ public final class SilentProxy implements AutoCloseable {
                 OutputStream out = to.getOutputStream();
                 int read;
                 while ((read = in.read(buffer)) >= 0) {
+                    if (fromServer && !link.silent && link.silenceAfterChunkOver > 0
+                            && read >= link.silenceAfterChunkOver) {
+                        out.write(buffer, 0, read / 2);
+                        out.flush();
+                        link.silent = true;
+                    }
                     if (!link.silent) {
                         out.write(buffer, 0, read);
                         out.flush();
@@ -151,6 +166,7 @@ public final class SilentProxy implements AutoCloseable {
         final Socket client;
         final Socket server;
         volatile boolean silent;
+        volatile int silenceAfterChunkOver;
 
         Link(Socket client, Socket server) {
             this.client = client;
