@@ -21,6 +21,13 @@ public interface PgListenStatus {
     /** Whether the listen connection is open. */
     boolean isConnected();
 
+    /**
+     * Whether this instance listens as its role asks right now: connected, every channel of {@link #channels()}
+     * LISTENed on the connection (a standby's too, so it can take over at once), and the server answering in time.
+     * False whenever it cannot, whatever the cause; the health indicator is DOWN then.
+     */
+    boolean canListen();
+
     /** The channels that have {@link PgListener} methods. */
     Set<String> channels();
 

@@ -197,6 +197,12 @@ public class PgListenerContainer
     }
 
     @Override
+    public boolean canListen() {
+        PgListenEngine current = engine;
+        return current != null && current.status().listens();
+    }
+
+    @Override
     public Set<String> channels() {
         PgListenEngine current = engine;
         if (current != null) {

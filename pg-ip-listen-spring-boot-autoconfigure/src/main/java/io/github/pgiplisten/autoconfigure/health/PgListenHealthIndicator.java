@@ -12,9 +12,10 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.core.Role;
 
 /**
- * UP while the listen connection is open (a standby is healthy too: it is ready to take over), DOWN while it is
- * being re-established, UNKNOWN before start and after stop. Details: role, connected, channels, and the age of the
- * last notification.
+ * UP while this instance listens as its role asks (a standby is healthy too: it listens and is ready to take over),
+ * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
+ * in time), UNKNOWN before start and after stop. Details: role, connected, channels, and the age of the last
+ * notification.
  */
 public class PgListenHealthIndicator extends AbstractHealthIndicator {
 
@@ -30,7 +31,7 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
         Role role = status.role();
         if (role == Role.STOPPED) {
             builder.unknown();
-        } else if (status.isConnected()) {
+        } else if (status.canListen()) {
             builder.up();
         } else {
             builder.down();

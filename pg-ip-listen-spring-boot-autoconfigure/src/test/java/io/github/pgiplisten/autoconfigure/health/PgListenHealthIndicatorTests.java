@@ -1,0 +1,80 @@
+package io.github.pgiplisten.autoconfigure.health;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.health.contributor.Status;
+
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.core.Role;
+
+/** The indicator follows whether the instance can listen, not only whether a connection is open. */
+class PgListenHealthIndicatorTests {
+
+    @Test
+    void anOpenConnectionThatCannotListenIsDown() {
+        assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, false)).health().getStatus())
+                .isEqualTo(Status.DOWN);
+        assertThat(new PgListenHealthIndicator(status(Role.STANDBY, true, false)).health().getStatus())
+                .isEqualTo(Status.DOWN);
+    }
+
+    @Test
+    void aLeaderOrAStandbyThatListensIsUp() {
+        assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true)).health().getStatus())
+                .isEqualTo(Status.UP);
+        assertThat(new PgListenHealthIndicator(status(Role.STANDBY, true, true)).health().getStatus())
+                .isEqualTo(Status.UP);
+    }
+
+    @Test
+    void aStoppedInstanceIsUnknown() {
+        assertThat(new PgListenHealthIndicator(status(Role.STOPPED, false, false)).health().getStatus())
+                .isEqualTo(Status.UNKNOWN);
+    }
+
+    private static PgListenStatus status(Role role, boolean connected, boolean canListen) {
+        return new PgListenStatus() {
+
+            @Override
+            public Role role() {
+                return role;
+            }
+
+            @Override
+            public boolean isConnected() {
+                return connected;
+            }
+
+            @Override
+            public boolean canListen() {
+                return canListen;
+            }
+
+            @Override
+            public Set<String> channels() {
+                return Set.of("orders");
+            }
+
+            @Override
+            public Optional<Instant> lastNotificationAt() {
+                return Optional.empty();
+            }
+
+            @Override
+            public Set<String> listeningChannels() {
+                return role == Role.LEADER && canListen ? Set.of("orders") : Set.of();
+            }
+
+            @Override
+            public boolean awaitListening(Duration timeout, String... channels) {
+                return false;
+            }
+        };
+    }
+}
