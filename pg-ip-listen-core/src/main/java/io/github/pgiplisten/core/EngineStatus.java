@@ -16,7 +16,12 @@ import org.jspecify.annotations.Nullable;
  * @param listens whether this engine listens as its role asks right now: connected, every channel in
  * {@code channels} LISTENed on the connection (a standby too, so it can take over at once), and the server answering
  * in time. False whenever it cannot, whatever the cause: what a health check reports as DOWN.
+ * @param backlog notifications read and not yet handled
+ * @param backlogBytes their estimated heap, which the backlog limit bounds
+ * @param readingPaused whether reading stopped because the backlog is over the limit (PostgreSQL keeps what follows
+ * in its notification queue meanwhile)
  */
 public record EngineStatus(Role role, boolean connected, Set<String> channels, Set<String> listeningChannels,
-        int backendPid, @Nullable Instant lastNotificationAt, boolean listens) {
+        int backendPid, @Nullable Instant lastNotificationAt, boolean listens, long backlog, long backlogBytes,
+        boolean readingPaused) {
 }

@@ -49,6 +49,7 @@ final class ListenConnection implements AutoCloseable {
      * OS gives up on the TCP connection). The engine's watchdog drops a connection past this deadline.
      */
     private volatile long deadline;
+    private long readBudget;
 
     private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
             throws SQLException {
@@ -291,7 +292,26 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads that follow take about {@code bytes} of notifications at most each (0: no limit; a connection that
+     * cannot be woken has none), so a reader that must not take in more than it can hold is not handed a whole
+     * server-side backlog in one read.
+     */
+    void readBudget(long bytes) {
+        readBudget = bytes;
+    }
+
+    /**
+     * Whether the last {@link #read} returned because everything pending had been read, not at its budget: only then
+     * may a statement follow without first taking in whatever the server still has queued for this session (it
+     * sends that before the statement's answer).
+     */
+    boolean drained() {
+        return !wakeup.budgetUsed();
+    }
+
     private PGNotification[] readGuarded(int timeoutMillis) throws SQLException {
+        wakeup.budget(readBudget);
         // What the driver holds, or has partly read, first and without a wake-up: the driver then stands between two
         // messages with nothing buffered, so the armed wait below can only be ended before a message's first byte
         PGNotification[] arrived = pg.getNotifications();

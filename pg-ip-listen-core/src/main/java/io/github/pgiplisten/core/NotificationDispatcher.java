@@ -7,7 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
@@ -19,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * task at a time, in arrival order, so a channel's notifications are handled in order while a slow handler delays
  * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own.
  *
- * <p>Lanes are unbounded: a handler slower than its channel's traffic lets that lane grow in memory (PostgreSQL's own
- * queue would grow instead if the reader stopped reading). An executor that refuses work loses the lane's queued
- * notifications, which is logged at ERROR.
+ * <p>It counts what waits in its lanes ({@link #backlogBytes()}); the reader stops reading while that is over the
+ * engine's backlog limit, so a handler slower than its channel's traffic cannot grow the heap without bound.
+ * An executor that refuses work loses the lane's queued notifications, which is logged at ERROR.
  */
 final class NotificationDispatcher {
 
@@ -38,6 +40,12 @@ final class NotificationDispatcher {
     private final Lane eventLane = new Lane(null);
     private final Object idleMonitor = new Object();
     private long pending;
+    /** Notifications dispatched and not yet handled, and their estimated heap (see {@link #sizeOf}). */
+    private final AtomicLong backlog = new AtomicLong();
+    private final AtomicLong backlogBytes = new AtomicLong();
+    private final Object backlogMonitor = new Object();
+    /** The backlog (bytes) the reader waits to fall to; a handler that brings it there wakes it. 0: none waits. */
+    private volatile long awaitedBytes;
 
     NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler, NotificationObserver observer,
             Function<String, List<? extends NotificationHandler>> handlers) {
@@ -65,7 +73,45 @@ final class NotificationDispatcher {
                 log.warn("Notification observer failed", ex); // metrics must never stop the reader thread
             }
         }
-        enqueue(new Delivery(notification, epoch, receivedAt, true));
+        long size = sizeOf(notification);
+        backlog.incrementAndGet();
+        backlogBytes.addAndGet(size);
+        enqueue(new Delivery(notification, epoch, receivedAt, size));
+    }
+
+    /** Notifications dispatched and not yet handled. */
+    long backlog() {
+        return backlog.get();
+    }
+
+    /** The estimated heap of the notifications dispatched and not yet handled. */
+    long backlogBytes() {
+        return backlogBytes.get();
+    }
+
+    /**
+     * Waits until the backlog has fallen to {@code bytes} or less, at most {@code timeoutNanos}; true when it has.
+     * Only the reader thread waits here.
+     */
+    boolean awaitBacklogAtMost(long bytes, long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        synchronized (backlogMonitor) {
+            awaitedBytes = Math.max(1, bytes);
+            try {
+                long left;
+                while (backlogBytes.get() > bytes && (left = deadline - System.nanoTime()) > 0) {
+                    TimeUnit.NANOSECONDS.timedWait(backlogMonitor, left);
+                }
+                return backlogBytes.get() <= bytes;
+            } finally {
+                awaitedBytes = 0;
+            }
+        }
+    }
+
+    /** An estimate of a notification's heap while it waits: two strings (at most two bytes a char) and the objects. */
+    static long sizeOf(PgNotification notification) {
+        return 96 + 2L * (notification.channel().length() + notification.payload().length());
     }
 
     /**
@@ -74,7 +120,7 @@ final class NotificationDispatcher {
      * its classes loaded and its call sites linked (cold, the first dispatch cost 1.5 ms of the reader's time).
      */
     void rehearse(PgNotification notification, LeaderProgress.Epoch epoch) {
-        enqueue(new Delivery(notification, epoch, System.nanoTime(), false));
+        enqueue(new Delivery(notification, epoch, System.nanoTime(), 0));
     }
 
     private void enqueue(Delivery delivery) {
@@ -144,24 +190,38 @@ final class NotificationDispatcher {
         final PgNotification notification;
         final LeaderProgress.@Nullable Epoch epoch;
         final long receivedAt;
-        final boolean observed;
+        /** Its share of the backlog; 0 for a rehearsal, which is neither counted nor observed. */
+        final long size;
 
-        Delivery(PgNotification notification, LeaderProgress.@Nullable Epoch epoch, long receivedAt,
-                boolean observed) {
+        Delivery(PgNotification notification, LeaderProgress.@Nullable Epoch epoch, long receivedAt, long size) {
             this.notification = notification;
             this.epoch = epoch;
             this.receivedAt = receivedAt;
-            this.observed = observed;
+            this.size = size;
         }
 
         @Override
         public void run() {
             try {
-                deliver(notification, receivedAt, observed);
+                deliver(notification, receivedAt, size != 0);
             } finally {
+                if (size != 0) {
+                    handled(size);
+                }
                 if (epoch != null) {
                     epoch.finished();
                 }
+            }
+        }
+    }
+
+    private void handled(long size) {
+        backlog.decrementAndGet();
+        long left = backlogBytes.addAndGet(-size);
+        long awaited = awaitedBytes;
+        if (awaited != 0 && left <= awaited) {
+            synchronized (backlogMonitor) {
+                backlogMonitor.notifyAll();
             }
         }
     }

@@ -118,6 +118,8 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile @Nullable ListenConnection current;
     private volatile boolean waitingForLock;
+    /** Reading stops while more waits for the handlers than the backlog limit allows. */
+    private volatile boolean readingPaused;
     private final Object lockWaitMonitor = new Object();
     private volatile Role role = Role.STOPPED;
     private volatile Set<String> listening = Set.of();
@@ -209,7 +211,8 @@ public final class PgListenEngine implements AutoCloseable {
         boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
                 && !connection.overdue(System.nanoTime()) && listened.containsAll(channels);
         return new EngineStatus(now, connection != null, channels, listening,
-                connection != null ? connection.backendPid() : 0, lastNotificationAt, listens);
+                connection != null ? connection.backendPid() : 0, lastNotificationAt, listens, dispatcher.backlog(),
+                dispatcher.backlogBytes(), readingPaused);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
@@ -671,8 +674,11 @@ public final class PgListenEngine implements AutoCloseable {
         int ownPid = connection.backendPid();
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
-        while (!closing) {
-            if (channelsChanged.getAndSet(false)) {
+        connection.readBudget(readBudget());
+        while (!closing && readsWithinBacklogLimit()) {
+            // a statement takes in everything the server has queued for this session first: only once drained
+            boolean drained = connection.drained();
+            if (drained && channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }
             PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, progress));
@@ -687,12 +693,72 @@ public final class PgListenEngine implements AutoCloseable {
                 connection.probe();
                 lastTraffic = System.nanoTime();
             }
-            String message = progress.due(now);
-            if (message != null) {
-                connection.sendControl(controlChannel, message);
+            if (connection.drained()) {
+                String message = progress.due(now);
+                if (message != null) {
+                    connection.sendControl(controlChannel, message);
+                }
             }
         }
-        handOver(connection, progress);
+        if (dispatcher.backlogBytes() > options.backlogLimit() || !connection.drained()) {
+            abandon(connection);
+        } else {
+            handOver(connection, progress);
+        }
+    }
+
+    /** What one read may take in: a sixteenth of the backlog limit, between 64 KiB and 1 MiB. */
+    private long readBudget() {
+        return Math.max(64 * 1024, Math.min(1024 * 1024, options.backlogLimit() / 16));
+    }
+
+    /**
+     * Before a read: while what waits for the handlers is over the backlog limit, stops reading (PostgreSQL keeps
+     * the rest in its queue) until the handlers have brought it down to half the limit. False when closing ended
+     * the pause first.
+     */
+    private boolean readsWithinBacklogLimit() {
+        long limit = options.backlogLimit();
+        if (dispatcher.backlogBytes() <= limit) {
+            return true;
+        }
+        long pausedAt = System.nanoTime();
+        readingPaused = true;
+        log.warn("Group '{}': {} notification(s), about {} bytes, wait for the listeners, over the backlog limit of {} "
+                + "bytes: reading paused, PostgreSQL keeps what follows in its notification queue", options.group(),
+                dispatcher.backlog(), dispatcher.backlogBytes(), limit);
+        try {
+            while (!closing) {
+                try {
+                    if (dispatcher.awaitBacklogAtMost(limit / 2, TimeUnit.MILLISECONDS.toNanos(100))) {
+                        log.info("Group '{}': reading resumed after {} ms", options.group(),
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt));
+                        return true;
+                    }
+                } catch (InterruptedException ex) {
+                    log.warn("Group '{}': the listen thread was interrupted; ignored (close the engine to stop it)",
+                            options.group());
+                }
+            }
+            return false;
+        } finally {
+            readingPaused = false;
+        }
+    }
+
+    /**
+     * Closing while more waits than the backlog limit allows, or while the server still has notifications queued
+     * for this session: a handover would have to take all of that in first. Drops the connection instead, so the
+     * successor takes over as after a crash (see {@link CrashDelivery}).
+     */
+    private void abandon(ListenConnection connection) {
+        log.warn("Group '{}': closing with {} notification(s) still waiting for the listeners or on the server, over "
+                + "the backlog limit: no handover, the lock goes with the connection and the successor takes over as "
+                + "after a crash ({})", options.group(), dispatcher.backlog(), options.crashDelivery());
+        connection.abort();
+        role = Role.STANDBY;
+        announceUnlistened(Instant.now());
+        emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing over the backlog limit"));
     }
 
     /**
@@ -814,8 +880,9 @@ public final class PgListenEngine implements AutoCloseable {
         applySubscriptions(connection);
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
-        while (!closing) {
-            if (channelsChanged.getAndSet(false)) {
+        connection.readBudget(readBudget());
+        while (!closing && readsWithinBacklogLimit()) {
+            if (connection.drained() && channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }
             PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, null));
@@ -826,7 +893,7 @@ public final class PgListenEngine implements AutoCloseable {
                     dispatcher.dispatch(new PgNotification(notification.getName(), notification.getParameter(),
                             notification.getPID()));
                 }
-            } else if (System.nanoTime() - lastTraffic >= probeNanos) {
+            } else if (System.nanoTime() - lastTraffic >= probeNanos && connection.drained()) {
                 connection.probe();
                 lastTraffic = System.nanoTime();
             }

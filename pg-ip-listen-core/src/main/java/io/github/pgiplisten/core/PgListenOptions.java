@@ -48,6 +48,7 @@ public final class PgListenOptions {
     private final Duration progressInterval;
     private final CrashDelivery crashDelivery;
     private final long standbyBufferLimit;
+    private final long backlogLimit;
     private final @Nullable Executor handlerExecutor;
     private final NotificationErrorHandler errorHandler;
     private final NotificationObserver observer;
@@ -71,6 +72,7 @@ public final class PgListenOptions {
         this.progressInterval = builder.progressInterval;
         this.crashDelivery = builder.crashDelivery;
         this.standbyBufferLimit = builder.standbyBufferLimit;
+        this.backlogLimit = builder.backlogLimit;
         this.handlerExecutor = builder.handlerExecutor;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
@@ -162,6 +164,10 @@ public final class PgListenOptions {
         return standbyBufferLimit;
     }
 
+    public long backlogLimit() {
+        return backlogLimit;
+    }
+
     public @Nullable Executor handlerExecutor() {
         return handlerExecutor;
     }
@@ -181,7 +187,7 @@ public final class PgListenOptions {
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
                 + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", progressInterval=" + progressInterval + ", crashDelivery=" + crashDelivery
-                + ", standbyBufferLimit=" + standbyBufferLimit + "]";
+                + ", standbyBufferLimit=" + standbyBufferLimit + ", backlogLimit=" + backlogLimit + "]";
     }
 
     /**
@@ -219,6 +225,7 @@ public final class PgListenOptions {
         private Duration progressInterval = Duration.ofMillis(100);
         private CrashDelivery crashDelivery = CrashDelivery.AT_LEAST_ONCE;
         private long standbyBufferLimit = 32L * 1024 * 1024;
+        private long backlogLimit = 64L * 1024 * 1024;
         private @Nullable Executor handlerExecutor;
         private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
         private NotificationObserver observer = NotificationObserver.NONE;
@@ -345,6 +352,18 @@ public final class PgListenOptions {
         }
 
         /**
+         * The most a leader (or a broadcast instance) holds in memory of notifications read but not yet handled, in
+         * bytes of notifications (default 64 MiB). Past it the engine stops reading the connection, so PostgreSQL
+         * keeps the rest in its notification queue, until its handlers have brought the backlog down to half of it.
+         * Nothing is lost, but while reading is paused no channel is read: a slow channel delays the others once it
+         * has used up the limit.
+         */
+        public Builder backlogLimit(long backlogLimit) {
+            this.backlogLimit = backlogLimit;
+            return this;
+        }
+
+        /**
          * Where handlers run (default: the engine's own pool of daemon threads). Notifications of one channel are
          * still handled one at a time, in order; different channels run in parallel as far as the executor allows.
          */
@@ -400,6 +419,10 @@ public final class PgListenOptions {
             positive("shutdownTimeout", shutdownTimeout);
             positive("progressInterval", progressInterval);
             Objects.requireNonNull(crashDelivery, "crashDelivery must not be null");
+            if (backlogLimit < 64 * 1024) {
+                throw new IllegalArgumentException("backlogLimit must be at least 64 KiB (65536 bytes, room for a few "
+                        + "notifications of PostgreSQL's largest size), got: " + backlogLimit);
+            }
             if (standbyBufferLimit < 64 * 1024) {
                 throw new IllegalArgumentException("standbyBufferLimit must be at least 64 KiB (65536 bytes, room for "
                         + "a few notifications of PostgreSQL's largest size), got: " + standbyBufferLimit);

@@ -77,7 +77,7 @@ final class Succession {
 
     /** A notification for the group's handlers, in queue order. */
     void hold(PgNotification notification) {
-        long size = sizeOf(notification);
+        long size = NotificationDispatcher.sizeOf(notification);
         held.addLast(new Held(++position, notification, size));
         bytes += size;
         while (bytes > byteLimit && !held.isEmpty()) {
@@ -148,10 +148,5 @@ final class Succession {
         if (lastOverflowedPosition < mark.position()) {
             overflowed = 0; // what the limit pushed out was handled: it came before this mark
         }
-    }
-
-    /** An estimate of a held notification's heap: two strings (at most two bytes a char) and the objects around. */
-    private static long sizeOf(PgNotification notification) {
-        return 96 + 2L * (notification.channel().length() + notification.payload().length());
     }
 }

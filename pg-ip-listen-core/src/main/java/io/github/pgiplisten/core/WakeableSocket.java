@@ -47,6 +47,22 @@ final class WakeableSocket extends Socket {
     private volatile boolean armed;
     private volatile boolean woken;
     private boolean readSinceArmed;
+    /** Bytes a read of notifications may take before the driver's "more pending?" check says no; 0: no limit. */
+    private long budget;
+    private long readSinceBudget;
+    private boolean budgetUsed;
+    /**
+     * Where the server's messages begin and end (a type byte, then a length that counts itself), so that a read past
+     * its budget can end exactly at a message's end: only there does the driver ask whether more is pending. False
+     * once the stream is encrypted (TLS, GSSAPI), whose records hide the boundaries: then no budget applies.
+     */
+    private boolean framed = true;
+    /** One-byte answers to an SSL or GSSAPI encryption request still to come: they precede the framing. */
+    private int unframedAnswers;
+    /** Bytes of the current message not yet handed to the driver; with {@code headerRead}, 0 at a boundary. */
+    private long messageLeft;
+    private final byte[] header = new byte[5];
+    private int headerRead;
     private final Selector writable;
     private final InputStream input = new Input();
     private final OutputStream output = new Output();
@@ -66,6 +82,22 @@ final class WakeableSocket extends Socket {
 
     boolean armed() {
         return armed;
+    }
+
+    /**
+     * The owner thread begins a read of notifications that should take about {@code bytes} at most (0: no limit):
+     * past it, the driver's check for more pending messages (a 1 ms timeout) is told there are none, so the read
+     * returns what it has and the rest stays in the socket and on the server until the next read.
+     */
+    void budget(long bytes) {
+        budget = bytes;
+        readSinceBudget = 0;
+        budgetUsed = false;
+    }
+
+    /** Whether the last read stopped at its budget, with more possibly pending. */
+    boolean budgetUsed() {
+        return budgetUsed;
     }
 
     /** From any thread: ends the owner's wait for notifications now, or its next one if it is not waiting. */
@@ -120,12 +152,30 @@ final class WakeableSocket extends Socket {
     }
 
     private int read(ByteBuffer target) throws IOException {
+        boolean overBudget = framed && budget > 0 && readSinceBudget >= budget;
+        boolean atBoundary = unframedAnswers == 0 && messageLeft == 0 && headerRead == 0;
+        if (overBudget && atBoundary && soTimeout == 1) {
+            budgetUsed = true;
+            throw new SocketTimeoutException("Read budget used");
+        }
+        if (overBudget && !atBoundary) {
+            // hand out no more than the current message, so the driver's buffer ends where it ends
+            long rest = unframedAnswers > 0 ? 1 : headerRead > 0 ? header.length - headerRead : messageLeft;
+            target.limit((int) Math.min(target.limit(), target.position() + rest));
+        }
         long deadline = soTimeout > 0 ? System.nanoTime() + soTimeout * 1_000_000L : 0;
         try {
             while (true) {
+                int start = target.position();
                 int count = channel.read(target);
                 if (count != 0) {
                     readSinceArmed |= count > 0;
+                    if (count > 0) {
+                        readSinceBudget += count;
+                        if (framed) {
+                            follow(target.array(), target.arrayOffset() + start, count);
+                        }
+                    }
                     return count;
                 }
                 if (woken && armed && !readSinceArmed && soTimeout > 0) {
@@ -156,7 +206,42 @@ final class WakeableSocket extends Socket {
         }
     }
 
+    /** Follows the server's message framing over bytes just read (see {@link #framed}). */
+    private void follow(byte[] bytes, int offset, int count) {
+        int at = offset;
+        int end = offset + count;
+        while (at < end && framed) {
+            if (unframedAnswers > 0) {
+                unframedAnswers--;
+                byte answer = bytes[at++];
+                framed = answer != 'S' && answer != 'G'; // the server accepted: encrypted from here on
+            } else if (messageLeft > 0) {
+                int skip = (int) Math.min(messageLeft, end - at);
+                messageLeft -= skip;
+                at += skip;
+            } else {
+                header[headerRead++] = bytes[at++];
+                if (headerRead == header.length) {
+                    headerRead = 0;
+                    int length = ((header[1] & 0xFF) << 24) | ((header[2] & 0xFF) << 16) | ((header[3] & 0xFF) << 8)
+                            | (header[4] & 0xFF);
+                    messageLeft = Math.max(0, length - 4L);
+                }
+            }
+        }
+    }
+
+    /** An SSLRequest or GSSENCRequest: its answer is one byte, outside the framing. */
+    private static boolean isEncryptionRequest(ByteBuffer source) {
+        int at = source.position();
+        return source.remaining() == 8 && source.getInt(at) == 8
+                && (source.getInt(at + 4) == 80877103 || source.getInt(at + 4) == 80877104);
+    }
+
     private void write(ByteBuffer source) throws IOException {
+        if (isEncryptionRequest(source)) {
+            unframedAnswers++;
+        }
         try {
             while (source.hasRemaining()) {
                 if (channel.write(source) == 0) {

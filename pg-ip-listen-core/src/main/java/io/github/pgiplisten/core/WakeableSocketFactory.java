@@ -86,6 +86,18 @@ public final class WakeableSocketFactory extends SocketFactory {
             }
         }
 
+        void budget(long bytes) {
+            WakeableSocket current = socket;
+            if (current != null) {
+                current.budget(bytes);
+            }
+        }
+
+        boolean budgetUsed() {
+            WakeableSocket current = socket;
+            return current != null && current.budgetUsed();
+        }
+
         private Socket newSocket() throws IOException {
             if (open) {
                 return new Socket();
