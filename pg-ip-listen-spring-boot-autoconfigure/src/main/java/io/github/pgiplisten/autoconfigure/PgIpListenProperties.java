@@ -38,7 +38,8 @@ public class PgIpListenProperties implements Validator {
 
     /**
      * Name of the election group: instances with the same group on the same database elect one listener. Defaults to
-     * 'spring.application.name', or 'pg-ip-listen' when that is not set.
+     * 'spring.application.name', or 'pg-ip-listen' when that is not set: then every unnamed application on the
+     * database shares one election, and start-up warns.
      */
     private @Nullable String group;
 
