@@ -177,7 +177,7 @@ public final class PgIpListenAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter) {
-            return new JdbcPgPublisher(new JdbcTemplate(dataSource), converter.getIfAvailable());
+            return new JdbcPgPublisher(dataSource, converter.getIfAvailable());
         }
     }
 }
