@@ -103,7 +103,7 @@ public final class PgIpListenAutoConfiguration {
         }
         PgListenerContainer container;
         try {
-            container = new PgListenerContainer(options, errorHandler, observers, events);
+            container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase());
         } catch (IllegalArgumentException ex) {
             throw new PgIpListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
                     "Fix the pg-ip-listen.* property named in the message.", ex);

@@ -104,6 +104,14 @@ public class PgIpListenProperties implements Validator {
      */
     private DataSize standbyBufferLimit = DataSize.ofMegabytes(32);
 
+    /**
+     * SmartLifecycle phase of the listener container. The default (Integer.MAX_VALUE - 100, as Spring Kafka's listener
+     * containers) starts it after the embedded web server (Integer.MAX_VALUE - 2048) and its graceful shutdown
+     * (Integer.MAX_VALUE - 1024) and stops it before them; it starts before the SmartLifecycle beans that keep the
+     * default phase (Integer.MAX_VALUE) and stops after them.
+     */
+    private int phase = PgListenerContainer.DEFAULT_PHASE;
+
     private final TcpKeepalives tcpKeepalives = new TcpKeepalives();
 
     private final Reconnect reconnect = new Reconnect();
@@ -218,6 +226,14 @@ public class PgIpListenProperties implements Validator {
 
     public void setStandbyBufferLimit(DataSize standbyBufferLimit) {
         this.standbyBufferLimit = standbyBufferLimit;
+    }
+
+    public int getPhase() {
+        return phase;
+    }
+
+    public void setPhase(int phase) {
+        this.phase = phase;
     }
 
     public TcpKeepalives getTcpKeepalives() {
