@@ -2,6 +2,8 @@ package io.github.pgiplisten.autoconfigure;
 
 import javax.sql.DataSource;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -45,6 +47,8 @@ import io.github.pgiplisten.core.PgListenOptions;
         PgIpListenAutoConfiguration.PublisherConfiguration.class })
 public final class PgIpListenAutoConfiguration {
 
+    private static final Logger log = LoggerFactory.getLogger(PgIpListenAutoConfiguration.class);
+
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static PgListenerAnnotationBeanPostProcessor pgListenerAnnotationBeanPostProcessor() {
@@ -74,9 +78,9 @@ public final class PgIpListenAutoConfiguration {
                             + "65535 and %-encoded options.");
         }
         String applicationName = environment.getProperty("spring.application.name");
+        boolean named = applicationName != null && !applicationName.isBlank();
         String group = properties.getGroup() != null ? properties.getGroup()
-                : applicationName != null && !applicationName.isBlank() ? applicationName
-                        : PgListenOptions.DEFAULT_GROUP;
+                : named ? applicationName : PgListenOptions.DEFAULT_GROUP;
         PgListenOptions.Builder options = PgListenOptions.builder(url)
                 .username(connection.getUsername())
                 .password(connection.getPassword())
@@ -97,12 +101,22 @@ public final class PgIpListenAutoConfiguration {
         if (properties.getApplicationName() != null) {
             options.applicationName(properties.getApplicationName());
         }
+        PgListenerContainer container;
         try {
-            return new PgListenerContainer(options, errorHandler, observers, events);
+            container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase());
         } catch (IllegalArgumentException ex) {
             throw new PgIpListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
                     "Fix the pg-ip-listen.* property named in the message.", ex);
         }
+        if (properties.getGroup() == null && !named && properties.isOneProcessListener()) {
+            // it works, but any other unnamed application on the database takes part in the same election
+            log.warn("Neither spring.application.name nor pg-ip-listen.group is set, so this application elects its "
+                    + "listener in the default group '{}', together with every other application on this database "
+                    + "that sets neither: only one of them handles notifications, and the @PgListener methods of the "
+                    + "others never run. Set spring.application.name (or pg-ip-listen.group) to a name of this "
+                    + "application's own.", PgListenOptions.DEFAULT_GROUP);
+        }
+        return container;
     }
 
     /** The listen connection defaults to the application's JDBC connection details. */
@@ -163,7 +177,7 @@ public final class PgIpListenAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter) {
-            return new JdbcPgPublisher(new JdbcTemplate(dataSource), converter.getIfAvailable());
+            return new JdbcPgPublisher(dataSource, converter.getIfAvailable());
         }
     }
 }

@@ -38,7 +38,8 @@ public class PgIpListenProperties implements Validator {
 
     /**
      * Name of the election group: instances with the same group on the same database elect one listener. Defaults to
-     * 'spring.application.name', or 'pg-ip-listen' when that is not set.
+     * 'spring.application.name', or 'pg-ip-listen' when that is not set: then every unnamed application on the
+     * database shares one election, and start-up warns.
      */
     private @Nullable String group;
 
@@ -102,6 +103,14 @@ public class PgIpListenProperties implements Validator {
      * The most a standby keeps in memory of notifications its leader has not confirmed yet.
      */
     private DataSize standbyBufferLimit = DataSize.ofMegabytes(32);
+
+    /**
+     * SmartLifecycle phase of the listener container. The default (Integer.MAX_VALUE - 100, as Spring Kafka's listener
+     * containers) starts it after the embedded web server (Integer.MAX_VALUE - 2048) and its graceful shutdown
+     * (Integer.MAX_VALUE - 1024) and stops it before them; it starts before the SmartLifecycle beans that keep the
+     * default phase (Integer.MAX_VALUE) and stops after them.
+     */
+    private int phase = PgListenerContainer.DEFAULT_PHASE;
 
     private final TcpKeepalives tcpKeepalives = new TcpKeepalives();
 
@@ -217,6 +226,14 @@ public class PgIpListenProperties implements Validator {
 
     public void setStandbyBufferLimit(DataSize standbyBufferLimit) {
         this.standbyBufferLimit = standbyBufferLimit;
+    }
+
+    public int getPhase() {
+        return phase;
+    }
+
+    public void setPhase(int phase) {
+        this.phase = phase;
     }
 
     public TcpKeepalives getTcpKeepalives() {

@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -14,18 +15,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.jspecify.annotations.Nullable;
 import org.springframework.aop.framework.AopInfrastructureBean;
 import org.springframework.aop.framework.AopProxyUtils;
+import org.springframework.aop.scope.ScopedProxyUtils;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.config.EmbeddedValueResolver;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.util.ClassUtils;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgPayloadConverter;
@@ -37,8 +42,10 @@ import io.github.pgiplisten.core.PgNotification;
 /**
  * Finds {@link PgListener} methods on every bean (through proxies), checks each one at once (placeholders, channel
  * names, parameters) and hands them all to the {@link PgListenerContainer} once every singleton exists; methods of
- * beans created later (lazy beans) are handed over as they appear. A problem fails start-up with a
- * {@link PgIpListenConfigurationException} naming {@code bean#method}.
+ * beans created later (lazy beans) are handed over as they appear. {@code @PgListener} methods must be on singleton
+ * beans: a prototype or a bean of any other scope fails start-up (or, when its definition does not tell its type, the
+ * making of an instance). A problem fails start-up with a {@link PgIpListenConfigurationException} naming
+ * {@code bean#method}.
  */
 class PgListenerAnnotationBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton, Ordered {
@@ -65,17 +72,13 @@ class PgListenerAnnotationBeanPostProcessor
         if (bean instanceof AopInfrastructureBean) {
             return bean;
         }
-        Class<?> targetClass = AopProxyUtils.ultimateTargetClass(bean);
-        if (classesWithoutListeners.contains(targetClass)
-                || !AnnotationUtils.isCandidateClass(targetClass, PgListener.class)) {
+        Map<Method, PgListener> methods = listenerMethods(AopProxyUtils.ultimateTargetClass(bean));
+        if (methods.isEmpty()) {
             return bean;
         }
-        Map<Method, PgListener> methods = MethodIntrospector.selectMethods(targetClass,
-                (MethodIntrospector.MetadataLookup<PgListener>) method -> AnnotatedElementUtils
-                        .findMergedAnnotation(method, PgListener.class));
-        if (methods.isEmpty()) {
-            classesWithoutListeners.add(targetClass);
-            return bean;
+        String scope = scopeOtherThanSingleton(beanName);
+        if (scope != null) {
+            throw wrongScope(beanName, methods, scope); // a prototype made after start-up, of a type not declared
         }
         List<PgListenerEndpoint> found = new ArrayList<>();
         methods.forEach((method, annotation) -> found.add(endpoint(bean, beanName, method, annotation)));
@@ -90,12 +93,80 @@ class PgListenerAnnotationBeanPostProcessor
 
     @Override
     public void afterSingletonsInstantiated() {
+        rejectListenersOnBeansThatAreNotSingletons();
         if (beanFactory != null) {
             PgListenerContainer target = beanFactory.getBean(PgListenerContainer.class);
             target.register(endpoints);
             endpoints.clear();
             container = target;
         }
+    }
+
+    private Map<Method, PgListener> listenerMethods(Class<?> targetClass) {
+        if (classesWithoutListeners.contains(targetClass)
+                || !AnnotationUtils.isCandidateClass(targetClass, PgListener.class)) {
+            return Map.of();
+        }
+        Map<Method, PgListener> methods = MethodIntrospector.selectMethods(targetClass,
+                (MethodIntrospector.MetadataLookup<PgListener>) method -> AnnotatedElementUtils
+                        .findMergedAnnotation(method, PgListener.class));
+        if (methods.isEmpty()) {
+            classesWithoutListeners.add(targetClass);
+        }
+        return methods;
+    }
+
+    /**
+     * A listener is registered once, for the one instance of a singleton. Each instance of a prototype or of a bean
+     * in any other scope would register again, and nothing would ever remove it; so such beans fail start-up. Their
+     * instances do not exist yet at start-up: their definitions tell the scope and, mostly, the type.
+     */
+    private void rejectListenersOnBeansThatAreNotSingletons() {
+        if (!(beanFactory instanceof ConfigurableListableBeanFactory listable)) {
+            return;
+        }
+        for (String name : listable.getBeanDefinitionNames()) {
+            BeanDefinition definition = listable.getMergedBeanDefinition(name);
+            if (definition.isSingleton() || definition.isAbstract()) {
+                continue;
+            }
+            Class<?> type;
+            try {
+                type = listable.getType(name, false); // without making the bean or its FactoryBean
+            } catch (RuntimeException ex) {
+                continue; // a definition whose type cannot be told now: checked when an instance is made
+            }
+            if (type != null) {
+                Map<Method, PgListener> methods = listenerMethods(ClassUtils.getUserClass(type));
+                if (!methods.isEmpty()) {
+                    throw wrongScope(name, methods, definition.getScope());
+                }
+            }
+        }
+    }
+
+    /** The scope of the bean when it is not a singleton (a FactoryBean's objects that are not count as prototypes). */
+    private @Nullable String scopeOtherThanSingleton(String beanName) {
+        if (beanFactory == null || !beanFactory.containsBean(beanName) || beanFactory.isSingleton(beanName)) {
+            return null;
+        }
+        String scope = beanFactory.getMergedBeanDefinition(beanName).getScope();
+        return scope == null || scope.isEmpty() || scope.equals(ConfigurableBeanFactory.SCOPE_SINGLETON)
+                ? ConfigurableBeanFactory.SCOPE_PROTOTYPE : scope;
+    }
+
+    private static PgIpListenConfigurationException wrongScope(String beanName, Map<Method, PgListener> methods,
+            @Nullable String scope) {
+        // the target of a scoped proxy is known to the user by the proxy's name
+        String name = ScopedProxyUtils.isScopedTarget(beanName) ? ScopedProxyUtils.getOriginalBeanName(beanName)
+                : beanName;
+        Method first = methods.keySet().stream().min(Comparator.comparing(Method::getName)
+                .thenComparing(Method::toGenericString)).orElseThrow();
+        return invalid(name + "#" + first.getName(), "is on a bean of scope '" + scope + "': @PgListener methods "
+                + "must be on singleton beans, because each instance of a prototype or scoped bean would register "
+                + "its listener again and none would ever be removed", "Put the @PgListener method on a singleton "
+                        + "bean (the default scope); when it needs a prototype or scoped object, inject an "
+                        + "ObjectProvider of it and get one per notification.");
     }
 
     private PgListenerEndpoint endpoint(Object bean, String beanName, Method method, PgListener annotation) {

@@ -33,24 +33,34 @@ import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Role;
 
 /**
- * Runs the application's one {@link PgListenEngine} for the {@code @PgListener} methods. As a {@link SmartLifecycle}
- * in a late phase it starts after everything else (the web server included) and stops before it, so listeners never
- * run against a half-built or half-closed context. A graceful stop starts the handover as early as it is known: at
- * SIGTERM (a JVM shutdown hook that only flips the engine into closing) or at the context's close event, whichever
- * comes first; the leader handles everything before its handover mark and waits for its listeners before the
- * successor starts, so starting early loses nothing. While running it holds a non-daemon thread, so an application
- * that only listens stays up until it is told to stop. Engine events become {@link PgListenEvent}s; the channels told
- * as listened answer {@link #listeningChannels()} and {@link #awaitListening}.
+ * Runs the application's one {@link PgListenEngine} for the {@code @PgListener} methods. It is a {@link SmartLifecycle}
+ * in phase {@code pg-ip-listen.phase}, by default {@link #DEFAULT_PHASE} ({@code Integer.MAX_VALUE - 100}, the phase
+ * of Spring Kafka's listener containers). Spring starts lifecycle beans by ascending phase and stops them in reverse,
+ * so by default it starts after every lifecycle bean of a lower phase, Spring Boot's embedded web server
+ * ({@code Integer.MAX_VALUE - 2048}) and its graceful shutdown ({@code Integer.MAX_VALUE - 1024}) included, and stops
+ * before them; but it starts <em>before</em> the {@code SmartLifecycle} beans that keep the default phase
+ * ({@code Integer.MAX_VALUE}) and stops <em>after</em> them, so listeners may run while such a bean is not running
+ * yet or any more (give a bean that listeners need a lower phase). Every non-lazy singleton exists before any
+ * lifecycle bean starts.
+ * <p>
+ * A graceful stop starts the handover as early as it is known: at SIGTERM (a JVM shutdown hook that only flips the
+ * engine into closing) or at the context's close event, whichever comes first, so before any lifecycle bean stops;
+ * the leader handles everything before its handover mark and waits for its listeners before the successor starts, so
+ * starting early loses nothing. While running it holds a non-daemon thread, so an application that only listens stays
+ * up until it is told to stop. Engine events become {@link PgListenEvent}s; the channels told as listened answer
+ * {@link #listeningChannels()} and {@link #awaitListening}.
  */
 public class PgListenerContainer
         implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
         ApplicationContextAware {
 
     /**
-     * Starts after the web server ({@code DEFAULT_PHASE - 2048}) and its graceful shutdown
-     * ({@code DEFAULT_PHASE - 1024}), and stops before them.
+     * The default phase ({@code pg-ip-listen.phase}), {@code Integer.MAX_VALUE - 100} as Spring Kafka's listener
+     * containers: starts after the web server ({@code Integer.MAX_VALUE - 2048}) and its graceful shutdown
+     * ({@code Integer.MAX_VALUE - 1024}) and before the beans of SmartLifecycle's default phase
+     * ({@code Integer.MAX_VALUE}); stops in reverse.
      */
-    public static final int PHASE = Integer.MAX_VALUE - 100;
+    public static final int DEFAULT_PHASE = Integer.MAX_VALUE - 100;
 
     private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
 
@@ -59,6 +69,7 @@ public class PgListenerContainer
     private final PgListenerErrorHandler errorHandler;
     private final ObjectProvider<NotificationObserver> observers;
     private final ApplicationEventPublisher events;
+    private final int phase;
     private final List<PgListenerEndpoint> endpoints = new ArrayList<>();
     private final ListeningChannels listening = new ListeningChannels();
     private final Object monitor = new Object();
@@ -74,14 +85,16 @@ public class PgListenerContainer
     /**
      * @param options checked here, so bad properties fail start-up before anything connects; error handler and
      * observers are added when the engine starts
+     * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
     PgListenerContainer(PgListenOptions.Builder options, PgListenerErrorHandler errorHandler,
-            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events) {
+            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events, int phase) {
         this.checked = options.build();
         this.options = options;
         this.errorHandler = errorHandler;
         this.observers = observers;
         this.events = events;
+        this.phase = phase;
     }
 
     @Override
@@ -181,7 +194,7 @@ public class PgListenerContainer
 
     @Override
     public int getPhase() {
-        return PHASE;
+        return phase;
     }
 
     @Override

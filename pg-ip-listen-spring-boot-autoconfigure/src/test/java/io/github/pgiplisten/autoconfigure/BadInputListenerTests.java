@@ -149,7 +149,8 @@ class BadInputListenerTests {
     /** Only what the annotation needs: placeholders (strict, as in a Boot application) and our configuration. */
     private static ApplicationContextRunner bare(boolean strictPlaceholders) {
         ApplicationContextRunner runner = new ApplicationContextRunner().withPropertyValues(
-                "pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl());
+                "pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl(),
+                "pg-ip-listen.group=" + TestContexts.channel("bare"));
         return strictPlaceholders ? runner.withConfiguration(AutoConfigurations.of(
                 PropertyPlaceholderAutoConfiguration.class, PgIpListenAutoConfiguration.class))
                 : runner.withConfiguration(AutoConfigurations.of(PgIpListenAutoConfiguration.class));

@@ -67,6 +67,8 @@ class ConfigurationMetadataTests {
                 .isEqualTo(defaults.isOneProcessListener());
         assertThat(metadata.get("pg-ip-listen.probe-interval").get("defaultValue").asString())
                 .isEqualTo("5s");
+        assertThat(metadata.get("pg-ip-listen.phase").get("defaultValue").asInt())
+                .isEqualTo(defaults.getPhase()).isEqualTo(PgListenerContainer.DEFAULT_PHASE);
     }
 
     @Test

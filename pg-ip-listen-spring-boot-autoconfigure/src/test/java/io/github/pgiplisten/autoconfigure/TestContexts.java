@@ -44,9 +44,14 @@ final class TestContexts {
     }
 
     static ApplicationContextRunner runner(String group, PostgresServer server) {
+        return unnamed(server).withPropertyValues("spring.application.name=" + group);
+    }
+
+    /** Like {@link #runner()}, but neither {@code spring.application.name} nor {@code pg-ip-listen.group} is set. */
+    static ApplicationContextRunner unnamed(PostgresServer server) {
         return new ApplicationContextRunner().withConfiguration(ALL).withPropertyValues(
                 "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
-                "spring.datasource.password=" + server.password(), "spring.application.name=" + group,
+                "spring.datasource.password=" + server.password(),
                 "pg-ip-listen.reconnect.initial-delay=50ms", "pg-ip-listen.reconnect.max-delay=500ms",
                 "pg-ip-listen.shutdown-timeout=5s");
     }
