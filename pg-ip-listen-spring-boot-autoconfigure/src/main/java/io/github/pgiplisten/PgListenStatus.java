@@ -31,6 +31,18 @@ public interface PgListenStatus {
     /** The channels that have {@link PgListener} methods. */
     Set<String> channels();
 
+    /** Notifications read and not yet handled by the listener methods. */
+    long backlog();
+
+    /** The estimated heap of {@link #backlog()}, which {@code pg-ip-listen.backlog-limit} bounds. */
+    long backlogBytes();
+
+    /**
+     * Whether reading is paused because the backlog is over {@code pg-ip-listen.backlog-limit}: PostgreSQL keeps what
+     * follows in its notification queue until the listener methods have caught up.
+     */
+    boolean isReadingPaused();
+
     /** When the last notification arrived, if any did. */
     Optional<Instant> lastNotificationAt();
 

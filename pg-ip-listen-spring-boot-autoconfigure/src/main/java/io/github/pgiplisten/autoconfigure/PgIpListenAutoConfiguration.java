@@ -93,6 +93,7 @@ public final class PgIpListenAutoConfiguration {
                 .progressInterval(properties.getProgressInterval())
                 .crashDelivery(properties.getCrashDelivery())
                 .standbyBufferLimit(properties.getStandbyBufferLimit().toBytes())
+                .backlogLimit(properties.getBacklogLimit().toBytes())
                 .tcpKeepalivesIdle(properties.getTcpKeepalives().getIdle())
                 .tcpKeepalivesInterval(properties.getTcpKeepalives().getInterval())
                 .tcpKeepalivesCount(properties.getTcpKeepalives().getCount())

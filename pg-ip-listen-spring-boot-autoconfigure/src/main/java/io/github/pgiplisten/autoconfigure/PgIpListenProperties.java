@@ -105,6 +105,14 @@ public class PgIpListenProperties implements Validator {
     private DataSize standbyBufferLimit = DataSize.ofMegabytes(32);
 
     /**
+     * The most the leader (or a broadcast instance) holds in memory of notifications read but not yet handled by the
+     * listener methods. Past it, reading pauses until they are down to half, and PostgreSQL keeps what follows in its
+     * notification queue: nothing is lost, but while paused no channel is read, so one slow channel delays the others
+     * once it has used up the limit.
+     */
+    private DataSize backlogLimit = DataSize.ofMegabytes(64);
+
+    /**
      * SmartLifecycle phase of the listener container. The default (Integer.MAX_VALUE - 100, as Spring Kafka's listener
      * containers) starts it after the embedded web server (Integer.MAX_VALUE - 2048) and its graceful shutdown
      * (Integer.MAX_VALUE - 1024) and stops it before them; it starts before the SmartLifecycle beans that keep the
@@ -228,6 +236,14 @@ public class PgIpListenProperties implements Validator {
         this.standbyBufferLimit = standbyBufferLimit;
     }
 
+    public DataSize getBacklogLimit() {
+        return backlogLimit;
+    }
+
+    public void setBacklogLimit(DataSize backlogLimit) {
+        this.backlogLimit = backlogLimit;
+    }
+
     public int getPhase() {
         return phase;
     }
@@ -281,6 +297,8 @@ public class PgIpListenProperties implements Validator {
             check(errors, "crashDelivery", options -> options.crashDelivery(properties.crashDelivery));
             check(errors, "standbyBufferLimit", options -> options.standbyBufferLimit(
                     properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
+            check(errors, "backlogLimit", options -> options.backlogLimit(
+                    properties.backlogLimit == null ? -1 : properties.backlogLimit.toBytes()));
         }
     }
 

@@ -210,6 +210,24 @@ public class PgListenerContainer
     }
 
     @Override
+    public long backlog() {
+        PgListenEngine current = engine;
+        return current == null ? 0 : current.status().backlog();
+    }
+
+    @Override
+    public long backlogBytes() {
+        PgListenEngine current = engine;
+        return current == null ? 0 : current.status().backlogBytes();
+    }
+
+    @Override
+    public boolean isReadingPaused() {
+        PgListenEngine current = engine;
+        return current != null && current.status().readingPaused();
+    }
+
+    @Override
     public boolean canListen() {
         PgListenEngine current = engine;
         return current != null && current.status().listens();

@@ -14,8 +14,9 @@ import io.github.pgiplisten.core.Role;
 /**
  * UP while this instance listens as its role asks (a standby is healthy too: it listens and is ready to take over),
  * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
- * in time), UNKNOWN before start and after stop. Details: role, connected, channels, and the age of the last
- * notification.
+ * in time), UNKNOWN before start and after stop. Details: role, connected, channels, the backlog (notifications
+ * read and not yet handled), whether reading is paused because of it (still UP: the instance listens, PostgreSQL
+ * keeps what follows), and the age of the last notification.
  */
 public class PgListenHealthIndicator extends AbstractHealthIndicator {
 
@@ -40,6 +41,8 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
         builder.withDetail("role", role.name().toLowerCase(java.util.Locale.ROOT))
                 .withDetail("connected", status.isConnected())
                 .withDetail("channels", new TreeSet<>(status.channels()))
+                .withDetail("backlog", status.backlog())
+                .withDetail("readingPaused", status.isReadingPaused())
                 .withDetail("lastNotificationAge",
                         last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
     }

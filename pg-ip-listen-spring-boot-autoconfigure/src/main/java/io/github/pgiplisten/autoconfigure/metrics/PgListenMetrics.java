@@ -26,7 +26,10 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * listener methods;</li>
  * <li>{@code pg.ip.listen.reconnects}, {@code pg.ip.listen.leadership.changes} (tag {@code change}: granted or
  * revoked): counters;</li>
- * <li>{@code pg.ip.listen.leader}, {@code pg.ip.listen.connected}: gauges, 1 or 0.</li>
+ * <li>{@code pg.ip.listen.leader}, {@code pg.ip.listen.connected}, {@code pg.ip.listen.reading.paused}: gauges, 1 or
+ * 0;</li>
+ * <li>{@code pg.ip.listen.backlog}, {@code pg.ip.listen.backlog.bytes}: gauges, notifications read and not yet
+ * handled, and their estimated heap.</li>
  * </ul>
  */
 public class PgListenMetrics implements MeterBinder, NotificationObserver, ApplicationListener<PgListenEvent> {
@@ -47,6 +50,14 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
         Gauge.builder("pg.ip.listen.connected", status,
                 provider -> provider.getIfAvailable() != null && provider.getIfAvailable().isConnected() ? 1 : 0)
                 .description("1 while the listen connection is open").register(registry);
+        Gauge.builder("pg.ip.listen.backlog", status, provider -> backlog(provider.getIfAvailable()))
+                .description("Notifications read and not yet handled by the listener methods").register(registry);
+        Gauge.builder("pg.ip.listen.backlog.bytes", status, provider -> backlogBytes(provider.getIfAvailable()))
+                .description("Estimated heap of the notifications read and not yet handled").baseUnit("bytes")
+                .register(registry);
+        Gauge.builder("pg.ip.listen.reading.paused", status,
+                provider -> provider.getIfAvailable() != null && provider.getIfAvailable().isReadingPaused() ? 1 : 0)
+                .description("1 while reading is paused because the backlog is over its limit").register(registry);
         registry.counter("pg.ip.listen.reconnects");
         leadershipChanges(registry, "granted");
         leadershipChanges(registry, "revoked");
@@ -95,6 +106,14 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
     private static Counter leadershipChanges(MeterRegistry registry, String change) {
         return Counter.builder("pg.ip.listen.leadership.changes").tag("change", change)
                 .description("Leadership granted to or revoked from this instance").register(registry);
+    }
+
+    private static double backlog(@Nullable PgListenStatus status) {
+        return status == null ? 0 : status.backlog();
+    }
+
+    private static double backlogBytes(@Nullable PgListenStatus status) {
+        return status == null ? 0 : status.backlogBytes();
     }
 
     private static boolean isLeader(@Nullable PgListenStatus status) {

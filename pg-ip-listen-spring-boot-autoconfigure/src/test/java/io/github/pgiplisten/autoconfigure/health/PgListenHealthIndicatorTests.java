@@ -52,6 +52,21 @@ class PgListenHealthIndicatorTests {
             }
 
             @Override
+            public long backlog() {
+                return 0;
+            }
+
+            @Override
+            public long backlogBytes() {
+                return 0;
+            }
+
+            @Override
+            public boolean isReadingPaused() {
+                return false;
+            }
+
+            @Override
             public boolean canListen() {
                 return canListen;
             }
