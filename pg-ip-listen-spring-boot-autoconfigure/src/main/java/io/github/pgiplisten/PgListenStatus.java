@@ -43,6 +43,12 @@ public interface PgListenStatus {
      */
     boolean isReadingPaused();
 
+    /**
+     * The share of PostgreSQL's notification queue in use (0 to 1), as this instance last read it: the leader and
+     * broadcast instances read it with their probes and progress confirmations; NaN when not known (a standby).
+     */
+    double notificationQueueUsage();
+
     /** When the last notification arrived, if any did. */
     Optional<Instant> lastNotificationAt();
 

@@ -20,8 +20,10 @@ import org.jspecify.annotations.Nullable;
  * @param backlogBytes their estimated heap, which the backlog limit bounds
  * @param readingPaused whether reading stopped because the backlog is over the limit (PostgreSQL keeps what follows
  * in its notification queue meanwhile)
+ * @param notificationQueueUsage the share of PostgreSQL's notification queue in use (0 to 1), as the leader or a
+ * broadcast instance last read it with a probe or a progress confirmation; NaN when not known (a standby)
  */
 public record EngineStatus(Role role, boolean connected, Set<String> channels, Set<String> listeningChannels,
         int backendPid, @Nullable Instant lastNotificationAt, boolean listens, long backlog, long backlogBytes,
-        boolean readingPaused) {
+        boolean readingPaused, double notificationQueueUsage) {
 }

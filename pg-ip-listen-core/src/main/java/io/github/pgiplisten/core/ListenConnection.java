@@ -235,12 +235,18 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
-    /** Sends one message on the control channel, committed without waiting for the WAL (see above). */
-    void sendControl(String controlChannel, String message) throws SQLException {
+    /**
+     * Sends one message on the control channel, committed without waiting for the WAL (see above); returns the share
+     * of the server's notification queue in use.
+     */
+    double sendControl(String controlChannel, String message) throws SQLException {
         begin(0);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("SELECT set_config('synchronous_commit', 'off', true), pg_notify("
-                    + literal(controlChannel) + ", " + literal(message) + ")");
+        try (Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT set_config('synchronous_commit', 'off', true), "
+                        + "pg_notify(" + literal(controlChannel) + ", " + literal(message) + "), "
+                        + "pg_notification_queue_usage()")) {
+            result.next();
+            return result.getDouble(3);
         } finally {
             end();
         }
@@ -355,11 +361,16 @@ final class ListenConnection implements AutoCloseable {
         }
     }
 
-    /** A round trip that fails within the probe timeout when the server or the network is gone. */
-    void probe() throws SQLException {
+    /**
+     * A round trip that fails within the probe timeout when the server or the network is gone; returns the share of
+     * the server's notification queue in use.
+     */
+    double probe() throws SQLException {
         begin(0);
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("SELECT 1");
+        try (Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
+            result.next();
+            return result.getDouble(1);
         } finally {
             end();
         }

@@ -118,6 +118,8 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile @Nullable ListenConnection current;
     private volatile boolean waitingForLock;
+    /** The share of the server's notification queue in use when last read (leader, broadcast), NaN before. */
+    private volatile double queueUsage = Double.NaN;
     /** Reading stops while more waits for the handlers than the backlog limit allows. */
     private volatile boolean readingPaused;
     private final Object lockWaitMonitor = new Object();
@@ -212,7 +214,7 @@ public final class PgListenEngine implements AutoCloseable {
                 && !connection.overdue(System.nanoTime()) && listened.containsAll(channels);
         return new EngineStatus(now, connection != null, channels, listening,
                 connection != null ? connection.backendPid() : 0, lastNotificationAt, listens, dispatcher.backlog(),
-                dispatcher.backlogBytes(), readingPaused);
+                dispatcher.backlogBytes(), readingPaused, queueUsage);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
@@ -690,13 +692,13 @@ public final class PgListenEngine implements AutoCloseable {
                     readAsLeader(notification, ownPid, progress);
                 }
             } else if (now - lastTraffic >= probeNanos) {
-                connection.probe();
+                queueUsage(connection.probe());
                 lastTraffic = System.nanoTime();
             }
             if (connection.drained()) {
                 String message = progress.due(now);
                 if (message != null) {
-                    connection.sendControl(controlChannel, message);
+                    queueUsage(connection.sendControl(controlChannel, message));
                 }
             }
         }
@@ -704,6 +706,25 @@ public final class PgListenEngine implements AutoCloseable {
             abandon(connection);
         } else {
             handOver(connection, progress);
+        }
+    }
+
+    /**
+     * The share of the server's notification queue in use, as a probe or a confirmation just read it: warns once
+     * when it reaches {@code queueUsageWarning}, and says so again when it is back under half of that.
+     */
+    private void queueUsage(double usage) {
+        double before = queueUsage;
+        queueUsage = usage;
+        double warning = options.queueUsageWarning();
+        if (usage >= warning && !(before >= warning)) {
+            log.warn("PostgreSQL's notification queue is {} % full (warning at {} %): a session that LISTENs and does "
+                    + "not read holds it back, typically one idle in a transaction (see pg_stat_activity); once it is "
+                    + "full every NOTIFY on the server fails", String.format(java.util.Locale.ROOT, "%.4f",
+                            100 * usage), String.format(java.util.Locale.ROOT, "%.4f", 100 * warning));
+        } else if (usage < warning / 2 && before >= warning) {
+            log.info("PostgreSQL's notification queue is back to {} % full", String.format(java.util.Locale.ROOT,
+                    "%.4f", 100 * usage));
         }
     }
 
@@ -894,7 +915,7 @@ public final class PgListenEngine implements AutoCloseable {
                             notification.getPID()));
                 }
             } else if (System.nanoTime() - lastTraffic >= probeNanos && connection.drained()) {
-                connection.probe();
+                queueUsage(connection.probe());
                 lastTraffic = System.nanoTime();
             }
         }

@@ -49,6 +49,7 @@ public final class PgListenOptions {
     private final CrashDelivery crashDelivery;
     private final long standbyBufferLimit;
     private final long backlogLimit;
+    private final double queueUsageWarning;
     private final @Nullable Executor handlerExecutor;
     private final NotificationErrorHandler errorHandler;
     private final NotificationObserver observer;
@@ -73,6 +74,7 @@ public final class PgListenOptions {
         this.crashDelivery = builder.crashDelivery;
         this.standbyBufferLimit = builder.standbyBufferLimit;
         this.backlogLimit = builder.backlogLimit;
+        this.queueUsageWarning = builder.queueUsageWarning;
         this.handlerExecutor = builder.handlerExecutor;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
@@ -168,6 +170,10 @@ public final class PgListenOptions {
         return backlogLimit;
     }
 
+    public double queueUsageWarning() {
+        return queueUsageWarning;
+    }
+
     public @Nullable Executor handlerExecutor() {
         return handlerExecutor;
     }
@@ -187,7 +193,8 @@ public final class PgListenOptions {
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
                 + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", progressInterval=" + progressInterval + ", crashDelivery=" + crashDelivery
-                + ", standbyBufferLimit=" + standbyBufferLimit + ", backlogLimit=" + backlogLimit + "]";
+                + ", standbyBufferLimit=" + standbyBufferLimit + ", backlogLimit=" + backlogLimit
+                + ", queueUsageWarning=" + queueUsageWarning + "]";
     }
 
     /**
@@ -226,6 +233,7 @@ public final class PgListenOptions {
         private CrashDelivery crashDelivery = CrashDelivery.AT_LEAST_ONCE;
         private long standbyBufferLimit = 32L * 1024 * 1024;
         private long backlogLimit = 64L * 1024 * 1024;
+        private double queueUsageWarning = 0.5;
         private @Nullable Executor handlerExecutor;
         private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
         private NotificationObserver observer = NotificationObserver.NONE;
@@ -364,6 +372,17 @@ public final class PgListenOptions {
         }
 
         /**
+         * The share of PostgreSQL's notification queue (8 GB, shared by the whole server) in use from which the engine
+         * warns (default 0.5). The queue fills when a session that LISTENs stops reading, typically one left idle in
+         * a transaction; once it is full every NOTIFY on the server fails. The leader (and every broadcast instance)
+         * reads {@code pg_notification_queue_usage()} with its probes and progress confirmations.
+         */
+        public Builder queueUsageWarning(double queueUsageWarning) {
+            this.queueUsageWarning = queueUsageWarning;
+            return this;
+        }
+
+        /**
          * Where handlers run (default: the engine's own pool of daemon threads). Notifications of one channel are
          * still handled one at a time, in order; different channels run in parallel as far as the executor allows.
          */
@@ -419,6 +438,10 @@ public final class PgListenOptions {
             positive("shutdownTimeout", shutdownTimeout);
             positive("progressInterval", progressInterval);
             Objects.requireNonNull(crashDelivery, "crashDelivery must not be null");
+            if (!(queueUsageWarning > 0 && queueUsageWarning <= 1)) {
+                throw new IllegalArgumentException("queueUsageWarning must be a share of the queue above 0 and at "
+                        + "most 1 (0.5 is half full), got: " + queueUsageWarning);
+            }
             if (backlogLimit < 64 * 1024) {
                 throw new IllegalArgumentException("backlogLimit must be at least 64 KiB (65536 bytes, room for a few "
                         + "notifications of PostgreSQL's largest size), got: " + backlogLimit);

@@ -94,6 +94,7 @@ public final class PgIpListenAutoConfiguration {
                 .crashDelivery(properties.getCrashDelivery())
                 .standbyBufferLimit(properties.getStandbyBufferLimit().toBytes())
                 .backlogLimit(properties.getBacklogLimit().toBytes())
+                .queueUsageWarning(properties.getQueueUsageWarning())
                 .tcpKeepalivesIdle(properties.getTcpKeepalives().getIdle())
                 .tcpKeepalivesInterval(properties.getTcpKeepalives().getInterval())
                 .tcpKeepalivesCount(properties.getTcpKeepalives().getCount())

@@ -113,6 +113,13 @@ public class PgIpListenProperties implements Validator {
     private DataSize backlogLimit = DataSize.ofMegabytes(64);
 
     /**
+     * The share of PostgreSQL's notification queue (8 GB, shared by the whole server) in use from which the log and
+     * the health details warn, between 0 and 1. The queue fills when a session that LISTENs stops reading, typically
+     * one left idle in a transaction; once it is full every NOTIFY on the server fails.
+     */
+    private double queueUsageWarning = 0.5;
+
+    /**
      * SmartLifecycle phase of the listener container. The default (Integer.MAX_VALUE - 100, as Spring Kafka's listener
      * containers) starts it after the embedded web server (Integer.MAX_VALUE - 2048) and its graceful shutdown
      * (Integer.MAX_VALUE - 1024) and stops it before them; it starts before the SmartLifecycle beans that keep the
@@ -236,6 +243,14 @@ public class PgIpListenProperties implements Validator {
         this.standbyBufferLimit = standbyBufferLimit;
     }
 
+    public double getQueueUsageWarning() {
+        return queueUsageWarning;
+    }
+
+    public void setQueueUsageWarning(double queueUsageWarning) {
+        this.queueUsageWarning = queueUsageWarning;
+    }
+
     public DataSize getBacklogLimit() {
         return backlogLimit;
     }
@@ -297,6 +312,7 @@ public class PgIpListenProperties implements Validator {
             check(errors, "crashDelivery", options -> options.crashDelivery(properties.crashDelivery));
             check(errors, "standbyBufferLimit", options -> options.standbyBufferLimit(
                     properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
+            check(errors, "queueUsageWarning", options -> options.queueUsageWarning(properties.queueUsageWarning));
             check(errors, "backlogLimit", options -> options.backlogLimit(
                     properties.backlogLimit == null ? -1 : properties.backlogLimit.toBytes()));
         }

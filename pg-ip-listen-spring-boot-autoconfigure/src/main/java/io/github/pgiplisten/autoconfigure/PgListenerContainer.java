@@ -228,6 +228,12 @@ public class PgListenerContainer
     }
 
     @Override
+    public double notificationQueueUsage() {
+        PgListenEngine current = engine;
+        return current == null ? Double.NaN : current.status().notificationQueueUsage();
+    }
+
+    @Override
     public boolean canListen() {
         PgListenEngine current = engine;
         return current != null && current.status().listens();

@@ -192,6 +192,11 @@ class PgListenerIntegrationTests {
             });
             assertThat(meters.get("pg.ip.listen.leader").gauge().value()).isEqualTo(1.0);
             assertThat(meters.get("pg.ip.listen.connected").gauge().value()).isEqualTo(1.0);
+            // the leader reads how full the server's notification queue is with its progress confirmations
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                    meters.get("pg.ip.listen.notification.queue.usage").gauge().value()).isBetween(0.0, 1.0));
+            assertThat(context.getBean(PgListenHealthIndicator.class).health().getDetails())
+                    .containsKey("notificationQueueUsage").doesNotContainKey("warning");
             assertThat(meters.get("pg.ip.listen.leadership.changes").tag("change", "granted").counter().count())
                     .isEqualTo(1);
 

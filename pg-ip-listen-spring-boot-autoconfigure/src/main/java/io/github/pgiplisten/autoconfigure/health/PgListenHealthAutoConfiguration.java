@@ -10,6 +10,7 @@ import org.springframework.context.annotation.Bean;
 
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.autoconfigure.PgIpListenAutoConfiguration;
+import io.github.pgiplisten.autoconfigure.PgIpListenProperties;
 import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 
 /** The {@code pgIpListen} health contributor, when Spring Boot's health support is present. */
@@ -21,7 +22,7 @@ public final class PgListenHealthAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(name = "pgIpListenHealthIndicator")
-    PgListenHealthIndicator pgIpListenHealthIndicator(PgListenStatus status) {
-        return new PgListenHealthIndicator(status);
+    PgListenHealthIndicator pgIpListenHealthIndicator(PgListenStatus status, PgIpListenProperties properties) {
+        return new PgListenHealthIndicator(status, properties.getQueueUsageWarning());
     }
 }

@@ -16,15 +16,27 @@ import io.github.pgiplisten.core.Role;
  * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
  * in time), UNKNOWN before start and after stop. Details: role, connected, channels, the backlog (notifications
  * read and not yet handled), whether reading is paused because of it (still UP: the instance listens, PostgreSQL
- * keeps what follows), and the age of the last notification.
+ * keeps what follows), the age of the last notification, and how full PostgreSQL's notification queue is (with a
+ * {@code warning} from {@code pg-ip-listen.queue-usage-warning} on: still UP, since this instance listens, but every
+ * NOTIFY fails once the queue is full).
  */
 public class PgListenHealthIndicator extends AbstractHealthIndicator {
 
     private final PgListenStatus status;
+    private final double queueUsageWarning;
 
     public PgListenHealthIndicator(PgListenStatus status) {
+        this(status, 0.5);
+    }
+
+    /**
+     * @param queueUsageWarning the share of PostgreSQL's notification queue in use from which the details carry a
+     * {@code warning}
+     */
+    public PgListenHealthIndicator(PgListenStatus status, double queueUsageWarning) {
         super("pg-ip-listen health check failed");
         this.status = status;
+        this.queueUsageWarning = queueUsageWarning;
     }
 
     @Override
@@ -45,5 +57,15 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("readingPaused", status.isReadingPaused())
                 .withDetail("lastNotificationAge",
                         last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
+        double queueUsage = status.notificationQueueUsage();
+        if (!Double.isNaN(queueUsage)) {
+            builder.withDetail("notificationQueueUsage", queueUsage);
+            if (queueUsage >= queueUsageWarning) {
+                builder.withDetail("warning", String.format(java.util.Locale.ROOT, "PostgreSQL's notification queue "
+                        + "is %.4f %% full: a session that LISTENs and does not read holds it back, typically one idle "
+                        + "in a transaction (see pg_stat_activity); once it is full every NOTIFY on the server fails",
+                        100 * queueUsage));
+            }
+        }
     }
 }

@@ -29,7 +29,9 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * <li>{@code pg.ip.listen.leader}, {@code pg.ip.listen.connected}, {@code pg.ip.listen.reading.paused}: gauges, 1 or
  * 0;</li>
  * <li>{@code pg.ip.listen.backlog}, {@code pg.ip.listen.backlog.bytes}: gauges, notifications read and not yet
- * handled, and their estimated heap.</li>
+ * handled, and their estimated heap;</li>
+ * <li>{@code pg.ip.listen.notification.queue.usage}: gauge, the share of PostgreSQL's notification queue in use,
+ * as the leader last read it (no value on a standby).</li>
  * </ul>
  */
 public class PgListenMetrics implements MeterBinder, NotificationObserver, ApplicationListener<PgListenEvent> {
@@ -58,6 +60,10 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
         Gauge.builder("pg.ip.listen.reading.paused", status,
                 provider -> provider.getIfAvailable() != null && provider.getIfAvailable().isReadingPaused() ? 1 : 0)
                 .description("1 while reading is paused because the backlog is over its limit").register(registry);
+        Gauge.builder("pg.ip.listen.notification.queue.usage", status, provider -> provider.getIfAvailable() == null
+                ? Double.NaN : provider.getIfAvailable().notificationQueueUsage())
+                .description("Share of PostgreSQL's notification queue in use (0 to 1), as the leader last read it")
+                .register(registry);
         registry.counter("pg.ip.listen.reconnects");
         leadershipChanges(registry, "granted");
         leadershipChanges(registry, "revoked");

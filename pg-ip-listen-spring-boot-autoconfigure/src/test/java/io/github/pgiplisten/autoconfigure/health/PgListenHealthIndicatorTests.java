@@ -38,7 +38,21 @@ class PgListenHealthIndicatorTests {
                 .isEqualTo(Status.UNKNOWN);
     }
 
+    @Test
+    void aFillingNotificationQueueIsAWarningInTheDetails() {
+        assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true, 0.7), 0.5).health().getDetails())
+                .containsEntry("notificationQueueUsage", 0.7).containsKey("warning");
+        assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true, 0.1), 0.5).health().getDetails())
+                .containsEntry("notificationQueueUsage", 0.1).doesNotContainKey("warning");
+        assertThat(new PgListenHealthIndicator(status(Role.STANDBY, true, true), 0.5).health().getDetails())
+                .doesNotContainKeys("notificationQueueUsage", "warning");
+    }
+
     private static PgListenStatus status(Role role, boolean connected, boolean canListen) {
+        return status(role, connected, canListen, Double.NaN);
+    }
+
+    private static PgListenStatus status(Role role, boolean connected, boolean canListen, double usage) {
         return new PgListenStatus() {
 
             @Override
@@ -64,6 +78,11 @@ class PgListenHealthIndicatorTests {
             @Override
             public boolean isReadingPaused() {
                 return false;
+            }
+
+            @Override
+            public double notificationQueueUsage() {
+                return usage;
             }
 
             @Override
