@@ -49,6 +49,12 @@ public interface PgListenStatus {
      */
     double notificationQueueUsage();
 
+    /**
+     * Why the last listen connection failed or could not be opened (for example a pooler in transaction mode); empty
+     * once a connection listens again.
+     */
+    Optional<String> lastFailure();
+
     /** When the last notification arrived, if any did. */
     Optional<Instant> lastNotificationAt();
 

@@ -17,6 +17,8 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGProperty;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one dedicated physical connection of an engine, opened straight from the driver (never borrowed from a pool:
@@ -29,6 +31,8 @@ import org.postgresql.PGProperty;
  * client, and frees its lock, within seconds; {@code lock_timeout} bounds each wait for the group's lock.
  */
 final class ListenConnection implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ListenConnection.class);
 
     /** SQLSTATE of a lock wait ended by {@code lock_timeout}. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
@@ -56,9 +60,39 @@ final class ListenConnection implements AutoCloseable {
         this.connection = connection;
         this.pg = connection.unwrap(PGConnection.class);
         this.probeTimeoutMillis = saturatedMillis(options.probeTimeout().toMillis());
-        this.backendPid = pg.getBackendPID();
         this.wakeup = wakeup;
         connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
+        // the server's own process id, which notifications carry: a pooler or proxy answers the startup with one of
+        // its own making; and two transactions in a row must run in the same server session
+        int first = serverPid();
+        int second = serverPid();
+        if (first != second) {
+            throw new SQLException(sessionMoved(first, second), CONNECTION_UNUSABLE);
+        }
+        this.backendPid = first;
+        if (pg.getBackendPID() != first) {
+            log.info("The listen connection goes through a pooler or a proxy (the server's process {}, announced as {})"
+                    + "; that works only if it keeps one server session per client connection (PgBouncer: pool_mode "
+                    + "= session)", first, pg.getBackendPID());
+        }
+    }
+
+    /** SQLSTATE of a connection that cannot serve: its transactions do not share one server session. */
+    static final String CONNECTION_UNUSABLE = "08P01";
+
+    private static String sessionMoved(int before, int now) {
+        return "The listen connection does not keep its server session between transactions (server process " + before
+                + ", then " + now + "): it goes through a pooler in transaction mode (PgBouncer's pool_mode = "
+                + "transaction?), where a LISTEN and a session lock cannot live. Point the listen connection "
+                + "(pg-ip-listen.url in Spring Boot) at PostgreSQL itself or at a pooler in session mode.";
+    }
+
+    private int serverPid() throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_backend_pid()")) {
+            result.next();
+            return result.getInt(1);
+        }
     }
 
     static ListenConnection open(PgListenOptions options) throws SQLException {
@@ -368,8 +402,11 @@ final class ListenConnection implements AutoCloseable {
     double probe() throws SQLException {
         begin(0);
         try (Statement statement = connection.createStatement();
-                ResultSet result = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
+                ResultSet result = statement.executeQuery("SELECT pg_notification_queue_usage(), pg_backend_pid()")) {
             result.next();
+            if (result.getInt(2) != backendPid) {
+                throw new SQLException(sessionMoved(backendPid, result.getInt(2)), CONNECTION_UNUSABLE);
+            }
             return result.getDouble(1);
         } finally {
             end();

@@ -118,6 +118,8 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile @Nullable ListenConnection current;
     private volatile boolean waitingForLock;
+    /** Why the last connection failed or could not be opened; null once a connection listens again. */
+    private volatile @Nullable String lastFailure;
     /** The share of the server's notification queue in use when last read (leader, broadcast), NaN before. */
     private volatile double queueUsage = Double.NaN;
     /** Reading stops while more waits for the handlers than the backlog limit allows. */
@@ -214,7 +216,7 @@ public final class PgListenEngine implements AutoCloseable {
                 && !connection.overdue(System.nanoTime()) && listened.containsAll(channels);
         return new EngineStatus(now, connection != null, channels, listening,
                 connection != null ? connection.backendPid() : 0, lastNotificationAt, listens, dispatcher.backlog(),
-                dispatcher.backlogBytes(), readingPaused, queueUsage);
+                dispatcher.backlogBytes(), readingPaused, queueUsage, lastFailure);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
@@ -514,6 +516,7 @@ public final class PgListenEngine implements AutoCloseable {
         channelsChanged.set(false);
         connection.listenAndFindHolders(wanted, controlChannel, lockKey).forEach(succession::trust);
         listened = wanted;
+        lastFailure = null;
         log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
                 options.group(), connection.backendPid(), lockKey);
         int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
@@ -899,6 +902,7 @@ public final class PgListenEngine implements AutoCloseable {
         listened = Set.of();
         channelsChanged.set(false);
         applySubscriptions(connection);
+        lastFailure = null;
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
         connection.readBudget(readBudget());
@@ -974,6 +978,7 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     private Instant onFailure(@Nullable ListenConnection connection, Throwable cause, @Nullable Instant since) {
+        lastFailure = cause.getMessage() != null ? cause.getMessage() : cause.toString();
         boolean wasLeader = role == Role.LEADER;
         boolean wasConnected = connection != null;
         if (options.oneProcessListener()) {

@@ -228,6 +228,12 @@ public class PgListenerContainer
     }
 
     @Override
+    public Optional<String> lastFailure() {
+        PgListenEngine current = engine;
+        return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastFailure());
+    }
+
+    @Override
     public double notificationQueueUsage() {
         PgListenEngine current = engine;
         return current == null ? Double.NaN : current.status().notificationQueueUsage();

@@ -14,7 +14,8 @@ import io.github.pgiplisten.core.Role;
 /**
  * UP while this instance listens as its role asks (a standby is healthy too: it listens and is ready to take over),
  * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
- * in time), UNKNOWN before start and after stop. Details: role, connected, channels, the backlog (notifications
+ * in time), UNKNOWN before start and after stop. Details: why the last connection failed ({@code error}, until one
+ * listens again), role, connected, channels, the backlog (notifications
  * read and not yet handled), whether reading is paused because of it (still UP: the instance listens, PostgreSQL
  * keeps what follows), the age of the last notification, and how full PostgreSQL's notification queue is (with a
  * {@code warning} from {@code pg-ip-listen.queue-usage-warning} on: still UP, since this instance listens, but every
@@ -57,6 +58,7 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("readingPaused", status.isReadingPaused())
                 .withDetail("lastNotificationAge",
                         last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
+        status.lastFailure().ifPresent(failure -> builder.withDetail("error", failure));
         double queueUsage = status.notificationQueueUsage();
         if (!Double.isNaN(queueUsage)) {
             builder.withDetail("notificationQueueUsage", queueUsage);

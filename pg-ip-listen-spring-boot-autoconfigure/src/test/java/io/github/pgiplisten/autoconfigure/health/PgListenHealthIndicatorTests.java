@@ -25,6 +25,14 @@ class PgListenHealthIndicatorTests {
     }
 
     @Test
+    void whyItCannotListenIsInTheDetails() {
+        assertThat(new PgListenHealthIndicator(status(Role.STANDBY, false, false)).health().getDetails())
+                .containsEntry("error", "connection refused");
+        assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true)).health().getDetails())
+                .doesNotContainKey("error");
+    }
+
+    @Test
     void aLeaderOrAStandbyThatListensIsUp() {
         assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true)).health().getStatus())
                 .isEqualTo(Status.UP);
@@ -78,6 +86,11 @@ class PgListenHealthIndicatorTests {
             @Override
             public boolean isReadingPaused() {
                 return false;
+            }
+
+            @Override
+            public Optional<String> lastFailure() {
+                return canListen ? Optional.empty() : Optional.of("connection refused");
             }
 
             @Override
