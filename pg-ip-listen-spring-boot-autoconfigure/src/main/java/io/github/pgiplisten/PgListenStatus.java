@@ -55,6 +55,13 @@ public interface PgListenStatus {
      */
     Optional<String> lastFailure();
 
+    /**
+     * Set on a standby whose leader listens to other channels than this instance: most likely another service under
+     * the same group name (without {@code spring.application.name}, every application shares the default group),
+     * whose listener methods then run instead of this one's.
+     */
+    Optional<String> groupWarning();
+
     /** When the last notification arrived, if any did. */
     Optional<Instant> lastNotificationAt();
 

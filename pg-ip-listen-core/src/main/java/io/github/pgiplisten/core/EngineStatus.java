@@ -23,8 +23,11 @@ import org.jspecify.annotations.Nullable;
  * @param notificationQueueUsage the share of PostgreSQL's notification queue in use (0 to 1), as the leader or a
  * broadcast instance last read it with a probe or a progress confirmation; NaN when not known (a standby)
  * @param lastFailure why the last connection failed or could not be opened, null once a connection listens again
+ * @param groupWarning set on a standby whose leader listens to other channels (another service under the same group
+ * name?), null otherwise
  */
 public record EngineStatus(Role role, boolean connected, Set<String> channels, Set<String> listeningChannels,
         int backendPid, @Nullable Instant lastNotificationAt, boolean listens, long backlog, long backlogBytes,
-        boolean readingPaused, double notificationQueueUsage, @Nullable String lastFailure) {
+        boolean readingPaused, double notificationQueueUsage, @Nullable String lastFailure,
+        @Nullable String groupWarning) {
 }

@@ -118,6 +118,8 @@ public final class PgListenEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile @Nullable ListenConnection current;
     private volatile boolean waitingForLock;
+    /** A leader of this group that listens to other channels (see {@link #compareChannels}); null when none. */
+    private volatile @Nullable String groupWarning;
     /** Why the last connection failed or could not be opened; null once a connection listens again. */
     private volatile @Nullable String lastFailure;
     /** The share of the server's notification queue in use when last read (leader, broadcast), NaN before. */
@@ -216,7 +218,7 @@ public final class PgListenEngine implements AutoCloseable {
                 && !connection.overdue(System.nanoTime()) && listened.containsAll(channels);
         return new EngineStatus(now, connection != null, channels, listening,
                 connection != null ? connection.backendPid() : 0, lastNotificationAt, listens, dispatcher.backlog(),
-                dispatcher.backlogBytes(), readingPaused, queueUsage, lastFailure);
+                dispatcher.backlogBytes(), readingPaused, queueUsage, lastFailure, groupWarning);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
@@ -530,7 +532,7 @@ public final class PgListenEngine implements AutoCloseable {
             waitingForLock = true;
             try {
                 granted = connection.awaitLockAndAnnounce(lockKey, waitMillis, controlChannel,
-                        ControlMessage.lead(leadMark));
+                        ControlMessage.withChannels(ControlMessage.lead(leadMark), channelsDigest()));
             } catch (SQLException ex) {
                 if (closing && QUERY_CANCELED.equals(ex.getSQLState())) {
                     return null;
@@ -634,6 +636,7 @@ public final class PgListenEngine implements AutoCloseable {
         LeaderProgress progress = new LeaderProgress(options.progressInterval().toNanos(), leadMark,
                 System.nanoTime());
         role = Role.LEADER;
+        groupWarning = null;
         for (PgNotification notification : plan.toHandle()) {
             dispatcher.dispatch(notification, progress.dispatching());
         }
@@ -667,11 +670,40 @@ public final class PgListenEngine implements AutoCloseable {
             ControlMessage message = ControlMessage.parse(notification.getParameter());
             if (message != null && notification.getPID() != ownPid) {
                 succession.control(message, notification.getPID());
+                if (message.channels() != null && succession.trusts(notification.getPID())) {
+                    compareChannels(message.channels(), notification.getPID());
+                }
             }
         } else {
             succession.hold(new PgNotification(notification.getName(), notification.getParameter(),
                     notification.getPID()));
         }
+    }
+
+    /** The digest of the channels this engine has handlers for (see {@link ControlMessage#channelsDigest}). */
+    private String channelsDigest() {
+        return ControlMessage.channelsDigest(handlers.keySet());
+    }
+
+    /**
+     * A standby read its leader's channel digest: a leader that listens to other channels is most likely another
+     * service under the same group name (or a deploy that changes the listeners), and this instance's listeners
+     * for the channels only it has never run.
+     */
+    private void compareChannels(String leaderDigest, int leaderPid) {
+        if (leaderDigest.equals(channelsDigest())) {
+            groupWarning = null;
+            return;
+        }
+        String warning = "The leader of group '" + options.group() + "' (backend pid " + leaderPid + ") listens to "
+                + "other channels than this instance " + new java.util.TreeSet<>(handlers.keySet()) + ": another "
+                + "service with the same group name? Only the leader's listeners run; give each service a group of "
+                + "its own (pg-ip-listen.group or spring.application.name in Spring Boot). A rolling deploy that "
+                + "changes the channels shows this until it is done.";
+        if (!warning.equals(groupWarning)) {
+            log.warn(warning);
+        }
+        groupWarning = warning;
     }
 
     /** Reads, dispatches and confirms progress until closing, then hands over; throws on any connection failure. */
@@ -701,7 +733,8 @@ public final class PgListenEngine implements AutoCloseable {
             if (connection.drained()) {
                 String message = progress.due(now);
                 if (message != null) {
-                    queueUsage(connection.sendControl(controlChannel, message));
+                    queueUsage(connection.sendControl(controlChannel,
+                            ControlMessage.withChannels(message, channelsDigest())));
                 }
             }
         }

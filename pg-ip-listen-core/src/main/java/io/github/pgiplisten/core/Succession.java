@@ -75,6 +75,11 @@ final class Succession {
         }
     }
 
+    /** Whether control messages of this session count (it holds or held the lock). */
+    boolean trusts(int pid) {
+        return trusted.contains(pid);
+    }
+
     /** A notification for the group's handlers, in queue order. */
     void hold(PgNotification notification) {
         long size = NotificationDispatcher.sizeOf(notification);

@@ -228,6 +228,12 @@ public class PgListenerContainer
     }
 
     @Override
+    public Optional<String> groupWarning() {
+        PgListenEngine current = engine;
+        return current == null ? Optional.empty() : Optional.ofNullable(current.status().groupWarning());
+    }
+
+    @Override
     public Optional<String> lastFailure() {
         PgListenEngine current = engine;
         return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastFailure());

@@ -14,12 +14,16 @@ import io.github.pgiplisten.core.Role;
 /**
  * UP while this instance listens as its role asks (a standby is healthy too: it listens and is ready to take over),
  * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
- * in time), UNKNOWN before start and after stop. Details: why the last connection failed ({@code error}, until one
- * listens again), role, connected, channels, the backlog (notifications
- * read and not yet handled), whether reading is paused because of it (still UP: the instance listens, PostgreSQL
- * keeps what follows), the age of the last notification, and how full PostgreSQL's notification queue is (with a
- * {@code warning} from {@code pg-ip-listen.queue-usage-warning} on: still UP, since this instance listens, but every
- * NOTIFY fails once the queue is full).
+ * in time), UNKNOWN before start and after stop. Details:
+ * <ul>
+ * <li>{@code role}, {@code connected}, {@code channels}, {@code lastNotificationAge};</li>
+ * <li>{@code error}: why the last connection failed, until one listens again;</li>
+ * <li>{@code backlog} and {@code readingPaused}: notifications read and not yet handled, and whether reading is
+ * paused because they are over the limit (still UP: the instance listens, PostgreSQL keeps what follows);</li>
+ * <li>{@code notificationQueueUsage}, with a {@code warning} from {@code pg-ip-listen.queue-usage-warning} on: how
+ * full PostgreSQL's notification queue is (still UP, but every NOTIFY fails once it is full);</li>
+ * <li>{@code groupWarning}: the group's leader listens to other channels (another service under the same name?).</li>
+ * </ul>
  */
 public class PgListenHealthIndicator extends AbstractHealthIndicator {
 
@@ -59,6 +63,7 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("lastNotificationAge",
                         last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
         status.lastFailure().ifPresent(failure -> builder.withDetail("error", failure));
+        status.groupWarning().ifPresent(warning -> builder.withDetail("groupWarning", warning));
         double queueUsage = status.notificationQueueUsage();
         if (!Double.isNaN(queueUsage)) {
             builder.withDetail("notificationQueueUsage", queueUsage);

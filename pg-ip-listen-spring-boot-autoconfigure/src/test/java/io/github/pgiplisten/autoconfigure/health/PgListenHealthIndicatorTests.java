@@ -89,6 +89,11 @@ class PgListenHealthIndicatorTests {
             }
 
             @Override
+            public Optional<String> groupWarning() {
+                return Optional.empty();
+            }
+
+            @Override
             public Optional<String> lastFailure() {
                 return canListen ? Optional.empty() : Optional.of("connection refused");
             }

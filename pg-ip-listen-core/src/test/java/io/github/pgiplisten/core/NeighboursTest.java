@@ -1,0 +1,57 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Sessions and services that share the database must not disturb a group's election. */
+class NeighboursTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    @Test
+    void groupsWhoseNamesExtendEachOtherElectApart() {
+        String orders = engines.group();
+        String handover = orders + "/handover";
+        assertThat(LeaderElection.lockKey(handover)).isNotEqualTo(LeaderElection.lockKey(orders));
+        String channel = engines.channel("orders");
+        PgListenEngine ordersEngine = engines.startWatched(channel, options -> options.group(orders));
+        PgListenEngine handoverEngine = engines.startWatched(channel, options -> options.group(handover));
+        // each group has its own leader: both handle what is published
+        Engines.awaitSingleListeningLeader(List.of(ordersEngine));
+        Engines.awaitSingleListeningLeader(List.of(handoverEngine));
+        engines.notify(channel, "to both groups");
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(ordersEngine).count() == 1
+                && engines.recorder(handoverEngine).count() == 1);
+    }
+
+    @Test
+    void aStandbyWhoseLeaderListensToOtherChannelsSaysSo() {
+        String shared = engines.channel("shared");
+        String only = engines.channel("only-here");
+        PgListenEngine leader = engines.startWatched(shared, options -> options);
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        PgListenEngine other = engines.create();
+        other.subscribe(shared, new Recorder());
+        other.subscribe(only, new Recorder());
+        other.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> other.status().listens());
+        // the leader tells its channels with its progress confirmations, while notifications flow
+        engines.notify(shared, "a", "b", "c");
+        await().atMost(Duration.ofSeconds(10)).until(() -> other.status().groupWarning() != null);
+        assertThat(other.status().groupWarning()).contains("other channels").contains(only);
+        assertThat(leader.status().groupWarning()).isNull();
+
+        PgListenEngine same = engines.startWatched(shared, options -> options);
+        await().atMost(Duration.ofSeconds(10)).until(() -> same.status().listens());
+        engines.notify(shared, "d", "e");
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() == 5);
+        assertThat(same.status().groupWarning()).isNull();
+    }
+}
