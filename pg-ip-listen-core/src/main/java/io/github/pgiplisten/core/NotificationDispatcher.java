@@ -65,6 +65,13 @@ final class NotificationDispatcher {
      * (a leader's progress confirmations count on that); returns at once.
      */
     void dispatch(PgNotification notification, LeaderProgress.@Nullable Epoch epoch) {
+        if (handlers.apply(notification.channel()).isEmpty()) {
+            // unsubscribed while it was on its way: nobody to hand it to, and no lane to keep for it
+            if (epoch != null) {
+                epoch.finished();
+            }
+            return;
+        }
         long receivedAt = System.nanoTime();
         if (observer != NotificationObserver.NONE) {
             try {
