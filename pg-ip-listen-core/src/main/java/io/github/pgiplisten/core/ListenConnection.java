@@ -62,9 +62,17 @@ final class ListenConnection implements AutoCloseable {
         this.probeTimeoutMillis = saturatedMillis(options.probeTimeout().toMillis());
         this.wakeup = wakeup;
         connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
-        // the server's own process id, which notifications carry: a pooler or proxy answers the startup with one of
-        // its own making; and two transactions in a row must run in the same server session
-        int first = serverPid();
+        // a server that can LISTEN (not one in recovery); the server's own process id, which notifications carry (a
+        // pooler or proxy answers the startup with one of its own making); two transactions in a row in one session
+        int first;
+        try (Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_backend_pid(), pg_is_in_recovery()")) {
+            result.next();
+            first = result.getInt(1);
+            if (result.getBoolean(2)) {
+                throw inRecovery();
+            }
+        }
         int second = serverPid();
         if (first != second) {
             throw new SQLException(sessionMoved(first, second), CONNECTION_UNUSABLE);
@@ -85,6 +93,14 @@ final class ListenConnection implements AutoCloseable {
                 + ", then " + now + "): it goes through a pooler in transaction mode (PgBouncer's pool_mode = "
                 + "transaction?), where a LISTEN and a session lock cannot live. Point the listen connection "
                 + "(pg-ip-listen.url in Spring Boot) at PostgreSQL itself or at a pooler in session mode.";
+    }
+
+    private static SQLException inRecovery() {
+        return new SQLException("The listen connection reached a server in recovery (a hot standby), where LISTEN "
+                + "and advisory locks cannot be used. Point the listen connection (pg-ip-listen.url in Spring Boot) "
+                + "at the primary, or list every server with targetServerType=primary "
+                + "(jdbc:postgresql://host1:5432,host2:5432/db?targetServerType=primary) so it follows a failover; "
+                + "it retries meanwhile.", CONNECTION_UNUSABLE);
     }
 
     private int serverPid() throws SQLException {
@@ -124,6 +140,11 @@ final class ListenConnection implements AutoCloseable {
                 "-c statement_timeout=0"));
         PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
         String url = withoutQuery(options.jdbcUrl(), properties);
+        // with several hosts and targetServerType, pgjdbc remembers which host was a standby and skips it for
+        // hostRecheckSeconds (10 s): a replica promoted meanwhile would wait that long to be tried
+        if (!properties.containsKey(PGProperty.HOST_RECHECK_SECONDS.getName())) {
+            PGProperty.HOST_RECHECK_SECONDS.set(properties, 1);
+        }
         WakeableSocketFactory.Wakeup wakeup = new WakeableSocketFactory.Wakeup();
         Connection connection;
         try (wakeup) {

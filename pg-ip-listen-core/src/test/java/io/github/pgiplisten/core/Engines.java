@@ -165,7 +165,7 @@ final class Engines implements AfterEachCallback {
     }
 
     @Override
-    public void afterEach(ExtensionContext context) {
+    public void afterEach(@org.jspecify.annotations.Nullable ExtensionContext context) {
         for (PgListenEngine engine : engines) {
             engine.close();
         }

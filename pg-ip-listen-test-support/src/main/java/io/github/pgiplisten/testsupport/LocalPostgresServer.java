@@ -8,6 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -105,6 +109,60 @@ public final class LocalPostgresServer implements PostgresServer {
         if (running) {
             pgCtl("stop", "-w", "-t", "60", "-m", mode.name().toLowerCase(java.util.Locale.ROOT));
             running = false;
+        }
+    }
+
+    /**
+     * Starts a streaming replica of this server from the same binaries, in a directory and on a port of its own: a
+     * hot standby (read-only, in recovery) until {@link #promote()}. Its base is a copy of this server's data taken
+     * while this server is briefly stopped (so no {@code pg_basebackup} is needed: the binaries from Maven Central do
+     * not have it); it then streams this server's WAL. Stopped at JVM exit like this one.
+     */
+    public synchronized LocalPostgresServer startReplica() throws IOException {
+        LocalPostgresServer replica = new LocalPostgresServer(bin, Files.createTempDirectory("pg-ip-listen-replica-"),
+                freePort(), runAs, origin + ", a replica of port " + port);
+        Files.setPosixFilePermissions(replica.directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+        if (!runAs.isEmpty()) {
+            exec(List.of("chown", runAs.get(2), replica.directory.toString()), List.of(), "chown the data directory");
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(replica::destroy, "pg-ip-listen-test-postgres-stop"));
+        boolean wasRunning = running;
+        stop(StopMode.FAST);
+        try {
+            asServerUser(List.of("cp", "-a", data.toString(), replica.data.toString()), "copy the data directory");
+        } finally {
+            if (wasRunning) {
+                start();
+            }
+        }
+        String settings = String.join("\n",
+                "",
+                "# pg-ip-listen test replica",
+                "port = " + replica.port,
+                "unix_socket_directories = '" + replica.directory + "'",
+                "primary_conninfo = 'host=127.0.0.1 port=" + port + " user=postgres application_name=replica'",
+                "hot_standby = on",
+                "");
+        Path extra = replica.directory.resolve("pg-ip-listen-replica.conf");
+        Files.writeString(extra, settings, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(extra, PosixFilePermissions.fromString("rw-r--r--"));
+        replica.asServerUser(List.of("sh", "-c", "cat '" + extra + "' >> '" + replica.data.resolve("postgresql.conf")
+                + "' && touch '" + replica.data.resolve("standby.signal") + "'"), "configure the replica");
+        replica.start();
+        return replica;
+    }
+
+    /** Ends this replica's recovery: it becomes a primary that accepts writes, LISTEN and advisory locks. */
+    public synchronized void promote() {
+        pgCtl("promote", "-w", "-t", "60");
+    }
+
+    /** Whether the server is in recovery (a hot standby), as it says itself. */
+    public boolean isInRecovery() throws SQLException {
+        try (Connection connection = connect(); Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery("SELECT pg_is_in_recovery()")) {
+            result.next();
+            return result.getBoolean(1);
         }
     }
 

@@ -67,6 +67,22 @@ public final class TestPostgres {
         return controllable;
     }
 
+    /**
+     * A new server of its own, started from binaries (installed, or Maven Central's), for a test that builds a
+     * primary and its replicas ({@link LocalPostgresServer#startReplica()}) and kills or promotes them. Stopped at
+     * JVM exit; a test may stop it sooner.
+     */
+    public static LocalPostgresServer newLocal() {
+        List<String> tried = new ArrayList<>();
+        LocalPostgresServer started = startLocal(tried);
+        if (started == null) {
+            throw new IllegalStateException("A test that needs a primary and a replica starts its own servers, and "
+                    + "none could be started. Tried:\n - " + String.join("\n - ", tried));
+        }
+        log.info("Started {}", started.description());
+        return started;
+    }
+
     private static PostgresServer find() {
         List<String> tried = new ArrayList<>();
         String url = System.getenv(URL_VARIABLE);
