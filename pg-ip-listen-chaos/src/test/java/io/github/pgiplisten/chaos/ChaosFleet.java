@@ -63,7 +63,7 @@ final class ChaosFleet implements AutoCloseable {
     final class Member {
         final String name;
         final Process process;
-        final SilentProxy proxy;
+        final @Nullable SilentProxy proxy;
         final List<Event> events = new CopyOnWriteArrayList<>();
         final List<Long> handledInOrder = new CopyOnWriteArrayList<>();
         final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
@@ -76,7 +76,7 @@ final class ChaosFleet implements AutoCloseable {
         volatile long @Nullable [] baselineThreads;
         private final Writer commands;
 
-        Member(String name, Process process, SilentProxy proxy) {
+        Member(String name, Process process, @Nullable SilentProxy proxy) {
             this.name = name;
             this.process = process;
             this.proxy = proxy;
@@ -194,13 +194,16 @@ final class ChaosFleet implements AutoCloseable {
 
     Member start() throws IOException {
         String name = "chaos-" + group.substring(group.length() - 4) + "-" + (++started);
-        SilentProxy proxy = SilentProxy.before(server.jdbcUrl());
+        // a proxy per instance for the silent-network scenario; not in front of a multi-host URL (a failover pair)
+        boolean oneHost = !server.jdbcUrl().substring("jdbc:postgresql://".length()).split("/")[0].contains(",");
+        SilentProxy proxy = oneHost ? SilentProxy.before(server.jdbcUrl()) : null;
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx96m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=chaos-instance-logback.xml",
                 "-Dchaos.instance.level=" + System.getProperty("chaos.instance.level", "INFO"),
                 "-cp", classPath, ChaosInstance.class.getName(),
-                proxy.proxiedUrl(server.jdbcUrl()), server.username(), server.password(), group, channel, name);
+                proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(), server.username(),
+                server.password(), group, channel, name);
         Process process = new ProcessBuilder(command).start();
         Member member = new Member(name, process, proxy);
         members.add(member);
@@ -262,7 +265,7 @@ final class ChaosFleet implements AutoCloseable {
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
-        member.proxy.close();
+        closeProxy(member);
     }
 
     /**
@@ -279,6 +282,12 @@ final class ChaosFleet implements AutoCloseable {
             }
             // a leadership ends at the latest when its process does (its own "lost" event comes first)
             member.killedAt = Math.min(member.killedAt, Clock.micros());
+            closeProxy(member);
+        }
+    }
+
+    private static void closeProxy(Member member) {
+        if (member.proxy != null) {
             member.proxy.close();
         }
     }
@@ -362,7 +371,7 @@ final class ChaosFleet implements AutoCloseable {
         }
         for (Member member : members) {
             member.process.waitFor(20, TimeUnit.SECONDS);
-            member.proxy.close();
+            closeProxy(member);
         }
     }
 }

@@ -110,6 +110,7 @@ final class Producer implements AutoCloseable {
                 properties.setProperty("ApplicationName", "chaos-producer");
                 properties.setProperty("connectTimeout", "2");
                 properties.setProperty("socketTimeout", "5");
+                properties.setProperty("hostRecheckSeconds", "1"); // a failover pair: find the promoted one soon
                 connection = DriverManager.getConnection(server.jdbcUrl(), properties);
                 statement = connection.prepareStatement("SELECT pg_notify(?, ?)");
                 statement.setString(1, channel);
