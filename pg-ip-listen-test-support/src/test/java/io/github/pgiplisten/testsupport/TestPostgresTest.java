@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +36,55 @@ class TestPostgresTest {
             assertThat(backendPid(server)).isNotEqualTo(pid);
         } finally {
             server.stop(LocalPostgresServer.StopMode.FAST);
+        }
+    }
+
+    /** A streaming replica, then its promotion, from the installed binaries and from Maven Central's. */
+    @Test
+    void aReplicaStreamsThePrimarysChangesAndAcceptsWritesOncePromoted() throws Exception {
+        List<Path> binaries = new java.util.ArrayList<>();
+        PostgresBinaries.installed().ifPresent(binaries::add);
+        binaries.add(PostgresBinaries.fromMavenJar().orElseThrow());
+        for (Path bin : binaries) {
+            LocalPostgresServer primary = LocalPostgresServer.start(bin, "binaries in " + bin);
+            LocalPostgresServer replica = primary.startReplica();
+            try {
+                assertThat(replica.isInRecovery()).as("a replica of %s", bin).isTrue();
+                try (Connection connection = primary.connect(); Statement statement = connection.createStatement()) {
+                    statement.execute("CREATE TABLE replicated (n int); INSERT INTO replicated VALUES (42)");
+                }
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (countOrZero(replica) != 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                primary.stop(LocalPostgresServer.StopMode.IMMEDIATE);
+                replica.promote();
+                assertThat(replica.isInRecovery()).isFalse();
+                try (Connection connection = replica.connect(); Statement statement = connection.createStatement()) {
+                    statement.execute("INSERT INTO replicated VALUES (43)");
+                }
+                assertThat(count(replica, "SELECT count(*) FROM replicated")).isEqualTo(2);
+            } finally {
+                replica.stop(LocalPostgresServer.StopMode.IMMEDIATE);
+                primary.stop(LocalPostgresServer.StopMode.IMMEDIATE);
+            }
+        }
+    }
+
+    /** The replica's rows, or 0 while it has not replayed the table yet. */
+    private static int countOrZero(PostgresServer replica) {
+        try {
+            return count(replica, "SELECT count(*) FROM replicated");
+        } catch (Exception ex) {
+            return 0;
+        }
+    }
+
+    private static int count(PostgresServer server, String sql) throws Exception {
+        try (Connection connection = server.connect(); Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery(sql)) {
+            result.next();
+            return result.getInt(1);
         }
     }
 
