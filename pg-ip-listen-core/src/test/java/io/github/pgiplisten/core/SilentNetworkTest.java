@@ -28,15 +28,7 @@ class SilentNetworkTest {
         try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
             List<EngineEvent> events = new CopyOnWriteArrayList<>();
             Recorder recorder = new Recorder();
-            PgListenEngine engine = engines.create(options -> PgListenOptions
-                    .builder(proxy.proxiedUrl(engines.server().jdbcUrl())).username(engines.server().username())
-                    .password(engines.server().password()).group(engines.group())
-                    .applicationName("pgil silent " + engines.group().substring(5, 13))
-                    .probeInterval(Duration.ofMillis(500)).probeTimeout(Duration.ofSeconds(1))
-                    .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
-            engine.addEventListener(events::add);
-            engine.subscribe(channel, recorder);
-            engine.start();
+            PgListenEngine engine = behind(proxy, "silent", channel, recorder, events);
             Engines.awaitSingleListeningLeader(List.of(engine));
             int silentPid = engine.status().backendPid();
 
@@ -67,15 +59,7 @@ class SilentNetworkTest {
         try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
             List<EngineEvent> events = new CopyOnWriteArrayList<>();
             Recorder recorder = new Recorder();
-            PgListenEngine engine = engines.create(options -> PgListenOptions
-                    .builder(proxy.proxiedUrl(engines.server().jdbcUrl())).username(engines.server().username())
-                    .password(engines.server().password()).group(engines.group())
-                    .applicationName("pgil midway " + engines.group().substring(5, 13))
-                    .probeInterval(Duration.ofMillis(500)).probeTimeout(Duration.ofSeconds(1))
-                    .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
-            engine.addEventListener(events::add);
-            engine.subscribe(channel, recorder);
-            engine.start();
+            PgListenEngine engine = behind(proxy, "midway", channel, recorder, events);
             Engines.awaitSingleListeningLeader(List.of(engine));
             assertThat(engine.status().listens()).isTrue();
             int silentPid = engine.status().backendPid();
@@ -99,5 +83,19 @@ class SilentNetworkTest {
             assertThat(recorder.payloads()).filteredOn(longPayload::equals).hasSizeLessThanOrEqualTo(1);
             assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
         }
+    }
+
+    /** A started engine that connects through the proxy, probes every 500 ms and gives a probe 1 s. */
+    private PgListenEngine behind(SilentProxy proxy, String name, String channel, Recorder recorder,
+            List<EngineEvent> events) {
+        PgListenEngine engine = engines.create(options -> PgListenOptions
+                .builder(proxy.proxiedUrl(engines.server().jdbcUrl())).username(engines.server().username())
+                .password(engines.server().password()).group(engines.group())
+                .applicationName("pgil " + name + " " + engines.group().substring(5, 13))
+                .probeInterval(Duration.ofMillis(500)).probeTimeout(Duration.ofSeconds(1))
+                .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
+        engine.addEventListener(events::add);
+        engine.subscribe(channel, recorder);
+        return engine.start();
     }
 }

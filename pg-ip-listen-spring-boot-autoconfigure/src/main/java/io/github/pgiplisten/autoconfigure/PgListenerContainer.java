@@ -26,6 +26,7 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.core.EngineEvent;
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
@@ -197,58 +198,58 @@ public class PgListenerContainer
         return phase;
     }
 
+    /** The engine's state now, or what it reports while stopped (before start, after stop). */
+    private EngineStatus status() {
+        PgListenEngine current = engine;
+        return current != null ? current.status() : STOPPED;
+    }
+
+    private static final EngineStatus STOPPED = new EngineStatus(Role.STOPPED, false, Set.of(), Set.of(), 0, null,
+            false, 0, 0, false, Double.NaN, null, null);
+
     @Override
     public Role role() {
-        PgListenEngine current = engine;
-        return current == null ? Role.STOPPED : current.status().role();
+        return status().role();
     }
 
     @Override
     public boolean isConnected() {
-        PgListenEngine current = engine;
-        return current != null && current.status().connected();
+        return status().connected();
     }
 
     @Override
     public long backlog() {
-        PgListenEngine current = engine;
-        return current == null ? 0 : current.status().backlog();
+        return status().backlog();
     }
 
     @Override
     public long backlogBytes() {
-        PgListenEngine current = engine;
-        return current == null ? 0 : current.status().backlogBytes();
+        return status().backlogBytes();
     }
 
     @Override
     public boolean isReadingPaused() {
-        PgListenEngine current = engine;
-        return current != null && current.status().readingPaused();
+        return status().readingPaused();
     }
 
     @Override
     public Optional<String> groupWarning() {
-        PgListenEngine current = engine;
-        return current == null ? Optional.empty() : Optional.ofNullable(current.status().groupWarning());
+        return Optional.ofNullable(status().groupWarning());
     }
 
     @Override
     public Optional<String> lastFailure() {
-        PgListenEngine current = engine;
-        return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastFailure());
+        return Optional.ofNullable(status().lastFailure());
     }
 
     @Override
     public double notificationQueueUsage() {
-        PgListenEngine current = engine;
-        return current == null ? Double.NaN : current.status().notificationQueueUsage();
+        return status().notificationQueueUsage();
     }
 
     @Override
     public boolean canListen() {
-        PgListenEngine current = engine;
-        return current != null && current.status().listens();
+        return status().listens();
     }
 
     @Override
@@ -266,8 +267,7 @@ public class PgListenerContainer
 
     @Override
     public Optional<Instant> lastNotificationAt() {
-        PgListenEngine current = engine;
-        return current == null ? Optional.empty() : Optional.ofNullable(current.status().lastNotificationAt());
+        return Optional.ofNullable(status().lastNotificationAt());
     }
 
     @Override
