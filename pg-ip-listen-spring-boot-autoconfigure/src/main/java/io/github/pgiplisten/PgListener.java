@@ -20,8 +20,9 @@ import java.lang.annotation.Target;
  * <li>no parameter at all.</li>
  * </ul>
  * Notifications of one channel reach the method one at a time, in the order PostgreSQL delivered them. What the
- * method throws, and a payload that cannot be read, goes to the {@link PgListenerErrorHandler}; the next notification
- * is handled normally.
+ * method throws, and a payload that cannot be read, goes to the {@link PgListenerErrorHandler} (the one named by
+ * {@link #errorHandler()}, or the application's); the next notification is handled normally. Each listener has an
+ * {@link #id()} by which the {@link PgListenerEndpointRegistry} stops and starts it at run time.
  */
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)
@@ -35,4 +36,23 @@ public @interface PgListener {
      * one name, not a list). Otherwise a name may hold any character but NUL.
      */
     String[] value();
+
+    /**
+     * The listener's id in the {@link PgListenerEndpointRegistry}, unique in the application; {@code ${…}}
+     * placeholders are resolved. Default: {@code beanName#methodName}.
+     */
+    String id() default "";
+
+    /**
+     * Whether the listener starts with the application: {@code "true"}, {@code "false"}, or a {@code ${…}}
+     * placeholder that resolves to one of them. Default: {@code pg-ip-listen.auto-startup} (true). A listener that
+     * does not start can be started later through the {@link PgListenerEndpointRegistry}.
+     */
+    String autoStartup() default "";
+
+    /**
+     * The name of a {@link PgListenerErrorHandler} bean for this listener's failures. Default: the application's
+     * {@code PgListenerErrorHandler} (which logs, unless the application defines its own).
+     */
+    String errorHandler() default "";
 }

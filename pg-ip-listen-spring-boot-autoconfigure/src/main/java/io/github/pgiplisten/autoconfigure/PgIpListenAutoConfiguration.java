@@ -25,6 +25,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
@@ -63,8 +64,16 @@ public final class PgIpListenAutoConfiguration {
 
     @Bean
     PgListenerContainer pgListenerContainer(PgIpListenProperties properties, PgListenConnectionDetails connection,
-            Environment environment, PgListenerErrorHandler errorHandler,
+            Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
             ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events) {
+        // the application's error handler: the only one, or the primary one of several (the others are for
+        // @PgListener(errorHandler = "…"))
+        PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
+        if (errorHandler == null) {
+            throw new PgIpListenConfigurationException("There are several PgListenerErrorHandler beans and none is "
+                    + "@Primary, so pg-ip-listen cannot tell which one is the application's.", "Mark the "
+                    + "application-wide one @Primary; name the others in @PgListener(errorHandler = \"…\").");
+        }
         String url = connection.getJdbcUrl();
         if (!url.startsWith("jdbc:postgresql:")) {
             throw new PgIpListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
@@ -119,6 +128,12 @@ public final class PgIpListenAutoConfiguration {
                     + "application's own.", PgListenOptions.DEFAULT_GROUP);
         }
         return container;
+    }
+
+    /** The listeners by id, to stop, start and add them at run time. */
+    @Bean
+    PgListenerEndpointRegistry pgListenerEndpointRegistry(PgListenerContainer container) {
+        return container.registry();
     }
 
     /** The listen connection defaults to the application's JDBC connection details. */

@@ -113,6 +113,12 @@ public class PgIpListenProperties implements Validator {
     private DataSize backlogLimit = DataSize.ofMegabytes(64);
 
     /**
+     * Whether @PgListener methods start with the application; a listener's own autoStartup attribute wins. One that
+     * does not start can be started through the PgListenerEndpointRegistry. The election goes on either way.
+     */
+    private boolean autoStartup = true;
+
+    /**
      * The share of PostgreSQL's notification queue (8 GB, shared by the whole server) in use from which the log and
      * the health details warn, between 0 and 1. The queue fills when a session that LISTENs stops reading, typically
      * one left idle in a transaction; once it is full every NOTIFY on the server fails.
@@ -249,6 +255,14 @@ public class PgIpListenProperties implements Validator {
 
     public void setQueueUsageWarning(double queueUsageWarning) {
         this.queueUsageWarning = queueUsageWarning;
+    }
+
+    public boolean isAutoStartup() {
+        return autoStartup;
+    }
+
+    public void setAutoStartup(boolean autoStartup) {
+        this.autoStartup = autoStartup;
     }
 
     public DataSize getBacklogLimit() {

@@ -33,6 +33,7 @@ import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.util.ClassUtils;
 
 import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.autoconfigure.PgListenerEndpoint.ArgumentSource;
 import io.github.pgiplisten.core.ChannelName;
@@ -171,6 +172,15 @@ class PgListenerAnnotationBeanPostProcessor
 
     private PgListenerEndpoint endpoint(Object bean, String beanName, Method method, PgListener annotation) {
         String id = beanName + "#" + method.getName();
+        if (!annotation.id().isEmpty()) {
+            String named = resolve(id, "id", annotation.id());
+            if (named.isBlank()) {
+                throw invalid(id, "has an empty id", "Give it an id, or leave the attribute out for " + id + ".");
+            }
+            id = named;
+        }
+        boolean autoStartup = autoStartup(id, annotation.autoStartup());
+        PgListenerErrorHandler errorHandler = errorHandler(id, annotation.errorHandler());
         if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
             throw invalid(id, "is static; @PgListener methods must be instance methods", "Make it an instance method.");
         }
@@ -209,7 +219,50 @@ class PgListenerAnnotationBeanPostProcessor
             }
         }
         Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
-        return new PgListenerEndpoint(id, channels, bean, invocable, sources, types, converter);
+        return new PgListenerEndpoint(id, channels, bean, invocable, sources, types, converter, autoStartup,
+                errorHandler);
+    }
+
+    /** An attribute's value with {@code ${…}} placeholders resolved. */
+    private String resolve(String id, String attribute, String raw) {
+        String value;
+        try {
+            value = resolver != null ? resolver.resolveStringValue(raw) : raw;
+        } catch (IllegalArgumentException ex) {
+            throw invalid(id, "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved: "
+                    + ex.getMessage(), "Define the property, or give the placeholder a default: ${name:default}.");
+        }
+        if (value == null || raw.contains("${") && value.contains("${")) {
+            throw invalid(id, "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved",
+                    "Define the property, or give the placeholder a default: ${name:default}.");
+        }
+        return value;
+    }
+
+    private boolean autoStartup(String id, String raw) {
+        String value = resolve(id, "autoStartup", raw.isEmpty() ? "${pg-ip-listen.auto-startup:true}" : raw).trim();
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw invalid(id, "has autoStartup '" + raw + "', which is '" + value + "', neither true nor false",
+                    "Set autoStartup to \"true\", \"false\" or a placeholder of one of them.");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
+    private @Nullable PgListenerErrorHandler errorHandler(String id, String name) {
+        if (name.isEmpty() || beanFactory == null) {
+            return null;
+        }
+        String bean = resolve(id, "errorHandler", name);
+        if (!beanFactory.containsBean(bean)) {
+            throw invalid(id, "names errorHandler '" + bean + "', and there is no bean of that name",
+                    "Define a PgListenerErrorHandler bean named '" + bean + "', or leave errorHandler out to use "
+                            + "the application's.");
+        }
+        if (!beanFactory.isTypeMatch(bean, PgListenerErrorHandler.class)) {
+            throw invalid(id, "names errorHandler '" + bean + "', which is a " + beanFactory.getType(bean)
+                    + ", not a PgListenerErrorHandler", "Name a PgListenerErrorHandler bean.");
+        }
+        return beanFactory.getBean(bean, PgListenerErrorHandler.class);
     }
 
     private List<String> channels(String id, PgListener annotation) {

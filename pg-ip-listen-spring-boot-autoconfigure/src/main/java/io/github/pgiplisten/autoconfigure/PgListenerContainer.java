@@ -2,7 +2,6 @@ package io.github.pgiplisten.autoconfigure;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -71,7 +70,7 @@ public class PgListenerContainer
     private final ObjectProvider<NotificationObserver> observers;
     private final ApplicationEventPublisher events;
     private final int phase;
-    private final List<PgListenerEndpoint> endpoints = new ArrayList<>();
+    private final ListenerRegistry registry;
     private final ListeningChannels listening = new ListeningChannels();
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
@@ -93,6 +92,7 @@ public class PgListenerContainer
         this.checked = options.build();
         this.options = options;
         this.errorHandler = errorHandler;
+        this.registry = new ListenerRegistry(errorHandler);
         this.observers = observers;
         this.events = events;
         this.phase = phase;
@@ -103,16 +103,31 @@ public class PgListenerContainer
         this.context = context;
     }
 
-    /** Adds endpoints; when the engine already runs (a lazy bean created late), they are subscribed at once. */
+    /**
+     * Adds endpoints; when the engine already runs (a lazy bean created late), those that start automatically are
+     * subscribed at once.
+     * @throws PgIpListenConfigurationException when an id is taken
+     */
     void register(List<PgListenerEndpoint> endpoints) {
         synchronized (monitor) {
-            this.endpoints.addAll(endpoints);
-            PgListenEngine running = engine;
-            if (running != null) {
-                endpoints.forEach(endpoint -> subscribe(running, endpoint));
+            for (PgListenerEndpoint endpoint : endpoints) {
+                try {
+                    registry.add(endpoint);
+                } catch (IllegalArgumentException ex) {
+                    throw new PgIpListenConfigurationException("@PgListener method " + endpoint + ": "
+                            + ex.getMessage(), "Give each @PgListener its own id (the default, beanName#methodName, "
+                                    + "is unique).");
+                }
+            }
+            if (engine != null) {
                 log.info("@PgListener methods added while running: {}", endpoints);
             }
         }
+    }
+
+    /** The listeners by id: the {@link io.github.pgiplisten.PgListenerEndpointRegistry} bean. */
+    ListenerRegistry registry() {
+        return registry;
     }
 
     /**
@@ -142,12 +157,12 @@ public class PgListenerContainer
             PgListenOptions built = options.errorHandler(this::handleError)
                     .observer(composite(observers.orderedStream().toList())).build();
             PgListenEngine created = new PgListenEngine(built);
-            endpoints.forEach(endpoint -> subscribe(created, endpoint));
+            registry.attach(created);
             created.addEventListener(this::publish);
-            if (endpoints.isEmpty()) {
+            if (registry.isEmpty()) {
                 log.info("No @PgListener methods: the listen connection will hold no LISTEN");
             } else {
-                log.info("@PgListener methods: {}", endpoints);
+                log.info("Listeners: {}", registry);
             }
             created.start();
             engine = created;
@@ -171,6 +186,7 @@ public class PgListenerContainer
         if (running != null) {
             running.close();
         }
+        registry.detach();
         listening.clear();
         synchronized (monitor) {
             if (releaseOnSignal != null) {
@@ -258,11 +274,7 @@ public class PgListenerContainer
         if (current != null) {
             return current.status().channels();
         }
-        synchronized (monitor) {
-            Set<String> channels = new java.util.TreeSet<>();
-            endpoints.forEach(endpoint -> channels.addAll(endpoint.channels()));
-            return Set.copyOf(channels);
-        }
+        return Set.copyOf(registry.wantedChannels());
     }
 
     @Override
@@ -291,16 +303,13 @@ public class PgListenerContainer
         return checked;
     }
 
-    private static void subscribe(PgListenEngine engine, PgListenerEndpoint endpoint) {
-        for (String channel : endpoint.channels()) {
-            engine.subscribe(channel, endpoint::invoke);
-        }
-    }
-
     private void handleError(PgNotification notification, Throwable error) {
-        PgListenerExecutionFailedException failure = error instanceof PgListenerExecutionFailedException known ? known
-                : new PgListenerExecutionFailedException("(unknown)", notification, "failed", error);
-        errorHandler.handleError(notification, failure);
+        if (error instanceof PgListenerExecutionFailedException failure) {
+            registry.errorHandlerOf(failure.listener()).handleError(notification, failure);
+        } else {
+            errorHandler.handleError(notification,
+                    new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
+        }
     }
 
     private void publish(EngineEvent event) {

@@ -8,6 +8,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.util.ReflectionUtils;
 
+import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
@@ -30,10 +31,15 @@ final class PgListenerEndpoint {
     private final ArgumentSource[] sources;
     private final Type[] types;
     private final @Nullable PgPayloadConverter converter;
+    private final boolean autoStartup;
+    private final @Nullable PgListenerErrorHandler errorHandler;
 
     PgListenerEndpoint(String id, List<String> channels, Object bean, Method method, ArgumentSource[] sources,
-            Type[] types, @Nullable PgPayloadConverter converter) {
+            Type[] types, @Nullable PgPayloadConverter converter, boolean autoStartup,
+            @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
+        this.autoStartup = autoStartup;
+        this.errorHandler = errorHandler;
         this.channels = List.copyOf(channels);
         this.bean = bean;
         this.method = method;
@@ -57,9 +63,19 @@ final class PgListenerEndpoint {
         }
     }
 
-    /** {@code beanName#methodName}. */
+    /** {@code @PgListener(id)}, or {@code beanName#methodName}. */
     String id() {
         return id;
+    }
+
+    /** Whether it starts with the application. */
+    boolean autoStartup() {
+        return autoStartup;
+    }
+
+    /** Its own error handler ({@code @PgListener(errorHandler)}), or null for the application's. */
+    @Nullable PgListenerErrorHandler errorHandler() {
+        return errorHandler;
     }
 
     List<String> channels() {

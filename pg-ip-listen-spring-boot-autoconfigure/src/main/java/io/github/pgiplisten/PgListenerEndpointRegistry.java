@@ -1,0 +1,57 @@
+package io.github.pgiplisten;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import io.github.pgiplisten.core.NotificationHandler;
+
+/**
+ * The application's listeners by id: every {@link PgListener} method, and listeners registered at run time for
+ * channels chosen then (one per tenant, say). A listener can be stopped and started while the others and the election
+ * go on.
+ *
+ * <p>PostgreSQL keeps no notification for a listener that is not there: while a listener is stopped, what is
+ * committed on its channels is not handled by it, neither later nor by another instance (the leader handles for the
+ * group, so a listener stopped on the leader is stopped for the fleet; on a standby it matters once that instance
+ * leads). A channel that no running listener has any more is UNLISTENed.
+ */
+public interface PgListenerEndpointRegistry {
+
+    /** The ids of every listener, running or not, in registration order. */
+    Set<String> getListenerIds();
+
+    /** Every listener, in registration order. */
+    Collection<Listener> getListeners();
+
+    /** The listener of that id. */
+    Optional<Listener> getListener(String id);
+
+    /**
+     * Adds a listener for channels chosen at run time; it starts at once when {@code start} is true (and the
+     * application's listeners run). Its failures go to the application's {@link PgListenerErrorHandler}.
+     * @throws IllegalArgumentException when the id is taken, or a channel name is invalid
+     */
+    Listener registerListener(String id, Collection<String> channels, NotificationHandler handler, boolean start);
+
+    /** Stops the listener of that id and forgets it; false when there is none. */
+    boolean unregisterListener(String id);
+
+    /** One listener. */
+    interface Listener {
+
+        String id();
+
+        List<String> channels();
+
+        /** Whether it handles notifications now (while the application's listeners run). */
+        boolean isRunning();
+
+        /** Starts handling what is committed on its channels from now on (LISTENed within moments). */
+        void start();
+
+        /** Stops handling; what is committed meanwhile is not handled by it (see the registry). */
+        void stop();
+    }
+}

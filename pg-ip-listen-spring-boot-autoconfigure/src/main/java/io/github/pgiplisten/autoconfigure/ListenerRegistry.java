@@ -1,0 +1,238 @@
+package io.github.pgiplisten.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.pgiplisten.PgListenerEndpointRegistry;
+import io.github.pgiplisten.PgListenerErrorHandler;
+import io.github.pgiplisten.PgListenerExecutionFailedException;
+import io.github.pgiplisten.core.ChannelName;
+import io.github.pgiplisten.core.NotificationHandler;
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.Subscription;
+
+/**
+ * The container's listeners by id: which should run, and their subscriptions on the engine while it runs. A listener
+ * that should run is subscribed when the engine starts, and at once when it is started while the engine runs.
+ */
+final class ListenerRegistry implements PgListenerEndpointRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(ListenerRegistry.class);
+
+    private final Object monitor = new Object();
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final PgListenerErrorHandler defaultErrorHandler;
+    private @Nullable PgListenEngine engine;
+
+    ListenerRegistry(PgListenerErrorHandler defaultErrorHandler) {
+        this.defaultErrorHandler = defaultErrorHandler;
+    }
+
+    /** A {@code @PgListener} method; subscribed at once when the engine runs and it starts automatically. */
+    void add(PgListenerEndpoint endpoint) {
+        add(new Entry(endpoint.id(), endpoint.channels(), endpoint::invoke, endpoint.errorHandler(),
+                endpoint.autoStartup()));
+    }
+
+    private Entry add(Entry entry) {
+        synchronized (monitor) {
+            if (entries.containsKey(entry.id)) {
+                throw new IllegalArgumentException("A listener with id '" + entry.id + "' is registered already: "
+                        + entries.get(entry.id).channels + "; ids must be unique");
+            }
+            entries.put(entry.id, entry);
+            if (entry.wanted && engine != null) {
+                entry.subscribe(engine);
+            }
+            return entry;
+        }
+    }
+
+    /** The engine starts: every listener that should run subscribes. */
+    void attach(PgListenEngine running) {
+        synchronized (monitor) {
+            engine = running;
+            entries.values().stream().filter(entry -> entry.wanted).forEach(entry -> entry.subscribe(running));
+        }
+    }
+
+    /** The engine stops (its subscriptions end with it); what should run runs again at the next start. */
+    void detach() {
+        synchronized (monitor) {
+            engine = null;
+            entries.values().forEach(entry -> entry.subscriptions = List.of());
+        }
+    }
+
+    /** The error handler of the listener that failed: its own, or the application's. */
+    PgListenerErrorHandler errorHandlerOf(String listenerId) {
+        synchronized (monitor) {
+            Entry entry = entries.get(listenerId);
+            return entry != null && entry.errorHandler != null ? entry.errorHandler : defaultErrorHandler;
+        }
+    }
+
+    /** The channels of every listener that should run. */
+    Set<String> wantedChannels() {
+        synchronized (monitor) {
+            Set<String> channels = new LinkedHashSet<>();
+            entries.values().stream().filter(entry -> entry.wanted).forEach(entry -> channels.addAll(entry.channels));
+            return channels;
+        }
+    }
+
+    boolean isEmpty() {
+        synchronized (monitor) {
+            return entries.isEmpty();
+        }
+    }
+
+    @Override
+    public Set<String> getListenerIds() {
+        synchronized (monitor) {
+            return Set.copyOf(new LinkedHashSet<>(entries.keySet()));
+        }
+    }
+
+    @Override
+    public Collection<Listener> getListeners() {
+        synchronized (monitor) {
+            return List.copyOf(entries.values());
+        }
+    }
+
+    @Override
+    public Optional<Listener> getListener(String id) {
+        synchronized (monitor) {
+            return Optional.ofNullable(entries.get(id));
+        }
+    }
+
+    @Override
+    public Listener registerListener(String id, Collection<String> channels, NotificationHandler handler,
+            boolean start) {
+        Objects.requireNonNull(id, "id must not be null");
+        Objects.requireNonNull(handler, "handler must not be null");
+        if (channels.isEmpty()) {
+            throw new IllegalArgumentException("Listener '" + id + "' names no channel");
+        }
+        List<String> valid = new ArrayList<>(new LinkedHashSet<>(channels));
+        valid.forEach(ChannelName::validate);
+        NotificationHandler failing = notification -> {
+            try {
+                handler.handle(notification);
+            } catch (Exception ex) {
+                throw new PgListenerExecutionFailedException(id, notification, "threw", ex);
+            }
+        };
+        Entry entry = add(new Entry(id, valid, failing, null, start));
+        log.info("Listener '{}' registered for {}{}", id, valid, start ? "" : " (not started)");
+        return entry;
+    }
+
+    @Override
+    public boolean unregisterListener(String id) {
+        synchronized (monitor) {
+            Entry entry = entries.remove(id);
+            if (entry == null) {
+                return false;
+            }
+            entry.unsubscribe();
+            return true;
+        }
+    }
+
+    @Override
+    public String toString() {
+        synchronized (monitor) {
+            return entries.values().toString();
+        }
+    }
+
+    private final class Entry implements Listener {
+
+        final String id;
+        final List<String> channels;
+        final NotificationHandler handler;
+        final @Nullable PgListenerErrorHandler errorHandler;
+        /** Whether it should run: subscribed whenever the engine runs. */
+        boolean wanted;
+        /** Its subscriptions on the running engine; empty while not running. */
+        List<Subscription> subscriptions = List.of();
+
+        Entry(String id, List<String> channels, NotificationHandler handler,
+                @Nullable PgListenerErrorHandler errorHandler, boolean wanted) {
+            this.id = id;
+            this.channels = List.copyOf(channels);
+            this.handler = handler;
+            this.errorHandler = errorHandler;
+            this.wanted = wanted;
+        }
+
+        void subscribe(PgListenEngine running) {
+            if (subscriptions.isEmpty()) {
+                List<Subscription> made = new ArrayList<>();
+                channels.forEach(channel -> made.add(running.subscribe(channel, handler)));
+                subscriptions = made;
+            }
+        }
+
+        void unsubscribe() {
+            subscriptions.forEach(Subscription::close);
+            subscriptions = List.of();
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public List<String> channels() {
+            return channels;
+        }
+
+        @Override
+        public boolean isRunning() {
+            synchronized (monitor) {
+                return !subscriptions.isEmpty();
+            }
+        }
+
+        @Override
+        public void start() {
+            synchronized (monitor) {
+                wanted = true;
+                if (engine != null) {
+                    subscribe(engine);
+                }
+            }
+            log.info("Listener '{}' started", id);
+        }
+
+        @Override
+        public void stop() {
+            synchronized (monitor) {
+                wanted = false;
+                unsubscribe();
+            }
+            log.info("Listener '{}' stopped: what is committed on {} meanwhile is not handled by it", id, channels);
+        }
+
+        @Override
+        public String toString() {
+            return id + " " + channels;
+        }
+    }
+}

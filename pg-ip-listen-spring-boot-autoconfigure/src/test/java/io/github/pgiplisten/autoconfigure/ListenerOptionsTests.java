@@ -1,0 +1,267 @@
+package io.github.pgiplisten.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+
+import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgListenerEndpointRegistry;
+import io.github.pgiplisten.PgListenerErrorHandler;
+import io.github.pgiplisten.PgPublisher;
+
+/**
+ * {@code @PgListener(id, autoStartup, errorHandler)}, {@code pg-ip-listen.auto-startup} and the
+ * {@link PgListenerEndpointRegistry}: listeners by id, stopped and started at run time while the others go on, and
+ * listeners registered at run time for channels chosen then.
+ */
+class ListenerOptionsTests {
+
+    private final String channel = TestContexts.channel("options");
+
+    private ApplicationContextRunner app() {
+        return TestContexts.runner().withUserConfiguration(OptionsApp.class).withPropertyValues(
+                "test.channel=" + channel);
+    }
+
+    @Test
+    void listenersHaveIdsAndOneStoppedAtRunTimeMissesWhatComesMeanwhileWhileTheOthersGoOn() {
+        app().run(context -> {
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            PgListenerEndpointRegistry registry = context.getBean(PgListenerEndpointRegistry.class);
+            OptionsListener listener = context.getBean(OptionsListener.class);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            assertThat(registry.getListenerIds()).containsExactlyInAnyOrder("orders", "optionsListener#onAudit",
+                    "manual", "fragile");
+            assertThat(registry.getListener("orders")).hasValueSatisfying(orders -> {
+                assertThat(orders.channels()).containsExactly(channel + "-orders");
+                assertThat(orders.isRunning()).isTrue();
+            });
+            assertThat(registry.getListener("manual").orElseThrow().isRunning()).as("autoStartup=false").isFalse();
+            assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-orders", channel + "-audit"))
+                    .isTrue();
+
+            registry.getListener("orders").orElseThrow().stop();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !status.isListening(channel + "-orders"));
+            publisher.notify(channel + "-orders", "while stopped");
+            publisher.notify(channel + "-audit", "audit goes on");
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.audits.contains("audit goes on"));
+
+            registry.getListener("orders").orElseThrow().start();
+            assertThat(status.awaitListening(Duration.ofSeconds(10), channel + "-orders")).isTrue();
+            publisher.notify(channel + "-orders", "after the start");
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.contains("after the start"));
+            assertThat(listener.orders).containsExactly("after the start");
+
+            registry.getListener("manual").orElseThrow().start();
+            assertThat(status.awaitListening(Duration.ofSeconds(10), channel + "-manual")).isTrue();
+            publisher.notify(channel + "-manual", "now");
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.manual.contains("now"));
+        });
+    }
+
+    @Test
+    void aListenersOwnErrorHandlerGetsItsFailuresAndTheApplicationsTheOthers() {
+        app().run(context -> {
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            publisher.notify(channel + "-fragile", "boom");
+            publisher.notify(channel + "-orders", "boom");
+            Failures own = context.getBean("fragileFailures", Failures.class);
+            Failures global = context.getBean("applicationFailures", Failures.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
+            assertThat(own.listeners).containsExactly("fragile");
+            assertThat(global.listeners).containsExactly("orders");
+        });
+    }
+
+    @Test
+    void theAutoStartupPropertyHoldsEveryListenerThatDoesNotSayOtherwise() {
+        app().withPropertyValues("pg-ip-listen.auto-startup=false").run(context -> {
+            PgListenerEndpointRegistry registry = context.getBean(PgListenerEndpointRegistry.class);
+            assertThat(registry.getListeners()).filteredOn(PgListenerEndpointRegistry.Listener::isRunning)
+                    .extracting(PgListenerEndpointRegistry.Listener::id).isEmpty();
+            assertThat(context.getBean(PgListenStatus.class).channels()).isEmpty();
+        });
+    }
+
+    @Test
+    void listenersRegisteredAtRunTimeHandleTheirChannelsUntilUnregistered() {
+        app().run(context -> {
+            PgListenStatus status = context.getBean(PgListenStatus.class);
+            PgListenerEndpointRegistry registry = context.getBean(PgListenerEndpointRegistry.class);
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            List<String> tenant = new CopyOnWriteArrayList<>();
+            String tenantChannel = channel + "-tenant-7";
+            registry.registerListener("tenant-7", List.of(tenantChannel), notification -> {
+                if (notification.payload().equals("bad")) {
+                    throw new IllegalStateException("cannot");
+                }
+                tenant.add(notification.payload());
+            }, true);
+            assertThat(status.awaitListening(Duration.ofSeconds(20), tenantChannel)).isTrue();
+            publisher.notify(tenantChannel, "bad");
+            publisher.notify(tenantChannel, "hello");
+            await().atMost(Duration.ofSeconds(10)).until(() -> tenant.contains("hello"));
+            Failures global = context.getBean("applicationFailures", Failures.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> global.listeners.contains("tenant-7"));
+
+            assertThat(registry.unregisterListener("tenant-7")).isTrue();
+            assertThat(registry.getListener("tenant-7")).isEmpty();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !status.isListening(tenantChannel));
+        });
+    }
+
+    @Test
+    void badListenerOptionsFailStartUpNamingTheMethod() {
+        assertThat(startUpFailure(MissingErrorHandlerApp.class)).contains("missingHandlerListener#on")
+                .contains("errorHandler 'nowhere'");
+        assertThat(startUpFailure(DuplicateIdApp.class)).contains("'twice'").contains("unique");
+        assertThat(startUpFailure(BadAutoStartupApp.class)).contains("badAutoStartupListener#on")
+                .contains("neither true nor false");
+    }
+
+    private String startUpFailure(Class<?> configuration) {
+        String[] message = new String[1];
+        TestContexts.runner().withUserConfiguration(configuration).withPropertyValues("test.channel=" + channel)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    message[0] = org.springframework.core.NestedExceptionUtils
+                            .getMostSpecificCause(context.getStartupFailure()).getMessage();
+                });
+        return message[0];
+    }
+
+    /** The listener ids an error handler was told of. */
+    static class Failures {
+
+        final List<String> listeners = new CopyOnWriteArrayList<>();
+
+        PgListenerErrorHandler handler() {
+            return (notification, exception) -> listeners.add(exception.listener());
+        }
+    }
+
+    static class OptionsListener {
+
+        final List<String> orders = new CopyOnWriteArrayList<>();
+        final List<String> audits = new CopyOnWriteArrayList<>();
+        final List<String> manual = new CopyOnWriteArrayList<>();
+
+        @PgListener(value = "${test.channel}-orders", id = "orders")
+        void onOrder(String payload) {
+            if (payload.equals("boom")) {
+                throw new IllegalStateException("boom");
+            }
+            orders.add(payload);
+        }
+
+        @PgListener("${test.channel}-audit")
+        void onAudit(String payload) {
+            audits.add(payload);
+        }
+
+        @PgListener(value = "${test.channel}-manual", id = "manual", autoStartup = "false")
+        void onManual(String payload) {
+            manual.add(payload);
+        }
+
+        @PgListener(value = "${test.channel}-fragile", id = "fragile", errorHandler = "fragileErrors")
+        void onFragile(String payload) {
+            throw new IllegalStateException("always");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OptionsApp {
+
+        @Bean
+        OptionsListener optionsListener() {
+            return new OptionsListener();
+        }
+
+        @Bean
+        Failures fragileFailures() {
+            return new Failures();
+        }
+
+        @Bean
+        Failures applicationFailures() {
+            return new Failures();
+        }
+
+        /** For the one listener that names it. */
+        @Bean
+        PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
+            return fragileFailures.handler();
+        }
+
+        /** The application's: the primary one of several. */
+        @Bean
+        @Primary
+        PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
+            return applicationFailures.handler();
+        }
+    }
+
+    static class MissingHandlerListener {
+
+        @PgListener(value = "${test.channel}", errorHandler = "nowhere")
+        void on(String payload) {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class MissingErrorHandlerApp {
+
+        @Bean
+        MissingHandlerListener missingHandlerListener() {
+            return new MissingHandlerListener();
+        }
+    }
+
+    static class TwiceListener {
+
+        @PgListener(value = "${test.channel}-a", id = "twice")
+        void a(String payload) {
+        }
+
+        @PgListener(value = "${test.channel}-b", id = "twice")
+        void b(String payload) {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class DuplicateIdApp {
+
+        @Bean
+        TwiceListener twiceListener() {
+            return new TwiceListener();
+        }
+    }
+
+    static class BadAutoStartupListener {
+
+        @PgListener(value = "${test.channel}", autoStartup = "maybe")
+        void on(String payload) {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BadAutoStartupApp {
+
+        @Bean
+        BadAutoStartupListener badAutoStartupListener() {
+            return new BadAutoStartupListener();
+        }
+    }
+}
