@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
@@ -148,8 +149,9 @@ public final class PgListenEngine implements AutoCloseable {
         this.controlChannel = ControlMessage.channel(lockKey);
         int number = engineNumbers.incrementAndGet();
         this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
-        this.dispatcher = new NotificationDispatcher(
-                ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor()),
+        Executor executor = ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor());
+        java.util.function.UnaryOperator<Runnable> decorator = options.handlerDecorator();
+        this.dispatcher = new NotificationDispatcher(task -> executor.execute(decorator.apply(task)),
                 options.errorHandler(), options.observer(), this::handlersOf);
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
         this.owner = new Thread(this::run, "pg-ip-listen-" + number + "-" + options.group());

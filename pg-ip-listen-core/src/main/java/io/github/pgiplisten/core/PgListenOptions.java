@@ -51,6 +51,7 @@ public final class PgListenOptions {
     private final long backlogLimit;
     private final double queueUsageWarning;
     private final @Nullable Executor handlerExecutor;
+    private final java.util.function.UnaryOperator<Runnable> handlerDecorator;
     private final NotificationErrorHandler errorHandler;
     private final NotificationObserver observer;
 
@@ -76,6 +77,7 @@ public final class PgListenOptions {
         this.backlogLimit = builder.backlogLimit;
         this.queueUsageWarning = builder.queueUsageWarning;
         this.handlerExecutor = builder.handlerExecutor;
+        this.handlerDecorator = builder.handlerDecorator;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
     }
@@ -178,6 +180,10 @@ public final class PgListenOptions {
         return handlerExecutor;
     }
 
+    public java.util.function.UnaryOperator<Runnable> handlerDecorator() {
+        return handlerDecorator;
+    }
+
     public NotificationErrorHandler errorHandler() {
         return errorHandler;
     }
@@ -235,6 +241,7 @@ public final class PgListenOptions {
         private long backlogLimit = 64L * 1024 * 1024;
         private double queueUsageWarning = 0.5;
         private @Nullable Executor handlerExecutor;
+        private java.util.function.UnaryOperator<Runnable> handlerDecorator = java.util.function.UnaryOperator.identity();
         private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
         private NotificationObserver observer = NotificationObserver.NONE;
 
@@ -388,6 +395,15 @@ public final class PgListenOptions {
          */
         public Builder handlerExecutor(@Nullable Executor handlerExecutor) {
             this.handlerExecutor = handlerExecutor;
+            return this;
+        }
+
+        /**
+         * Wraps each task the engine hands to its handler executor (a run of one channel's handlers): Spring's
+         * {@code TaskDecorator}, for context such as MDC or a security context. Default: none.
+         */
+        public Builder handlerDecorator(java.util.function.UnaryOperator<Runnable> handlerDecorator) {
+            this.handlerDecorator = java.util.Objects.requireNonNull(handlerDecorator, "handlerDecorator");
             return this;
         }
 

@@ -15,12 +15,15 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandi
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
+import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
+import org.springframework.boot.thread.Threading;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
+import org.springframework.core.task.TaskDecorator;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import tools.jackson.databind.json.JsonMapper;
@@ -65,7 +68,8 @@ public final class PgIpListenAutoConfiguration {
     @Bean
     PgListenerContainer pgListenerContainer(PgIpListenProperties properties, PgListenConnectionDetails connection,
             Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
-            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events) {
+            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
+            ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor) {
         // the application's error handler: the only one, or the primary one of several (the others are for
         // @PgListener(errorHandler = "…"))
         PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
@@ -112,6 +116,7 @@ public final class PgIpListenAutoConfiguration {
         if (properties.getApplicationName() != null) {
             options.applicationName(properties.getApplicationName());
         }
+        listenerThreads(options, environment, taskDecorator, simpleExecutor);
         PgListenerContainer container;
         try {
             container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase());
@@ -128,6 +133,30 @@ public final class PgIpListenAutoConfiguration {
                     + "application's own.", PgListenOptions.DEFAULT_GROUP);
         }
         return container;
+    }
+
+    /**
+     * Where listener methods run. With {@code spring.threads.virtual.enabled=true} (on Java 21 or later): virtual
+     * threads from Boot's {@link SimpleAsyncTaskExecutorBuilder}, which applies the {@link TaskDecorator} bean and
+     * {@code spring.task.execution.simple.*}. Otherwise the engine's own pool (a thread per busy channel, two kept),
+     * whose tasks the {@code TaskDecorator} bean wraps. Per-channel order holds on either: the engine hands a channel's
+     * notifications to one task at a time.
+     */
+    private static void listenerThreads(PgListenOptions.Builder options, Environment environment,
+            ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor) {
+        if (Threading.VIRTUAL.isActive(environment)) {
+            SimpleAsyncTaskExecutorBuilder builder = simpleExecutor.getIfAvailable(() -> {
+                TaskDecorator decorator = taskDecorator.getIfUnique();
+                return decorator == null ? new SimpleAsyncTaskExecutorBuilder()
+                        : new SimpleAsyncTaskExecutorBuilder().taskDecorator(decorator);
+            });
+            options.handlerExecutor(builder.virtualThreads(true).threadNamePrefix("pg-ip-listen-").build());
+        } else {
+            TaskDecorator decorator = taskDecorator.getIfUnique();
+            if (decorator != null) {
+                options.handlerDecorator(decorator::decorate);
+            }
+        }
     }
 
     /** The listeners by id, to stop, start and add them at run time. */
