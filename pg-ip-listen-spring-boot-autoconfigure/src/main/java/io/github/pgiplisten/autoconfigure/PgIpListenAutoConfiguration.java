@@ -28,6 +28,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import tools.jackson.databind.json.JsonMapper;
 
+import io.github.pgiplisten.PgListenOptionsCustomizer;
 import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgPayloadConverter;
@@ -69,7 +70,8 @@ public final class PgIpListenAutoConfiguration {
     PgListenerContainer pgListenerContainer(PgIpListenProperties properties, PgListenConnectionDetails connection,
             Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
             ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
-            ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor) {
+            ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
+            ObjectProvider<PgListenOptionsCustomizer> customizers) {
         // the application's error handler: the only one, or the primary one of several (the others are for
         // @PgListener(errorHandler = "…"))
         PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
@@ -117,6 +119,7 @@ public final class PgIpListenAutoConfiguration {
             options.applicationName(properties.getApplicationName());
         }
         listenerThreads(options, environment, taskDecorator, simpleExecutor);
+        customizers.orderedStream().forEach(customizer -> customizer.customize(options));
         PgListenerContainer container;
         try {
             container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase());

@@ -14,6 +14,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.task.TaskDecorator;
 
+import io.github.pgiplisten.PgListenOptionsCustomizer;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgPublisher;
@@ -42,6 +43,26 @@ class ListenerThreadsTests {
             assertThat(seen.contexts()).containsOnly("decorated");
             assertThat(seen.threads()).allMatch(name -> name.startsWith("pg-ip-listen-"));
         });
+    }
+
+    @Test
+    void aCustomizerGivesTheListenersAnExecutorOfTheApplicationsOwn() {
+        java.util.concurrent.ExecutorService own = java.util.concurrent.Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "app-listener");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            app(channel).withBean(PgListenOptionsCustomizer.class, () -> options -> options.handlerExecutor(own))
+                    .run(context -> {
+                        Seen seen = publishAndAwait(context.getBean(PgListenStatus.class),
+                                context.getBean(PgPublisher.class), context.getBean(ThreadsListener.class), channel);
+                        assertThat(seen.threads()).containsOnly("app-listener");
+                        assertThat(seen.contexts()).as("the TaskDecorator still applies").containsOnly("decorated");
+                    });
+        } finally {
+            own.shutdownNow();
+        }
     }
 
     /** What the listener saw of 200 notifications, checked in order. */
