@@ -32,6 +32,7 @@ import org.springframework.util.ReflectionUtils;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.WakeableSocketFactory;
 
 /**
  * The hints a native image of an application with pg-ip-listen is built with: Spring's AOT processing of a context
@@ -175,6 +176,22 @@ class NativeImageHintsTests {
         assertThat(called.getDeclaringClass()).isEqualTo(Notifications.class);
         assertThat(reflection.onMethodInvocation(called)).accepts(hints);
         assertThat(reflection.onMethodInvocation(annotated)).accepts(hints);
+    }
+
+    @Test
+    void theDriverCanCreateTheSocketFactoryByName() throws NoSuchMethodException {
+        RuntimeHints hints = processAheadOfTime();
+        // pgjdbc's ObjectFactory: Class.forName(socketFactory), then its public constructor taking socketFactoryArg
+        assertThat(reflection.onConstructorInvocation(WakeableSocketFactory.class.getConstructor(String.class)))
+                .accepts(hints);
+    }
+
+    @Test
+    void theConfigurationPropertiesCanBeBound() {
+        RuntimeHints hints = processAheadOfTime();
+        assertThat(reflection.onMethodInvocation(PgIpListenProperties.class, "setOneProcessListener")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgIpListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgIpListenProperties.Reconnect.class, "setMaxDelay")).accepts(hints);
     }
 
     private static java.util.function.Predicate<RuntimeHints> binding(Class<?> type) {
