@@ -6,6 +6,8 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import org.springframework.aot.hint.annotation.Reflective;
+
 /**
  * Marks a bean method that handles PostgreSQL notifications of one or more channels. In one-process-listener mode
  * (the default) exactly one instance of the group runs it for each notification; with
@@ -27,6 +29,7 @@ import java.lang.annotation.Target;
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+@Reflective(PgListenerReflectiveProcessor.class) // what a native image needs for the method and its payload
 public @interface PgListener {
 
     /**
