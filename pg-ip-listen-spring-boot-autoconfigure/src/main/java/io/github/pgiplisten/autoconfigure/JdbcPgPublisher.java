@@ -2,10 +2,13 @@ package io.github.pgiplisten.autoconfigure;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
@@ -15,7 +18,13 @@ import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.ChannelName;
 import io.github.pgiplisten.core.Payload;
+import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.PgNotifier;
+import io.github.pgiplisten.observation.PgListenObservations;
+import io.github.pgiplisten.observation.PgPublishObservationContext;
+import io.github.pgiplisten.observation.TraceEnvelope;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 
 /**
  * Publishes with {@code pg_notify} on a connection of the application's DataSource, obtained the way
@@ -27,20 +36,74 @@ import io.github.pgiplisten.core.PgNotifier;
  */
 class JdbcPgPublisher implements PgPublisher {
 
+    private static final Logger log = LoggerFactory.getLogger(JdbcPgPublisher.class);
+
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
     private final @Nullable PgPayloadConverter converter;
+    private final @Nullable ObservationRegistry observations;
+    private final PgListenObservations.@Nullable PublishConvention convention;
+    private final boolean propagate;
 
     JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter) {
+        this(dataSource, converter, null, null, false);
+    }
+
+    /**
+     * @param observations null when observation is off
+     * @param propagate whether the trace context goes with the payload (see {@link TraceEnvelope})
+     */
+    JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter,
+            @Nullable ObservationRegistry observations, PgListenObservations.@Nullable PublishConvention convention,
+            boolean propagate) {
         this.jdbc = new JdbcTemplate(dataSource);
         this.dataSource = dataSource;
         this.converter = converter;
+        this.observations = observations;
+        this.convention = convention;
+        this.propagate = propagate;
     }
 
     @Override
     public void notify(String channel, Object payload) {
         ChannelName.validate(channel);
         String text = Payload.validate(channel, toText(channel, payload));
+        if (observations == null) {
+            send(channel, text);
+            return;
+        }
+        PgPublishObservationContext context = new PgPublishObservationContext(channel);
+        Observation observation = Observation.createNotStarted(convention, DEFAULT, () -> context, observations)
+                .start();
+        try (Observation.Scope scope = observation.openScope()) {
+            send(channel, propagate ? withTrace(channel, context, text) : text);
+        } catch (RuntimeException ex) {
+            observation.error(ex);
+            throw ex;
+        } finally {
+            observation.stop();
+        }
+    }
+
+    private static final PgListenObservations.PublishConvention DEFAULT =
+            new PgListenObservations.DefaultPublishConvention();
+
+    /** The payload with the trace context in front, unless that would pass the size limit (then without). */
+    private static String withTrace(String channel, PgPublishObservationContext context, String text) {
+        Map<String, String> fields = context.getCarrier();
+        if (fields == null || fields.isEmpty()) {
+            return text;
+        }
+        String wrapped = TraceEnvelope.wrap(fields, text);
+        try {
+            return Payload.validate(channel, wrapped);
+        } catch (PayloadTooLargeException ex) {
+            log.debug("Trace context left out on channel '{}': with it the payload would be too large", channel);
+            return text;
+        }
+    }
+
+    private void send(String channel, String text) {
         jdbc.execute((ConnectionCallback<Void>) connection -> {
             PgNotifier.notify(connection, channel, text);
             if (!connection.getAutoCommit() && !inSpringManagedTransaction(connection)) {

@@ -33,10 +33,12 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     private final Object monitor = new Object();
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private final PgListenerErrorHandler defaultErrorHandler;
+    private final ListenerInvoker invoker;
     private @Nullable PgListenEngine engine;
 
-    ListenerRegistry(PgListenerErrorHandler defaultErrorHandler) {
+    ListenerRegistry(PgListenerErrorHandler defaultErrorHandler, ListenerInvoker invoker) {
         this.defaultErrorHandler = defaultErrorHandler;
+        this.invoker = invoker;
     }
 
     /** A {@code @PgListener} method; subscribed at once when the engine runs and it starts automatically. */
@@ -183,7 +185,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         void subscribe(PgListenEngine running) {
             if (subscriptions.isEmpty()) {
                 List<Subscription> made = new ArrayList<>();
-                channels.forEach(channel -> made.add(running.subscribe(channel, handler)));
+                NotificationHandler invoked = notification -> invoker.invoke(id, handler, notification);
+                channels.forEach(channel -> made.add(running.subscribe(channel, invoked)));
                 subscriptions = made;
             }
         }

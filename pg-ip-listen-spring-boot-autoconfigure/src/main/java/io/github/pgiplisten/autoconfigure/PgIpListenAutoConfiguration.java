@@ -34,6 +34,8 @@ import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.NotificationObserver;
+import io.github.pgiplisten.observation.PgListenObservations;
+import io.micrometer.observation.ObservationRegistry;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 
@@ -71,7 +73,8 @@ public final class PgIpListenAutoConfiguration {
             Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
             ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
             ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
-            ObjectProvider<PgListenOptionsCustomizer> customizers) {
+            ObjectProvider<PgListenOptionsCustomizer> customizers, ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention) {
         // the application's error handler: the only one, or the primary one of several (the others are for
         // @PgListener(errorHandler = "…"))
         PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
@@ -122,7 +125,10 @@ public final class PgIpListenAutoConfiguration {
         customizers.orderedStream().forEach(customizer -> customizer.customize(options));
         PgListenerContainer container;
         try {
-            container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase());
+            ObservationRegistry observationRegistry = properties.isObservationEnabled()
+                    ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
+            container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase(),
+                    new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), group));
         } catch (IllegalArgumentException ex) {
             throw new PgIpListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
                     "Fix the pg-ip-listen.* property named in the message.", ex);
@@ -225,8 +231,13 @@ public final class PgIpListenAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter) {
-            return new JdbcPgPublisher(dataSource, converter.getIfAvailable());
+        PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter,
+                PgIpListenProperties properties, ObjectProvider<ObservationRegistry> observations,
+                ObjectProvider<PgListenObservations.PublishConvention> publishConvention) {
+            ObservationRegistry observationRegistry = properties.isObservationEnabled()
+                    ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
+            return new JdbcPgPublisher(dataSource, converter.getIfAvailable(), observationRegistry,
+                    publishConvention.getIfAvailable(), properties.isTracePropagation());
         }
     }
 }

@@ -119,6 +119,19 @@ public class PgIpListenProperties implements Validator {
     private boolean autoStartup = true;
 
     /**
+     * Whether handling a notification and publishing one are Micrometer observations (a timer and, with tracing, a
+     * span each, after OpenTelemetry's messaging conventions). Needs an ObservationRegistry bean (Spring Boot's
+     * Actuator provides one).
+     */
+    private boolean observationEnabled;
+
+    /**
+     * Whether PgPublisher sends the current trace context with the payload (about 70 bytes in front of it, see the
+     * README), so that the listener's observation continues the publisher's trace. Needs observation-enabled.
+     */
+    private boolean tracePropagation;
+
+    /**
      * The share of PostgreSQL's notification queue (8 GB, shared by the whole server) in use from which the log and
      * the health details warn, between 0 and 1. The queue fills when a session that LISTENs stops reading, typically
      * one left idle in a transaction; once it is full every NOTIFY on the server fails.
@@ -255,6 +268,22 @@ public class PgIpListenProperties implements Validator {
 
     public void setQueueUsageWarning(double queueUsageWarning) {
         this.queueUsageWarning = queueUsageWarning;
+    }
+
+    public boolean isObservationEnabled() {
+        return observationEnabled;
+    }
+
+    public void setObservationEnabled(boolean observationEnabled) {
+        this.observationEnabled = observationEnabled;
+    }
+
+    public boolean isTracePropagation() {
+        return tracePropagation;
+    }
+
+    public void setTracePropagation(boolean tracePropagation) {
+        this.tracePropagation = tracePropagation;
     }
 
     public boolean isAutoStartup() {

@@ -88,11 +88,12 @@ public class PgListenerContainer
      * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
     PgListenerContainer(PgListenOptions.Builder options, PgListenerErrorHandler errorHandler,
-            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events, int phase) {
+            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events, int phase,
+            ListenerInvoker invoker) {
         this.checked = options.build();
         this.options = options;
         this.errorHandler = errorHandler;
-        this.registry = new ListenerRegistry(errorHandler);
+        this.registry = new ListenerRegistry(errorHandler, invoker);
         this.observers = observers;
         this.events = events;
         this.phase = phase;
