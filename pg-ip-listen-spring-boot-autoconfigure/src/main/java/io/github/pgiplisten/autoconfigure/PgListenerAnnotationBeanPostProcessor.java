@@ -13,6 +13,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.core.MethodParameter;
+import org.springframework.core.annotation.SynthesizingMethodParameter;
+import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
+import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
+import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
 import org.springframework.aop.framework.AopInfrastructureBean;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.scope.ScopedProxyUtils;
@@ -35,7 +40,6 @@ import org.springframework.util.ClassUtils;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgPayloadConverter;
-import io.github.pgiplisten.autoconfigure.PgListenerEndpoint.ArgumentSource;
 import io.github.pgiplisten.core.ChannelName;
 import io.github.pgiplisten.core.InvalidChannelNameException;
 import io.github.pgiplisten.core.PgNotification;
@@ -185,42 +189,74 @@ class PgListenerAnnotationBeanPostProcessor
             throw invalid(id, "is static; @PgListener methods must be instance methods", "Make it an instance method.");
         }
         List<String> channels = channels(id, annotation);
+        Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
+        List<HandlerMethodArgumentResolver> custom = customResolvers();
         Parameter[] parameters = method.getParameters();
-        ArgumentSource[] sources = new ArgumentSource[parameters.length];
-        Type[] types = new Type[parameters.length];
-        List<String> payloadParameters = new ArrayList<>();
+        List<Type> converted = new ArrayList<>();
+        int payloadParameters = 0;
         int notificationParameters = 0;
         for (int i = 0; i < parameters.length; i++) {
+            MethodParameter parameter = new SynthesizingMethodParameter(invocable, i);
+            if (!PayloadArgumentResolver.isPayload(parameter)
+                    || custom.stream().anyMatch(resolver -> resolver.supportsParameter(parameter))) {
+                continue; // a header, the message, or a custom resolver's
+            }
             Class<?> type = parameters[i].getType();
-            types[i] = parameters[i].getParameterizedType();
             if (type == PgNotification.class) {
-                sources[i] = ArgumentSource.NOTIFICATION;
                 notificationParameters++;
             } else {
-                sources[i] = type == String.class ? ArgumentSource.PAYLOAD_TEXT : ArgumentSource.PAYLOAD_CONVERTED;
-                payloadParameters.add(types[i].getTypeName() + " " + parameters[i].getName());
-            }
-        }
-        if (payloadParameters.size() > 1 || notificationParameters > 1) {
-            throw invalid(id, "has " + parameters.length + " parameters " + signature(parameters)
-                    + "; a @PgListener method takes at most one payload parameter (String, or a type read from JSON) "
-                    + "and at most one PgNotification",
-                    "Keep one payload parameter, or take the PgNotification and read its payload yourself.");
-        }
-        PgPayloadConverter converter = null;
-        for (int i = 0; i < sources.length; i++) {
-            if (sources[i] == ArgumentSource.PAYLOAD_CONVERTED) {
-                converter = converter();
-                if (converter == null) {
-                    throw invalid(id, "takes " + types[i].getTypeName() + ", which needs a PgPayloadConverter, and "
-                            + "there is none", "Keep spring-boot-starter-jackson (the starter brings it: was it "
-                                    + "excluded?), define a PgPayloadConverter bean, or take the payload as a String.");
+                payloadParameters++;
+                if (type != String.class) {
+                    converted.add(parameters[i].getParameterizedType());
                 }
             }
         }
-        Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
-        return new PgListenerEndpoint(id, channels, bean, invocable, sources, types, converter, autoStartup,
+        if (payloadParameters > 1 || notificationParameters > 1) {
+            throw invalid(id, "has " + parameters.length + " parameters " + signature(parameters)
+                    + "; a @PgListener method takes at most one payload parameter (String, or a type read from JSON) "
+                    + "and at most one PgNotification, besides @Header, @Headers and Message parameters",
+                    "Keep one payload parameter, or take the PgNotification and read its payload yourself.");
+        }
+        PgPayloadConverter converter = null;
+        if (!converted.isEmpty()) {
+            converter = converter();
+            if (converter == null) {
+                throw invalid(id, "takes " + converted.get(0).getTypeName() + ", which needs a PgPayloadConverter, "
+                        + "and there is none", "Keep spring-boot-starter-jackson (the starter brings it: was it "
+                                + "excluded?), define a PgPayloadConverter bean, or take the payload as a String.");
+            }
+        }
+        List<HandlerMethodArgumentResolver> resolvers = new ArrayList<>(custom);
+        resolvers.add(new PayloadArgumentResolver(id, converter, validator()));
+        DefaultMessageHandlerMethodFactory factory = new DefaultMessageHandlerMethodFactory();
+        factory.setCustomArgumentResolvers(resolvers);
+        if (beanFactory != null) {
+            factory.setBeanFactory(beanFactory);
+        }
+        factory.afterPropertiesSet();
+        InvocableHandlerMethod handler = factory.createInvocableHandlerMethod(bean, invocable);
+        return new PgListenerEndpoint(id, channels, handler, converted.toArray(Type[]::new), converter, autoStartup,
                 errorHandler);
+    }
+
+    /** The application's argument resolvers for listener methods (beans of Spring messaging's type). */
+    private List<HandlerMethodArgumentResolver> customResolvers() {
+        if (!(beanFactory instanceof ConfigurableListableBeanFactory listable)) {
+            return List.of();
+        }
+        return listable.getBeanProvider(HandlerMethodArgumentResolver.class).orderedStream().toList();
+    }
+
+    /** The validator for {@code @Valid} payloads: Boot's {@code defaultValidator}, or the only one. */
+    private org.springframework.validation.@Nullable Validator validator() {
+        if (beanFactory == null) {
+            return null;
+        }
+        if (beanFactory.containsBean("defaultValidator")
+                && beanFactory.isTypeMatch("defaultValidator", org.springframework.validation.Validator.class)) {
+            return beanFactory.getBean("defaultValidator", org.springframework.validation.Validator.class);
+        }
+        return beanFactory.getBeanProvider(org.springframework.validation.Validator.class).getIfUnique();
     }
 
     /** An attribute's value with {@code ${…}} placeholders resolved. */

@@ -1,13 +1,18 @@
 package io.github.pgiplisten.autoconfigure;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Type;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
-import org.springframework.util.ReflectionUtils;
+import org.springframework.messaging.Message;
+import org.springframework.messaging.handler.annotation.support.MethodArgumentNotValidException;
+import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
+import org.springframework.messaging.handler.invocation.MethodArgumentResolutionException;
+import org.springframework.messaging.support.GenericMessage;
 
+import io.github.pgiplisten.PgHeaders;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.PgPayloadConverter;
@@ -15,41 +20,30 @@ import io.github.pgiplisten.core.PgNotification;
 
 /**
  * One {@code @PgListener} method, checked at start-up: its channels (placeholders resolved, names validated) and how
- * each parameter is filled from a notification.
+ * each parameter is filled from a notification. It is called through Spring's messaging handler methods: the
+ * notification becomes a {@link Message} whose payload is the payload text and whose headers are the channel, the
+ * sender's pid and the notification ({@link PgHeaders}), so {@code @Header}, {@code @Headers}, {@code Message} and
+ * custom argument resolvers work; the payload parameter is filled by {@link PayloadArgumentResolver}.
  */
 final class PgListenerEndpoint {
 
-    /** Where a parameter's value comes from. */
-    enum ArgumentSource {
-        PAYLOAD_TEXT, NOTIFICATION, PAYLOAD_CONVERTED
-    }
-
     private final String id;
     private final List<String> channels;
-    private final Object bean;
-    private final Method method;
-    private final ArgumentSource[] sources;
-    private final Type[] types;
-    private final @Nullable PgPayloadConverter converter;
+    private final InvocableHandlerMethod handler;
     private final boolean autoStartup;
     private final @Nullable PgListenerErrorHandler errorHandler;
 
-    PgListenerEndpoint(String id, List<String> channels, Object bean, Method method, ArgumentSource[] sources,
-            Type[] types, @Nullable PgPayloadConverter converter, boolean autoStartup,
+    PgListenerEndpoint(String id, List<String> channels, InvocableHandlerMethod handler, Type @Nullable [] payloadTypes,
+            @Nullable PgPayloadConverter converter, boolean autoStartup,
             @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
+        this.channels = List.copyOf(channels);
+        this.handler = handler;
         this.autoStartup = autoStartup;
         this.errorHandler = errorHandler;
-        this.channels = List.copyOf(channels);
-        this.bean = bean;
-        this.method = method;
-        this.sources = sources.clone();
-        this.types = types.clone();
-        this.converter = converter;
-        ReflectionUtils.makeAccessible(method);
-        for (int i = 0; i < sources.length; i++) {
-            if (sources[i] == ArgumentSource.PAYLOAD_CONVERTED && converter != null) {
-                prepare(converter, types[i]);
+        if (converter != null && payloadTypes != null) {
+            for (Type type : payloadTypes) {
+                prepare(converter, type);
             }
         }
     }
@@ -84,44 +78,25 @@ final class PgListenerEndpoint {
 
     /**
      * Calls the method for a notification.
-     * @throws PgListenerExecutionFailedException when the payload cannot be read or the method throws
+     * @throws PgListenerExecutionFailedException when the payload cannot be read, is not valid, or the method throws
      */
     void invoke(PgNotification notification) {
-        Object[] arguments = new Object[sources.length];
-        for (int i = 0; i < sources.length; i++) {
-            arguments[i] = switch (sources[i]) {
-                case PAYLOAD_TEXT -> notification.payload();
-                case NOTIFICATION -> notification;
-                case PAYLOAD_CONVERTED -> convert(notification, types[i]);
-            };
-        }
+        Map<String, Object> headers = new HashMap<>(4);
+        headers.put(PgHeaders.CHANNEL, notification.channel());
+        headers.put(PgHeaders.SENDER_PID, notification.senderPid());
+        headers.put(PgHeaders.NOTIFICATION, notification);
         try {
-            method.invoke(bean, arguments);
-        } catch (InvocationTargetException ex) {
-            throw new PgListenerExecutionFailedException(id, notification, "threw", ex.getTargetException());
-        } catch (IllegalAccessException ex) {
-            throw new PgListenerExecutionFailedException(id, notification, "could not be called", ex);
+            handler.invoke(new GenericMessage<>(notification.payload(), headers));
+        } catch (PgListenerExecutionFailedException ex) {
+            throw ex;
+        } catch (MethodArgumentNotValidException ex) {
+            throw new PgListenerExecutionFailedException(id, notification, "got a payload that is not valid", ex);
+        } catch (MethodArgumentResolutionException ex) {
+            throw new PgListenerExecutionFailedException(id, notification, "could not get its arguments", ex);
+        } catch (Exception | Error ex) {
+            // Spring's handler method rethrows what the method threw, errors too (AssertionError in a test)
+            throw new PgListenerExecutionFailedException(id, notification, "threw", ex);
         }
-    }
-
-    /**
-     * Reads the payload as the parameter's type. A payload that reads as null (JSON {@code null}) is an error too:
-     * a listener declares its payload parameter as a value; {@code Optional<T>} takes null as empty.
-     */
-    private Object convert(PgNotification notification, Type type) {
-        Object value;
-        try {
-            value = java.util.Objects.requireNonNull(converter).read(notification.payload(), type);
-        } catch (RuntimeException ex) {
-            throw new PgListenerExecutionFailedException(id, notification,
-                    "could not read the payload as " + type.getTypeName(), ex);
-        }
-        if (value == null) {
-            throw new PgListenerExecutionFailedException(id, notification,
-                    "could not read the payload as " + type.getTypeName(), new IllegalArgumentException(
-                            "the payload reads as null; take Optional<" + type.getTypeName() + "> to accept it"));
-        }
-        return value;
     }
 
     @Override

@@ -1,0 +1,20 @@
+package io.github.pgiplisten;
+
+/**
+ * Message headers a {@link PgListener} method can take with {@code @Header}: the notification's channel and the
+ * sender's backend pid. {@code @Headers Map<String, Object>} and {@code Message<String>} parameters see them too.
+ */
+public final class PgHeaders {
+
+    /** The channel the notification came on ({@code String}). */
+    public static final String CHANNEL = "pg_channel";
+
+    /** The server process id of the session that sent it ({@code Integer}). */
+    public static final String SENDER_PID = "pg_senderPid";
+
+    /** The notification itself ({@code PgNotification}), as a {@code PgNotification} parameter gets it. */
+    public static final String NOTIFICATION = "pg_notification";
+
+    private PgHeaders() {
+    }
+}
