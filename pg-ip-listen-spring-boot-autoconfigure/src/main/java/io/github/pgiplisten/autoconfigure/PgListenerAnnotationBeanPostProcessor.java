@@ -188,6 +188,11 @@ class PgListenerAnnotationBeanPostProcessor
         if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
             throw invalid(id, "is static; @PgListener methods must be instance methods", "Make it an instance method.");
         }
+        if (org.springframework.core.KotlinDetector.isSuspendingFunction(method)) {
+            throw invalid(id, "is a Kotlin suspend function, which pg-ip-listen does not call yet (it would have to "
+                    + "wait for the coroutine to keep the channel's order)", "Make it a plain function; call "
+                    + "runBlocking inside it if it must suspend.");
+        }
         List<String> channels = channels(id, annotation);
         Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
         List<HandlerMethodArgumentResolver> custom = customResolvers();
