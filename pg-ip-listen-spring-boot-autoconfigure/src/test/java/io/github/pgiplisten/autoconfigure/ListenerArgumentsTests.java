@@ -70,7 +70,7 @@ class ListenerArgumentsTests {
 
     @Test
     void twoPayloadParametersBesideHeadersStillFailStartUp() {
-        TestContexts.runner().withUserConfiguration(TwoPayloadsApp.class).withPropertyValues("test.channel=" + channel)
+        TestContexts.runner().withBean("twoPayloads", TwoPayloads.class).withPropertyValues("test.channel=" + channel)
                 .run(context -> {
                     assertThat(context).hasFailed();
                     assertThat(org.springframework.core.NestedExceptionUtils
@@ -161,15 +161,6 @@ class ListenerArgumentsTests {
 
         @PgListener("${test.channel}")
         void on(String one, Order two, @Header(PgHeaders.CHANNEL) String channel) {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class TwoPayloadsApp {
-
-        @Bean
-        TwoPayloads twoPayloads() {
-            return new TwoPayloads();
         }
     }
 }

@@ -123,16 +123,16 @@ class ListenerOptionsTests {
 
     @Test
     void badListenerOptionsFailStartUpNamingTheMethod() {
-        assertThat(startUpFailure(MissingErrorHandlerApp.class)).contains("missingHandlerListener#on")
-                .contains("errorHandler 'nowhere'");
-        assertThat(startUpFailure(DuplicateIdApp.class)).contains("'twice'").contains("unique");
-        assertThat(startUpFailure(BadAutoStartupApp.class)).contains("badAutoStartupListener#on")
-                .contains("neither true nor false");
+        assertThat(startUpFailure("missingHandlerListener", MissingHandlerListener.class))
+                .contains("missingHandlerListener#on").contains("errorHandler 'nowhere'");
+        assertThat(startUpFailure("twiceListener", TwiceListener.class)).contains("'twice'").contains("unique");
+        assertThat(startUpFailure("badAutoStartupListener", BadAutoStartupListener.class))
+                .contains("badAutoStartupListener#on").contains("neither true nor false");
     }
 
-    private String startUpFailure(Class<?> configuration) {
+    private <T> String startUpFailure(String beanName, Class<T> listener) {
         String[] message = new String[1];
-        TestContexts.runner().withUserConfiguration(configuration).withPropertyValues("test.channel=" + channel)
+        TestContexts.runner().withBean(beanName, listener).withPropertyValues("test.channel=" + channel)
                 .run(context -> {
                     assertThat(context).hasFailed();
                     message[0] = org.springframework.core.NestedExceptionUtils
@@ -220,15 +220,6 @@ class ListenerOptionsTests {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class MissingErrorHandlerApp {
-
-        @Bean
-        MissingHandlerListener missingHandlerListener() {
-            return new MissingHandlerListener();
-        }
-    }
-
     static class TwiceListener {
 
         @PgListener(value = "${test.channel}-a", id = "twice")
@@ -240,28 +231,10 @@ class ListenerOptionsTests {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class DuplicateIdApp {
-
-        @Bean
-        TwiceListener twiceListener() {
-            return new TwiceListener();
-        }
-    }
-
     static class BadAutoStartupListener {
 
         @PgListener(value = "${test.channel}", autoStartup = "maybe")
         void on(String payload) {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class BadAutoStartupApp {
-
-        @Bean
-        BadAutoStartupListener badAutoStartupListener() {
-            return new BadAutoStartupListener();
         }
     }
 }
