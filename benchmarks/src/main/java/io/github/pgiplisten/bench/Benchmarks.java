@@ -73,7 +73,7 @@ public final class Benchmarks {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
                 .setLevel(ch.qos.logback.classic.Level.OFF);
         List<String> sections = args.length == 0
-                ? List.of("throughput", "latency", "burst", "crash", "floor", "standby", "idle", "reconnect",
+                ? List.of("throughput", "latency", "burst", "backlog", "crash", "floor", "standby", "idle", "reconnect",
                         "footprint")
                 : Arrays.asList(args);
         PostgresServer server = TestPostgres.shared();
@@ -91,6 +91,7 @@ public final class Benchmarks {
                 case "reconnect" -> benchmarks.reconnect();
                 case "footprint" -> benchmarks.footprint();
                 case "burst" -> benchmarks.burst();
+                case "backlog" -> benchmarks.backlog();
                 case "floor" -> benchmarks.floors();
                 default -> throw new IllegalArgumentException("unknown section " + section);
             }
@@ -355,6 +356,45 @@ public final class Benchmarks {
         row("burst: the same, notifications/s", Stats.medianAndSpread(oursRates, "%.0f"),
                 Stats.medianAndSpread(rawRates, "%.0f"), String.format(Locale.ROOT, "%.2f × raw (goal ≥ 0.9); %s",
                         Stats.median(oursRates) / Stats.median(rawRates), backlog));
+    }
+
+    private void backlog() throws Exception {
+        log("backlog: a listener method blocked for " + Backlog.BLOCKED.toSeconds() + " s at 5 000 notifications/s, "
+                + "another channel at 10/s; ours then raw");
+        Backlog backlog = new Backlog(server, Benchmarks::log);
+        Backlog.Figures ours = backlog.measure(true);
+        log("  ours: " + ours);
+        Backlog.Figures raw = backlog.measure(false);
+        log("  raw:  " + raw);
+        String minute = Backlog.BLOCKED.toSeconds() == 60 ? "a minute" : Backlog.BLOCKED.toSeconds() + " s";
+        row("a listener method blocked for " + minute + " at 5 000 notifications/s on its channel: heap in use after "
+                + "a full GC, before → at the end, MB", mb(ours.heapBefore()) + " → " + mb(ours.heapBlocked()),
+                mb(raw.heapBefore()) + " → " + mb(raw.heapBlocked()), (!ours.watched()
+                        ? "ours' backlog not read"
+                        : String.format(Locale.ROOT, "ours: backlog at most %d notifications, %.1f MiB est. (the "
+                                + "heap grew %.0f bytes a notification), limit %.0f MiB; reading paused: %s",
+                                ours.peakBacklog(), ours.peakBacklogBytes() / 1048576.0,
+                                ours.heapGrowthBytes() / (double) Math.max(1, ours.peakBacklog()),
+                                ours.limit() / 1048576.0, ours.paused()
+                                        ? String.format(Locale.ROOT, "yes, after %.0f s", ours.secondsToPause())
+                                        : "no"))
+                        + "; raw: its loop stops reading while its handler blocks, PostgreSQL keeps the rest");
+        row("meanwhile, another channel at 10/s: handled / sent during the block, worst notify → handled ms",
+                flowing(ours), flowing(raw), "goal: ours keeps handling it");
+        row("after the release: the blocked channel's notifications handled / sent, out of order or repeated; "
+                + "drained in s", String.format(Locale.ROOT, "%d / %d, %d; %.1f", ours.handled(), ours.sent(),
+                        ours.outOfOrder(), ours.drainSeconds()),
+                String.format(Locale.ROOT, "%d / %d, %d; %.1f", raw.handled(), raw.sent(), raw.outOfOrder(),
+                        raw.drainSeconds()), "goal: all, once each, in order");
+    }
+
+    private static String mb(long bytes) {
+        return Long.toString(Math.round(bytes / 1048576.0));
+    }
+
+    private static String flowing(Backlog.Figures figures) {
+        return figures.flowingHandled() + " / " + figures.flowingSent() + ", " + (figures.flowingHandled() == 0 ? "–"
+                : String.format(Locale.ROOT, "%.1f", figures.flowingWorstMs()));
     }
 
     // ---- crash failover and graceful handover, three JVMs ----
