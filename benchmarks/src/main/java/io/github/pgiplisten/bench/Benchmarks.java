@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -384,10 +385,13 @@ public final class Benchmarks {
         row("meanwhile, another channel at 10/s: handled / sent during the block, worst notify → handled ms",
                 flowing(ours), flowing(raw), "goal: ours keeps handling it");
         row("after the release: the blocked channel's notifications handled / sent, out of order or repeated; "
-                + "drained in s", String.format(Locale.ROOT, "%d / %d, %d; %.1f", ours.handled(), ours.sent(),
-                        ours.outOfOrder(), ours.drainSeconds()),
-                String.format(Locale.ROOT, "%d / %d, %d; %.1f", raw.handled(), raw.sent(), raw.outOfOrder(),
-                        raw.drainSeconds()), "goal: all, once each, in order");
+                + "drained in s", afterRelease(ours), afterRelease(raw), "goal: all, once each, in order");
+    }
+
+    private static String afterRelease(Backlog.Figures figures) {
+        return String.format(Locale.ROOT, "%d / %d, %d; %s", figures.handled(), figures.sent(), figures.outOfOrder(),
+                Double.isNaN(figures.drainSeconds()) ? "not all (none came for 30 s)"
+                        : String.format(Locale.ROOT, "%.2f", figures.drainSeconds()));
     }
 
     private static String mb(long bytes) {
@@ -909,6 +913,26 @@ public final class Benchmarks {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
         }
+    }
+
+    /**
+     * Waits until {@code count} reaches {@code target}, checking every 2 ms; false when it has not moved for
+     * {@code stalled} (something was lost: the caller reports how much instead of failing the whole run).
+     */
+    static boolean awaitCount(LongSupplier count, long target, Duration stalled) {
+        long last = count.getAsLong();
+        long movedAt = System.nanoTime();
+        while (last < target) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            long now = count.getAsLong();
+            if (now != last) {
+                last = now;
+                movedAt = System.nanoTime();
+            } else if (System.nanoTime() - movedAt > stalled.toNanos()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long nowMicros() {
