@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -32,6 +34,7 @@ import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 import io.github.pgiplisten.core.LeaderElection;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
@@ -71,7 +74,8 @@ public final class Benchmarks {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
                 .setLevel(ch.qos.logback.classic.Level.OFF);
         List<String> sections = args.length == 0
-                ? List.of("throughput", "latency", "crash", "floor", "standby", "idle", "reconnect", "footprint")
+                ? List.of("throughput", "latency", "burst", "backlog", "crash", "floor", "standby", "idle", "reconnect",
+                        "footprint")
                 : Arrays.asList(args);
         PostgresServer server = TestPostgres.shared();
         log("PostgreSQL: " + server.description());
@@ -87,6 +91,8 @@ public final class Benchmarks {
                 case "standby" -> benchmarks.standbyCost();
                 case "reconnect" -> benchmarks.reconnect();
                 case "footprint" -> benchmarks.footprint();
+                case "burst" -> benchmarks.burst();
+                case "backlog" -> benchmarks.backlog();
                 case "floor" -> benchmarks.floors();
                 default -> throw new IllegalArgumentException("unknown section " + section);
             }
@@ -98,9 +104,14 @@ public final class Benchmarks {
     // ---- throughput and latency, in this JVM ----
 
     /** A listener under test: started, told where payloads go, stopped. */
-    private interface Listener extends AutoCloseable {
+    interface Listener extends AutoCloseable {
         @Override
         void close() throws Exception;
+
+        /** Ours' status, to read its backlog during a measurement; empty for raw. */
+        default Optional<PgListenerContainer> status() {
+            return Optional.empty();
+        }
     }
 
     private Listener ours(String channel, Consumer<String> sink) {
@@ -111,9 +122,17 @@ public final class Benchmarks {
                         "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
                         "spring.datasource.password=" + server.password(), "pg-ip-listen.group=bench-" + channel)
                 .run();
-        return () -> {
-            context.close();
-            OursInstance.sink = null;
+        return new Listener() {
+            @Override
+            public void close() {
+                context.close();
+                OursInstance.sink = null;
+            }
+
+            @Override
+            public Optional<PgListenerContainer> status() {
+                return Optional.of(context.getBean(PgListenerContainer.class));
+            }
         };
     }
 
@@ -152,7 +171,8 @@ public final class Benchmarks {
         }
     }
 
-    private Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception {
+    /** Ours (a Spring Boot context with {@link OursInstance}) or raw, listening once this returns. */
+    Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception {
         Listener listener = ours ? ours(channel, sink) : raw(channel, sink);
         // listening starts moments after start-up: ping until the first one arrives
         AtomicBoolean pinged = new AtomicBoolean();
@@ -305,6 +325,82 @@ public final class Benchmarks {
                 }
             }
         }
+    }
+
+    // ---- a burst of a million in one transaction, and a listener blocked for a minute ----
+
+    private void burst() throws Exception {
+        log("burst: " + Burst.SIZE + " notifications committed in one transaction, " + ROUNDS
+                + " runs each, alternating");
+        List<List<Burst.Run>> runs = new Burst(server, this::start, Benchmarks::log).measure(ROUNDS);
+        List<Burst.Run> ours = runs.get(0);
+        List<Burst.Run> raw = runs.get(1);
+        List<Double> oursMs = ours.stream().map(Burst.Run::lastMs).toList();
+        List<Double> rawMs = raw.stream().map(Burst.Run::lastMs).toList();
+        List<Double> oursRates = ours.stream().map(Burst.Run::rate).toList();
+        List<Double> rawRates = raw.stream().map(Burst.Run::rate).toList();
+        String once = String.format(Locale.ROOT, "%d missing, %d repeated / %d missing, %d repeated",
+                ours.stream().mapToLong(Burst.Run::missing).sum(), ours.stream().mapToLong(Burst.Run::twice).sum(),
+                raw.stream().mapToLong(Burst.Run::missing).sum(), raw.stream().mapToLong(Burst.Run::twice).sum());
+        row("burst: " + String.format(Locale.ROOT, "%,d", Burst.SIZE).replace(',', ' ') + " notifications "
+                + "committed in one transaction, COMMIT → the last one handled by a listener method, ms",
+                Stats.medianAndSpread(oursMs, "%.0f"), Stats.medianAndSpread(rawMs, "%.0f"), String.format(
+                        Locale.ROOT, "the first is handled after %.0f / %.0f ms; the SELECT that queues them takes "
+                        + "%.0f ms before, the COMMIT itself %.0f ms (medians); ours / raw, all runs: %s",
+                        Stats.median(ours.stream().map(Burst.Run::firstMs).toList()),
+                        Stats.median(raw.stream().map(Burst.Run::firstMs).toList()),
+                        Stats.median(runs.stream().flatMap(List::stream).map(Burst.Run::selectMs).toList()),
+                        Stats.median(runs.stream().flatMap(List::stream).map(Burst.Run::commitMs).toList()), once));
+        String backlog = String.format(Locale.ROOT, "ours' backlog at most %.1f MiB est. (%d notifications), reading "
+                        + "paused in %d of %d runs (backlog limit %.0f MiB)",
+                        ours.stream().mapToLong(Burst.Run::peakBacklogBytes).max().orElse(0) / 1048576.0,
+                        ours.stream().mapToLong(Burst.Run::peakBacklog).max().orElse(0),
+                        ours.stream().filter(Burst.Run::paused).count(), ours.size(), ours.get(0).limit() / 1048576.0);
+        row("burst: the same, notifications/s", Stats.medianAndSpread(oursRates, "%.0f"),
+                Stats.medianAndSpread(rawRates, "%.0f"), String.format(Locale.ROOT, "%.2f × raw (goal ≥ 0.9); %s",
+                        Stats.median(oursRates) / Stats.median(rawRates), backlog));
+    }
+
+    private void backlog() throws Exception {
+        log("backlog: a listener method blocked for " + Backlog.BLOCKED.toSeconds() + " s at 5 000 notifications/s, "
+                + "another channel at 10/s; ours then raw");
+        Backlog backlog = new Backlog(server, Benchmarks::log);
+        Backlog.Figures ours = backlog.measure(true);
+        log("  ours: " + ours);
+        Backlog.Figures raw = backlog.measure(false);
+        log("  raw:  " + raw);
+        String minute = Backlog.BLOCKED.toSeconds() == 60 ? "a minute" : Backlog.BLOCKED.toSeconds() + " s";
+        row("a listener method blocked for " + minute + " at 5 000 notifications/s on its channel: heap in use after "
+                + "a full GC, before → at the end, MB", mb(ours.heapBefore()) + " → " + mb(ours.heapBlocked()),
+                mb(raw.heapBefore()) + " → " + mb(raw.heapBlocked()), (!ours.watched()
+                        ? "ours' backlog not read"
+                        : String.format(Locale.ROOT, "ours: backlog at most %d notifications, %.1f MiB est. (the "
+                                + "heap grew %.0f bytes a notification), limit %.0f MiB; reading paused: %s",
+                                ours.peakBacklog(), ours.peakBacklogBytes() / 1048576.0,
+                                ours.heapGrowthBytes() / (double) Math.max(1, ours.peakBacklog()),
+                                ours.limit() / 1048576.0, ours.paused()
+                                        ? String.format(Locale.ROOT, "yes, after %.0f s", ours.secondsToPause())
+                                        : "no"))
+                        + "; raw: its loop stops reading while its handler blocks, PostgreSQL keeps the rest");
+        row("meanwhile, another channel at 10/s: handled / sent during the block, worst notify → handled ms",
+                flowing(ours), flowing(raw), "goal: ours keeps handling it");
+        row("after the release: the blocked channel's notifications handled / sent, out of order or repeated; "
+                + "drained in s", afterRelease(ours), afterRelease(raw), "goal: all, once each, in order");
+    }
+
+    private static String afterRelease(Backlog.Figures figures) {
+        return String.format(Locale.ROOT, "%d / %d, %d; %s", figures.handled(), figures.sent(), figures.outOfOrder(),
+                Double.isNaN(figures.drainSeconds()) ? "not all (none came for 30 s)"
+                        : String.format(Locale.ROOT, "%.2f", figures.drainSeconds()));
+    }
+
+    private static String mb(long bytes) {
+        return Long.toString(Math.round(bytes / 1048576.0));
+    }
+
+    private static String flowing(Backlog.Figures figures) {
+        return figures.flowingHandled() + " / " + figures.flowingSent() + ", " + (figures.flowingHandled() == 0 ? "–"
+                : String.format(Locale.ROOT, "%.1f", figures.flowingWorstMs()));
     }
 
     // ---- crash failover and graceful handover, three JVMs ----
@@ -817,6 +913,26 @@ public final class Benchmarks {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
         }
+    }
+
+    /**
+     * Waits until {@code count} reaches {@code target}, checking every 2 ms; false when it has not moved for
+     * {@code stalled} (something was lost: the caller reports how much instead of failing the whole run).
+     */
+    static boolean awaitCount(LongSupplier count, long target, Duration stalled) {
+        long last = count.getAsLong();
+        long movedAt = System.nanoTime();
+        while (last < target) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            long now = count.getAsLong();
+            if (now != last) {
+                last = now;
+                movedAt = System.nanoTime();
+            } else if (System.nanoTime() - movedAt > stalled.toNanos()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long nowMicros() {
