@@ -371,6 +371,24 @@ final class ListenConnection implements AutoCloseable {
         return !wakeup.budgetUsed();
     }
 
+    /**
+     * While the engine does not read (its backlog over the limit): moves what the server has sent into a temporary
+     * file without waiting, so the server is never held up (nor drops the session after its TCP user timeout); the
+     * reads that follow get it back, in order. Returns the bytes moved; 0 on a connection that cannot be woken,
+     * whose socket is not ours.
+     */
+    long spill() throws SQLException {
+        if (!wakeup.works()) {
+            return 0;
+        }
+        try {
+            return wakeup.spill();
+        } catch (java.io.IOException ex) {
+            throw new SQLException("Could not keep what the server sent while reading was paused: " + ex, "58030",
+                    ex);
+        }
+    }
+
     private PGNotification[] readGuarded(int timeoutMillis) throws SQLException {
         wakeup.budget(readBudget);
         // What the driver holds, or has partly read, first and without a wake-up: the driver then stands between two

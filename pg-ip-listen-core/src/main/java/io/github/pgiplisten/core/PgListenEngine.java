@@ -714,7 +714,7 @@ public final class PgListenEngine implements AutoCloseable {
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
         connection.readBudget(readBudget());
-        while (!closing && readsWithinBacklogLimit()) {
+        while (!closing && readsWithinBacklogLimit(connection)) {
             // a statement takes in everything the server has queued for this session first: only once drained
             boolean drained = connection.drained();
             if (drained && channelsChanged.getAndSet(false)) {
@@ -772,26 +772,32 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /**
-     * Before a read: while what waits for the handlers is over the backlog limit, stops reading (PostgreSQL keeps
-     * the rest in its queue) until the handlers have brought it down to half the limit. False when closing ended
-     * the pause first.
+     * Before a read: while what waits for the handlers is over the backlog limit, stops reading for the handlers
+     * until they have brought it down to half the limit. Meanwhile what the server sends goes to a temporary file
+     * every 100 ms (see {@link ListenConnection#spill()}) and is read back afterwards: the heap stays bounded, and
+     * the server is neither held up nor drops the session after its TCP user timeout. False when closing ended the
+     * pause first.
      */
-    private boolean readsWithinBacklogLimit() {
+    private boolean readsWithinBacklogLimit(ListenConnection connection) throws SQLException {
         long limit = options.backlogLimit();
         if (dispatcher.backlogBytes() <= limit) {
             return true;
         }
+        long spilled = 0;
         long pausedAt = System.nanoTime();
         readingPaused = true;
         log.warn("Group '{}': {} notification(s), about {} bytes, wait for the listeners, over the backlog limit of {} "
-                + "bytes: reading paused, PostgreSQL keeps what follows in its notification queue", options.group(),
+                + "bytes: reading paused; what the server sends meanwhile waits in a temporary file", options.group(),
                 dispatcher.backlog(), dispatcher.backlogBytes(), limit);
         try {
             while (!closing) {
+                // the server goes on sending: kept in a file, so it is never held up nor drops the session
+                spilled += connection.spill();
                 try {
                     if (dispatcher.awaitBacklogAtMost(limit / 2, TimeUnit.MILLISECONDS.toNanos(100))) {
-                        log.info("Group '{}': reading resumed after {} ms", options.group(),
-                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt));
+                        log.info("Group '{}': reading resumed after {} ms; {} bytes the server sent meanwhile had "
+                                + "waited in a temporary file", options.group(),
+                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt), spilled);
                         return true;
                     }
                 } catch (InterruptedException ex) {
@@ -941,7 +947,7 @@ public final class PgListenEngine implements AutoCloseable {
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
         connection.readBudget(readBudget());
-        while (!closing && readsWithinBacklogLimit()) {
+        while (!closing && readsWithinBacklogLimit(connection)) {
             if (connection.drained() && channelsChanged.getAndSet(false)) {
                 applySubscriptions(connection);
             }

@@ -11,10 +11,16 @@ import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +69,16 @@ final class WakeableSocket extends Socket {
     private long messageLeft;
     private final byte[] header = new byte[5];
     private int headerRead;
+    /**
+     * What the server sent while the engine did not read (its backlog over the limit), kept in a temporary file so
+     * that the server is never held up and its TCP user timeout never drops the session; read back, in order, before
+     * the socket. Only the owner thread touches it.
+     */
+    private @Nullable FileChannel spill;
+    private long spillWritten;
+    private long spillRead;
+    private boolean spillEnded;
+    private @Nullable ByteBuffer spillBuffer;
     private final Selector writable;
     private final InputStream input = new Input();
     private final OutputStream output = new Output();
@@ -151,6 +167,66 @@ final class WakeableSocket extends Socket {
         return soTimeout;
     }
 
+    /**
+     * The owner thread, while it does not read for the engine: moves what has arrived from the server into the spill
+     * file, without waiting. Returns how many bytes it moved.
+     */
+    long spill() throws IOException {
+        FileChannel file = spill;
+        if (file == null) {
+            Path path = Files.createTempFile("pg-ip-listen-spill-", ".bin");
+            file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.DELETE_ON_CLOSE);
+            spill = file;
+            spillBuffer = ByteBuffer.allocateDirect(64 * 1024);
+        }
+        ByteBuffer buffer = java.util.Objects.requireNonNull(spillBuffer);
+        long moved = 0;
+        while (!spillEnded) {
+            buffer.clear();
+            int count = channel.read(buffer);
+            if (count < 0) {
+                spillEnded = true; // the server closed: read back what came first, then the end
+            } else if (count == 0) {
+                break;
+            } else {
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    spillWritten += file.write(buffer, spillWritten);
+                }
+                moved += count;
+            }
+        }
+        return moved;
+    }
+
+    /** Bytes waiting in the spill file. */
+    long spilled() {
+        return spillWritten - spillRead;
+    }
+
+    /** The next bytes for the driver: the spill file's first, then the socket's. */
+    private int fill(ByteBuffer target) throws IOException {
+        FileChannel file = spill;
+        if (file != null && spillRead < spillWritten) {
+            int limit = target.limit();
+            target.limit((int) Math.min(limit, target.position() + (spillWritten - spillRead)));
+            int count = file.read(target, spillRead);
+            target.limit(limit);
+            spillRead += Math.max(0, count);
+            if (spillRead == spillWritten) {
+                file.truncate(0); // all read back: the file's space goes
+                spillRead = 0;
+                spillWritten = 0;
+            }
+            return count;
+        }
+        if (spillEnded) {
+            return -1;
+        }
+        return channel.read(target);
+    }
+
     private int read(ByteBuffer target) throws IOException {
         boolean overBudget = framed && budget > 0 && readSinceBudget >= budget;
         boolean atBoundary = unframedAnswers == 0 && messageLeft == 0 && headerRead == 0;
@@ -167,7 +243,7 @@ final class WakeableSocket extends Socket {
         try {
             while (true) {
                 int start = target.position();
-                int count = channel.read(target);
+                int count = fill(target);
                 if (count != 0) {
                     readSinceArmed |= count > 0;
                     if (count > 0) {
@@ -269,6 +345,10 @@ final class WakeableSocket extends Socket {
     public synchronized void close() throws IOException {
         try {
             channel.close();
+            FileChannel file = spill;
+            if (file != null) {
+                file.close();
+            }
         } finally {
             readable.close(); // ends a wait in select at once
             writable.close();

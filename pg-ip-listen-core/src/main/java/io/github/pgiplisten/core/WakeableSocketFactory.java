@@ -93,6 +93,12 @@ public final class WakeableSocketFactory extends SocketFactory {
             }
         }
 
+        /** Moves what the server sent into the socket's spill file (see {@link WakeableSocket#spill()}). */
+        long spill() throws java.io.IOException {
+            WakeableSocket current = socket;
+            return current != null ? current.spill() : 0;
+        }
+
         boolean budgetUsed() {
             WakeableSocket current = socket;
             return current != null && current.budgetUsed();

@@ -74,6 +74,54 @@ class BackpressureTest {
         assertThat(engine.status().backlog()).isZero();
     }
 
+    /**
+     * A pause longer than the session's TCP user timeout (8 s by default): the server's kernel would drop a
+     * connection whose reader does not read for that long, with all it held for it. While paused, the engine keeps
+     * what the server sends in a temporary file instead, and nothing is lost.
+     */
+    @Test
+    void aPauseLongerThanTheTcpUserTimeoutKeepsTheConnectionAndLosesNothing() throws Exception {
+        String stuck = engines.channel("stuck-long");
+        CountDownLatch release = new CountDownLatch(1);
+        Payloads recorder = new Payloads();
+        List<EngineEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PgListenEngine engine = engines.create(options -> options.backlogLimit(SMALL_LIMIT));
+        engine.addEventListener(events::add);
+        engine.subscribe(stuck, notification -> {
+            release.await(60, TimeUnit.SECONDS);
+            recorder.handle(notification);
+        });
+        engine.start();
+        Engines.awaitSingleListeningLeader(List.of(engine));
+
+        AtomicBoolean publishing = new AtomicBoolean(true);
+        AtomicLong sent = new AtomicLong();
+        Thread producer = new Thread(() -> {
+            try {
+                while (publishing.get()) {
+                    publish(stuck, (int) sent.get(), 1000);
+                    sent.addAndGet(1000);
+                    Thread.sleep(100);
+                }
+            } catch (SQLException | InterruptedException ex) {
+                throw new IllegalStateException(ex);
+            }
+        }, "producer");
+        producer.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().readingPaused());
+        Thread.sleep(12_000); // past the 8 s the server's kernel waits for a reader that does not read
+        publishing.set(false);
+        producer.join(10_000);
+        assertThat(engine.status().readingPaused()).isTrue();
+        assertThat(engine.status().backlogBytes()).isLessThan(2 * SMALL_LIMIT);
+
+        release.countDown();
+        int total = (int) sent.get();
+        await().atMost(Duration.ofSeconds(60)).until(() -> recorder.count() >= total);
+        assertThat(recorder.payloads()).containsExactlyElementsOf(payloads(0, total));
+        assertThat(events).noneMatch(EngineEvent.Disconnected.class::isInstance);
+    }
+
     @Test
     void aLeaderClosedWhileReadingIsPausedLeavesTheRestToItsStandbyAsAfterACrash() throws Exception {
         String stuck = engines.channel("stuck-close");
