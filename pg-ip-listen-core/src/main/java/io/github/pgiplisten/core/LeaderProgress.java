@@ -77,8 +77,13 @@ final class LeaderProgress {
 
     /** Counts one notification handed to the dispatcher; the dispatcher calls {@link Epoch#finished()} after it. */
     Epoch dispatching() {
-        open.pending.incrementAndGet();
-        open.dispatched++;
+        return dispatching(1);
+    }
+
+    /** Counts {@code count} notifications handed to the dispatcher at once; each is told finished on its own. */
+    Epoch dispatching(int count) {
+        open.pending.addAndGet(count);
+        open.dispatched += count;
         return open;
     }
 

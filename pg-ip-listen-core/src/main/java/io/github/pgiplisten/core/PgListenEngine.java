@@ -498,11 +498,11 @@ public final class PgListenEngine implements AutoCloseable {
                 leaderPid);
         succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.done(next))), leaderPid);
         succession.hold(new PgNotification(rehearsalChannel, "after", leaderPid));
+        succession.hold(new PgNotification(rehearsalChannel, "after that", leaderPid));
         Succession.Plan plan = succession.takeOver(options.crashDelivery());
         LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
-        for (PgNotification notification : plan.toHandle()) {
-            dispatcher.rehearse(notification, progress.dispatching());
-        }
+        dispatcher.rehearseAll(plan.toHandle(), progress.dispatching(plan.toHandle().size()));
+        dispatcher.rehearseAll(plan.toHandle().subList(0, 1), progress.dispatching(1));
         progress.ownMarkRead(lead);
         progress.due(System.nanoTime());
         progress.awaitHandled(0);
@@ -603,13 +603,9 @@ public final class PgListenEngine implements AutoCloseable {
                         }
                         Leadership leadership = lead(succession, leadMark);
                         LeaderProgress progress = leadership.progress();
-                        for (next++; next < batch.length; next++) {
-                            readAsLeader(batch[next], ownPid, progress);
-                        }
+                        readAllAsLeader(batch, next + 1, ownPid, progress);
                         // what has arrived since goes to the handlers too before the telling and the logging
-                        for (PGNotification arrived : connection.readArrived()) {
-                            readAsLeader(arrived, ownPid, progress);
-                        }
+                        readAllAsLeader(connection.readArrived(), 0, ownPid, progress);
                         tell(leadership);
                         return progress;
                     }
@@ -639,8 +635,8 @@ public final class PgListenEngine implements AutoCloseable {
                 System.nanoTime());
         role = Role.LEADER;
         groupWarning = null;
-        for (PgNotification notification : plan.toHandle()) {
-            dispatcher.dispatch(notification, progress.dispatching());
+        if (!plan.toHandle().isEmpty()) {
+            dispatcher.dispatchAll(plan.toHandle(), progress.dispatching(plan.toHandle().size()));
         }
         progress.ownMarkRead(leadMark);
         channelsChanged.set(true); // subscriptions may have changed during the wait
@@ -725,9 +721,7 @@ public final class PgListenEngine implements AutoCloseable {
             if (batch.length > 0) {
                 lastTraffic = now;
                 lastNotificationAt = Instant.now();
-                for (PGNotification notification : batch) {
-                    readAsLeader(notification, ownPid, progress);
-                }
+                readAllAsLeader(batch, 0, ownPid, progress);
             } else if (now - lastTraffic >= probeNanos) {
                 queueUsage(connection.probe());
                 lastTraffic = System.nanoTime();
@@ -840,6 +834,33 @@ public final class PgListenEngine implements AutoCloseable {
             wait = Math.min(wait, Math.max(progress.nanosUntilDue(now), options.progressInterval().toNanos() / 4));
         }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (wait + 999_999) / 1_000_000));
+    }
+
+    /**
+     * A leader's handling of what one read brought, from {@code from} on: notifications go to the dispatcher
+     * together (see {@link NotificationDispatcher#dispatchAll}), up to each control message, which is read in its
+     * place (an own mark ends an epoch).
+     */
+    private void readAllAsLeader(PGNotification[] batch, int from, int ownPid, LeaderProgress progress) {
+        List<PgNotification> pending = new ArrayList<>(Math.max(1, batch.length - from));
+        for (int i = from; i < batch.length; i++) {
+            PGNotification notification = batch[i];
+            if (controlChannel.equals(notification.getName())) {
+                dispatchAsLeader(pending, progress);
+                readAsLeader(notification, ownPid, progress);
+            } else {
+                pending.add(new PgNotification(notification.getName(), notification.getParameter(),
+                        notification.getPID()));
+            }
+        }
+        dispatchAsLeader(pending, progress);
+    }
+
+    private void dispatchAsLeader(List<PgNotification> pending, LeaderProgress progress) {
+        if (!pending.isEmpty()) {
+            dispatcher.dispatchAll(pending, progress.dispatching(pending.size()));
+            pending.clear();
+        }
     }
 
     private void readAsLeader(PGNotification notification, int ownPid, LeaderProgress progress) {
@@ -955,10 +976,12 @@ public final class PgListenEngine implements AutoCloseable {
             if (batch.length > 0) {
                 lastTraffic = System.nanoTime();
                 lastNotificationAt = Instant.now();
+                List<PgNotification> read = new ArrayList<>(batch.length);
                 for (PGNotification notification : batch) {
-                    dispatcher.dispatch(new PgNotification(notification.getName(), notification.getParameter(),
+                    read.add(new PgNotification(notification.getName(), notification.getParameter(),
                             notification.getPID()));
                 }
+                dispatcher.dispatchAll(read, null);
             } else if (System.nanoTime() - lastTraffic >= probeNanos && connection.drained()) {
                 queueUsage(connection.probe());
                 lastTraffic = System.nanoTime();

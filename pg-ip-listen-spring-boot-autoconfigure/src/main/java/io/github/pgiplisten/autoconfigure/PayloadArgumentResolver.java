@@ -61,20 +61,22 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
         if (type == PgNotification.class) {
             return notification;
         }
-        Object value;
-        if (type == String.class) {
-            value = notification.payload();
-        } else {
-            Type generic = parameter.getGenericParameterType();
-            value = read(notification, generic);
-            if (value == null) {
-                throw new PgListenerExecutionFailedException(listenerId, notification,
-                        "could not read the payload as " + generic.getTypeName(), new IllegalArgumentException(
-                                "the payload reads as null; take Optional<" + generic.getTypeName()
-                                        + "> to accept it"));
-            }
-        }
+        Object value = payload(notification, type, parameter.getGenericParameterType());
         validate(parameter, value, message);
+        return value;
+    }
+
+    /** The payload as a parameter of that type takes it: as sent for a String, else read by the converter. */
+    Object payload(PgNotification notification, Class<?> type, Type generic) {
+        if (type == String.class) {
+            return notification.payload();
+        }
+        Object value = read(notification, generic);
+        if (value == null) {
+            throw new PgListenerExecutionFailedException(listenerId, notification,
+                    "could not read the payload as " + generic.getTypeName(), new IllegalArgumentException(
+                            "the payload reads as null; take Optional<" + generic.getTypeName() + "> to accept it"));
+        }
         return value;
     }
 

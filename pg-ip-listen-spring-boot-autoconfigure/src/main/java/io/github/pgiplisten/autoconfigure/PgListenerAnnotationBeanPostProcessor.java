@@ -231,8 +231,9 @@ class PgListenerAnnotationBeanPostProcessor
                                 + "excluded?), define a PgPayloadConverter bean, or take the payload as a String.");
             }
         }
+        PayloadArgumentResolver payload = new PayloadArgumentResolver(id, converter, validator());
         List<HandlerMethodArgumentResolver> resolvers = new ArrayList<>(custom);
-        resolvers.add(new PayloadArgumentResolver(id, converter, validator()));
+        resolvers.add(payload);
         DefaultMessageHandlerMethodFactory factory = new DefaultMessageHandlerMethodFactory();
         factory.setCustomArgumentResolvers(resolvers);
         if (beanFactory != null) {
@@ -240,8 +241,13 @@ class PgListenerAnnotationBeanPostProcessor
         }
         factory.afterPropertiesSet();
         InvocableHandlerMethod handler = factory.createInvocableHandlerMethod(bean, invocable);
-        return new PgListenerEndpoint(id, channels, handler, converted.toArray(Type[]::new), converter, autoStartup,
-                errorHandler);
+        // nothing but the payload and the notification, unannotated: called straight, without a Message per call
+        boolean plain = custom.isEmpty() && java.util.Arrays.stream(parameters)
+                .allMatch(parameter -> parameter.getAnnotations().length == 0);
+        PgListenerEndpoint.Direct direct = plain ? new PgListenerEndpoint.Direct(bean, invocable,
+                invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload) : null;
+        return new PgListenerEndpoint(id, channels, handler, direct, converted.toArray(Type[]::new), converter,
+                autoStartup, errorHandler);
     }
 
     /** The application's argument resolvers for listener methods (beans of Spring messaging's type). */
