@@ -152,43 +152,46 @@ final class NotificationDispatcher {
             }
             return;
         }
-        Map<String, List<Delivery>> byChannel = new LinkedHashMap<>();
-        long receivedAt = System.nanoTime();
+        Map<String, List<PgNotification>> byChannel = new LinkedHashMap<>();
         long count = 0;
         long bytes = 0;
         String lastChannel = null;
-        List<Delivery> lastGroup = null;
+        List<PgNotification> lastGroup = null;
         for (PgNotification notification : notifications) {
             String channel = notification.channel();
-            if (observed && (lastChannel == null || !lastChannel.equals(channel))
-                    && handlers.apply(channel).isEmpty()) {
+            if (lastGroup == null || !channel.equals(lastChannel)) {
+                lastChannel = channel;
+                lastGroup = null;
+                if (observed && handlers.apply(channel).isEmpty()) {
+                    if (epoch != null) {
+                        epoch.finished(); // unsubscribed meanwhile: nobody to hand it to
+                    }
+                    continue;
+                }
+                lastGroup = byChannel.computeIfAbsent(channel, name -> new ArrayList<>());
+            } else if (lastGroup == null) {
                 if (epoch != null) {
-                    epoch.finished(); // unsubscribed meanwhile: nobody to hand it to
+                    epoch.finished();
                 }
                 continue;
             }
-            long size = 0;
             if (observed) {
                 observeReceived(notification);
-                size = sizeOf(notification);
                 count++;
-                bytes += size;
+                bytes += sizeOf(notification);
             }
-            if (lastGroup == null || !channel.equals(lastChannel)) {
-                lastGroup = byChannel.computeIfAbsent(channel, name -> new ArrayList<>());
-                lastChannel = channel;
-            }
-            lastGroup.add(new Delivery(notification, epoch, receivedAt, size));
+            lastGroup.add(notification);
         }
         backlog.addAndGet(count);
         backlogBytes.addAndGet(bytes);
-        for (Map.Entry<String, List<Delivery>> group : byChannel.entrySet()) {
-            List<Delivery> deliveries = group.getValue();
-            changePending(deliveries.size());
+        long receivedAt = System.nanoTime();
+        for (Map.Entry<String, List<PgNotification>> group : byChannel.entrySet()) {
+            Deliveries deliveries = new Deliveries(group.getValue(), epoch, receivedAt, observed);
+            changePending(1);
             lanes.compute(group.getKey(), (channel, lane) -> {
                 Lane target = lane != null ? lane : new Lane(channel);
                 target.retired = false;
-                target.tasks.addAll(deliveries);
+                target.tasks.add(deliveries);
                 return target;
             }).schedule();
         }
@@ -317,6 +320,42 @@ final class NotificationDispatcher {
         if (awaited != 0 && left <= awaited) {
             synchronized (backlogMonitor) {
                 backlogMonitor.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * What one read brought for one channel, in order: one task, so the handler thread takes the lane's queue once for
+     * all of them. Each is counted out of the backlog and told to the epoch as it is handled.
+     */
+    private final class Deliveries implements Runnable {
+
+        final List<PgNotification> notifications;
+        final LeaderProgress.@Nullable Epoch epoch;
+        final long receivedAt;
+        final boolean observed;
+
+        Deliveries(List<PgNotification> notifications, LeaderProgress.@Nullable Epoch epoch, long receivedAt,
+                boolean observed) {
+            this.notifications = notifications;
+            this.epoch = epoch;
+            this.receivedAt = receivedAt;
+            this.observed = observed;
+        }
+
+        @Override
+        public void run() {
+            for (PgNotification notification : notifications) {
+                try {
+                    deliver(notification, receivedAt, observed);
+                } finally {
+                    if (observed) {
+                        handled(sizeOf(notification));
+                    }
+                    if (epoch != null) {
+                        epoch.finished();
+                    }
+                }
             }
         }
     }
