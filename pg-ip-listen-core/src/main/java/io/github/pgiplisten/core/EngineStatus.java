@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
  * in time. False whenever it cannot, whatever the cause: what a health check reports as DOWN.
  * @param backlog notifications read and not yet handled
  * @param backlogBytes their estimated heap, which the backlog limit bounds
- * @param readingPaused whether reading stopped because the backlog is over the limit (PostgreSQL keeps what follows
- * in its notification queue meanwhile)
+ * @param readingPaused whether reading stopped because the backlog is over the limit (what the server sends
+ * meanwhile waits in a temporary file)
  * @param notificationQueueUsage the share of PostgreSQL's notification queue in use (0 to 1), as the leader or a
  * broadcast instance last read it with a probe or a progress confirmation; NaN when not known (a standby)
  * @param lastFailure why the last connection failed or could not be opened, null once a connection listens again

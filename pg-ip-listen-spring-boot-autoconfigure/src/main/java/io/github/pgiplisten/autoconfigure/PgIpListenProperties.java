@@ -106,9 +106,9 @@ public class PgIpListenProperties implements Validator {
 
     /**
      * The most the leader (or a broadcast instance) holds in memory of notifications read but not yet handled by the
-     * listener methods. Past it, reading pauses until they are down to half, and PostgreSQL keeps what follows in its
-     * notification queue: nothing is lost, but while paused no channel is read, so one slow channel delays the others
-     * once it has used up the limit.
+     * listener methods. Past it, they get nothing more until they are down to half; what the server sends meanwhile
+     * waits in a temporary file, so the server is never held up: nothing is lost, but while paused no channel is
+     * handled, so one slow channel delays the others once it has used up the limit.
      */
     private DataSize backlogLimit = DataSize.ofMegabytes(64);
 
