@@ -48,7 +48,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 public final class Benchmarks {
 
-    private static final int ROUNDS = 3;
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     /** Kills and stops in all; {@code -Dbench.failover-rounds=2} and {@code -Dbench.floor-rounds=3} make quick tries. */
     private static final int FAILOVER_ROUNDS = Integer.getInteger("bench.failover-rounds", 20);
     private static final int FLOOR_ROUNDS = Integer.getInteger("bench.floor-rounds", 20);
@@ -74,8 +74,8 @@ public final class Benchmarks {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
                 .setLevel(ch.qos.logback.classic.Level.OFF);
         List<String> sections = args.length == 0
-                ? List.of("throughput", "latency", "burst", "backlog", "crash", "floor", "standby", "idle", "reconnect",
-                        "footprint")
+                ? List.of("throughput", "latency", "observation", "burst", "backlog", "crash", "floor", "standby",
+                        "idle", "reconnect", "footprint")
                 : Arrays.asList(args);
         PostgresServer server = TestPostgres.shared();
         log("PostgreSQL: " + server.description());
@@ -86,6 +86,7 @@ public final class Benchmarks {
             switch (section) {
                 case "throughput" -> benchmarks.throughput();
                 case "latency" -> benchmarks.latency();
+                case "observation" -> benchmarks.observation();
                 case "crash" -> benchmarks.failover();
                 case "idle" -> benchmarks.idleStandby();
                 case "standby" -> benchmarks.standbyCost();
@@ -114,14 +115,30 @@ public final class Benchmarks {
         }
     }
 
+    /** Whether ours runs with pg-ip-listen.observation-enabled and a registry that times each observation. */
+    private boolean observed;
+
     private Listener ours(String channel, Consumer<String> sink) {
         OursInstance.sink = sink;
-        ConfigurableApplicationContext context = new SpringApplicationBuilder(OursInstance.class)
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(OursInstance.class)
                 .web(WebApplicationType.NONE).logStartupInfo(false)
                 .properties("spring.main.banner-mode=off", "logging.level.root=WARN", "bench.channel=" + channel,
                         "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
-                        "spring.datasource.password=" + server.password(), "pg-ip-listen.group=bench-" + channel)
-                .run();
+                        "spring.datasource.password=" + server.password(), "pg-ip-listen.group=bench-" + channel,
+                        "pg-ip-listen.observation-enabled=" + observed);
+        if (observed) {
+            // what an application with Micrometer and no tracer pays: a timer per observation
+            builder.initializers(context -> ((org.springframework.context.support.GenericApplicationContext) context)
+                    .registerBean(io.micrometer.observation.ObservationRegistry.class, () -> {
+                        io.micrometer.observation.ObservationRegistry registry =
+                                io.micrometer.observation.ObservationRegistry.create();
+                        registry.observationConfig().observationHandler(
+                                new io.micrometer.core.instrument.observation.DefaultMeterObservationHandler(
+                                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+                        return registry;
+                    }));
+        }
+        ConfigurableApplicationContext context = builder.run();
         return new Listener() {
             @Override
             public void close() {
@@ -268,6 +285,55 @@ public final class Benchmarks {
             Thread.sleep(300);
         } while (received.get() != last);
         return count / seconds;
+    }
+
+    /**
+     * Ours with observation on (a Micrometer timer per handled notification) against ours with it off and raw, in
+     * the same runs: throughput (batched) and latency at 2000/s.
+     */
+    private void observation() throws Exception {
+        log("observation: ours with pg-ip-listen.observation-enabled and a timer per observation, ours without, raw; "
+                + ROUNDS + " runs each, rotating");
+        java.util.Map<String, List<Double>> rates = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<Double>> p99 = new java.util.LinkedHashMap<>();
+        List<String> variants = List.of("on", "off", "raw");
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int v = 0; v < variants.size(); v++) {
+                String variant = variants.get((v + round) % variants.size());
+                observed = variant.equals("on");
+                boolean ours = !variant.equals("raw");
+                String channel = "obs-" + UUID.randomUUID().toString().substring(0, 8);
+                AtomicLong received = new AtomicLong();
+                List<Double> millis = new CopyOnWriteArrayList<>();
+                AtomicBoolean measuring = new AtomicBoolean();
+                try (Listener listener = start(ours, channel, payload -> {
+                    received.incrementAndGet();
+                    if (measuring.get() && payload.startsWith("t")) {
+                        millis.add((System.nanoTime() - Long.parseLong(payload.substring(1))) / 1e6);
+                    }
+                })) {
+                    double rate = publishFlat(channel, true, received);
+                    rates.computeIfAbsent(variant, k -> new ArrayList<>()).add(rate);
+                    publishAtRate(channel, 2000, Duration.ofSeconds(1), measuring, false);
+                    publishAtRate(channel, 2000, Duration.ofSeconds(5), measuring, true);
+                    Thread.sleep(300);
+                }
+                p99.computeIfAbsent(variant, k -> new ArrayList<>()).add(Stats.percentile(millis, 99));
+                log(String.format(Locale.ROOT, "  %s: %.0f/s, p99 %.2f ms at 2000/s", variant, rates.get(variant)
+                        .get(rates.get(variant).size() - 1), Stats.percentile(millis, 99)));
+            }
+        }
+        observed = false;
+        row("throughput (batched) with observation on, notifications/s", Stats.medianAndSpread(rates.get("on"),
+                "%.0f"), Stats.medianAndSpread(rates.get("raw"), "%.0f"), String.format(Locale.ROOT,
+                        "%.2f × raw (goal ≥ 0.9); observation off in the same runs: %s (on/off %.2f)",
+                        Stats.median(rates.get("on")) / Stats.median(rates.get("raw")),
+                        Stats.medianAndSpread(rates.get("off"), "%.0f"),
+                        Stats.median(rates.get("on")) / Stats.median(rates.get("off"))));
+        row("latency at 2000/s with observation on, p99 ms", Stats.medianAndSpread(p99.get("on"), "%.2f"),
+                Stats.medianAndSpread(p99.get("raw"), "%.2f"), String.format(Locale.ROOT,
+                        "overhead %.2f ms (goal ≤ 1); observation off in the same runs: %s", Stats.median(p99.get("on"))
+                                - Stats.median(p99.get("raw")), Stats.medianAndSpread(p99.get("off"), "%.2f")));
     }
 
     private void latency() throws Exception {
