@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * notifications sent meanwhile may have been missed.</li>
  * <li>{@link #close()} of a leader sends a handover mark, handles everything before it, waits for its handlers, then
  * commits {@code done} and frees the lock in one round trip: the successor, already holding everything after the
- * mark, takes over with one wake-up; nothing is lost or handled twice. With no standby it stops at once.</li>
+ * mark, takes over with one wake-up; nothing is lost or handled twice. With no standby it does the same and stops,
+ * without waiting for a successor. Over the backlog limit it lets the lock go instead, and a standby takes over as
+ * after a crash.</li>
  * </ol>
  * Every method is thread-safe; handlers may be added and removed at any time.
  */

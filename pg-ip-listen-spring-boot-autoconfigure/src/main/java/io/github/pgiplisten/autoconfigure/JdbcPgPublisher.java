@@ -16,9 +16,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
-import io.github.pgiplisten.core.ChannelName;
 import io.github.pgiplisten.core.Payload;
-import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.PgNotifier;
 import io.github.pgiplisten.observation.PgListenObservations;
 import io.github.pgiplisten.observation.PgPublishObservationContext;
@@ -66,8 +64,8 @@ class JdbcPgPublisher implements PgPublisher {
 
     @Override
     public void notify(String channel, Object payload) {
-        ChannelName.validate(channel);
-        String text = Payload.validate(channel, toText(channel, payload));
+        // channel and payload are checked once, by PgNotifier, before anything is sent
+        String text = toText(channel, payload);
         if (observations == null) {
             send(channel, text);
             return;
@@ -89,21 +87,21 @@ class JdbcPgPublisher implements PgPublisher {
             new PgListenObservations.DefaultPublishConvention();
 
     /** The payload with the trace context in front, unless that would pass the size limit (then without). */
-    private static String withTrace(String channel, PgPublishObservationContext context, String text) {
+    private static @Nullable String withTrace(String channel, PgPublishObservationContext context,
+            @Nullable String text) {
         Map<String, String> fields = context.getCarrier();
-        if (fields == null || fields.isEmpty()) {
+        if (text == null || fields == null || fields.isEmpty()) {
             return text;
         }
         String wrapped = TraceEnvelope.wrap(fields, text);
-        try {
-            return Payload.validate(channel, wrapped);
-        } catch (PayloadTooLargeException ex) {
+        if (wrapped.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Payload.MAX_BYTES) {
             log.debug("Trace context left out on channel '{}': with it the payload would be too large", channel);
             return text;
         }
+        return wrapped;
     }
 
-    private void send(String channel, String text) {
+    private void send(String channel, @Nullable String text) {
         jdbc.execute((ConnectionCallback<Void>) connection -> {
             PgNotifier.notify(connection, channel, text);
             if (!connection.getAutoCommit() && !inSpringManagedTransaction(connection)) {
