@@ -152,10 +152,9 @@ final class LeaderProgress {
                     return false;
                 }
                 LockSupport.parkNanos(this, left);
-                if (Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                    return allHandled();
-                }
+                // an interrupt is not a way to stop the engine (close() is), and a kept one would close the
+                // connection's channels under the handover's statements
+                Thread.interrupted();
             }
             return true;
         } finally {

@@ -368,7 +368,7 @@ final class ListenConnection implements AutoCloseable {
      * sends that before the statement's answer).
      */
     boolean drained() {
-        return !wakeup.budgetUsed();
+        return !wakeup.budgetUsed() && wakeup.spilled() == 0;
     }
 
     /**

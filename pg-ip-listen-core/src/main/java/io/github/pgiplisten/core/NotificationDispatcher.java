@@ -9,7 +9,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -117,7 +116,6 @@ final class NotificationDispatcher {
         // atomic with a lane's retirement (see retire): the task lands in a lane that stays in the map
         lanes.compute(delivery.notification.channel(), (channel, lane) -> {
             Lane target = lane != null ? lane : new Lane(channel);
-            target.retired = false;
             target.tasks.add(delivery);
             return target;
         }).schedule();
@@ -190,7 +188,6 @@ final class NotificationDispatcher {
             changePending(1);
             lanes.compute(group.getKey(), (channel, lane) -> {
                 Lane target = lane != null ? lane : new Lane(channel);
-                target.retired = false;
                 target.tasks.add(deliveries);
                 return target;
             }).schedule();
@@ -298,6 +295,16 @@ final class NotificationDispatcher {
             this.size = size;
         }
 
+        /** Never run (the executor refused it): out of the backlog, and finished for the leader's progress. */
+        void dropped() {
+            if (size != 0) {
+                handled(size);
+            }
+            if (epoch != null) {
+                epoch.finished();
+            }
+        }
+
         @Override
         public void run() {
             try {
@@ -341,6 +348,18 @@ final class NotificationDispatcher {
             this.epoch = epoch;
             this.receivedAt = receivedAt;
             this.observed = observed;
+        }
+
+        /** Never run (the executor refused it): out of the backlog, and finished for the leader's progress. */
+        void dropped() {
+            for (PgNotification notification : notifications) {
+                if (observed) {
+                    handled(sizeOf(notification));
+                }
+                if (epoch != null) {
+                    epoch.finished();
+                }
+            }
         }
 
         @Override
@@ -412,8 +431,9 @@ final class NotificationDispatcher {
         /** Leaves the map if retired and idle, atomically with {@link #enqueue}'s adding to it. */
         void leaveWhenIdle() {
             if (retired && channel != null) {
-                lanes.computeIfPresent(channel,
-                        (name, lane) -> lane == this && retired && tasks.isEmpty() && !scheduled.get() ? null : lane);
+                // the handlers, not the flag, decide: a dispatch may have set the flag back after a retirement
+                lanes.computeIfPresent(channel, (name, lane) -> lane == this && tasks.isEmpty() && !scheduled.get()
+                        && handlers.apply(name).isEmpty() ? null : lane);
             }
         }
 
@@ -427,11 +447,17 @@ final class NotificationDispatcher {
             if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
                 try {
                     executor.execute(this);
-                } catch (RejectedExecutionException ex) {
+                } catch (RuntimeException ex) { // refused, or a decorator that failed
                     scheduled.set(false);
                     int dropped = 0;
-                    while (tasks.poll() != null) {
+                    Runnable task;
+                    while ((task = tasks.poll()) != null) {
                         dropped++;
+                        if (task instanceof Delivery delivery) {
+                            delivery.dropped();
+                        } else if (task instanceof Deliveries deliveries) {
+                            deliveries.dropped();
+                        }
                     }
                     changePending(-dropped);
                     log.error("Handler executor refused work; {} queued task(s) dropped", dropped, ex);

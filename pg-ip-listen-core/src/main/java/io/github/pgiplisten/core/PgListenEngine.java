@@ -372,14 +372,16 @@ public final class PgListenEngine implements AutoCloseable {
      */
     private void watch() {
         long idleNanos = options.probeTimeout().toNanos();
+        ListenConnection aborted = null;
         while (!closed) {
             ListenConnection connection = current;
             long now = System.nanoTime();
             long wake = now + idleNanos;
             if (connection != null) {
-                if (connection.overdue(now)) {
+                if (connection.overdue(now) && connection != aborted) {
                     log.warn("Group '{}': no answer from the server in time (the network went silent in the middle "
                             + "of a message?); dropping the connection", options.group());
+                    aborted = connection; // once: its deadline stays until the owner thread notices
                     connection.abort();
                 } else if (connection.deadline() != 0 && connection.deadline() - wake < 0) {
                     wake = connection.deadline() + 1_000_000;
@@ -737,7 +739,7 @@ public final class PgListenEngine implements AutoCloseable {
             }
         }
         if (dispatcher.backlogBytes() > options.backlogLimit() || !connection.drained()) {
-            abandon(connection);
+            abandon(connection, progress);
         } else {
             handOver(connection, progress);
         }
@@ -812,7 +814,13 @@ public final class PgListenEngine implements AutoCloseable {
      * for this session: a handover would have to take all of that in first. Drops the connection instead, so the
      * successor takes over as after a crash (see {@link CrashDelivery}).
      */
-    private void abandon(ListenConnection connection) {
+    private void abandon(ListenConnection connection, LeaderProgress progress) throws SQLException {
+        // the lock is held until this instance's handlers are done (at most shutdownTimeout), so that the successor
+        // repeats their work after them, not beside them; what the server sends meanwhile goes to the spill file
+        long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
+        while (!progress.awaitHandled(TimeUnit.MILLISECONDS.toNanos(100)) && System.nanoTime() - deadline < 0) {
+            connection.spill();
+        }
         log.warn("Group '{}': closing with {} notification(s) still waiting for the listeners or on the server, over "
                 + "the backlog limit: no handover, the lock goes with the connection and the successor takes over as "
                 + "after a crash ({})", options.group(), dispatcher.backlog(), options.crashDelivery());

@@ -172,6 +172,10 @@ final class WakeableSocket extends Socket {
      * file, without waiting. Returns how many bytes it moved.
      */
     long spill() throws IOException {
+        if (!framed) {
+            // an encrypted stream has no read budget: read back at once, a spill would come in as one huge read
+            return 0;
+        }
         FileChannel file = spill;
         if (file == null) {
             Path path = Files.createTempFile("pg-ip-listen-spill-", ".bin");
@@ -184,6 +188,7 @@ final class WakeableSocket extends Socket {
         long moved = 0;
         while (!spillEnded) {
             buffer.clear();
+            ignoreInterrupt(); // file and socket channels close themselves on an interrupt
             int count = channel.read(buffer);
             if (count < 0) {
                 spillEnded = true; // the server closed: read back what came first, then the end
@@ -207,6 +212,7 @@ final class WakeableSocket extends Socket {
 
     /** The next bytes for the driver: the spill file's first, then the socket's. */
     private int fill(ByteBuffer target) throws IOException {
+        ignoreInterrupt(); // file and socket channels close themselves on an interrupt
         FileChannel file = spill;
         if (file != null && spillRead < spillWritten) {
             int limit = target.limit();
@@ -320,6 +326,7 @@ final class WakeableSocket extends Socket {
         }
         try {
             while (source.hasRemaining()) {
+                ignoreInterrupt();
                 if (channel.write(source) == 0) {
                     ignoreInterrupt();
                     writable.select();

@@ -99,6 +99,11 @@ public final class WakeableSocketFactory extends SocketFactory {
             return current != null ? current.spill() : 0;
         }
 
+        long spilled() {
+            WakeableSocket current = socket;
+            return current != null ? current.spilled() : 0;
+        }
+
         boolean budgetUsed() {
             WakeableSocket current = socket;
             return current != null && current.budgetUsed();
