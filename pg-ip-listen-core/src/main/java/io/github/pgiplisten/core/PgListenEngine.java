@@ -730,7 +730,9 @@ public final class PgListenEngine implements AutoCloseable {
                 queueUsage(connection.probe());
                 lastTraffic = System.nanoTime();
             }
-            if (connection.drained()) {
+            // a confirmation's statement takes in what the socket holds: not while handlers lag far behind (there is
+            // little to confirm then anyway)
+            if (connection.drained() && dispatcher.backlogBytes() <= options.backlogLimit() / 2) {
                 String message = progress.due(now);
                 if (message != null) {
                     queueUsage(connection.sendControl(controlChannel,

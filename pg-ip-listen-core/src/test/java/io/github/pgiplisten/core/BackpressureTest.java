@@ -58,8 +58,9 @@ class BackpressureTest {
             mostWaiting = Math.max(mostWaiting, engine.status().backlogBytes());
             Thread.sleep(50);
         }
-        // what one read takes in beyond the limit, at most; the rest stays on the server
-        assertThat(mostWaiting).isLessThan(2 * SMALL_LIMIT);
+        // beyond the limit at most what one read takes in, or what the socket holds when a statement runs (a
+        // progress confirmation): the rest stays on the server or in the spill file
+        assertThat(mostWaiting).isLessThan(8 * SMALL_LIMIT);
         assertThat(engine.status().backlog()).isLessThan(count);
         assertThat(engine.status().listens()).as("a paused instance still listens").isTrue();
         engines.notify(other, "while paused");
