@@ -392,7 +392,8 @@ final class NotificationDispatcher {
         if (observed && observer != NotificationObserver.NONE) {
             try {
                 observer.handled(notification, System.nanoTime() - receivedAt, firstFailure);
-            } catch (RuntimeException | LinkageError ex) {
+            } catch (RuntimeException | Error ex) {
+                // metrics must not stop the rest of a read's notifications from being handled and counted out
                 log.warn("Notification observer failed", ex);
             }
         }
