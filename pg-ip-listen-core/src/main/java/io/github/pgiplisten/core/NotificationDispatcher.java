@@ -59,11 +59,6 @@ final class NotificationDispatcher {
         this.handlers = handlers;
     }
 
-    /** Queues a notification for the handlers of its channel; returns at once. */
-    void dispatch(PgNotification notification) {
-        dispatch(notification, null);
-    }
-
     /**
      * Queues a notification for the handlers of its channel, and tells {@code epoch} when they have finished with it
      * (a leader's progress confirmations count on that); returns at once.
@@ -167,11 +162,6 @@ final class NotificationDispatcher {
                     continue;
                 }
                 lastGroup = byChannel.computeIfAbsent(channel, name -> new ArrayList<>());
-            } else if (lastGroup == null) {
-                if (epoch != null) {
-                    epoch.finished();
-                }
-                continue;
             }
             if (observed) {
                 observeReceived(notification);
@@ -432,7 +422,7 @@ final class NotificationDispatcher {
         /** Leaves the map if retired and idle, atomically with {@link #enqueue}'s adding to it. */
         void leaveWhenIdle() {
             if (retired && channel != null) {
-                // the handlers, not the flag, decide: a dispatch may have set the flag back after a retirement
+                // the handlers decide: the channel may have been subscribed again since its retirement
                 lanes.computeIfPresent(channel, (name, lane) -> lane == this && tasks.isEmpty() && !scheduled.get()
                         && handlers.apply(name).isEmpty() ? null : lane);
             }
