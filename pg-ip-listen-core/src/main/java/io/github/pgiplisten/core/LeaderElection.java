@@ -4,6 +4,15 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The election of one listener per group, on a PostgreSQL session-level advisory lock held by the same connection
@@ -19,23 +28,222 @@ import java.security.NoSuchAlgorithmException;
  * <pre>{@code SELECT ('x' || left(encode(sha256(convert_to('my-group', 'UTF8')), 'hex'), 16))::bit(64)::bigint}</pre>
  * and see the holder in {@code pg_locks} ({@code locktype = 'advisory'}, {@code objsubid = 1}, {@code classid} and
  * {@code objid} the key's high and low 32 bits).
+ *
+ * <p>An instance is the owner thread's side of the election: a standby's life ({@link #standBy}) and the takeover
+ * that ends it, after which {@link Leadership} carries on. The statements themselves are
+ * {@link ListenConnection#listenAndFindHolders}, {@link ListenConnection#awaitLockAndAnnounce} and
+ * {@link ListenConnection#release}, each one round trip; {@link Succession} decides what a new leader owns.
  */
 public final class LeaderElection {
 
-    private LeaderElection() {
+    private static final Logger log = LoggerFactory.getLogger(LeaderElection.class);
+
+    /**
+     * What a standby should find queued for it when its lock wait ends, at most, while notifications flow: the server
+     * delivers everything queued during the wait at once, and a takeover must read all of it before it knows where to
+     * start, so a standby under traffic waits in shorter slices (see {@link #nextLockWaitMillis}).
+     */
+    private static final int TAKEOVER_BACKLOG = 256;
+
+    /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
+    static final int MIN_LOCK_WAIT_MILLIS = 100;
+
+    /** How long one read waits while the takeover's own announcement is on its way. */
+    private static final int READ_SLICE_MILLIS = 5;
+
+    /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
+    private static final String QUERY_CANCELED = "57014";
+
+    private final EngineContext engine;
+    private final PgListenOptions options;
+    private final Object lockWaitMonitor = new Object();
+    private volatile boolean waitingForLock;
+
+    LeaderElection(EngineContext engine) {
+        this.engine = engine;
+        this.options = engine.options();
     }
 
     /** The advisory lock key of a group name. */
     public static long lockKey(String group) {
-        return hash(group);
-    }
-
-    private static long hash(String group) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(group.getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();
         } catch (NoSuchAlgorithmException ex) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", ex);
         }
+    }
+
+    /**
+     * Owner thread: a hot standby. LISTENs every channel and the control channel, then waits for the group's lock,
+     * keeping what the server delivers whenever a wait ends. Returns the leadership once this session holds the lock
+     * and has handed its listeners what it owns; null when closing first.
+     */
+    @Nullable Leadership standBy(ListenConnection connection) throws SQLException {
+        EngineState state = engine.state();
+        state.role = Role.STANDBY;
+        Succession succession = new Succession(options.standbyBufferLimit());
+        engine.subscriptions().takeChanged();
+        Set<String> wanted = engine.subscriptions().channels();
+        connection.listenAndFindHolders(wanted, engine.controlChannel(), engine.lockKey()).forEach(succession::trust);
+        state.listened = wanted;
+        state.lastFailure = null;
+        log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
+                options.group(), connection.backendPid(), engine.lockKey());
+        int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
+        while (!state.closing()) {
+            if (engine.subscriptions().takeChanged()) {
+                engine.channels().follow(connection);
+            }
+            String leadMark = ControlMessage.newMark();
+            boolean granted;
+            long waitStart = System.nanoTime();
+            waitingForLock = true;
+            try {
+                granted = connection.awaitLockAndAnnounce(engine.lockKey(), waitMillis, engine.controlChannel(),
+                        ControlMessage.withChannels(ControlMessage.lead(leadMark), engine.subscriptions().digest()));
+            } catch (SQLException ex) {
+                if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
+                    return null;
+                }
+                throw ex;
+            } finally {
+                synchronized (lockWaitMonitor) {
+                    waitingForLock = false;
+                }
+            }
+            PGNotification[] batch = connection.readArrived();
+            if (granted) {
+                log.debug("Group '{}': got the lock; {} notification(s) arrived with it", options.group(),
+                        batch.length);
+                return takeOver(connection, succession, leadMark, batch);
+            }
+            for (PGNotification notification : batch) {
+                keep(succession, notification, connection.backendPid());
+            }
+            waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
+        }
+        return null;
+    }
+
+    /**
+     * Any thread (close): ends a standby's lock wait by a cancel request. Under {@code lockWaitMonitor}, which the
+     * owner thread takes before it counts a wait as over, and the driver's cancel returns only once the server has
+     * signalled the backend: so a cancel meant for a lock wait can never land on a later statement (a takeover's
+     * announcement, a handover).
+     */
+    void cancelWait() {
+        synchronized (lockWaitMonitor) {
+            ListenConnection connection = engine.state().connection;
+            if (connection != null && waitingForLock) {
+                connection.cancel();
+            }
+        }
+    }
+
+    /**
+     * The next lock wait of a standby, from the last one and what it brought. While notifications flow, short enough
+     * that about {@link #TAKEOVER_BACKLOG} arrive during it, but at least {@link #MIN_LOCK_WAIT_MILLIS}: a takeover
+     * then reads a few hundred notifications, not seconds of traffic, before it knows where to start. While it is
+     * quiet the wait doubles up to {@code lockWaitTimeout}. So an idle standby sends one statement per
+     * {@code lockWaitTimeout}, a busy one up to ten a second.
+     */
+    static int nextLockWaitMillis(long idleMillis, int lastWaitMillis, int arrived, long tookNanos) {
+        long next;
+        if (arrived > TAKEOVER_BACKLOG) {
+            next = TimeUnit.NANOSECONDS.toMillis(tookNanos) * TAKEOVER_BACKLOG / arrived;
+        } else if (arrived < TAKEOVER_BACKLOG / 4) {
+            next = 2L * lastWaitMillis;
+        } else {
+            next = lastWaitMillis;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(Math.min(MIN_LOCK_WAIT_MILLIS, idleMillis),
+                Math.min(idleMillis, next)));
+    }
+
+    private int nextLockWaitMillis(int lastWaitMillis, int arrived, long tookNanos) {
+        return nextLockWaitMillis(options.lockWaitTimeout().toMillis(), lastWaitMillis, arrived, tookNanos);
+    }
+
+    /**
+     * This session holds the lock: reads on to its own announcement (normally already in {@code batch}), which is
+     * queued after everything its predecessors sent, decides from that what it owns, hands it to the handlers and
+     * handles what followed its announcement.
+     */
+    Leadership takeOver(ListenConnection connection, Succession succession, String leadMark, PGNotification[] batch)
+            throws SQLException {
+        int ownPid = connection.backendPid();
+        long start = System.nanoTime();
+        long deadline = start + options.probeTimeout().toNanos();
+        int next = 0;
+        int reads = 0;
+        while (true) {
+            for (; next < batch.length; next++) {
+                PGNotification notification = batch[next];
+                if (notification.getPID() == ownPid && engine.controlChannel().equals(notification.getName())) {
+                    ControlMessage message = ControlMessage.parse(notification.getParameter());
+                    if (message != null && leadMark.equals(message.mark())) {
+                        if (log.isDebugEnabled()) {
+                            log.debug("Group '{}': read its own announcement after {} more read(s), {} µs",
+                                    options.group(), reads, (System.nanoTime() - start) / 1000);
+                        }
+                        Instant leadingSince = Instant.now(); // when leading began: before anything is handled
+                        Leadership leadership = new Leadership(engine, connection,
+                                succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
+                        leadership.readAll(batch, next + 1);
+                        // what has arrived since goes to the handlers too before the telling and the logging
+                        leadership.readAll(connection.readArrived(), 0);
+                        leadership.tell();
+                        return leadership;
+                    }
+                } else {
+                    keep(succession, notification, ownPid);
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw new SQLException("Took the lock but its announcement did not come back within "
+                        + options.probeTimeout());
+            }
+            batch = connection.read(READ_SLICE_MILLIS);
+            reads++;
+            next = 0;
+        }
+    }
+
+    /** A notification a standby read: kept for handlers, or a control message of another session. */
+    void keep(Succession succession, PGNotification notification, int ownPid) {
+        if (engine.controlChannel().equals(notification.getName())) {
+            ControlMessage message = ControlMessage.parse(notification.getParameter());
+            if (message != null && notification.getPID() != ownPid) {
+                succession.control(message, notification.getPID());
+                if (message.channels() != null && succession.trusts(notification.getPID())) {
+                    compareChannels(message.channels(), notification.getPID());
+                }
+            }
+        } else {
+            succession.hold(PgNotification.of(notification));
+        }
+    }
+
+    /**
+     * A standby read its leader's channel digest: a leader that listens to other channels is most likely another
+     * service under the same group name (or a deploy that changes the listeners), and this instance's listeners for
+     * the channels only it has never run.
+     */
+    private void compareChannels(String leaderDigest, int leaderPid) {
+        EngineState state = engine.state();
+        if (leaderDigest.equals(engine.subscriptions().digest())) {
+            state.groupWarning = null;
+            return;
+        }
+        String warning = "The leader of group '" + options.group() + "' (backend pid " + leaderPid + ") listens to "
+                + "other channels than this instance " + engine.subscriptions().describe() + ": another service with "
+                + "the same group name? Only the leader's listeners run; give each service a group of its own "
+                + "(pg-ip-listen.group or spring.application.name in Spring Boot). A rolling deploy that changes the "
+                + "channels shows this until it is done.";
+        if (!warning.equals(state.groupWarning)) {
+            log.warn(warning);
+        }
+        state.groupWarning = warning;
     }
 }

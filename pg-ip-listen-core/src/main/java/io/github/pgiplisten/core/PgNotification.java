@@ -7,4 +7,9 @@ package io.github.pgiplisten.core;
  * @param senderPid the process id of the server backend that sent it
  */
 public record PgNotification(String channel, String payload, int senderPid) {
+
+    /** The notification the driver read. */
+    static PgNotification of(org.postgresql.PGNotification notification) {
+        return new PgNotification(notification.getName(), notification.getParameter(), notification.getPID());
+    }
 }

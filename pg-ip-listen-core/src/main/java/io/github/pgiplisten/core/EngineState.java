@@ -1,0 +1,84 @@
+package io.github.pgiplisten.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the owner thread ({@link ListenLoop}) lets other threads see, and the one thing they tell it: to close. Every
+ * field but {@link #closing} is written by the owner thread only and read by any thread ({@link PgListenEngine#status()},
+ * the {@link Watchdog}, a wake-up), so each is a volatile of its own and no lock is needed.
+ */
+final class EngineState {
+
+    /** Set once by {@link #beginClosing()}, from any thread; the owner thread stops at its next check. */
+    private volatile boolean closing;
+
+    volatile Role role = Role.STOPPED;
+    /** The open connection, null between connections. */
+    volatile @Nullable ListenConnection connection;
+    /** The channels this engine handles on the current connection (empty for a standby). */
+    volatile Set<String> listening = Set.of();
+    /**
+     * The channels LISTENed on the current connection, whether this engine handles them yet or not (a standby listens
+     * before it leads).
+     */
+    volatile Set<String> listened = Set.of();
+    volatile @Nullable Instant lastNotificationAt;
+    /** The share of the server's notification queue in use when last read (leader, broadcast), NaN before. */
+    volatile double queueUsage = Double.NaN;
+    /** Reading stops while more waits for the handlers than the backlog limit allows. */
+    volatile boolean readingPaused;
+    /** Why the last connection failed or could not be opened; null once a connection listens again. */
+    volatile @Nullable String lastFailure;
+    /** A leader of this group that listens to other channels (see {@link LeaderElection}); null when none. */
+    volatile @Nullable String groupWarning;
+
+    boolean closing() {
+        return closing;
+    }
+
+    /** Any thread: asks the owner thread to close; ends its backoff sleep and its read at once. */
+    void beginClosing() {
+        synchronized (this) {
+            closing = true;
+            notifyAll();
+        }
+        wake();
+    }
+
+    /** Any thread: ends the owner thread's wait for notifications, so it sees a change or a close at once. */
+    void wake() {
+        ListenConnection current = connection;
+        if (current != null) {
+            current.wake();
+        }
+    }
+
+    /** Owner thread: the connection is gone; nothing is listened any more. */
+    void disconnected() {
+        connection = null;
+        listening = Set.of();
+        listened = Set.of();
+    }
+
+    /**
+     * Owner thread: sleeps for {@code delay} (a reconnect's backoff), or until closing begins. An interrupt does not
+     * end it: only a close stops the engine, and a reconnect without its backoff would spin.
+     */
+    void sleepUnlessClosing(Duration delay, Runnable onInterrupt) {
+        long deadline = System.nanoTime() + delay.toNanos();
+        synchronized (this) {
+            long left;
+            while (!closing && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException ex) {
+                    onInterrupt.run();
+                }
+            }
+        }
+    }
+}
