@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An instance is the owner thread's side of the election: a standby's life ({@link #standBy}) and the takeover
  * that ends it, after which {@link Leadership} carries on. The statements themselves are
- * {@link ListenConnection#listenAndFindHolders}, {@link ListenConnection#awaitLockAndAnnounce} and
- * {@link ListenConnection#release}, each one round trip; {@link Succession} decides what a new leader owns.
+ * {@link LockStatements#listenAndFindHolders}, {@link LockStatements#awaitLockAndAnnounce} and
+ * {@link LockStatements#release}, each one round trip; {@link Succession} decides what a new leader owns.
  */
 public final class LeaderElection {
 
@@ -85,7 +85,8 @@ public final class LeaderElection {
         Succession succession = new Succession(options.standbyBufferLimit());
         engine.subscriptions().takeChanged();
         Set<String> wanted = engine.subscriptions().channels();
-        connection.listenAndFindHolders(wanted, engine.controlChannel(), engine.lockKey()).forEach(succession::trust);
+        LockStatements.listenAndFindHolders(connection, wanted, engine.controlChannel(), engine.lockKey())
+                .forEach(succession::trust);
         state.listened = wanted;
         state.lastFailure = null;
         log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
@@ -100,8 +101,9 @@ public final class LeaderElection {
             long waitStart = System.nanoTime();
             waitingForLock = true;
             try {
-                granted = connection.awaitLockAndAnnounce(engine.lockKey(), waitMillis, engine.controlChannel(),
-                        ControlMessage.withChannels(ControlMessage.lead(leadMark), engine.subscriptions().digest()));
+                granted = LockStatements.awaitLockAndAnnounce(connection, engine.lockKey(), waitMillis,
+                        engine.controlChannel(), ControlMessage.withChannels(ControlMessage.lead(leadMark),
+                                engine.subscriptions().digest()));
             } catch (SQLException ex) {
                 if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
                     return null;

@@ -171,7 +171,7 @@ final class Leadership {
         log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
         boolean finished = progress.awaitHandled(options.shutdownTimeout().toNanos());
         String lastWord = finished ? ControlMessage.done(handoverMark) : progress.lastConfirmation();
-        boolean successor = connection.release(engine.lockKey(), engine.controlChannel(), lastWord);
+        boolean successor = LockStatements.release(connection, engine.lockKey(), engine.controlChannel(), lastWord);
         engine.state().role = Role.STANDBY;
         if (successor) {
             awaitSuccessor();

@@ -36,12 +36,12 @@ final class Rehearsal {
         ensureLoaded(Leadership.class); // a leadership begins on the takeover's critical path
         long key = ThreadLocalRandom.current().nextLong();
         String handoverMark = ControlMessage.newMark();
-        connection.listenAndFindHolders(Set.of(), channel, key);
-        connection.awaitLockAndAnnounce(key, LeaderElection.MIN_LOCK_WAIT_MILLIS, channel,
+        LockStatements.listenAndFindHolders(connection, Set.of(), channel, key);
+        LockStatements.awaitLockAndAnnounce(connection, key, LeaderElection.MIN_LOCK_WAIT_MILLIS, channel,
                 ControlMessage.lead(ControlMessage.newMark()));
         connection.readArrived();
         connection.sendControl(channel, ControlMessage.mark(handoverMark));
-        connection.release(key, channel, ControlMessage.done(handoverMark));
+        LockStatements.release(connection, key, channel, ControlMessage.done(handoverMark));
         connection.unlisten(Set.of(channel));
         connection.read(1);
         if (!bookkeepingDone) {

@@ -51,9 +51,9 @@ class ListenConnectionTest {
                 .password(engines.server().password()).group(engines.group()).build();
         long key = LeaderElection.lockKey(engines.group());
         try (ListenConnection connection = ListenConnection.open(options)) {
-            assertThat(connection.awaitLockAndAnnounce(key, 1000, "m", "x")).isTrue();
+            assertThat(LockStatements.awaitLockAndAnnounce(connection, key, 1000, "m", "x")).isTrue();
             connection.sendControl("m", "y");
-            connection.release(key, "m", "z");
+            LockStatements.release(connection, key, "m", "z");
             // set_config(..., true) lasted only for the transactions of the takeover and the handover
             assertThat(connection.setting("synchronous_commit")).isEqualTo("on");
         }
@@ -80,24 +80,25 @@ class ListenConnectionTest {
         String control = ControlMessage.channel(key);
         try (ListenConnection holder = ListenConnection.open(options);
                 ListenConnection waiter = ListenConnection.open(options)) {
-            assertThat(holder.listenAndFindHolders(Set.of(), control, key)).isEmpty();
-            assertThat(holder.awaitLockAndAnnounce(key, 200, control, "lead h")).isTrue();
-            assertThat(waiter.listenAndFindHolders(Set.of(), control, key)).containsOnly(holder.backendPid());
+            assertThat(LockStatements.listenAndFindHolders(holder, Set.of(), control, key)).isEmpty();
+            assertThat(LockStatements.awaitLockAndAnnounce(holder, key, 200, control, "lead h")).isTrue();
+            assertThat(LockStatements.listenAndFindHolders(waiter, Set.of(), control, key))
+                    .containsOnly(holder.backendPid());
             long before = System.nanoTime();
-            assertThat(waiter.awaitLockAndAnnounce(key, 200, control, "lead w")).isFalse();
+            assertThat(LockStatements.awaitLockAndAnnounce(waiter, key, 200, control, "lead w")).isFalse();
             assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(5));
             assertThat(waiter.setting("lock_timeout")).as("the bound lasted one transaction").isEqualTo("10000");
 
             holder.sendControl(control, "progress");
             CompletableFuture<Boolean> granted = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return waiter.awaitLockAndAnnounce(key, 10_000, control, "lead w");
+                    return LockStatements.awaitLockAndAnnounce(waiter, key, 10_000, control, "lead w");
                 } catch (SQLException ex) {
                     throw new IllegalStateException(ex);
                 }
             });
             await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
-            holder.release(key, control, "done");
+            LockStatements.release(holder, key, control, "done");
             assertThat(granted.get(10, TimeUnit.SECONDS)).isTrue();
             // the waiter's answer came with everything queued since it listened, up to its own announcement
             assertThat(Arrays.stream(waiter.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
