@@ -108,26 +108,7 @@ final class ListenLoop implements Runnable {
 
     /** Reads, dispatches and confirms progress until closing, then steps down; throws on any connection failure. */
     private void leadUntilClosing(ListenConnection connection, Leadership leadership) throws SQLException {
-        long lastTraffic = System.nanoTime();
-        long probeNanos = options.probeInterval().toNanos();
-        connection.readBudget(readBudget());
-        while (!state.closing() && readsWithinBacklogLimit(connection)) {
-            // a statement takes in everything the server has queued for this session first: only once drained
-            if (connection.drained() && engine.subscriptions().takeChanged()) {
-                engine.channels().followAndTell(connection);
-            }
-            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, leadership.progress()));
-            long now = System.nanoTime();
-            if (batch.length > 0) {
-                lastTraffic = now;
-                state.lastNotificationAt = Instant.now();
-                leadership.readAll(batch, 0);
-            } else if (now - lastTraffic >= probeNanos) {
-                engine.queueUsage().read(connection.probe());
-                lastTraffic = System.nanoTime();
-            }
-            leadership.confirmIfDue(now);
-        }
+        readUntilClosing(connection, leadership);
         leadership.stepDown();
     }
 
@@ -139,6 +120,16 @@ final class ListenLoop implements Runnable {
         engine.subscriptions().takeChanged();
         engine.channels().followAndTell(connection);
         state.lastFailure = null;
+        readUntilClosing(connection, null);
+    }
+
+    /**
+     * Reads until closing and hands what it reads to the leadership, or in broadcast mode ({@code leadership} null)
+     * straight to the dispatcher. Between reads, only while nothing is left unread (a statement takes in everything
+     * the server has queued for this session first): applies subscription changes, probes after
+     * {@code probeInterval} of silence, and a leader confirms its progress.
+     */
+    private void readUntilClosing(ListenConnection connection, @Nullable Leadership leadership) throws SQLException {
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
         connection.readBudget(readBudget());
@@ -146,20 +137,33 @@ final class ListenLoop implements Runnable {
             if (connection.drained() && engine.subscriptions().takeChanged()) {
                 engine.channels().followAndTell(connection);
             }
-            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic, null));
+            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic,
+                    leadership != null ? leadership.progress() : null));
+            long now = System.nanoTime();
             if (batch.length > 0) {
-                lastTraffic = System.nanoTime();
+                lastTraffic = now;
                 state.lastNotificationAt = Instant.now();
-                List<PgNotification> read = new ArrayList<>(batch.length);
-                for (PGNotification notification : batch) {
-                    read.add(PgNotification.of(notification));
+                if (leadership != null) {
+                    leadership.readAll(batch, 0);
+                } else {
+                    dispatchAll(batch);
                 }
-                dispatcher.dispatchAll(read, null);
-            } else if (System.nanoTime() - lastTraffic >= probeNanos && connection.drained()) {
+            } else if (now - lastTraffic >= probeNanos && connection.drained()) {
                 engine.queueUsage().read(connection.probe());
                 lastTraffic = System.nanoTime();
             }
+            if (leadership != null) {
+                leadership.confirmIfDue(now);
+            }
         }
+    }
+
+    private void dispatchAll(PGNotification[] batch) {
+        List<PgNotification> read = new ArrayList<>(batch.length);
+        for (PGNotification notification : batch) {
+            read.add(PgNotification.of(notification));
+        }
+        dispatcher.dispatchAll(read, null);
     }
 
     /** What one read may take in: a sixteenth of the backlog limit, between 64 KiB and 1 MiB. */
