@@ -214,7 +214,7 @@ public final class PgListenOptions {
     /** Logs a failed handler with its channel, a payload preview and the cause; the default error handler. */
     static void logHandlerError(PgNotification notification, Throwable error) {
         errorLog.error("Handler for channel '{}' failed on payload '{}' (sender pid {})", notification.channel(),
-                Payload.preview(notification.payload(), 200), notification.senderPid(), error);
+                PgText.preview(notification.payload(), 200), notification.senderPid(), error);
     }
 
     /** Collects options; {@link #build()} checks them all. Not thread-safe. */
