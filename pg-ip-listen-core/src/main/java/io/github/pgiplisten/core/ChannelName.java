@@ -28,7 +28,7 @@ public final class ChannelName {
         if (channel.isEmpty()) {
             throw new InvalidChannelNameException("Channel name must not be empty");
         }
-        int bytes = Payload.utf8Length(channel, "Channel name '" + Payload.preview(channel, 80) + "'",
+        int bytes = PgText.utf8Length(channel, "Channel name '" + PgText.preview(channel, 80) + "'",
                 InvalidChannelNameException::new);
         if (bytes > MAX_BYTES) {
             throw new ChannelNameTooLongException(channel, bytes);

@@ -9,7 +9,7 @@ public class ChannelNameTooLongException extends InvalidChannelNameException {
 
     public ChannelNameTooLongException(String channel, int actualBytes) {
         super("Channel name is " + actualBytes + " bytes in UTF-8; PostgreSQL allows at most "
-                + ChannelName.MAX_BYTES + " bytes: '" + Payload.preview(channel, 80) + "'");
+                + ChannelName.MAX_BYTES + " bytes: '" + PgText.preview(channel, 80) + "'");
         this.actualBytes = actualBytes;
     }
 

@@ -125,7 +125,7 @@ final class ListenConnection implements AutoCloseable {
         // keepalives do not: a dead leader the server still tries to send notifications to.
         // client_connection_check_interval lets a standby's backend notice, while it waits for the lock, that its
         // client is gone, so a dead standby neither keeps its place in the queue nor takes the lock.
-        PGProperty.OPTIONS.set(properties, String.join(" ", urlOptions(options.jdbcUrl()),
+        PGProperty.OPTIONS.set(properties, String.join(" ", JdbcUrls.urlOptions(options.jdbcUrl()),
                 "-c client_connection_check_interval=1000",
                 "-c tcp_keepalives_idle=" + options.tcpKeepalivesIdle().toSeconds(),
                 "-c tcp_keepalives_interval=" + options.tcpKeepalivesInterval().toSeconds(),
@@ -134,7 +134,7 @@ final class ListenConnection implements AutoCloseable {
                 "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
                 "-c statement_timeout=0"));
         PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
-        String url = withoutQuery(options.jdbcUrl(), properties);
+        String url = JdbcUrls.withoutQuery(options.jdbcUrl(), properties);
         // with several hosts and targetServerType, pgjdbc remembers which host was a standby and skips it for
         // hostRecheckSeconds (10 s): a replica promoted meanwhile would wait that long to be tried
         if (!properties.containsKey(PGProperty.HOST_RECHECK_SECONDS.getName())) {
@@ -403,44 +403,6 @@ final class ListenConnection implements AutoCloseable {
         } finally {
             end();
         }
-    }
-
-    /**
-     * The URL without its query, whose parameters move into {@code properties} (ours win, except {@code options},
-     * which is merged): pgjdbc lets URL parameters override properties, and a URL's {@code options} would otherwise
-     * drop the keepalive and lock settings.
-     */
-    private static String withoutQuery(String url, Properties properties) {
-        int query = url.indexOf('?');
-        if (query < 0) {
-            return url;
-        }
-        for (String parameter : url.substring(query + 1).split("&")) {
-            int equals = parameter.indexOf('=');
-            String name = decode(equals < 0 ? parameter : parameter.substring(0, equals));
-            String value = equals < 0 ? "" : decode(parameter.substring(equals + 1));
-            if (!name.isEmpty() && !properties.containsKey(name)) {
-                properties.setProperty(name, value);
-            }
-        }
-        return url.substring(0, query);
-    }
-
-    /** The {@code options} parameter of the URL, to keep before ours, or "". */
-    private static String urlOptions(String url) {
-        int query = url.indexOf('?');
-        if (query >= 0) {
-            for (String parameter : url.substring(query + 1).split("&")) {
-                if (parameter.startsWith("options=")) {
-                    return decode(parameter.substring("options=".length()));
-                }
-            }
-        }
-        return "";
-    }
-
-    private static String decode(String text) {
-        return java.net.URLDecoder.decode(text, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** A string literal; our own marker names and tokens only, never user input. */

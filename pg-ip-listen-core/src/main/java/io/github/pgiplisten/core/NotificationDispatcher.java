@@ -9,7 +9,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -23,9 +22,13 @@ import org.slf4j.LoggerFactory;
  * task at a time, in arrival order, so a channel's notifications are handled in order while a slow handler delays
  * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own.
  *
- * <p>It counts what waits in its lanes ({@link #backlogBytes()}); the reader stops reading while that is over the
- * engine's backlog limit, so a handler slower than its channel's traffic cannot grow the heap without bound.
- * An executor that refuses work loses the lane's queued notifications, which is logged at ERROR.
+ * <p>It counts what waits in its lanes ({@link Backlog}); the reader stops reading while that is over the engine's
+ * backlog limit, so a handler slower than its channel's traffic cannot grow the heap without bound. An executor that
+ * refuses work loses the lane's queued notifications, which is logged at ERROR. The tasks in a lane are
+ * {@link Delivery Deliveries}; {@link HandlerInvoker} runs the handlers.
+ *
+ * <p>{@code Lane} stays in this file, although it takes it past 300 lines: a lane leaves the map only atomically with a
+ * dispatch that adds to it ({@code enqueue}, {@code leaveWhenIdle}), one invariant of the map and the lane together.
  */
 final class NotificationDispatcher {
 
@@ -35,28 +38,23 @@ final class NotificationDispatcher {
     private static final int BATCH = 256;
 
     private final Executor executor;
-    private final NotificationErrorHandler errorHandler;
     private final NotificationObserver observer;
     private final Function<String, List<? extends NotificationHandler>> handlers;
+    private final Backlog backlog = new Backlog();
+    private final HandlerInvoker invoker;
     private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
     private final Lane eventLane = new Lane(null);
     private final Object idleMonitor = new Object();
     /** Tasks queued and not yet run; counted without a lock, told to an {@link #awaitIdle} waiter when it is 0. */
     private final AtomicLong pending = new AtomicLong();
     private volatile boolean idleAwaited;
-    /** Notifications dispatched and not yet handled, and their estimated heap (see {@link #sizeOf}). */
-    private final AtomicLong backlog = new AtomicLong();
-    private final AtomicLong backlogBytes = new AtomicLong();
-    private final Object backlogMonitor = new Object();
-    /** The backlog (bytes) the reader waits to fall to; a handler that brings it there wakes it. 0: none waits. */
-    private volatile long awaitedBytes;
 
     NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler, NotificationObserver observer,
             Function<String, List<? extends NotificationHandler>> handlers) {
         this.executor = executor;
-        this.errorHandler = errorHandler;
         this.observer = observer;
         this.handlers = handlers;
+        this.invoker = new HandlerInvoker(handlers, errorHandler, observer, backlog);
     }
 
     /**
@@ -67,18 +65,18 @@ final class NotificationDispatcher {
         // a channel unsubscribed while the notification was on its way: nobody to hand it to, no lane to keep for it
         Delivery delivery = delivery(notification, epoch, true);
         if (delivery != null) {
-            enqueue(delivery);
+            enqueue(notification.channel(), delivery);
         }
     }
 
     /** Notifications dispatched and not yet handled. */
     long backlog() {
-        return backlog.get();
+        return backlog.count();
     }
 
     /** The estimated heap of the notifications dispatched and not yet handled. */
     long backlogBytes() {
-        return backlogBytes.get();
+        return backlog.bytes();
     }
 
     /**
@@ -86,19 +84,7 @@ final class NotificationDispatcher {
      * Only the reader thread waits here.
      */
     boolean awaitBacklogAtMost(long bytes, long timeoutNanos) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutNanos;
-        synchronized (backlogMonitor) {
-            awaitedBytes = Math.max(1, bytes);
-            try {
-                long left;
-                while (backlogBytes.get() > bytes && (left = deadline - System.nanoTime()) > 0) {
-                    TimeUnit.NANOSECONDS.timedWait(backlogMonitor, left);
-                }
-                return backlogBytes.get() <= bytes;
-            } finally {
-                awaitedBytes = 0;
-            }
-        }
+        return backlog.awaitAtMost(bytes, timeoutNanos);
     }
 
     /** An estimate of a notification's heap while it waits: two strings (at most two bytes a char) and the objects. */
@@ -106,11 +92,11 @@ final class NotificationDispatcher {
         return 96 + 2L * (notification.channel().length() + notification.payload().length());
     }
 
-    private void enqueue(Delivery delivery) {
+    private void enqueue(String channel, Delivery delivery) {
         changePending(1);
         // atomic with a lane's retirement (see retire): the task lands in a lane that stays in the map
-        lanes.compute(delivery.notification.channel(), (channel, lane) -> {
-            Lane target = lane != null ? lane : new Lane(channel);
+        lanes.compute(channel, (name, lane) -> {
+            Lane target = lane != null ? lane : new Lane(name);
             target.tasks.add(delivery);
             return target;
         }).schedule();
@@ -141,7 +127,7 @@ final class NotificationDispatcher {
         if (notifications.size() == 1) { // most reads of steady traffic: no grouping needed
             Delivery delivery = delivery(notifications.get(0), epoch, observed);
             if (delivery != null) {
-                enqueue(delivery);
+                enqueue(notifications.get(0).channel(), delivery);
             }
             return;
         }
@@ -170,17 +156,10 @@ final class NotificationDispatcher {
             }
             lastGroup.add(notification);
         }
-        backlog.addAndGet(count);
-        backlogBytes.addAndGet(bytes);
+        backlog.added(count, bytes);
         long receivedAt = System.nanoTime();
         for (Map.Entry<String, List<PgNotification>> group : byChannel.entrySet()) {
-            Deliveries deliveries = new Deliveries(group.getValue(), epoch, receivedAt, observed);
-            changePending(1);
-            lanes.compute(group.getKey(), (channel, lane) -> {
-                Lane target = lane != null ? lane : new Lane(channel);
-                target.tasks.add(deliveries);
-                return target;
-            }).schedule();
+            enqueue(group.getKey(), new Delivery.Batch(invoker, group.getValue(), epoch, receivedAt, observed));
         }
     }
 
@@ -198,7 +177,7 @@ final class NotificationDispatcher {
     private @Nullable Delivery delivery(PgNotification notification, LeaderProgress.@Nullable Epoch epoch,
             boolean observed) {
         if (!observed) {
-            return new Delivery(notification, epoch, System.nanoTime(), 0);
+            return new Delivery.One(invoker, notification, epoch, System.nanoTime(), 0);
         }
         if (handlers.apply(notification.channel()).isEmpty()) {
             if (epoch != null) {
@@ -209,9 +188,8 @@ final class NotificationDispatcher {
         long receivedAt = System.nanoTime();
         observeReceived(notification);
         long size = sizeOf(notification);
-        backlog.incrementAndGet();
-        backlogBytes.addAndGet(size);
-        return new Delivery(notification, epoch, receivedAt, size);
+        backlog.added(1, size);
+        return new Delivery.One(invoker, notification, epoch, receivedAt, size);
     }
 
     /**
@@ -266,138 +244,6 @@ final class NotificationDispatcher {
         }
     }
 
-    /**
-     * One notification for the handlers of its channel. A class rather than a lambda: a lambda's call site is linked
-     * the first time it runs, which costs a takeover about a millisecond that {@link #rehearseAll} could not save.
-     */
-    private final class Delivery implements Runnable {
-
-        final PgNotification notification;
-        final LeaderProgress.@Nullable Epoch epoch;
-        final long receivedAt;
-        /** Its share of the backlog; 0 for a rehearsal, which is neither counted nor observed. */
-        final long size;
-
-        Delivery(PgNotification notification, LeaderProgress.@Nullable Epoch epoch, long receivedAt, long size) {
-            this.notification = notification;
-            this.epoch = epoch;
-            this.receivedAt = receivedAt;
-            this.size = size;
-        }
-
-        /** Never run (the executor refused it): out of the backlog, and finished for the leader's progress. */
-        void dropped() {
-            if (size != 0) {
-                handled(size);
-            }
-            if (epoch != null) {
-                epoch.finished();
-            }
-        }
-
-        @Override
-        public void run() {
-            try {
-                deliver(notification, receivedAt, size != 0);
-            } finally {
-                if (size != 0) {
-                    handled(size);
-                }
-                if (epoch != null) {
-                    epoch.finished();
-                }
-            }
-        }
-    }
-
-    private void handled(long size) {
-        backlog.decrementAndGet();
-        long left = backlogBytes.addAndGet(-size);
-        long awaited = awaitedBytes;
-        if (awaited != 0 && left <= awaited) {
-            synchronized (backlogMonitor) {
-                backlogMonitor.notifyAll();
-            }
-        }
-    }
-
-    /**
-     * What one read brought for one channel, in order: one task, so the handler thread takes the lane's queue once for
-     * all of them. Each is counted out of the backlog and told to the epoch as it is handled.
-     */
-    private final class Deliveries implements Runnable {
-
-        final List<PgNotification> notifications;
-        final LeaderProgress.@Nullable Epoch epoch;
-        final long receivedAt;
-        final boolean observed;
-
-        Deliveries(List<PgNotification> notifications, LeaderProgress.@Nullable Epoch epoch, long receivedAt,
-                boolean observed) {
-            this.notifications = notifications;
-            this.epoch = epoch;
-            this.receivedAt = receivedAt;
-            this.observed = observed;
-        }
-
-        /** Never run (the executor refused it): out of the backlog, and finished for the leader's progress. */
-        void dropped() {
-            for (PgNotification notification : notifications) {
-                if (observed) {
-                    handled(sizeOf(notification));
-                }
-                if (epoch != null) {
-                    epoch.finished();
-                }
-            }
-        }
-
-        @Override
-        public void run() {
-            for (PgNotification notification : notifications) {
-                try {
-                    deliver(notification, receivedAt, observed);
-                } finally {
-                    if (observed) {
-                        handled(sizeOf(notification));
-                    }
-                    if (epoch != null) {
-                        epoch.finished();
-                    }
-                }
-            }
-        }
-    }
-
-    private void deliver(PgNotification notification, long receivedAt, boolean observed) {
-        Throwable firstFailure = null;
-        for (NotificationHandler handler : handlers.apply(notification.channel())) {
-            try {
-                handler.handle(notification);
-            } catch (Throwable error) {
-                firstFailure = firstFailure == null ? error : firstFailure;
-                reportError(notification, error);
-            }
-        }
-        if (observed && observer != NotificationObserver.NONE) {
-            try {
-                observer.handled(notification, System.nanoTime() - receivedAt, firstFailure);
-            } catch (RuntimeException | Error ex) {
-                // metrics must not stop the rest of a read's notifications from being handled and counted out
-                log.warn("Notification observer failed", ex);
-            }
-        }
-    }
-
-    private void reportError(PgNotification notification, Throwable error) {
-        try {
-            errorHandler.handleError(notification, error);
-        } catch (Throwable secondError) {
-            secondError.addSuppressed(error);
-            log.error("Error handler failed for channel '{}'", notification.channel(), secondError);
-        }
-    }
-
     private void changePending(long delta) {
         if (pending.addAndGet(delta) == 0 && idleAwaited) {
             synchronized (idleMonitor) {
@@ -446,8 +292,6 @@ final class NotificationDispatcher {
                         dropped++;
                         if (task instanceof Delivery delivery) {
                             delivery.dropped();
-                        } else if (task instanceof Deliveries deliveries) {
-                            deliveries.dropped();
                         }
                     }
                     changePending(-dropped);

@@ -1,7 +1,5 @@
 package io.github.pgiplisten.core;
 
-import java.util.function.Function;
-
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,52 +21,14 @@ public final class Payload {
      */
     public static String validate(String channel, @Nullable String payload) {
         if (payload == null) {
-            throw new InvalidPayloadException("Payload for channel '" + preview(channel, 80)
+            throw new InvalidPayloadException("Payload for channel '" + PgText.preview(channel, 80)
                     + "' must not be null; send \"\" for an empty payload");
         }
-        int bytes = utf8Length(payload, "Payload for channel '" + preview(channel, 80) + "'",
+        int bytes = PgText.utf8Length(payload, "Payload for channel '" + PgText.preview(channel, 80) + "'",
                 InvalidPayloadException::new);
         if (bytes > MAX_BYTES) {
             throw new PayloadTooLargeException(channel, bytes);
         }
         return payload;
-    }
-
-    /** The first characters of a text for messages and logs, with the total length when cut. */
-    public static String preview(@Nullable String text, int maxChars) {
-        if (text == null) {
-            return "null";
-        }
-        if (text.length() <= maxChars) {
-            return text;
-        }
-        return text.substring(0, maxChars) + "… (" + text.length() + " chars)";
-    }
-
-    /** UTF-8 length without encoding; rejects what PostgreSQL text cannot hold. */
-    static <E extends RuntimeException> int utf8Length(String text, String what, Function<String, E> error) {
-        int bytes = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == 0) {
-                throw error.apply(what + " contains a NUL character at index " + i
-                        + "; PostgreSQL text cannot hold NUL");
-            }
-            if (c < 0x80) {
-                bytes += 1;
-            } else if (c < 0x800) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
-                    && Character.isLowSurrogate(text.charAt(i + 1))) {
-                bytes += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                throw error.apply(what + " contains an unpaired UTF-16 surrogate at index " + i
-                        + "; it has no UTF-8 form");
-            } else {
-                bytes += 3;
-            }
-        }
-        return bytes;
     }
 }

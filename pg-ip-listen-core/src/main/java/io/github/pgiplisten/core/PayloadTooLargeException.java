@@ -8,7 +8,7 @@ public class PayloadTooLargeException extends InvalidPayloadException {
     private final int actualBytes;
 
     public PayloadTooLargeException(String channel, int actualBytes) {
-        super("Payload for channel '" + Payload.preview(channel, 80) + "' is " + actualBytes
+        super("Payload for channel '" + PgText.preview(channel, 80) + "' is " + actualBytes
                 + " bytes in UTF-8; NOTIFY accepts at most " + Payload.MAX_BYTES + " bytes (less than 8000)");
         this.actualBytes = actualBytes;
     }

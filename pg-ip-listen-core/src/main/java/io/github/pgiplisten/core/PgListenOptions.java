@@ -5,19 +5,17 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Everything an engine needs, fixed at build time. Build with {@link #builder(String)}; every option but the URL has
  * a default, every interval is a {@link Duration} from {@link #MIN_DURATION} to {@link #MAX_DURATION}, and
  * {@link Builder#build()} rejects null and out-of-range values, and a URL the driver cannot read, with a message
  * naming the option and the value.
+ *
+ * <p>Longer than our other classes because it is a builder of two dozen options, each documented where it is set and
+ * checked in {@code build()}: one file to read for what an option means and what it accepts.
  */
 public final class PgListenOptions {
-
-    private static final java.util.regex.Pattern SECRET_PARAMETER = java.util.regex.Pattern
-            .compile("(?i)([?&](?:ssl)?password=)[^&]*");
 
     /** The group name used when none is given. */
     public static final String DEFAULT_GROUP = "pg-ip-listen";
@@ -27,8 +25,6 @@ public final class PgListenOptions {
 
     /** The longest interval or timeout an option takes: 2^31-1 ms, the most PostgreSQL and JDBC take. */
     public static final Duration MAX_DURATION = Duration.ofMillis(Integer.MAX_VALUE);
-
-    private static final Logger errorLog = LoggerFactory.getLogger(PgListenEngine.class);
 
     private final String jdbcUrl;
     private final @Nullable String username;
@@ -80,15 +76,6 @@ public final class PgListenOptions {
         this.handlerDecorator = builder.handlerDecorator;
         this.errorHandler = builder.errorHandler;
         this.observer = builder.observer;
-    }
-
-    /**
-     * Whether the PostgreSQL driver can read a JDBC URL: {@code jdbc:postgresql:} with a port from 1 to 65535 and
-     * %-encoded options. Whether the server is there is another question, answered when connecting.
-     */
-    public static boolean isReadableUrl(@Nullable String jdbcUrl) {
-        return jdbcUrl != null && jdbcUrl.startsWith("jdbc:postgresql:")
-                && org.postgresql.Driver.parseURL(jdbcUrl, null) != null;
     }
 
     /** Starts options for the server at {@code jdbcUrl} ({@code jdbc:postgresql://host:port/database}). */
@@ -194,7 +181,8 @@ public final class PgListenOptions {
 
     @Override
     public String toString() {
-        return "PgListenOptions[url=" + withoutSecrets(jdbcUrl) + ", group=" + group + ", oneProcessListener=" + oneProcessListener
+        return "PgListenOptions[url=" + JdbcUrls.withoutSecrets(jdbcUrl) + ", group=" + group
+                + ", oneProcessListener=" + oneProcessListener
                 + ", applicationName=" + applicationName + ", probeInterval=" + probeInterval + ", probeTimeout="
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
@@ -204,17 +192,11 @@ public final class PgListenOptions {
     }
 
     /**
-     * The JDBC URL as it may be logged or shown: the values of {@code password} and {@code sslpassword} parameters
-     * become {@code ***}.
+     * Left for {@code PgListenEngine}, which another change is splitting now; its call moves to
+     * {@link JdbcUrls#withoutSecrets} when the two meet, and this goes.
      */
-    public static String withoutSecrets(String jdbcUrl) {
-        return SECRET_PARAMETER.matcher(jdbcUrl).replaceAll("$1***");
-    }
-
-    /** Logs a failed handler with its channel, a payload preview and the cause; the default error handler. */
-    static void logHandlerError(PgNotification notification, Throwable error) {
-        errorLog.error("Handler for channel '{}' failed on payload '{}' (sender pid {})", notification.channel(),
-                Payload.preview(notification.payload(), 200), notification.senderPid(), error);
+    static String withoutSecrets(String jdbcUrl) {
+        return JdbcUrls.withoutSecrets(jdbcUrl);
     }
 
     /** Collects options; {@link #build()} checks them all. Not thread-safe. */
@@ -242,7 +224,7 @@ public final class PgListenOptions {
         private double queueUsageWarning = 0.5;
         private @Nullable Executor handlerExecutor;
         private java.util.function.UnaryOperator<Runnable> handlerDecorator = java.util.function.UnaryOperator.identity();
-        private NotificationErrorHandler errorHandler = PgListenOptions::logHandlerError;
+        private NotificationErrorHandler errorHandler = LoggingErrorHandler.INSTANCE;
         private NotificationObserver observer = NotificationObserver.NONE;
 
         private Builder(String jdbcUrl) {
@@ -424,11 +406,11 @@ public final class PgListenOptions {
             if (jdbcUrl == null || !jdbcUrl.startsWith("jdbc:postgresql:")) {
                 throw new IllegalArgumentException(
                         "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: "
-                                + (jdbcUrl == null ? null : withoutSecrets(jdbcUrl)));
+                                + (jdbcUrl == null ? null : JdbcUrls.withoutSecrets(jdbcUrl)));
             }
-            if (!isReadableUrl(jdbcUrl)) {
+            if (!JdbcUrls.isReadableUrl(jdbcUrl)) {
                 throw new IllegalArgumentException("jdbcUrl is not a URL the PostgreSQL driver can read (a port "
-                        + "from 1 to 65535, %-encoded options), got: " + withoutSecrets(jdbcUrl));
+                        + "from 1 to 65535, %-encoded options), got: " + JdbcUrls.withoutSecrets(jdbcUrl));
             }
             if (group == null || group.isBlank()) {
                 throw new IllegalArgumentException("group must not be null or blank, got: "

@@ -11,16 +11,10 @@ import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Set;
-
-import org.jspecify.annotations.Nullable;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * whether another message is already there ({@code PGStream.hasMessagePending}), and a plain socket would wait the
  * full millisecond, on every read after a quiet second: a takeover would pay it on its critical path.
  *
- * <p>Everything else a socket does is delegated to the channel's own socket.
+ * <p>Everything else a socket does is delegated to the channel's own socket. That delegation, which a {@link Socket}
+ * subclass cannot avoid, is why this file is longer than 300 lines; the message framing that bounds a read and the
+ * spill file have their own classes ({@link MessageFraming}, {@link SpillFile}).
  */
 final class WakeableSocket extends Socket {
 
@@ -57,28 +53,9 @@ final class WakeableSocket extends Socket {
     private long budget;
     private long readSinceBudget;
     private boolean budgetUsed;
-    /**
-     * Where the server's messages begin and end (a type byte, then a length that counts itself), so that a read past
-     * its budget can end exactly at a message's end: only there does the driver ask whether more is pending. False
-     * once the stream is encrypted (TLS, GSSAPI), whose records hide the boundaries: then no budget applies.
-     */
-    private boolean framed = true;
-    /** One-byte answers to an SSL or GSSAPI encryption request still to come: they precede the framing. */
-    private int unframedAnswers;
-    /** Bytes of the current message not yet handed to the driver; with {@code headerRead}, 0 at a boundary. */
-    private long messageLeft;
-    private final byte[] header = new byte[5];
-    private int headerRead;
-    /**
-     * What the server sent while the engine did not read (its backlog over the limit), kept in a temporary file so
-     * that the server is never held up and its TCP user timeout never drops the session; read back, in order, before
-     * the socket. Only the owner thread touches it.
-     */
-    private @Nullable FileChannel spill;
-    private long spillWritten;
-    private long spillRead;
-    private boolean spillEnded;
-    private @Nullable ByteBuffer spillBuffer;
+    /** Where messages end, so that a read past its budget ends at one; without it (encrypted) no budget applies. */
+    private final MessageFraming framing = new MessageFraming();
+    private final SpillFile spill = new SpillFile();
     private final Selector writable;
     private final InputStream input = new Input();
     private final OutputStream output = new Output();
@@ -172,78 +149,40 @@ final class WakeableSocket extends Socket {
      * file, without waiting. Returns how many bytes it moved.
      */
     long spill() throws IOException {
-        if (!framed) {
+        if (!framing.framed()) {
             // an encrypted stream has no read budget: read back at once, a spill would come in as one huge read
             return 0;
         }
-        FileChannel file = spill;
-        if (file == null) {
-            Path path = Files.createTempFile("pg-ip-listen-spill-", ".bin");
-            file = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.DELETE_ON_CLOSE);
-            spill = file;
-            spillBuffer = ByteBuffer.allocateDirect(64 * 1024);
-        }
-        ByteBuffer buffer = java.util.Objects.requireNonNull(spillBuffer);
-        long moved = 0;
-        while (!spillEnded) {
-            buffer.clear();
-            ignoreInterrupt(); // file and socket channels close themselves on an interrupt
-            int count = channel.read(buffer);
-            if (count < 0) {
-                spillEnded = true; // the server closed: read back what came first, then the end
-            } else if (count == 0) {
-                break;
-            } else {
-                buffer.flip();
-                while (buffer.hasRemaining()) {
-                    spillWritten += file.write(buffer, spillWritten);
-                }
-                moved += count;
-            }
-        }
-        return moved;
+        return spill.takeFrom(channel);
     }
 
     /** Bytes waiting in the spill file. */
     long spilled() {
-        return spillWritten - spillRead;
+        return spill.waiting();
     }
 
     /** The next bytes for the driver: the spill file's first, then the socket's. */
     private int fill(ByteBuffer target) throws IOException {
         ignoreInterrupt(); // file and socket channels close themselves on an interrupt
-        FileChannel file = spill;
-        if (file != null && spillRead < spillWritten) {
-            int limit = target.limit();
-            target.limit((int) Math.min(limit, target.position() + (spillWritten - spillRead)));
-            int count = file.read(target, spillRead);
-            target.limit(limit);
-            spillRead += Math.max(0, count);
-            if (spillRead == spillWritten) {
-                file.truncate(0); // all read back: the file's space goes
-                spillRead = 0;
-                spillWritten = 0;
-            }
-            return count;
+        if (spill.waiting() > 0) {
+            return spill.readBack(target);
         }
-        if (spillEnded) {
+        if (spill.ended()) {
             return -1;
         }
         return channel.read(target);
     }
 
     private int read(ByteBuffer target) throws IOException {
-        boolean overBudget = framed && budget > 0 && readSinceBudget >= budget;
-        boolean atBoundary = unframedAnswers == 0 && messageLeft == 0 && headerRead == 0;
+        boolean overBudget = framing.framed() && budget > 0 && readSinceBudget >= budget;
+        boolean atBoundary = framing.atBoundary();
         if (overBudget && atBoundary && soTimeout == 1) {
             budgetUsed = true;
             throw new SocketTimeoutException("Read budget used");
         }
         if (overBudget && !atBoundary) {
             // hand out no more than the current message, so the driver's buffer ends where it ends
-            long rest = unframedAnswers > 0 ? 1 : headerRead > 0 ? header.length - headerRead : messageLeft;
-            target.limit((int) Math.min(target.limit(), target.position() + rest));
+            target.limit((int) Math.min(target.limit(), target.position() + framing.restOfMessage()));
         }
         long deadline = soTimeout > 0 ? System.nanoTime() + soTimeout * 1_000_000L : 0;
         try {
@@ -254,8 +193,8 @@ final class WakeableSocket extends Socket {
                     readSinceArmed |= count > 0;
                     if (count > 0) {
                         readSinceBudget += count;
-                        if (framed) {
-                            follow(target.array(), target.arrayOffset() + start, count);
+                        if (framing.framed()) {
+                            framing.follow(target.array(), target.arrayOffset() + start, count);
                         }
                     }
                     return count;
@@ -288,42 +227,8 @@ final class WakeableSocket extends Socket {
         }
     }
 
-    /** Follows the server's message framing over bytes just read (see {@link #framed}). */
-    private void follow(byte[] bytes, int offset, int count) {
-        int at = offset;
-        int end = offset + count;
-        while (at < end && framed) {
-            if (unframedAnswers > 0) {
-                unframedAnswers--;
-                byte answer = bytes[at++];
-                framed = answer != 'S' && answer != 'G'; // the server accepted: encrypted from here on
-            } else if (messageLeft > 0) {
-                int skip = (int) Math.min(messageLeft, end - at);
-                messageLeft -= skip;
-                at += skip;
-            } else {
-                header[headerRead++] = bytes[at++];
-                if (headerRead == header.length) {
-                    headerRead = 0;
-                    int length = ((header[1] & 0xFF) << 24) | ((header[2] & 0xFF) << 16) | ((header[3] & 0xFF) << 8)
-                            | (header[4] & 0xFF);
-                    messageLeft = Math.max(0, length - 4L);
-                }
-            }
-        }
-    }
-
-    /** An SSLRequest or GSSENCRequest: its answer is one byte, outside the framing. */
-    private static boolean isEncryptionRequest(ByteBuffer source) {
-        int at = source.position();
-        return source.remaining() == 8 && source.getInt(at) == 8
-                && (source.getInt(at + 4) == 80877103 || source.getInt(at + 4) == 80877104);
-    }
-
     private void write(ByteBuffer source) throws IOException {
-        if (isEncryptionRequest(source)) {
-            unframedAnswers++;
-        }
+        framing.writing(source);
         try {
             while (source.hasRemaining()) {
                 ignoreInterrupt();
@@ -342,7 +247,7 @@ final class WakeableSocket extends Socket {
      * Only the engine's listen thread reads and writes here, and only {@code close()} stops it. An interrupt kept
      * would make every wait in a selector return at once: a busy loop for as long as the connection lives.
      */
-    private static void ignoreInterrupt() {
+    static void ignoreInterrupt() {
         if (Thread.interrupted()) {
             log.warn("The listen thread was interrupted; ignored (close the engine to stop it)");
         }
@@ -352,10 +257,7 @@ final class WakeableSocket extends Socket {
     public synchronized void close() throws IOException {
         try {
             channel.close();
-            FileChannel file = spill;
-            if (file != null) {
-                file.close();
-            }
+            spill.close();
         } finally {
             readable.close(); // ends a wait in select at once
             writable.close();

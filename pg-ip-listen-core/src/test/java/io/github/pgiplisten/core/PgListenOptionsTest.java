@@ -1,6 +1,7 @@
 package io.github.pgiplisten.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.time.Duration;
 
@@ -31,25 +32,20 @@ class PgListenOptionsTest {
     }
 
     @Test
-    void passwordsInTheUrlAreMaskedWhereverTheUrlIsShown() {
-        String url = "jdbc:postgresql://db:5432/app?user=app&password=s3cr%26t&ssl=true&sslPassword=k3y&Password=p";
-        assertThat(PgListenOptions.withoutSecrets(url)).isEqualTo(
-                "jdbc:postgresql://db:5432/app?user=app&password=***&ssl=true&sslPassword=***&Password=***");
-        assertThat(PgListenOptions.builder(url).build().toString()).contains("password=***")
-                .doesNotContain("s3cr").doesNotContain("k3y");
-        assertThat(PgListenOptions.builder(url).build().jdbcUrl()).isEqualTo(url); // connects with the real one
-        assertThat(PgListenOptions.withoutSecrets(URL)).isEqualTo(URL);
+    void theOptionsShowTheUrlWithoutItsPasswordsButConnectWithIt() {
+        String url = "jdbc:postgresql://db:5432/app?user=app&password=s3cr%26t&ssl=true&sslPassword=k3y";
+        PgListenOptions options = PgListenOptions.builder(url).build();
+        assertThat(options.toString()).contains("password=***").doesNotContain("s3cr").doesNotContain("k3y");
+        assertThat(options.jdbcUrl()).isEqualTo(url);
     }
 
     @Test
-    void backoffDoublesWithJitterUpToTheCap() {
-        Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(1000));
-        long[] expectedBase = { 100, 200, 400, 800, 1000, 1000 };
-        for (long base : expectedBase) {
-            long delay = backoff.nextDelay().toMillis();
-            assertThat(delay).isBetween(base / 2, base);
-        }
-        backoff.reset();
-        assertThat(backoff.nextDelay().toMillis()).isBetween(50L, 100L);
+    void aUrlTheDriverCannotReadIsRefusedWithoutShowingItsPassword() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PgListenOptions.builder("jdbc:postgresql://db:99999/app?password=s3cr").build())
+                .withMessageContaining("password=***").withMessageNotContaining("s3cr");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> PgListenOptions.builder("jdbc:mysql://db/app?password=s3cr").build())
+                .withMessageContaining("jdbc:postgresql:").withMessageNotContaining("s3cr");
     }
 }

@@ -1,0 +1,299 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The dispatcher's lanes on their own, without a database: order, parallelism, lanes' lifetime, backlog. */
+class NotificationDispatcherTest {
+
+    private static final Duration GENEROUS = Duration.ofSeconds(30);
+
+    private final ExecutorService pool = Executors.newFixedThreadPool(4);
+    private final Map<String, List<NotificationHandler>> handlers = new ConcurrentHashMap<>();
+    private final List<String> errors = new CopyOnWriteArrayList<>();
+    private final NotificationDispatcher dispatcher = new NotificationDispatcher(pool,
+            (notification, error) -> errors.add(notification.payload() + ": " + error.getMessage()),
+            NotificationObserver.NONE, channel -> handlers.getOrDefault(channel, List.of()));
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    @AfterEach
+    void stopThePool() {
+        release.countDown();
+        pool.shutdownNow();
+    }
+
+    private static PgNotification n(String channel, String payload) {
+        return new PgNotification(channel, payload, 4711);
+    }
+
+    private void subscribe(String channel, NotificationHandler handler) {
+        handlers.computeIfAbsent(channel, name -> new CopyOnWriteArrayList<>()).add(handler);
+    }
+
+    private NotificationHandler blocked(List<String> handled) {
+        return notification -> {
+            release.await(GENEROUS.toSeconds(), TimeUnit.SECONDS);
+            handled.add(notification.payload());
+        };
+    }
+
+    private void awaitIdle() throws InterruptedException {
+        assertThat(dispatcher.awaitIdle(GENEROUS)).isTrue();
+    }
+
+    @Test
+    void eachChannelIsHandledInArrivalOrderOneAtATime() throws InterruptedException {
+        List<String> channels = List.of("a", "b", "c");
+        Map<String, List<Integer>> handled = new ConcurrentHashMap<>();
+        AtomicInteger overlaps = new AtomicInteger();
+        for (String channel : channels) {
+            List<Integer> seen = new CopyOnWriteArrayList<>();
+            handled.put(channel, seen);
+            AtomicInteger running = new AtomicInteger();
+            subscribe(channel, notification -> {
+                if (running.incrementAndGet() > 1) {
+                    overlaps.incrementAndGet();
+                }
+                seen.add(Integer.parseInt(notification.payload()));
+                running.decrementAndGet();
+            });
+        }
+        Map<String, List<Integer>> expected = new ConcurrentHashMap<>();
+        List<PgNotification> read = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            PgNotification notification = n(channels.get(i % 3 == 0 ? 0 : i % 7 == 0 ? 1 : 2), Integer.toString(i));
+            if (i % 5 == 0) {
+                dispatchAll(read, expected);
+                dispatcher.dispatch(notification, null);
+                expected.computeIfAbsent(notification.channel(), name -> new ArrayList<>()).add(i);
+            } else {
+                read.add(notification);
+            }
+        }
+        dispatchAll(read, expected);
+        awaitIdle();
+
+        assertThat(handled).isEqualTo(expected);
+        assertThat(overlaps).hasValue(0);
+    }
+
+    private void dispatchAll(List<PgNotification> read, Map<String, List<Integer>> expected) {
+        dispatcher.dispatchAll(List.copyOf(read), null);
+        for (PgNotification notification : read) {
+            expected.computeIfAbsent(notification.channel(), name -> new ArrayList<>())
+                    .add(Integer.parseInt(notification.payload()));
+        }
+        read.clear();
+    }
+
+    @Test
+    void aSlowChannelDelaysOnlyItself() {
+        List<String> slow = new CopyOnWriteArrayList<>();
+        List<String> fast = new CopyOnWriteArrayList<>();
+        subscribe("slow", blocked(slow));
+        subscribe("fast", notification -> fast.add(notification.payload()));
+
+        dispatcher.dispatchAll(List.of(n("slow", "s1"), n("fast", "f1"), n("slow", "s2"), n("fast", "f2")), null);
+
+        await().atMost(GENEROUS).untilAsserted(() -> assertThat(fast).containsExactly("f1", "f2"));
+        assertThat(slow).isEmpty();
+        release.countDown();
+        await().atMost(GENEROUS).untilAsserted(() -> assertThat(slow).containsExactly("s1", "s2"));
+    }
+
+    @Test
+    void aRetiredChannelsLaneLeavesOnceItHasRunWhatItHeld() throws InterruptedException {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        CountDownLatch started = new CountDownLatch(1);
+        subscribe("tenant-1", notification -> {
+            started.countDown();
+            release.await(GENEROUS.toSeconds(), TimeUnit.SECONDS);
+            handled.add(notification.payload());
+        });
+        dispatcher.dispatch(n("tenant-1", "x"), null);
+        dispatcher.dispatch(n("tenant-1", "y"), null);
+        assertThat(started.await(GENEROUS.toSeconds(), TimeUnit.SECONDS)).isTrue();
+
+        handlers.remove("tenant-1");
+        dispatcher.retire("tenant-1");
+        assertThat(dispatcher.lanes()).isEqualTo(1); // still busy: it runs what it holds first
+
+        release.countDown();
+        awaitIdle();
+        assertThat(handled).containsExactly("x"); // y came after the last handler had gone: nobody to hand it to
+        assertThat(dispatcher.backlog()).isZero();
+        await().atMost(GENEROUS).until(() -> dispatcher.lanes() == 0);
+    }
+
+    @Test
+    void anIdleLaneLeavesWhenItsChannelIsRetired() throws InterruptedException {
+        subscribe("tenant-2", notification -> { });
+        dispatcher.dispatch(n("tenant-2", "x"), null);
+        awaitIdle();
+        assertThat(dispatcher.lanes()).isEqualTo(1);
+
+        handlers.remove("tenant-2");
+        dispatcher.retire("tenant-2");
+
+        await().atMost(GENEROUS).until(() -> dispatcher.lanes() == 0);
+    }
+
+    @Test
+    void aChannelSubscribedAgainAfterItsRetirementKeepsItsLane() throws InterruptedException {
+        subscribe("tenant-3", notification -> { });
+        dispatcher.dispatch(n("tenant-3", "x"), null);
+        awaitIdle();
+
+        dispatcher.retire("tenant-3"); // its handlers came back before the retirement took effect
+
+        assertThat(dispatcher.lanes()).isEqualTo(1);
+    }
+
+    @Test
+    void aNotificationForAChannelWithoutHandlersTakesNoLaneAndNoBacklogButFinishesItsEpoch() {
+        LeaderProgress progress = new LeaderProgress(1, "aa00", System.nanoTime());
+
+        dispatcher.dispatch(n("nobody", "x"), progress.dispatching());
+        dispatcher.dispatchAll(List.of(n("nobody", "y"), n("nobody", "z")), progress.dispatching(2));
+
+        assertThat(dispatcher.lanes()).isZero();
+        assertThat(dispatcher.backlog()).isZero();
+        assertThat(dispatcher.backlogBytes()).isZero();
+        assertThat(progress.awaitHandled(0)).isTrue();
+    }
+
+    @Test
+    void theBacklogCountsWhatWaitsUntilItIsHandled() throws InterruptedException {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        subscribe("orders", blocked(handled));
+        subscribe("invoices", notification -> handled.add(notification.payload()));
+        LeaderProgress progress = new LeaderProgress(1, "aa00", System.nanoTime());
+        PgNotification first = n("orders", "1");
+        PgNotification second = n("orders", "22");
+        PgNotification third = n("orders", "333");
+
+        dispatcher.dispatch(first, progress.dispatching());
+        dispatcher.dispatchAll(List.of(second, n("nobody", "0"), third), progress.dispatching(3));
+
+        assertThat(dispatcher.backlog()).isEqualTo(3);
+        assertThat(dispatcher.backlogBytes()).isEqualTo(NotificationDispatcher.sizeOf(first)
+                + NotificationDispatcher.sizeOf(second) + NotificationDispatcher.sizeOf(third));
+        assertThat(dispatcher.awaitBacklogAtMost(0, TimeUnit.MILLISECONDS.toNanos(1))).isFalse();
+        assertThat(progress.awaitHandled(0)).isFalse();
+
+        release.countDown();
+
+        assertThat(dispatcher.awaitBacklogAtMost(0, GENEROUS.toNanos())).isTrue();
+        awaitIdle();
+        assertThat(dispatcher.backlog()).isZero();
+        assertThat(handled).containsExactly("1", "22", "333");
+        assertThat(progress.awaitHandled(GENEROUS.toNanos())).isTrue();
+    }
+
+    @Test
+    void aRehearsalRunsNoHandlerAndCountsNothing() throws InterruptedException {
+        List<String> observed = new CopyOnWriteArrayList<>();
+        NotificationDispatcher rehearsing = new NotificationDispatcher(Runnable::run, (notification, error) -> { },
+                new NotificationObserver() {
+                    @Override
+                    public void received(PgNotification notification) {
+                        observed.add("received " + notification.payload());
+                    }
+
+                    @Override
+                    public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
+                        observed.add("handled " + notification.payload());
+                    }
+                }, channel -> List.of());
+        LeaderProgress progress = new LeaderProgress(1, "aa00", System.nanoTime());
+
+        rehearsing.rehearseAll(List.of(n("rehearsal", "a"), n("rehearsal", "b")), progress.dispatching(2));
+        rehearsing.rehearseAll(List.of(n("rehearsal", "c")), progress.dispatching(1));
+
+        assertThat(rehearsing.awaitIdle(GENEROUS)).isTrue();
+        assertThat(observed).isEmpty();
+        assertThat(rehearsing.backlog()).isZero();
+        assertThat(progress.awaitHandled(0)).isTrue();
+    }
+
+    @Test
+    void everyFailingHandlerIsReportedAndTheObserverGetsTheFirstFailure() throws InterruptedException {
+        List<String> observed = new CopyOnWriteArrayList<>();
+        List<String> handled = new CopyOnWriteArrayList<>();
+        NotificationDispatcher direct = new NotificationDispatcher(Runnable::run,
+                (notification, error) -> errors.add(notification.payload() + ": " + error.getMessage()),
+                new NotificationObserver() {
+                    @Override
+                    public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
+                        observed.add(notification.payload() + " " + (failure == null ? "ok" : failure.getMessage()));
+                    }
+                }, channel -> List.of(notification -> {
+                    if (notification.payload().startsWith("bad")) {
+                        throw new IllegalStateException("first");
+                    }
+                }, notification -> {
+                    if (notification.payload().startsWith("bad")) {
+                        throw new AssertionError("second");
+                    }
+                    handled.add(notification.payload());
+                }));
+
+        direct.dispatchAll(List.of(n("orders", "good 1"), n("orders", "bad 1"), n("orders", "good 2")), null);
+
+        assertThat(direct.awaitIdle(GENEROUS)).isTrue();
+        assertThat(handled).containsExactly("good 1", "good 2");
+        assertThat(errors).containsExactly("bad 1: first", "bad 1: second");
+        assertThat(observed).containsExactly("good 1 ok", "bad 1 first", "good 2 ok");
+    }
+
+    @Test
+    void workTheExecutorRefusesLeavesTheBacklogAndFinishesItsEpoch() throws InterruptedException {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        NotificationDispatcher refused = new NotificationDispatcher(task -> {
+            throw new RejectedExecutionException("shut down");
+        }, (notification, error) -> { }, NotificationObserver.NONE,
+                channel -> List.of(notification -> handled.add(notification.payload())));
+        LeaderProgress progress = new LeaderProgress(1, "aa00", System.nanoTime());
+
+        refused.dispatch(n("orders", "1"), progress.dispatching());
+        refused.dispatchAll(List.of(n("orders", "2"), n("invoices", "3")), progress.dispatching(2));
+
+        assertThat(handled).isEmpty();
+        assertThat(refused.backlog()).isZero();
+        assertThat(refused.backlogBytes()).isZero();
+        assertThat(refused.awaitIdle(Duration.ZERO)).isTrue();
+        assertThat(progress.awaitHandled(0)).isTrue();
+    }
+
+    @Test
+    void eventsAreToldInOrderOnTheirOwnLaneWhileAHandlerIsStuck() throws InterruptedException {
+        subscribe("stuck", blocked(new CopyOnWriteArrayList<>()));
+        dispatcher.dispatch(n("stuck", "x"), null);
+        List<Integer> told = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            int event = i;
+            dispatcher.runInOrder(() -> told.add(event));
+        }
+
+        assertThat(dispatcher.awaitEventsTold(GENEROUS)).isTrue();
+        assertThat(told).hasSize(100).isSorted();
+        assertThat(dispatcher.awaitIdle(Duration.ofMillis(1))).isFalse(); // the stuck handler is still running
+    }
+}
