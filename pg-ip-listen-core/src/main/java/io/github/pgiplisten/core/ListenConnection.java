@@ -13,10 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
-import org.jspecify.annotations.Nullable;
 import org.postgresql.PGProperty;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one dedicated physical connection of an engine, opened straight from the driver (never borrowed from a pool:
@@ -26,11 +23,11 @@ import org.slf4j.LoggerFactory;
  * {@link #cancel()}, which goes through a separate cancel request.
  *
  * <p>The session asks the server for short TCP keepalives and a TCP user timeout, so the server drops a vanished
- * client, and frees its lock, within seconds; {@code lock_timeout} bounds each wait for the group's lock.
+ * client, and frees its lock, within seconds; {@code lock_timeout} bounds each wait for the group's lock (see
+ * {@link SessionSettings}). {@link SessionChecks} refuses a session that cannot serve; the election's statements are
+ * {@link LockStatements}, run here under the same deadline as every other statement.
  */
 final class ListenConnection implements AutoCloseable {
-
-    private static final Logger log = LoggerFactory.getLogger(ListenConnection.class);
 
     private static final PGNotification[] NONE = new PGNotification[0];
 
@@ -57,89 +54,12 @@ final class ListenConnection implements AutoCloseable {
         this.probeTimeoutMillis = saturatedMillis(options.probeTimeout().toMillis());
         this.wakeup = wakeup;
         connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
-        // a server that can LISTEN (not one in recovery); the server's own process id, which notifications carry (a
-        // pooler or proxy answers the startup with one of its own making); two transactions in a row in one session
-        int first;
-        try (Statement statement = connection.createStatement();
-                ResultSet result = statement.executeQuery("SELECT pg_backend_pid(), pg_is_in_recovery()")) {
-            result.next();
-            first = result.getInt(1);
-            if (result.getBoolean(2)) {
-                throw inRecovery();
-            }
-        }
-        int second = serverPid();
-        if (first != second) {
-            throw new SQLException(sessionMoved(first, second), CONNECTION_UNUSABLE);
-        }
-        this.backendPid = first;
-        if (pg.getBackendPID() != first) {
-            log.info("The listen connection goes through a pooler or a proxy (the server's process {}, announced as {})"
-                    + "; that works only if it keeps one server session per client connection (PgBouncer: pool_mode "
-                    + "= session)", first, pg.getBackendPID());
-        }
-    }
-
-    /** SQLSTATE of a connection that cannot serve: its transactions do not share one server session. */
-    static final String CONNECTION_UNUSABLE = "08P01";
-
-    private static String sessionMoved(int before, int now) {
-        return "The listen connection does not keep its server session between transactions (server process " + before
-                + ", then " + now + "): it goes through a pooler in transaction mode (PgBouncer's pool_mode = "
-                + "transaction?), where a LISTEN and a session lock cannot live. Point the listen connection "
-                + "(pg-ip-listen.url in Spring Boot) at PostgreSQL itself or at a pooler in session mode.";
-    }
-
-    private static SQLException inRecovery() {
-        return new SQLException("The listen connection reached a server in recovery (a hot standby), where LISTEN "
-                + "and advisory locks cannot be used. Point the listen connection (pg-ip-listen.url in Spring Boot) "
-                + "at the primary, or list every server with targetServerType=primary "
-                + "(jdbc:postgresql://host1:5432,host2:5432/db?targetServerType=primary) so it follows a failover; "
-                + "it retries meanwhile.", CONNECTION_UNUSABLE);
-    }
-
-    private int serverPid() throws SQLException {
-        try (Statement statement = connection.createStatement();
-                ResultSet result = statement.executeQuery("SELECT pg_backend_pid()")) {
-            result.next();
-            return result.getInt(1);
-        }
+        this.backendPid = SessionChecks.serverPid(connection, pg.getBackendPID());
     }
 
     static ListenConnection open(PgListenOptions options) throws SQLException {
-        Properties properties = new Properties();
-        if (options.username() != null) {
-            PGProperty.USER.set(properties, options.username());
-        }
-        if (options.password() != null) {
-            PGProperty.PASSWORD.set(properties, options.password());
-        }
-        PGProperty.APPLICATION_NAME.set(properties, options.applicationName());
-        int connectSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, options.probeTimeout().toSeconds()));
-        PGProperty.CONNECT_TIMEOUT.set(properties, connectSeconds);
-        PGProperty.LOGIN_TIMEOUT.set(properties, connectSeconds);
-        PGProperty.TCP_KEEP_ALIVE.set(properties, true);
-        long keepaliveBudget = options.tcpKeepalivesIdle().toMillis()
-                + options.tcpKeepalivesInterval().toMillis() * options.tcpKeepalivesCount();
-        // Session settings travel in the startup packet: no extra round trip. tcp_user_timeout covers the case
-        // keepalives do not: a dead leader the server still tries to send notifications to.
-        // client_connection_check_interval lets a standby's backend notice, while it waits for the lock, that its
-        // client is gone, so a dead standby neither keeps its place in the queue nor takes the lock.
-        PGProperty.OPTIONS.set(properties, String.join(" ", JdbcUrls.urlOptions(options.jdbcUrl()),
-                "-c client_connection_check_interval=1000",
-                "-c tcp_keepalives_idle=" + options.tcpKeepalivesIdle().toSeconds(),
-                "-c tcp_keepalives_interval=" + options.tcpKeepalivesInterval().toSeconds(),
-                "-c tcp_keepalives_count=" + options.tcpKeepalivesCount(),
-                "-c tcp_user_timeout=" + saturatedMillis(keepaliveBudget),
-                "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
-                "-c statement_timeout=0"));
-        PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
-        String url = JdbcUrls.withoutQuery(options.jdbcUrl(), properties);
-        // with several hosts and targetServerType, pgjdbc remembers which host was a standby and skips it for
-        // hostRecheckSeconds (10 s): a replica promoted meanwhile would wait that long to be tried
-        if (!properties.containsKey(PGProperty.HOST_RECHECK_SECONDS.getName())) {
-            PGProperty.HOST_RECHECK_SECONDS.set(properties, 1);
-        }
+        SessionSettings settings = SessionSettings.of(options);
+        Properties properties = settings.properties();
         WakeableSocketFactory.Wakeup wakeup = new WakeableSocketFactory.Wakeup();
         Connection connection;
         try (wakeup) {
@@ -148,7 +68,7 @@ final class ListenConnection implements AutoCloseable {
                 PGProperty.SOCKET_FACTORY.set(properties, WakeableSocketFactory.class.getName());
                 PGProperty.SOCKET_FACTORY_ARG.set(properties, wakeup.token());
             }
-            connection = DriverManager.getConnection(url, properties);
+            connection = DriverManager.getConnection(settings.url(), properties);
         }
         try {
             connection.setAutoCommit(true);
@@ -342,7 +262,7 @@ final class ListenConnection implements AutoCloseable {
                 ResultSet result = statement.executeQuery("SELECT pg_notification_queue_usage(), pg_backend_pid()")) {
             result.next();
             if (result.getInt(2) != backendPid) {
-                throw new SQLException(sessionMoved(backendPid, result.getInt(2)), CONNECTION_UNUSABLE);
+                throw SessionChecks.sessionMoved(backendPid, result.getInt(2));
             }
             return result.getDouble(1);
         } finally {
@@ -410,7 +330,7 @@ final class ListenConnection implements AutoCloseable {
         return "'" + text.replace("'", "''") + "'";
     }
 
-    private static int saturatedMillis(long millis) {
+    static int saturatedMillis(long millis) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, millis));
     }
 }

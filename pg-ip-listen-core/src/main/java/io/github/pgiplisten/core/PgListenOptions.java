@@ -186,17 +186,10 @@ public final class PgListenOptions {
                 + ", applicationName=" + applicationName + ", probeInterval=" + probeInterval + ", probeTimeout="
                 + probeTimeout + ", lockWaitTimeout=" + lockWaitTimeout + ", tcpKeepalives=" + tcpKeepalivesIdle + "/"
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
-                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", progressInterval=" + progressInterval + ", crashDelivery=" + crashDelivery
+                + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", progressInterval=" + progressInterval
+                + ", crashDelivery=" + crashDelivery
                 + ", standbyBufferLimit=" + standbyBufferLimit + ", backlogLimit=" + backlogLimit
                 + ", queueUsageWarning=" + queueUsageWarning + "]";
-    }
-
-    /**
-     * Left for {@code PgListenEngine}, which another change is splitting now; its call moves to
-     * {@link JdbcUrls#withoutSecrets} when the two meet, and this goes.
-     */
-    static String withoutSecrets(String jdbcUrl) {
-        return JdbcUrls.withoutSecrets(jdbcUrl);
     }
 
     /** Collects options; {@link #build()} checks them all. Not thread-safe. */
@@ -223,7 +216,8 @@ public final class PgListenOptions {
         private long backlogLimit = 64L * 1024 * 1024;
         private double queueUsageWarning = 0.5;
         private @Nullable Executor handlerExecutor;
-        private java.util.function.UnaryOperator<Runnable> handlerDecorator = java.util.function.UnaryOperator.identity();
+        private java.util.function.UnaryOperator<Runnable> handlerDecorator =
+                java.util.function.UnaryOperator.identity();
         private NotificationErrorHandler errorHandler = LoggingErrorHandler.INSTANCE;
         private NotificationObserver observer = NotificationObserver.NONE;
 

@@ -27,7 +27,7 @@ final class Reconnect {
 
     Reconnect(PgListenOptions options) {
         this.group = options.group();
-        this.url = PgListenOptions.withoutSecrets(options.jdbcUrl());
+        this.url = JdbcUrls.withoutSecrets(options.jdbcUrl());
         this.backoff = new Backoff(options.reconnectInitialDelay(), options.reconnectMaxDelay());
     }
 
