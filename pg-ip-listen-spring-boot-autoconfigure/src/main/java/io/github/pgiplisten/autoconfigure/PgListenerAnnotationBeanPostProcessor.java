@@ -39,7 +39,7 @@ import org.springframework.util.ClassUtils;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.core.ChannelName;
 import io.github.pgiplisten.core.InvalidChannelNameException;
 import io.github.pgiplisten.core.PgNotification;
@@ -49,7 +49,7 @@ import io.github.pgiplisten.core.PgNotification;
  * names, parameters) and hands them all to the {@link PgListenerContainer} once every singleton exists; methods of
  * beans created later (lazy beans) are handed over as they appear. {@code @PgListener} methods must be on singleton
  * beans: a prototype or a bean of any other scope fails start-up (or, when its definition does not tell its type, the
- * making of an instance). A problem fails start-up with a {@link PgIpListenConfigurationException} naming
+ * making of an instance). A problem fails start-up with a {@link PgListenConfigurationException} naming
  * {@code bean#method}.
  */
 class PgListenerAnnotationBeanPostProcessor
@@ -160,7 +160,7 @@ class PgListenerAnnotationBeanPostProcessor
                 ? ConfigurableBeanFactory.SCOPE_PROTOTYPE : scope;
     }
 
-    private static PgIpListenConfigurationException wrongScope(String beanName, Map<Method, PgListener> methods,
+    private static PgListenConfigurationException wrongScope(String beanName, Map<Method, PgListener> methods,
             @Nullable String scope) {
         // the target of a scoped proxy is known to the user by the proxy's name
         String name = ScopedProxyUtils.isScopedTarget(beanName) ? ScopedProxyUtils.getOriginalBeanName(beanName)
@@ -222,13 +222,13 @@ class PgListenerAnnotationBeanPostProcessor
                     + "and at most one PgNotification, besides @Header, @Headers and Message parameters",
                     "Keep one payload parameter, or take the PgNotification and read its payload yourself.");
         }
-        PgPayloadConverter converter = null;
+        PgListenPayloadConverter converter = null;
         if (!converted.isEmpty()) {
             converter = converter();
             if (converter == null) {
-                throw invalid(id, "takes " + converted.get(0).getTypeName() + ", which needs a PgPayloadConverter, "
+                throw invalid(id, "takes " + converted.get(0).getTypeName() + ", which needs a PgListenPayloadConverter, "
                         + "and there is none", "Keep spring-boot-starter-jackson (the starter brings it: was it "
-                                + "excluded?), define a PgPayloadConverter bean, or take the payload as a String.");
+                                + "excluded?), define a PgListenPayloadConverter bean, or take the payload as a String.");
             }
         }
         PayloadArgumentResolver payload = new PayloadArgumentResolver(id, converter, validator());
@@ -343,13 +343,13 @@ class PgListenerAnnotationBeanPostProcessor
         return new ArrayList<>(channels);
     }
 
-    private static PgIpListenConfigurationException unresolvable(String id, String raw, @Nullable String detail) {
+    private static PgListenConfigurationException unresolvable(String id, String raw, @Nullable String detail) {
         return invalid(id, "has channel '" + raw + "' whose placeholder cannot be resolved: " + detail,
                 "Define the property, or give the placeholder a default: ${name:default}.");
     }
 
-    private @Nullable PgPayloadConverter converter() {
-        return beanFactory == null ? null : beanFactory.getBeanProvider(PgPayloadConverter.class).getIfAvailable();
+    private @Nullable PgListenPayloadConverter converter() {
+        return beanFactory == null ? null : beanFactory.getBeanProvider(PgListenPayloadConverter.class).getIfAvailable();
     }
 
     private static String signature(Parameter[] parameters) {
@@ -360,7 +360,7 @@ class PgListenerAnnotationBeanPostProcessor
         return "(" + String.join(", ", names) + ")";
     }
 
-    private static PgIpListenConfigurationException invalid(String id, String problem, String action) {
-        return new PgIpListenConfigurationException("@PgListener method " + id + " " + problem, action);
+    private static PgListenConfigurationException invalid(String id, String problem, String action) {
+        return new PgListenConfigurationException("@PgListener method " + id + " " + problem, action);
     }
 }

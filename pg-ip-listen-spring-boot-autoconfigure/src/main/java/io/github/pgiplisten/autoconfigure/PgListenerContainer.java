@@ -107,7 +107,7 @@ public class PgListenerContainer
     /**
      * Adds endpoints; when the engine already runs (a lazy bean created late), those that start automatically are
      * subscribed at once.
-     * @throws PgIpListenConfigurationException when an id is taken
+     * @throws PgListenConfigurationException when an id is taken
      */
     void register(List<PgListenerEndpoint> endpoints) {
         synchronized (monitor) {
@@ -115,7 +115,7 @@ public class PgListenerContainer
                 try {
                     registry.add(endpoint);
                 } catch (IllegalArgumentException ex) {
-                    throw new PgIpListenConfigurationException("@PgListener method " + endpoint + ": "
+                    throw new PgListenConfigurationException("@PgListener method " + endpoint + ": "
                             + ex.getMessage(), "Give each @PgListener its own id (the default, beanName#methodName, "
                                     + "is unique).");
                 }

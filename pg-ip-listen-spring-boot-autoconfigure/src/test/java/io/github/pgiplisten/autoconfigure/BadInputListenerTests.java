@@ -152,8 +152,8 @@ class BadInputListenerTests {
                 "pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl(),
                 "pg-ip-listen.group=" + TestContexts.channel("bare"));
         return strictPlaceholders ? runner.withConfiguration(AutoConfigurations.of(
-                PropertyPlaceholderAutoConfiguration.class, PgIpListenAutoConfiguration.class))
-                : runner.withConfiguration(AutoConfigurations.of(PgIpListenAutoConfiguration.class));
+                PropertyPlaceholderAutoConfiguration.class, PgListenAutoConfiguration.class))
+                : runner.withConfiguration(AutoConfigurations.of(PgListenAutoConfiguration.class));
     }
 
     private static ApplicationContextRunner withProperties(ApplicationContextRunner runner,
@@ -225,7 +225,7 @@ class BadInputListenerTests {
         bare(true).withUserConfiguration(GoodExpression.class).withPropertyValues("test.suffix=x1")
                 .run(context -> assertThat(context.getBean(PgListenStatus.class).channels()).contains("spel_x1"));
         bare(true).withUserConfiguration(Expressions.class).withPropertyValues("test.suffix=x1").run(context -> {
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
+            PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
             assertThat(failure.getMessage()).startsWith("@PgListener method expressionsListener#on has channel "
                     + "'#{1 +}' whose expression cannot be evaluated: ");
             assertThat(failure.action()).isEqualTo("Fix the #{…} expression, or name the channel without one.");
@@ -237,23 +237,23 @@ class BadInputListenerTests {
 
     /** The failure is our configuration exception with exactly this description and action, as analysed. */
     static void assertStartUpFailure(@Nullable Throwable failure, String description, String action) {
-        PgIpListenConfigurationException cause = configurationFailure(failure);
+        PgListenConfigurationException cause = configurationFailure(failure);
         assertThat(cause).hasMessage(description);
         assertThat(cause.action()).isEqualTo(action);
-        FailureAnalysis analysis = new PgIpListenFailureAnalyzer().analyze(failure);
+        FailureAnalysis analysis = new PgListenFailureAnalyzer().analyze(failure);
         assertThat(analysis.getDescription()).isEqualTo(description);
         assertThat(analysis.getAction()).isEqualTo(action);
     }
 
-    static PgIpListenConfigurationException configurationFailure(@Nullable Throwable failure) {
+    static PgListenConfigurationException configurationFailure(@Nullable Throwable failure) {
         Throwable current = failure;
         while (current != null) {
-            if (current instanceof PgIpListenConfigurationException found) {
+            if (current instanceof PgListenConfigurationException found) {
                 return found;
             }
             current = current.getCause();
         }
-        throw new AssertionError("no PgIpListenConfigurationException in " + failure, failure);
+        throw new AssertionError("no PgListenConfigurationException in " + failure, failure);
     }
 
     static class AwkwardNamesBean {

@@ -20,7 +20,7 @@ import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
 
-import io.github.pgiplisten.PgHeaders;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
@@ -95,7 +95,7 @@ class ListenerArgumentsTests {
 
         @Override
         public Object resolveArgument(MethodParameter parameter, Message<?> message) {
-            String channel = (String) message.getHeaders().get(PgHeaders.CHANNEL);
+            String channel = (String) message.getHeaders().get(PgListenerHeaders.CHANNEL);
             return new Tenant(channel.substring(channel.lastIndexOf('-') + 1));
         }
     }
@@ -110,15 +110,15 @@ class ListenerArgumentsTests {
         }
 
         @PgListener("${test.channel}-orders")
-        void onOrder(@Payload @Valid Order order, @Header(PgHeaders.CHANNEL) String channel,
-                @Header(PgHeaders.SENDER_PID) int senderPid) {
+        void onOrder(@Payload @Valid Order order, @Header(PgListenerHeaders.CHANNEL) String channel,
+                @Header(PgListenerHeaders.SENDER_PID) int senderPid) {
             pid = senderPid;
             seen.add("order " + order.id() + " " + order.item() + " on " + channel + " from pid " + senderPid);
         }
 
         @PgListener("${test.channel}-raw")
         void onRaw(Message<String> message) {
-            seen.add("message '" + message.getPayload() + "' on " + message.getHeaders().get(PgHeaders.CHANNEL));
+            seen.add("message '" + message.getPayload() + "' on " + message.getHeaders().get(PgListenerHeaders.CHANNEL));
         }
 
         @PgListener("${test.channel}-tenant-acme")
@@ -160,7 +160,7 @@ class ListenerArgumentsTests {
     static class TwoPayloads {
 
         @PgListener("${test.channel}")
-        void on(String one, Order two, @Header(PgHeaders.CHANNEL) String channel) {
+        void on(String one, Order two, @Header(PgListenerHeaders.CHANNEL) String channel) {
         }
     }
 }

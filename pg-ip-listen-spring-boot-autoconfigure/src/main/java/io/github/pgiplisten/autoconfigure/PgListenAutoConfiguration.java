@@ -31,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
 import io.github.pgiplisten.PgListenOptionsCustomizer;
 import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.observation.PgListenObservations;
@@ -47,14 +47,14 @@ import io.github.pgiplisten.core.PgListenOptions;
         "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
 @ConditionalOnClass(PgListenEngine.class)
 @ConditionalOnBooleanProperty(name = "pg-ip-listen.enabled", matchIfMissing = true)
-@EnableConfigurationProperties(PgIpListenProperties.class)
-@Import({ PgIpListenAutoConfiguration.DataSourceConnectionDetailsConfiguration.class,
-        PgIpListenAutoConfiguration.PropertiesConnectionDetailsConfiguration.class,
-        PgIpListenAutoConfiguration.JacksonConverterConfiguration.class,
-        PgIpListenAutoConfiguration.PublisherConfiguration.class })
-public final class PgIpListenAutoConfiguration {
+@EnableConfigurationProperties(PgListenProperties.class)
+@Import({ PgListenAutoConfiguration.DataSourceConnectionDetailsConfiguration.class,
+        PgListenAutoConfiguration.PropertiesConnectionDetailsConfiguration.class,
+        PgListenAutoConfiguration.JacksonConverterConfiguration.class,
+        PgListenAutoConfiguration.PublisherConfiguration.class })
+public final class PgListenAutoConfiguration {
 
-    private static final Logger log = LoggerFactory.getLogger(PgIpListenAutoConfiguration.class);
+    private static final Logger log = LoggerFactory.getLogger(PgListenAutoConfiguration.class);
 
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
@@ -69,7 +69,7 @@ public final class PgIpListenAutoConfiguration {
     }
 
     @Bean
-    PgListenerContainer pgListenerContainer(PgIpListenProperties properties, PgListenConnectionDetails connection,
+    PgListenerContainer pgListenerContainer(PgListenProperties properties, PgListenConnectionDetails connection,
             Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
             ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
             ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
@@ -79,18 +79,18 @@ public final class PgIpListenAutoConfiguration {
         // @PgListener(errorHandler = "…"))
         PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
         if (errorHandler == null) {
-            throw new PgIpListenConfigurationException("There are several PgListenerErrorHandler beans and none is "
+            throw new PgListenConfigurationException("There are several PgListenerErrorHandler beans and none is "
                     + "@Primary, so pg-ip-listen cannot tell which one is the application's.", "Mark the "
                     + "application-wide one @Primary; name the others in @PgListener(errorHandler = \"…\").");
         }
         String url = connection.getJdbcUrl();
         if (!url.startsWith("jdbc:postgresql:")) {
-            throw new PgIpListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
+            throw new PgListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
                     + "URL is " + PgListenOptions.withoutSecrets(url) + ".", "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL "
                             + "server the notifications go through.");
         }
         if (!PgListenOptions.isReadableUrl(url)) {
-            throw new PgIpListenConfigurationException("pg-ip-listen's listen connection URL is not one the "
+            throw new PgListenConfigurationException("pg-ip-listen's listen connection URL is not one the "
                     + "PostgreSQL driver can read: " + PgListenOptions.withoutSecrets(url) + ".", "Set pg-ip-listen.url (or spring.datasource.url, "
                             + "which it defaults to) to jdbc:postgresql://host:port/database with a port from 1 to "
                             + "65535 and %-encoded options.");
@@ -130,7 +130,7 @@ public final class PgIpListenAutoConfiguration {
             container = new PgListenerContainer(options, errorHandler, observers, events, properties.getPhase(),
                     new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), group));
         } catch (IllegalArgumentException ex) {
-            throw new PgIpListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
+            throw new PgListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
                     "Fix the pg-ip-listen.* property named in the message.", ex);
         }
         if (properties.getGroup() == null && !named && properties.isOneProcessListener()) {
@@ -181,7 +181,7 @@ public final class PgIpListenAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(PgListenConnectionDetails.class)
-        PgListenConnectionDetails pgListenConnectionDetails(PgIpListenProperties properties,
+        PgListenConnectionDetails pgListenConnectionDetails(PgListenProperties properties,
                 ObjectProvider<JdbcConnectionDetails> jdbc, ObjectProvider<DataSourceProperties> dataSource) {
             return new PropertiesPgListenConnectionDetails(properties, () -> {
                 JdbcConnectionDetails details = jdbc.getIfAvailable();
@@ -206,7 +206,7 @@ public final class PgIpListenAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(PgListenConnectionDetails.class)
-        PgListenConnectionDetails pgListenConnectionDetails(PgIpListenProperties properties) {
+        PgListenConnectionDetails pgListenConnectionDetails(PgListenProperties properties) {
             return new PropertiesPgListenConnectionDetails(properties, () -> null);
         }
     }
@@ -218,8 +218,8 @@ public final class PgIpListenAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        PgPayloadConverter pgPayloadConverter(ObjectProvider<JsonMapper> mapper) {
-            return new JacksonPgPayloadConverter(mapper.getIfAvailable(() -> JsonMapper.builder().build()));
+        PgListenPayloadConverter pgPayloadConverter(ObjectProvider<JsonMapper> mapper) {
+            return new JacksonPayloadConverter(mapper.getIfAvailable(() -> JsonMapper.builder().build()));
         }
     }
 
@@ -231,8 +231,8 @@ public final class PgIpListenAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter,
-                PgIpListenProperties properties, ObjectProvider<ObservationRegistry> observations,
+        PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgListenPayloadConverter> converter,
+                PgListenProperties properties, ObjectProvider<ObservationRegistry> observations,
                 ObjectProvider<PgListenObservations.PublishConvention> publishConvention) {
             ObservationRegistry observationRegistry = properties.isObservationEnabled()
                     ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;

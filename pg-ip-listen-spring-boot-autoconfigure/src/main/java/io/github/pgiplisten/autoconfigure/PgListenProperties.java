@@ -20,7 +20,7 @@ import io.github.pgiplisten.core.PgListenOptions;
  * it was set.
  */
 @ConfigurationProperties("pg-ip-listen")
-public class PgIpListenProperties implements Validator {
+public class PgListenProperties implements Validator {
 
     /** Any URL the engine accepts, so that a check only looks at the one option it sets. */
     private static final String VALID_URL = "jdbc:postgresql://localhost/postgres";
@@ -321,7 +321,7 @@ public class PgIpListenProperties implements Validator {
     /** This class and its nested groups, each validated as Spring Boot binds it (so errors carry their origin). */
     @Override
     public boolean supports(Class<?> type) {
-        return type == PgIpListenProperties.class || type == TcpKeepalives.class || type == Reconnect.class;
+        return type == PgListenProperties.class || type == TcpKeepalives.class || type == Reconnect.class;
     }
 
     /** Rejects each value the engine would refuse, on its own field, with the engine's message. */
@@ -340,7 +340,7 @@ public class PgIpListenProperties implements Validator {
                 check(errors, "maxDelay", options -> options.reconnectInitialDelay(reconnect.initialDelay)
                         .reconnectMaxDelay(reconnect.maxDelay));
             }
-        } else if (target instanceof PgIpListenProperties properties) {
+        } else if (target instanceof PgListenProperties properties) {
             if (properties.group != null) {
                 check(errors, "group", options -> options.group(properties.group));
             }
