@@ -130,8 +130,8 @@ class JdbcPgPublisher implements PgPublisher {
         }
         if (converter == null) {
             throw new IllegalStateException("Cannot publish a " + payload.getClass().getName() + " on channel '"
-                    + channel + "': no PgListenPayloadConverter bean (keep spring-boot-starter-jackson, which the starter "
-                    + "brings, for JSON, or send a String)");
+                    + channel + "': no PgListenPayloadConverter bean (keep spring-boot-starter-jackson, which the "
+                    + "starter brings, for JSON, or send a String)");
         }
         return converter.write(payload);
     }

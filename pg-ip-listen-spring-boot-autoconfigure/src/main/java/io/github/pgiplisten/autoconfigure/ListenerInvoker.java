@@ -12,8 +12,8 @@ import io.micrometer.observation.ObservationRegistry;
 
 /**
  * Calls one listener for a notification: without the trace envelope a publisher may have put in front of the payload
- * (see {@link PgListenTraceEnvelope}), and, when observation is on, inside an observation that continues the publisher's
- * trace.
+ * (see {@link PgListenTraceEnvelope}), and, when observation is on, inside an observation that continues the
+ * publisher's trace.
  */
 final class ListenerInvoker {
 

@@ -26,8 +26,9 @@ import io.github.pgiplisten.core.PgNotification;
  * One {@code @PgListener} method, checked at start-up: its channels (placeholders resolved, names validated) and how
  * each parameter is filled from a notification. It is called through Spring's messaging handler methods: the
  * notification becomes a {@link Message} whose payload is the payload text and whose headers are the channel, the
- * sender's pid and the notification ({@link PgListenerHeaders}), so {@code @Header}, {@code @Headers}, {@code Message} and
- * custom argument resolvers work; the payload parameter is filled by {@link PayloadArgumentResolver}.
+ * sender's pid and the notification ({@link PgListenerHeaders}), so {@code @Header}, {@code @Headers},
+ * {@code Message} and custom argument resolvers work; the payload parameter is filled by
+ * {@link PayloadArgumentResolver}.
  */
 final class PgListenerEndpoint {
 
@@ -43,7 +44,7 @@ final class PgListenerEndpoint {
      * payload and the notification, unannotated: the common case, about twice as fast (BENCHMARKS.md); null otherwise
      */
     PgListenerEndpoint(String id, List<String> channels, InvocableHandlerMethod handler, @Nullable Direct direct,
-            Type @Nullable [] payloadTypes, @Nullable PgListenPayloadConverter converter, boolean autoStartup,
+            List<Type> payloadTypes, @Nullable PgListenPayloadConverter converter, boolean autoStartup,
             @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
         this.channels = List.copyOf(channels);
@@ -51,7 +52,7 @@ final class PgListenerEndpoint {
         this.direct = direct;
         this.autoStartup = autoStartup;
         this.errorHandler = errorHandler;
-        if (converter != null && payloadTypes != null) {
+        if (converter != null) {
             for (Type type : payloadTypes) {
                 prepare(converter, type);
             }

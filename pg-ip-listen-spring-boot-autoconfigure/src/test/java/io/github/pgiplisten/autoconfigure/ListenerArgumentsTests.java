@@ -118,7 +118,8 @@ class ListenerArgumentsTests {
 
         @PgListener("${test.channel}-raw")
         void onRaw(Message<String> message) {
-            seen.add("message '" + message.getPayload() + "' on " + message.getHeaders().get(PgListenerHeaders.CHANNEL));
+            seen.add("message '" + message.getPayload() + "' on "
+                    + message.getHeaders().get(PgListenerHeaders.CHANNEL));
         }
 
         @PgListener("${test.channel}-tenant-acme")

@@ -22,7 +22,8 @@ class PgListenTraceEnvelopeTests {
         PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(wrapped);
         assertThat(opened.fields()).isEqualTo(fields);
         assertThat(opened.payload()).isEqualTo("{\"id\":7}");
-        assertThat(PgListenTraceEnvelope.open(PgListenTraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), "")).payload()).isEmpty();
+        assertThat(PgListenTraceEnvelope.open(PgListenTraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), ""))
+                .payload()).isEmpty();
     }
 
     @Test
