@@ -14,6 +14,7 @@ import org.springframework.validation.Validator;
 import io.github.pgiplisten.core.CrashDelivery;
 import io.github.pgiplisten.core.PgListenOptions;
 
+// Over 300 lines because every property carries the documentation the configuration processor turns into IDE help.
 /**
  * Configuration of pg-ip-listen ({@code pg-ip-listen.*}). Spring Boot validates it while binding, with the engine's
  * own rules ({@link PgListenOptions}): a value out of range fails start-up naming the property, the value and where
