@@ -158,7 +158,8 @@ class ListenerArgumentMappingTests {
                     .hasMessageContaining("@PgListener method listeners#twoPayloads has 2 parameters (java.lang.String")
                     .hasMessageContaining("at most one payload parameter");
             assertThatThrownBy(() -> signature("twoNotifications"))
-                    .isInstanceOf(PgListenConfigurationException.class).hasMessageContaining("at most one PgNotification");
+                    .isInstanceOf(PgListenConfigurationException.class)
+                    .hasMessageContaining("at most one PgNotification");
         }
     }
 
