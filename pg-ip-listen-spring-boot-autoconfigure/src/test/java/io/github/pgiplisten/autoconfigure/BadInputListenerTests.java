@@ -179,7 +179,8 @@ class BadInputListenerTests {
                     PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
                     assertThat(failure.getMessage()).startsWith("@PgListener method expressionsListener#on has channel "
                             + "'#{1 +}' whose expression cannot be evaluated: ");
-                    assertThat(failure.action()).isEqualTo("Fix the #{…} expression, or name the channel without one.");
+                    assertThat(failure.action())
+                            .isEqualTo("Fix the #{…} expression, or name the channel without one.");
                 });
         bare(true).withBean("noChannelListener", NoChannelBean.class).run(context -> assertStartUpFailure(
                 context.getStartupFailure(), "@PgListener method noChannelListener#on names no channel",
