@@ -127,19 +127,14 @@ public abstract class PgListenEvent extends ApplicationEvent {
         }
     }
 
-    /**
-     * This instance now handles {@link #channel()}: every notification committed on it from now on reaches this
-     * instance's {@link PgListener} methods. In one-process-listener mode only the leader is told (a standby does not
-     * handle anything); in broadcast mode every instance is, once its connection LISTENs. A test that publishes after
-     * this event (or after {@link PgListenStatus#awaitListening}) cannot send before the listener hears.
-     */
-    public static class ChannelListened extends PgListenEvent {
+    /** An event about one channel of this instance. */
+    public abstract static class ChannelEvent extends PgListenEvent {
 
         private static final long serialVersionUID = 1L;
 
         private final String channel;
 
-        public ChannelListened(Object source, String group, String channel) {
+        protected ChannelEvent(Object source, String group, String channel) {
             super(source, group);
             this.channel = channel;
         }
@@ -151,24 +146,31 @@ public abstract class PgListenEvent extends ApplicationEvent {
     }
 
     /**
+     * This instance now handles {@link #channel()}: every notification committed on it from now on reaches this
+     * instance's {@link PgListener} methods. In one-process-listener mode only the leader is told (a standby does not
+     * handle anything); in broadcast mode every instance is, once its connection LISTENs. A test that publishes after
+     * this event (or after {@link PgListenStatus#awaitListening}) cannot send before the listener hears.
+     */
+    public static class ChannelListened extends ChannelEvent {
+
+        private static final long serialVersionUID = 1L;
+
+        public ChannelListened(Object source, String group, String channel) {
+            super(source, group, channel);
+        }
+    }
+
+    /**
      * This instance no longer handles {@link #channel()}: it stopped leading, its connection broke, it is stopping,
      * or the channel's last listener method went away. Notifications committed from now on may reach another
      * instance, or none.
      */
-    public static class ChannelUnlistened extends PgListenEvent {
+    public static class ChannelUnlistened extends ChannelEvent {
 
         private static final long serialVersionUID = 1L;
 
-        private final String channel;
-
         public ChannelUnlistened(Object source, String group, String channel) {
-            super(source, group);
-            this.channel = channel;
-        }
-
-        /** The channel, as named in {@link PgListener}. */
-        public String channel() {
-            return channel;
+            super(source, group, channel);
         }
     }
 }

@@ -14,13 +14,13 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.Payload;
 import io.github.pgiplisten.core.PgNotifier;
 import io.github.pgiplisten.observation.PgListenObservations;
 import io.github.pgiplisten.observation.PgPublishObservationContext;
-import io.github.pgiplisten.observation.TraceEnvelope;
+import io.github.pgiplisten.observation.PgListenTraceEnvelope;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 
@@ -38,20 +38,20 @@ class JdbcPgPublisher implements PgPublisher {
 
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
-    private final @Nullable PgPayloadConverter converter;
+    private final @Nullable PgListenPayloadConverter converter;
     private final @Nullable ObservationRegistry observations;
     private final PgListenObservations.@Nullable PublishConvention convention;
     private final boolean propagate;
 
-    JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter) {
+    JdbcPgPublisher(DataSource dataSource, @Nullable PgListenPayloadConverter converter) {
         this(dataSource, converter, null, null, false);
     }
 
     /**
      * @param observations null when observation is off
-     * @param propagate whether the trace context goes with the payload (see {@link TraceEnvelope})
+     * @param propagate whether the trace context goes with the payload (see {@link PgListenTraceEnvelope})
      */
-    JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter,
+    JdbcPgPublisher(DataSource dataSource, @Nullable PgListenPayloadConverter converter,
             @Nullable ObservationRegistry observations, PgListenObservations.@Nullable PublishConvention convention,
             boolean propagate) {
         this.jdbc = new JdbcTemplate(dataSource);
@@ -93,7 +93,7 @@ class JdbcPgPublisher implements PgPublisher {
         if (text == null || fields == null || fields.isEmpty()) {
             return text;
         }
-        String wrapped = TraceEnvelope.wrap(fields, text);
+        String wrapped = PgListenTraceEnvelope.wrap(fields, text);
         if (wrapped.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Payload.MAX_BYTES) {
             log.debug("Trace context left out on channel '{}': with it the payload would be too large", channel);
             return text;
@@ -130,8 +130,8 @@ class JdbcPgPublisher implements PgPublisher {
         }
         if (converter == null) {
             throw new IllegalStateException("Cannot publish a " + payload.getClass().getName() + " on channel '"
-                    + channel + "': no PgPayloadConverter bean (keep spring-boot-starter-jackson, which the starter "
-                    + "brings, for JSON, or send a String)");
+                    + channel + "': no PgListenPayloadConverter bean (keep spring-boot-starter-jackson, which the "
+                    + "starter brings, for JSON, or send a String)");
         }
         return converter.write(payload);
     }

@@ -6,14 +6,14 @@ import io.github.pgiplisten.core.NotificationHandler;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.observation.PgListenObservations;
 import io.github.pgiplisten.observation.PgListenerObservationContext;
-import io.github.pgiplisten.observation.TraceEnvelope;
+import io.github.pgiplisten.observation.PgListenTraceEnvelope;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 
 /**
  * Calls one listener for a notification: without the trace envelope a publisher may have put in front of the payload
- * (see {@link TraceEnvelope}), and, when observation is on, inside an observation that continues the publisher's
- * trace.
+ * (see {@link PgListenTraceEnvelope}), and, when observation is on, inside an observation that continues the
+ * publisher's trace.
  */
 final class ListenerInvoker {
 
@@ -33,7 +33,7 @@ final class ListenerInvoker {
     }
 
     void invoke(String listenerId, NotificationHandler handler, PgNotification notification) throws Exception {
-        TraceEnvelope.Opened opened = TraceEnvelope.open(notification.payload());
+        PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(notification.payload());
         PgNotification plain = opened.fields().isEmpty() ? notification
                 : new PgNotification(notification.channel(), opened.payload(), notification.senderPid());
         if (registry == null) {

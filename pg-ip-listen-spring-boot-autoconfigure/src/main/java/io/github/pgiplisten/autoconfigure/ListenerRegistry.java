@@ -20,6 +20,7 @@ import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.core.ChannelName;
 import io.github.pgiplisten.core.NotificationHandler;
 import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Subscription;
 
 /**
@@ -77,8 +78,20 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         }
     }
 
-    /** The error handler of the listener that failed: its own, or the application's. */
-    PgListenerErrorHandler errorHandlerOf(String listenerId) {
+    /**
+     * The engine's error handler: a failure goes to the error handler of the listener that failed, its own or the
+     * application's; a failure that names no listener goes to the application's.
+     */
+    void handleError(PgNotification notification, Throwable error) {
+        if (error instanceof PgListenerExecutionFailedException failure) {
+            errorHandlerOf(failure.listener()).handleError(notification, failure);
+        } else {
+            defaultErrorHandler.handleError(notification,
+                    new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
+        }
+    }
+
+    private PgListenerErrorHandler errorHandlerOf(String listenerId) {
         synchronized (monitor) {
             Entry entry = entries.get(listenerId);
             return entry != null && entry.errorHandler != null ? entry.errorHandler : defaultErrorHandler;

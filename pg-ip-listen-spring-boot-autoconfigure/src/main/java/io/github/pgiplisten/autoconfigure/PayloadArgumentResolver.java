@@ -16,14 +16,14 @@ import org.springframework.validation.SmartValidator;
 import org.springframework.validation.Validator;
 import org.springframework.validation.annotation.ValidationAnnotationUtils;
 
-import io.github.pgiplisten.PgHeaders;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
 /**
  * A listener method's payload parameter (unannotated or {@code @Payload}): the payload as sent for a {@code String}
- * (an empty one too), read by the {@link PgPayloadConverter} for any other type ({@code Optional<T>} takes JSON
+ * (an empty one too), read by the {@link PgListenPayloadConverter} for any other type ({@code Optional<T>} takes JSON
  * {@code null} as empty), then validated when the parameter is {@code @Valid} or {@code @Validated}. A payload that
  * cannot be read fails with a {@link PgListenerExecutionFailedException} saying so. Also the {@code PgNotification}
  * parameter.
@@ -31,10 +31,10 @@ import io.github.pgiplisten.core.PgNotification;
 final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
 
     private final String listenerId;
-    private final @Nullable PgPayloadConverter converter;
+    private final @Nullable PgListenPayloadConverter converter;
     private final @Nullable Validator validator;
 
-    PayloadArgumentResolver(String listenerId, @Nullable PgPayloadConverter converter,
+    PayloadArgumentResolver(String listenerId, @Nullable PgListenPayloadConverter converter,
             @Nullable Validator validator) {
         this.listenerId = listenerId;
         this.converter = converter;
@@ -56,7 +56,7 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
     @Override
     public @Nullable Object resolveArgument(MethodParameter parameter, Message<?> message) throws Exception {
         PgNotification notification = Objects.requireNonNull(
-                message.getHeaders().get(PgHeaders.NOTIFICATION, PgNotification.class));
+                message.getHeaders().get(PgListenerHeaders.NOTIFICATION, PgNotification.class));
         Class<?> type = parameter.getParameterType();
         if (type == PgNotification.class) {
             return notification;

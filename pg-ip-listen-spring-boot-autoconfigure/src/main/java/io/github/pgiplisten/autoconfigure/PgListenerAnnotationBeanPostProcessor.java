@@ -1,11 +1,8 @@
 package io.github.pgiplisten.autoconfigure;
 
 import java.lang.reflect.Method;
-import java.lang.reflect.Parameter;
-import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,8 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.jspecify.annotations.Nullable;
-import org.springframework.core.MethodParameter;
-import org.springframework.core.annotation.SynthesizingMethodParameter;
 import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
 import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
@@ -30,7 +25,6 @@ import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.beans.factory.config.EmbeddedValueResolver;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -39,17 +33,14 @@ import org.springframework.util.ClassUtils;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgPayloadConverter;
-import io.github.pgiplisten.core.ChannelName;
-import io.github.pgiplisten.core.InvalidChannelNameException;
-import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.PgListenPayloadConverter;
 
 /**
  * Finds {@link PgListener} methods on every bean (through proxies), checks each one at once (placeholders, channel
  * names, parameters) and hands them all to the {@link PgListenerContainer} once every singleton exists; methods of
  * beans created later (lazy beans) are handed over as they appear. {@code @PgListener} methods must be on singleton
  * beans: a prototype or a bean of any other scope fails start-up (or, when its definition does not tell its type, the
- * making of an instance). A problem fails start-up with a {@link PgIpListenConfigurationException} naming
+ * making of an instance). A problem fails start-up with a {@link PgListenConfigurationException} naming
  * {@code bean#method}.
  */
 class PgListenerAnnotationBeanPostProcessor
@@ -59,12 +50,12 @@ class PgListenerAnnotationBeanPostProcessor
     private final List<PgListenerEndpoint> endpoints = new CopyOnWriteArrayList<>();
     private volatile @Nullable PgListenerContainer container;
     private @Nullable ConfigurableBeanFactory beanFactory;
-    private @Nullable EmbeddedValueResolver resolver;
+    private ListenerAttributes attributes = new ListenerAttributes(null);
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
         this.beanFactory = (ConfigurableBeanFactory) beanFactory;
-        this.resolver = new EmbeddedValueResolver(this.beanFactory);
+        this.attributes = new ListenerAttributes(this.beanFactory);
     }
 
     @Override
@@ -160,7 +151,7 @@ class PgListenerAnnotationBeanPostProcessor
                 ? ConfigurableBeanFactory.SCOPE_PROTOTYPE : scope;
     }
 
-    private static PgIpListenConfigurationException wrongScope(String beanName, Map<Method, PgListener> methods,
+    private static PgListenConfigurationException wrongScope(String beanName, Map<Method, PgListener> methods,
             @Nullable String scope) {
         // the target of a scoped proxy is known to the user by the proxy's name
         String name = ScopedProxyUtils.isScopedTarget(beanName) ? ScopedProxyUtils.getOriginalBeanName(beanName)
@@ -175,16 +166,9 @@ class PgListenerAnnotationBeanPostProcessor
     }
 
     private PgListenerEndpoint endpoint(Object bean, String beanName, Method method, PgListener annotation) {
-        String id = beanName + "#" + method.getName();
-        if (!annotation.id().isEmpty()) {
-            String named = resolve(id, "id", annotation.id());
-            if (named.isBlank()) {
-                throw invalid(id, "has an empty id", "Give it an id, or leave the attribute out for " + id + ".");
-            }
-            id = named;
-        }
-        boolean autoStartup = autoStartup(id, annotation.autoStartup());
-        PgListenerErrorHandler errorHandler = errorHandler(id, annotation.errorHandler());
+        String id = attributes.id(beanName + "#" + method.getName(), annotation);
+        boolean autoStartup = attributes.autoStartup(id, annotation.autoStartup());
+        PgListenerErrorHandler errorHandler = attributes.errorHandler(id, annotation.errorHandler());
         if (java.lang.reflect.Modifier.isStatic(method.getModifiers())) {
             throw invalid(id, "is static; @PgListener methods must be instance methods", "Make it an instance method.");
         }
@@ -193,42 +177,18 @@ class PgListenerAnnotationBeanPostProcessor
                     + "wait for the coroutine to keep the channel's order)", "Make it a plain function; call "
                     + "runBlocking inside it if it must suspend.");
         }
-        List<String> channels = channels(id, annotation);
+        List<String> channels = attributes.channels(id, annotation);
         Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
         List<HandlerMethodArgumentResolver> custom = customResolvers();
-        Parameter[] parameters = method.getParameters();
-        List<Type> converted = new ArrayList<>();
-        int payloadParameters = 0;
-        int notificationParameters = 0;
-        for (int i = 0; i < parameters.length; i++) {
-            MethodParameter parameter = new SynthesizingMethodParameter(invocable, i);
-            if (!PayloadArgumentResolver.isPayload(parameter)
-                    || custom.stream().anyMatch(resolver -> resolver.supportsParameter(parameter))) {
-                continue; // a header, the message, or a custom resolver's
-            }
-            Class<?> type = parameters[i].getType();
-            if (type == PgNotification.class) {
-                notificationParameters++;
-            } else {
-                payloadParameters++;
-                if (type != String.class) {
-                    converted.add(parameters[i].getParameterizedType());
-                }
-            }
-        }
-        if (payloadParameters > 1 || notificationParameters > 1) {
-            throw invalid(id, "has " + parameters.length + " parameters " + signature(parameters)
-                    + "; a @PgListener method takes at most one payload parameter (String, or a type read from JSON) "
-                    + "and at most one PgNotification, besides @Header, @Headers and Message parameters",
-                    "Keep one payload parameter, or take the PgNotification and read its payload yourself.");
-        }
-        PgPayloadConverter converter = null;
-        if (!converted.isEmpty()) {
+        ListenerSignature signature = ListenerSignature.of(id, method, invocable, custom);
+        PgListenPayloadConverter converter = null;
+        if (!signature.convertedTypes().isEmpty()) {
             converter = converter();
             if (converter == null) {
-                throw invalid(id, "takes " + converted.get(0).getTypeName() + ", which needs a PgPayloadConverter, "
-                        + "and there is none", "Keep spring-boot-starter-jackson (the starter brings it: was it "
-                                + "excluded?), define a PgPayloadConverter bean, or take the payload as a String.");
+                throw invalid(id, "takes " + signature.convertedTypes().get(0).getTypeName() + ", which needs a "
+                        + "PgListenPayloadConverter, and there is none", "Keep spring-boot-starter-jackson (the "
+                                + "starter brings it: was it excluded?), define a PgListenPayloadConverter bean, or "
+                                + "take the payload as a String.");
             }
         }
         PayloadArgumentResolver payload = new PayloadArgumentResolver(id, converter, validator());
@@ -241,12 +201,9 @@ class PgListenerAnnotationBeanPostProcessor
         }
         factory.afterPropertiesSet();
         InvocableHandlerMethod handler = factory.createInvocableHandlerMethod(bean, invocable);
-        // nothing but the payload and the notification, unannotated: called straight, without a Message per call
-        boolean plain = custom.isEmpty() && java.util.Arrays.stream(parameters)
-                .allMatch(parameter -> parameter.getAnnotations().length == 0);
-        PgListenerEndpoint.Direct direct = plain ? new PgListenerEndpoint.Direct(bean, invocable,
+        PgListenerEndpoint.Direct direct = signature.plain() ? new PgListenerEndpoint.Direct(bean, invocable,
                 invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload) : null;
-        return new PgListenerEndpoint(id, channels, handler, direct, converted.toArray(Type[]::new), converter,
+        return new PgListenerEndpoint(id, channels, handler, direct, signature.convertedTypes(), converter,
                 autoStartup, errorHandler);
     }
 
@@ -270,97 +227,13 @@ class PgListenerAnnotationBeanPostProcessor
         return beanFactory.getBeanProvider(org.springframework.validation.Validator.class).getIfUnique();
     }
 
-    /** An attribute's value with {@code ${…}} placeholders resolved. */
-    private String resolve(String id, String attribute, String raw) {
-        String value;
-        try {
-            value = resolver != null ? resolver.resolveStringValue(raw) : raw;
-        } catch (IllegalArgumentException ex) {
-            throw invalid(id, "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved: "
-                    + ex.getMessage(), "Define the property, or give the placeholder a default: ${name:default}.");
-        }
-        if (value == null || raw.contains("${") && value.contains("${")) {
-            throw invalid(id, "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved",
-                    "Define the property, or give the placeholder a default: ${name:default}.");
-        }
-        return value;
+    private @Nullable PgListenPayloadConverter converter() {
+        return beanFactory == null ? null
+                : beanFactory.getBeanProvider(PgListenPayloadConverter.class).getIfAvailable();
     }
 
-    private boolean autoStartup(String id, String raw) {
-        String value = resolve(id, "autoStartup", raw.isEmpty() ? "${pg-ip-listen.auto-startup:true}" : raw).trim();
-        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-            throw invalid(id, "has autoStartup '" + raw + "', which is '" + value + "', neither true nor false",
-                    "Set autoStartup to \"true\", \"false\" or a placeholder of one of them.");
-        }
-        return Boolean.parseBoolean(value);
-    }
-
-    private @Nullable PgListenerErrorHandler errorHandler(String id, String name) {
-        if (name.isEmpty() || beanFactory == null) {
-            return null;
-        }
-        String bean = resolve(id, "errorHandler", name);
-        if (!beanFactory.containsBean(bean)) {
-            throw invalid(id, "names errorHandler '" + bean + "', and there is no bean of that name",
-                    "Define a PgListenerErrorHandler bean named '" + bean + "', or leave errorHandler out to use "
-                            + "the application's.");
-        }
-        if (!beanFactory.isTypeMatch(bean, PgListenerErrorHandler.class)) {
-            throw invalid(id, "names errorHandler '" + bean + "', which is a " + beanFactory.getType(bean)
-                    + ", not a PgListenerErrorHandler", "Name a PgListenerErrorHandler bean.");
-        }
-        return beanFactory.getBean(bean, PgListenerErrorHandler.class);
-    }
-
-    private List<String> channels(String id, PgListener annotation) {
-        if (annotation.value().length == 0) {
-            throw invalid(id, "names no channel", "Name at least one channel: @PgListener(\"orders\").");
-        }
-        Set<String> channels = new LinkedHashSet<>();
-        for (String raw : annotation.value()) {
-            String channel;
-            try {
-                // ${…} placeholders, then #{…} expressions, as @Value and the other messaging listeners do
-                channel = resolver != null ? resolver.resolveStringValue(raw) : raw;
-            } catch (IllegalArgumentException ex) {
-                throw unresolvable(id, raw, ex.getMessage());
-            } catch (BeansException ex) {
-                throw invalid(id, "has channel '" + raw + "' whose expression cannot be evaluated: "
-                        + ex.getMostSpecificCause().getMessage(), "Fix the #{…} expression, or name the channel "
-                        + "without one.");
-            }
-            // a context without a strict placeholder configurer leaves unresolvable placeholders in place
-            if (channel != null && raw.contains("${") && channel.contains("${")) {
-                throw unresolvable(id, raw, "'" + channel + "' is left after resolving");
-            }
-            try {
-                channels.add(ChannelName.validate(channel));
-            } catch (InvalidChannelNameException ex) {
-                throw invalid(id, "has an invalid channel" + (raw.equals(channel) ? "" : " (from '" + raw + "')")
-                        + ": " + ex.getMessage(), "Use a channel name of 1 to 63 UTF-8 bytes without NUL.");
-            }
-        }
-        return new ArrayList<>(channels);
-    }
-
-    private static PgIpListenConfigurationException unresolvable(String id, String raw, @Nullable String detail) {
-        return invalid(id, "has channel '" + raw + "' whose placeholder cannot be resolved: " + detail,
-                "Define the property, or give the placeholder a default: ${name:default}.");
-    }
-
-    private @Nullable PgPayloadConverter converter() {
-        return beanFactory == null ? null : beanFactory.getBeanProvider(PgPayloadConverter.class).getIfAvailable();
-    }
-
-    private static String signature(Parameter[] parameters) {
-        List<String> names = new ArrayList<>();
-        for (Parameter parameter : parameters) {
-            names.add(parameter.getParameterizedType().getTypeName() + " " + parameter.getName());
-        }
-        return "(" + String.join(", ", names) + ")";
-    }
-
-    private static PgIpListenConfigurationException invalid(String id, String problem, String action) {
-        return new PgIpListenConfigurationException("@PgListener method " + id + " " + problem, action);
+    /** A start-up failure naming the listener method, as every check of one reports it. */
+    static PgListenConfigurationException invalid(String id, String problem, String action) {
+        return new PgListenConfigurationException("@PgListener method " + id + " " + problem, action);
     }
 }

@@ -6,13 +6,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.ApplicationEventPublisher;
@@ -22,14 +20,9 @@ import org.springframework.context.SmartLifecycle;
 
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
-import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgListenerExecutionFailedException;
-import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.EngineStatus;
-import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
-import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Role;
 
 /**
@@ -43,12 +36,13 @@ import io.github.pgiplisten.core.Role;
  * yet or any more (give a bean that listeners need a lower phase). Every non-lazy singleton exists before any
  * lifecycle bean starts.
  * <p>
- * A graceful stop starts the handover as early as it is known: at SIGTERM (a JVM shutdown hook that only flips the
+ * A graceful stop starts the handover as early as it is known: at SIGTERM ({@link ShutdownSignal}, which only flips the
  * engine into closing) or at the context's close event, whichever comes first, so before any lifecycle bean stops;
  * the leader handles everything before its handover mark and waits for its listeners before the successor starts, so
  * starting early loses nothing. While running it holds a non-daemon thread, so an application that only listens stays
- * up until it is told to stop. Engine events become {@link PgListenEvent}s; the channels told as listened answer
- * {@link #listeningChannels()} and {@link #awaitListening}.
+ * up until it is told to stop. Engine events become {@link PgListenEvent}s ({@link EngineEventTranslator}); the
+ * channels told as listened answer {@link #listeningChannels()} and {@link #awaitListening}. The engine's options
+ * come finished ({@link ListenOptionsFactory}): the container only runs what was configured.
  */
 public class PgListenerContainer
         implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
@@ -64,38 +58,29 @@ public class PgListenerContainer
 
     private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
 
-    private final PgListenOptions.Builder options;
-    private final PgListenOptions checked;
-    private final PgListenerErrorHandler errorHandler;
-    private final ObjectProvider<NotificationObserver> observers;
-    private final ApplicationEventPublisher events;
+    private static final EngineStatus STOPPED = new EngineStatus(Role.STOPPED, false, Set.of(), Set.of(), 0, null,
+            false, 0, 0, false, Double.NaN, null, null);
+
+    private final PgListenOptions options;
     private final int phase;
     private final ListenerRegistry registry;
     private final ListeningChannels listening = new ListeningChannels();
+    private final EngineEventTranslator events;
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
     private @Nullable ApplicationContext context;
-    private @Nullable CountDownLatch keepAlive;
-    /**
-     * A JVM shutdown hook that only starts the engine's graceful close: the JVM runs it at once on SIGTERM, in
-     * parallel with Spring Boot's own hook, so the handover does not wait for the context's close to reach us.
-     */
-    private @Nullable Thread releaseOnSignal;
+    private @Nullable KeepAliveThread keepAlive;
+    private @Nullable ShutdownSignal releaseOnSignal;
 
     /**
-     * @param options checked here, so bad properties fail start-up before anything connects; error handler and
-     * observers are added when the engine starts
+     * @param options finished, its error handler routing failures through {@code registry}
      * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
-    PgListenerContainer(PgListenOptions.Builder options, PgListenerErrorHandler errorHandler,
-            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events, int phase,
-            ListenerInvoker invoker) {
-        this.checked = options.build();
+    PgListenerContainer(PgListenOptions options, ListenerRegistry registry, ApplicationEventPublisher events,
+            int phase) {
         this.options = options;
-        this.errorHandler = errorHandler;
-        this.registry = new ListenerRegistry(errorHandler, invoker);
-        this.observers = observers;
-        this.events = events;
+        this.registry = registry;
+        this.events = new EngineEventTranslator(this, options.group(), listening, events, this::isRunning);
         this.phase = phase;
     }
 
@@ -107,7 +92,7 @@ public class PgListenerContainer
     /**
      * Adds endpoints; when the engine already runs (a lazy bean created late), those that start automatically are
      * subscribed at once.
-     * @throws PgIpListenConfigurationException when an id is taken
+     * @throws PgListenConfigurationException when an id is taken
      */
     void register(List<PgListenerEndpoint> endpoints) {
         synchronized (monitor) {
@@ -115,7 +100,7 @@ public class PgListenerContainer
                 try {
                     registry.add(endpoint);
                 } catch (IllegalArgumentException ex) {
-                    throw new PgIpListenConfigurationException("@PgListener method " + endpoint + ": "
+                    throw new PgListenConfigurationException("@PgListener method " + endpoint + ": "
                             + ex.getMessage(), "Give each @PgListener its own id (the default, beanName#methodName, "
                                     + "is unique).");
                 }
@@ -155,11 +140,9 @@ public class PgListenerContainer
             if (engine != null) {
                 return;
             }
-            PgListenOptions built = options.errorHandler(this::handleError)
-                    .observer(composite(observers.orderedStream().toList())).build();
-            PgListenEngine created = new PgListenEngine(built);
+            PgListenEngine created = new PgListenEngine(options);
             registry.attach(created);
-            created.addEventListener(this::publish);
+            created.addEventListener(events::translate);
             if (registry.isEmpty()) {
                 log.info("No @PgListener methods: the listen connection will hold no LISTEN");
             } else {
@@ -167,13 +150,8 @@ public class PgListenerContainer
             }
             created.start();
             engine = created;
-            keepAlive = startKeepAliveThread();
-            releaseOnSignal = new Thread(created::beginClose, "pg-ip-listen-release-on-shutdown");
-            try {
-                Runtime.getRuntime().addShutdownHook(releaseOnSignal);
-            } catch (IllegalStateException ex) {
-                releaseOnSignal = null; // the JVM is already shutting down
-            }
+            keepAlive = KeepAliveThread.start();
+            releaseOnSignal = ShutdownSignal.onShutdown(created::beginClose);
         }
     }
 
@@ -191,15 +169,11 @@ public class PgListenerContainer
         listening.clear();
         synchronized (monitor) {
             if (releaseOnSignal != null) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(releaseOnSignal);
-                } catch (IllegalStateException ex) {
-                    // the JVM is shutting down: the hook has run or runs now, harmlessly
-                }
+                releaseOnSignal.remove();
                 releaseOnSignal = null;
             }
             if (keepAlive != null) {
-                keepAlive.countDown();
+                keepAlive.release();
                 keepAlive = null;
             }
         }
@@ -220,9 +194,6 @@ public class PgListenerContainer
         PgListenEngine current = engine;
         return current != null ? current.status() : STOPPED;
     }
-
-    private static final EngineStatus STOPPED = new EngineStatus(Role.STOPPED, false, Set.of(), Set.of(), 0, null,
-            false, 0, 0, false, Double.NaN, null, null);
 
     @Override
     public Role role() {
@@ -296,79 +267,11 @@ public class PgListenerContainer
 
     /** The group this instance elects its listener in. */
     public String group() {
-        return checked.group();
+        return options.group();
     }
 
-    /** The options the engine runs with, as configured (error handler and observers are added at start). */
+    /** The options the engine runs with. */
     public PgListenOptions options() {
-        return checked;
-    }
-
-    private void handleError(PgNotification notification, Throwable error) {
-        if (error instanceof PgListenerExecutionFailedException failure) {
-            registry.errorHandlerOf(failure.listener()).handleError(notification, failure);
-        } else {
-            errorHandler.handleError(notification,
-                    new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
-        }
-    }
-
-    private void publish(EngineEvent event) {
-        PgListenEvent springEvent = null;
-        if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-            springEvent = new PgListenEvent.LeadershipGranted(this, group(), acquired.handedOver(),
-                    acquired.possibleRepeats(), acquired.skipped());
-        } else if (event instanceof EngineEvent.LeadershipLost lost) {
-            springEvent = new PgListenEvent.LeadershipRevoked(this, group(), lost.reason());
-        } else if (event instanceof EngineEvent.Disconnected disconnected && engine != null) {
-            springEvent = new PgListenEvent.ConnectionLost(this, group(), disconnected.cause());
-        } else if (event instanceof EngineEvent.Reconnected reconnected) {
-            springEvent = new PgListenEvent.ConnectionRestored(this, group(), reconnected.disconnectedAt(),
-                    reconnected.at());
-        } else if (event instanceof EngineEvent.ChannelListened listened) {
-            listening.listened(listened.channel()); // before the event, so its listeners see it as listened
-            springEvent = new PgListenEvent.ChannelListened(this, group(), listened.channel());
-        } else if (event instanceof EngineEvent.ChannelUnlistened unlistened) {
-            listening.unlistened(unlistened.channel());
-            springEvent = new PgListenEvent.ChannelUnlistened(this, group(), unlistened.channel());
-        }
-        if (springEvent != null) {
-            events.publishEvent(springEvent);
-        }
-    }
-
-    private static NotificationObserver composite(List<NotificationObserver> observers) {
-        if (observers.isEmpty()) {
-            return NotificationObserver.NONE;
-        }
-        if (observers.size() == 1) {
-            return observers.get(0);
-        }
-        return new NotificationObserver() {
-            @Override
-            public void received(PgNotification notification) {
-                observers.forEach(observer -> observer.received(notification));
-            }
-
-            @Override
-            public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
-                observers.forEach(observer -> observer.handled(notification, nanos, failure));
-            }
-        };
-    }
-
-    /** Like Spring Kafka's listener threads: a listener-only application does not exit while listening. */
-    private static CountDownLatch startKeepAliveThread() {
-        CountDownLatch latch = new CountDownLatch(1);
-        Thread thread = new Thread(() -> {
-            try {
-                latch.await();
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-        }, "pg-ip-listen-keep-alive");
-        thread.setDaemon(false);
-        thread.start();
-        return latch;
+        return options;
     }
 }

@@ -16,18 +16,19 @@ import org.springframework.messaging.handler.invocation.MethodArgumentResolution
 import org.springframework.messaging.support.GenericMessage;
 import org.springframework.util.ReflectionUtils;
 
-import io.github.pgiplisten.PgHeaders;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
 /**
  * One {@code @PgListener} method, checked at start-up: its channels (placeholders resolved, names validated) and how
  * each parameter is filled from a notification. It is called through Spring's messaging handler methods: the
  * notification becomes a {@link Message} whose payload is the payload text and whose headers are the channel, the
- * sender's pid and the notification ({@link PgHeaders}), so {@code @Header}, {@code @Headers}, {@code Message} and
- * custom argument resolvers work; the payload parameter is filled by {@link PayloadArgumentResolver}.
+ * sender's pid and the notification ({@link PgListenerHeaders}), so {@code @Header}, {@code @Headers},
+ * {@code Message} and custom argument resolvers work; the payload parameter is filled by
+ * {@link PayloadArgumentResolver}.
  */
 final class PgListenerEndpoint {
 
@@ -43,7 +44,7 @@ final class PgListenerEndpoint {
      * payload and the notification, unannotated: the common case, about twice as fast (BENCHMARKS.md); null otherwise
      */
     PgListenerEndpoint(String id, List<String> channels, InvocableHandlerMethod handler, @Nullable Direct direct,
-            Type @Nullable [] payloadTypes, @Nullable PgPayloadConverter converter, boolean autoStartup,
+            List<Type> payloadTypes, @Nullable PgListenPayloadConverter converter, boolean autoStartup,
             @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
         this.channels = List.copyOf(channels);
@@ -51,7 +52,7 @@ final class PgListenerEndpoint {
         this.direct = direct;
         this.autoStartup = autoStartup;
         this.errorHandler = errorHandler;
-        if (converter != null && payloadTypes != null) {
+        if (converter != null) {
             for (Type type : payloadTypes) {
                 prepare(converter, type);
             }
@@ -59,7 +60,7 @@ final class PgListenerEndpoint {
     }
 
     /** Readies the reader of a payload type now: a takeover should not be the first to build it. */
-    private static void prepare(PgPayloadConverter converter, Type type) {
+    private static void prepare(PgListenPayloadConverter converter, Type type) {
         try {
             converter.prepare(type);
         } catch (RuntimeException ex) {
@@ -96,9 +97,9 @@ final class PgListenerEndpoint {
             return;
         }
         Map<String, Object> headers = new HashMap<>(4);
-        headers.put(PgHeaders.CHANNEL, notification.channel());
-        headers.put(PgHeaders.SENDER_PID, notification.senderPid());
-        headers.put(PgHeaders.NOTIFICATION, notification);
+        headers.put(PgListenerHeaders.CHANNEL, notification.channel());
+        headers.put(PgListenerHeaders.SENDER_PID, notification.senderPid());
+        headers.put(PgListenerHeaders.NOTIFICATION, notification);
         try {
             handler.invoke(new GenericMessage<>(notification.payload(), new NotificationHeaders(headers)));
         } catch (PgListenerExecutionFailedException ex) {

@@ -14,10 +14,10 @@ class PropertiesPgListenConnectionDetails implements PgListenConnectionDetails {
     record Fallback(@Nullable String url, @Nullable String username, @Nullable String password) {
     }
 
-    private final PgIpListenProperties properties;
+    private final PgListenProperties properties;
     private final Supplier<@Nullable Fallback> fallback;
 
-    PropertiesPgListenConnectionDetails(PgIpListenProperties properties, Supplier<@Nullable Fallback> fallback) {
+    PropertiesPgListenConnectionDetails(PgListenProperties properties, Supplier<@Nullable Fallback> fallback) {
         this.properties = properties;
         this.fallback = fallback;
     }
@@ -29,7 +29,7 @@ class PropertiesPgListenConnectionDetails implements PgListenConnectionDetails {
         }
         Fallback dataSource = fallback.get();
         if (dataSource == null || !hasText(dataSource.url())) {
-            throw new PgIpListenConfigurationException(
+            throw new PgListenConfigurationException(
                     "pg-ip-listen has no PostgreSQL URL for its listen connection: neither pg-ip-listen.url nor "
                             + "spring.datasource.url is set.",
                     "Set spring.datasource.url (the listen connection uses it by default) or pg-ip-listen.url to "

@@ -11,8 +11,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.github.pgiplisten.PgListenStatus;
@@ -30,7 +28,7 @@ class BacklogTests {
 
     @Test
     void aSlowListenerPausesReadingAtTheLimitAndStatusHealthAndMetricsShowIt() {
-        TestContexts.runner().withUserConfiguration(SlowListenerApp.class)
+        TestContexts.runner().withBean("slowListener", SlowListener.class)
                 .withPropertyValues("test.channel=" + channel, "pg-ip-listen.backlog-limit=256KB").run(context -> {
                     PgListenStatus status = context.getBean(PgListenStatus.class);
                     assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
@@ -59,19 +57,10 @@ class BacklogTests {
 
     @Test
     void theLimitIsValidatedWithThePropertyNamed() {
-        TestContexts.runner().withUserConfiguration(SlowListenerApp.class)
+        TestContexts.runner().withBean("slowListener", SlowListener.class)
                 .withPropertyValues("test.channel=" + channel, "pg-ip-listen.backlog-limit=1KB")
                 .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
                         .hasMessageContaining("backlog"));
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class SlowListenerApp {
-
-        @Bean
-        SlowListener slowListener() {
-            return new SlowListener();
-        }
     }
 
     static class SlowListener {

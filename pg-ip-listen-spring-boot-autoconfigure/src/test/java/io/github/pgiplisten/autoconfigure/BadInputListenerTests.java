@@ -26,8 +26,6 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.context.PropertyPlaceholderAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -68,25 +66,9 @@ class BadInputListenerTests {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class BadChannel {
-        @Bean
-        BadChannelBean badChannelListener() {
-            return new BadChannelBean();
-        }
-    }
-
     static class EmptyDefaultBean {
         @PgListener("${test.unset:}")
         void on() {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class EmptyDefault {
-        @Bean
-        EmptyDefaultBean emptyDefaultListener() {
-            return new EmptyDefaultBean();
         }
     }
 
@@ -96,25 +78,9 @@ class BadInputListenerTests {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class EmptyLiteral {
-        @Bean
-        EmptyLiteralBean emptyLiteralListener() {
-            return new EmptyLiteralBean();
-        }
-    }
-
     static class ExpressionsBean {
         @PgListener({ "#{'spel_' + '${test.suffix}'}", "#{1 +}" })
         void on() {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class Expressions {
-        @Bean
-        ExpressionsBean expressionsListener() {
-            return new ExpressionsBean();
         }
     }
 
@@ -124,25 +90,9 @@ class BadInputListenerTests {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class GoodExpression {
-        @Bean
-        GoodExpressionBean goodExpressionListener() {
-            return new GoodExpressionBean();
-        }
-    }
-
     static class NoChannelBean {
         @PgListener({})
         void on() {
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class NoChannel {
-        @Bean
-        NoChannelBean noChannelListener() {
-            return new NoChannelBean();
         }
     }
 
@@ -152,8 +102,8 @@ class BadInputListenerTests {
                 "pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl(),
                 "pg-ip-listen.group=" + TestContexts.channel("bare"));
         return strictPlaceholders ? runner.withConfiguration(AutoConfigurations.of(
-                PropertyPlaceholderAutoConfiguration.class, PgIpListenAutoConfiguration.class))
-                : runner.withConfiguration(AutoConfigurations.of(PgIpListenAutoConfiguration.class));
+                PropertyPlaceholderAutoConfiguration.class, PgListenAutoConfiguration.class))
+                : runner.withConfiguration(AutoConfigurations.of(PgListenAutoConfiguration.class));
     }
 
     private static ApplicationContextRunner withProperties(ApplicationContextRunner runner,
@@ -185,7 +135,7 @@ class BadInputListenerTests {
                 // a property value is resolved too: no "${" or "#{" in it ('(' has the same UTF-8 length as '{')
                 String bad = generated.replace("${", "$(").replace("#{", "#(");
                 String problem = catchThrowable(() -> ChannelName.validate(bad)).getMessage();
-                withProperties(bare(true).withUserConfiguration(BadChannel.class),
+                withProperties(bare(true).withBean("badChannelListener", BadChannelBean.class),
                         Map.of("test.good", "fine", "test.bad", bad)).run(context -> assertStartUpFailure(
                                 context.getStartupFailure(), "@PgListener method badChannelListener#on has an "
                                         + "invalid channel (from '${test.bad}'): " + problem,
@@ -199,61 +149,63 @@ class BadInputListenerTests {
     @Test
     void placeholdersOrExpressionsThatResolveToNothingOrToNoChannelFailStartUpNamingTheMethod() {
         String unresolvable = "Define the property, or give the placeholder a default: ${name:default}.";
-        bare(true).withUserConfiguration(BadChannel.class).withPropertyValues("test.good=fine").run(
+        bare(true).withBean("badChannelListener", BadChannelBean.class).withPropertyValues("test.good=fine").run(
                 context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method badChannelListener#on"
                         + " has channel '${test.bad}' whose placeholder cannot be resolved: Could not resolve "
                         + "placeholder 'test.bad' in value \"${test.bad}\"", unresolvable));
         // a property that is itself an unresolvable placeholder
-        withProperties(bare(true).withUserConfiguration(BadChannel.class),
+        withProperties(bare(true).withBean("badChannelListener", BadChannelBean.class),
                 Map.of("test.good", "fine", "test.bad", "${test.missing}")).run(
                         context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method "
                                 + "badChannelListener#on has channel '${test.bad}' whose placeholder cannot be "
                                 + "resolved: Could not resolve placeholder 'test.missing' in value "
                                 + "\"${test.missing}\" <-- \"${test.bad}\"", unresolvable));
         // without a strict placeholder configurer the placeholder is left in place
-        bare(false).withUserConfiguration(BadChannel.class).withPropertyValues("test.good=fine").run(
+        bare(false).withBean("badChannelListener", BadChannelBean.class).withPropertyValues("test.good=fine").run(
                 context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method badChannelListener#on"
                         + " has channel '${test.bad}' whose placeholder cannot be resolved: '${test.bad}' is left "
                         + "after resolving", unresolvable));
-        bare(true).withUserConfiguration(EmptyDefault.class).run(context -> assertStartUpFailure(
+        bare(true).withBean("emptyDefaultListener", EmptyDefaultBean.class).run(context -> assertStartUpFailure(
                 context.getStartupFailure(), "@PgListener method emptyDefaultListener#on has an invalid channel (from "
                         + "'${test.unset:}'): Channel name must not be empty",
                 "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
-        bare(true).withUserConfiguration(EmptyLiteral.class).run(context -> assertStartUpFailure(
+        bare(true).withBean("emptyLiteralListener", EmptyLiteralBean.class).run(context -> assertStartUpFailure(
                 context.getStartupFailure(), "@PgListener method emptyLiteralListener#on has an invalid channel: "
                         + "Channel name must not be empty", "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
-        bare(true).withUserConfiguration(GoodExpression.class).withPropertyValues("test.suffix=x1")
+        bare(true).withBean("goodExpressionListener", GoodExpressionBean.class).withPropertyValues("test.suffix=x1")
                 .run(context -> assertThat(context.getBean(PgListenStatus.class).channels()).contains("spel_x1"));
-        bare(true).withUserConfiguration(Expressions.class).withPropertyValues("test.suffix=x1").run(context -> {
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-            assertThat(failure.getMessage()).startsWith("@PgListener method expressionsListener#on has channel "
-                    + "'#{1 +}' whose expression cannot be evaluated: ");
-            assertThat(failure.action()).isEqualTo("Fix the #{…} expression, or name the channel without one.");
-        });
-        bare(true).withUserConfiguration(NoChannel.class).run(context -> assertStartUpFailure(
+        bare(true).withBean("expressionsListener", ExpressionsBean.class).withPropertyValues("test.suffix=x1")
+                .run(context -> {
+                    PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
+                    assertThat(failure.getMessage()).startsWith("@PgListener method expressionsListener#on has channel "
+                            + "'#{1 +}' whose expression cannot be evaluated: ");
+                    assertThat(failure.action())
+                            .isEqualTo("Fix the #{…} expression, or name the channel without one.");
+                });
+        bare(true).withBean("noChannelListener", NoChannelBean.class).run(context -> assertStartUpFailure(
                 context.getStartupFailure(), "@PgListener method noChannelListener#on names no channel",
                 "Name at least one channel: @PgListener(\"orders\")."));
     }
 
     /** The failure is our configuration exception with exactly this description and action, as analysed. */
     static void assertStartUpFailure(@Nullable Throwable failure, String description, String action) {
-        PgIpListenConfigurationException cause = configurationFailure(failure);
+        PgListenConfigurationException cause = configurationFailure(failure);
         assertThat(cause).hasMessage(description);
         assertThat(cause.action()).isEqualTo(action);
-        FailureAnalysis analysis = new PgIpListenFailureAnalyzer().analyze(failure);
+        FailureAnalysis analysis = new PgListenFailureAnalyzer().analyze(failure);
         assertThat(analysis.getDescription()).isEqualTo(description);
         assertThat(analysis.getAction()).isEqualTo(action);
     }
 
-    static PgIpListenConfigurationException configurationFailure(@Nullable Throwable failure) {
+    static PgListenConfigurationException configurationFailure(@Nullable Throwable failure) {
         Throwable current = failure;
         while (current != null) {
-            if (current instanceof PgIpListenConfigurationException found) {
+            if (current instanceof PgListenConfigurationException found) {
                 return found;
             }
             current = current.getCause();
         }
-        throw new AssertionError("no PgIpListenConfigurationException in " + failure, failure);
+        throw new AssertionError("no PgListenConfigurationException in " + failure, failure);
     }
 
     static class AwkwardNamesBean {
@@ -267,14 +219,6 @@ class BadInputListenerTests {
         void on(PgNotification notification) {
             received.computeIfAbsent(notification.channel(), name -> new CopyOnWriteArrayList<>())
                     .add(notification.payload());
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class AwkwardNames {
-        @Bean
-        AwkwardNamesBean awkwardNamesListener() {
-            return new AwkwardNamesBean();
         }
     }
 
@@ -299,8 +243,8 @@ class BadInputListenerTests {
                 assertThat(utf8Length(ordered.get(i))).isBetween(1, 63);
                 properties.put("weird." + i, ordered.get(i));
             }
-            withProperties(BadInputApp.runner(channel).withUserConfiguration(AwkwardNames.class), properties)
-                    .run(context -> {
+            withProperties(BadInputApp.runner(channel).withBean("awkwardNamesListener", AwkwardNamesBean.class),
+                    properties).run(context -> {
                         assertThat(context).hasNotFailed();
                         assertThat(context.getBean(PgListenStatus.class).channels()).containsAll(names);
                         BadInputApp.awaitListening(context);

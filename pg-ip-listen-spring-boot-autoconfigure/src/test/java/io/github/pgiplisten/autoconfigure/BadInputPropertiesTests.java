@@ -76,7 +76,7 @@ class BadInputPropertiesTests {
     /** Only our configuration, on the test server; binding happens when the container is created. */
     private static ApplicationContextRunner bare() {
         return new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(PgIpListenAutoConfiguration.class))
+                .withConfiguration(AutoConfigurations.of(PgListenAutoConfiguration.class))
                 .withPropertyValues("pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl());
     }
 
@@ -88,7 +88,7 @@ class BadInputPropertiesTests {
 
     // ---- values out of range fail binding ----
 
-    /** A property, its field in {@link PgIpListenProperties} (or a nested group), the engine option it sets. */
+    /** A property, its field in {@link PgListenProperties} (or a nested group), the engine option it sets. */
     record DurationProperty(String property, String field, String option, boolean wholeSeconds) {
     }
 
@@ -215,7 +215,7 @@ class BadInputPropertiesTests {
      * validator), without the rest of a start-up; the failure, or null.
      */
     private static @Nullable Throwable bind(Map<String, String> properties) {
-        PgIpListenProperties target = new PgIpListenProperties();
+        PgListenProperties target = new PgListenProperties();
         return org.assertj.core.api.Assertions.catchThrowable(() -> new Binder(
                 new MapConfigurationPropertySource(properties)).bind("pg-ip-listen", Bindable.ofInstance(target),
                         new ValidationBindHandler(target)));
@@ -242,7 +242,7 @@ class BadInputPropertiesTests {
 
     /**
      * A field error: field, rejected value, the engine's message, the property it came from; the field is one of
-     * {@link PgIpListenProperties} or of its nested group, which Spring Boot validates as it binds that group.
+     * {@link PgListenProperties} or of its nested group, which Spring Boot validates as it binds that group.
      */
     record Rejection(String field, Object value, String message, String property) {
 

@@ -32,7 +32,7 @@ class ConfigurationMetadataTests {
         }
     }
 
-    /** Every property {@link PgIpListenProperties} binds, named as in application.properties. */
+    /** Every property {@link PgListenProperties} binds, named as in application.properties. */
     private static TreeSet<String> boundNames(Class<?> type, String prefix) {
         TreeSet<String> names = new TreeSet<>();
         for (PropertyDescriptor descriptor : BeanUtils.getPropertyDescriptors(type)) {
@@ -41,7 +41,7 @@ class ConfigurationMetadataTests {
             }
             String name = prefix + "." + descriptor.getName().replaceAll("([A-Z])", "-$1").toLowerCase();
             Class<?> propertyType = descriptor.getPropertyType();
-            if (descriptor.getWriteMethod() == null && propertyType.getEnclosingClass() == PgIpListenProperties.class) {
+            if (descriptor.getWriteMethod() == null && propertyType.getEnclosingClass() == PgListenProperties.class) {
                 names.addAll(boundNames(propertyType, name));
             } else if (descriptor.getWriteMethod() != null) {
                 names.add(name);
@@ -53,12 +53,12 @@ class ConfigurationMetadataTests {
     @Test
     void everyPropertyIsDescribedWithItsDefault() throws Exception {
         Map<String, JsonNode> metadata = metadata();
-        TreeSet<String> bound = boundNames(PgIpListenProperties.class, "pg-ip-listen");
+        TreeSet<String> bound = boundNames(PgListenProperties.class, "pg-ip-listen");
         assertThat(bound).contains("pg-ip-listen.enabled", "pg-ip-listen.one-process-listener",
                 "pg-ip-listen.tcp-keepalives.idle", "pg-ip-listen.reconnect.max-delay");
         assertThat(metadata.keySet().stream().filter(name -> name.startsWith("pg-ip-listen.")))
                 .containsExactlyInAnyOrderElementsOf(bound);
-        PgIpListenProperties defaults = new PgIpListenProperties();
+        PgListenProperties defaults = new PgListenProperties();
         for (String name : bound) {
             JsonNode property = metadata.get(name);
             assertThat(property.path("description").asString("")).as(name).isNotBlank();

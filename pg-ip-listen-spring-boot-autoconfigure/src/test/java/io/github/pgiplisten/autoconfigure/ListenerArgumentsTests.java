@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import javax.sql.DataSource;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -14,13 +16,16 @@ import org.springframework.boot.validation.autoconfigure.ValidationAutoConfigura
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.core.MethodParameter;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
+import org.springframework.transaction.support.TransactionTemplate;
 
-import io.github.pgiplisten.PgHeaders;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
@@ -50,13 +55,19 @@ class ListenerArgumentsTests {
             PgPublisher publisher = context.getBean(PgPublisher.class);
             ArgumentsListener listener = context.getBean(ArgumentsListener.class);
             Failures failures = context.getBean(Failures.class);
-            publisher.notify(channel + "-orders", new Order(7, "tea"));
+            // in one transaction, so the notification leaves from the connection whose pid is asked
+            DataSource dataSource = context.getBean(DataSource.class);
+            Integer publisherPid = new TransactionTemplate(new DataSourceTransactionManager(dataSource))
+                    .execute(status -> {
+                        publisher.notify(channel + "-orders", new Order(7, "tea"));
+                        return new JdbcTemplate(dataSource).queryForObject("SELECT pg_backend_pid()", Integer.class);
+                    });
             publisher.notify(channel + "-orders", new Order(-1, " "));
             publisher.notify(channel + "-raw", "as a message");
             publisher.notify(channel + "-tenant-acme", "for a tenant");
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.seen.size() == 3 && failures.seen.size() == 1);
 
-            assertThat(listener.seen).contains("order 7 tea on " + channel + "-orders from pid " + listener.pid(),
+            assertThat(listener.seen).contains("order 7 tea on " + channel + "-orders from pid " + publisherPid,
                     "message 'as a message' on " + channel + "-raw",
                     "tenant acme: for a tenant");
             PgListenerExecutionFailedException failure = failures.seen.get(0);
@@ -95,7 +106,7 @@ class ListenerArgumentsTests {
 
         @Override
         public Object resolveArgument(MethodParameter parameter, Message<?> message) {
-            String channel = (String) message.getHeaders().get(PgHeaders.CHANNEL);
+            String channel = (String) message.getHeaders().get(PgListenerHeaders.CHANNEL);
             return new Tenant(channel.substring(channel.lastIndexOf('-') + 1));
         }
     }
@@ -103,22 +114,17 @@ class ListenerArgumentsTests {
     static class ArgumentsListener {
 
         final List<String> seen = new CopyOnWriteArrayList<>();
-        volatile int pid;
-
-        int pid() {
-            return pid;
-        }
 
         @PgListener("${test.channel}-orders")
-        void onOrder(@Payload @Valid Order order, @Header(PgHeaders.CHANNEL) String channel,
-                @Header(PgHeaders.SENDER_PID) int senderPid) {
-            pid = senderPid;
+        void onOrder(@Payload @Valid Order order, @Header(PgListenerHeaders.CHANNEL) String channel,
+                @Header(PgListenerHeaders.SENDER_PID) int senderPid) {
             seen.add("order " + order.id() + " " + order.item() + " on " + channel + " from pid " + senderPid);
         }
 
         @PgListener("${test.channel}-raw")
         void onRaw(Message<String> message) {
-            seen.add("message '" + message.getPayload() + "' on " + message.getHeaders().get(PgHeaders.CHANNEL));
+            seen.add("message '" + message.getPayload() + "' on "
+                    + message.getHeaders().get(PgListenerHeaders.CHANNEL));
         }
 
         @PgListener("${test.channel}-tenant-acme")
@@ -160,7 +166,7 @@ class ListenerArgumentsTests {
     static class TwoPayloads {
 
         @PgListener("${test.channel}")
-        void on(String one, Order two, @Header(PgHeaders.CHANNEL) String channel) {
+        void on(String one, Order two, @Header(PgListenerHeaders.CHANNEL) String channel) {
         }
     }
 }

@@ -118,7 +118,7 @@ class NativeImageHintsTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, JacksonAutoConfiguration.class,
-                    PgIpListenAutoConfiguration.class))
+                    PgListenAutoConfiguration.class))
             .withPropertyValues("spring.datasource.url=jdbc:postgresql://localhost/not-connected",
                     "spring.application.name=native")
             .withBean(Orders.class).withBean(Shipments.class).withBean(Parcels.class)
@@ -189,9 +189,9 @@ class NativeImageHintsTests {
     @Test
     void theConfigurationPropertiesCanBeBound() {
         RuntimeHints hints = processAheadOfTime();
-        assertThat(reflection.onMethodInvocation(PgIpListenProperties.class, "setOneProcessListener")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(PgIpListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(PgIpListenProperties.Reconnect.class, "setMaxDelay")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.class, "setOneProcessListener")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.Reconnect.class, "setMaxDelay")).accepts(hints);
     }
 
     private static java.util.function.Predicate<RuntimeHints> binding(Class<?> type) {

@@ -28,7 +28,7 @@ final class TestContexts {
             DataSourceTransactionManagerAutoConfiguration.class, TransactionAutoConfiguration.class,
             JdbcTemplateAutoConfiguration.class, JacksonAutoConfiguration.class, MetricsAutoConfiguration.class,
             CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
-            HealthContributorAutoConfiguration.class, PgIpListenAutoConfiguration.class,
+            HealthContributorAutoConfiguration.class, PgListenAutoConfiguration.class,
             PgListenHealthAutoConfiguration.class, PgListenMetricsAutoConfiguration.class);
 
     private TestContexts() {

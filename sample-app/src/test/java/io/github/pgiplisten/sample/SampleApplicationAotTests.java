@@ -22,7 +22,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import io.github.pgiplisten.PgListener;
-import io.github.pgiplisten.autoconfigure.PgIpListenProperties;
+import io.github.pgiplisten.autoconfigure.PgListenProperties;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.WakeableSocketFactory;
 
@@ -113,9 +113,9 @@ class SampleApplicationAotTests {
 
     @Test
     void thePropertiesCanBeBoundAndTheFailureAnalyzerCreated() {
-        assertThat(reflection.onMethodInvocation(PgIpListenProperties.class, "setOneProcessListener")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(PgIpListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
-        assertThat(reflection.onType(TypeReference.of("io.github.pgiplisten.autoconfigure.PgIpListenFailureAnalyzer"))
+        assertThat(reflection.onMethodInvocation(PgListenProperties.class, "setOneProcessListener")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
+        assertThat(reflection.onType(TypeReference.of("io.github.pgiplisten.autoconfigure.PgListenFailureAnalyzer"))
                 .withMemberCategory(MemberCategory.INVOKE_DECLARED_CONSTRUCTORS)).accepts(hints);
     }
 

@@ -9,12 +9,12 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 
 import io.github.pgiplisten.PgListenStatus;
-import io.github.pgiplisten.autoconfigure.PgIpListenAutoConfiguration;
-import io.github.pgiplisten.autoconfigure.PgIpListenProperties;
+import io.github.pgiplisten.autoconfigure.PgListenAutoConfiguration;
+import io.github.pgiplisten.autoconfigure.PgListenProperties;
 import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 
 /** The {@code pgIpListen} health contributor, when Spring Boot's health support is present. */
-@AutoConfiguration(after = PgIpListenAutoConfiguration.class)
+@AutoConfiguration(after = PgListenAutoConfiguration.class)
 @ConditionalOnClass(HealthIndicator.class)
 @ConditionalOnBean(PgListenerContainer.class)
 @ConditionalOnEnabledHealthIndicator("pgiplisten")
@@ -22,7 +22,7 @@ public final class PgListenHealthAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(name = "pgIpListenHealthIndicator")
-    PgListenHealthIndicator pgIpListenHealthIndicator(PgListenStatus status, PgIpListenProperties properties) {
+    PgListenHealthIndicator pgIpListenHealthIndicator(PgListenStatus status, PgListenProperties properties) {
         return new PgListenHealthIndicator(status, properties.getQueueUsageWarning());
     }
 }

@@ -8,12 +8,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 import io.github.pgiplisten.PgListenStatus;
-import io.github.pgiplisten.autoconfigure.PgIpListenAutoConfiguration;
+import io.github.pgiplisten.autoconfigure.PgListenAutoConfiguration;
 import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Micrometer meters of pg-ip-listen, when Micrometer and a registry are present. */
-@AutoConfiguration(after = PgIpListenAutoConfiguration.class, afterName = {
+@AutoConfiguration(after = PgListenAutoConfiguration.class, afterName = {
         "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })

@@ -13,12 +13,12 @@ import org.jspecify.annotations.Nullable;
  * payload may have. Listeners of pg-ip-listen never see it; other programs that LISTEN (psql, a trigger's consumer)
  * see it as part of the payload.
  */
-public final class TraceEnvelope {
+public final class PgListenTraceEnvelope {
 
     static final char RECORD = '\u001E';
     static final char UNIT = '\u001F';
 
-    private TraceEnvelope() {
+    private PgListenTraceEnvelope() {
     }
 
     /** A payload with its trace fields in front; the payload alone when there are none. */

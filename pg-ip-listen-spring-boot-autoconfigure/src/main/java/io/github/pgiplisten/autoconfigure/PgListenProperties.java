@@ -14,13 +14,14 @@ import org.springframework.validation.Validator;
 import io.github.pgiplisten.core.CrashDelivery;
 import io.github.pgiplisten.core.PgListenOptions;
 
+// Over 300 lines because every property carries the documentation the configuration processor turns into IDE help.
 /**
  * Configuration of pg-ip-listen ({@code pg-ip-listen.*}). Spring Boot validates it while binding, with the engine's
  * own rules ({@link PgListenOptions}): a value out of range fails start-up naming the property, the value and where
  * it was set.
  */
 @ConfigurationProperties("pg-ip-listen")
-public class PgIpListenProperties implements Validator {
+public class PgListenProperties implements Validator {
 
     /** Any URL the engine accepts, so that a check only looks at the one option it sets. */
     private static final String VALID_URL = "jdbc:postgresql://localhost/postgres";
@@ -321,7 +322,7 @@ public class PgIpListenProperties implements Validator {
     /** This class and its nested groups, each validated as Spring Boot binds it (so errors carry their origin). */
     @Override
     public boolean supports(Class<?> type) {
-        return type == PgIpListenProperties.class || type == TcpKeepalives.class || type == Reconnect.class;
+        return type == PgListenProperties.class || type == TcpKeepalives.class || type == Reconnect.class;
     }
 
     /** Rejects each value the engine would refuse, on its own field, with the engine's message. */
@@ -340,7 +341,7 @@ public class PgIpListenProperties implements Validator {
                 check(errors, "maxDelay", options -> options.reconnectInitialDelay(reconnect.initialDelay)
                         .reconnectMaxDelay(reconnect.maxDelay));
             }
-        } else if (target instanceof PgIpListenProperties properties) {
+        } else if (target instanceof PgListenProperties properties) {
             if (properties.group != null) {
                 check(errors, "group", options -> options.group(properties.group));
             }

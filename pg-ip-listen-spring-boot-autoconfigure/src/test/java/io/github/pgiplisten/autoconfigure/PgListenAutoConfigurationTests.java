@@ -15,7 +15,7 @@ import org.springframework.context.annotation.Configuration;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.autoconfigure.metrics.PgListenMetrics;
@@ -23,14 +23,14 @@ import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.TestPostgres;
 import tools.jackson.databind.json.JsonMapper;
 
-class PgIpListenAutoConfigurationTests {
+class PgListenAutoConfigurationTests {
 
     @Test
     void defaultsGiveEveryBeanAndTakeTheDataSourceAndTheApplicationName() {
         TestContexts.runner("orders-service").run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(PgPublisher.class).hasSingleBean(PgListenStatus.class)
                     .hasSingleBean(PgListenerContainer.class).hasSingleBean(PgListenerErrorHandler.class)
-                    .hasSingleBean(PgPayloadConverter.class).hasSingleBean(PgListenHealthIndicator.class)
+                    .hasSingleBean(PgListenPayloadConverter.class).hasSingleBean(PgListenHealthIndicator.class)
                     .hasSingleBean(PgListenMetrics.class);
             PgListenOptions options = context.getBean(PgListenerContainer.class).options();
             assertThat(options.jdbcUrl()).isEqualTo(TestPostgres.shared().jdbcUrl());
@@ -43,7 +43,7 @@ class PgIpListenAutoConfigurationTests {
 
     @Test
     void propertyDefaultsMatchTheEngineDefaults() {
-        PgIpListenProperties properties = new PgIpListenProperties();
+        PgListenProperties properties = new PgListenProperties();
         PgListenOptions engine = PgListenOptions.builder("jdbc:postgresql://x/y").build();
         assertThat(properties.isOneProcessListener()).isEqualTo(engine.oneProcessListener());
         assertThat(properties.getProbeInterval()).isEqualTo(engine.probeInterval());
@@ -101,7 +101,7 @@ class PgIpListenAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(PgPublisher.class)).isSameAs(context.getBean("myPublisher"));
             assertThat(context.getBean(PgListenerErrorHandler.class)).isSameAs(context.getBean("myErrorHandler"));
-            assertThat(context.getBean(PgPayloadConverter.class)).isSameAs(context.getBean("myConverter"));
+            assertThat(context.getBean(PgListenPayloadConverter.class)).isSameAs(context.getBean("myConverter"));
             assertThat(context.getBean(PgListenConnectionDetails.class)).isSameAs(context.getBean("myConnection"));
             assertThat(context.getBean(PgListenerContainer.class).options().applicationName())
                     .isEqualTo("pg-ip-listen " + context.getEnvironment().getProperty("spring.application.name"));
@@ -130,11 +130,11 @@ class PgIpListenAutoConfigurationTests {
     void withoutJacksonStringListenersWorkAndTypedOnesFailStartUpClearly() {
         FilteredClassLoader noJackson = new FilteredClassLoader(JsonMapper.class);
         TestContexts.runner().withClassLoader(noJackson).withUserConfiguration(StringListener.class)
-                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgPayloadConverter.class));
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgListenPayloadConverter.class));
         TestContexts.runner().withClassLoader(noJackson).withUserConfiguration(TypedListener.class).run(context -> {
             assertThat(context).hasFailed();
             assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("typedListener#on")
-                    .hasMessageContaining("needs a PgPayloadConverter");
+                    .hasMessageContaining("needs a PgListenPayloadConverter");
         });
     }
 
@@ -149,11 +149,11 @@ class PgIpListenAutoConfigurationTests {
     void aListenerWithTwoPayloadParametersFailsStartUpNamingTheMethod() {
         TestContexts.runner().withUserConfiguration(TwoPayloads.class).run(context -> {
             assertThat(context).hasFailed();
-            PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
+            PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
             assertThat(failure).hasMessageContaining("@PgListener method twoPayloads#on has 2 parameters "
-                    + "(java.lang.String text, io.github.pgiplisten.autoconfigure.PgIpListenAutoConfigurationTests$"
+                    + "(java.lang.String text, io.github.pgiplisten.autoconfigure.PgListenAutoConfigurationTests$"
                     + "Order order)").hasMessageContaining("at most one payload parameter");
-            FailureAnalysis analysis = new PgIpListenFailureAnalyzer().analyze(context.getStartupFailure());
+            FailureAnalysis analysis = new PgListenFailureAnalyzer().analyze(context.getStartupFailure());
             assertThat(analysis.getDescription()).contains("twoPayloads#on");
             assertThat(analysis.getAction()).contains("Keep one payload parameter");
         });
@@ -164,24 +164,24 @@ class PgIpListenAutoConfigurationTests {
         // no DataSource either: the application's own JDBC set-up would fail first when it has no URL
         new org.springframework.boot.test.context.runner.ApplicationContextRunner()
                 .withConfiguration(org.springframework.boot.autoconfigure.AutoConfigurations.of(
-                        PgIpListenAutoConfiguration.class))
+                        PgListenAutoConfiguration.class))
                 .run(context -> {
                     assertThat(context).hasFailed();
-                    PgIpListenConfigurationException failure = configurationFailure(context.getStartupFailure());
+                    PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
                     assertThat(failure).hasMessageContaining("no PostgreSQL URL");
                     assertThat(failure.action()).contains("spring.datasource.url").contains("pg-ip-listen.url");
                 });
     }
 
-    private static PgIpListenConfigurationException configurationFailure(@Nullable Throwable failure) {
+    private static PgListenConfigurationException configurationFailure(@Nullable Throwable failure) {
         Throwable current = failure;
         while (current != null) {
-            if (current instanceof PgIpListenConfigurationException found) {
+            if (current instanceof PgListenConfigurationException found) {
                 return found;
             }
             current = current.getCause();
         }
-        throw new AssertionError("no PgIpListenConfigurationException in " + failure, failure);
+        throw new AssertionError("no PgListenConfigurationException in " + failure, failure);
     }
 
     record Order(long id) {
@@ -201,8 +201,8 @@ class PgIpListenAutoConfigurationTests {
         }
 
         @Bean
-        PgPayloadConverter myConverter() {
-            return new PgPayloadConverter() {
+        PgListenPayloadConverter myConverter() {
+            return new PgListenPayloadConverter() {
                 @Override
                 public String write(Object value) {
                     return value.toString();

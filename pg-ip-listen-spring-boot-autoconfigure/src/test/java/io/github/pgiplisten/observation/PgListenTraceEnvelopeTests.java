@@ -9,7 +9,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The trace envelope: what goes in comes out, and payloads without one are never taken for one. */
-class TraceEnvelopeTests {
+class PgListenTraceEnvelopeTests {
 
     private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -18,16 +18,17 @@ class TraceEnvelopeTests {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("traceparent", TRACEPARENT);
         fields.put("tracestate", "congo=t61rcWkgMzE");
-        String wrapped = TraceEnvelope.wrap(fields, "{\"id\":7}");
-        TraceEnvelope.Opened opened = TraceEnvelope.open(wrapped);
+        String wrapped = PgListenTraceEnvelope.wrap(fields, "{\"id\":7}");
+        PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(wrapped);
         assertThat(opened.fields()).isEqualTo(fields);
         assertThat(opened.payload()).isEqualTo("{\"id\":7}");
-        assertThat(TraceEnvelope.open(TraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), "")).payload()).isEmpty();
+        assertThat(PgListenTraceEnvelope.open(PgListenTraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), ""))
+                .payload()).isEmpty();
     }
 
     @Test
     void theEnvelopeOfATraceparentCostsAboutSeventyBytes() {
-        String wrapped = TraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), "");
+        String wrapped = PgListenTraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), "");
         assertThat(wrapped.getBytes(StandardCharsets.UTF_8)).hasSize(2 + "traceparent=".length() + 55);
     }
 
@@ -35,10 +36,10 @@ class TraceEnvelopeTests {
     void payloadsWithoutAWellFormedEnvelopeAreLeftAlone() {
         for (String payload : new String[] { "", "plain text from a trigger", "{\"json\":true}", "\u001Eno end",
                 "\u001Enot a field\u001Erest", "\u001E=empty key\u001Erest" }) {
-            TraceEnvelope.Opened opened = TraceEnvelope.open(payload);
+            PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(payload);
             assertThat(opened.fields()).as(payload).isEmpty();
             assertThat(opened.payload()).isEqualTo(payload);
         }
-        assertThat(TraceEnvelope.wrap(Map.of(), "as is")).isEqualTo("as is");
+        assertThat(PgListenTraceEnvelope.wrap(Map.of(), "as is")).isEqualTo("as is");
     }
 }

@@ -6,7 +6,7 @@ import java.lang.reflect.Type;
  * Turns objects into notification payloads and back. The default uses the {@code JsonMapper} that Spring Boot
  * configured; define a bean of this type to use another format.
  */
-public interface PgPayloadConverter {
+public interface PgListenPayloadConverter {
 
     /** The payload text for an object. */
     String write(Object value);

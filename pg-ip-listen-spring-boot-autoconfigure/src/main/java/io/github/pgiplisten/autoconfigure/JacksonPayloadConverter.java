@@ -5,14 +5,14 @@ import java.lang.reflect.Type;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.json.JsonMapper;
 
-import io.github.pgiplisten.PgPayloadConverter;
+import io.github.pgiplisten.PgListenPayloadConverter;
 
 /** JSON payloads with the application's Jackson 3 {@link JsonMapper}. */
-class JacksonPgPayloadConverter implements PgPayloadConverter {
+class JacksonPayloadConverter implements PgListenPayloadConverter {
 
     private final JsonMapper mapper;
 
-    JacksonPgPayloadConverter(JsonMapper mapper) {
+    JacksonPayloadConverter(JsonMapper mapper) {
         this.mapper = mapper;
     }
 

@@ -1,21 +1,21 @@
 package io.github.pgiplisten.autoconfigure;
 
 /**
- * pg-ip-listen cannot start as configured; {@link PgIpListenFailureAnalyzer} turns it into a description and an
+ * pg-ip-listen cannot start as configured; {@link PgListenFailureAnalyzer} turns it into a description and an
  * action at start-up.
  */
-public class PgIpListenConfigurationException extends RuntimeException {
+public class PgListenConfigurationException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
     private final String action;
 
-    public PgIpListenConfigurationException(String description, String action) {
+    public PgListenConfigurationException(String description, String action) {
         super(description);
         this.action = action;
     }
 
-    public PgIpListenConfigurationException(String description, String action, Throwable cause) {
+    public PgListenConfigurationException(String description, String action, Throwable cause) {
         super(description, cause);
         this.action = action;
     }

@@ -17,7 +17,7 @@ import io.github.pgiplisten.core.WakeableSocketFactory;
  * registered through {@code @Reflective} on the annotation; Spring Boot registers the configuration properties and
  * Spring the failure analyzer of {@code spring.factories}.) Listed in {@code META-INF/spring/aot.factories}.
  */
-final class PgIpListenRuntimeHints implements RuntimeHintsRegistrar {
+final class PgListenRuntimeHints implements RuntimeHintsRegistrar {
 
     @Override
     public void registerHints(RuntimeHints hints, @Nullable ClassLoader classLoader) {

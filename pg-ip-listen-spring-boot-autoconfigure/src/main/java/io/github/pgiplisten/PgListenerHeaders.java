@@ -4,7 +4,7 @@ package io.github.pgiplisten;
  * Message headers a {@link PgListener} method can take with {@code @Header}: the notification's channel and the
  * sender's backend pid. {@code @Headers Map<String, Object>} and {@code Message<String>} parameters see them too.
  */
-public final class PgHeaders {
+public final class PgListenerHeaders {
 
     /** The channel the notification came on ({@code String}). */
     public static final String CHANNEL = "pg_channel";
@@ -15,6 +15,6 @@ public final class PgHeaders {
     /** The notification itself ({@code PgNotification}), as a {@code PgNotification} parameter gets it. */
     public static final String NOTIFICATION = "pg_notification";
 
-    private PgHeaders() {
+    private PgListenerHeaders() {
     }
 }

@@ -1,0 +1,71 @@
+package io.github.pgiplisten.autoconfigure;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
+import org.springframework.core.task.TaskDecorator;
+
+import io.github.pgiplisten.PgListenOptionsCustomizer;
+import io.github.pgiplisten.PgListenerEndpointRegistry;
+import io.github.pgiplisten.PgListenerErrorHandler;
+import io.github.pgiplisten.core.NotificationObserver;
+import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.observation.PgListenObservations;
+import io.micrometer.observation.ObservationRegistry;
+
+/**
+ * The {@code @PgListener} side: the post-processor that finds the methods, the container that runs the engine for
+ * them, their registry and the application's error handler.
+ */
+@Configuration(proxyBeanMethods = false)
+class ListenerContainerConfiguration {
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static PgListenerAnnotationBeanPostProcessor pgListenerAnnotationBeanPostProcessor() {
+        return new PgListenerAnnotationBeanPostProcessor();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgListenerErrorHandler pgListenerErrorHandler() {
+        return new LoggingPgListenerErrorHandler();
+    }
+
+    @Bean
+    PgListenerContainer pgListenerContainer(PgListenProperties properties, PgListenConnectionDetails connection,
+            Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
+            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
+            ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
+            ObjectProvider<PgListenOptionsCustomizer> customizers, ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention) {
+        // the application's error handler: the only one, or the primary one of several (the others are for
+        // @PgListener(errorHandler = "…"))
+        PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
+        if (errorHandler == null) {
+            throw new PgListenConfigurationException("There are several PgListenerErrorHandler beans and none is "
+                    + "@Primary, so pg-ip-listen cannot tell which one is the application's.", "Mark the "
+                    + "application-wide one @Primary; name the others in @PgListener(errorHandler = \"…\").");
+        }
+        ListenOptionsFactory factory = new ListenOptionsFactory(properties, connection, environment);
+        ObservationRegistry observationRegistry = properties.isObservationEnabled()
+                ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
+        ListenerRegistry registry = new ListenerRegistry(errorHandler,
+                new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
+        PgListenOptions options = factory.build(taskDecorator, simpleExecutor, customizers, registry::handleError,
+                CompositeNotificationObserver.of(observers.orderedStream().toList()));
+        return new PgListenerContainer(options, registry, events, properties.getPhase());
+    }
+
+    /** The listeners by id, to stop, start and add them at run time. */
+    @Bean
+    PgListenerEndpointRegistry pgListenerEndpointRegistry(PgListenerContainer container) {
+        return container.registry();
+    }
+}

@@ -1,0 +1,76 @@
+package io.github.pgiplisten.autoconfigure;
+
+import static io.github.pgiplisten.autoconfigure.PgListenerAnnotationBeanPostProcessor.invalid;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.springframework.core.MethodParameter;
+import org.springframework.core.annotation.SynthesizingMethodParameter;
+import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
+
+import io.github.pgiplisten.core.PgNotification;
+
+/**
+ * What a {@code @PgListener} method's parameters take from a notification, checked once at start-up so that a
+ * signature the listener could never fill fails there, naming the method: at most one payload parameter (a
+ * {@code String} as sent, any other type read by the converter) and at most one {@link PgNotification}, besides
+ * headers, the message and what the application's argument resolvers fill.
+ *
+ * @param convertedTypes the payload types the converter has to read (none for a {@code String} payload)
+ * @param plain whether the method takes nothing but its payload and the notification, unannotated, so it can be
+ * called straight ({@link PgListenerEndpoint.Direct}) instead of through a message
+ */
+record ListenerSignature(List<Type> convertedTypes, boolean plain) {
+
+    /**
+     * @param invocable the method as called on the bean (the interface's one behind a JDK proxy)
+     * @param custom the application's argument resolvers: a parameter one of them fills is theirs
+     * @throws PgListenConfigurationException when the method takes more than one payload or notification
+     */
+    static ListenerSignature of(String id, Method method, Method invocable,
+            List<HandlerMethodArgumentResolver> custom) {
+        Parameter[] parameters = method.getParameters();
+        List<Type> converted = new ArrayList<>();
+        int payloadParameters = 0;
+        int notificationParameters = 0;
+        for (int i = 0; i < parameters.length; i++) {
+            MethodParameter parameter = new SynthesizingMethodParameter(invocable, i);
+            if (!PayloadArgumentResolver.isPayload(parameter)
+                    || custom.stream().anyMatch(resolver -> resolver.supportsParameter(parameter))) {
+                continue; // a header, the message, or a custom resolver's
+            }
+            Class<?> type = parameters[i].getType();
+            if (type == PgNotification.class) {
+                notificationParameters++;
+            } else {
+                payloadParameters++;
+                if (type != String.class) {
+                    converted.add(parameters[i].getParameterizedType());
+                }
+            }
+        }
+        if (payloadParameters > 1 || notificationParameters > 1) {
+            throw invalid(id, "has " + parameters.length + " parameters "
+                    + signature(parameters) + "; a @PgListener method takes at most one payload parameter (String, "
+                    + "or a type read from JSON) and at most one PgNotification, besides @Header, @Headers and "
+                    + "Message parameters", "Keep one payload parameter, or take the PgNotification and read its "
+                            + "payload yourself.");
+        }
+        boolean plain = custom.isEmpty()
+                && Arrays.stream(parameters).allMatch(parameter -> parameter.getAnnotations().length == 0);
+        return new ListenerSignature(List.copyOf(converted), plain);
+    }
+
+    private static String signature(Parameter[] parameters) {
+        List<String> names = new ArrayList<>();
+        for (Parameter parameter : parameters) {
+            names.add(parameter.getParameterizedType().getTypeName() + " " + parameter.getName());
+        }
+        return "(" + String.join(", ", names) + ")";
+    }
+}
