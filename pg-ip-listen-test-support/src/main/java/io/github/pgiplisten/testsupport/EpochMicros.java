@@ -19,8 +19,9 @@ public final class EpochMicros {
         return of(Instant.now());
     }
 
+    /** Plain arithmetic, no {@code ChronoUnit}: instances call this on measured paths, so it stays a few nanoseconds. */
     public static long of(Instant instant) {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+        return instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1000;
     }
 
     public static Instant toInstant(long micros) {
