@@ -27,6 +27,7 @@ import org.springframework.context.annotation.Bean;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.autoconfigure.PgListenerContainer;
+import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
 /**
@@ -206,7 +207,7 @@ final class Backlog {
             }
             long releasedAt = System.nanoTime();
             handlers.release.countDown();
-            boolean all = Benchmarks.awaitCount(handlers::handled, sent.get(), Duration.ofSeconds(30));
+            boolean all = Await.untilCountReaches(handlers::handled, sent.get(), Duration.ofSeconds(30));
             double drain = all ? (System.nanoTime() - releasedAt) / 1e9 : Double.NaN;
             Thread.sleep(500); // repeats, if any, arrive
             if (watch != null) {

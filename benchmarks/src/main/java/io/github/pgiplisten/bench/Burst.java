@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import io.github.pgiplisten.autoconfigure.PgListenerContainer;
+import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
 /**
@@ -70,7 +71,7 @@ final class Burst {
 
     /** A listener of the throughput section, ours or raw. */
     interface Starter {
-        Benchmarks.Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception;
+        InJvmListeners.Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception;
     }
 
     private final PostgresServer server;
@@ -106,12 +107,13 @@ final class Burst {
     private Run once(boolean ours) throws Exception {
         String channel = "burst-" + UUID.randomUUID().toString().substring(0, 8);
         Counter counter = new Counter();
-        try (Benchmarks.Listener listener = starter.start(ours, channel, counter)) {
+        try (InJvmListeners.Listener listener = starter.start(ours, channel, counter)) {
             try (Connection connection = server.connect()) {
                 connection.setAutoCommit(false);
                 burst(connection, channel, "w", WARM_UP);
                 connection.commit();
-                Benchmarks.await(Duration.ofSeconds(60), () -> counter.warm.get() >= WARM_UP);
+                Await.until("the warm-up burst is handled", Duration.ofSeconds(60),
+                        () -> counter.warm.get() >= WARM_UP);
                 System.gc();
                 Thread.sleep(500);
                 long selectAt = System.nanoTime();
@@ -121,7 +123,7 @@ final class Burst {
                 long commitAt = System.nanoTime();
                 connection.commit();
                 long committed = System.nanoTime();
-                boolean all = Benchmarks.awaitCount(counter.handled::get, SIZE, Duration.ofSeconds(30));
+                boolean all = Await.untilCountReaches(counter.handled::get, SIZE, Duration.ofSeconds(30));
                 Thread.sleep(500); // repeats, if any, arrive
                 if (watch != null) {
                     watch.close();

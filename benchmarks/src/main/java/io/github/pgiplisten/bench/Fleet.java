@@ -1,25 +1,27 @@
 package io.github.pgiplisten.bench;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-import io.github.pgiplisten.testsupport.ProcessOutput;
+import io.github.pgiplisten.testsupport.InstanceEvent;
+import io.github.pgiplisten.testsupport.InstanceJvm;
 
-/** Instances in JVMs of their own, and what they report: who handled which number when (epoch micros). */
+/**
+ * {@link OursInstance} or {@link RawInstance} JVMs, started through the test support's harness, and what they report:
+ * who handled which number when (epoch micros, the instances' own clock readings).
+ */
 final class Fleet implements AutoCloseable {
 
     record Handling(String instance, long micros) {
     }
 
-    static final class Instance {
+    final class Instance implements InstanceJvm.Output {
         final String name;
-        final Process process;
+        final InstanceJvm jvm;
         volatile boolean ready;
         volatile boolean leader;
         volatile long leaderAt;
@@ -27,9 +29,45 @@ final class Fleet implements AutoCloseable {
         /** What it handled so far, when it runs quiet (see {@link OursInstance#QUIET}). */
         volatile long count;
 
-        Instance(String name, Process process) {
+        Instance(String name, InstanceJvm.Launch launch) throws IOException {
             this.name = name;
-            this.process = process;
+            this.jvm = launch.errorsToOutput().start(this);
+        }
+
+        @Override
+        public void event(InstanceEvent event) {
+            if (ECHO) {
+                System.out.println("  [" + name + "] " + event);
+            }
+            switch (event.kind()) {
+                case "ready" -> ready = true;
+                case "leader" -> {
+                    leader = true;
+                    leaderAt = event.micros();
+                }
+                case "revoked" -> revokedAt = event.micros();
+                case "count" -> count = event.detailAsLong();
+                case "handled" -> {
+                    String payload = event.detail();
+                    if (payload.startsWith("n")) {
+                        handled.computeIfAbsent(Long.parseLong(payload.substring(1)),
+                                n -> new CopyOnWriteArrayList<>()).add(new Handling(name, event.micros()));
+                        lastHandler = name;
+                    }
+                }
+                default -> {
+                    // not one this fleet reads
+                }
+            }
+        }
+
+        @Override
+        public void line(String line) {
+            if (ECHO) {
+                System.out.println("  [" + name + "] " + line);
+            } else if (line.contains("ERROR") || line.contains("Exception")) {
+                System.err.println("  [" + name + "] " + line);
+            }
         }
     }
 
@@ -39,74 +77,34 @@ final class Fleet implements AutoCloseable {
     final Map<Long, List<Handling>> handled = new ConcurrentHashMap<>();
     final List<Instance> instances = new CopyOnWriteArrayList<>();
     volatile String lastHandler;
-    private final Function<String, List<String>> command;
+    private final Function<String, InstanceJvm.Launch> launch;
 
-    /** @param command the command line that starts the instance with the given name */
-    Fleet(Function<String, List<String>> command) {
-        this.command = command;
+    /** @param launch how to start the instance with the given name */
+    Fleet(Function<String, InstanceJvm.Launch> launch) {
+        this.launch = launch;
     }
 
     Instance start(String name) throws IOException {
-        Process process = new ProcessBuilder(command.apply(name)).redirectErrorStream(true).start();
-        Instance instance = new Instance(name, process);
+        Instance instance = new Instance(name, launch.apply(name));
         instances.add(instance);
-        ProcessOutput.follow(process, "fleet-reader-" + name, line -> read(instance, line));
         return instance;
     }
 
-    private void read(Instance instance, String line) {
-        if (ECHO) {
-            System.out.println("  [" + instance.name + "] " + line);
-        }
-        String[] parts = line.split(" ", 3);
-        if (parts.length < 3 || !parts[0].equals("ev")) {
-            if (line.contains("ERROR") || line.contains("Exception")) {
-                System.err.println("  [" + instance.name + "] " + line);
-            }
-            return;
-        }
-        long micros = Long.parseLong(parts[1]);
-        String event = parts[2];
-        if (event.equals("ready")) {
-            instance.ready = true;
-        } else if (event.equals("leader")) {
-            instance.leader = true;
-            instance.leaderAt = micros;
-        } else if (event.equals("revoked")) {
-            instance.revokedAt = micros;
-        } else if (event.startsWith("count ")) {
-            instance.count = Long.parseLong(event.substring("count ".length()));
-        } else if (event.startsWith("handled ")) {
-            String payload = event.substring("handled ".length());
-            if (payload.startsWith("n")) {
-                handled.computeIfAbsent(Long.parseLong(payload.substring(1)), n -> new CopyOnWriteArrayList<>())
-                        .add(new Handling(instance.name, micros));
-                lastHandler = instance.name;
-            }
-        }
-    }
-
     Instance byName(String name) {
-        return instances.stream().filter(i -> i.name.equals(name) && i.process.isAlive()).findFirst().orElseThrow();
+        return instances.stream().filter(i -> i.name.equals(name) && i.jvm.isAlive()).findFirst().orElseThrow();
     }
 
     List<Instance> alive() {
-        List<Instance> alive = new ArrayList<>();
-        instances.forEach(i -> {
-            if (i.process.isAlive()) {
-                alive.add(i);
-            }
-        });
-        return alive;
+        return instances.stream().filter(i -> i.jvm.isAlive()).toList();
     }
 
     @Override
     public void close() throws InterruptedException {
         for (Instance instance : instances) {
-            instance.process.toHandle().destroyForcibly();
+            instance.jvm.kill();
         }
         for (Instance instance : instances) {
-            instance.process.waitFor(20, TimeUnit.SECONDS);
+            instance.jvm.close();
         }
     }
 }

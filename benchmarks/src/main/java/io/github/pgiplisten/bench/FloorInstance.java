@@ -2,14 +2,11 @@ package io.github.pgiplisten.bench;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,10 +18,13 @@ import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.postgresql.core.BaseConnection;
 
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceEvent;
+
 /**
  * The hot-standby takeover with nothing of the library: raw pgjdbc statements in a JVM of its own, so that the
  * benchmark can tell what this machine and PostgreSQL cost for a takeover anyway (the floor) and how much is ours.
- * Only {@code java.*} and pgjdbc are used here.
+ * Only {@code java.*}, pgjdbc and the fleet harness's line format are used here: no library code.
  *
  * <p>Mode {@code instance} (arguments: instance url user password channel control key name warmKey): one connection
  * LISTENs the channel and the control channel, then, warm (see {@link #warmUp}), loops for ever:
@@ -39,8 +39,9 @@ import org.postgresql.core.BaseConnection;
  * one round trip {@code BEGIN; SELECT pg_notify(control, 'done H'); COMMIT; SELECT pg_advisory_unlock(key)}; drops
  * what it has read past its marker (the successor's) and goes back to 1.</li>
  * </ol>
- * The takeover's and the handover's moments (epoch micros) are printed as {@code floor <event> <value>} lines only
- * after each of them is over, so printing never delays the measured path.
+ * The takeover's and the handover's moments (epoch micros) and counts are printed as {@link InstanceEvent} lines only
+ * after each of them is over, so printing never delays the measured path: a moment as the event's time, a count as
+ * its detail.
  *
  * <p>Mode {@code victim} (arguments: victim url user password channel key rssKb): connects and LISTENs, touches memory
  * until its resident set is {@code rssKb}, then waits for the lock and leads, reading every notification, until it is
@@ -88,9 +89,9 @@ public final class FloorInstance {
             FloorInstance victim = new FloorInstance(DriverManager.getConnection(args[1], properties), channel);
             victim.run("LISTEN " + quote(channel));
             touchUntilResident(rssKb);
-            print("ready", residentKb());
+            count("ready", residentKb());
             victim.lockWait(key);
-            print("leads", micros());
+            moment("leads", micros());
             while (true) {
                 victim.handle(victim.next());
             }
@@ -103,7 +104,7 @@ public final class FloorInstance {
         FloorInstance instance = new FloorInstance(DriverManager.getConnection(args[1], properties), channel);
         instance.run("LISTEN " + quote(channel) + "; LISTEN " + quote(control));
         instance.warmUp(control + "-warm-" + name, warmKey);
-        print("ready", micros());
+        moment("ready", micros());
         while (true) {
             instance.takeOver(key, control, false, true);
             instance.lead(key, control);
@@ -149,13 +150,13 @@ public final class FloorInstance {
         }
         long handled = micros();
         if (report) {
-            print("granted", granted);
-            print("locked", locked);
-            print("backlog", backlog.size());
-            print("read", read);
-            print("confirmed", confirmed ? 1 : 0);
-            print("first-seq", first);
-            print("handled", handled);
+            moment("granted", granted);
+            moment("locked", locked);
+            count("backlog", backlog.size());
+            moment("read", read);
+            count("confirmed", confirmed ? 1 : 0);
+            count("first-seq", first);
+            moment("handled", handled);
         }
     }
 
@@ -189,20 +190,20 @@ public final class FloorInstance {
                 long[] moments = handOver(key, control, notification.getParameter().substring("cue ".length()));
                 pending.clear(); // what was read past the marker is the successor's
                 pg.getNotifications();
-                print("cue", cue);
-                print("marked", moments[0]);
-                print("marker-read", moments[1]);
-                print("release", moments[2]);
-                print("released", moments[3]);
-                print("last-seq", moments[4]);
+                moment("cue", cue);
+                moment("marked", moments[0]);
+                moment("marker-read", moments[1]);
+                moment("release", moments[2]);
+                moment("released", moments[3]);
+                count("last-seq", moments[4]);
                 return;
             }
         }
     }
 
     /**
-     * Marker, read and handle through it, confirm and release in one round trip. Returns the moments: marker sent, marker read, release call, released; and the sequence
-     * number handled last.
+     * Marker, read and handle through it, confirm and release in one round trip. Returns the moments: marker sent,
+     * marker read, release call, released; and the sequence number handled last.
      */
     private long[] handOver(long key, String control, String round) throws SQLException {
         String mark = "mark " + round;
@@ -271,13 +272,8 @@ public final class FloorInstance {
         }
     }
 
-    static long residentKb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.substring("VmRSS:".length()).replace("kB", "").trim());
-            }
-        }
-        return 0;
+    private static long residentKb() throws IOException {
+        return ProcessStats.residentKb(ProcessHandle.current().pid());
     }
 
     private static String quote(String identifier) {
@@ -289,12 +285,14 @@ public final class FloorInstance {
     }
 
     private static long micros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+        return EpochMicros.now();
     }
 
-    private static void print(String event, long value) {
-        System.out.println("floor " + event + " " + value);
-        System.out.flush();
+    private static void moment(String event, long micros) {
+        InstanceEvent.print(System.out, micros, event, "");
+    }
+
+    private static void count(String event, long value) {
+        InstanceEvent.print(System.out, EpochMicros.now(), event, Long.toString(value));
     }
 }

@@ -1,14 +1,11 @@
 package io.github.pgiplisten.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,15 +13,16 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
+import org.jspecify.annotations.Nullable;
+
+import io.github.pgiplisten.testsupport.Await;
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceEvent;
+import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
-import io.github.pgiplisten.testsupport.ProcessOutput;
 
 /**
  * What this machine and PostgreSQL cost for a takeover with no library code at all: {@link FloorInstance} JVMs,
@@ -45,43 +43,54 @@ final class Floors {
             List<Double> killToHandled, List<Double> backlog, double oursRssMb, double victimRssMb) {
     }
 
-    /** A {@link FloorInstance} JVM and the latest value of each event it printed. */
-    private static final class Jvm {
+    /** A {@link FloorInstance} JVM and the latest event of each kind it printed. */
+    private static final class Jvm implements InstanceJvm.Output {
         final String name;
-        final Process process;
-        final Map<String, Long> events = new ConcurrentHashMap<>();
+        final InstanceJvm jvm;
+        final Map<String, InstanceEvent> events = new ConcurrentHashMap<>();
 
-        Jvm(String name, Process process) {
+        Jvm(String name, InstanceJvm.Launch launch) throws IOException {
             this.name = name;
-            this.process = process;
-            ProcessOutput.follow(process, "floor-" + name, line -> {
-                String[] parts = line.split(" ");
-                if (parts.length == 3 && parts[0].equals("floor")) {
-                    events.put(parts[1], Long.parseLong(parts[2]));
-                } else if (line.contains("Exception") || line.contains("ERROR")) {
-                    System.err.println("  [floor-" + name + "] " + line);
-                }
-            });
+            this.jvm = launch.errorsToOutput().start(this);
         }
 
-        long get(String event) {
-            Long value = events.get(event);
-            if (value == null) {
-                throw new IllegalStateException("floor-" + name + " did not report " + event + ": " + events);
+        @Override
+        public void event(InstanceEvent event) {
+            events.put(event.kind(), event);
+        }
+
+        @Override
+        public void line(String line) {
+            if (line.contains("Exception") || line.contains("ERROR")) {
+                System.err.println("  [floor-" + name + "] " + line);
             }
-            return value;
         }
 
-        void kill() throws InterruptedException {
-            process.toHandle().destroyForcibly();
-            process.waitFor(20, TimeUnit.SECONDS);
+        boolean has(String kind) {
+            return events.containsKey(kind);
+        }
+
+        private InstanceEvent latest(String kind) {
+            InstanceEvent event = events.get(kind);
+            if (event == null) {
+                throw new IllegalStateException("floor-" + name + " did not report " + kind + ": " + events);
+            }
+            return event;
+        }
+
+        /** When the latest event of the kind happened (epoch micros). */
+        long get(String kind) {
+            return latest(kind).micros();
+        }
+
+        /** The count the latest event of the kind carries. */
+        long count(String kind) {
+            return latest(kind).detailAsLong();
         }
     }
 
     private final PostgresServer server;
     private final Consumer<String> log;
-    private final String java = ProcessHandle.current().info().command().orElse("java");
-    private final String classPath = System.getProperty("java.class.path");
 
     Floors(PostgresServer server, Consumer<String> log) {
         this.server = server;
@@ -109,41 +118,42 @@ final class Floors {
         List<Double> backlog = new ArrayList<>();
         int gaps = 0;
         List<Jvm> jvms = new ArrayList<>();
-        try (Producer producer = new Producer(channel); Connection cues = server.connect()) {
+        try (Notifications.Steady producer = steady(channel); Connection cues = server.connect()) {
             Jvm a = instance("A", channel, control, key);
             jvms.add(a);
-            Benchmarks.await(Duration.ofSeconds(60), () -> a.events.containsKey("handled"));
+            Await.until("floor-A has handled", Duration.ofSeconds(60), () -> a.has("handled"));
             Jvm b = instance("B", channel, control, key);
             jvms.add(b);
-            Benchmarks.await(Duration.ofSeconds(60), () -> b.events.containsKey("ready"));
+            Await.until("floor-B is ready", Duration.ofSeconds(60), () -> b.has("ready"));
             Jvm leader = a;
             Jvm standby = b;
             for (int round = -2; round < rounds; round++) {
                 Jvm waiting = standby;
-                Benchmarks.await(Duration.ofSeconds(30), () -> waitsForLock(cues, waiting.name));
+                Await.until("the standby waits for the lock", Duration.ofSeconds(30),
+                        () -> waitsForLock(cues, waiting.name));
                 Thread.sleep(1500); // as in the failover benchmark: the standby waits, the leader reads
                 leader.events.clear();
                 standby.events.clear();
-                long cue = micros();
-                notify(cues, control, "cue " + round);
+                long cue = EpochMicros.now();
+                Notifications.send(cues, control, "cue " + round);
                 Jvm old = leader;
-                Benchmarks.await(Duration.ofSeconds(30), () -> waiting.events.containsKey("handled")
-                        && old.events.containsKey("last-seq"));
+                Await.until("the takeover is reported", Duration.ofSeconds(30),
+                        () -> waiting.has("handled") && old.has("last-seq"));
                 long release = leader.get("release");
                 double handled = ms(cue, standby.get("handled"));
-                boolean gap = standby.get("first-seq") != leader.get("last-seq") + 1
-                        || standby.get("confirmed") != 1;
+                boolean gap = standby.count("first-seq") != leader.count("last-seq") + 1
+                        || standby.count("confirmed") != 1;
                 log.accept(String.format(Locale.ROOT, "  floor graceful %s→%s: cue → handled %.2f ms [from the cue: "
                         + "the leader has it %.2f, its marker sent %.2f, read back %.2f, released %.2f; from the "
                         + "release call: the server grants the standby %.2f, the standby has the lock %.2f, has read "
                         + "its backlog of %d %.2f, handles %.2f]%s%s", leader.name, standby.name, handled,
                         ms(cue, leader.get("cue")), ms(cue, leader.get("marked")), ms(cue, leader.get("marker-read")),
                         ms(cue, leader.get("released")), ms(release, standby.get("granted")),
-                        ms(release, standby.get("locked")), standby.get("backlog"), ms(release, standby.get("read")),
+                        ms(release, standby.get("locked")), standby.count("backlog"), ms(release, standby.get("read")),
                         ms(release, standby.get("handled")),
                         gap ? String.format(Locale.ROOT, " NOT CONTINUOUS: the old leader handled up to n%d, the new "
-                                + "one from n%d (confirmed marker: %d)", leader.get("last-seq"),
-                                standby.get("first-seq"), standby.get("confirmed")) : "",
+                                + "one from n%d (confirmed marker: %d)", leader.count("last-seq"),
+                                standby.count("first-seq"), standby.count("confirmed")) : "",
                         round < 0 ? " (unmeasured)" : ""));
                 if (round >= 0) {
                     cueToHandled.add(handled);
@@ -155,7 +165,7 @@ final class Floors {
                     releaseToLocked.add(ms(release, standby.get("locked")));
                     releaseToRead.add(ms(release, standby.get("read")));
                     releaseToHandled.add(ms(release, standby.get("handled")));
-                    backlog.add((double) standby.get("backlog"));
+                    backlog.add((double) standby.count("backlog"));
                     gaps += gap ? 1 : 0;
                 }
                 Jvm next = standby;
@@ -164,7 +174,7 @@ final class Floors {
             }
         } finally {
             for (Jvm jvm : jvms) {
-                jvm.kill();
+                jvm.jvm.close();
             }
         }
         return new Graceful(cueToHandled, cueToLeader, cueToMarked, cueToMarkerRead, cueToReleased,
@@ -174,13 +184,13 @@ final class Floors {
     // ---- crash ----
 
     /**
-     * @param oursCommand the command line of one of our instances, idle (its resident memory is what the victim
-     *        touches), or {@code null} for a small victim
+     * @param ours how to start one of our instances, idle (its resident memory is what the victim touches), or
+     *        {@code null} for a small victim
      */
-    Crash crash(int rounds, List<String> oursCommand) throws Exception {
+    Crash crash(int rounds, @Nullable Function<String, InstanceJvm.Launch> ours) throws Exception {
         double oursRssMb = 0;
-        if (oursCommand != null) {
-            oursRssMb = idleResidentMb(oursCommand);
+        if (ours != null) {
+            oursRssMb = idleResidentMb(ours);
         }
         long targetKb = (long) (oursRssMb * 1024);
         String channel = "floor-" + UUID.randomUUID().toString().substring(0, 8);
@@ -188,7 +198,7 @@ final class Floors {
         long key = ThreadLocalRandom.current().nextLong();
         log.accept(String.format(Locale.ROOT, "crash floor: kill -9 of a victim JVM that holds the lock (%s) → a "
                 + "warm raw waiter handles, a notification every 2 ms, %d rounds (and 1 unmeasured)",
-                oursCommand == null ? "small" : String.format(Locale.ROOT, "resident %.0f MB like an idle instance "
+                ours == null ? "small" : String.format(Locale.ROOT, "resident %.0f MB like an idle instance "
                         + "of ours", oursRssMb), rounds));
         List<Double> killToGranted = new ArrayList<>();
         List<Double> killToLocked = new ArrayList<>();
@@ -197,50 +207,49 @@ final class Floors {
         List<Double> backlog = new ArrayList<>();
         List<Double> victimRss = new ArrayList<>();
         Jvm waiter = null;
-        try (Producer producer = new Producer(channel); Connection cues = server.connect()) {
+        try (Notifications.Steady producer = steady(channel); Connection cues = server.connect()) {
             Jvm w = instance("W", channel, control, key);
             waiter = w;
-            Benchmarks.await(Duration.ofSeconds(60), () -> w.events.containsKey("handled"));
+            Await.until("the waiter is warm", Duration.ofSeconds(60), () -> w.has("handled"));
             for (int round = -1; round < rounds; round++) {
-                Jvm victim = new Jvm("victim", new ProcessBuilder(java, "-Xmx64m",
-                        "-XX:MaxDirectMemorySize=" + (targetKb / 1024 + 64) + "m", "-cp", classPath,
-                        FloorInstance.class.getName(), "victim", server.jdbcUrl(), server.username(),
-                        server.password(), channel, Long.toString(key), Long.toString(targetKb))
-                        .redirectErrorStream(true).start());
+                Jvm victim = new Jvm("victim", InstanceJvm.launch("floor-victim")
+                        .jvmOptions("-Xmx64m", "-XX:MaxDirectMemorySize=" + (targetKb / 1024 + 64) + "m")
+                        .mainClass(FloorInstance.class).arguments("victim", server.jdbcUrl(), server.username(),
+                                server.password(), channel, Long.toString(key), Long.toString(targetKb)));
                 try {
-                    Benchmarks.await(Duration.ofSeconds(60), () -> victim.events.containsKey("ready")
-                            && waitsForLock(cues, "victim"));
+                    Await.until("the victim waits for the lock", Duration.ofSeconds(60),
+                            () -> victim.has("ready") && waitsForLock(cues, "victim"));
                     // the waiter hands the lock to the victim and waits again
                     w.events.clear();
-                    notify(cues, control, "cue " + round);
-                    Benchmarks.await(Duration.ofSeconds(30), () -> victim.events.containsKey("leads")
-                            && waitsForLock(cues, w.name));
+                    Notifications.send(cues, control, "cue " + round);
+                    Await.until("the victim leads", Duration.ofSeconds(30),
+                            () -> victim.has("leads") && waitsForLock(cues, w.name));
                     Thread.sleep(1500); // as in the failover benchmark
                     w.events.clear();
-                    long kill = micros();
-                    victim.process.toHandle().destroyForcibly();
-                    Benchmarks.await(Duration.ofSeconds(30), () -> w.events.containsKey("handled"));
+                    long kill = EpochMicros.now();
+                    victim.jvm.kill();
+                    Await.until("the waiter handles", Duration.ofSeconds(30), () -> w.has("handled"));
                     double handled = ms(kill, w.get("handled"));
                     log.accept(String.format(Locale.ROOT, "  floor crash: kill -9 → handled %.2f ms [the server "
                             + "grants the waiter %.2f, the waiter has the lock %.2f, has read its backlog of %d %.2f], "
                             + "victim resident %d MB%s", handled, ms(kill, w.get("granted")),
-                            ms(kill, w.get("locked")), w.get("backlog"), ms(kill, w.get("read")),
-                            victim.get("ready") / 1024, round < 0 ? " (unmeasured)" : ""));
+                            ms(kill, w.get("locked")), w.count("backlog"), ms(kill, w.get("read")),
+                            victim.count("ready") / 1024, round < 0 ? " (unmeasured)" : ""));
                     if (round >= 0) {
                         killToGranted.add(ms(kill, w.get("granted")));
                         killToLocked.add(ms(kill, w.get("locked")));
                         killToRead.add(ms(kill, w.get("read")));
                         killToHandled.add(handled);
-                        backlog.add((double) w.get("backlog"));
-                        victimRss.add(victim.get("ready") / 1024.0);
+                        backlog.add((double) w.count("backlog"));
+                        victimRss.add(victim.count("ready") / 1024.0);
                     }
                 } finally {
-                    victim.kill();
+                    victim.jvm.close();
                 }
             }
         } finally {
             if (waiter != null) {
-                waiter.kill();
+                waiter.jvm.close();
             }
         }
         return new Crash(killToGranted, killToLocked, killToRead, killToHandled, backlog, oursRssMb,
@@ -248,17 +257,12 @@ final class Floors {
     }
 
     /** Resident memory of an idle instance of ours: 10 s after it is ready, as in the footprint figure. */
-    private double idleResidentMb(List<String> command) throws Exception {
-        try (Fleet fleet = new Fleet(name -> command)) {
+    private double idleResidentMb(Function<String, InstanceJvm.Launch> ours) throws Exception {
+        try (Fleet fleet = new Fleet(ours)) {
             Fleet.Instance instance = fleet.start("rss");
-            Benchmarks.await(Duration.ofSeconds(120), () -> instance.ready);
+            Await.until("an instance of ours is ready", Duration.ofSeconds(120), () -> instance.ready);
             Thread.sleep(10_000);
-            for (String line : Files.readAllLines(Path.of("/proc/" + instance.process.pid() + "/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.substring("VmRSS:".length()).replace("kB", "").trim()) / 1024.0;
-                }
-            }
-            throw new IllegalStateException("no VmRSS for " + instance.process.pid());
+            return ProcessStats.residentKb(instance.jvm.pid()) / 1024.0;
         }
     }
 
@@ -266,11 +270,16 @@ final class Floors {
 
     private Jvm instance(String name, String channel, String control, long key) throws IOException {
         long warmKey = ThreadLocalRandom.current().nextLong();
-        return new Jvm(name, new ProcessBuilder(java, "-Xmx64m",
-                "-Dbench.floor-read=" + System.getProperty("bench.floor-read", "pgjdbc"), "-cp", classPath,
-                FloorInstance.class.getName(),
-                "instance", server.jdbcUrl(), server.username(), server.password(), channel, control,
-                Long.toString(key), name, Long.toString(warmKey)).redirectErrorStream(true).start());
+        return new Jvm(name, InstanceJvm.launch("floor-" + name).jvmOptions("-Xmx64m")
+                .systemProperty("bench.floor-read", System.getProperty("bench.floor-read", "pgjdbc"))
+                .mainClass(FloorInstance.class).arguments("instance", server.jdbcUrl(), server.username(),
+                        server.password(), channel, control, Long.toString(key), name, Long.toString(warmKey)));
+    }
+
+    /** A notification every 2 ms, as in the failover benchmark. */
+    private Notifications.Steady steady(String channel) {
+        return new Notifications.Steady(server, channel, Duration.ofMillis(2), null,
+                line -> log.accept("floor " + line));
     }
 
     /** Whether the session of the named floor JVM waits for an advisory lock. */
@@ -287,53 +296,7 @@ final class Floors {
         }
     }
 
-    /** A notification {@code n<sequence>} every 2 ms on its own connection, until closed. */
-    private final class Producer implements AutoCloseable {
-        private final AtomicBoolean publishing = new AtomicBoolean(true);
-        private final AtomicLong sequence = new AtomicLong();
-        private final Thread thread;
-
-        Producer(String channel) {
-            thread = new Thread(() -> {
-                try (Connection publisher = server.connect();
-                        PreparedStatement statement = publisher.prepareStatement("SELECT pg_notify(?, ?)")) {
-                    statement.setString(1, channel);
-                    long next = System.nanoTime();
-                    while (publishing.get()) {
-                        statement.setString(2, "n" + sequence.getAndIncrement());
-                        statement.execute();
-                        next += 2_000_000;
-                        LockSupport.parkNanos(next - System.nanoTime());
-                    }
-                } catch (SQLException ex) {
-                    log.accept("floor producer failed: " + ex);
-                }
-            }, "floor-producer");
-            thread.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            publishing.set(false);
-            thread.join(10_000);
-        }
-    }
-
-    private static void notify(Connection connection, String channel, String payload) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
-            statement.setString(1, channel);
-            statement.setString(2, payload);
-            statement.execute();
-        }
-    }
-
-    /** From one epoch-micros moment to another, in ms. */
-    private static double ms(long from, long to) {
-        return (to - from) / 1000.0;
-    }
-
-    private static long micros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    private static double ms(long fromMicros, long toMicros) {
+        return EpochMicros.millisBetween(fromMicros, toMicros);
     }
 }

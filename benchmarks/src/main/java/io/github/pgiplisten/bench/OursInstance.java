@@ -1,7 +1,5 @@
 package io.github.pgiplisten.bench;
 
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
@@ -12,10 +10,14 @@ import org.springframework.stereotype.Component;
 
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.testsupport.InstanceEvent;
+import io.github.pgiplisten.testsupport.InstanceJvm;
+import io.github.pgiplisten.testsupport.PostgresServer;
 
 /**
  * A Spring Boot application with one {@code @PgListener} method, as a user writes it. In its own JVM it prints
- * {@code ev <epoch micros> <event>} lines; inside the benchmark JVM it hands payloads to {@link #sink}.
+ * {@link InstanceEvent} lines ({@code ready}, {@code leader}, {@code revoked}, {@code handled <payload>},
+ * {@code count <n>}); inside the benchmark JVM it hands payloads to {@link #sink}.
  */
 @SpringBootApplication
 public class OursInstance {
@@ -31,6 +33,16 @@ public class OursInstance {
 
     static final java.util.concurrent.atomic.AtomicLong handledCount = new java.util.concurrent.atomic.AtomicLong();
 
+    /**
+     * How the benchmarks start it in a JVM of its own, on {@code channel} in {@code group}; callers add the heap and
+     * what else their figure needs.
+     */
+    static InstanceJvm.Launch launch(String name, PostgresServer server, String channel, String group) {
+        return InstanceJvm.launch(name).mainClass(OursInstance.class).arguments("--bench.channel=" + channel,
+                "--spring.datasource.url=" + server.jdbcUrl(), "--spring.datasource.username=" + server.username(),
+                "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group);
+    }
+
     public static void main(String[] args) {
         reportCountsWhenQuiet();
         SpringApplication.run(OursInstance.class, args);
@@ -41,7 +53,7 @@ public class OursInstance {
             Thread counter = new Thread(() -> {
                 while (true) {
                     java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
-                    report("count ", Long.toString(handledCount.get()));
+                    InstanceEvent.print("count", Long.toString(handledCount.get()));
                 }
             }, "bench-count");
             counter.setDaemon(true);
@@ -54,17 +66,17 @@ public class OursInstance {
         if (QUIET) {
             handledCount.incrementAndGet();
         } else {
-            report("handled ", payload);
+            InstanceEvent.print("handled", payload);
         }
     }
 
-    static void report(String event) {
-        report(event, "");
-    }
-
-    /** One line per event; the harness runs it once at start-up so that it does not measure its own cold code. */
-    static void report(String event, String detail) {
-        System.out.println("ev " + ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()) + " " + event + detail);
+    /**
+     * Reports that it is ready, after one {@code handled warm-up} line: the path that reports a handled notification
+     * runs once before anything is measured, so no figure includes its cold code.
+     */
+    static void reportReady() {
+        InstanceEvent.print("handled", "warm-up");
+        InstanceEvent.print("ready", "");
     }
 
     @Component
@@ -83,17 +95,16 @@ public class OursInstance {
         @EventListener
         void on(PgListenEvent event) {
             if (sink == null && event instanceof PgListenEvent.LeadershipGranted) {
-                report("leader");
+                InstanceEvent.print("leader", "");
             } else if (sink == null && event instanceof PgListenEvent.LeadershipRevoked) {
-                report("revoked");
+                InstanceEvent.print("revoked", "");
             }
         }
 
         @EventListener
         void ready(org.springframework.boot.context.event.ApplicationReadyEvent event) {
             if (sink == null) {
-                report("handled ", "warm-up");
-                report("ready");
+                reportReady();
             }
         }
     }

@@ -8,15 +8,25 @@ import java.sql.Statement;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
+import io.github.pgiplisten.testsupport.InstanceEvent;
+import io.github.pgiplisten.testsupport.InstanceJvm;
+import io.github.pgiplisten.testsupport.PostgresServer;
+
 /**
  * The baseline: what a developer writes with raw pgjdbc. One connection; with a lock key it waits in a blocked
  * {@code pg_advisory_lock} (no timeout), then LISTENs; on SIGTERM it does what the seed library does: UNLISTEN,
- * unlock, exit. Prints {@code ev <epoch micros> <event>} lines like {@link OursInstance}.
+ * unlock, exit. Prints {@link InstanceEvent} lines like {@link OursInstance}.
  * Arguments: url user password channel [lockKey].
  */
 public final class RawInstance {
 
     private RawInstance() {
+    }
+
+    /** How the benchmarks start it in a JVM of its own, electing on {@code lockKey}; callers add the heap. */
+    static InstanceJvm.Launch launch(String name, PostgresServer server, String channel, long lockKey) {
+        return InstanceJvm.launch(name).mainClass(RawInstance.class).arguments(server.jdbcUrl(), server.username(),
+                server.password(), channel, Long.toString(lockKey));
     }
 
     public static void main(String[] args) throws Exception {
@@ -31,7 +41,7 @@ public final class RawInstance {
                     PGNotification[] last = connection.unwrap(PGConnection.class).getNotifications();
                     if (last != null) {
                         for (PGNotification notification : last) {
-                            OursInstance.report("handled ", notification.getParameter());
+                            InstanceEvent.print("handled", notification.getParameter());
                         }
                     }
                     connection.close();
@@ -40,12 +50,11 @@ public final class RawInstance {
                 }
             }
         }));
-        OursInstance.report("handled ", "warm-up");
-        OursInstance.report("ready");
+        OursInstance.reportReady();
         try (Statement statement = connection.createStatement()) {
             if (elect) {
                 statement.execute("SELECT pg_advisory_lock(" + Long.parseLong(args[4]) + ")");
-                OursInstance.report("leader");
+                InstanceEvent.print("leader", "");
             }
             statement.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
         }

@@ -5,26 +5,27 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceEvent;
 
 /**
  * One instance of the fleet under test, in a JVM of its own: an engine in leader mode with the default options and
- * one subscribed channel. It reports on stdout, one line each, everything the suite checks:
+ * one subscribed channel. It reports on stdout everything the suite checks, one {@link InstanceEvent} line each
+ * ({@code ev <micros> <kind> <detail>}, the fleet harness's format):
  * <pre>
- * h &lt;payload&gt; &lt;micros&gt;          a notification handled
- * e &lt;micros&gt; connected &lt;pid&gt;     a connection is open (its backend pid)
- * e &lt;micros&gt; leader &lt;handedOver&gt; &lt;possibleRepeats&gt; &lt;skipped&gt;  leadership acquired
- * e &lt;micros&gt; lost &lt;reason&gt;       leadership lost
- * e &lt;micros&gt; disconnected         the connection broke
- * e &lt;micros&gt; reconnected &lt;gap&gt;   the connection is back after a gap (micros)
- * t &lt;ours&gt; &lt;all&gt;                 answer to "threads": this library's threads, all threads
- * s &lt;payload&gt;                    the handler is slow on this one (after the command "slow")
+ * handled &lt;payload&gt;              a notification handled
+ * connected &lt;pid&gt;                a connection is open (its backend pid)
+ * leader &lt;handedOver&gt; &lt;possibleRepeats&gt; &lt;skipped&gt;  leadership acquired
+ * lost &lt;reason&gt;                  leadership lost
+ * disconnected                    the connection broke
+ * reconnected &lt;gap&gt;              the connection is back after a gap (micros)
+ * threads &lt;ours&gt; &lt;all&gt;           answer to "threads": this library's threads, all threads
+ * slow &lt;payload&gt;                 the handler is slow on this one (after the command "slow")
  * </pre>
  * Commands on stdin: {@code threads}, {@code slow} (the next notification takes the handler
  * {@code -Dchaos.slowMillis}, default 3000 ms), {@code close} (graceful close, then exit); SIGTERM closes gracefully
@@ -49,10 +50,10 @@ public final class ChaosInstance {
         engine.addEventListener(ChaosInstance::report);
         engine.subscribe(args[4], notification -> {
             if (slowNext.compareAndSet(true, false)) {
-                line("s " + notification.payload());
+                InstanceEvent.print(out, EpochMicros.now(), "slow", notification.payload());
                 Thread.sleep(slowMillis);
             }
-            line("h " + notification.payload() + " " + micros(Instant.now()));
+            InstanceEvent.print(out, EpochMicros.now(), "handled", notification.payload());
         });
         engine.start();
         // SIGTERM: hand over, as an application's shutdown does
@@ -63,7 +64,8 @@ public final class ChaosInstance {
                 if (command.equals("threads")) {
                     long ours = Thread.getAllStackTraces().keySet().stream()
                             .filter(thread -> thread.getName().startsWith("pg-ip-listen")).count();
-                    line("t " + ours + " " + Thread.getAllStackTraces().size());
+                    long all = Thread.getAllStackTraces().size();
+                    InstanceEvent.print(out, EpochMicros.now(), "threads", ours + " " + all);
                 } else if (command.equals("slow")) {
                     slowNext.set(true);
                 } else if (command.equals("close")) {
@@ -76,31 +78,18 @@ public final class ChaosInstance {
     }
 
     private static void report(EngineEvent event) {
-        String what;
+        long at = EpochMicros.of(event.at());
         if (event instanceof EngineEvent.Connected connected) {
-            what = "connected " + connected.backendPid();
+            InstanceEvent.print(out, at, "connected", Integer.toString(connected.backendPid()));
         } else if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-            what = "leader " + acquired.handedOver() + " " + acquired.possibleRepeats() + " " + acquired.skipped();
+            InstanceEvent.print(out, at, "leader",
+                    acquired.handedOver() + " " + acquired.possibleRepeats() + " " + acquired.skipped());
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
-            what = "lost " + lost.reason().replace('\n', ' ');
+            InstanceEvent.print(out, at, "lost", lost.reason().replace('\n', ' '));
         } else if (event instanceof EngineEvent.Disconnected) {
-            what = "disconnected";
+            InstanceEvent.print(out, at, "disconnected", "");
         } else if (event instanceof EngineEvent.Reconnected reconnected) {
-            what = "reconnected " + reconnected.gap().toNanos() / 1000;
-        } else {
-            return;
-        }
-        line("e " + micros(event.at()) + " " + what);
-    }
-
-    private static long micros(Instant at) {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, at);
-    }
-
-    private static void line(String text) {
-        synchronized (out) {
-            out.println(text);
-            out.flush();
+            InstanceEvent.print(out, at, "reconnected", Long.toString(reconnected.gap().toNanos() / 1000));
         }
     }
 }

@@ -1,14 +1,11 @@
 package io.github.pgiplisten.chaos;
 
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -22,8 +19,10 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceEvent;
+import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
-import io.github.pgiplisten.testsupport.ProcessOutput;
 import io.github.pgiplisten.testsupport.SilentProxy;
 
 /**
@@ -31,10 +30,6 @@ import io.github.pgiplisten.testsupport.SilentProxy;
  * {@link SilentProxy}, and everything they report: who handled which number when, and their events.
  */
 final class ChaosFleet implements AutoCloseable {
-
-    /** Something an instance reported (epoch micros). */
-    record Event(long micros, String kind, String detail) {
-    }
 
     /** A notification handled by {@code member} at {@code micros}. */
     record Handling(Member member, long micros) {
@@ -60,11 +55,13 @@ final class ChaosFleet implements AutoCloseable {
         }
     }
 
-    final class Member {
+    /** An instance and what it reported; {@link #event} runs on the harness's reader thread. */
+    final class Member implements InstanceJvm.Output {
         final String name;
-        final Process process;
+        final InstanceJvm jvm;
         final @Nullable SilentProxy proxy;
-        final List<Event> events = new CopyOnWriteArrayList<>();
+        /** Its engine events (connected, leader, lost, disconnected, reconnected), in the order it reported them. */
+        final List<InstanceEvent> events = new CopyOnWriteArrayList<>();
         final List<Long> handledInOrder = new CopyOnWriteArrayList<>();
         final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
         final Deque<String> log = new ArrayDeque<>();
@@ -74,25 +71,60 @@ final class ChaosFleet implements AutoCloseable {
         volatile int backendPid;
         volatile long killedAt = Long.MAX_VALUE;
         volatile long @Nullable [] baselineThreads;
-        private final Writer commands;
 
-        Member(String name, Process process, @Nullable SilentProxy proxy) {
+        Member(String name, InstanceJvm.Launch launch, @Nullable SilentProxy proxy) throws IOException {
             this.name = name;
-            this.process = process;
             this.proxy = proxy;
-            this.commands = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            this.jvm = launch.start(this);
+        }
+
+        @Override
+        public void event(InstanceEvent event) {
+            switch (event.kind()) {
+                case "handled" -> {
+                    long n = Long.parseLong(event.detail().substring(1));
+                    handledInOrder.add(n);
+                    Handling handling = new Handling(this, event.micros());
+                    // never an empty list in the map: the suite reads it while instances report
+                    handled.merge(n, new CopyOnWriteArrayList<>(List.of(handling)), (had, more) -> {
+                        had.add(handling);
+                        return had;
+                    });
+                }
+                case "slow" -> slowOn.add(event.detail());
+                case "threads" -> {
+                    String[] counts = event.detail().split(" ");
+                    threadAnswers.add(new long[] {Long.parseLong(counts[0]), Long.parseLong(counts[1])});
+                }
+                default -> {
+                    if (event.kind().equals("connected")) {
+                        backendPid = Integer.parseInt(event.detail());
+                    }
+                    events.add(event);
+                }
+            }
+        }
+
+        /** Its log (stderr): the last 300 lines, shown when a check fails. */
+        @Override
+        public synchronized void errorLine(String line) {
+            log.addLast(line);
+            if (log.size() > 300) {
+                log.removeFirst();
+            }
         }
 
         boolean alive() {
-            return process.isAlive() && killedAt == Long.MAX_VALUE;
+            return jvm.isAlive() && killedAt == Long.MAX_VALUE;
         }
 
         /** Leads now, by its own report: its last leader/lost/disconnected event is a leader one. */
         boolean leads() {
             String last = null;
-            for (Event event : events) {
-                if (event.kind.equals("leader") || event.kind.equals("lost") || event.kind.equals("disconnected")) {
-                    last = event.kind;
+            for (InstanceEvent event : events) {
+                String kind = event.kind();
+                if (kind.equals("leader") || kind.equals("lost") || kind.equals("disconnected")) {
+                    last = event.kind();
                 }
             }
             return alive() && "leader".equals(last);
@@ -100,16 +132,16 @@ final class ChaosFleet implements AutoCloseable {
 
         boolean connected() {
             String last = null;
-            for (Event event : events) {
-                if (event.kind.equals("connected") || event.kind.equals("disconnected")) {
-                    last = event.kind;
+            for (InstanceEvent event : events) {
+                if (event.kind().equals("connected") || event.kind().equals("disconnected")) {
+                    last = event.kind();
                 }
             }
             return alive() && "connected".equals(last);
         }
 
-        List<Event> eventsAfter(long micros, String kind) {
-            return events.stream().filter(e -> e.micros > micros && e.kind.equals(kind)).toList();
+        List<InstanceEvent> eventsAfter(long micros, String kind) {
+            return events.stream().filter(e -> e.micros() > micros && e.kind().equals(kind)).toList();
         }
 
         /** Its leaderships, each ending at the first of: its lost/disconnected event, a fault cut, its death. */
@@ -118,13 +150,13 @@ final class ChaosFleet implements AutoCloseable {
             long start = -1;
             String[] leader = {};
             int index = 0;
-            for (Event event : events) {
-                if (event.kind.equals("leader")) {
-                    start = event.micros;
-                    leader = event.detail.split(" ");
+            for (InstanceEvent event : events) {
+                if (event.kind().equals("leader")) {
+                    start = event.micros();
+                    leader = event.detail().split(" ");
                     index++;
-                } else if ((event.kind.equals("lost") || event.kind.equals("disconnected")) && start >= 0) {
-                    terms.add(new Term(this, index, start, cut(start, event.micros), Boolean.parseBoolean(leader[0]),
+                } else if ((event.kind().equals("lost") || event.kind().equals("disconnected")) && start >= 0) {
+                    terms.add(new Term(this, index, start, cut(start, event.micros()), Boolean.parseBoolean(leader[0]),
                             Integer.parseInt(leader[1])));
                     start = -1;
                 }
@@ -148,19 +180,13 @@ final class ChaosFleet implements AutoCloseable {
 
         /** Makes its handler slow on the next notification (longer than the instance's shutdown timeout). */
         void slowDownNext() throws IOException {
-            synchronized (commands) {
-                commands.write("slow\n");
-                commands.flush();
-            }
+            jvm.send("slow");
         }
 
         /** This library's threads and all threads in the instance's JVM. */
         long[] threads() throws IOException, InterruptedException {
             threadAnswers.clear();
-            synchronized (commands) {
-                commands.write("threads\n");
-                commands.flush();
-            }
+            jvm.send("threads");
             long[] answer = threadAnswers.poll(10, TimeUnit.SECONDS);
             if (answer == null) {
                 throw new IllegalStateException(name + " did not answer 'threads'");
@@ -197,55 +223,15 @@ final class ChaosFleet implements AutoCloseable {
         // a proxy per instance for the silent-network scenario; not in front of a multi-host URL (a failover pair)
         boolean oneHost = !server.jdbcUrl().substring("jdbc:postgresql://".length()).split("/")[0].contains(",");
         SilentProxy proxy = oneHost ? SilentProxy.before(server.jdbcUrl()) : null;
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx96m", "-XX:+UseSerialGC", "-Dlogback.configurationFile=chaos-instance-logback.xml",
-                "-Dchaos.instance.level=" + System.getProperty("chaos.instance.level", "INFO"),
-                "-cp", classPath, ChaosInstance.class.getName(),
-                proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(), server.username(),
-                server.password(), group, channel, name);
-        Process process = new ProcessBuilder(command).start();
-        Member member = new Member(name, process, proxy);
+        InstanceJvm.Launch launch = InstanceJvm.launch(name).jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
+                .systemProperty("logback.configurationFile", "chaos-instance-logback.xml")
+                .systemProperty("chaos.instance.level", System.getProperty("chaos.instance.level", "INFO"))
+                .mainClass(ChaosInstance.class)
+                .arguments(proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(), server.username(),
+                        server.password(), group, channel, name);
+        Member member = new Member(name, launch, proxy);
         members.add(member);
-        ProcessOutput.follow(process, name + "-out", line -> read(member, line));
-        ProcessOutput.follow(process.getErrorStream(), name + "-err", line -> {
-            synchronized (member) {
-                member.log.addLast(line);
-                if (member.log.size() > 300) {
-                    member.log.removeFirst();
-                }
-            }
-        });
         return member;
-    }
-
-    private void read(Member member, String line) {
-        String[] parts = line.split(" ", 4);
-        switch (parts[0]) {
-            case "h" -> {
-                long n = Long.parseLong(parts[1].substring(1));
-                long micros = Long.parseLong(parts[2]);
-                member.handledInOrder.add(n);
-                Handling handling = new Handling(member, micros);
-                // never an empty list in the map: the suite reads it while instances report
-                handled.merge(n, new CopyOnWriteArrayList<>(List.of(handling)), (had, more) -> {
-                    had.add(handling);
-                    return had;
-                });
-            }
-            case "e" -> {
-                Event event = new Event(Long.parseLong(parts[1]), parts[2], parts.length > 3 ? parts[3] : "");
-                if (event.kind.equals("connected")) {
-                    member.backendPid = Integer.parseInt(event.detail);
-                }
-                member.events.add(event);
-            }
-            case "s" -> member.slowOn.add(parts[1]);
-            case "t" -> member.threadAnswers.add(new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2])});
-            default -> {
-                // not ours
-            }
-        }
     }
 
     List<Member> alive() {
@@ -258,30 +244,27 @@ final class ChaosFleet implements AutoCloseable {
 
     /** SIGKILL; what it reported before is still read (see {@link #stop}). */
     void kill(Member member) {
-        member.killedAt = Clock.micros();
-        member.process.toHandle().destroyForcibly();
+        member.killedAt = EpochMicros.now();
+        member.jvm.kill();
         try {
-            member.process.waitFor(10, TimeUnit.SECONDS);
+            member.jvm.awaitExit(Duration.ofSeconds(10));
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
         closeProxy(member);
     }
 
-    /**
-     * SIGTERM: the instance hands over and exits. Through its handle: {@code Process.destroy()} would also close our
-     * ends of its pipes, and what it reports while it hands over would be lost.
-     */
+    /** SIGTERM: the instance hands over and exits; what it reports meanwhile is still read. */
     void stop(Member... members) throws InterruptedException {
         for (Member member : members) {
-            member.process.toHandle().destroy();
+            member.jvm.terminate();
         }
         for (Member member : members) {
-            if (!member.process.waitFor(30, TimeUnit.SECONDS)) {
+            if (!member.jvm.awaitExit(Duration.ofSeconds(30))) {
                 throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
             }
             // a leadership ends at the latest when its process does (its own "lost" event comes first)
-            member.killedAt = Math.min(member.killedAt, Clock.micros());
+            member.killedAt = Math.min(member.killedAt, EpochMicros.now());
             closeProxy(member);
         }
     }
@@ -322,7 +305,7 @@ final class ChaosFleet implements AutoCloseable {
 
     /**
      * Ends every session of the fleet in one statement, or only the one of {@code pid} when it is positive; returns
-     * how many. Runs on a connection opened beforehand, so that the fault happens right after {@link Clock#micros()}
+     * how many. Runs on a connection opened beforehand, so that the fault happens right after {@link EpochMicros#now()}
      * taken before the call, not after a connection set-up.
      */
     synchronized int terminate(int pid) throws SQLException {
@@ -367,10 +350,10 @@ final class ChaosFleet implements AutoCloseable {
             // the server went away
         }
         for (Member member : members) {
-            member.process.destroyForcibly();
+            member.jvm.kill();
         }
         for (Member member : members) {
-            member.process.waitFor(20, TimeUnit.SECONDS);
+            member.jvm.close();
             closeProxy(member);
         }
     }

@@ -23,8 +23,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import io.github.pgiplisten.chaos.ChaosFleet.Member;
 import io.github.pgiplisten.chaos.Producer.Outcome;
 import io.github.pgiplisten.chaos.Producer.Sent;
-import io.github.pgiplisten.testsupport.LocalPostgresServer;
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode;
+import io.github.pgiplisten.testsupport.LocalPostgresServer;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
@@ -179,7 +181,7 @@ class ChaosTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> !leader.slowOn.isEmpty());
         }
         fleet.prepareTerminate();
-        long faultAt = Clock.micros();
+        long faultAt = EpochMicros.now();
         long since = faultAt;
         switch (scenario) {
             case KILL_LEADER -> fleet.kill(leader);
@@ -200,14 +202,14 @@ class ChaosTest {
             case RESTART_FAST, RESTART_IMMEDIATE -> {
                 affected.addAll(cutAll(faultAt));
                 server.restart(scenario == Scenario.RESTART_FAST ? StopMode.FAST : StopMode.IMMEDIATE);
-                since = Clock.micros();
+                since = EpochMicros.now();
             }
             case DOWN_20S -> {
                 affected.addAll(cutAll(faultAt));
                 server.stop(StopMode.FAST);
                 Thread.sleep(20_000);
                 server.start();
-                since = Clock.micros();
+                since = EpochMicros.now();
             }
             case STOP_LEADER -> fleet.stop(leader);
             case STOP_TWO -> fleet.stop(leader, fleet.alive().stream().filter(member -> member != leader)
@@ -263,7 +265,7 @@ class ChaosTest {
                 }
             }
         });
-        List<ChaosFleet.Event> takeovers = new ArrayList<>();
+        List<InstanceEvent> takeovers = new ArrayList<>();
         fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(faultAt, "leader")));
         if (scenario == Scenario.KILL_STANDBY) {
             assertThat(takeovers).as("the leader stays the leader when a standby dies").isEmpty();

@@ -12,6 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.jspecify.annotations.Nullable;
 
+import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
 /**
@@ -87,9 +88,9 @@ final class Producer implements AutoCloseable {
                 continue;
             }
             next = Math.max(next + intervalNanos, System.nanoTime() - 10 * intervalNanos); // no burst after a stall
-            long start = Clock.micros();
+            long start = EpochMicros.now();
             Outcome outcome = send(n);
-            Sent record = new Sent(n, start, Clock.micros(), outcome);
+            Sent record = new Sent(n, start, EpochMicros.now(), outcome);
             synchronized (this) {
                 sent.add(record);
             }

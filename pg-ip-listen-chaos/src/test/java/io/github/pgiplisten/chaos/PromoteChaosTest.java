@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 
 import io.github.pgiplisten.chaos.ChaosFleet.Member;
 import io.github.pgiplisten.chaos.Producer.Sent;
+import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.FailoverPair;
+import io.github.pgiplisten.testsupport.InstanceEvent;
 
 /**
  * The {@code PROMOTE} scenario: three instances on a multi-host URL ({@code targetServerType=primary}) under 500
@@ -63,10 +65,10 @@ class PromoteChaosTest {
                     Thread.sleep(300 + random.nextInt(1200));
                     long from = producer.count();
 
-                    long faultAt = Clock.micros();
+                    long faultAt = EpochMicros.now();
                     fleet.alive().forEach(member -> member.cuts.add(faultAt));
                     pair.failOver();
-                    long promotedAt = Clock.micros();
+                    long promotedAt = EpochMicros.now();
                     Member leader = awaitOneLeader(fleet);
                     long firstHandled = firstHandlingAfter(fleet, running, promotedAt);
                     long recoveredMillis = Math.max(0, firstHandled - promotedAt) / 1000;
@@ -83,7 +85,7 @@ class PromoteChaosTest {
                                     .isNotEmpty();
                         }
                     });
-                    List<ChaosFleet.Event> takeovers = new ArrayList<>();
+                    List<InstanceEvent> takeovers = new ArrayList<>();
                     fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(faultAt, "leader")));
                     assertThat(takeovers).as("takeovers after the failover, none a handover").isNotEmpty()
                             .allMatch(event -> event.detail().startsWith("false "));
@@ -93,7 +95,7 @@ class PromoteChaosTest {
                     Thread.sleep(1000);
                     long to = producer.count();
                     await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200)).until(
-                            () -> running.startedAfter(Clock.micros() - 2_000_000).stream().allMatch(sent -> sent
+                            () -> running.startedAfter(EpochMicros.now() - 2_000_000).stream().allMatch(sent -> sent
                                     .outcome() != Producer.Outcome.COMMITTED || fleet.handled.containsKey(sent.n())
                                     || sent.n() >= to));
                     Ledger ledger = Ledger.of(fleet, producer, from, to);

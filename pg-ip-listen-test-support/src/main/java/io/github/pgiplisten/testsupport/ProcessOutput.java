@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
- * Reads a child process's output line by line on a daemon thread, until the process closes it. Used by the fleet demo
- * and the benchmarks, which both read instance JVMs' event lines.
+ * Reads a child process's output line by line on a daemon thread, until the process closes it: a child that writes
+ * into a full pipe nobody reads would block. {@link InstanceJvm} reads its instances' output with it.
  */
 public final class ProcessOutput {
 

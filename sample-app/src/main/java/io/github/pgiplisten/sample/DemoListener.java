@@ -14,20 +14,18 @@ import io.github.pgiplisten.PgListener;
 
 /**
  * Handles the demo channel and reports leadership in its log. With {@code demo.report-events=true} (set by the
- * fleet demo's launcher) it also prints one machine-readable line per event ({@code demo <instance> <epoch micros>
- * <event>}).
+ * fleet demo's launcher) it also prints one machine-readable line per event, in the line format of the test
+ * support's fleet harness ({@code ev <epoch micros> <event>}); written out here because the application's jar does not
+ * carry the test support.
  */
 @Component
 class DemoListener {
 
     private static final Logger log = LoggerFactory.getLogger(DemoListener.class);
 
-    private final String instance;
     private final boolean reportEvents;
 
-    DemoListener(@Value("${demo.instance}") String instance,
-            @Value("${demo.report-events:false}") boolean reportEvents) {
-        this.instance = instance;
+    DemoListener(@Value("${demo.report-events:false}") boolean reportEvents) {
         this.reportEvents = reportEvents;
     }
 
@@ -72,6 +70,6 @@ class DemoListener {
             return;
         }
         long micros = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-        System.out.println("demo " + instance + " " + micros + " " + event);
+        System.out.println("ev " + micros + " " + event);
     }
 }

@@ -6,11 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,17 +17,18 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 
 import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.core.PgNotifier;
+import io.github.pgiplisten.testsupport.Await;
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceEvent;
+import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
-import io.github.pgiplisten.testsupport.ProcessOutput;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
@@ -130,7 +129,9 @@ public final class FleetDemo {
         try {
             return experiment();
         } finally {
-            running.forEach(instance -> instance.process.destroyForcibly());
+            for (Instance instance : running) {
+                instance.jvm.close();
+            }
         }
     }
 
@@ -141,8 +142,8 @@ public final class FleetDemo {
         for (int i = 0; i < settings.instances(); i++) {
             fleet.add(start(name(i), true));
         }
-        await("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
-        await("one instance leads", Duration.ofSeconds(30), () -> leaders(fleet).size() == 1);
+        Await.until("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
+        Await.until("one instance leads", Duration.ofSeconds(30), () -> leaders(fleet).size() == 1);
         Instance first = leaders(fleet).get(0);
         List<String> standbys = fleet.stream().filter(i -> i != first).map(i -> i.name).toList();
         say(first.name + " is the leader; " + String.join(", ", standbys) + " wait as standbys (no polling: each "
@@ -151,28 +152,28 @@ public final class FleetDemo {
         try (Publisher publisher = new Publisher()) {
             publishFor(settings.phase(), fleet);
 
-            long killAt = nowMicros();
+            long killAt = EpochMicros.now();
             say("SIGKILL " + first.name + " (the leader), while notifications keep coming every "
                     + settings.publishInterval().toMillis() + " ms");
-            first.process.toHandle().destroyForcibly(); // SIGKILL; Process.destroy* would also close its output
+            first.jvm.kill();
             Handling takeover = awaitFirstHandlingAfter(killAt, first.name);
             Instance second = byName(fleet, takeover.instance());
-            long crashMs = Math.round((takeover.atMicros() - killAt) / 1000.0);
+            long crashMs = Math.round(EpochMicros.millisBetween(killAt, takeover.atMicros()));
             say(second.name + " took over: first notification handled " + crashMs + " ms after the kill");
             publishFor(settings.phase(), fleet);
 
-            long termAt = nowMicros();
+            long termAt = EpochMicros.now();
             say("SIGTERM " + second.name + " (graceful stop of the new leader)");
-            second.process.toHandle().destroy(); // SIGTERM, keeping its output readable to the end
+            second.jvm.terminate();
             Handling handover = awaitFirstHandlingAfter(termAt, second.name);
             Instance third = byName(fleet, handover.instance());
-            long handoverMs = Math.round((handover.atMicros() - termAt) / 1000.0);
+            long handoverMs = Math.round(EpochMicros.millisBetween(termAt, handover.atMicros()));
             say(third.name + " took over: first notification handled " + handoverMs + " ms after the signal");
             publishFor(settings.phase(), fleet);
             publisher.close();
-            await("the last notification is handled", Duration.ofSeconds(20),
+            Await.until("the last notification is handled", Duration.ofSeconds(20),
                     () -> handled.containsKey(publisher.sent.get() - 1));
-            second.process.waitFor(30, TimeUnit.SECONDS);
+            second.jvm.awaitExit(Duration.ofSeconds(30));
 
             int sent = publisher.sent.get();
             int duplicated = 0;
@@ -210,15 +211,15 @@ public final class FleetDemo {
         for (int i = 0; i < settings.instances(); i++) {
             fleet.add(start(name(i), false));
         }
-        await("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
+        Await.until("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
         // LISTEN starts moments after start-up: each instance tells when it listens (PgListenEvent.ChannelListened)
-        await("every instance listens", Duration.ofSeconds(30), () -> fleet.stream().allMatch(i -> i.listening));
+        Await.until("every instance listens", Duration.ofSeconds(30), () -> fleet.stream().allMatch(i -> i.listening));
         try (Connection connection = server.connect()) {
             int count = 100;
             for (int n = 0; n < count; n++) {
                 PgNotifier.notify(connection, channel, "#" + n);
             }
-            await("every instance handles every notification", Duration.ofSeconds(20), () -> fleet.stream()
+            Await.until("every instance handles every notification", Duration.ofSeconds(20), () -> fleet.stream()
                     .allMatch(i -> countHandledBy(i.name, count) == count));
             boolean ok = fleet.stream().allMatch(i -> countHandledBy(i.name, count) == count)
                     && handled.values().stream().allMatch(by -> by.size() == fleet.size());
@@ -259,7 +260,7 @@ public final class FleetDemo {
 
     private Handling awaitFirstHandlingAfter(long afterMicros, String notBy) {
         // cheap to poll (the instances share these two cores): the last handler's name, then one scan at the end
-        await("another instance handles a notification", Duration.ofSeconds(60), () -> {
+        Await.until("another instance handles a notification", Duration.ofSeconds(60), () -> {
             String last = lastHandler;
             return last != null && !last.equals(notBy);
         });
@@ -273,7 +274,7 @@ public final class FleetDemo {
     }
 
     private static List<Instance> leaders(List<Instance> fleet) {
-        return fleet.stream().filter(i -> i.leader && i.process.isAlive()).toList();
+        return fleet.stream().filter(i -> i.leader && i.jvm.isAlive()).toList();
     }
 
     private static Instance byName(List<Instance> fleet, String name) {
@@ -286,48 +287,37 @@ public final class FleetDemo {
 
     private void stopAll() throws InterruptedException {
         for (Instance instance : running) {
-            instance.process.toHandle().destroy();
+            instance.jvm.terminate();
         }
         for (Instance instance : running) {
-            if (!instance.process.waitFor(30, TimeUnit.SECONDS)) {
-                instance.process.destroyForcibly();
+            if (!instance.jvm.awaitExit(Duration.ofSeconds(30))) {
+                instance.jvm.close();
             }
         }
         running.clear();
     }
 
     private Instance start(String name, boolean oneProcessListener) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(List.of("-Xmx256m"));
+        InstanceJvm.Launch launch = InstanceJvm.launch("demo-" + name).jvmOptions("-Xmx256m").errorsToOutput();
         if (applicationJar != null) {
-            command.addAll(List.of("-jar", applicationJar.toString()));
+            launch.jar(applicationJar);
         } else {
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), SampleApplication.class.getName()));
+            launch.mainClass(SampleApplication.class);
         }
-        command.addAll(List.of("--demo.instance=" + name, "--demo.channel=" + channel, "--demo.report-events=true",
+        launch.arguments("--demo.instance=" + name, "--demo.channel=" + channel, "--demo.report-events=true",
                 "--spring.datasource.url=" + server.jdbcUrl(), "--spring.datasource.username=" + server.username(),
                 "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group,
                 "--pg-ip-listen.one-process-listener=" + oneProcessListener,
-                "--logging.level.io.github.pgiplisten=WARN"));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Instance instance = new Instance(name, process);
+                "--logging.level.io.github.pgiplisten=WARN");
+        Instance instance = new Instance(name, launch);
         running.add(instance);
-        ProcessOutput.follow(process, "demo-reader-" + name, line -> read(instance, line));
-        say("started instance " + name + " (pid " + process.pid() + ")");
+        say("started instance " + name + " (pid " + instance.jvm.pid() + ")");
         return instance;
     }
 
-    private void read(Instance instance, String line) {
-        String[] parts = line.split(" ", 4);
-        if (parts.length == 4 && parts[0].equals("demo") && parts[1].equals(instance.name)) {
-            event(instance, Long.parseLong(parts[2]), parts[3]);
-        } else if (!line.isBlank()) {
-            say("  " + instance.name + " | " + line);
-        }
-    }
-
-    private void event(Instance instance, long micros, String event) {
+    private void event(Instance instance, InstanceEvent reported) {
+        long micros = reported.micros();
+        String event = reported.detail().isEmpty() ? reported.kind() : reported.kind() + " " + reported.detail();
         if (event.equals("ready")) {
             instance.ready = true;
         } else if (event.equals("leader")) {
@@ -349,22 +339,12 @@ public final class FleetDemo {
         }
     }
 
-    private void await(String what, Duration atMost, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + atMost.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("gave up waiting until " + what + " (" + atMost.toSeconds() + " s)");
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-        }
-    }
-
     private void say(String text) {
-        say(text, nowMicros());
+        say(text, EpochMicros.now());
     }
 
     private void say(String text, long micros) {
-        LocalTime time = LocalTime.ofInstant(Instant.EPOCH.plus(micros, ChronoUnit.MICROS), ZoneId.systemDefault());
+        LocalTime time = LocalTime.ofInstant(EpochMicros.toInstant(micros), ZoneId.systemDefault());
         synchronized (out) {
             out.println(CLOCK.format(time) + "  " + text);
         }
@@ -372,10 +352,6 @@ public final class FleetDemo {
 
     private static void say(PrintStream out, String text) {
         out.println(CLOCK.format(LocalTime.now()) + "  " + text);
-    }
-
-    private static long nowMicros() {
-        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
     }
 
     /** Sends "#0", "#1", … on its own connection, each in its own transaction, until closed. */
@@ -397,7 +373,7 @@ public final class FleetDemo {
                 long next = System.nanoTime();
                 while (running.get()) {
                     int number = sent.get();
-                    sentAt.put(number, nowMicros());
+                    sentAt.put(number, EpochMicros.now());
                     PgNotifier.notify(connection, channel, "#" + number);
                     sent.incrementAndGet();
                     next += interval;
@@ -415,16 +391,29 @@ public final class FleetDemo {
         }
     }
 
-    private static final class Instance {
+    /** One instance's JVM and what it reported; its events arrive on the harness's reader thread. */
+    private final class Instance implements InstanceJvm.Output {
         final String name;
-        final Process process;
+        final InstanceJvm jvm;
         volatile boolean ready;
         volatile boolean leader;
         volatile boolean listening;
 
-        Instance(String name, Process process) {
+        Instance(String name, InstanceJvm.Launch launch) throws IOException {
             this.name = name;
-            this.process = process;
+            this.jvm = launch.start(this);
+        }
+
+        @Override
+        public void event(InstanceEvent event) {
+            FleetDemo.this.event(this, event);
+        }
+
+        @Override
+        public void line(String line) {
+            if (!line.isBlank()) {
+                say("  " + name + " | " + line);
+            }
         }
     }
 }

@@ -1,0 +1,171 @@
+package io.github.pgiplisten.bench;
+
+import static io.github.pgiplisten.bench.Benchmarks.log;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jspecify.annotations.Nullable;
+
+import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.testsupport.Await;
+import io.github.pgiplisten.testsupport.EpochMicros;
+import io.github.pgiplisten.testsupport.InstanceJvm;
+import io.github.pgiplisten.testsupport.PostgresServer;
+
+/**
+ * Crash failover and graceful handover, three JVMs of ours or of raw pgjdbc, a notification every 2 ms: the signal →
+ * the first notification another instance handled, from the moments the instances report. The crash and graceful
+ * rounds alternate in one fleet, so the two sections are one.
+ */
+final class FailoverSection implements Section {
+
+    /** Kills and stops in all; {@code -Dbench.failover-rounds=2} makes a quick try. */
+    private static final int FAILOVER_ROUNDS = Integer.getInteger("bench.failover-rounds", 20);
+
+    private final PostgresServer server;
+    /** What it measured for ours, and its rows, so that the floor can be set beside them. */
+    final List<Double> oursCrash = new ArrayList<>();
+    final List<Double> oursGraceful = new ArrayList<>();
+    ResultsTable.@Nullable Row crashP50Row;
+    ResultsTable.@Nullable Row crashP99Row;
+    ResultsTable.@Nullable Row gracefulRow;
+
+    FailoverSection(PostgresServer server) {
+        this.server = server;
+    }
+
+    @Override
+    public void run(ResultsTable table) throws Exception {
+        List<Double> rawCrash = new ArrayList<>();
+        List<Double> rawGraceful = new ArrayList<>();
+        List<Double> oursWorst = new ArrayList<>();
+        List<Double> rawWorst = new ArrayList<>();
+        // graceful lost, graceful twice, crash lost, crash handled again by the successor (most in one crash)
+        long[] oursLostDup = new long[4];
+        long[] rawLostDup = new long[4];
+        int blocks = 2;
+        for (int block = 0; block < blocks; block++) {
+            for (boolean ours : block % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
+                        + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
+                failoverBlock(ours, FAILOVER_ROUNDS / blocks, ours ? oursCrash : rawCrash,
+                        ours ? oursGraceful : rawGraceful, ours ? oursWorst : rawWorst,
+                        ours ? oursLostDup : rawLostDup);
+            }
+        }
+        crashP50Row = table.add("crash failover: SIGKILL of the leader JVM → a standby handles, p50 ms",
+                String.format(Locale.ROOT, "%.1f", Stats.median(oursCrash)),
+                String.format(Locale.ROOT, "%.1f", Stats.median(rawCrash)), "");
+        crashP99Row = table.add("crash failover, p99 ms (" + oursCrash.size() + " rounds)",
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(oursCrash, 99)),
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(rawCrash, 99)), "goal ≤ 50");
+        gracefulRow = table.add("graceful handover: SIGTERM of the leader → the next one handles, median (min–max) ms",
+                Stats.medianAndSpread(oursGraceful, "%.1f"), Stats.medianAndSpread(rawGraceful, "%.1f"),
+                "goal ≤ 10");
+        table.add("graceful handover: worst notify → handled latency around it, median (min–max) ms",
+                Stats.medianAndSpread(oursWorst, "%.1f"), Stats.medianAndSpread(rawWorst, "%.1f"), "goal ≤ 20");
+        table.add("graceful handovers: notifications lost / handled twice (all rounds)",
+                oursLostDup[0] + " / " + oursLostDup[1], rawLostDup[0] + " / " + rawLostDup[1], "goal 0 / 0");
+        table.add("crash rounds at 500/s: notifications lost (all rounds) / handled again by the successor (most in "
+                + "one crash)", oursLostDup[2] + " / " + oursLostDup[3], rawLostDup[2] + " / " + rawLostDup[3],
+                "goal 0 lost; at most two progress intervals (100) again");
+    }
+
+    private void failoverBlock(boolean ours, int rounds, List<Double> crash, List<Double> graceful,
+            List<Double> worst, long[] lostDup) throws Exception {
+        String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
+        String group = "bench-" + channel;
+        long key = LeaderElection.lockKey(group);
+        try (Fleet fleet = new Fleet(name -> ours
+                ? oursInstance(server, name, channel, group)
+                : RawInstance.launch(name, server, channel, key).jvmOptions("-Xmx64m"))) {
+            for (String name : List.of("A", "B", "C")) {
+                fleet.start(name);
+            }
+            Await.until("the fleet is ready", Duration.ofSeconds(120),
+                    () -> fleet.alive().stream().allMatch(i -> i.ready));
+            Map<Long, Long> sentAt = new ConcurrentHashMap<>();
+            try (Notifications.Steady producer = new Notifications.Steady(server, channel, Duration.ofMillis(2), sentAt,
+                    Benchmarks::log)) {
+                for (int round = 0; round < rounds * 2; round++) {
+                    boolean kill = round % 2 == 0;
+                    // the leader is whoever handled the latest notification
+                    Thread.sleep(1500);
+                    String leaderName = fleet.lastHandler;
+                    Fleet.Instance leader = fleet.byName(leaderName);
+                    long signalAt = EpochMicros.now();
+                    if (kill) {
+                        leader.jvm.kill();
+                    } else {
+                        leader.jvm.terminate();
+                    }
+                    Await.until("another instance handles", Duration.ofSeconds(60),
+                            () -> fleet.lastHandler != null && !fleet.lastHandler.equals(leaderName));
+                    Thread.sleep(500);
+                    long takeover = fleet.handled.values().stream().flatMap(List::stream)
+                            .filter(h -> h.micros() >= signalAt && !h.instance().equals(leaderName))
+                            .mapToLong(Fleet.Handling::micros).min().orElseThrow();
+                    double ms = (takeover - signalAt) / 1000.0;
+                    (kill ? crash : graceful).add(ms);
+                    leader.jvm.awaitExit(Duration.ofSeconds(30));
+                    // what was sent around the signal: lost, twice, and the worst latency (graceful rounds)
+                    long lost = 0;
+                    long twice = 0;
+                    long again = 0;
+                    double worstMs = 0;
+                    for (Map.Entry<Long, Long> sent : sentAt.entrySet()) {
+                        long at = sent.getValue();
+                        if (at < signalAt - 1_000_000 || at > takeover + 200_000) {
+                            continue;
+                        }
+                        List<Fleet.Handling> by = fleet.handled.getOrDefault(sent.getKey(), List.of());
+                        if (by.isEmpty()) {
+                            lost++;
+                        } else if (kill && by.size() == 2 && by.get(0).instance().equals(leaderName)
+                                != by.get(1).instance().equals(leaderName)) {
+                            again++; // at-least-once: the killed leader had handled it, not yet confirmed
+                        } else if (by.size() > 1) {
+                            twice++;
+                        } else {
+                            worstMs = Math.max(worstMs, (by.get(0).micros() - at) / 1000.0);
+                        }
+                    }
+                    if (kill) {
+                        lostDup[2] += lost;
+                        lostDup[3] = Math.max(lostDup[3], again);
+                        lostDup[1] += twice;
+                    } else {
+                        lostDup[0] += lost;
+                        lostDup[1] += twice;
+                        worst.add(worstMs);
+                    }
+                    Fleet.Instance successor = fleet.byName(fleet.handled.values().stream().flatMap(List::stream)
+                            .filter(h -> h.micros() == takeover).findFirst().orElseThrow().instance());
+                    String phases = ours && !kill && leader.revokedAt > 0 ? String.format(Locale.ROOT,
+                            " [signal → old leader released %.1f, → new leader %.1f, → first handled %.1f]",
+                            (leader.revokedAt - signalAt) / 1000.0, (successor.leaderAt - leader.revokedAt) / 1000.0,
+                            (takeover - successor.leaderAt) / 1000.0) : "";
+                    log(String.format(Locale.ROOT,
+                            "  %s %s %s: %.1f ms to the next handled, lost %d, again %d, twice %d%s%s",
+                            ours ? "ours" : "raw ", kill ? "SIGKILL" : "SIGTERM", leaderName, ms, lost, again, twice,
+                            kill ? "" : String.format(Locale.ROOT, ", worst latency %.1f ms", worstMs), phases));
+                    Fleet.Instance replacement = fleet.start(leaderName);
+                    Await.until("the replacement is ready", Duration.ofSeconds(120), () -> replacement.ready);
+                }
+            }
+        }
+    }
+
+    /** One of our instances in a JVM of its own, as the crash and graceful rounds (and the crash floor) start it. */
+    static InstanceJvm.Launch oursInstance(PostgresServer server, String name, String channel, String group) {
+        return OursInstance.launch(name, server, channel, group).jvmOptions("-Xmx256m").arguments(
+                "--logging.level.io.github.pgiplisten=" + System.getProperty("bench.ours-log", "WARN"),
+                "--spring.main.banner-mode=off", "--logging.level.root=WARN");
+    }
+}

@@ -1,0 +1,92 @@
+package io.github.pgiplisten.bench;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+
+import io.github.pgiplisten.testsupport.PostgresServer;
+
+/**
+ * The floors: the takeovers in raw pgjdbc, warm, no library code (see {@link Floors}); with the failover section in
+ * the same run, its rows say how far ours is above them.
+ */
+final class FloorSection implements Section {
+
+    /** {@code -Dbench.floor-rounds=3} makes a quick try. */
+    private static final int FLOOR_ROUNDS = Integer.getInteger("bench.floor-rounds", 20);
+
+    private final PostgresServer server;
+    private Floors.@Nullable Graceful gracefulFloor;
+    private Floors.@Nullable Crash crashFloor;
+
+    FloorSection(PostgresServer server) {
+        this.server = server;
+    }
+
+    @Override
+    public void run(ResultsTable table) throws Exception {
+        Floors floors = new Floors(server, Benchmarks::log);
+        Floors.Graceful graceful = floors.graceful(FLOOR_ROUNDS);
+        String channel = "floor-rss-" + UUID.randomUUID().toString().substring(0, 8);
+        Floors.Crash crash = floors.crash(FLOOR_ROUNDS,
+                name -> FailoverSection.oursInstance(server, name, channel, "bench-" + channel));
+        gracefulFloor = graceful;
+        crashFloor = crash;
+        table.add("graceful floor: the hot-standby handover in raw pgjdbc, two warm JVMs; cue → the standby handles "
+                + "its first notification after the old leader's marker, median (min–max) ms", "",
+                Stats.medianAndSpread(graceful.cueToHandled(), "%.2f"), String.format(Locale.ROOT,
+                        "p99 %.2f; %d rounds, %d not continuous; no library: what this machine costs anyway",
+                        Stats.percentile(graceful.cueToHandled(), 99), graceful.cueToHandled().size(),
+                        graceful.gaps()));
+        table.add("graceful floor, from the old leader's release call: the standby has the lock / has handled its "
+                + "first after the marker, median (min–max) ms", "",
+                Stats.medianAndSpread(graceful.releaseToLocked(), "%.2f") + " / "
+                        + Stats.medianAndSpread(graceful.releaseToHandled(), "%.2f"), "");
+        table.add("graceful floor, medians of its steps: from the cue, the old leader has it / its marker is sent / "
+                + "read back / the release call returns; from the release call, the server grants the standby / it has "
+                + "the lock / has read its backlog / handles, ms", "",
+                String.format(Locale.ROOT, "%.2f / %.2f / %.2f / %.2f; %.2f / %.2f / %.2f / %.2f",
+                        Stats.median(graceful.cueToLeader()), Stats.median(graceful.cueToMarked()),
+                        Stats.median(graceful.cueToMarkerRead()), Stats.median(graceful.cueToReleased()),
+                        Stats.median(graceful.releaseToGranted()), Stats.median(graceful.releaseToLocked()),
+                        Stats.median(graceful.releaseToRead()), Stats.median(graceful.releaseToHandled())),
+                String.format(Locale.ROOT, "backlog at the lock: %.0f notifications (median)",
+                        Stats.median(graceful.backlog())));
+        table.add(String.format(Locale.ROOT, "crash floor: kill -9 of a raw victim JVM holding the lock (resident %.0f "
+                + "MB; an idle instance of ours: %.0f MB) → a warm raw waiter handles, p50 / p99 ms (%d rounds)",
+                crash.victimRssMb(), crash.oursRssMb(), crash.killToHandled().size()), "",
+                String.format(Locale.ROOT, "%.2f / %.2f", Stats.median(crash.killToHandled()),
+                        Stats.percentile(crash.killToHandled(), 99)),
+                "min–max " + Stats.spread(crash.killToHandled(), "%.2f"));
+        table.add("crash floor, medians from the kill: the server grants the waiter / it has the lock / has read its "
+                + "backlog / handles, ms", "", String.format(Locale.ROOT, "%.2f / %.2f / %.2f / %.2f",
+                        Stats.median(crash.killToGranted()), Stats.median(crash.killToLocked()),
+                        Stats.median(crash.killToRead()), Stats.median(crash.killToHandled())),
+                String.format(Locale.ROOT, "backlog at the lock: %.0f notifications (median)",
+                        Stats.median(crash.backlog())));
+    }
+
+    /** With the failover rounds of the same run: ours − floor in the notes of their ours rows. */
+    void compareWith(FailoverSection failover) {
+        List<Double> oursCrash = failover.oursCrash;
+        List<Double> oursGraceful = failover.oursGraceful;
+        ResultsTable.@Nullable Row crashP50Row = failover.crashP50Row;
+        ResultsTable.@Nullable Row crashP99Row = failover.crashP99Row;
+        ResultsTable.@Nullable Row gracefulRow = failover.gracefulRow;
+        if (crashFloor != null && crashP50Row != null && !oursCrash.isEmpty()) {
+            double floorP50 = Stats.median(crashFloor.killToHandled());
+            double floorP99 = Stats.percentile(crashFloor.killToHandled(), 99);
+            crashP50Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor %.1f; goal ≤ floor + 5)",
+                    Stats.median(oursCrash) - floorP50, floorP50));
+            crashP99Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor p99 %.1f)",
+                    Stats.percentile(oursCrash, 99) - floorP99, floorP99));
+        }
+        if (gracefulFloor != null && gracefulRow != null && !oursGraceful.isEmpty()) {
+            double floor = Stats.median(gracefulFloor.cueToHandled());
+            gracefulRow.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor cue → handled %.1f; ours "
+                    + "also counts the SIGTERM reaching the JVM)", Stats.median(oursGraceful) - floor, floor));
+        }
+    }
+}

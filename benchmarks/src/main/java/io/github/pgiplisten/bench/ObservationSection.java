@@ -1,0 +1,77 @@
+package io.github.pgiplisten.bench;
+
+import static io.github.pgiplisten.bench.Benchmarks.ROUNDS;
+import static io.github.pgiplisten.bench.Benchmarks.log;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.github.pgiplisten.testsupport.PostgresServer;
+
+/**
+ * Ours with observation on (a Micrometer timer per handled notification) against ours with it off and raw, in the same
+ * runs: throughput (batched) and latency at 2000/s.
+ */
+final class ObservationSection implements Section {
+
+    private final PostgresServer server;
+    private final InJvmListeners listeners;
+
+    ObservationSection(PostgresServer server) {
+        this.server = server;
+        this.listeners = new InJvmListeners(server);
+    }
+
+    @Override
+    public void run(ResultsTable table) throws Exception {
+        log("observation: ours with pg-ip-listen.observation-enabled and a timer per observation, ours without, raw; "
+                + ROUNDS + " runs each, rotating");
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        Map<String, List<Double>> p99 = new LinkedHashMap<>();
+        List<String> variants = List.of("on", "off", "raw");
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int v = 0; v < variants.size(); v++) {
+                String variant = variants.get((v + round) % variants.size());
+                boolean ours = !variant.equals("raw");
+                String channel = "obs-" + UUID.randomUUID().toString().substring(0, 8);
+                AtomicLong received = new AtomicLong();
+                List<Double> millis = new CopyOnWriteArrayList<>();
+                AtomicBoolean measuring = new AtomicBoolean();
+                boolean observed = variant.equals("on");
+                try (InJvmListeners.Listener listener = listeners.start(ours, observed, channel, payload -> {
+                    received.incrementAndGet();
+                    if (measuring.get() && payload.startsWith("t")) {
+                        millis.add((System.nanoTime() - Long.parseLong(payload.substring(1))) / 1e6);
+                    }
+                })) {
+                    double rate = Publishers.flat(server, channel, true, received);
+                    rates.computeIfAbsent(variant, k -> new ArrayList<>()).add(rate);
+                    Publishers.atRate(server, channel, 2000, Duration.ofSeconds(1), measuring, false);
+                    Publishers.atRate(server, channel, 2000, Duration.ofSeconds(5), measuring, true);
+                    Thread.sleep(300);
+                }
+                p99.computeIfAbsent(variant, k -> new ArrayList<>()).add(Stats.percentile(millis, 99));
+                log(String.format(Locale.ROOT, "  %s: %.0f/s, p99 %.2f ms at 2000/s", variant, rates.get(variant)
+                        .get(rates.get(variant).size() - 1), Stats.percentile(millis, 99)));
+            }
+        }
+        table.add("throughput (batched) with observation on, notifications/s", Stats.medianAndSpread(rates.get("on"),
+                "%.0f"), Stats.medianAndSpread(rates.get("raw"), "%.0f"), String.format(Locale.ROOT,
+                        "%.2f × raw (goal ≥ 0.9); observation off in the same runs: %s (on/off %.2f)",
+                        Stats.median(rates.get("on")) / Stats.median(rates.get("raw")),
+                        Stats.medianAndSpread(rates.get("off"), "%.0f"),
+                        Stats.median(rates.get("on")) / Stats.median(rates.get("off"))));
+        table.add("latency at 2000/s with observation on, p99 ms", Stats.medianAndSpread(p99.get("on"), "%.2f"),
+                Stats.medianAndSpread(p99.get("raw"), "%.2f"), String.format(Locale.ROOT,
+                        "overhead %.2f ms (goal ≤ 1); observation off in the same runs: %s", Stats.median(p99.get("on"))
+                                - Stats.median(p99.get("raw")), Stats.medianAndSpread(p99.get("off"), "%.2f")));
+    }
+}
