@@ -1,7 +1,7 @@
 package io.github.pgiplisten;
 
-import io.github.pgiplisten.core.Payload;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.PgText;
 
 /** A {@link PgListener} method failed on a notification, or its payload could not be read; the cause says which. */
 public class PgListenerExecutionFailedException extends RuntimeException {
@@ -14,7 +14,7 @@ public class PgListenerExecutionFailedException extends RuntimeException {
     public PgListenerExecutionFailedException(String listener, PgNotification notification, String problem,
             Throwable cause) {
         super("@PgListener " + listener + " " + problem + " on channel '" + notification.channel() + "', payload '"
-                + Payload.preview(notification.payload(), 200) + "': " + cause, cause);
+                + PgText.preview(notification.payload(), 200) + "': " + cause, cause);
         this.listener = listener;
         this.notification = notification;
     }

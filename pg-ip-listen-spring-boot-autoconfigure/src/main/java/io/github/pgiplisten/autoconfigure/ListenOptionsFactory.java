@@ -9,6 +9,7 @@ import org.springframework.core.env.Environment;
 import org.springframework.core.task.TaskDecorator;
 
 import io.github.pgiplisten.PgListenOptionsCustomizer;
+import io.github.pgiplisten.core.JdbcUrls;
 import io.github.pgiplisten.core.NotificationErrorHandler;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgListenOptions;
@@ -96,12 +97,12 @@ final class ListenOptionsFactory {
         String url = connection.getJdbcUrl();
         if (!url.startsWith("jdbc:postgresql:")) {
             throw new PgListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
-                    + "URL is " + PgListenOptions.withoutSecrets(url) + ".", "Set pg-ip-listen.url to a "
+                    + "URL is " + JdbcUrls.withoutSecrets(url) + ".", "Set pg-ip-listen.url to a "
                             + "jdbc:postgresql:// URL of the PostgreSQL server the notifications go through.");
         }
-        if (!PgListenOptions.isReadableUrl(url)) {
+        if (!JdbcUrls.isReadableUrl(url)) {
             throw new PgListenConfigurationException("pg-ip-listen's listen connection URL is not one the "
-                    + "PostgreSQL driver can read: " + PgListenOptions.withoutSecrets(url) + ".", "Set "
+                    + "PostgreSQL driver can read: " + JdbcUrls.withoutSecrets(url) + ".", "Set "
                             + "pg-ip-listen.url (or spring.datasource.url, which it defaults to) to "
                             + "jdbc:postgresql://host:port/database with a port from 1 to 65535 and %-encoded "
                             + "options.");

@@ -37,8 +37,8 @@ import io.github.pgiplisten.autoconfigure.BadInputApp.BadInputListener;
 import io.github.pgiplisten.autoconfigure.BadInputApp.OrderCreated;
 import io.github.pgiplisten.autoconfigure.BadInputApp.RecordingErrorHandler;
 import io.github.pgiplisten.core.ChannelName;
-import io.github.pgiplisten.core.Payload;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.PgText;
 import io.github.pgiplisten.testsupport.Seed;
 import io.github.pgiplisten.testsupport.TestPostgres;
 import tools.jackson.core.exc.StreamReadException;
@@ -400,7 +400,7 @@ class BadInputListenerTests {
     private static String expectedFailure(String listener, Type type, String channel, String payload,
             Throwable cause) {
         return "@PgListener " + listener + " could not read the payload as " + type.getTypeName() + " on channel '"
-                + channel + "', payload '" + Payload.preview(payload, 200) + "': " + cause;
+                + channel + "', payload '" + PgText.preview(payload, 200) + "': " + cause;
     }
 
     private static void assertKind(Kind kind, String payload, Throwable cause) {
