@@ -26,6 +26,9 @@ import org.postgresql.PGProperty;
  * client, and frees its lock, within seconds; {@code lock_timeout} bounds each wait for the group's lock (see
  * {@link SessionSettings}). {@link SessionChecks} refuses a session that cannot serve; the election's statements are
  * {@link LockStatements}, run here under the same deadline as every other statement.
+ *
+ * <p>A little over 300 lines because every statement and read of the connection is here, each between
+ * {@code begin} and {@code end} of the one deadline the watchdog checks.
  */
 final class ListenConnection implements AutoCloseable {
 

@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * runs through {@code runuser} as the {@code postgres} user (or {@code nobody} when that user does not exist).
  *
  * <p>Tests may stop, start and restart it: the port and data stay, so clients reconnect to the same address.
+ *
+ * <p>Over 300 lines because a server's whole life is here (init, start, stop modes, restart, a streaming replica
+ * and its promotion), each step a {@code pg_ctl} or {@code initdb} call with its error reporting.
  */
 public final class LocalPostgresServer implements PostgresServer {
 
