@@ -42,7 +42,6 @@ import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.autoconfigure.ListenerApp.EventRecorder;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
-import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.Role;
 import io.github.pgiplisten.testsupport.PostgresServer;
@@ -438,7 +437,8 @@ class BadInputPropertiesTests {
     /** Keeps what the engine logs at WARN and above while open. */
     private static final class LogCapture implements AutoCloseable {
 
-        private final Logger logger = (Logger) LoggerFactory.getLogger(PgListenEngine.class);
+        // the engine logs from the class of each role (ListenLoop, Reconnect, LeaderElection, ...): all of the core
+        private final Logger logger = (Logger) LoggerFactory.getLogger("io.github.pgiplisten.core");
         private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
         LogCapture() {
