@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What the owner thread ({@link ListenLoop}) lets other threads see, and the one thing they tell it: to close. Every
- * field but {@link #closing} is written by the owner thread only and read by any thread
- * ({@link PgListenEngine#status()}, the {@link Watchdog}, a wake-up), so each is a volatile of its own and no lock is
- * needed.
+ * field but {@link #closing} is written by the owner thread only (and {@link #role} also by the engine's start and
+ * close, before the owner thread runs and after it has ended) and read by any thread ({@link PgListenEngine#status()},
+ * the {@link Watchdog}, a wake-up), so each is a volatile of its own and no lock is needed.
  */
 final class EngineState {
 

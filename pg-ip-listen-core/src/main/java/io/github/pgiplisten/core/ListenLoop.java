@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
@@ -125,9 +126,9 @@ final class ListenLoop implements Runnable {
 
     /**
      * Reads until closing and hands what it reads to the leadership, or in broadcast mode ({@code leadership} null)
-     * straight to the dispatcher. Between reads, only while nothing is left unread (a statement takes in everything
-     * the server has queued for this session first): applies subscription changes, probes after
-     * {@code probeInterval} of silence, and a leader confirms its progress.
+     * straight to the dispatcher. Between reads: applies subscription changes and confirms a leader's progress only
+     * while nothing is left unread (a statement takes in everything the server has queued for this session first),
+     * and probes after {@code probeInterval} of silence (broadcast only while nothing is left unread).
      */
     private void readUntilClosing(ListenConnection connection, @Nullable Leadership leadership) throws SQLException {
         long lastTraffic = System.nanoTime();
@@ -148,7 +149,8 @@ final class ListenLoop implements Runnable {
                 } else {
                     dispatchAll(batch);
                 }
-            } else if (now - lastTraffic >= probeNanos && connection.drained()) {
+            } else if (now - lastTraffic >= probeNanos && (leadership != null || connection.drained())) {
+                // a leader probes even with data unread, as its confirmations' statements would take it in anyway
                 engine.queueUsage().read(connection.probe());
                 lastTraffic = System.nanoTime();
             }
@@ -229,6 +231,7 @@ final class ListenLoop implements Runnable {
     /** The connection failed or could not be opened: says so, and returns since when this engine is disconnected. */
     private Instant onFailure(@Nullable ListenConnection connection, Throwable cause, @Nullable Instant since) {
         state.lastFailure = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+        state.listening = Set.of(); // before any event: a listener that reads the status sees the loss
         boolean wasLeader = state.role == Role.LEADER;
         if (options.oneProcessListener()) {
             state.role = Role.STANDBY;

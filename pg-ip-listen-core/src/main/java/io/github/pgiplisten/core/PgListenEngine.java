@@ -206,8 +206,8 @@ public final class PgListenEngine implements AutoCloseable {
                 closed = true;
                 lifecycle.notifyAll(); // a second close() waits for this
             }
+            watchdog.stop();
         }
-        watchdog.stop();
         if (ownExecutor != null) {
             ownExecutor.shutdown();
         }
