@@ -126,9 +126,9 @@ final class ListenLoop implements Runnable {
 
     /**
      * Reads until closing and hands what it reads to the leadership, or in broadcast mode ({@code leadership} null)
-     * straight to the dispatcher. Between reads: applies subscription changes and confirms a leader's progress only
-     * while nothing is left unread (a statement takes in everything the server has queued for this session first),
-     * and probes after {@code probeInterval} of silence (broadcast only while nothing is left unread).
+     * straight to the dispatcher. Between reads, and only while nothing is left unread (a statement takes in
+     * everything the server has queued for this session first): applies subscription changes, probes after
+     * {@code probeInterval} of silence, and a leader confirms its progress.
      */
     private void readUntilClosing(ListenConnection connection, @Nullable Leadership leadership) throws SQLException {
         long lastTraffic = System.nanoTime();
@@ -149,8 +149,9 @@ final class ListenLoop implements Runnable {
                 } else {
                     dispatchAll(batch);
                 }
-            } else if (now - lastTraffic >= probeNanos && (leadership != null || connection.drained())) {
-                // a leader probes even with data unread, as its confirmations' statements would take it in anyway
+            } else if (now - lastTraffic >= probeNanos && connection.drained()) {
+                // not with data unread: the probe's statement would take in everything the server has queued for
+                // this session, past the read budget and the backlog limit (a leader's probe did, before)
                 engine.queueUsage().read(connection.probe());
                 lastTraffic = System.nanoTime();
             }
