@@ -3,6 +3,8 @@ package io.github.pgiplisten.autoconfigure;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
 
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgNotification;
@@ -18,6 +20,19 @@ final class CompositeNotificationObserver implements NotificationObserver {
 
     private CompositeNotificationObserver(List<NotificationObserver> observers) {
         this.observers = List.copyOf(observers);
+    }
+
+    /**
+     * The observer beans of a context: {@link NotificationObserver#NONE} when it defines none, otherwise looked up
+     * when the engine first tells them something, once every singleton exists. The engine's options are built with
+     * the container bean, so looking them up then would make an observer that depends on the container (on
+     * {@code PgListenStatus}, say) a circular reference.
+     */
+    static NotificationObserver of(ListableBeanFactory beans, ObjectProvider<NotificationObserver> observers) {
+        if (beans.getBeanNamesForType(NotificationObserver.class, true, false).length == 0) {
+            return NotificationObserver.NONE;
+        }
+        return new Deferred(observers);
     }
 
     /** @param observers in the order they are told */
@@ -39,5 +54,40 @@ final class CompositeNotificationObserver implements NotificationObserver {
     @Override
     public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
         observers.forEach(observer -> observer.handled(notification, nanos, failure));
+    }
+
+    /** The observer beans, looked up at their first use. */
+    private static final class Deferred implements NotificationObserver {
+
+        private final ObjectProvider<NotificationObserver> beans;
+        private volatile @Nullable NotificationObserver observers;
+
+        Deferred(ObjectProvider<NotificationObserver> beans) {
+            this.beans = beans;
+        }
+
+        private NotificationObserver observers() {
+            NotificationObserver resolved = observers;
+            if (resolved == null) {
+                synchronized (this) {
+                    resolved = observers;
+                    if (resolved == null) {
+                        resolved = of(beans.orderedStream().toList());
+                        observers = resolved;
+                    }
+                }
+            }
+            return resolved;
+        }
+
+        @Override
+        public void received(PgNotification notification) {
+            observers().received(notification);
+        }
+
+        @Override
+        public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
+            observers().handled(notification, nanos, failure);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.github.pgiplisten.autoconfigure;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -44,7 +45,7 @@ class ListenerContainerConfiguration {
             ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
             ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
             ObjectProvider<PgListenOptionsCustomizer> customizers, ObjectProvider<ObservationRegistry> observations,
-            ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention) {
+            ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention, ListableBeanFactory beans) {
         // the application's error handler: the only one, or the primary one of several (the others are for
         // @PgListener(errorHandler = "…"))
         PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
@@ -59,7 +60,7 @@ class ListenerContainerConfiguration {
         ListenerRegistry registry = new ListenerRegistry(errorHandler,
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
         PgListenOptions options = factory.build(taskDecorator, simpleExecutor, customizers, registry::handleError,
-                CompositeNotificationObserver.of(observers.orderedStream().toList()));
+                CompositeNotificationObserver.of(beans, observers));
         return new PgListenerContainer(options, registry, events, properties.getPhase());
     }
 
