@@ -1,5 +1,6 @@
 package io.github.pgiplisten.core;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,12 +34,12 @@ final class ChannelListening {
     }
 
     /** LISTENs and UNLISTENs what changed in the subscriptions since the connection's channels were last set. */
-    void follow(ListenConnection connection) throws java.sql.SQLException {
+    void follow(ListenConnection connection) throws SQLException {
         state.listened = listenDifference(connection, subscriptions.channels(), state.listened);
     }
 
     /** {@link #follow}, and tells the change: this engine handles what it listens (a leader, broadcast). */
-    void followAndTell(ListenConnection connection) throws java.sql.SQLException {
+    void followAndTell(ListenConnection connection) throws SQLException {
         Set<String> had = state.listening;
         follow(connection);
         tell(state.listened, had);
@@ -77,7 +78,7 @@ final class ChannelListening {
 
     /** LISTENs and UNLISTENs what differs between {@code wanted} and {@code had}; returns {@code wanted}. */
     private static Set<String> listenDifference(ListenConnection connection, Set<String> wanted, Set<String> had)
-            throws java.sql.SQLException {
+            throws SQLException {
         List<String> toListen = new ArrayList<>();
         List<String> toUnlisten = new ArrayList<>();
         for (String channel : wanted) {

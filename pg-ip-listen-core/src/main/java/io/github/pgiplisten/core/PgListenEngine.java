@@ -2,6 +2,7 @@ package io.github.pgiplisten.core;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -139,7 +140,7 @@ public final class PgListenEngine implements AutoCloseable {
     /** The state now: role, connection, channels. */
     public EngineStatus status() {
         ListenConnection connection = state.connection;
-        java.util.Set<String> channels = subscriptions.channels();
+        Set<String> channels = subscriptions.channels();
         Role now = closed ? Role.STOPPED : state.role;
         boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
                 && !connection.overdue(System.nanoTime()) && state.listened.containsAll(channels);
