@@ -21,9 +21,6 @@ abstract sealed class Delivery implements Runnable {
         this.receivedAt = receivedAt;
     }
 
-    /** Never run (the executor refused it): out of the backlog, and finished for the leader's progress. */
-    abstract void dropped();
-
     /** One notification. */
     static final class One extends Delivery {
 
@@ -36,11 +33,6 @@ abstract sealed class Delivery implements Runnable {
             super(invoker, epoch, receivedAt);
             this.notification = notification;
             this.size = size;
-        }
-
-        @Override
-        void dropped() {
-            invoker.finished(size, epoch);
         }
 
         @Override
@@ -67,13 +59,6 @@ abstract sealed class Delivery implements Runnable {
             super(invoker, epoch, receivedAt);
             this.notifications = notifications;
             this.observed = observed;
-        }
-
-        @Override
-        void dropped() {
-            for (PgNotification notification : notifications) {
-                invoker.finished(observed ? NotificationDispatcher.sizeOf(notification) : 0, epoch);
-            }
         }
 
         @Override

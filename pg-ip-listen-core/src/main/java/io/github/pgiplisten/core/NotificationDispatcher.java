@@ -12,6 +12,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -23,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own.
  *
  * <p>It counts what waits in its lanes ({@link Backlog}); the reader stops reading while that is over the engine's
- * backlog limit, so a handler slower than its channel's traffic cannot grow the heap without bound. An executor that
- * refuses work loses the lane's queued notifications, which is logged at ERROR. The tasks in a lane are
- * {@link Delivery Deliveries}; {@link HandlerInvoker} runs the handlers.
+ * backlog limit, so a handler slower than its channel's traffic cannot grow the heap without bound. Work the executor
+ * refuses (or a task decorator does not run) stays in its lane, counted in the backlog and unfinished for its leader's
+ * progress, and is offered again after a backoff ({@link Retries}): a leader never confirms, nor hands over as done,
+ * what no handler ran. The tasks in a lane are {@link Delivery Deliveries}; {@link HandlerInvoker} runs the
+ * handlers.
  *
  * <p>{@code Lane} stays in this file, although it takes it past 300 lines: a lane leaves the map only atomically with a
  * dispatch that adds to it ({@code enqueue}, {@code leaveWhenIdle}), one invariant of the map and the lane together.
@@ -38,6 +41,8 @@ final class NotificationDispatcher {
     private static final int BATCH = 256;
 
     private final Executor executor;
+    private final UnaryOperator<Runnable> decorator;
+    private final Retries retries = new Retries();
     private final NotificationObserver observer;
     private final Function<String, List<? extends NotificationHandler>> handlers;
     private final Backlog backlog = new Backlog();
@@ -51,7 +56,14 @@ final class NotificationDispatcher {
 
     NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler, NotificationObserver observer,
             Function<String, List<? extends NotificationHandler>> handlers) {
+        this(executor, UnaryOperator.identity(), errorHandler, observer, handlers);
+    }
+
+    /** Runs each lane's turn on {@code executor}, wrapped by {@code decorator} (an application's task decorator). */
+    NotificationDispatcher(Executor executor, UnaryOperator<Runnable> decorator, NotificationErrorHandler errorHandler,
+            NotificationObserver observer, Function<String, List<? extends NotificationHandler>> handlers) {
         this.executor = executor;
+        this.decorator = decorator;
         this.observer = observer;
         this.handlers = handlers;
         this.invoker = new HandlerInvoker(handlers, errorHandler, observer, backlog);
@@ -224,6 +236,11 @@ final class NotificationDispatcher {
         return told.await(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
+    /** Stops offering refused work again: the engine is closed. */
+    void close() {
+        retries.close();
+    }
+
     /** Waits until every queued task has run, at most {@code timeout}; true when all ran. */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -252,6 +269,58 @@ final class NotificationDispatcher {
         }
     }
 
+    /**
+     * One turn of a lane on the executor, through the application's decorator. It knows whether it ran, so a turn
+     * that a decorator dropped (or failed before running) counts as refused instead of leaving its lane stuck.
+     */
+    private static final class Turn implements Runnable {
+
+        private final Lane lane;
+        private volatile boolean ran;
+
+        Turn(Lane lane) {
+            this.lane = lane;
+        }
+
+        @Override
+        public void run() {
+            ran = true;
+            lane.run();
+        }
+
+        /** What the executor runs: the decorated turn, then the check that it ran. */
+        Runnable guarded(Runnable decorated) {
+            return new Guarded(this, decorated);
+        }
+    }
+
+    private static final class Guarded implements Runnable {
+
+        private final Turn turn;
+        private final Runnable decorated;
+
+        Guarded(Turn turn, Runnable decorated) {
+            this.turn = turn;
+            this.decorated = decorated;
+        }
+
+        @Override
+        public void run() {
+            Throwable failure = null;
+            try {
+                decorated.run();
+            } catch (Throwable ex) {
+                failure = ex;
+            }
+            if (!turn.ran) {
+                turn.lane.refused(failure != null ? failure
+                        : new IllegalStateException("The task decorator returned without running the task"));
+            } else if (failure != null) {
+                log.warn("The task decorator failed after its task ran", failure);
+            }
+        }
+    }
+
     /** A serial queue: at most one of its tasks runs at a time, in submission order. */
     private final class Lane implements Runnable {
 
@@ -260,6 +329,8 @@ final class NotificationDispatcher {
         private final AtomicBoolean scheduled = new AtomicBoolean();
         /** Its channel has no handler any more: it leaves the map when idle. */
         private volatile boolean retired;
+        /** Refusals in a row; touched only by whoever owns {@code scheduled}. */
+        private int refusals;
 
         Lane(@Nullable String channel) {
             this.channel = channel;
@@ -282,26 +353,45 @@ final class NotificationDispatcher {
 
         private void schedule() {
             if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
-                try {
-                    executor.execute(this);
-                } catch (RuntimeException ex) { // refused, or a decorator that failed
-                    scheduled.set(false);
-                    int dropped = 0;
-                    Runnable task;
-                    while ((task = tasks.poll()) != null) {
-                        dropped++;
-                        if (task instanceof Delivery delivery) {
-                            delivery.dropped();
-                        }
-                    }
-                    changePending(-dropped);
-                    log.error("Handler executor refused work; {} queued task(s) dropped", dropped, ex);
-                }
+                offer();
             }
         }
 
+        /** Hands this lane's turn to the executor; the caller owns {@code scheduled}. */
+        private void offer() {
+            Turn turn = new Turn(this);
+            try {
+                executor.execute(turn.guarded(decorator.apply(turn)));
+            } catch (RuntimeException ex) { // refused, or a decorator that failed
+                refused(ex);
+            }
+        }
+
+        /**
+         * The executor refused this lane's turn, or its decorator did not run it: the tasks stay queued (counted in the
+         * backlog, their epochs open) and are offered again after a backoff, until the engine closes.
+         */
+        void refused(Throwable cause) {
+            int streak = ++refusals;
+            if (streak == 1) {
+                log.error("Handler executor refused work{}; {} task(s) kept and offered again until it takes them "
+                        + "(meanwhile nothing after them is confirmed or handed over as done)",
+                        channel == null ? " for the engine's events" : " for channel '" + channel + "'",
+                        tasks.size(), cause);
+            } else {
+                log.debug("Handler executor refused work again ({} times in a row): {}", streak, cause.toString());
+            }
+            if (!retries.after(Retries.delayMillis(streak), this::offer)) {
+                scheduled.set(false); // closed: nobody will run them
+            }
+        }
         @Override
         public void run() {
+            if (refusals > 0) {
+                log.warn("Handler executor took work again after refusing it {} time(s){}", refusals,
+                        channel == null ? "" : " for channel '" + channel + "'");
+                refusals = 0;
+            }
             try {
                 for (int i = 0; i < BATCH; i++) {
                     Runnable task = tasks.poll();

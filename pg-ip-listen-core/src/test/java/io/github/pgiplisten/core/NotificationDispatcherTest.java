@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jspecify.annotations.Nullable;
@@ -264,22 +265,58 @@ class NotificationDispatcherTest {
     }
 
     @Test
-    void workTheExecutorRefusesLeavesTheBacklogAndFinishesItsEpoch() throws InterruptedException {
+    void workTheExecutorRefusesStaysQueuedAndUnfinishedUntilItIsTakenThenRunsInOrder() throws InterruptedException {
         List<String> handled = new CopyOnWriteArrayList<>();
+        AtomicBoolean refusing = new AtomicBoolean(true);
         NotificationDispatcher refused = new NotificationDispatcher(task -> {
-            throw new RejectedExecutionException("shut down");
+            if (refusing.get()) {
+                throw new RejectedExecutionException("at its concurrency limit");
+            }
+            pool.execute(task);
         }, (notification, error) -> { }, NotificationObserver.NONE,
                 channel -> List.of(notification -> handled.add(notification.payload())));
         LeaderProgress progress = new LeaderProgress(1, "aa00", System.nanoTime());
+        try {
+            refused.dispatch(n("orders", "1"), progress.dispatching());
+            refused.dispatchAll(List.of(n("orders", "2"), n("invoices", "3")), progress.dispatching(2));
+            Thread.sleep(200); // several refusals in a row
 
-        refused.dispatch(n("orders", "1"), progress.dispatching());
-        refused.dispatchAll(List.of(n("orders", "2"), n("invoices", "3")), progress.dispatching(2));
+            assertThat(handled).isEmpty();
+            assertThat(refused.backlog()).isEqualTo(3);
+            assertThat(progress.awaitHandled(0)).as("a leader must not confirm what never ran").isFalse();
 
-        assertThat(handled).isEmpty();
-        assertThat(refused.backlog()).isZero();
-        assertThat(refused.backlogBytes()).isZero();
-        assertThat(refused.awaitIdle(Duration.ZERO)).isTrue();
-        assertThat(progress.awaitHandled(0)).isTrue();
+            refusing.set(false);
+            assertThat(progress.awaitHandled(GENEROUS.toNanos())).isTrue();
+            assertThat(handled).containsExactlyInAnyOrder("1", "2", "3");
+            assertThat(handled.indexOf("1")).isLessThan(handled.indexOf("2"));
+            assertThat(refused.backlog()).isZero();
+            assertThat(refused.awaitIdle(GENEROUS)).isTrue();
+        } finally {
+            refused.close();
+        }
+    }
+
+    @Test
+    void aTurnATaskDecoratorDropsIsOfferedAgainRatherThanLost() throws InterruptedException {
+        List<String> handled = new CopyOnWriteArrayList<>();
+        AtomicInteger dropping = new AtomicInteger(3);
+        NotificationDispatcher decorated = new NotificationDispatcher(pool, task -> () -> {
+            if (dropping.getAndDecrement() > 0) {
+                throw new IllegalStateException("no security context");
+            }
+            task.run();
+        }, (notification, error) -> { }, NotificationObserver.NONE,
+                channel -> List.of(notification -> handled.add(notification.payload())));
+        LeaderProgress progress = new LeaderProgress(1, "aa00", System.nanoTime());
+        try {
+            decorated.dispatchAll(List.of(n("orders", "1"), n("orders", "2")), progress.dispatching(2));
+
+            assertThat(progress.awaitHandled(GENEROUS.toNanos())).isTrue();
+            assertThat(handled).containsExactly("1", "2");
+            assertThat(dropping.get()).isNegative();
+        } finally {
+            decorated.close();
+        }
     }
 
     @Test
