@@ -32,7 +32,9 @@ public abstract class PgListenEvent extends ApplicationEvent {
      * first one, or the whole group was down: what was sent meanwhile is lost), or the previous one crashed, lost its
      * connection or could not finish its listeners in time: with {@code crash-delivery: at-least-once} (the default)
      * this instance handles again what came after its last progress confirmation ({@link #possibleRepeats()}), with
-     * {@code at-most-once} it skips them ({@link #skipped()}). Catch up from your data if that matters.
+     * {@code at-most-once} it skips them ({@link #skipped()}). When {@link #gapPossible()} is true this instance could
+     * not follow its predecessor from its last confirmation on (it began to listen after it), so notifications
+     * committed in between may have been handled by nobody. Catch up from your data if that matters.
      */
     public static class LeadershipGranted extends PgListenEvent {
 
@@ -41,12 +43,15 @@ public abstract class PgListenEvent extends ApplicationEvent {
         private final boolean handedOver;
         private final int possibleRepeats;
         private final int skipped;
+        private final boolean gapPossible;
 
-        public LeadershipGranted(Object source, String group, boolean handedOver, int possibleRepeats, int skipped) {
+        public LeadershipGranted(Object source, String group, boolean handedOver, int possibleRepeats, int skipped,
+                boolean gapPossible) {
             super(source, group);
             this.handedOver = handedOver;
             this.possibleRepeats = possibleRepeats;
             this.skipped = skipped;
+            this.gapPossible = gapPossible;
         }
 
         /** True when the previous leader handed over gracefully: nothing missed, nothing handled twice. */
@@ -62,6 +67,14 @@ public abstract class PgListenEvent extends ApplicationEvent {
         /** Notifications this instance received but does not handle, that the predecessor may not have handled. */
         public int skipped() {
             return skipped;
+        }
+
+        /**
+         * True when notifications committed before this instance began to listen, after its predecessor's last
+         * confirmation, may have been handled by nobody (it joined too late to follow the predecessor).
+         */
+        public boolean gapPossible() {
+            return gapPossible;
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.Role;
 
 /** This instance's listener right now; inject it anywhere. */
@@ -61,6 +62,14 @@ public interface PgListenStatus {
      * whose listener methods then run instead of this one's.
      */
     Optional<String> groupWarning();
+
+    /**
+     * As a standby: whether it could take over without a possible gap ({@code ready}), how many notifications it
+     * keeps that its leader has not confirmed and how much of them waits on disk; and, whatever the role, how many
+     * notifications this instance's standby time had to drop because the disk refused them ({@code dropped}, each
+     * logged at WARN: after a crash of the leader they would not be handled again).
+     */
+    EngineStatus.Standby standby();
 
     /** When the last notification arrived, if any did. */
     Optional<Instant> lastNotificationAt();

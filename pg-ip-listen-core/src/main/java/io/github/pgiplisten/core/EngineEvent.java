@@ -31,12 +31,17 @@ public sealed interface EngineEvent {
      * confirmation ({@code possibleRepeats} of them); under {@link CrashDelivery#AT_MOST_ONCE} it skips them
      * ({@code skipped}). What was committed while no instance listened at all is lost either way: catch up from the
      * data if that matters.</li>
+     * <li>{@code gapPossible} true: this engine could not follow its predecessors from their last confirmation on
+     * (it began to listen after it: the group's first leader, a standby that had just joined, or one whose confirmed
+     * mark it never saw), so what was committed between that confirmation and its LISTEN may have been handled by
+     * nobody. A standby in that state lets the lock go to one that could follow, when there is one.</li>
      * </ul>
      * @param possibleRepeats notifications handed to the handlers that the crashed predecessor may have handled
      * @param skipped notifications this engine read but does not handle, that the predecessor may not have handled
+     * @param gapPossible whether notifications committed before this engine began to listen may have been missed
      */
     record LeadershipAcquired(Instant at, String group, long lockKey, boolean handedOver, int possibleRepeats,
-            int skipped) implements EngineEvent {
+            int skipped, boolean gapPossible) implements EngineEvent {
     }
 
     /** This engine no longer holds the group's lock: its connection broke, or it is closing. */

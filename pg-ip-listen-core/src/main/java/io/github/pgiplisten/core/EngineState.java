@@ -34,6 +34,18 @@ final class EngineState {
     volatile boolean readingPaused;
     /** Why the last connection failed or could not be opened; null once a connection listens again. */
     volatile @Nullable String lastFailure;
+    /** A standby's waiting: ready or not, what it keeps ({@link StandbyState#NONE} unless a standby). */
+    volatile StandbyState standby = StandbyState.NONE;
+    /**
+     * Notifications standbys of this engine dropped because the disk refused them, in all (they would not be handled
+     * again after a crash of their leader).
+     */
+    volatile long standbyDropped;
+    /**
+     * When ({@code System.nanoTime()}) closing began, valid once {@link #closing()}: the handlers' and the handover's
+     * deadline counts from it.
+     */
+    private volatile long closingSince;
     /** A leader of this group that listens to other channels (see {@link LeaderElection}); null when none. */
     volatile @Nullable String groupWarning;
 
@@ -41,9 +53,17 @@ final class EngineState {
         return closing;
     }
 
+    /** Owner thread, once closing: until when ({@code System.nanoTime()}) handlers may take to finish. */
+    long handlersDeadline(java.time.Duration shutdownTimeout) {
+        return closingSince + shutdownTimeout.toNanos();
+    }
+
     /** Any thread: asks the owner thread to close; ends its backoff sleep and its read at once. */
     void beginClosing() {
         synchronized (this) {
+            if (!closing) {
+                closingSince = System.nanoTime();
+            }
             closing = true;
             notifyAll();
         }

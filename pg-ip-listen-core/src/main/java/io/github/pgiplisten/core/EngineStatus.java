@@ -25,9 +25,26 @@ import org.jspecify.annotations.Nullable;
  * @param lastFailure why the last connection failed or could not be opened, null once a connection listens again
  * @param groupWarning set on a standby whose leader listens to other channels (another service under the same group
  * name?), null otherwise
+ * @param standby what this engine keeps as a standby, and what its standbys had to drop
  */
 public record EngineStatus(Role role, boolean connected, Set<String> channels, Set<String> listeningChannels,
         int backendPid, @Nullable Instant lastNotificationAt, boolean listens, long backlog, long backlogBytes,
         boolean readingPaused, double notificationQueueUsage, @Nullable String lastFailure,
-        @Nullable String groupWarning) {
+        @Nullable String groupWarning, Standby standby) {
+
+    /**
+     * A standby's waiting.
+     * @param ready whether it could take over now without a possible gap: it has seen its leader confirm a mark it
+     * saw (so it holds everything that leader has not handled) and dropped nothing. A standby that is not ready lets
+     * the lock go to a ready one.
+     * @param held notifications it keeps that its leader has not confirmed yet (it would handle them after a crash)
+     * @param heldBytesOnDisk bytes of them waiting in a temporary file, past {@code standbyBufferLimit} in memory
+     * @param dropped notifications its standbys (this engine, on any connection) dropped because the disk refused
+     * them: after a crash of their leader they would not be handled again (each was logged at WARN)
+     */
+    public record Standby(boolean ready, long held, long heldBytesOnDisk, long dropped) {
+
+        /** Not a standby, nothing dropped. */
+        public static final Standby NONE = new Standby(false, 0, 0, 0);
+    }
 }

@@ -77,33 +77,54 @@ public final class LeaderElection {
     /**
      * Owner thread: a hot standby. LISTENs every channel and the control channel, then waits for the group's lock,
      * keeping what the server delivers whenever a wait ends. Returns the leadership once this session holds the lock
-     * and has handed its listeners what it owns; null when closing first.
+     * and has begun to hand its listeners what it owns; null when closing first.
      */
     @Nullable Leadership standBy(ListenConnection connection) throws SQLException {
         EngineState state = engine.state();
         state.role = Role.STANDBY;
         Succession succession = new Succession(options.standbyBufferLimit());
-        engine.subscriptions().takeChanged();
-        Set<String> wanted = engine.subscriptions().channels();
-        LockStatements.listenAndFindHolders(connection, wanted, engine.controlChannel(), engine.lockKey())
-                .forEach(succession::trust);
-        state.listened = wanted;
-        state.lastFailure = null;
-        log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
-                options.group(), connection.backendPid(), engine.lockKey());
+        boolean handedToLeadership = false;
+        try {
+            engine.subscriptions().takeChanged();
+            Set<String> wanted = engine.subscriptions().channels();
+            succession.observe(LockStatements.listenAndObserve(connection, wanted, engine.controlChannel(),
+                    engine.lockKey()));
+            state.listened = wanted;
+            state.lastFailure = null;
+            log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
+                    options.group(), connection.backendPid(), engine.lockKey());
+            Leadership leadership = awaitLock(connection, succession);
+            handedToLeadership = leadership != null;
+            return leadership;
+        } finally {
+            if (!handedToLeadership) {
+                succession.close();
+            }
+            state.standby = StandbyState.NONE;
+        }
+    }
+
+    /** The standby's lock waits, until it holds the lock (its leadership) or closing (null). */
+    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession) throws SQLException {
+        EngineState state = engine.state();
         int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
+        boolean holdsReadyLock = false;
+        long droppedBefore = 0;
+        Passing passing = new Passing();
         while (!state.closing()) {
             if (engine.subscriptions().takeChanged()) {
                 engine.channels().follow(connection);
             }
             String leadMark = ControlMessage.newMark();
-            boolean granted;
             long waitStart = System.nanoTime();
+            LockStatements.Standby standby = new LockStatements.Standby(succession.ready(), holdsReadyLock,
+                    passing.mayPass(waitStart));
+            LockStatements.LockWait wait;
             waitingForLock = true;
             try {
-                granted = LockStatements.awaitLockAndAnnounce(connection, engine.lockKey(), waitMillis,
-                        engine.controlChannel(), ControlMessage.withChannels(ControlMessage.lead(leadMark),
-                                engine.subscriptions().digest()));
+                wait = LockStatements.awaitLock(connection, engine.lockKey(), waitMillis, engine.controlChannel(),
+                        ControlMessage.withChannels(ControlMessage.lead(leadMark), engine.subscriptions().digest()),
+                        standby);
             } catch (SQLException ex) {
                 if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
                     return null;
@@ -114,8 +135,10 @@ public final class LeaderElection {
                     waitingForLock = false;
                 }
             }
+            holdsReadyLock = standby.holdsReadyLockAfter(wait.outcome());
+            succession.observe(wait.observed());
             PGNotification[] batch = connection.readArrived();
-            if (granted) {
+            if (wait.outcome() == LockStatements.Outcome.GRANTED) {
                 log.debug("Group '{}': got the lock; {} notification(s) arrived with it", options.group(),
                         batch.length);
                 return takeOver(connection, succession, leadMark, batch);
@@ -123,9 +146,56 @@ public final class LeaderElection {
             for (PGNotification notification : batch) {
                 keep(succession, notification, connection.backendPid());
             }
-            waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
+            state.standby = new StandbyState(succession.ready(), succession.heldCount(),
+                    succession.heldBytesOnDisk());
+            long dropped = succession.droppedTotal();
+            if (dropped > droppedBefore) {
+                state.standbyDropped += dropped - droppedBefore;
+                droppedBefore = dropped;
+            }
+            if (wait.outcome() == LockStatements.Outcome.PASSED) {
+                log.debug("Group '{}': got the lock without being ready (a gap was possible) and let it go to a "
+                        + "ready standby", options.group());
+                state.sleepUnlessClosing(passing.passed(), () -> { });
+            } else {
+                passing.reset();
+                waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
+            }
         }
         return null;
+    }
+
+    /**
+     * A standby that is not ready lets the lock go to a ready one; normally that one, waiting in the queue, has it at
+     * once. If the lock keeps coming back for longer than {@code probeTimeout}, the ready standby cannot take it
+     * (stuck, or gone without its session ending yet), and this one keeps it the next time, with a possible gap.
+     */
+    private final class Passing {
+
+        private long since;
+        private int passes;
+
+        boolean mayPass(long now) {
+            if (passes == 0 || now - since < options.probeTimeout().toNanos()) {
+                return true;
+            }
+            log.warn("Group '{}': a ready standby has not taken the lock for {}; this instance takes it although "
+                    + "notifications committed before it listened may be handled by nobody", options.group(),
+                    options.probeTimeout());
+            return false;
+        }
+
+        /** How long to wait before the next try: none at first, a little more each time it comes back. */
+        java.time.Duration passed() {
+            if (passes++ == 0) {
+                since = System.nanoTime();
+            }
+            return java.time.Duration.ofMillis(passes < 2 ? 0 : Math.min(50, 1L << passes));
+        }
+
+        void reset() {
+            passes = 0;
+        }
     }
 
     /**

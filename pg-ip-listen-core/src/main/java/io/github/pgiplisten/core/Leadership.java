@@ -32,9 +32,19 @@ final class Leadership {
     private final int ownPid;
     private final LeaderProgress progress;
     private final Succession.Plan plan;
+    private final String leadMark;
     private final Instant since;
+    /** What the predecessors left, handed to the dispatcher as the backlog has room ({@link #catchUp}). */
+    private final HeldNotifications inherited;
+    private final int inheritedCount;
+    /** What was read after this leader's own announcement while the inherited notifications were still going out. */
+    private final List<PGNotification> afterLead = new ArrayList<>();
+    private boolean caughtUp;
 
-    /** Leads from now on: hands the dispatcher what {@code plan} owns at once; {@link #tell} says so afterwards. */
+    /**
+     * Leads from now on: hands the dispatcher what {@code plan} owns, as much as the backlog limit allows at once
+     * (the rest through {@link #catchUp}); {@link #tell} says so afterwards.
+     */
     Leadership(EngineContext engine, ListenConnection connection, Succession.Plan plan, String leadMark,
             Instant since) {
         this.options = engine.options();
@@ -42,15 +52,51 @@ final class Leadership {
         this.connection = connection;
         this.ownPid = connection.backendPid();
         this.plan = plan;
+        this.leadMark = leadMark;
         this.since = since;
+        this.inherited = plan.inherited();
+        this.inheritedCount = inherited.count();
         this.progress = new LeaderProgress(options.progressInterval().toNanos(), leadMark, System.nanoTime());
         engine.state().role = Role.LEADER;
         engine.state().groupWarning = null;
-        if (!plan.toHandle().isEmpty()) {
-            engine.dispatcher().dispatchAll(plan.toHandle(), progress.dispatching(plan.toHandle().size()));
-        }
-        progress.ownMarkRead(leadMark);
+        catchUp();
         engine.subscriptions().recheck(); // subscriptions may have changed during the wait
+    }
+
+    /**
+     * Whether everything this leader inherited, and what it read after its announcement meanwhile, has gone to the
+     * dispatcher. Until then the connection must neither be read (what it brings comes after) nor used for a
+     * statement (which would take in everything the server has queued for this session first).
+     */
+    boolean caughtUp() {
+        return caughtUp;
+    }
+
+    /**
+     * Hands the dispatcher the oldest inherited notifications while the backlog is within its limit. Once all are
+     * out, the epoch before this leader's announcement is closed (a confirmation of it covers them all) and what was
+     * read after the announcement follows. Inherited notifications wait on disk meanwhile, not in the heap.
+     */
+    void catchUp() {
+        while (!caughtUp && engine.dispatcher().backlogBytes() <= options.backlogLimit()) {
+            List<PgNotification> next = inherited.takeOldest(ListenLoop.readBudget(options));
+            if (!next.isEmpty()) {
+                engine.dispatcher().dispatchAll(next, progress.dispatching(next.size()));
+                continue;
+            }
+            caughtUp = true;
+            inherited.close();
+            progress.ownMarkRead(leadMark);
+            PGNotification[] read = afterLead.toArray(new PGNotification[0]);
+            afterLead.clear();
+            readAll(read, 0);
+        }
+    }
+
+    /** Lets go of what it inherited and has not handed out (the connection failed). */
+    void discard() {
+        inherited.close();
+        afterLead.clear();
     }
 
     LeaderProgress progress() {
@@ -63,11 +109,16 @@ final class Leadership {
      */
     void tell() {
         engine.events().emit(new EngineEvent.LeadershipAcquired(since, options.group(), engine.lockKey(),
-                plan.handedOver(), plan.possibleRepeats(), plan.skipped()));
+                plan.handedOver(), plan.possibleRepeats(), plan.skipped(), plan.gapPossible()));
         engine.channels().tellListening();
         if (plan.handedOver()) {
             log.info("Group '{}': this instance is the leader now; handed over, {} notification(s) queued meanwhile",
-                    options.group(), plan.toHandle().size());
+                    options.group(), inheritedCount);
+        } else if (plan.gapPossible()) {
+            log.warn("Group '{}': this instance is the leader now, without a handover it could follow: notifications "
+                    + "committed before it began to listen may have been handled by nobody; {} it read are handled "
+                    + "again, {} skipped ({})", options.group(), plan.possibleRepeats(), plan.skipped(),
+                    options.crashDelivery());
         } else {
             log.info("Group '{}': this instance is the leader now, after a leader that did not hand over: {} "
                     + "notification(s) it may have handled are handled again, {} skipped ({})", options.group(),
@@ -81,6 +132,10 @@ final class Leadership {
      * ends an epoch).
      */
     void readAll(PGNotification[] batch, int from) {
+        if (!caughtUp) {
+            afterLead.addAll(java.util.Arrays.asList(batch).subList(from, batch.length));
+            return;
+        }
         List<PgNotification> pending = new ArrayList<>(Math.max(1, batch.length - from));
         for (int i = from; i < batch.length; i++) {
             PGNotification notification = batch[i];
@@ -124,7 +179,7 @@ final class Leadership {
      * takes it all in first) nor while handlers lag far behind (there is little to confirm then anyway).
      */
     void confirmIfDue(long now) throws SQLException {
-        if (connection.drained() && engine.dispatcher().backlogBytes() <= options.backlogLimit() / 2) {
+        if (caughtUp && connection.drained() && engine.dispatcher().backlogBytes() <= options.backlogLimit() / 2) {
             String message = progress.due(now);
             if (message != null) {
                 engine.queueUsage().read(connection.sendControl(engine.controlChannel(),
@@ -133,21 +188,34 @@ final class Leadership {
         }
     }
 
-    /** Steps down at a close: by a handover, or when that would take in too much first, by letting the lock go. */
-    void stepDown() throws SQLException {
-        if (engine.dispatcher().backlogBytes() > options.backlogLimit() || !connection.drained()) {
-            abandon();
+    /**
+     * Whether a handover may begin now: everything inherited is out, the socket holds nothing unread (the mark's
+     * statement would take all of it in first) and the backlog is within its limit.
+     */
+    boolean readyToHandOver() {
+        return caughtUp && connection.drained() && engine.dispatcher().backlogBytes() <= options.backlogLimit();
+    }
+
+    /**
+     * Steps down at a close, by {@code handlersDeadline}: by a handover when {@link #readyToHandOver()}, else (the
+     * stop came while it could not get there in time) by letting the lock go with the connection.
+     */
+    void stepDown(long handlersDeadline) throws SQLException {
+        if (readyToHandOver()) {
+            handOver(handlersDeadline);
         } else {
-            handOver();
+            abandon(handlersDeadline);
         }
     }
 
     /**
-     * A graceful stop: sends the handover mark, handles everything before it, waits for the handlers, then commits
-     * {@code done} and frees the lock in one round trip. Handlers that do not finish within {@code shutdownTimeout}
-     * leave only a confirmation of what they did finish, so the successor takes it as a crash.
+     * A graceful stop: sends the handover mark, handles everything before it, stops listening to the group's channels
+     * (what comes after the mark is the successor's, and an unread socket would stall the server's session), waits for
+     * the handlers until {@code handlersDeadline}, then commits {@code done} and frees the lock in one round trip.
+     * Handlers that do not finish in time leave only a confirmation of what they did finish, so the successor takes
+     * it as a crash.
      */
-    private void handOver() throws SQLException {
+    private void handOver(long handlersDeadline) throws SQLException {
         String handoverMark = ControlMessage.newMark();
         progress.sending(handoverMark);
         log.debug("Group '{}': closing; sending the handover mark", options.group());
@@ -168,8 +236,10 @@ final class Leadership {
                 throw new SQLException("The handover mark did not come back within " + options.probeTimeout());
             }
         }
+        connection.unlisten(engine.state().listened);
+        engine.state().listened = java.util.Set.of();
         log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
-        boolean finished = progress.awaitHandled(options.shutdownTimeout().toNanos());
+        boolean finished = awaitHandled(handlersDeadline);
         String lastWord = finished ? ControlMessage.done(handoverMark) : progress.lastConfirmation();
         boolean successor = LockStatements.release(connection, engine.lockKey(), engine.controlChannel(), lastWord);
         engine.state().role = Role.STANDBY;
@@ -186,6 +256,25 @@ final class Leadership {
                     options.crashDelivery());
         }
         engine.events().emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
+    }
+
+    /**
+     * Waits until every notification dispatched so far is handled, at most until {@code deadline}; true when they
+     * are. Meanwhile what the server still sends goes to the spill file every 100 ms, so the server never stalls on
+     * this session nor drops it after its TCP user timeout.
+     */
+    private boolean awaitHandled(long deadline) throws SQLException {
+        long slice = TimeUnit.MILLISECONDS.toNanos(100);
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (progress.awaitHandled(Math.max(0, Math.min(slice, left)))) {
+                return true;
+            }
+            if (left <= slice) {
+                return false;
+            }
+            connection.spill();
+        }
     }
 
     /**
@@ -219,24 +308,28 @@ final class Leadership {
     }
 
     /**
-     * Closing while more waits than the backlog limit allows, or while the server still has notifications queued for
-     * this session: a handover would have to take all of that in first. Drops the connection instead, so the
-     * successor takes over as after a crash (see {@link CrashDelivery}).
+     * Closing while it could not get to a handover in time (more waits than the backlog limit allows, or the server
+     * still has notifications queued for this session, or inherited ones are not out yet): a handover would have to
+     * take all of that in first. Drops the connection instead, so the successor takes over as after a crash (see
+     * {@link CrashDelivery}).
      */
-    private void abandon() throws SQLException {
-        // the lock is held until this instance's handlers are done (at most shutdownTimeout), so that the successor
-        // repeats their work after them, not beside them; what the server sends meanwhile goes to the spill file
-        long deadline = System.nanoTime() + options.shutdownTimeout().toNanos();
-        while (!progress.awaitHandled(TimeUnit.MILLISECONDS.toNanos(100)) && System.nanoTime() - deadline < 0) {
-            connection.spill();
+    private void abandon(long handlersDeadline) {
+        // the lock is held until this instance's handlers are done (at most until the deadline), so that the
+        // successor repeats their work after them, not beside them; what the server sends meanwhile is spilled
+        try {
+            awaitHandled(handlersDeadline);
+        } catch (SQLException ex) {
+            log.debug("Group '{}': the connection failed while waiting for the handlers: {}", options.group(),
+                    ex.toString());
         }
-        log.warn("Group '{}': closing with {} notification(s) still waiting for the listeners or on the server, over "
-                + "the backlog limit: no handover, the lock goes with the connection and the successor takes over as "
-                + "after a crash ({})", options.group(), engine.dispatcher().backlog(), options.crashDelivery());
+        log.warn("Group '{}': closing with {} notification(s) still waiting for the listeners, inherited or on the "
+                + "server: no handover, the lock goes with the connection and the successor takes over as after a "
+                + "crash ({})", options.group(), engine.dispatcher().backlog(), options.crashDelivery());
+        discard();
         connection.abort();
         engine.state().role = Role.STANDBY;
         engine.channels().tellUnlistened(Instant.now());
         engine.events().emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(),
-                "closing over the backlog limit"));
+                "closing before a handover could begin"));
     }
 }

@@ -107,10 +107,44 @@ final class ListenLoop implements Runnable {
         engine.events().emit(new EngineEvent.Disconnected(Instant.now(), new IllegalStateException("engine closed")));
     }
 
-    /** Reads, dispatches and confirms progress until closing, then steps down; throws on any connection failure. */
+    /**
+     * Reads, dispatches and confirms progress until closing, then reads on until a handover can begin (see
+     * {@link #readUntilHandover}) and steps down; throws on any connection failure.
+     */
     private void leadUntilClosing(ListenConnection connection, Leadership leadership) throws SQLException {
-        readUntilClosing(connection, leadership);
-        leadership.stepDown();
+        try {
+            readUntilClosing(connection, leadership);
+            long handlersDeadline = state.handlersDeadline(options.shutdownTimeout());
+            readUntilHandover(connection, leadership, handlersDeadline);
+            leadership.stepDown(handlersDeadline);
+        } finally {
+            leadership.discard(); // what it inherited and did not hand out yet: a failure leaves it to the successor
+        }
+    }
+
+    /**
+     * A leader that is closing: reads on (within the read budget and the backlog limit, as always) until nothing is
+     * left unread and everything inherited is out, so the handover mark's statement takes in nothing more than a round
+     * trip's worth; a burst that is still arriving is read through first, and handed over exactly once. Gives up at
+     * {@code handlersDeadline}: the leader then lets the lock go as after a crash.
+     */
+    private void readUntilHandover(ListenConnection connection, Leadership leadership, long handlersDeadline)
+            throws SQLException {
+        while (!leadership.readyToHandOver() && System.nanoTime() - handlersDeadline < 0) {
+            if (dispatcher.backlogBytes() > options.backlogLimit()) {
+                connection.spill();
+                awaitBacklogAtMost(options.backlogLimit() / 2, TimeUnit.MILLISECONDS.toNanos(100));
+            } else if (!leadership.caughtUp()) {
+                leadership.catchUp();
+                connection.spill();
+            } else {
+                PGNotification[] batch = connection.read(READ_SLICE_MILLIS);
+                if (batch.length > 0) {
+                    state.lastNotificationAt = Instant.now();
+                    leadership.readAll(batch, 0);
+                }
+            }
+        }
     }
 
     /** Broadcast mode: LISTENs, reads and dispatches everything until closing; throws on any connection failure. */
@@ -133,8 +167,14 @@ final class ListenLoop implements Runnable {
     private void readUntilClosing(ListenConnection connection, @Nullable Leadership leadership) throws SQLException {
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
-        connection.readBudget(readBudget());
+        connection.readBudget(readBudget(options));
         while (!state.closing() && readsWithinBacklogLimit(connection)) {
+            if (leadership != null && !leadership.caughtUp()) {
+                // what the predecessors left goes out first; the socket is not read meanwhile, only kept drained
+                leadership.catchUp();
+                connection.spill();
+                continue;
+            }
             if (connection.drained() && engine.subscriptions().takeChanged()) {
                 engine.channels().followAndTell(connection);
             }
@@ -170,7 +210,7 @@ final class ListenLoop implements Runnable {
     }
 
     /** What one read may take in: a sixteenth of the backlog limit, between 64 KiB and 1 MiB. */
-    private long readBudget() {
+    static long readBudget(PgListenOptions options) {
         return Math.max(64 * 1024, Math.min(1024 * 1024, options.backlogLimit() / 16));
     }
 
@@ -196,20 +236,26 @@ final class ListenLoop implements Runnable {
             while (!state.closing()) {
                 // the server goes on sending: kept in a file, so it is never held up nor drops the session
                 spilled += connection.spill();
-                try {
-                    if (dispatcher.awaitBacklogAtMost(limit / 2, TimeUnit.MILLISECONDS.toNanos(100))) {
-                        log.info("Group '{}': reading resumed after {} ms; {} bytes the server sent meanwhile had "
-                                + "waited in a temporary file", options.group(),
-                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt), spilled);
-                        return true;
-                    }
-                } catch (InterruptedException ex) {
-                    warnInterrupted();
+                if (awaitBacklogAtMost(limit / 2, TimeUnit.MILLISECONDS.toNanos(100))) {
+                    log.info("Group '{}': reading resumed after {} ms; {} bytes the server sent meanwhile had waited "
+                            + "in a temporary file", options.group(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt), spilled);
+                    return true;
                 }
             }
             return false;
         } finally {
             state.readingPaused = false;
+        }
+    }
+
+    /** Waits for the handlers to bring the backlog down to {@code bytes}; an interrupt is ignored (close() stops). */
+    private boolean awaitBacklogAtMost(long bytes, long timeoutNanos) {
+        try {
+            return dispatcher.awaitBacklogAtMost(bytes, timeoutNanos);
+        } catch (InterruptedException ex) {
+            warnInterrupted();
+            return false;
         }
     }
 

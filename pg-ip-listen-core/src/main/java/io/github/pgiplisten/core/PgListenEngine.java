@@ -83,8 +83,8 @@ public final class PgListenEngine implements AutoCloseable {
         Executor executor = ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor());
         UnaryOperator<Runnable> decorator = options.handlerDecorator();
         this.subscriptions = new Subscriptions(this::retireLane, state::wake);
-        this.dispatcher = new NotificationDispatcher(task -> executor.execute(decorator.apply(task)),
-                options.errorHandler(), options.observer(), subscriptions::of);
+        this.dispatcher = new NotificationDispatcher(executor, decorator, options.errorHandler(), options.observer(),
+                subscriptions::of);
         this.events = new EngineEvents(dispatcher);
         EngineContext engine = new EngineContext(options, lockKey, ControlMessage.channel(lockKey), state,
                 subscriptions, dispatcher, events, new ChannelListening(options.group(), state, subscriptions, events),
@@ -147,7 +147,8 @@ public final class PgListenEngine implements AutoCloseable {
         return new EngineStatus(now, connection != null, channels, state.listening,
                 connection != null ? connection.backendPid() : 0, state.lastNotificationAt, listens,
                 dispatcher.backlog(), dispatcher.backlogBytes(), state.readingPaused, state.queueUsage,
-                state.lastFailure, state.groupWarning);
+                state.lastFailure, state.groupWarning, new EngineStatus.Standby(state.standby.ready(),
+                        state.standby.held(), state.standby.heldBytesOnDisk(), state.standbyDropped));
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
@@ -208,6 +209,7 @@ public final class PgListenEngine implements AutoCloseable {
                 lifecycle.notifyAll(); // a second close() waits for this
             }
             watchdog.stop();
+            dispatcher.close();
         }
         if (ownExecutor != null) {
             ownExecutor.shutdown();

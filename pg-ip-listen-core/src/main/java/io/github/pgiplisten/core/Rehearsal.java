@@ -2,6 +2,7 @@ package io.github.pgiplisten.core;
 
 import java.lang.invoke.MethodHandles;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -36,9 +37,9 @@ final class Rehearsal {
         ensureLoaded(Leadership.class); // a leadership begins on the takeover's critical path
         long key = ThreadLocalRandom.current().nextLong();
         String handoverMark = ControlMessage.newMark();
-        LockStatements.listenAndFindHolders(connection, Set.of(), channel, key);
-        LockStatements.awaitLockAndAnnounce(connection, key, LeaderElection.MIN_LOCK_WAIT_MILLIS, channel,
-                ControlMessage.lead(ControlMessage.newMark()));
+        LockStatements.listenAndObserve(connection, Set.of(), channel, key);
+        LockStatements.awaitLock(connection, key, LeaderElection.MIN_LOCK_WAIT_MILLIS, channel,
+                ControlMessage.lead(ControlMessage.newMark()), new LockStatements.Standby(true, false, false));
         connection.readArrived();
         connection.sendControl(channel, ControlMessage.mark(handoverMark));
         LockStatements.release(connection, key, channel, ControlMessage.done(handoverMark));
@@ -68,6 +69,7 @@ final class Rehearsal {
     private void bookkeeping(int round) {
         int leaderPid = -1 - round;
         Succession succession = new Succession(options.standbyBufferLimit());
+        succession.observe(List.of(leaderPid));
         String lead = ControlMessage.newMark();
         String next = ControlMessage.newMark();
         succession.control(Objects.requireNonNull(ControlMessage.parse(ControlMessage.lead(lead))), leaderPid);
@@ -80,9 +82,11 @@ final class Rehearsal {
         succession.hold(new PgNotification(channel, "after", leaderPid));
         succession.hold(new PgNotification(channel, "after that", leaderPid));
         Succession.Plan plan = succession.takeOver(options.crashDelivery());
+        List<PgNotification> inherited = plan.inherited().takeOldest(Long.MAX_VALUE);
+        plan.inherited().close();
         LeaderProgress progress = new LeaderProgress(0, lead, System.nanoTime());
-        dispatcher.rehearseAll(plan.toHandle(), progress.dispatching(plan.toHandle().size()));
-        dispatcher.rehearseAll(plan.toHandle().subList(0, 1), progress.dispatching(1));
+        dispatcher.rehearseAll(inherited, progress.dispatching(inherited.size()));
+        dispatcher.rehearseAll(inherited.subList(0, 1), progress.dispatching(1));
         progress.ownMarkRead(lead);
         progress.due(System.nanoTime());
         progress.awaitHandled(0);

@@ -33,6 +33,13 @@ class GracefulHandoverTest {
     /** When each engine handled its first notification (System.nanoTime), 0 before. */
     private final List<java.util.concurrent.atomic.AtomicLong> firstHandledAt = new CopyOnWriteArrayList<>();
     private final List<String> handoverMillis = new CopyOnWriteArrayList<>();
+    /** The leaderships each engine took, by engine. */
+    private final java.util.Map<PgListenEngine, List<EngineEvent.LeadershipAcquired>> leaderships =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** An engine whose handlers stall once, for {@link #stallMillis}, when it next handles; null for none. */
+    private volatile PgListenEngine stalling;
+    private volatile long stallMillis;
+    private final java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
 
     @Test
     void closingEachLeaderOfThreeInTurnLosesNothingAndHandlesNothingTwice() throws Exception {
@@ -143,6 +150,104 @@ class GracefulHandoverTest {
         assertThat(order.subList(0, 2)).containsExactly("old 1", "old 2");
     }
 
+    @Test
+    void standbysThatJoinWhileTheLeaderWaitsForItsHandlersLetTheOlderStandbyTakeOverAndNothingIsLost()
+            throws Exception {
+        // a rolling deploy with a slow listener: the leader sends its handover mark, then waits for its handlers;
+        // two replacements begin to listen after the mark, and cannot know what was committed before they did
+        List<PgListenEngine> fleet = new CopyOnWriteArrayList<>(List.of(start(), start()));
+        awaitOneLeaderAndStandbys(fleet, 1);
+        try (Producer producer = new Producer()) {
+            producer.awaitSent(100);
+            PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+            PgListenEngine older = fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
+            await().atMost(Duration.ofSeconds(20)).until(() -> older.status().standby().ready());
+            stallMillis = 2500; // within the shutdown timeout (5 s): a graceful handover
+            stalling = leader;
+            assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(leader::close);
+            Thread.sleep(100); // the handover mark is out
+            PgListenEngine joined = start();
+            PgListenEngine alsoJoined = start();
+            fleet.addAll(List.of(joined, alsoJoined));
+            closed.get(20, TimeUnit.SECONDS);
+            fleet.remove(leader);
+            PgListenEngine successor = Engines.awaitSingleListeningLeader(fleet);
+            producer.awaitSent(producer.sent() + 100);
+
+            assertThat(successor).as("the standby that saw the handover mark").isSameAs(older);
+            assertThat(leaderships.get(successor)).singleElement().satisfies(acquired -> {
+                assertThat(acquired.handedOver()).isTrue();
+                assertThat(acquired.gapPossible()).isFalse();
+            });
+        }
+        assertEveryNumberHandledOnceInOrder();
+    }
+
+    @Test
+    void aLeaderStoppedWhileABurstOf100000DrainsHandsOverExactlyOnce() throws Exception {
+        List<Integer> handled = java.util.Collections.synchronizedList(new ArrayList<>());
+        String channel = channels.get(0);
+        // a small backlog limit: reads stop at their budget (64 KiB) and pause while the handler catches up
+        PgListenEngine leader = engines.create(options -> options.backlogLimit(1024 * 1024)
+                .shutdownTimeout(Duration.ofSeconds(30)));
+        leader.subscribe(channel, notification -> handled.add(Integer.parseInt(notification.payload())));
+        leader.start();
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        List<EngineEvent.LeadershipAcquired> successorTook = new CopyOnWriteArrayList<>();
+        PgListenEngine successor = engines.create(options -> options.backlogLimit(1024 * 1024));
+        successor.subscribe(channel, notification -> handled.add(Integer.parseInt(notification.payload())));
+        successor.addEventListener(event -> {
+            if (event instanceof EngineEvent.LeadershipAcquired acquired) {
+                successorTook.add(acquired);
+            }
+        });
+        successor.start();
+        engines.awaitWaitingStandby(successor);
+        int burst = 100_000;
+        try (Connection connection = engines.server().connect()) {
+            connection.setAutoCommit(false);
+            for (int i = 0; i < burst; i++) {
+                PgNotifier.notify(connection, channel, Integer.toString(i));
+            }
+            connection.commit();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() >= 1000);
+
+        leader.close();
+        engines.notify(channel, java.util.stream.IntStream.range(burst, burst + 100).mapToObj(Integer::toString)
+                .toList());
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() >= burst + 100);
+        assertThat(successorTook).singleElement().satisfies(acquired -> assertThat(acquired.handedOver()).isTrue());
+        Thread.sleep(200); // anything handled twice would show by now
+        assertThat(handled).containsExactlyElementsOf(java.util.stream.IntStream.range(0, burst + 100).boxed()
+                .toList());
+    }
+
+    @Test
+    void aHandoverWhoseHandlersOutlastTheServersTcpUserTimeoutUnderTrafficStillHandsOver() throws Exception {
+        // the session's TCP user timeout is 8 s (keepalives 5 + 3 x 1 s): a leader that read nothing for longer while
+        // the server had notifications to send it would be dropped, and its handover with it
+        List<PgListenEngine> fleet = List.of(start(options -> options.shutdownTimeout(Duration.ofSeconds(30))),
+                start(options -> options.shutdownTimeout(Duration.ofSeconds(30))));
+        awaitOneLeaderAndStandbys(fleet, 1);
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        PgListenEngine other = fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
+        try (Producer producer = new Producer(" " + "x".repeat(3000))) {
+            producer.awaitSent(50);
+            stallMillis = 13_000; // a few seconds fill the socket's buffers, then 8 s more
+            stalling = leader;
+            assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
+            leader.close(); // waits for the stalled handler, then hands over
+            Engines.awaitSingleListeningLeader(List.of(other));
+            producer.awaitSent(producer.sent() + 100);
+        }
+        assertThat(leaderships.get(other)).singleElement()
+                .satisfies(acquired -> assertThat(acquired.handedOver()).isTrue());
+        assertEveryNumberHandledOnceInOrder();
+    }
+
     private PgListenEngine start() {
         return start(java.util.function.UnaryOperator.identity());
     }
@@ -156,9 +261,20 @@ class GracefulHandoverTest {
         for (String channel : channels) {
             engine.subscribe(channel, notification -> {
                 first.compareAndSet(0, System.nanoTime());
+                if (stalling == engine && stalled.getCount() > 0) {
+                    stalled.countDown();
+                    Thread.sleep(stallMillis);
+                }
                 handled.add(notification.channel() + ":" + notification.payload());
             });
         }
+        List<EngineEvent.LeadershipAcquired> taken = new CopyOnWriteArrayList<>();
+        leaderships.put(engine, taken);
+        engine.addEventListener(event -> {
+            if (event instanceof EngineEvent.LeadershipAcquired acquired) {
+                taken.add(acquired);
+            }
+        });
         return engine.start();
     }
 
@@ -187,7 +303,8 @@ class GracefulHandoverTest {
             List<List<Integer>> shares = new ArrayList<>();
             for (List<String> handled : handledBy) {
                 shares.add(handled.stream().filter(entry -> entry.startsWith(channel + ":"))
-                        .map(entry -> Integer.parseInt(entry.substring(channel.length() + 1))).toList());
+                        .map(entry -> Integer.parseInt(entry.substring(channel.length() + 1).split(" ")[0]))
+                        .toList());
             }
             List<Integer> all = new ArrayList<>();
             shares.stream().filter(share -> !share.isEmpty()).sorted(java.util.Comparator.comparing(share -> share.get(0)))
@@ -210,12 +327,17 @@ class GracefulHandoverTest {
         private final CompletableFuture<Void> done;
 
         Producer() {
+            this("");
+        }
+
+        /** Sends each number followed by {@code padding}. */
+        Producer(String padding) {
             done = CompletableFuture.runAsync(() -> {
                 try (Connection connection = engines.server().connect()) {
                     while (running.get()) {
                         int number = sent.get();
                         for (String channel : channels) {
-                            PgNotifier.notify(connection, channel, Integer.toString(number));
+                            PgNotifier.notify(connection, channel, number + padding);
                         }
                         sent.incrementAndGet();
                         LockSupport.parkNanos(2_000_000);

@@ -122,6 +122,77 @@ class HotStandbyTest {
         assertThat(engines.leadership(standby).handedOver()).isFalse();
     }
 
+    @Test
+    void aSessionNeverSeenAtTheLockCannotTakeOverTheProtocolByAnnouncingALead() throws Exception {
+        PgListenEngine leader = leaderStuckOn("1", UnaryOperator.identity());
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
+        // a neighbour imitates a takeover and a handover: its own lead, then "done" through it
+        String control = ControlMessage.channel(leader.lockKey());
+        try (Connection neighbour = engines.server().connect()) {
+            PgNotifier.notify(neighbour, control, ControlMessage.lead("00ee"));
+            PgNotifier.notify(neighbour, control, ControlMessage.progress("00ef", "00ee"));
+            PgNotifier.notify(neighbour, control, ControlMessage.mark("00ff"));
+            PgNotifier.notify(neighbour, control, ControlMessage.done("00ff"));
+        }
+
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
+        assertThat(engines.leadership(standby).handedOver()).isFalse();
+    }
+
+    @Test
+    void whatTheLeadersExecutorRefusedIsNeverConfirmedSoItsSuccessorHandlesItAfterACrash() throws Exception {
+        PgListenEngine leader = engines.create(options -> options.progressInterval(Duration.ofMillis(20))
+                .shutdownTimeout(Duration.ofMillis(500)).handlerExecutor(task -> {
+                    throw new java.util.concurrent.RejectedExecutionException("at its concurrency limit");
+                }));
+        leader.subscribe(channel, notification -> handledByLeader.add(notification.payload()));
+        leader.start();
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        engines.notify(channel, numbers);
+        Thread.sleep(1000); // many progress intervals: a leader that counted refused work as done confirmed it
+
+        assertThat(handledByLeader).isEmpty();
+        assertThat(leader.status().backlog()).as("kept, not dropped").isEqualTo(numbers.size());
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
+        assertThat(engines.leadership(standby).possibleRepeats()).isEqualTo(numbers.size());
+    }
+
+    @Test
+    void aLeaderStuckUntilReadingPausesThenKilledLosesNothingAtDefaultLimits() throws Exception {
+        // defaults: a backlog limit of 64 MiB and a standby buffer of 32 MiB; PostgreSQL's largest payloads
+        PgListenEngine leader = leaderStuckOn("0", UnaryOperator.identity());
+        PgListenEngine standby = standby(UnaryOperator.identity());
+        String padding = "x".repeat(7000);
+        int count = 6000;
+        try (Connection connection = engines.server().connect()) {
+            connection.setAutoCommit(false);
+            for (int i = 0; i < count; i++) {
+                PgNotifier.notify(connection, channel, i == 0 ? "0" : i + " " + padding); // the leader sticks on 0
+                if (i % 100 == 99) {
+                    connection.commit();
+                }
+            }
+            connection.commit();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().readingPaused());
+        await().atMost(Duration.ofSeconds(60)).until(() -> standby.status().standby().held() == count);
+        assertThat(standby.status().standby().heldBytesOnDisk()).as("past its memory limit, on disk").isPositive();
+
+        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        await().atMost(Duration.ofSeconds(60)).until(() -> engines.recorder(standby).count() == count);
+        assertThat(engines.recorder(standby).payloads()).map(payload -> payload.split(" ")[0])
+                .containsExactlyElementsOf(IntStream.range(0, count).mapToObj(Integer::toString).toList());
+        assertThat(engines.leadership(standby).skipped()).isZero();
+        assertThat(standby.status().standby().dropped()).isZero();
+    }
+
     /** A leader whose handler records each notification and blocks from {@code stuckOn} on until the test ends. */
     private PgListenEngine leaderStuckOn(String stuckOn, UnaryOperator<PgListenOptions.Builder> customizer) {
         PgListenEngine leader = engines.create(customizer);

@@ -43,6 +43,9 @@ class ListenConnectionTest {
         }
     }
 
+    /** A standby that could take over without a gap: it never passes the lock on. */
+    private static final LockStatements.Standby READY = new LockStatements.Standby(true, false, false);
+
     @Test
     void theTakeoverCommitsItsMarkerWithoutWaitingForTheWalButLeavesTheSessionAsItWas() throws Exception {
         // the session asks for synchronous commits (the test server's default is off)
@@ -51,7 +54,8 @@ class ListenConnectionTest {
                 .password(engines.server().password()).group(engines.group()).build();
         long key = LeaderElection.lockKey(engines.group());
         try (ListenConnection connection = ListenConnection.open(options)) {
-            assertThat(LockStatements.awaitLockAndAnnounce(connection, key, 1000, "m", "x")).isTrue();
+            assertThat(LockStatements.awaitLock(connection, key, 1000, "m", "x", READY).outcome())
+                    .isEqualTo(LockStatements.Outcome.GRANTED);
             connection.sendControl("m", "y");
             LockStatements.release(connection, key, "m", "z");
             // set_config(..., true) lasted only for the transactions of the takeover and the handover
@@ -80,19 +84,24 @@ class ListenConnectionTest {
         String control = ControlMessage.channel(key);
         try (ListenConnection holder = ListenConnection.open(options);
                 ListenConnection waiter = ListenConnection.open(options)) {
-            assertThat(LockStatements.listenAndFindHolders(holder, Set.of(), control, key)).isEmpty();
-            assertThat(LockStatements.awaitLockAndAnnounce(holder, key, 200, control, "lead h")).isTrue();
-            assertThat(LockStatements.listenAndFindHolders(waiter, Set.of(), control, key))
+            assertThat(LockStatements.listenAndObserve(holder, Set.of(), control, key)).isEmpty();
+            assertThat(LockStatements.awaitLock(holder, key, 200, control, "lead h", READY).outcome())
+                    .isEqualTo(LockStatements.Outcome.GRANTED);
+            assertThat(LockStatements.listenAndObserve(waiter, Set.of(), control, key))
                     .containsOnly(holder.backendPid());
             long before = System.nanoTime();
-            assertThat(LockStatements.awaitLockAndAnnounce(waiter, key, 200, control, "lead w")).isFalse();
+            LockStatements.LockWait timedOut = LockStatements.awaitLock(waiter, key, 200, control, "lead w", READY);
+            assertThat(timedOut.outcome()).isEqualTo(LockStatements.Outcome.WAITED);
+            assertThat(timedOut.observed()).as("seen at the start of the wait and at its end")
+                    .containsOnly(holder.backendPid());
             assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(5));
             assertThat(waiter.setting("lock_timeout")).as("the bound lasted one transaction").isEqualTo("10000");
 
             holder.sendControl(control, "progress");
             CompletableFuture<Boolean> granted = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return LockStatements.awaitLockAndAnnounce(waiter, key, 10_000, control, "lead w");
+                    return LockStatements.awaitLock(waiter, key, 10_000, control, "lead w", READY).outcome()
+                            == LockStatements.Outcome.GRANTED;
                 } catch (SQLException ex) {
                     throw new IllegalStateException(ex);
                 }

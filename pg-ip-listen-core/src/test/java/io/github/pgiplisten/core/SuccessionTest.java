@@ -2,8 +2,13 @@ package io.github.pgiplisten.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Which notifications a new leader owns, from what its standby kept and the control messages it read (the marker
- * classification of the takeover protocol).
+ * classification of the takeover protocol), and when a standby is ready to take over without a gap.
  */
 class SuccessionTest {
 
@@ -21,6 +26,11 @@ class SuccessionTest {
     private static final long ROOMY = 64L * 1024 * 1024;
 
     private final Succession succession = new Succession(ROOMY);
+
+    @AfterEach
+    void close() {
+        succession.close();
+    }
 
     private static PgNotification n(String payload) {
         return new PgNotification("orders", payload, 4711);
@@ -33,11 +43,22 @@ class SuccessionTest {
     }
 
     private void control(String message, int pid) {
-        succession.control(java.util.Objects.requireNonNull(ControlMessage.parse(message)), pid);
+        succession.control(Objects.requireNonNull(ControlMessage.parse(message)), pid);
     }
 
-    private static List<String> payloads(Succession.Plan plan) {
-        return plan.toHandle().stream().map(PgNotification::payload).toList();
+    private void seeAtTheLock(int... pids) {
+        for (int pid : pids) {
+            succession.observe(Set.of(pid));
+        }
+    }
+
+    static List<String> payloads(Succession.Plan plan) {
+        List<String> payloads = new ArrayList<>();
+        List<PgNotification> next;
+        while (!(next = plan.inherited().takeOldest(1024)).isEmpty()) {
+            next.forEach(notification -> payloads.add(notification.payload()));
+        }
+        return payloads;
     }
 
     @Nested
@@ -46,7 +67,7 @@ class SuccessionTest {
         @ParameterizedTest
         @EnumSource(CrashDelivery.class)
         void ownsExactlyWhatCameAfterTheDoneMarkWhateverTheCrashDelivery(CrashDelivery crashDelivery) {
-            succession.trust(LEADER);
+            seeAtTheLock(LEADER);
             hold("a", "b");
             control(ControlMessage.mark("aa01"), LEADER);
             hold("c", "d");
@@ -56,12 +77,14 @@ class SuccessionTest {
 
             assertThat(payloads(plan)).containsExactly("c", "d");
             assertThat(plan.handedOver()).isTrue();
+            assertThat(plan.gapPossible()).isFalse();
             assertThat(plan.possibleRepeats()).isZero();
             assertThat(plan.skipped()).isZero();
         }
 
         @Test
-        void ofALeaderThatTookOverWhileThisStandbyListenedCounts() {
+        void ofALeaderSeenWaitingThatTookOverWhileThisStandbyListenedCounts() {
+            seeAtTheLock(LEADER, OTHER_LEADER); // the other was waiting behind the leader
             control(ControlMessage.lead("aa00"), OTHER_LEADER);
             hold("a");
             control(ControlMessage.mark("aa01"), OTHER_LEADER);
@@ -70,14 +93,27 @@ class SuccessionTest {
 
             Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
 
-            assertThat(succession.trusts(OTHER_LEADER)).isTrue();
             assertThat(plan.handedOver()).isTrue();
             assertThat(payloads(plan)).containsExactly("b");
         }
 
         @Test
+        void ofAMarkThisStandbyNeverSawIsNoHandoverAndSaysAGapIsPossible() {
+            // it began to listen after the leader's handover mark: what came between is nobody's
+            seeAtTheLock(LEADER);
+            hold("c");
+            control(ControlMessage.done("aa01"), LEADER);
+
+            Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
+
+            assertThat(plan.handedOver()).isFalse();
+            assertThat(plan.gapPossible()).isTrue();
+            assertThat(payloads(plan)).containsExactly("c");
+        }
+
+        @Test
         void isUndoneByALaterLeaderThatDidNotHandOver() {
-            succession.trust(LEADER);
+            seeAtTheLock(LEADER, OTHER_LEADER);
             control(ControlMessage.mark("aa01"), LEADER);
             hold("a");
             control(ControlMessage.done("aa01"), LEADER);
@@ -87,13 +123,14 @@ class SuccessionTest {
             Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
 
             assertThat(plan.handedOver()).isFalse();
+            assertThat(plan.gapPossible()).isFalse();
             assertThat(payloads(plan)).containsExactly("a", "b");
             assertThat(plan.possibleRepeats()).isEqualTo(2);
         }
 
         @Test
         void isUndoneByAProgressAfterTheDone() {
-            succession.trust(LEADER);
+            seeAtTheLock(LEADER);
             control(ControlMessage.mark("aa01"), LEADER);
             hold("a");
             control(ControlMessage.done("aa01"), LEADER);
@@ -107,7 +144,7 @@ class SuccessionTest {
     class AfterACrash {
 
         private void leaderConfirmsThenDies() {
-            succession.trust(LEADER);
+            seeAtTheLock(LEADER);
             hold("a");
             control(ControlMessage.progress("aa01", null), LEADER);
             hold("b", "c");
@@ -123,6 +160,7 @@ class SuccessionTest {
 
             assertThat(payloads(plan)).containsExactly("b", "c", "d");
             assertThat(plan.handedOver()).isFalse();
+            assertThat(plan.gapPossible()).isFalse();
             assertThat(plan.possibleRepeats()).isEqualTo(3);
             assertThat(plan.skipped()).isZero();
         }
@@ -133,7 +171,7 @@ class SuccessionTest {
 
             Succession.Plan plan = succession.takeOver(CrashDelivery.AT_MOST_ONCE);
 
-            assertThat(plan.toHandle()).isEmpty();
+            assertThat(payloads(plan)).isEmpty();
             assertThat(plan.handedOver()).isFalse();
             assertThat(plan.possibleRepeats()).isZero();
             assertThat(plan.skipped()).isEqualTo(3);
@@ -149,23 +187,59 @@ class SuccessionTest {
         }
 
         @Test
-        void aConfirmationOfAMarkSentBeforeThisStandbyListenedDropsNothing() {
-            succession.trust(LEADER);
+        void aConfirmationOfAMarkSentBeforeThisStandbyListenedDropsNothingAndLeavesAGapPossible() {
+            seeAtTheLock(LEADER);
             hold("a", "b");
             control(ControlMessage.progress(null, "aa99"), LEADER);
 
-            assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE))).containsExactly("a", "b");
+            Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
+
+            assertThat(payloads(plan)).containsExactly("a", "b");
+            assertThat(plan.gapPossible()).isTrue();
         }
 
         @Test
         void aLeadersOwnLeadMarkCanBeConfirmed() {
+            seeAtTheLock(OTHER_LEADER);
             hold("before");
             control(ControlMessage.lead("aa00"), OTHER_LEADER);
             hold("a");
             control(ControlMessage.progress("aa01", "aa00"), OTHER_LEADER);
             hold("b");
 
-            assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE))).containsExactly("a", "b");
+            Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
+
+            assertThat(payloads(plan)).containsExactly("a", "b");
+            assertThat(plan.gapPossible()).isFalse();
+        }
+    }
+
+    @Nested
+    class Readiness {
+
+        @Test
+        void aStandbyIsNotReadyUntilItsLeaderConfirmsAMarkItSaw() {
+            seeAtTheLock(LEADER);
+            hold("a");
+            assertThat(succession.ready()).isFalse();
+            control(ControlMessage.progress("aa02", "aa01"), LEADER); // aa01 was before it listened
+            assertThat(succession.ready()).isFalse();
+
+            control(ControlMessage.progress("aa03", "aa02"), LEADER);
+
+            assertThat(succession.ready()).isTrue();
+        }
+
+        @Test
+        void itStaysReadyAcrossANewLeadersTakeover() {
+            seeAtTheLock(LEADER, OTHER_LEADER);
+            control(ControlMessage.progress("aa01", null), LEADER);
+            control(ControlMessage.progress(null, "aa01"), LEADER);
+            hold("a");
+            control(ControlMessage.lead("bb00"), OTHER_LEADER); // the leader crashed; another took over
+
+            assertThat(succession.ready()).isTrue();
+            assertThat(succession.takeOver(CrashDelivery.AT_LEAST_ONCE).gapPossible()).isFalse();
         }
     }
 
@@ -173,8 +247,8 @@ class SuccessionTest {
     class Trust {
 
         @Test
-        void controlMessagesOfASessionThatNeverHeldTheLockAreIgnored() {
-            succession.trust(LEADER);
+        void controlMessagesOfASessionNeverSeenAtTheLockAreIgnored() {
+            seeAtTheLock(LEADER);
             hold("a");
             control(ControlMessage.progress("ee01", null), STRANGER);
             hold("b");
@@ -190,9 +264,26 @@ class SuccessionTest {
         }
 
         @Test
+        void aLeadFromAStrangerEarnsNoTrustButSpoilsAHandover() {
+            seeAtTheLock(LEADER);
+            control(ControlMessage.mark("aa01"), LEADER);
+            hold("a");
+            control(ControlMessage.done("aa01"), LEADER);
+            control(ControlMessage.lead("ee00"), STRANGER);
+            hold("b");
+            control(ControlMessage.mark("ee01"), STRANGER);
+            control(ControlMessage.done("ee01"), STRANGER);
+
+            Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
+
+            assertThat(succession.trusts(STRANGER)).isFalse();
+            assertThat(plan.handedOver()).as("someone may have handled after the done").isFalse();
+            assertThat(payloads(plan)).as("the stranger's done drops nothing").containsExactly("a", "b");
+        }
+
+        @Test
         void aConfirmationMustNameAMarkOfItsOwnSender() {
-            succession.trust(LEADER);
-            succession.trust(OTHER_LEADER);
+            seeAtTheLock(LEADER, OTHER_LEADER);
             hold("a");
             control(ControlMessage.progress("aa01", null), LEADER);
             hold("b");
@@ -200,66 +291,71 @@ class SuccessionTest {
 
             assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE))).containsExactly("a", "b");
         }
-
-        @Test
-        void noHolderFoundTrustsNobody() {
-            succession.trust(0);
-
-            assertThat(succession.trusts(0)).isFalse();
-        }
     }
 
     @Nested
-    class TheBufferLimit {
+    class WhatTheDiskRefuses {
 
         private final long oneSize = NotificationDispatcher.sizeOf(n("a"));
-        private final Succession small = new Succession(3 * oneSize);
+        private final Succession refused = new Succession(new HeldNotifications(3 * oneSize, () -> {
+            throw new IOException("No space left on device");
+        }));
 
-        private void holdSmall(String... payloads) {
+        @AfterEach
+        void close() {
+            refused.close();
+        }
+
+        private void holdRefused(String... payloads) {
             for (String payload : payloads) {
-                small.hold(n(payload));
+                refused.hold(n(payload));
             }
         }
 
-        private void controlSmall(String message) {
-            small.control(java.util.Objects.requireNonNull(ControlMessage.parse(message)), LEADER);
+        private void controlRefused(String message) {
+            refused.control(Objects.requireNonNull(ControlMessage.parse(message)), LEADER);
         }
 
         @Test
-        void pushesOutTheOldestAndReportsThemSkipped() {
-            small.trust(LEADER);
-            holdSmall("a", "b", "c", "d", "e");
+        void isDroppedOldestFirstAndReportedSkipped() {
+            refused.observe(Set.of(LEADER));
+            holdRefused("a", "b", "c", "d", "e");
 
-            Succession.Plan plan = small.takeOver(CrashDelivery.AT_LEAST_ONCE);
+            Succession.Plan plan = refused.takeOver(CrashDelivery.AT_LEAST_ONCE);
 
-            assertThat(payloads(plan)).containsExactly("c", "d", "e");
-            assertThat(plan.possibleRepeats()).isEqualTo(3);
-            assertThat(plan.skipped()).isEqualTo(2);
+            List<String> kept = payloads(plan);
+            assertThat(List.of("a", "b", "c", "d", "e")).endsWith(kept.toArray(String[]::new));
+            assertThat(kept).hasSizeBetween(1, 4);
+            assertThat(plan.possibleRepeats()).isEqualTo(kept.size());
+            assertThat(plan.skipped()).isEqualTo(5 - kept.size());
+            assertThat(refused.droppedTotal()).isEqualTo(5 - kept.size());
         }
 
         @Test
-        void spoilsAHandoverThatNeededWhatItPushedOut() {
-            small.trust(LEADER);
-            controlSmall(ControlMessage.mark("aa01"));
-            holdSmall("a", "b", "c", "d", "e");
-            controlSmall(ControlMessage.done("aa01"));
+        void spoilsAHandoverThatNeededItAndMakesTheStandbyNotReady() {
+            refused.observe(Set.of(LEADER));
+            controlRefused(ControlMessage.progress("aa00", null));
+            controlRefused(ControlMessage.mark("aa01"));
+            controlRefused(ControlMessage.progress(null, "aa00"));
+            assertThat(refused.ready()).isTrue();
+            holdRefused("a", "b", "c", "d", "e");
+            controlRefused(ControlMessage.done("aa01"));
 
-            Succession.Plan plan = small.takeOver(CrashDelivery.AT_LEAST_ONCE);
-
+            assertThat(refused.ready()).isFalse();
+            Succession.Plan plan = refused.takeOver(CrashDelivery.AT_LEAST_ONCE);
             assertThat(plan.handedOver()).isFalse();
-            assertThat(payloads(plan)).containsExactly("c", "d", "e");
-            assertThat(plan.skipped()).isEqualTo(2);
+            assertThat(plan.skipped()).isPositive();
         }
 
         @Test
-        void forgetsWhatItPushedOutOnceAConfirmationSaysItWasHandled() {
-            small.trust(LEADER);
-            holdSmall("a", "b", "c", "d", "e");
-            controlSmall(ControlMessage.mark("aa01"));
-            holdSmall("f");
-            controlSmall(ControlMessage.done("aa01"));
+        void isForgottenOnceAConfirmationSaysItWasHandled() {
+            refused.observe(Set.of(LEADER));
+            holdRefused("a", "b", "c", "d", "e");
+            controlRefused(ControlMessage.mark("aa01"));
+            holdRefused("f");
+            controlRefused(ControlMessage.done("aa01"));
 
-            Succession.Plan plan = small.takeOver(CrashDelivery.AT_LEAST_ONCE);
+            Succession.Plan plan = refused.takeOver(CrashDelivery.AT_LEAST_ONCE);
 
             assertThat(plan.handedOver()).isTrue();
             assertThat(payloads(plan)).containsExactly("f");
@@ -267,26 +363,14 @@ class SuccessionTest {
         }
 
         @Test
-        void atMostOnceSkipsWhatItKeptAndWhatItPushedOut() {
-            small.trust(LEADER);
-            holdSmall("a", "b", "c", "d", "e");
+        void atMostOnceSkipsWhatItKeptAndWhatItDropped() {
+            refused.observe(Set.of(LEADER));
+            holdRefused("a", "b", "c", "d", "e");
 
-            Succession.Plan plan = small.takeOver(CrashDelivery.AT_MOST_ONCE);
+            Succession.Plan plan = refused.takeOver(CrashDelivery.AT_MOST_ONCE);
 
-            assertThat(plan.toHandle()).isEmpty();
+            assertThat(payloads(plan)).isEmpty();
             assertThat(plan.skipped()).isEqualTo(5);
         }
-    }
-
-    @Test
-    void aTakeoverClearsWhatWasKept() {
-        succession.trust(LEADER);
-        hold("a", "b");
-        succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
-
-        Succession.Plan again = succession.takeOver(CrashDelivery.AT_MOST_ONCE);
-
-        assertThat(again.toHandle()).isEmpty();
-        assertThat(again.skipped()).isZero();
     }
 }

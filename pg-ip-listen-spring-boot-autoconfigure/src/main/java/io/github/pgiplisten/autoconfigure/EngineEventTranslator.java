@@ -36,7 +36,7 @@ final class EngineEventTranslator {
         PgListenEvent springEvent = null;
         if (event instanceof EngineEvent.LeadershipAcquired acquired) {
             springEvent = new PgListenEvent.LeadershipGranted(source, group, acquired.handedOver(),
-                    acquired.possibleRepeats(), acquired.skipped());
+                    acquired.possibleRepeats(), acquired.skipped(), acquired.gapPossible());
         } else if (event instanceof EngineEvent.LeadershipLost lost) {
             springEvent = new PgListenEvent.LeadershipRevoked(source, group, lost.reason());
         } else if (event instanceof EngineEvent.Disconnected disconnected && running.getAsBoolean()) {

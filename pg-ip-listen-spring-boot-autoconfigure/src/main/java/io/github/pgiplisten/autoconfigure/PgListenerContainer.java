@@ -59,7 +59,7 @@ public class PgListenerContainer
     private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
 
     private static final EngineStatus STOPPED = new EngineStatus(Role.STOPPED, false, Set.of(), Set.of(), 0, null,
-            false, 0, 0, false, Double.NaN, null, null);
+            false, 0, 0, false, Double.NaN, null, null, EngineStatus.Standby.NONE);
 
     private final PgListenOptions options;
     private final int phase;
@@ -233,6 +233,11 @@ public class PgListenerContainer
     @Override
     public double notificationQueueUsage() {
         return status().notificationQueueUsage();
+    }
+
+    @Override
+    public EngineStatus.Standby standby() {
+        return status().standby();
     }
 
     @Override

@@ -101,6 +101,11 @@ public final class LocalPostgresServer implements PostgresServer {
                 + (runAs.isEmpty() ? "" : " as user " + runAs.get(2));
     }
 
+    /** The server's log file: what it writes for operators (errors, the statements that caused them). */
+    public Path logFile() {
+        return directory.resolve("server.log");
+    }
+
     public synchronized void start() {
         if (!running) {
             pgCtl("start", "-w", "-t", "60", "-l", directory.resolve("server.log").toString());

@@ -9,6 +9,7 @@ import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 
 import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.Role;
 
 /**
@@ -22,7 +23,12 @@ import io.github.pgiplisten.core.Role;
  * paused because they are over the limit (still UP: the instance listens, PostgreSQL keeps what follows);</li>
  * <li>{@code notificationQueueUsage}, with a {@code warning} from {@code pg-ip-listen.queue-usage-warning} on: how
  * full PostgreSQL's notification queue is (still UP, but every NOTIFY fails once it is full);</li>
- * <li>{@code groupWarning}: the group's leader listens to other channels (another service under the same name?).</li>
+ * <li>{@code groupWarning}: the group's leader listens to other channels (another service under the same name?);</li>
+ * <li>{@code standby} (a standby): {@code ready} (it could take over without a possible gap), {@code held} and
+ * {@code heldBytesOnDisk} (what its leader has not confirmed yet);</li>
+ * <li>{@code standbyDropped} with a {@code standbyWarning}, once a standby of this instance had to drop notifications
+ * its leader had not confirmed because the disk refused them (still UP: it listens, but a crash of its leader would
+ * not be followed without a gap).</li>
  * </ul>
  */
 public class PgListenHealthIndicator extends AbstractHealthIndicator {
@@ -64,6 +70,17 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
                         last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
         status.lastFailure().ifPresent(failure -> builder.withDetail("error", failure));
         status.groupWarning().ifPresent(warning -> builder.withDetail("groupWarning", warning));
+        EngineStatus.Standby standby = status.standby();
+        if (role == Role.STANDBY) {
+            builder.withDetail("standby", java.util.Map.of("ready", standby.ready(), "held", standby.held(),
+                    "heldBytesOnDisk", standby.heldBytesOnDisk()));
+        }
+        if (standby.dropped() > 0) {
+            builder.withDetail("standbyDropped", standby.dropped()).withDetail("standbyWarning", standby.dropped()
+                    + " notification(s) the leader had not confirmed were dropped by this instance as a standby "
+                    + "because the disk refused them (see the WARN lines of io.github.pgiplisten.core): had its "
+                    + "leader crashed then, they would not have been handled again");
+        }
         double queueUsage = status.notificationQueueUsage();
         if (!Double.isNaN(queueUsage)) {
             builder.withDetail("notificationQueueUsage", queueUsage);

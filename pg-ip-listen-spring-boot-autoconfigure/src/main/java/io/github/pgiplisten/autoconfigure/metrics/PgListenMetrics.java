@@ -9,9 +9,11 @@ import org.springframework.context.ApplicationListener;
 
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgNotification;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -31,7 +33,11 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  * <li>{@code pg.ip.listen.backlog}, {@code pg.ip.listen.backlog.bytes}: gauges, notifications read and not yet
  * handled, and their estimated heap;</li>
  * <li>{@code pg.ip.listen.notification.queue.usage}: gauge, the share of PostgreSQL's notification queue in use,
- * as the leader last read it (no value on a standby).</li>
+ * as the leader last read it (no value on a standby);</li>
+ * <li>{@code pg.ip.listen.standby.ready}: gauge, 1 while this instance is a standby that could take over without a
+ * possible gap; {@code pg.ip.listen.standby.held}, {@code pg.ip.listen.standby.held.disk.bytes}: gauges, what it keeps
+ * that its leader has not confirmed; {@code pg.ip.listen.standby.dropped}: counter, notifications it had to drop
+ * because the disk refused them.</li>
  * </ul>
  */
 public class PgListenMetrics implements MeterBinder, NotificationObserver, ApplicationListener<PgListenEvent> {
@@ -64,6 +70,15 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
                 ? Double.NaN : provider.getIfAvailable().notificationQueueUsage())
                 .description("Share of PostgreSQL's notification queue in use (0 to 1), as the leader last read it")
                 .register(registry);
+        Gauge.builder("pg.ip.listen.standby.ready", status, provider -> standby(provider).ready() ? 1 : 0)
+                .description("1 while this instance is a standby that could take over without a possible gap")
+                .register(registry);
+        Gauge.builder("pg.ip.listen.standby.held", status, provider -> standby(provider).held())
+                .description("Notifications this standby keeps that its leader has not confirmed").register(registry);
+        Gauge.builder("pg.ip.listen.standby.held.disk.bytes", status, provider -> standby(provider).heldBytesOnDisk())
+                .description("Bytes of them waiting in a temporary file").baseUnit("bytes").register(registry);
+        FunctionCounter.builder("pg.ip.listen.standby.dropped", status, provider -> standby(provider).dropped())
+                .description("Notifications a standby dropped because the disk refused them").register(registry);
         registry.counter("pg.ip.listen.reconnects");
         leadershipChanges(registry, "granted");
         leadershipChanges(registry, "revoked");
@@ -120,6 +135,11 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
 
     private static double backlogBytes(@Nullable PgListenStatus status) {
         return status == null ? 0 : status.backlogBytes();
+    }
+
+    private static EngineStatus.Standby standby(ObjectProvider<PgListenStatus> provider) {
+        PgListenStatus current = provider.getIfAvailable();
+        return current == null ? EngineStatus.Standby.NONE : current.standby();
     }
 
     private static boolean isLeader(@Nullable PgListenStatus status) {

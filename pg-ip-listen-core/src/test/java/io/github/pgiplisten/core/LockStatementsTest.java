@@ -1,0 +1,129 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The election's statements against a real server: a standby that could not take over without a gap lets the lock go
+ * to a ready one, and a lock wait never writes an ERROR to the server's log.
+ */
+class LockStatementsTest {
+
+    private static final LockStatements.Standby READY = new LockStatements.Standby(true, false, false);
+    private static final LockStatements.Standby NOT_READY = new LockStatements.Standby(false, false, true);
+
+    @RegisterExtension
+    final Engines engines = Engines.onControllableServer();
+
+    private final long key = LeaderElection.lockKey(engines.group());
+    private final String control = ControlMessage.channel(key);
+
+    @Test
+    void aStandbyThatIsNotReadyLetsTheLockGoToAReadyOneWaitingBehindItWithoutAWord() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection notReady = open(); ListenConnection ready = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
+            LockStatements.listenAndObserve(ready, Set.of(), control, key);
+            CompletableFuture<LockStatements.LockWait> first = waitAsync(notReady, NOT_READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1); // ahead in the queue
+            CompletableFuture<LockStatements.LockWait> second = waitAsync(ready, READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 2);
+
+            LockStatements.release(holder, key, control, "done");
+
+            assertThat(first.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(LockStatements.Outcome.PASSED);
+            assertThat(second.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
+            assertThat(Arrays.stream(ready.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
+                    .as("the one that passed said nothing").containsExactly(holder.backendPid() + " done",
+                            ready.backendPid() + " lead " + ready.backendPid());
+        }
+    }
+
+    @Test
+    void withoutAReadyStandbyTheOneThatIsNotReadyKeepsTheLock() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection notReady = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
+            CompletableFuture<LockStatements.LockWait> waiting = waitAsync(notReady, NOT_READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
+
+            LockStatements.release(holder, key, control, "done");
+
+            assertThat(waiting.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
+        }
+    }
+
+    @Test
+    void lockWaitsThatEndWithoutTheLockOrByACancelWriteNoErrorToTheServersLog() throws Exception {
+        ServerLog log = ServerLog.from(engines.server());
+        try (ListenConnection holder = open(); ListenConnection waiter = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
+            for (int i = 0; i < 3; i++) {
+                assertThat(wait(waiter, NOT_READY, 100).outcome()).isEqualTo(LockStatements.Outcome.WAITED);
+            }
+            CompletableFuture<LockStatements.LockWait> cancelled = waitAsync(waiter, READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
+            waiter.cancel();
+            assertThat(cancelled.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(LockStatements.Outcome.WAITED);
+        }
+        assertThat(log.errorsSince()).isEmpty();
+
+        // a check of the check: a plain lock wait that times out is an ERROR in the same log
+        try (Connection holder = engines.server().connect(); Connection plain = engines.server().connect()) {
+            holder.createStatement().execute("SELECT pg_advisory_lock(" + key + ")");
+            try {
+                plain.createStatement().execute("SET lock_timeout = 100; SELECT pg_advisory_lock(" + key + ")");
+            } catch (SQLException expected) {
+                assertThat(expected.getSQLState()).isEqualTo("55P03");
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !log.errorsSince().isEmpty());
+        assertThat(log.errorsSince()).anySatisfy(line -> assertThat(line).contains("lock timeout"));
+    }
+
+    private ListenConnection open() throws SQLException {
+        return ListenConnection.open(engines.options().build());
+    }
+
+    private LockStatements.LockWait wait(ListenConnection connection, LockStatements.Standby standby, int millis)
+            throws SQLException {
+        return LockStatements.awaitLock(connection, key, millis, control,
+                "lead " + connection.backendPid(), standby);
+    }
+
+    private CompletableFuture<LockStatements.LockWait> waitAsync(ListenConnection connection,
+            LockStatements.Standby standby) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return wait(connection, standby, 10_000);
+            } catch (SQLException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+    }
+
+    private int waitersFor(long lockKey) throws SQLException {
+        try (Connection connection = engines.server().connect();
+                PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks WHERE "
+                        + "locktype = 'advisory' AND NOT granted AND objsubid = 1 AND classid = ?::oid AND "
+                        + "objid = ?::oid")) {
+            statement.setLong(1, lockKey >>> 32);
+            statement.setLong(2, lockKey & 0xFFFF_FFFFL);
+            try (ResultSet result = statement.executeQuery()) {
+                result.next();
+                return result.getInt(1);
+            }
+        }
+    }
+}
