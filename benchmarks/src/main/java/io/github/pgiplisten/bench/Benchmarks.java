@@ -5,7 +5,9 @@ import java.time.LocalTime;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 import ch.qos.logback.classic.Level;
@@ -17,8 +19,9 @@ import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
  * Every figure of BENCHMARKS.md, ours and a raw pgjdbc program doing the same work, alternating, in one run: runs the
- * sections named on the command line (all without arguments), then prints their Markdown table and writes it to
- * {@code benchmarks/target/results.md}.
+ * sections named on the command line (all without names), then prints their Markdown table and writes it to
+ * {@code benchmarks/target/results.md}. With {@code --check} anywhere among the arguments it then checks the rows'
+ * goals ({@link GoalCheck}) and exits with 1 when one is missed.
  */
 public final class Benchmarks {
 
@@ -45,24 +48,36 @@ public final class Benchmarks {
     private Benchmarks() {
     }
 
+    /** What the command line asks for: the sections to run (as named; all without names), and whether to check. */
+    record Arguments(Set<String> sections, boolean check) {
+
+        static final String CHECK = "--check";
+
+        static Arguments parse(String... args) {
+            List<String> named = Arrays.stream(args).filter(arg -> !arg.equals(CHECK)).toList();
+            // crash and graceful are measured in the same rounds: named together, they run once
+            Set<String> sections = new LinkedHashSet<>();
+            for (String name : named.isEmpty() ? SECTIONS.keySet() : named) {
+                String section = name.equals("graceful") ? "crash" : name;
+                if (!SECTIONS.containsKey(section)) {
+                    throw new IllegalArgumentException("unknown section " + name + "; the sections: "
+                            + SECTIONS.keySet() + " (and graceful, which is crash), and the option " + CHECK);
+                }
+                sections.add(section);
+            }
+            return new Arguments(sections, named.size() < args.length);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
         ((Logger) LoggerFactory.getLogger("org.testcontainers")).setLevel(Level.OFF);
-        // crash and graceful are measured in the same rounds: named together, they run once
-        LinkedHashSet<String> names = new LinkedHashSet<>();
-        for (String name : args.length == 0 ? SECTIONS.keySet() : Arrays.asList(args)) {
-            String section = name.equals("graceful") ? "crash" : name;
-            if (!SECTIONS.containsKey(section)) {
-                throw new IllegalArgumentException("unknown section " + name + "; the sections: " + SECTIONS.keySet()
-                        + " (and graceful, which is crash)");
-            }
-            names.add(section);
-        }
+        Arguments arguments = Arguments.parse(args);
         PostgresServer server = TestPostgres.shared();
         log("PostgreSQL: " + server.description());
         ResultsTable table = new ResultsTable();
         Map<String, Section> ran = new LinkedHashMap<>();
-        for (String name : names) {
+        for (String name : arguments.sections()) {
             Section section = SECTIONS.get(name).apply(server);
             section.run(table);
             ran.put(name, section);
@@ -71,6 +86,11 @@ public final class Benchmarks {
             floor.compareWith(failover);
         }
         table.print(System.out, Path.of("benchmarks", "target", "results.md"));
+        if (arguments.check()) {
+            GoalCheck check = new GoalCheck(table.rows());
+            check.print(System.out);
+            System.exit(check.exitCode());
+        }
         System.exit(0);
     }
 

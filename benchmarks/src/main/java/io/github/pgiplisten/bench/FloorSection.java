@@ -68,7 +68,10 @@ final class FloorSection implements Section {
                         Stats.median(crash.backlog())));
     }
 
-    /** With the failover rounds of the same run: ours − floor in the notes of their ours rows. */
+    /**
+     * With the failover rounds of the same run: ours − floor in the notes of their ours rows, and the crash p50's goal
+     * against the floor checked.
+     */
     void compareWith(FailoverSection failover) {
         List<Double> oursCrash = failover.oursCrash;
         List<Double> oursGraceful = failover.oursGraceful;
@@ -78,8 +81,10 @@ final class FloorSection implements Section {
         if (crashFloor != null && crashP50Row != null && !oursCrash.isEmpty()) {
             double floorP50 = Stats.median(crashFloor.killToHandled());
             double floorP99 = Stats.percentile(crashFloor.killToHandled(), 99);
-            crashP50Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor %.1f; goal ≤ floor + 5)",
-                    Stats.median(oursCrash) - floorP50, floorP50));
+            Goal overFloor = FailoverSection.CRASH_P50_OVER_FLOOR.of(Stats.median(oursCrash), floorP50);
+            crashP50Row.replaceGoal(overFloor);
+            crashP50Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor %.1f; %s)",
+                    Stats.median(oursCrash) - floorP50, floorP50, overFloor));
             crashP99Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor p99 %.1f)",
                     Stats.percentile(oursCrash, 99) - floorP99, floorP99));
         }

@@ -16,6 +16,9 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 /** Notify → listener latency at 200/s and 2000/s, ours and raw in this JVM, alternating; p50 and p99. */
 final class LatencySection implements Section {
 
+    /** BENCHMARKS.md's goal for ours' p99 over raw's in the same runs (observation's too). */
+    static final Goal.Target P99_OVER_RAW = Goal.atMost("ours p99 − raw p99, ms", 1);
+
     private final PostgresServer server;
     private final InJvmListeners listeners;
 
@@ -55,9 +58,11 @@ final class LatencySection implements Section {
             }
             table.add("latency notify → listener at " + rate + "/s, p50 ms", Stats.medianAndSpread(oursP50, "%.2f"),
                     Stats.medianAndSpread(rawP50, "%.2f"), "");
+            double overhead = Stats.median(oursP99) - Stats.median(rawP99);
+            Goal goal = P99_OVER_RAW.of(overhead);
             table.add("latency notify → listener at " + rate + "/s, p99 ms", Stats.medianAndSpread(oursP99, "%.2f"),
-                    Stats.medianAndSpread(rawP99, "%.2f"), String.format(Locale.ROOT,
-                            "overhead %.2f ms (goal ≤ 1)", Stats.median(oursP99) - Stats.median(rawP99)));
+                    Stats.medianAndSpread(rawP99, "%.2f"), String.format(Locale.ROOT, "overhead %.2f ms (%s)",
+                            overhead, goal), goal);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -29,6 +30,14 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 final class ReconnectSection implements Section {
 
+    /** The engine's first reconnect backoff step: this section's engine runs with the defaults. */
+    private static final long BACKOFF_STEP_MS = PgListenOptions.builder("jdbc:postgresql://localhost/defaults").build()
+            .reconnectInitialDelay().toMillis();
+    private static final long WITHIN_MS = 1000;
+    /** BENCHMARKS.md's goal, for every run: the server back → handling again within 1 s and one backoff step. */
+    private static final Goal.Target SLOWEST = Goal.atMost("slowest run, ms", WITHIN_MS + BACKOFF_STEP_MS)
+            .shownAs("slowest").reading(WITHIN_MS + " + one backoff step (" + BACKOFF_STEP_MS + " ms)");
+
     @Override
     public void run(ResultsTable table) throws Exception {
         LocalPostgresServer local = TestPostgres.controllable();
@@ -42,8 +51,9 @@ final class ReconnectSection implements Section {
                 log(String.format(Locale.ROOT, "  %s: %.0f ms", ours ? "ours" : "raw ", ms));
             }
         }
+        Goal slowest = SLOWEST.of(Collections.max(oursMs));
         table.add("reconnect: server back up → first handled notification, ms", Stats.medianAndSpread(oursMs, "%.0f"),
-                Stats.medianAndSpread(rawMs, "%.0f"), "goal ≤ 1000 + one backoff step (100 ms)");
+                Stats.medianAndSpread(rawMs, "%.0f"), slowest.toString(), slowest);
     }
 
     private double reconnectOnce(LocalPostgresServer local, boolean ours) throws Exception {
