@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Status;
 
 import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.Role;
 
 /** The indicator follows whether the instance can listen, not only whether a connection is open. */
@@ -56,12 +57,40 @@ class PgListenHealthIndicatorTests {
                 .doesNotContainKeys("notificationQueueUsage", "warning");
     }
 
+    @Test
+    void aStandbyShowsWhetherItIsReadyAndWhatItKeeps() {
+        EngineStatus.Standby waiting = new EngineStatus.Standby(true, 1200, 4096, 0);
+        assertThat(new PgListenHealthIndicator(status(Role.STANDBY, true, true, Double.NaN, waiting)).health()
+                .getDetails()).containsEntry("standby", java.util.Map.of("ready", true, "held", 1200L,
+                        "heldBytesOnDisk", 4096L)).doesNotContainKeys("standbyDropped", "standbyWarning");
+        assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true)).health().getDetails())
+                .doesNotContainKey("standby");
+    }
+
+    @Test
+    void whatAStandbyHadToDropStaysAWarningInTheDetailsWhileItIsUp() {
+        EngineStatus.Standby dropped = new EngineStatus.Standby(false, 0, 0, 17);
+        var health = new PgListenHealthIndicator(status(Role.LEADER, true, true, Double.NaN, dropped)).health();
+        assertThat(health.getStatus()).isEqualTo(Status.UP);
+        assertThat(health.getDetails()).containsEntry("standbyDropped", 17L).containsKey("standbyWarning");
+    }
+
     private static PgListenStatus status(Role role, boolean connected, boolean canListen) {
         return status(role, connected, canListen, Double.NaN);
     }
 
     private static PgListenStatus status(Role role, boolean connected, boolean canListen, double usage) {
+        return status(role, connected, canListen, usage, EngineStatus.Standby.NONE);
+    }
+
+    private static PgListenStatus status(Role role, boolean connected, boolean canListen, double usage,
+            EngineStatus.Standby standby) {
         return new PgListenStatus() {
+
+            @Override
+            public EngineStatus.Standby standby() {
+                return standby;
+            }
 
             @Override
             public Role role() {
