@@ -297,6 +297,7 @@ final class ListenConnection implements AutoCloseable {
 
     /** From any thread: drops the socket at once, without waiting for the thread using it. */
     void abort() {
+        wakeup.closeSocket();
         try {
             connection.abort(Runnable::run);
         } catch (SQLException ex) {
