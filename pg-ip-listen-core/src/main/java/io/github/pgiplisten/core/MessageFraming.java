@@ -23,6 +23,7 @@ final class MessageFraming {
     private enum Frames { MESSAGES, TLS_RECORDS, UNKNOWN }
 
     private Frames frames = Frames.MESSAGES;
+    /** Whether the driver has written anything yet: only its first bytes can begin a direct TLS handshake. */
     private boolean written;
     /** One-byte answers to an SSL or GSSAPI encryption request still to come: they precede the framing. */
     private int unframedAnswers;
