@@ -195,8 +195,9 @@ final class ListenConnection implements AutoCloseable {
     /**
      * While the engine does not read (its backlog over the limit): moves what the server has sent into a temporary
      * file without waiting, so the server is never held up (nor drops the session after its TCP user timeout); the
-     * reads that follow get it back, in order. Returns the bytes moved; 0 on a connection that cannot be woken,
-     * whose socket is not ours.
+     * reads that follow get it back, in order (under TLS too: the file keeps the encrypted records). Returns the
+     * bytes moved; 0 on a connection that cannot be woken, whose socket is not ours, and on a GSSAPI-encrypted one,
+     * whose reads have no budget (see {@link MessageFraming}).
      */
     long spill() throws SQLException {
         if (!wakeup.works()) {
@@ -296,6 +297,7 @@ final class ListenConnection implements AutoCloseable {
 
     /** From any thread: drops the socket at once, without waiting for the thread using it. */
     void abort() {
+        wakeup.closeSocket();
         try {
             connection.abort(Runnable::run);
         } catch (SQLException ex) {

@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * whether another message is already there ({@code PGStream.hasMessagePending}), and a plain socket would wait the
  * full millisecond, on every read after a quiet second: a takeover would pay it on its critical path.
  *
+ * <p>Under TLS the driver layers its SSL socket over this one (and sets its read timeouts here), so what passes here
+ * is TLS records: a wake-up, the budget's "nothing more pending" and a peek's timeout come only between two records
+ * ({@link MessageFraming}). The SSL layer peeks only once the driver has used every byte it decrypted, which happens
+ * only where a record ends with a message: a budgeted read over TLS goes on to the first such record after its
+ * budget (the server ends one at the latest with the last notification it had queued when it began sending).
+ *
  * <p>Everything else a socket does is delegated to the channel's own socket. That delegation, which a {@link Socket}
  * subclass cannot avoid, is why this file is longer than 300 lines; the message framing that bounds a read and the
  * spill file have their own classes ({@link MessageFraming}, {@link SpillFile}).
@@ -53,7 +59,7 @@ final class WakeableSocket extends Socket {
     private long budget;
     private long readSinceBudget;
     private boolean budgetUsed;
-    /** Where messages end, so that a read past its budget ends at one; without it (encrypted) no budget applies. */
+    /** Where messages (TLS records once encrypted) end, so a read past its budget ends at one; see the class. */
     private final MessageFraming framing = new MessageFraming();
     private final SpillFile spill = new SpillFile();
     private final Selector writable;
@@ -150,7 +156,8 @@ final class WakeableSocket extends Socket {
      */
     long spill() throws IOException {
         if (!framing.framed()) {
-            // an encrypted stream has no read budget: read back at once, a spill would come in as one huge read
+            // GSSAPI encryption hides where frames end, so reads have no budget: a spill would come back as one huge
+            // read. TLS records need no more than the read budget: the file keeps them whole and in order
             return 0;
         }
         return spill.takeFrom(channel);
@@ -181,10 +188,14 @@ final class WakeableSocket extends Socket {
             throw new SocketTimeoutException("Read budget used");
         }
         if (overBudget && !atBoundary) {
-            // hand out no more than the current message, so the driver's buffer ends where it ends
-            target.limit((int) Math.min(target.limit(), target.position() + framing.restOfMessage()));
+            // hand out no more than the current frame, so the driver's buffer ends where it ends
+            target.limit((int) Math.min(target.limit(), target.position() + framing.restOfFrame()));
         }
-        long deadline = soTimeout > 0 ? System.nanoTime() + soTimeout * 1_000_000L : 0;
+        // A peek that finds a frame begun waits for its rest, as the driver reads the rest of a message: on a plain
+        // connection it never begins inside one, but the SSL layer peeks by reading a whole TLS record, and a timeout
+        // inside a record would end the read with the record's start taken and nothing handed on
+        int timeout = soTimeout == 1 && !atBoundary ? 0 : soTimeout;
+        long deadline = timeout > 0 ? System.nanoTime() + timeout * 1_000_000L : 0;
         try {
             while (true) {
                 int start = target.position();
@@ -199,11 +210,12 @@ final class WakeableSocket extends Socket {
                     }
                     return count;
                 }
-                if (woken && armed && !readSinceArmed && soTimeout > 0) {
+                // never inside a frame (a read timeout there would leave the SSL layer with part of a record)
+                if (woken && armed && !readSinceArmed && timeout > 0 && atBoundary) {
                     woken = false;
                     throw new SocketTimeoutException("Woken up");
                 }
-                if (soTimeout == 1) {
+                if (timeout == 1) {
                     if (readable.selectNow() == 0) {
                         throw new SocketTimeoutException("Nothing to read yet");
                     }

@@ -104,6 +104,21 @@ public final class WakeableSocketFactory extends SocketFactory {
             return current != null ? current.spilled() : 0;
         }
 
+        /**
+         * From any thread: closes the socket itself. Under TLS the driver's own close first sends a close_notify, which
+         * waits for the SSL layer's write lock: behind a write blocked on a silent network it would wait for ever.
+         */
+        void closeSocket() {
+            WakeableSocket current = socket;
+            if (current != null) {
+                try {
+                    current.close();
+                } catch (java.io.IOException ex) {
+                    // closed either way
+                }
+            }
+        }
+
         boolean budgetUsed() {
             WakeableSocket current = socket;
             return current != null && current.budgetUsed();

@@ -25,7 +25,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 final class Engines implements AfterEachCallback {
 
-    private final PostgresServer server;
+    private PostgresServer server;
     private final String group = "test-" + UUID.randomUUID();
     private final List<PgListenEngine> engines = new ArrayList<>();
     private final Map<PgListenEngine, Recorder> recorders = new ConcurrentHashMap<>();
@@ -43,6 +43,15 @@ final class Engines implements AfterEachCallback {
     /** Engines on a server the tests started themselves and may restart. */
     static Engines onControllableServer() {
         return new Engines(TestPostgres.controllable());
+    }
+
+    /** From here on, this test's engines, notifications and checks go over {@code transport}; before any is made. */
+    Engines over(Transport transport) {
+        if (!engines.isEmpty()) {
+            throw new IllegalStateException("choose the transport before the first engine");
+        }
+        server = transport.server(server);
+        return this;
     }
 
     PostgresServer server() {

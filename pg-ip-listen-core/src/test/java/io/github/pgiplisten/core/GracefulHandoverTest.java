@@ -16,6 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Rolling deploys: leaders are closed one after another, or together with a standby, while a producer notifies every
@@ -41,8 +43,10 @@ class GracefulHandoverTest {
     private volatile long stallMillis;
     private final java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
 
-    @Test
-    void closingEachLeaderOfThreeInTurnLosesNothingAndHandlesNothingTwice() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void closingEachLeaderOfThreeInTurnLosesNothingAndHandlesNothingTwice(Transport transport) throws Exception {
+        engines.over(transport);
         List<PgListenEngine> fleet = List.of(start(), start(), start());
         awaitOneLeaderAndStandbys(fleet, 2);
         try (Producer producer = new Producer()) {

@@ -14,6 +14,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Hot standbys across a leader that does not hand over: a crash (its backend terminated), or a stop whose handlers
@@ -34,8 +36,10 @@ class HotStandbyTest {
         unblock.countDown();
     }
 
-    @Test
-    void afterACrashTheSuccessorHandlesAgainWhatTheDeadLeaderHadNotConfirmedSoNothingIsLost() {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void afterACrashTheSuccessorHandlesAgainWhatTheDeadLeaderHadNotConfirmedSoNothingIsLost(Transport transport) {
+        engines.over(transport);
         PgListenEngine leader = leaderStuckOn("1", UnaryOperator.identity());
         PgListenEngine standby = standby(UnaryOperator.identity());
         engines.notify(channel, numbers);

@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGNotification;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import io.github.pgiplisten.testsupport.GeneratedText;
 
@@ -116,8 +118,11 @@ class ListenConnectionTest {
         }
     }
 
-    @Test
-    void aWaitForNotificationsLastsUntilWokenAndAWakeUpNeverCutsAStatementOrAMessage() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aWaitForNotificationsLastsUntilWokenAndAWakeUpNeverCutsAStatementOrAMessage(Transport transport)
+            throws Exception {
+        engines.over(transport);
         String channel = engines.channel("wake");
         try (ListenConnection connection = ListenConnection.open(engines.options().build())) {
             assertThat(connection.isWakeable()).isTrue();
@@ -150,6 +155,45 @@ class ListenConnectionTest {
             });
             assertThat(payloads).allMatch(payload -> payload.equals("sent while a wake-up was pending")
                     || payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length == 7000);
+        }
+    }
+
+    /**
+     * A read past its budget stops between two frames and leaves the rest to the next read: between two server
+     * messages on a plain connection, between two TLS records under TLS. A framing that took one for the other would
+     * find no boundary, and the first read would take the whole burst in.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aReadTakesAboutItsBudgetAndLeavesTheRestInOrderToTheNextReads(Transport transport) throws Exception {
+        engines.over(transport);
+        String channel = engines.channel("budget");
+        int count = 20_000;
+        try (ListenConnection connection = ListenConnection.open(engines.options().build())) {
+            connection.listen(Set.of(channel));
+            connection.readBudget(64 * 1024);
+            try (Connection publisher = engines.server().connect();
+                    PreparedStatement batch = publisher.prepareStatement(
+                            "SELECT pg_notify(?, 'n' || g) FROM generate_series(?::int, ?::int) g")) {
+                for (int from = 0; from < count; from += 1000) {
+                    batch.setString(1, channel);
+                    batch.setInt(2, from);
+                    batch.setInt(3, from + 999);
+                    batch.execute();
+                }
+            }
+            List<Integer> reads = new java.util.ArrayList<>();
+            List<String> payloads = new java.util.ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                PGNotification[] read = connection.read(1000);
+                reads.add(read.length);
+                Arrays.stream(read).map(PGNotification::getParameter).forEach(payloads::add);
+                return payloads.size() >= count;
+            });
+            System.out.println(transport + ": notifications per read " + reads);
+            assertThat(payloads).containsExactlyElementsOf(
+                    java.util.stream.IntStream.range(0, count).mapToObj(n -> "n" + n).toList());
+            assertThat(reads.get(0)).isLessThan(count / 2);
         }
     }
 

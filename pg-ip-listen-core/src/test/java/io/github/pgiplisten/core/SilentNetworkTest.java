@@ -7,23 +7,28 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import io.github.pgiplisten.testsupport.SilentProxy;
 
 /**
  * A leader whose network goes silent (a proxy that drops every byte without closing anything): its probe notices,
  * it reconnects as a standby because the server still holds its old session's lock, and it leads again once the
- * server drops that session. Meanwhile nothing is handled twice.
+ * server drops that session. Meanwhile nothing is handled twice. The same over TLS: a proxy that goes silent in the
+ * middle of a record is noticed as in the middle of a message.
  */
 class SilentNetworkTest {
 
     @RegisterExtension
     final Engines engines = Engines.onSharedServer();
 
-    @Test
-    void aProbeDetectsASilentConnectionAndTheEngineLeadsAgainOnceTheServerFreesTheOldSession() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aProbeDetectsASilentConnectionAndTheEngineLeadsAgainOnceTheServerFreesTheOldSession(Transport transport)
+            throws Exception {
+        engines.over(transport);
         String channel = engines.channel("silent");
         try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
             List<EngineEvent> events = new CopyOnWriteArrayList<>();
@@ -52,9 +57,11 @@ class SilentNetworkTest {
         }
     }
 
-    @Test
-    void aNetworkThatGoesSilentInTheMiddleOfALongNotificationIsDetectedAndTheEngineReconnects()
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void aNetworkThatGoesSilentInTheMiddleOfALongNotificationIsDetectedAndTheEngineReconnects(Transport transport)
             throws Exception {
+        engines.over(transport);
         String channel = engines.channel("midway");
         try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
             List<EngineEvent> events = new CopyOnWriteArrayList<>();

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Tests may stop, start and restart it: the port and data stay, so clients reconnect to the same address.
  *
- * <p>Over 300 lines because a server's whole life is here (init, start, stop modes, restart, a streaming replica
+ * <p>Over 300 lines because a server's whole life is here (init, TLS, start, stop modes, restart, a streaming replica
  * and its promotion), each step a {@code pg_ctl} or {@code initdb} call with its error reporting.
  */
 public final class LocalPostgresServer implements PostgresServer {
@@ -50,6 +50,7 @@ public final class LocalPostgresServer implements PostgresServer {
     private final List<String> runAs;
     private final String origin;
     private boolean running;
+    private boolean tls;
 
     private LocalPostgresServer(Path bin, Path directory, int port, List<String> runAs, String origin) {
         this.bin = bin;
@@ -62,8 +63,31 @@ public final class LocalPostgresServer implements PostgresServer {
 
     /** Creates a cluster with the binaries in {@code bin}, starts it and registers its stop at JVM exit. */
     static LocalPostgresServer start(Path bin, String origin) throws IOException {
+        return start(bin, origin, false);
+    }
+
+    /**
+     * As {@link #start}, with {@code ssl = on}, a self-signed certificate made now, and TLS required of every TCP
+     * connection ({@code hostssl} alone in {@code pg_hba.conf}): a connection that is not encrypted is refused, so a
+     * test that gets through is encrypted. Its {@link #jdbcUrl()} asks for {@code sslmode=require}.
+     */
+    static LocalPostgresServer startWithTls(Path bin, String origin) throws IOException {
+        return start(bin, origin, true);
+    }
+
+    private static LocalPostgresServer start(Path bin, String origin, boolean tls) throws IOException {
+        LocalPostgresServer server = create(bin, origin, "pg-ip-listen-test-");
+        server.initialise();
+        if (tls) {
+            server.requireTls();
+        }
+        server.start();
+        return server;
+    }
+
+    private static LocalPostgresServer create(Path bin, String origin, String directoryPrefix) throws IOException {
         List<String> runAs = runAsUnprivilegedUser();
-        Path directory = Files.createTempDirectory("pg-ip-listen-test-");
+        Path directory = Files.createTempDirectory(directoryPrefix);
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
         if (!runAs.isEmpty()) {
             exec(List.of("chown", runAs.get(2), directory.toString()), List.of(), "chown the data directory");
@@ -71,14 +95,12 @@ public final class LocalPostgresServer implements PostgresServer {
         LocalPostgresServer server = new LocalPostgresServer(bin, directory, freePort(), runAs, origin);
         // registered first, so a failed initdb or start leaves no directory or half-started server behind
         Runtime.getRuntime().addShutdownHook(new Thread(server::destroy, "pg-ip-listen-test-postgres-stop"));
-        server.initialise();
-        server.start();
         return server;
     }
 
     @Override
     public String jdbcUrl() {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres" + (tls ? "?sslmode=require" : "");
     }
 
     @Override
@@ -98,7 +120,7 @@ public final class LocalPostgresServer implements PostgresServer {
     @Override
     public String description() {
         return "a throwaway local server started by this process from " + origin + " (" + bin + ") on port " + port
-                + (runAs.isEmpty() ? "" : " as user " + runAs.get(2));
+                + (runAs.isEmpty() ? "" : " as user " + runAs.get(2)) + (tls ? ", TLS required" : "");
     }
 
     /** The server's log file: what it writes for operators (errors, the statements that caused them). */
@@ -127,13 +149,7 @@ public final class LocalPostgresServer implements PostgresServer {
      * not have it); it then streams this server's WAL. Stopped at JVM exit like this one.
      */
     public synchronized LocalPostgresServer startReplica() throws IOException {
-        LocalPostgresServer replica = new LocalPostgresServer(bin, Files.createTempDirectory("pg-ip-listen-replica-"),
-                freePort(), runAs, origin + ", a replica of port " + port);
-        Files.setPosixFilePermissions(replica.directory, PosixFilePermissions.fromString("rwxr-xr-x"));
-        if (!runAs.isEmpty()) {
-            exec(List.of("chown", runAs.get(2), replica.directory.toString()), List.of(), "chown the data directory");
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(replica::destroy, "pg-ip-listen-test-postgres-stop"));
+        LocalPostgresServer replica = create(bin, origin + ", a replica of port " + port, "pg-ip-listen-replica-");
         boolean wasRunning = running;
         stop(StopMode.FAST);
         try {
@@ -151,11 +167,8 @@ public final class LocalPostgresServer implements PostgresServer {
                 "primary_conninfo = 'host=127.0.0.1 port=" + port + " user=postgres application_name=replica'",
                 "hot_standby = on",
                 "");
-        Path extra = replica.directory.resolve("pg-ip-listen-replica.conf");
-        Files.writeString(extra, settings, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(extra, PosixFilePermissions.fromString("rw-r--r--"));
-        replica.asServerUser(List.of("sh", "-c", "cat '" + extra + "' >> '" + replica.data.resolve("postgresql.conf")
-                + "' && touch '" + replica.data.resolve("standby.signal") + "'"), "configure the replica");
+        replica.writeAsServerUser(replica.data.resolve("postgresql.conf"), settings, ">>");
+        replica.writeAsServerUser(replica.data.resolve("standby.signal"), "", ">");
         replica.start();
         return replica;
     }
@@ -199,16 +212,42 @@ public final class LocalPostgresServer implements PostgresServer {
                 "full_page_writes = off",
                 "log_min_messages = warning",
                 "");
-        // written as root before the first start; the server user only needs to read it
-        Path configuration = data.resolve("postgresql.conf");
+        writeAsServerUser(data.resolve("postgresql.conf"), settings, ">>");
+    }
+
+    /** Before the first start: the certificate and key beside the data, {@code ssl = on}, TLS-only TCP access. */
+    private void requireTls() throws IOException {
+        Path certificate = directory.resolve("server.crt");
+        Path key = directory.resolve("server.key");
+        SelfSignedCertificate.write(certificate, key);
+        if (!runAs.isEmpty()) {
+            // PostgreSQL reads its key only when the server user owns it and nobody else may read it
+            exec(List.of("chown", runAs.get(2), certificate.toString(), key.toString()), List.of(), "chown the key");
+        }
+        writeAsServerUser(data.resolve("postgresql.conf"), String.join("\n", "", "ssl = on",
+                "ssl_cert_file = '" + certificate + "'", "ssl_key_file = '" + key + "'", ""), ">>");
+        writeAsServerUser(data.resolve("pg_hba.conf"), String.join("\n",
+                "local all all trust",
+                "hostssl all all 127.0.0.1/32 trust",
+                "hostssl replication all 127.0.0.1/32 trust",
+                ""), ">");
+        tls = true;
+    }
+
+    /**
+     * Appends ({@code >>}) or writes ({@code >}) a file of the data directory as the server user, who owns it; the
+     * text is written by this JVM first, the server user only needs to read it.
+     */
+    private void writeAsServerUser(Path file, String text, String redirect) throws IOException {
         if (runAs.isEmpty()) {
-            Files.writeString(configuration, settings, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+            Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    redirect.equals(">>") ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
         } else {
-            Path extra = directory.resolve("pg-ip-listen.conf");
-            Files.writeString(extra, settings, StandardCharsets.UTF_8);
+            Path extra = Files.createTempFile(directory, "pg-ip-listen-", ".conf");
+            Files.writeString(extra, text, StandardCharsets.UTF_8);
             Files.setPosixFilePermissions(extra, PosixFilePermissions.fromString("rw-r--r--"));
-            asServerUser(List.of("sh", "-c", "cat '" + extra + "' >> '" + configuration + "'"),
-                    "write postgresql.conf");
+            asServerUser(List.of("sh", "-c", "cat '" + extra + "' " + redirect + " '" + file + "'"),
+                    "write " + file.getFileName());
         }
     }
 
@@ -255,7 +294,7 @@ public final class LocalPostgresServer implements PostgresServer {
         }
     }
 
-    private static void exec(List<String> prefix, List<String> command, String what) throws IOException {
+    static void exec(List<String> prefix, List<String> command, String what) throws IOException {
         List<String> full = new ArrayList<>(prefix);
         full.addAll(command);
         // output to a file, not a pipe: pg_ctl's server child inherits the pipe and would keep it open for ever

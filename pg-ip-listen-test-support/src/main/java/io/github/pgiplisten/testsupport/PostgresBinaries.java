@@ -3,6 +3,7 @@ package io.github.pgiplisten.testsupport;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -104,6 +107,18 @@ final class PostgresBinaries {
             }
         }
         return Optional.of(target.resolve("bin"));
+    }
+
+    /** The major version of the server in {@code bin}, as {@code postgres --version} says it. */
+    static int serverMajorVersion(Path bin) throws IOException {
+        Process process = new ProcessBuilder(bin.resolve("postgres").toString(), "--version").redirectErrorStream(true)
+                .start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        Matcher version = Pattern.compile("\\(PostgreSQL\\) (\\d+)").matcher(output);
+        if (!version.find()) {
+            throw new IOException("Cannot tell the version of " + bin.resolve("postgres") + " from: " + output.trim());
+        }
+        return Integer.parseInt(version.group(1));
     }
 
     static boolean hasServerBinaries(Path bin) {

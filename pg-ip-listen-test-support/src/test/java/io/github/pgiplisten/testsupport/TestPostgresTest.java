@@ -1,10 +1,13 @@
 package io.github.pgiplisten.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
@@ -86,6 +89,20 @@ class TestPostgresTest {
             result.next();
             return result.getInt(1);
         }
+    }
+
+    /** Tests over TLS get a server that refuses what is not encrypted and takes TLS asked for either way. */
+    @Test
+    void theTlsServerRefusesPlainConnectionsAndAcceptsTlsNegotiatedEitherWay() throws Exception {
+        LocalPostgresServer server = TestPostgres.tls();
+        assertThat(count(server, "SELECT current_setting('server_version_num')::int")).isGreaterThanOrEqualTo(170000);
+        for (PostgresServer tls : List.of(server, TestPostgres.tlsDirect())) {
+            assertThat(count(tls, "SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl"))
+                    .as(tls.jdbcUrl()).isEqualTo(1);
+        }
+        String plain = server.jdbcUrl().replace("sslmode=require", "sslmode=disable");
+        assertThatThrownBy(() -> DriverManager.getConnection(plain, server.username(), server.password()).close())
+                .isInstanceOf(SQLException.class).hasMessageContaining("no encryption");
     }
 
     @Test
