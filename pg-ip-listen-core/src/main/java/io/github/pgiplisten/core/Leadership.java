@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  * Owner thread only: one term as the group's leader, from the takeover that {@link LeaderElection} won to the
  * stepping down. A leader hands what it reads to the dispatcher, reads its own marks on the control channel to know
  * what its handlers finished, confirms that progress to its standbys ({@link LeaderProgress}), and steps down either
- * by a handover (nothing lost, nothing twice) or, over the backlog limit, by letting the lock go with the connection.
+ * by a handover (nothing lost, nothing twice) or, when it cannot get to one within the shutdown timeout, by letting
+ * the lock go with the connection. It begins by handing the dispatcher what its predecessors left
+ * ({@link #catchUp}), and reads nothing from the connection until that is out.
  */
 final class Leadership {
 

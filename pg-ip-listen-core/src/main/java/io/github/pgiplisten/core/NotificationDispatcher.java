@@ -269,60 +269,8 @@ final class NotificationDispatcher {
         }
     }
 
-    /**
-     * One turn of a lane on the executor, through the application's decorator. It knows whether it ran, so a turn
-     * that a decorator dropped (or failed before running) counts as refused instead of leaving its lane stuck.
-     */
-    private static final class Turn implements Runnable {
-
-        private final Lane lane;
-        private volatile boolean ran;
-
-        Turn(Lane lane) {
-            this.lane = lane;
-        }
-
-        @Override
-        public void run() {
-            ran = true;
-            lane.run();
-        }
-
-        /** What the executor runs: the decorated turn, then the check that it ran. */
-        Runnable guarded(Runnable decorated) {
-            return new Guarded(this, decorated);
-        }
-    }
-
-    private static final class Guarded implements Runnable {
-
-        private final Turn turn;
-        private final Runnable decorated;
-
-        Guarded(Turn turn, Runnable decorated) {
-            this.turn = turn;
-            this.decorated = decorated;
-        }
-
-        @Override
-        public void run() {
-            Throwable failure = null;
-            try {
-                decorated.run();
-            } catch (Throwable ex) {
-                failure = ex;
-            }
-            if (!turn.ran) {
-                turn.lane.refused(failure != null ? failure
-                        : new IllegalStateException("The task decorator returned without running the task"));
-            } else if (failure != null) {
-                log.warn("The task decorator failed after its task ran", failure);
-            }
-        }
-    }
-
     /** A serial queue: at most one of its tasks runs at a time, in submission order. */
-    private final class Lane implements Runnable {
+    private final class Lane implements LaneTurn.Lane {
 
         private final @Nullable String channel;
         private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -359,7 +307,7 @@ final class NotificationDispatcher {
 
         /** Hands this lane's turn to the executor; the caller owns {@code scheduled}. */
         private void offer() {
-            Turn turn = new Turn(this);
+            LaneTurn turn = new LaneTurn(this);
             try {
                 executor.execute(turn.guarded(decorator.apply(turn)));
             } catch (RuntimeException ex) { // refused, or a decorator that failed
@@ -371,7 +319,8 @@ final class NotificationDispatcher {
          * The executor refused this lane's turn, or its decorator did not run it: the tasks stay queued (counted in the
          * backlog, their epochs open) and are offered again after a backoff, until the engine closes.
          */
-        void refused(Throwable cause) {
+        @Override
+        public void refused(Throwable cause) {
             int streak = ++refusals;
             if (streak == 1) {
                 log.error("Handler executor refused work{}; {} task(s) kept and offered again until it takes them "
