@@ -1,5 +1,8 @@
 package io.github.pgiplisten.chaos;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -232,6 +235,40 @@ final class ChaosFleet implements AutoCloseable {
         Member member = new Member(name, launch, proxy);
         members.add(member);
         return member;
+    }
+
+    /** Waits until exactly one live instance leads and holds the lock, by {@code pg_locks}; returns it. */
+    Member awaitOneLeader() {
+        Member[] leader = new Member[1];
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .untilAsserted(() -> {
+                    List<Member> leaders = leaders();
+                    assertThat(leaders).as("instances that lead").hasSize(1);
+                    assertThat(lockHolders()).as("sessions holding the lock")
+                            .containsExactly(leaders.get(0).backendPid);
+                    leader[0] = leaders.get(0);
+                });
+        return leader[0];
+    }
+
+    /** How many of the numbers {@code from} (inclusive) to {@code to} (exclusive) committed and nobody handled. */
+    long committedUnhandled(Producer producer, long from, long to) {
+        long count = 0;
+        for (long n = Math.max(0, from); n < to; n++) {
+            Producer.Sent sent = producer.get(n);
+            if (sent != null && sent.outcome() == Producer.Outcome.COMMITTED && !handled.containsKey(n)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Every member's events and the tail of its log, when a check failed. */
+    void printEventsAndLogs() {
+        for (Member member : members) {
+            System.out.printf("---- %s (%s), events %s, log:%n%s%n", member, member.alive() ? "alive" : "dead",
+                    member.events, member.logTail());
+        }
     }
 
     List<Member> alive() {

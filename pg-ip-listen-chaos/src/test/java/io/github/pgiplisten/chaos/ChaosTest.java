@@ -14,14 +14,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.github.pgiplisten.chaos.ChaosFleet.Member;
-import io.github.pgiplisten.chaos.Producer.Outcome;
 import io.github.pgiplisten.chaos.Producer.Sent;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceEvent;
@@ -127,9 +125,13 @@ class ChaosTest {
     }
 
     static Stream<Scenario> scenarios() {
+        return Stream.of(Scenario.values()).filter(scenario -> asked(scenario.name()));
+    }
+
+    /** Whether {@code -Dchaos.scenarios} names the scenario, or names none (then every scenario runs). */
+    static boolean asked(String scenario) {
         String only = System.getProperty("chaos.scenarios", "");
-        return Stream.of(Scenario.values())
-                .filter(scenario -> only.isBlank() || List.of(only.split(",")).contains(scenario.name()));
+        return only.isBlank() || List.of(only.split(",")).contains(scenario);
     }
 
     @ParameterizedTest(allowZeroInvocations = true) // ./run-chaos PROMOTE asks for none of these
@@ -142,22 +144,11 @@ class ChaosTest {
             try {
                 recoveries.add(round(scenario, round));
             } catch (Exception | AssertionError ex) {
-                for (Member member : fleet.members) {
-                    System.out.printf("---- %s (%s), events %s, log:%n%s%n", member,
-                            member.alive() ? "alive" : "dead", member.events, member.logTail());
-                }
+                fleet.printEventsAndLogs();
                 throw ex;
             }
         }
-        long to = producer.count();
-        // what was committed has had time to arrive: the ledger counts only what the fleet could have handled
-        try {
-            await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200))
-                    .until(() -> committedUnhandledAfter(to - 50, to) == 0);
-        } catch (ConditionTimeoutException ex) {
-            // something is missing: the ledger tells what
-        }
-        Ledger ledger = Ledger.of(fleet, producer, from, to);
+        Ledger ledger = Ledger.settled(fleet, producer, from, producer.count());
         record(scenario, rounds, ledger, recoveries);
         assertThat(ledger.clean()).as("%s: %s%n%s", scenario, ledger, ledger.problems()).isTrue();
         if (STANDBYS_LISTEN.contains(scenario)) {
@@ -350,17 +341,6 @@ class ChaosTest {
             }
         }
         return first;
-    }
-
-    private static long committedUnhandledAfter(long from, long to) {
-        long count = 0;
-        for (long n = Math.max(0, from); n < to; n++) {
-            Sent sent = producer.get(n);
-            if (sent != null && sent.outcome() == Outcome.COMMITTED && !fleet.handled.containsKey(n)) {
-                count++;
-            }
-        }
-        return count;
     }
 
     private static void record(Scenario scenario, int rounds, Ledger ledger, List<Long> recoveries) {
