@@ -63,7 +63,10 @@ final class ChaosFleet implements AutoCloseable {
         final String name;
         final InstanceJvm jvm;
         final @Nullable SilentProxy proxy;
-        /** Its engine events (connected, leader, lost, disconnected, reconnected), in the order it reported them. */
+        /**
+         * Its engine events (connected, standby, leader, lost, disconnected, reconnected), in the order it reported
+         * them.
+         */
         final List<InstanceEvent> events = new CopyOnWriteArrayList<>();
         final List<Long> handledInOrder = new CopyOnWriteArrayList<>();
         final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
@@ -72,6 +75,7 @@ final class ChaosFleet implements AutoCloseable {
         /** Payloads its handler was told to be slow on, as it began. */
         final List<String> slowOn = new CopyOnWriteArrayList<>();
         volatile int backendPid;
+        volatile boolean booted;
         volatile long killedAt = Long.MAX_VALUE;
         volatile long @Nullable [] baselineThreads;
 
@@ -95,6 +99,7 @@ final class ChaosFleet implements AutoCloseable {
                     });
                 }
                 case "slow" -> slowOn.add(event.detail());
+                case "booted" -> booted = true;
                 case "threads" -> {
                     String[] counts = event.detail().split(" ");
                     threadAnswers.add(new long[] {Long.parseLong(counts[0]), Long.parseLong(counts[1])});
@@ -181,9 +186,25 @@ final class ChaosFleet implements AutoCloseable {
             return cutAt;
         }
 
-        /** Makes its handler slow on the next notification (longer than the instance's shutdown timeout). */
-        void slowDownNext() throws IOException {
-            jvm.send("slow");
+        /** Keeps its handler busy with the next notification for {@code millis}, or until {@link #release()}. */
+        void busyOnNext(long millis) throws IOException {
+            jvm.send("slow " + millis);
+        }
+
+        /** Starts the engine of an instance started with {@link ChaosFleet#boot()}. */
+        void startEngine() throws IOException {
+            jvm.send("start");
+        }
+
+        /** Ends the handler's busy spell at once. */
+        void release() throws IOException {
+            jvm.send("release");
+        }
+
+        /** When it first reported listening and waiting for the lock (epoch micros), or 0. */
+        long standingBySince() {
+            return events.stream().filter(event -> event.kind().equals("standby")).mapToLong(InstanceEvent::micros)
+                    .findFirst().orElse(0);
         }
 
         /** This library's threads and all threads in the instance's JVM. */
@@ -222,6 +243,20 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     Member start() throws IOException {
+        return launch(false);
+    }
+
+    /**
+     * An instance whose JVM is up but whose engine starts only at {@link Member#startEngine()}: for an engine that
+     * must start at a given moment, not a JVM's start-up later.
+     */
+    Member boot() throws IOException {
+        Member member = launch(true);
+        await().atMost(Duration.ofSeconds(60)).until(() -> member.booted);
+        return member;
+    }
+
+    private Member launch(boolean startOnCommand) throws IOException {
         String name = "chaos-" + group.substring(group.length() - 4) + "-" + (++started);
         // a proxy per instance for the silent-network scenario; not in front of a multi-host URL (a failover pair)
         boolean oneHost = !server.jdbcUrl().substring("jdbc:postgresql://".length()).split("/")[0].contains(",");
@@ -229,6 +264,7 @@ final class ChaosFleet implements AutoCloseable {
         InstanceJvm.Launch launch = InstanceJvm.launch(name).jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
                 .systemProperty("logback.configurationFile", "chaos-instance-logback.xml")
                 .systemProperty("chaos.instance.level", System.getProperty("chaos.instance.level", "INFO"))
+                .systemProperty("chaos.startOnCommand", String.valueOf(startOnCommand))
                 .mainClass(ChaosInstance.class)
                 .arguments(proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(), server.username(),
                         server.password(), group, channel, name);
@@ -296,6 +332,11 @@ final class ChaosFleet implements AutoCloseable {
         for (Member member : members) {
             member.jvm.terminate();
         }
+        awaitExit(members);
+    }
+
+    /** Waits until instances sent SIGTERM ({@code member.jvm.terminate()}) have exited. */
+    void awaitExit(Member... members) throws InterruptedException {
         for (Member member : members) {
             if (!member.jvm.awaitExit(Duration.ofSeconds(30))) {
                 throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());

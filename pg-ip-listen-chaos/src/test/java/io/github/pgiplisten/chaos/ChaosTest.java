@@ -45,6 +45,8 @@ class ChaosTest {
         STOP_TWO("SIGTERM of the leader's and a standby's JVMs at the same moment (graceful: nothing may be lost)"),
         STOP_SLOW("SIGTERM of the leader's JVM while its handler is slower than the shutdown timeout (taken over as "
                 + "a crash: nothing may be lost)"),
+        STOP_JOIN("SIGTERM of the leader's JVM while its handler is busy (within the shutdown timeout), two new "
+                + "instances starting meanwhile (graceful: nothing may be lost or repeated)"),
         TERMINATE_LEADER("pg_terminate_backend of the leader's session"),
         TERMINATE_ALL("pg_terminate_backend of every instance's session at once"),
         RESTART_FAST("server restart, fast mode"),
@@ -63,8 +65,17 @@ class ChaosTest {
     /** Generous for milliseconds-fast takeovers on a loaded 2-core machine; a fall back to seconds fails. */
     static final long TAKEOVER_BOUND_MILLIS = 1000;
 
-    /** The instances' shutdown timeout (see {@link ChaosInstance}). */
-    static final long SHUTDOWN_TIMEOUT_MILLIS = 1000;
+    /** The instances' shutdown timeout. */
+    static final long SHUTDOWN_TIMEOUT_MILLIS = ChaosInstance.SHUTDOWN_TIMEOUT_MILLIS;
+
+    /** {@code STOP_SLOW}: the leader's handler stays busy past its shutdown timeout. */
+    static final long SLOW_BUSY_MILLIS = SHUTDOWN_TIMEOUT_MILLIS + 2000;
+
+    /**
+     * {@code STOP_JOIN}: the leader's handler stays busy until both new instances listen, at most this long from the
+     * moment it began, which leaves its graceful stop a second to spare.
+     */
+    static final long JOIN_BUSY_MILLIS = SHUTDOWN_TIMEOUT_MILLIS - 1000;
 
     /**
      * The most one leadership may handle again after a crash: what 500/s bring in two progress intervals (100 ms
@@ -80,8 +91,12 @@ class ChaosTest {
      * the new leadership must handle within {@link #TAKEOVER_BOUND_MILLIS} of the fault (plus the fault's own delay).
      */
     static final java.util.Set<Scenario> STANDBYS_LISTEN = java.util.EnumSet.of(Scenario.KILL_LEADER,
-            Scenario.KILL_STANDBY, Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_SLOW,
+            Scenario.KILL_STANDBY, Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_SLOW, Scenario.STOP_JOIN,
             Scenario.TERMINATE_LEADER, Scenario.SILENT_LEADER);
+
+    /** Graceful handovers: nothing may be handled twice, not even as the at-least-once of a crash. */
+    static final java.util.Set<Scenario> GRACEFUL = java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO,
+            Scenario.STOP_JOIN);
 
     private static final int ROUNDS = Integer.getInteger("chaos.rounds", 2);
     private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
@@ -137,7 +152,11 @@ class ChaosTest {
     @ParameterizedTest(allowZeroInvocations = true) // ./run-chaos PROMOTE asks for none of these
     @MethodSource("scenarios")
     void theFleetSurvives(Scenario scenario) throws Exception {
-        int rounds = scenario == Scenario.DOWN_20S ? Math.max(1, ROUNDS / 3) : ROUNDS;
+        int rounds = switch (scenario) {
+            case DOWN_20S -> Math.max(1, ROUNDS / 3);
+            case STOP_JOIN -> Math.max(1, ROUNDS / 2); // two JVMs start in each round: one round in the build
+            default -> ROUNDS;
+        };
         long from = producer.count();
         List<Long> recoveries = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
@@ -154,8 +173,8 @@ class ChaosTest {
         if (STANDBYS_LISTEN.contains(scenario)) {
             assertThat(ledger.lostToFaults()).as("%s: lost although standbys listened", scenario).isZero();
         }
-        if (scenario == Scenario.STOP_LEADER || scenario == Scenario.STOP_TWO) {
-            assertThat(ledger.crashRepeats()).as("handled again in graceful handovers").isEmpty();
+        if (GRACEFUL.contains(scenario)) {
+            assertThat(ledger.crashRepeats()).as("%s: handled again in graceful handovers", scenario).isEmpty();
         }
         assertThat(ledger.mostCrashRepeats()).as("%s: repeats of one leadership after a crash %s", scenario,
                 ledger.crashRepeats()).isLessThanOrEqualTo(REPEAT_BOUND);
@@ -166,14 +185,20 @@ class ChaosTest {
         Thread.sleep(300 + random.nextInt(1200));
         Member leader = awaitOneLeader(0);
         List<Member> affected = new ArrayList<>();
+        List<Member> joined = new ArrayList<>(); // STOP_JOIN: started while the leader waits for its handler
         int replacements = 0;
-        if (scenario == Scenario.STOP_SLOW) {
-            leader.slowDownNext();
+        if (scenario == Scenario.STOP_JOIN) {
+            joined.add(fleet.boot());
+            joined.add(fleet.boot());
+        }
+        if (scenario == Scenario.STOP_SLOW || scenario == Scenario.STOP_JOIN) {
+            leader.busyOnNext(scenario == Scenario.STOP_SLOW ? SLOW_BUSY_MILLIS : JOIN_BUSY_MILLIS);
             await().atMost(Duration.ofSeconds(10)).until(() -> !leader.slowOn.isEmpty());
         }
         fleet.prepareTerminate();
         long faultAt = EpochMicros.now();
         long since = faultAt;
+        String sinceWhat = "the fault";
         switch (scenario) {
             case KILL_LEADER -> fleet.kill(leader);
             case KILL_STANDBY -> {
@@ -194,6 +219,7 @@ class ChaosTest {
                 affected.addAll(cutAll(faultAt));
                 server.restart(scenario == Scenario.RESTART_FAST ? StopMode.FAST : StopMode.IMMEDIATE);
                 since = EpochMicros.now();
+                sinceWhat = "the server was back";
             }
             case DOWN_20S -> {
                 affected.addAll(cutAll(faultAt));
@@ -201,11 +227,16 @@ class ChaosTest {
                 Thread.sleep(20_000);
                 server.start();
                 since = EpochMicros.now();
+                sinceWhat = "the server was back";
             }
             case STOP_LEADER -> fleet.stop(leader);
             case STOP_TWO -> fleet.stop(leader, fleet.alive().stream().filter(member -> member != leader)
                     .toList().get(random.nextInt(2)));
             case STOP_SLOW -> fleet.stop(leader);
+            case STOP_JOIN -> {
+                since = stopWhileTwoJoin(leader, joined);
+                sinceWhat = "the busy handler finished";
+            }
             case SILENT_LEADER -> {
                 affected.add(leader);
                 leader.cuts.add(faultAt);
@@ -217,9 +248,13 @@ class ChaosTest {
         Member newLeader = awaitOneLeader(since);
         long recoveredMillis = scenario == Scenario.KILL_STANDBY ? -1
                 : Math.max(0, firstHandlingByALeadershipSince(faultAt) - since) / 1000;
-        System.out.printf("chaos: %s round %d: %s leads, the new leadership handled its first %d ms after %s%n",
-                scenario, round, newLeader, recoveredMillis,
-                since == faultAt ? "the fault" : "the server was back");
+        System.out.printf("chaos: %s round %d: %s leads%s%s, the new leadership handled its first %d ms after %s%n",
+                scenario, round, newLeader, joined.contains(newLeader) ? " (one of the two new instances)" : "",
+                newLeader.eventsAfter(faultAt, "leader").stream().reduce((first, last) -> last)
+                        .map(takeover -> " (took over saying handedOver possibleRepeats skipped: " + takeover.detail()
+                                + ")")
+                        .orElse(""),
+                recoveredMillis, sinceWhat);
         if (Boolean.getBoolean("chaos.verbose")) {
             for (Member member : fleet.members) {
                 System.out.printf("---- %s: fault at %d, events after it: %s%n", member, faultAt,
@@ -261,9 +296,23 @@ class ChaosTest {
         if (scenario == Scenario.KILL_STANDBY) {
             assertThat(takeovers).as("the leader stays the leader when a standby dies").isEmpty();
             assertThat(newLeader).isSameAs(leader);
+        } else if (scenario == Scenario.STOP_JOIN) {
+            // an instance that listened through the whole handover must say it was one. The new instances never saw
+            // the handover mark: whether one may take over, and what it says then, is the protocol's to decide; the
+            // ledger tells whether anything was lost or handled twice
+            List<InstanceEvent> byOldStandbys = new ArrayList<>();
+            fleet.members.stream().filter(member -> !joined.contains(member))
+                    .forEach(member -> byOldStandbys.addAll(member.eventsAfter(faultAt, "leader")));
+            assertThat(takeovers).as("takeovers since the fault").isNotEmpty();
+            assertThat(byOldStandbys).as("takeovers by instances that listened through the handover, each saying "
+                    + "handedOver=true").allMatch(event -> event.detail().startsWith("true "));
+            // the deploy's old standby goes too: the fleet stays at three, as the rounds and scenarios after this
+            // one expect (and as the machine's two cores are sized for)
+            fleet.stop(fleet.alive().stream().filter(member -> !joined.contains(member) && member != newLeader)
+                    .findFirst().orElseThrow());
         } else {
             // every takeover since the fault tells the truth: a handover after SIGTERM, a gap after any fault
-            String handedOver = String.valueOf(scenario == Scenario.STOP_LEADER || scenario == Scenario.STOP_TWO);
+            String handedOver = String.valueOf(GRACEFUL.contains(scenario));
             assertThat(takeovers).as("takeovers since the fault, each saying handedOver=%s", handedOver).isNotEmpty()
                     .allMatch(event -> event.detail().startsWith(handedOver + " "));
         }
@@ -286,6 +335,33 @@ class ChaosTest {
             assertThat(threads[1]).as("%s: all threads", member).isLessThanOrEqualTo(member.baselineThreads[1] + 6);
         }
         return recoveredMillis;
+    }
+
+    /**
+     * {@code STOP_JOIN}: SIGTERM of the leader while its handler is busy, and two new instances start at once (a
+     * rolling deploy with a slow listener). The handler finishes once both listen and wait for the lock, so the
+     * leader hands over with four standbys in the lock's queue, two of which never saw its handover mark. Returns
+     * when the busy handler finished (epoch micros). The new instances' JVMs are up before the SIGTERM and only their
+     * engines start after it: two JVMs booting on two busy cores take seconds, the engines about one.
+     */
+    private static long stopWhileTwoJoin(Member leader, List<Member> joined) throws Exception {
+        leader.jvm.terminate();
+        for (Member member : joined) {
+            member.startEngine();
+        }
+        await().atMost(Duration.ofMillis(JOIN_BUSY_MILLIS)).pollInterval(Duration.ofMillis(10))
+                .alias("both new instances listen while the leader's handler is busy")
+                .until(() -> joined.stream().allMatch(member -> member.standingBySince() > 0));
+        leader.release();
+        fleet.awaitExit(leader);
+        long busyWith = Long.parseLong(leader.slowOn.get(0).substring(1));
+        long finished = fleet.handled.getOrDefault(busyWith, List.of()).stream()
+                .filter(handling -> handling.member() == leader).mapToLong(ChaosFleet.Handling::micros).findFirst()
+                .orElseThrow(() -> new AssertionError(leader + " stopped before its busy handler finished"));
+        long lastJoined = joined.stream().mapToLong(Member::standingBySince).max().orElseThrow();
+        assertThat(finished).as("the busy handler finished after both new instances listened (else this round tested "
+                + "no join)").isGreaterThan(lastJoined);
+        return finished;
     }
 
     private static List<Member> cutAll(long faultAt) {
