@@ -354,11 +354,21 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /** Backend pids holding the group's election lock, by the server's own account. */
-    synchronized List<Integer> lockHolders() throws SQLException {
+    List<Integer> lockHolders() throws SQLException {
+        return onLock(true);
+    }
+
+    /** Backend pids waiting for the group's election lock, the longest waiting first: the order it is granted in. */
+    List<Integer> lockQueue() throws SQLException {
+        return onLock(false);
+    }
+
+    private synchronized List<Integer> onLock(boolean granted) throws SQLException {
         try (PreparedStatement statement = admin().prepareStatement("SELECT pid FROM pg_locks "
-                + "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-                + "AND ((classid::bigint << 32) | objid::bigint) = ?")) {
-            statement.setLong(1, LeaderElection.lockKey(group));
+                + "WHERE locktype = 'advisory' AND granted = ? AND objsubid = 1 "
+                + "AND ((classid::bigint << 32) | objid::bigint) = ? ORDER BY waitstart NULLS LAST")) {
+            statement.setBoolean(1, granted);
+            statement.setLong(2, LeaderElection.lockKey(group));
             List<Integer> pids = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
