@@ -19,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.core.LeaderElection;
@@ -361,6 +362,29 @@ final class ChaosFleet implements AutoCloseable {
     /** Backend pids waiting for the group's election lock, the longest waiting first: the order it is granted in. */
     List<Integer> lockQueue() throws SQLException {
         return onLock(false);
+    }
+
+    /**
+     * Waits, at most {@code atMost}, until one of {@code members} moves to the front of the lock's queue; whether one
+     * did. Under traffic a standby waits for the lock 100-500 ms at a time, then queues again at the end, so the one
+     * first in line changes several times a second, and the one that just moved to the front has the most of its
+     * wait still ahead of it: a release or a kill now reaches the server while it is still first.
+     */
+    boolean awaitFirstInLockQueue(List<Member> members, Duration atMost) {
+        List<Integer> pids = members.stream().map(member -> member.backendPid).toList();
+        int[] firstBefore = {0};
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(2)).until(() -> {
+                List<Integer> queue = lockQueue();
+                int first = queue.isEmpty() ? 0 : queue.get(0);
+                boolean movedUp = pids.contains(first) && firstBefore[0] != 0 && !pids.contains(firstBefore[0]);
+                firstBefore[0] = first;
+                return movedUp;
+            });
+            return true;
+        } catch (ConditionTimeoutException ex) {
+            return false;
+        }
     }
 
     private synchronized List<Integer> onLock(boolean granted) throws SQLException {
