@@ -1,5 +1,8 @@
 package io.github.pgiplisten.chaos;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.core.LeaderElection;
@@ -60,7 +64,10 @@ final class ChaosFleet implements AutoCloseable {
         final String name;
         final InstanceJvm jvm;
         final @Nullable SilentProxy proxy;
-        /** Its engine events (connected, leader, lost, disconnected, reconnected), in the order it reported them. */
+        /**
+         * Its engine events (connected, standby, leader, lost, disconnected, reconnected), in the order it reported
+         * them.
+         */
         final List<InstanceEvent> events = new CopyOnWriteArrayList<>();
         final List<Long> handledInOrder = new CopyOnWriteArrayList<>();
         final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
@@ -69,6 +76,7 @@ final class ChaosFleet implements AutoCloseable {
         /** Payloads its handler was told to be slow on, as it began. */
         final List<String> slowOn = new CopyOnWriteArrayList<>();
         volatile int backendPid;
+        volatile boolean booted;
         volatile long killedAt = Long.MAX_VALUE;
         volatile long @Nullable [] baselineThreads;
 
@@ -92,6 +100,7 @@ final class ChaosFleet implements AutoCloseable {
                     });
                 }
                 case "slow" -> slowOn.add(event.detail());
+                case "booted" -> booted = true;
                 case "threads" -> {
                     String[] counts = event.detail().split(" ");
                     threadAnswers.add(new long[] {Long.parseLong(counts[0]), Long.parseLong(counts[1])});
@@ -178,9 +187,25 @@ final class ChaosFleet implements AutoCloseable {
             return cutAt;
         }
 
-        /** Makes its handler slow on the next notification (longer than the instance's shutdown timeout). */
-        void slowDownNext() throws IOException {
-            jvm.send("slow");
+        /** Keeps its handler busy with the next notification for {@code millis}, or until {@link #release()}. */
+        void busyOnNext(long millis) throws IOException {
+            jvm.send("slow " + millis);
+        }
+
+        /** Starts the engine of an instance started with {@link ChaosFleet#boot()}. */
+        void startEngine() throws IOException {
+            jvm.send("start");
+        }
+
+        /** Ends the handler's busy spell at once. */
+        void release() throws IOException {
+            jvm.send("release");
+        }
+
+        /** When it first reported listening and waiting for the lock (epoch micros), or 0. */
+        long standingBySince() {
+            return events.stream().filter(event -> event.kind().equals("standby")).mapToLong(InstanceEvent::micros)
+                    .findFirst().orElse(0);
         }
 
         /** This library's threads and all threads in the instance's JVM. */
@@ -219,6 +244,20 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     Member start() throws IOException {
+        return launch(false);
+    }
+
+    /**
+     * An instance whose JVM is up but whose engine starts only at {@link Member#startEngine()}: for an engine that
+     * must start at a given moment, not a JVM's start-up later.
+     */
+    Member boot() throws IOException {
+        Member member = launch(true);
+        await().atMost(Duration.ofSeconds(60)).until(() -> member.booted);
+        return member;
+    }
+
+    private Member launch(boolean startOnCommand) throws IOException {
         String name = "chaos-" + group.substring(group.length() - 4) + "-" + (++started);
         // a proxy per instance for the silent-network scenario; not in front of a multi-host URL (a failover pair)
         boolean oneHost = !server.jdbcUrl().substring("jdbc:postgresql://".length()).split("/")[0].contains(",");
@@ -226,12 +265,47 @@ final class ChaosFleet implements AutoCloseable {
         InstanceJvm.Launch launch = InstanceJvm.launch(name).jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
                 .systemProperty("logback.configurationFile", "chaos-instance-logback.xml")
                 .systemProperty("chaos.instance.level", System.getProperty("chaos.instance.level", "INFO"))
+                .systemProperty("chaos.startOnCommand", String.valueOf(startOnCommand))
                 .mainClass(ChaosInstance.class)
                 .arguments(proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(), server.username(),
                         server.password(), group, channel, name);
         Member member = new Member(name, launch, proxy);
         members.add(member);
         return member;
+    }
+
+    /** Waits until exactly one live instance leads and holds the lock, by {@code pg_locks}; returns it. */
+    Member awaitOneLeader() {
+        Member[] leader = new Member[1];
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                .untilAsserted(() -> {
+                    List<Member> leaders = leaders();
+                    assertThat(leaders).as("instances that lead").hasSize(1);
+                    assertThat(lockHolders()).as("sessions holding the lock")
+                            .containsExactly(leaders.get(0).backendPid);
+                    leader[0] = leaders.get(0);
+                });
+        return leader[0];
+    }
+
+    /** How many of the numbers {@code from} (inclusive) to {@code to} (exclusive) committed and nobody handled. */
+    long committedUnhandled(Producer producer, long from, long to) {
+        long count = 0;
+        for (long n = Math.max(0, from); n < to; n++) {
+            Producer.Sent sent = producer.get(n);
+            if (sent != null && sent.outcome() == Producer.Outcome.COMMITTED && !handled.containsKey(n)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Every member's events and the tail of its log, when a check failed. */
+    void printEventsAndLogs() {
+        for (Member member : members) {
+            System.out.printf("---- %s (%s), events %s, log:%n%s%n", member, member.alive() ? "alive" : "dead",
+                    member.events, member.logTail());
+        }
     }
 
     List<Member> alive() {
@@ -259,6 +333,11 @@ final class ChaosFleet implements AutoCloseable {
         for (Member member : members) {
             member.jvm.terminate();
         }
+        awaitExit(members);
+    }
+
+    /** Waits until instances sent SIGTERM ({@code member.jvm.terminate()}) have exited. */
+    void awaitExit(Member... members) throws InterruptedException {
         for (Member member : members) {
             if (!member.jvm.awaitExit(Duration.ofSeconds(30))) {
                 throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
@@ -276,11 +355,44 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /** Backend pids holding the group's election lock, by the server's own account. */
-    synchronized List<Integer> lockHolders() throws SQLException {
+    List<Integer> lockHolders() throws SQLException {
+        return onLock(true);
+    }
+
+    /** Backend pids waiting for the group's election lock, the longest waiting first: the order it is granted in. */
+    List<Integer> lockQueue() throws SQLException {
+        return onLock(false);
+    }
+
+    /**
+     * Waits, at most {@code atMost}, until one of {@code members} moves to the front of the lock's queue; whether one
+     * did. Under traffic a standby waits for the lock 100-500 ms at a time, then queues again at the end, so the one
+     * first in line changes several times a second, and the one that just moved to the front has the most of its
+     * wait still ahead of it: a release or a kill now reaches the server while it is still first.
+     */
+    boolean awaitFirstInLockQueue(List<Member> members, Duration atMost) {
+        List<Integer> pids = members.stream().map(member -> member.backendPid).toList();
+        int[] firstBefore = {0};
+        try {
+            await().atMost(atMost).pollInterval(Duration.ofMillis(2)).until(() -> {
+                List<Integer> queue = lockQueue();
+                int first = queue.isEmpty() ? 0 : queue.get(0);
+                boolean movedUp = pids.contains(first) && firstBefore[0] != 0 && !pids.contains(firstBefore[0]);
+                firstBefore[0] = first;
+                return movedUp;
+            });
+            return true;
+        } catch (ConditionTimeoutException ex) {
+            return false;
+        }
+    }
+
+    private synchronized List<Integer> onLock(boolean granted) throws SQLException {
         try (PreparedStatement statement = admin().prepareStatement("SELECT pid FROM pg_locks "
-                + "WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-                + "AND ((classid::bigint << 32) | objid::bigint) = ?")) {
-            statement.setLong(1, LeaderElection.lockKey(group));
+                + "WHERE locktype = 'advisory' AND granted = ? AND objsubid = 1 "
+                + "AND ((classid::bigint << 32) | objid::bigint) = ? ORDER BY waitstart NULLS LAST")) {
+            statement.setBoolean(1, granted);
+            statement.setLong(2, LeaderElection.lockKey(group));
             List<Integer> pids = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {

@@ -14,14 +14,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import io.github.pgiplisten.chaos.ChaosFleet.Member;
-import io.github.pgiplisten.chaos.Producer.Outcome;
 import io.github.pgiplisten.chaos.Producer.Sent;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceEvent;
@@ -47,6 +45,8 @@ class ChaosTest {
         STOP_TWO("SIGTERM of the leader's and a standby's JVMs at the same moment (graceful: nothing may be lost)"),
         STOP_SLOW("SIGTERM of the leader's JVM while its handler is slower than the shutdown timeout (taken over as "
                 + "a crash: nothing may be lost)"),
+        STOP_JOIN("SIGTERM of the leader's JVM while its handler is busy (within the shutdown timeout), two new "
+                + "instances starting meanwhile (graceful: nothing may be lost or repeated)"),
         TERMINATE_LEADER("pg_terminate_backend of the leader's session"),
         TERMINATE_ALL("pg_terminate_backend of every instance's session at once"),
         RESTART_FAST("server restart, fast mode"),
@@ -65,8 +65,17 @@ class ChaosTest {
     /** Generous for milliseconds-fast takeovers on a loaded 2-core machine; a fall back to seconds fails. */
     static final long TAKEOVER_BOUND_MILLIS = 1000;
 
-    /** The instances' shutdown timeout (see {@link ChaosInstance}). */
-    static final long SHUTDOWN_TIMEOUT_MILLIS = 1000;
+    /** The instances' shutdown timeout. */
+    static final long SHUTDOWN_TIMEOUT_MILLIS = ChaosInstance.SHUTDOWN_TIMEOUT_MILLIS;
+
+    /** {@code STOP_SLOW}: the leader's handler stays busy past its shutdown timeout. */
+    static final long SLOW_BUSY_MILLIS = SHUTDOWN_TIMEOUT_MILLIS + 2000;
+
+    /**
+     * {@code STOP_JOIN}: the leader's handler stays busy until both new instances listen, at most this long from the
+     * moment it began, which leaves its graceful stop a second to spare.
+     */
+    static final long JOIN_BUSY_MILLIS = SHUTDOWN_TIMEOUT_MILLIS - 1000;
 
     /**
      * The most one leadership may handle again after a crash: what 500/s bring in two progress intervals (100 ms
@@ -82,8 +91,12 @@ class ChaosTest {
      * the new leadership must handle within {@link #TAKEOVER_BOUND_MILLIS} of the fault (plus the fault's own delay).
      */
     static final java.util.Set<Scenario> STANDBYS_LISTEN = java.util.EnumSet.of(Scenario.KILL_LEADER,
-            Scenario.KILL_STANDBY, Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_SLOW,
+            Scenario.KILL_STANDBY, Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_SLOW, Scenario.STOP_JOIN,
             Scenario.TERMINATE_LEADER, Scenario.SILENT_LEADER);
+
+    /** Graceful handovers: nothing may be handled twice, not even as the at-least-once of a crash. */
+    static final java.util.Set<Scenario> GRACEFUL = java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO,
+            Scenario.STOP_JOIN);
 
     private static final int ROUNDS = Integer.getInteger("chaos.rounds", 2);
     private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
@@ -127,44 +140,41 @@ class ChaosTest {
     }
 
     static Stream<Scenario> scenarios() {
+        return Stream.of(Scenario.values()).filter(scenario -> asked(scenario.name()));
+    }
+
+    /** Whether {@code -Dchaos.scenarios} names the scenario, or names none (then every scenario runs). */
+    static boolean asked(String scenario) {
         String only = System.getProperty("chaos.scenarios", "");
-        return Stream.of(Scenario.values())
-                .filter(scenario -> only.isBlank() || List.of(only.split(",")).contains(scenario.name()));
+        return only.isBlank() || List.of(only.split(",")).contains(scenario);
     }
 
     @ParameterizedTest(allowZeroInvocations = true) // ./run-chaos PROMOTE asks for none of these
     @MethodSource("scenarios")
     void theFleetSurvives(Scenario scenario) throws Exception {
-        int rounds = scenario == Scenario.DOWN_20S ? Math.max(1, ROUNDS / 3) : ROUNDS;
+        int rounds = switch (scenario) {
+            case DOWN_20S -> Math.max(1, ROUNDS / 3);
+            case STOP_JOIN -> Math.max(1, ROUNDS / 2); // two JVMs start in each round: one round in the build
+            default -> ROUNDS;
+        };
         long from = producer.count();
         List<Long> recoveries = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             try {
                 recoveries.add(round(scenario, round));
             } catch (Exception | AssertionError ex) {
-                for (Member member : fleet.members) {
-                    System.out.printf("---- %s (%s), events %s, log:%n%s%n", member,
-                            member.alive() ? "alive" : "dead", member.events, member.logTail());
-                }
+                fleet.printEventsAndLogs();
                 throw ex;
             }
         }
-        long to = producer.count();
-        // what was committed has had time to arrive: the ledger counts only what the fleet could have handled
-        try {
-            await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200))
-                    .until(() -> committedUnhandledAfter(to - 50, to) == 0);
-        } catch (ConditionTimeoutException ex) {
-            // something is missing: the ledger tells what
-        }
-        Ledger ledger = Ledger.of(fleet, producer, from, to);
+        Ledger ledger = Ledger.settled(fleet, producer, from, producer.count());
         record(scenario, rounds, ledger, recoveries);
         assertThat(ledger.clean()).as("%s: %s%n%s", scenario, ledger, ledger.problems()).isTrue();
         if (STANDBYS_LISTEN.contains(scenario)) {
             assertThat(ledger.lostToFaults()).as("%s: lost although standbys listened", scenario).isZero();
         }
-        if (scenario == Scenario.STOP_LEADER || scenario == Scenario.STOP_TWO) {
-            assertThat(ledger.crashRepeats()).as("handled again in graceful handovers").isEmpty();
+        if (GRACEFUL.contains(scenario)) {
+            assertThat(ledger.crashRepeats()).as("%s: handled again in graceful handovers", scenario).isEmpty();
         }
         assertThat(ledger.mostCrashRepeats()).as("%s: repeats of one leadership after a crash %s", scenario,
                 ledger.crashRepeats()).isLessThanOrEqualTo(REPEAT_BOUND);
@@ -175,14 +185,20 @@ class ChaosTest {
         Thread.sleep(300 + random.nextInt(1200));
         Member leader = awaitOneLeader(0);
         List<Member> affected = new ArrayList<>();
+        List<Member> joined = new ArrayList<>(); // STOP_JOIN: started while the leader waits for its handler
         int replacements = 0;
-        if (scenario == Scenario.STOP_SLOW) {
-            leader.slowDownNext();
+        if (scenario == Scenario.STOP_JOIN) {
+            joined.add(fleet.boot());
+            joined.add(fleet.boot());
+        }
+        if (scenario == Scenario.STOP_SLOW || scenario == Scenario.STOP_JOIN) {
+            leader.busyOnNext(scenario == Scenario.STOP_SLOW ? SLOW_BUSY_MILLIS : JOIN_BUSY_MILLIS);
             await().atMost(Duration.ofSeconds(10)).until(() -> !leader.slowOn.isEmpty());
         }
         fleet.prepareTerminate();
         long faultAt = EpochMicros.now();
         long since = faultAt;
+        String sinceWhat = "the fault";
         switch (scenario) {
             case KILL_LEADER -> fleet.kill(leader);
             case KILL_STANDBY -> {
@@ -203,6 +219,7 @@ class ChaosTest {
                 affected.addAll(cutAll(faultAt));
                 server.restart(scenario == Scenario.RESTART_FAST ? StopMode.FAST : StopMode.IMMEDIATE);
                 since = EpochMicros.now();
+                sinceWhat = "the server was back";
             }
             case DOWN_20S -> {
                 affected.addAll(cutAll(faultAt));
@@ -210,11 +227,16 @@ class ChaosTest {
                 Thread.sleep(20_000);
                 server.start();
                 since = EpochMicros.now();
+                sinceWhat = "the server was back";
             }
             case STOP_LEADER -> fleet.stop(leader);
             case STOP_TWO -> fleet.stop(leader, fleet.alive().stream().filter(member -> member != leader)
                     .toList().get(random.nextInt(2)));
             case STOP_SLOW -> fleet.stop(leader);
+            case STOP_JOIN -> {
+                since = stopWhileTwoJoin(leader, joined);
+                sinceWhat = "the busy handler finished";
+            }
             case SILENT_LEADER -> {
                 affected.add(leader);
                 leader.cuts.add(faultAt);
@@ -226,9 +248,13 @@ class ChaosTest {
         Member newLeader = awaitOneLeader(since);
         long recoveredMillis = scenario == Scenario.KILL_STANDBY ? -1
                 : Math.max(0, firstHandlingByALeadershipSince(faultAt) - since) / 1000;
-        System.out.printf("chaos: %s round %d: %s leads, the new leadership handled its first %d ms after %s%n",
-                scenario, round, newLeader, recoveredMillis,
-                since == faultAt ? "the fault" : "the server was back");
+        System.out.printf("chaos: %s round %d: %s leads%s%s, the new leadership handled its first %d ms after %s%n",
+                scenario, round, newLeader, joined.contains(newLeader) ? " (one of the two new instances)" : "",
+                newLeader.eventsAfter(faultAt, "leader").stream().reduce((first, last) -> last)
+                        .map(takeover -> " (took over saying handedOver possibleRepeats skipped: " + takeover.detail()
+                                + ")")
+                        .orElse(""),
+                recoveredMillis, sinceWhat);
         if (Boolean.getBoolean("chaos.verbose")) {
             for (Member member : fleet.members) {
                 System.out.printf("---- %s: fault at %d, events after it: %s%n", member, faultAt,
@@ -270,9 +296,23 @@ class ChaosTest {
         if (scenario == Scenario.KILL_STANDBY) {
             assertThat(takeovers).as("the leader stays the leader when a standby dies").isEmpty();
             assertThat(newLeader).isSameAs(leader);
+        } else if (scenario == Scenario.STOP_JOIN) {
+            // an instance that listened through the whole handover must say it was one. The new instances never saw
+            // the handover mark: whether one may take over, and what it says then, is the protocol's to decide; the
+            // ledger tells whether anything was lost or handled twice
+            List<InstanceEvent> byOldStandbys = new ArrayList<>();
+            fleet.members.stream().filter(member -> !joined.contains(member))
+                    .forEach(member -> byOldStandbys.addAll(member.eventsAfter(faultAt, "leader")));
+            assertThat(takeovers).as("takeovers since the fault").isNotEmpty();
+            assertThat(byOldStandbys).as("takeovers by instances that listened through the handover, each saying "
+                    + "handedOver=true").allMatch(event -> event.detail().startsWith("true "));
+            // the deploy's old standby goes too: the fleet stays at three, as the rounds and scenarios after this
+            // one expect (and as the machine's two cores are sized for)
+            fleet.stop(fleet.alive().stream().filter(member -> !joined.contains(member) && member != newLeader)
+                    .findFirst().orElseThrow());
         } else {
             // every takeover since the fault tells the truth: a handover after SIGTERM, a gap after any fault
-            String handedOver = String.valueOf(scenario == Scenario.STOP_LEADER || scenario == Scenario.STOP_TWO);
+            String handedOver = String.valueOf(GRACEFUL.contains(scenario));
             assertThat(takeovers).as("takeovers since the fault, each saying handedOver=%s", handedOver).isNotEmpty()
                     .allMatch(event -> event.detail().startsWith(handedOver + " "));
         }
@@ -295,6 +335,38 @@ class ChaosTest {
             assertThat(threads[1]).as("%s: all threads", member).isLessThanOrEqualTo(member.baselineThreads[1] + 6);
         }
         return recoveredMillis;
+    }
+
+    /**
+     * {@code STOP_JOIN}: SIGTERM of the leader while its handler is busy, and two new instances start at once (a
+     * rolling deploy with a slow listener). The handler finishes once both listen and wait for the lock and one of
+     * them moves to the front of the lock's queue, so the leader hands over with four standbys in the queue, two of
+     * which never saw its handover mark, and one of these first in line. Returns when the busy handler finished
+     * (epoch micros). The new instances' JVMs are up before the SIGTERM and only their engines start after it: two
+     * JVMs booting on two busy cores take seconds, the engines about one.
+     */
+    private static long stopWhileTwoJoin(Member leader, List<Member> joined) throws Exception {
+        leader.jvm.terminate();
+        for (Member member : joined) {
+            member.startEngine();
+        }
+        await().atMost(Duration.ofMillis(JOIN_BUSY_MILLIS)).pollInterval(Duration.ofMillis(10))
+                .alias("both new instances listen while the leader's handler is busy")
+                .until(() -> joined.stream().allMatch(member -> member.standingBySince() > 0));
+        // the hard case, which a moment left to chance met in 1 of 10 rounds: a new instance is first in the lock's
+        // queue when the leader frees it (an old standby under traffic waits up to 512 ms at a time, a new one
+        // 100-200 ms). At most 2 s: a protocol may keep new instances out of the queue, and an old standby takes over
+        fleet.awaitFirstInLockQueue(joined, Duration.ofSeconds(2));
+        leader.release();
+        fleet.awaitExit(leader);
+        long busyWith = Long.parseLong(leader.slowOn.get(0).substring(1));
+        long finished = fleet.handled.getOrDefault(busyWith, List.of()).stream()
+                .filter(handling -> handling.member() == leader).mapToLong(ChaosFleet.Handling::micros).findFirst()
+                .orElseThrow(() -> new AssertionError(leader + " stopped before its busy handler finished"));
+        long lastJoined = joined.stream().mapToLong(Member::standingBySince).max().orElseThrow();
+        assertThat(finished).as("the busy handler finished after both new instances listened (else this round tested "
+                + "no join)").isGreaterThan(lastJoined);
+        return finished;
     }
 
     private static List<Member> cutAll(long faultAt) {
@@ -350,17 +422,6 @@ class ChaosTest {
             }
         }
         return first;
-    }
-
-    private static long committedUnhandledAfter(long from, long to) {
-        long count = 0;
-        for (long n = Math.max(0, from); n < to; n++) {
-            Sent sent = producer.get(n);
-            if (sent != null && sent.outcome() == Outcome.COMMITTED && !fleet.handled.containsKey(n)) {
-                count++;
-            }
-        }
-        return count;
     }
 
     private static void record(Scenario scenario, int rounds, Ledger ledger, List<Long> recoveries) {

@@ -1,5 +1,8 @@
 package io.github.pgiplisten.chaos;
 
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -7,6 +10,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+
+import org.awaitility.core.ConditionTimeoutException;
 
 import io.github.pgiplisten.chaos.ChaosFleet.Handling;
 import io.github.pgiplisten.chaos.ChaosFleet.Member;
@@ -33,6 +38,20 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
 
     /** How long before a fault a leader may still have a committed notification in hand. */
     static final long GRACE = TimeUnit.SECONDS.toMicros(1);
+
+    /**
+     * The ledger once what was committed has had time to arrive (up to 10 s for the last 50 numbers): it counts only
+     * what the fleet could have handled.
+     */
+    static Ledger settled(ChaosFleet fleet, Producer producer, long from, long to) {
+        try {
+            await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200))
+                    .until(() -> fleet.committedUnhandled(producer, to - 50, to) == 0);
+        } catch (ConditionTimeoutException ex) {
+            // something is missing: the ledger tells what
+        }
+        return of(fleet, producer, from, to);
+    }
 
     static Ledger of(ChaosFleet fleet, Producer producer, long from, long to) {
         List<Sent> all = producer.sent();

@@ -36,8 +36,7 @@ class PromoteChaosTest {
 
     @Test
     void theFleetFollowsAPromotedReplica() throws Exception {
-        String only = System.getProperty("chaos.scenarios", "");
-        if (!only.isBlank() && !List.of(only.split(",")).contains("PROMOTE")) {
+        if (!ChaosTest.asked("PROMOTE")) {
             return; // another scenario was asked for
         }
         int rounds = Math.max(1, Integer.getInteger("chaos.rounds", 2) / 2);
@@ -56,7 +55,7 @@ class PromoteChaosTest {
                     for (int i = 0; i < 3; i++) {
                         fleet.start();
                     }
-                    awaitOneLeader(fleet);
+                    fleet.awaitOneLeader();
                     await().atMost(Duration.ofSeconds(60))
                             .until(() -> fleet.alive().stream().allMatch(Member::connected));
                     producer = new Producer(pair, fleet.channel, 500);
@@ -69,7 +68,7 @@ class PromoteChaosTest {
                     fleet.alive().forEach(member -> member.cuts.add(faultAt));
                     pair.failOver();
                     long promotedAt = EpochMicros.now();
-                    Member leader = awaitOneLeader(fleet);
+                    Member leader = fleet.awaitOneLeader();
                     long firstHandled = firstHandlingAfter(fleet, running, promotedAt);
                     long recoveredMillis = Math.max(0, firstHandled - promotedAt) / 1000;
                     recoveries.add(recoveredMillis);
@@ -105,10 +104,7 @@ class PromoteChaosTest {
                     handled += ledger.handled();
                     lostToFaults += ledger.lostToFaults();
                 } catch (Exception | AssertionError ex) {
-                    for (Member member : fleet.members) {
-                        System.out.printf("---- %s (%s), events %s, log:%n%s%n", member,
-                                member.alive() ? "alive" : "dead", member.events, member.logTail());
-                    }
+                    fleet.printEventsAndLogs();
                     throw ex;
                 } finally {
                     if (producer != null) {
@@ -128,20 +124,6 @@ class PromoteChaosTest {
             Files.writeString(Path.of(target + ".promote"), row + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         }
-    }
-
-    /** Waits until exactly one live instance leads and holds the lock on the current primary; returns it. */
-    private static Member awaitOneLeader(ChaosFleet fleet) {
-        Member[] leader = new Member[1];
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                .untilAsserted(() -> {
-                    List<Member> leaders = fleet.leaders();
-                    assertThat(leaders).as("instances that lead").hasSize(1);
-                    assertThat(fleet.lockHolders()).as("sessions holding the lock")
-                            .containsExactly(leaders.get(0).backendPid);
-                    leader[0] = leaders.get(0);
-                });
-        return leader[0];
     }
 
     /** When the first number sent after {@code since} was handled (epoch micros), waiting for it. */
