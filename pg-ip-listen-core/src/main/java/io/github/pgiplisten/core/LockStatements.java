@@ -122,7 +122,8 @@ final class LockStatements {
         if (standby.ready()) {
             sql.add("SELECT pg_advisory_unlock_shared(" + readyLock(key) + ") WHERE " + granted());
         }
-        sql.add(observe(key));
+        // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
+        sql.add(observe(key) + " AND NOT " + granted());
         Set<Integer> observed = new HashSet<>();
         Outcome[] outcome = {Outcome.WAITED};
         connection.run(waitMillis, jdbc -> {
