@@ -89,6 +89,8 @@ class FleetTests {
                             }
                         });
                 await().atMost(Duration.ofSeconds(20)).until(() -> firstListener.texts.size() > 100);
+                // while notifications flow the standby sees its leader confirm a mark it saw: it is ready
+                await().atMost(Duration.ofSeconds(20)).until(() -> secondStatus.standby().ready());
                 first.close();
                 await().atMost(Duration.ofSeconds(20)).until(() -> secondListener.texts.size() > 100);
                 producing.set(false);

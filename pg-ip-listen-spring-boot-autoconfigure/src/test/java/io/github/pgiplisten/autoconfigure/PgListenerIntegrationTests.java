@@ -199,6 +199,11 @@ class PgListenerIntegrationTests {
                     .containsKey("notificationQueueUsage").doesNotContainKey("warning");
             assertThat(meters.get("pg.ip.listen.leadership.changes").tag("change", "granted").counter().count())
                     .isEqualTo(1);
+            // a leader is no standby: nothing held, nothing dropped
+            assertThat(meters.get("pg.ip.listen.standby.ready").gauge().value()).isZero();
+            assertThat(meters.get("pg.ip.listen.standby.held").gauge().value()).isZero();
+            assertThat(meters.get("pg.ip.listen.standby.held.disk.bytes").gauge().value()).isZero();
+            assertThat(meters.get("pg.ip.listen.standby.dropped").functionCounter().count()).isZero();
 
             assertThat(context.getBean(EventRecorder.class).events)
                     .hasAtLeastOneElementOfType(PgListenEvent.LeadershipGranted.class);
