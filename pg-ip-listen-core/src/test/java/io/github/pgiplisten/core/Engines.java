@@ -165,6 +165,23 @@ final class Engines implements AfterEachCallback {
         });
     }
 
+    /** Sessions waiting (not granted) for the election lock of {@code key} now. */
+    int waitersFor(long key) {
+        try (Connection connection = server.connect();
+                java.sql.PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks "
+                        + "WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 AND classid::bigint = ? AND "
+                        + "objid::bigint = ?")) {
+            statement.setLong(1, key >>> 32);
+            statement.setLong(2, key & 0xFFFF_FFFFL);
+            try (java.sql.ResultSet result = statement.executeQuery()) {
+                result.next();
+                return result.getInt(1);
+            }
+        } catch (SQLException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     /** The engine's (first) leadership event. */
     EngineEvent.LeadershipAcquired leadership(PgListenEngine engine) {
         await().atMost(Duration.ofSeconds(20)).until(() -> events(engine).stream()

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 
 import java.time.Duration;
@@ -108,7 +107,7 @@ class ListenConnectionTest {
                     throw new IllegalStateException(ex);
                 }
             });
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
             LockStatements.release(holder, key, control, "done");
             assertThat(granted.get(10, TimeUnit.SECONDS)).isTrue();
             // the waiter's answer came with everything queued since it listened, up to its own announcement
@@ -194,19 +193,6 @@ class ListenConnectionTest {
             assertThat(payloads).containsExactlyElementsOf(
                     java.util.stream.IntStream.range(0, count).mapToObj(n -> "n" + n).toList());
             assertThat(reads.get(0)).isLessThan(count / 2);
-        }
-    }
-
-    private int waitersFor(long key) throws SQLException {
-        try (Connection connection = engines.server().connect();
-                PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks WHERE "
-                        + "locktype = 'advisory' AND NOT granted AND classid::bigint = ? AND objid::bigint = ?")) {
-            statement.setLong(1, key >>> 32);
-            statement.setLong(2, key & 0xFFFF_FFFFL);
-            try (ResultSet result = statement.executeQuery()) {
-                result.next();
-                return result.getInt(1);
-            }
         }
     }
 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -37,9 +35,9 @@ class LockStatementsTest {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
             LockStatements.listenAndObserve(ready, Set.of(), control, key);
             CompletableFuture<LockStatements.LockWait> first = waitAsync(notReady, NOT_READY);
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1); // ahead in the queue
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1); // ahead in the queue
             CompletableFuture<LockStatements.LockWait> second = waitAsync(ready, READY);
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 2);
 
             LockStatements.release(holder, key, control, "done");
 
@@ -56,7 +54,7 @@ class LockStatementsTest {
         try (ListenConnection holder = open(); ListenConnection notReady = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
             CompletableFuture<LockStatements.LockWait> waiting = waitAsync(notReady, NOT_READY);
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
 
             LockStatements.release(holder, key, control, "done");
 
@@ -73,7 +71,7 @@ class LockStatementsTest {
                 assertThat(wait(waiter, NOT_READY, 100).outcome()).isEqualTo(LockStatements.Outcome.WAITED);
             }
             CompletableFuture<LockStatements.LockWait> cancelled = waitAsync(waiter, READY);
-            await().atMost(Duration.ofSeconds(10)).until(() -> waitersFor(key) == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
             waiter.cancel();
             assertThat(cancelled.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(LockStatements.Outcome.WAITED);
         }
@@ -111,19 +109,5 @@ class LockStatementsTest {
                 throw new IllegalStateException(ex);
             }
         });
-    }
-
-    private int waitersFor(long lockKey) throws SQLException {
-        try (Connection connection = engines.server().connect();
-                PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks WHERE "
-                        + "locktype = 'advisory' AND NOT granted AND objsubid = 1 AND classid = ?::oid AND "
-                        + "objid = ?::oid")) {
-            statement.setLong(1, lockKey >>> 32);
-            statement.setLong(2, lockKey & 0xFFFF_FFFFL);
-            try (ResultSet result = statement.executeQuery()) {
-                result.next();
-                return result.getInt(1);
-            }
-        }
     }
 }
