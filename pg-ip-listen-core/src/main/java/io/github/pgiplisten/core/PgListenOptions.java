@@ -335,7 +335,8 @@ public final class PgListenOptions {
 
         /**
          * The most a standby keeps in memory of what its leader has not confirmed yet, in bytes of notifications
-         * (default 32 MiB). Past it the oldest go first and a takeover after a crash reports them as skipped.
+         * (default 32 MiB). Past it the oldest wait in a temporary file; only what the disk refuses is dropped (at
+         * WARN, and a takeover after a crash reports it as skipped).
          */
         public Builder standbyBufferLimit(long standbyBufferLimit) {
             this.standbyBufferLimit = standbyBufferLimit;

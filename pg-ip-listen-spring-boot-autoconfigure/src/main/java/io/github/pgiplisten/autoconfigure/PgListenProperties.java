@@ -101,7 +101,8 @@ public class PgListenProperties implements Validator {
     private Duration progressInterval = Duration.ofMillis(100);
 
     /**
-     * The most a standby keeps in memory of notifications its leader has not confirmed yet.
+     * The most a standby keeps in memory of notifications its leader has not confirmed yet; the rest waits in a
+     * temporary file.
      */
     private DataSize standbyBufferLimit = DataSize.ofMegabytes(32);
 
