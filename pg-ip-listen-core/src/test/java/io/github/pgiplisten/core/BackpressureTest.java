@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -90,6 +91,7 @@ class BackpressureTest {
      * what the server sends in a temporary file instead, and nothing is lost. Over TLS too, where the file keeps the
      * encrypted records (an encrypted connection used not to spill, and lost its session and notifications here).
      */
+    @Tag(Soak.TAG)
     @ParameterizedTest
     @EnumSource(names = {"PLAIN", "TLS"})
     void aPauseLongerThanTheTcpUserTimeoutKeepsTheConnectionAndLosesNothing(Transport transport) throws Exception {
@@ -177,6 +179,7 @@ class BackpressureTest {
      * arrive on its channel. The heap holds the backlog (bounded), the other channel goes on, and afterwards every
      * notification is handled once, in order.
      */
+    @Tag(Soak.TAG)
     @Test
     void aListenerBlockedForAMinuteAt5000PerSecondKeepsTheHeapBoundedAndTheOtherChannelsFlowing() throws Exception {
         String blocked = engines.channel("blocked");

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -229,6 +230,7 @@ class GracefulHandoverTest {
                 .toList());
     }
 
+    @Tag(Soak.TAG)
     @Test
     void aHandoverWhoseHandlersOutlastTheServersTcpUserTimeoutUnderTrafficStillHandsOver() throws Exception {
         // the session's TCP user timeout is 8 s (keepalives 5 + 3 x 1 s): a leader that read nothing for longer while

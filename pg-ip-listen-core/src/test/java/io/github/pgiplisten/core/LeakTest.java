@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
@@ -38,6 +39,7 @@ import ch.qos.logback.classic.Logger;
  * at-least-once) twice in a row, and the events tell one disconnect and one reconnect,
  * with its gap, per cycle.
  */
+@Tag(Soak.TAG)
 class LeakTest {
 
     private static final int DEFAULT_CYCLES = 200;
