@@ -135,7 +135,7 @@ public final class LeaderElection {
                     waitingForLock = false;
                 }
             }
-            holdsReadyLock = standby.holdsReadyLockAfter(wait.outcome());
+            holdsReadyLock = wait.holdsReadyLock();
             succession.observe(wait.observed());
             PGNotification[] batch = connection.readArrived();
             if (wait.outcome() == LockStatements.Outcome.GRANTED) {

@@ -33,6 +33,9 @@ final class LockStatements {
     /** The transaction-local setting through which the wait's block tells its outcome. */
     private static final String OUTCOME = "pg_ip_listen.outcome";
 
+    /** The transaction-local setting that says whether this session holds the ready lock during the wait. */
+    private static final String READY = "pg_ip_listen.ready";
+
     private LockStatements() {
     }
 
@@ -52,8 +55,9 @@ final class LockStatements {
     /**
      * A lock wait's outcome, and the sessions seen holding or waiting for the election lock when the wait began and
      * when it ended: only those hold or held the lock while this session read, so only their control messages count.
+     * {@code holdsReadyLock}: whether this session holds the ready lock now.
      */
-    record LockWait(Outcome outcome, Set<Integer> observed) {
+    record LockWait(Outcome outcome, Set<Integer> observed, boolean holdsReadyLock) {
     }
 
     /**
@@ -63,11 +67,6 @@ final class LockStatements {
      * @param mayPass whether, not ready, it lets the lock go to a ready standby when granted
      */
     record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {
-
-        /** Whether it holds the ready lock after a wait that ended with {@code outcome}. */
-        boolean holdsReadyLockAfter(Outcome outcome) {
-            return ready && outcome != Outcome.GRANTED;
-        }
     }
 
     /**
@@ -108,9 +107,14 @@ final class LockStatements {
         sql.add("SELECT set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '" + waitMillis
                 + "', true), set_config('" + OUTCOME + "', 'WAITED', true)");
         sql.add(observe(key));
+        // a try, never a wait: nothing takes the ready lock exclusively, and were something to, this wait must not
+        // block on it; the session records whether it holds the lock, so it lets go of it only if it does
         if (standby.ready() && !standby.holdsReadyLock()) {
-            sql.add("SELECT pg_advisory_lock_shared(" + readyLock(key) + ")");
-        } else if (!standby.ready() && standby.holdsReadyLock()) {
+            sql.add("SELECT set_config('" + READY + "', pg_try_advisory_lock_shared(" + readyLock(key)
+                    + ")::text, true) AS ready_lock");
+        } else if (standby.ready()) {
+            sql.add("SELECT set_config('" + READY + "', 'true', true) AS ready_lock");
+        } else if (standby.holdsReadyLock()) {
             sql.add("SELECT pg_advisory_unlock_shared(" + readyLock(key) + ")");
         }
         sql.add(waitBlock(key, !standby.ready() && standby.mayPass()));
@@ -120,23 +124,28 @@ final class LockStatements {
         sql.add("SELECT pg_notify(" + literal(controlChannel) + ", " + literal(announcement) + ") WHERE "
                 + granted());
         if (standby.ready()) {
-            sql.add("SELECT pg_advisory_unlock_shared(" + readyLock(key) + ") WHERE " + granted());
+            sql.add("SELECT pg_advisory_unlock_shared(" + readyLock(key) + ") WHERE " + granted()
+                    + " AND current_setting('" + READY + "') = 'true'");
         }
         // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
         sql.add(observe(key) + " AND NOT " + granted());
         Set<Integer> observed = new HashSet<>();
         Outcome[] outcome = {Outcome.WAITED};
+        boolean[] readyLock = {false};
         connection.run(waitMillis, jdbc -> {
             forEachResult(jdbc, sql.toString(), (label, row) -> {
-                if (label.equals("observed")) {
-                    observed.add(row.getInt("observed"));
-                } else if (label.equals("outcome")) {
-                    outcome[0] = Outcome.valueOf(row.getString("outcome"));
+                switch (label) {
+                    case "observed" -> observed.add(row.getInt("observed"));
+                    case "outcome" -> outcome[0] = Outcome.valueOf(row.getString("outcome"));
+                    case "ready_lock" -> readyLock[0] = Boolean.parseBoolean(row.getString("ready_lock"));
+                    default -> {
+                        // a statement whose rows say nothing here
+                    }
                 }
             });
             return null;
         });
-        return new LockWait(outcome[0], observed);
+        return new LockWait(outcome[0], observed, readyLock[0] && outcome[0] != Outcome.GRANTED);
     }
 
     /**
