@@ -167,12 +167,22 @@ final class Engines implements AfterEachCallback {
 
     /** Sessions waiting (not granted) for the election lock of {@code key} now. */
     int waitersFor(long key) {
+        return advisoryLocks(key, 1, false);
+    }
+
+    /**
+     * Sessions holding ({@code granted}) or waiting for a group's advisory lock now: the election lock
+     * ({@code objsubid} 1) or the ready lock (2) of {@code key}.
+     */
+    int advisoryLocks(long key, int objsubid, boolean granted) {
         try (Connection connection = server.connect();
                 java.sql.PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks "
-                        + "WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 AND classid::bigint = ? AND "
+                        + "WHERE locktype = 'advisory' AND granted = ? AND objsubid = ? AND classid::bigint = ? AND "
                         + "objid::bigint = ?")) {
-            statement.setLong(1, key >>> 32);
-            statement.setLong(2, key & 0xFFFF_FFFFL);
+            statement.setBoolean(1, granted);
+            statement.setInt(2, objsubid);
+            statement.setLong(3, key >>> 32);
+            statement.setLong(4, key & 0xFFFF_FFFFL);
             try (java.sql.ResultSet result = statement.executeQuery()) {
                 result.next();
                 return result.getInt(1);

@@ -66,21 +66,21 @@ class LockStatementsTest {
     void aReadyStandbyHoldsTheReadyLockWhileItWaitsAndLetsItGoWhenItLeadsOrIsNoLongerReady() throws Exception {
         try (ListenConnection holder = open(); ListenConnection standby = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
-            assertThat(readyLocks()).as("a leader holds none").isZero();
+            assertThat(engines.advisoryLocks(key, 2, true)).as("a leader holds none").isZero();
 
             LockStatements.LockWait waited = wait(standby, READY, 100);
             assertThat(waited.holdsReadyLock()).isTrue();
-            assertThat(readyLocks()).isEqualTo(1);
+            assertThat(engines.advisoryLocks(key, 2, true)).isEqualTo(1);
             LockStatements.LockWait notReadyAnyMore = wait(standby, new LockStatements.Standby(false, true, true), 100);
             assertThat(notReadyAnyMore.holdsReadyLock()).isFalse();
-            assertThat(readyLocks()).isZero();
+            assertThat(engines.advisoryLocks(key, 2, true)).isZero();
             assertThat(wait(standby, READY, 100).holdsReadyLock()).isTrue();
 
             LockStatements.release(holder, key, control, null);
             LockStatements.LockWait granted = wait(standby, new LockStatements.Standby(true, true, false), 1000);
             assertThat(granted.outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
             assertThat(granted.holdsReadyLock()).isFalse();
-            assertThat(readyLocks()).isZero();
+            assertThat(engines.advisoryLocks(key, 2, true)).isZero();
         }
     }
 
@@ -110,21 +110,6 @@ class LockStatementsTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> !log.errorsSince().isEmpty());
         assertThat(log.errorsSince()).anySatisfy(line -> assertThat(line).contains("lock timeout"));
-    }
-
-    /** Sessions holding the group's ready lock (the two-key form, objsubid 2) now. */
-    private int readyLocks() throws SQLException {
-        try (Connection connection = engines.server().connect();
-                java.sql.PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks "
-                        + "WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint = ? AND "
-                        + "objid::bigint = ?")) {
-            statement.setLong(1, key >>> 32);
-            statement.setLong(2, key & 0xFFFF_FFFFL);
-            try (java.sql.ResultSet result = statement.executeQuery()) {
-                result.next();
-                return result.getInt(1);
-            }
-        }
     }
 
     private ListenConnection open() throws SQLException {
