@@ -95,8 +95,8 @@ public class PgListenProperties implements Validator {
     private CrashDelivery crashDelivery = CrashDelivery.AT_LEAST_ONCE;
 
     /**
-     * How often the leader confirms its progress on the group's control channel while notifications flow (nothing
-     * while idle). Bounds what a successor handles again after a crash.
+     * How often, at most, the leader confirms its progress on the group's control channel while notifications flow
+     * (nothing while idle). Bounds what a successor handles again after a crash while the listeners keep up.
      */
     private Duration progressInterval = Duration.ofMillis(100);
 
