@@ -9,6 +9,7 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 import io.github.pgiplisten.PgListenEvent;
+import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.InstanceJvm;
@@ -82,6 +83,12 @@ public class OursInstance {
     @Component
     static class Listener {
 
+        private final PgListenStatus status;
+
+        Listener(PgListenStatus status) {
+            this.status = status;
+        }
+
         @PgListener("${bench.channel}")
         void on(String payload) {
             Consumer<String> target = sink;
@@ -101,10 +108,22 @@ public class OursInstance {
             }
         }
 
+        /**
+         * Ready once the listen connection listens as its role asks (a standby LISTENs and waits for the lock), not
+         * at the application's ready event, which comes before it: a round that began earlier counted what was sent
+         * before any standby listened as lost by the first crash.
+         */
         @EventListener
         void ready(org.springframework.boot.context.event.ApplicationReadyEvent event) {
             if (sink == null) {
-                reportReady();
+                Thread waiting = new Thread(() -> {
+                    while (!status.canListen()) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                    }
+                    reportReady();
+                }, "bench-ready");
+                waiting.setDaemon(true);
+                waiting.start();
             }
         }
     }

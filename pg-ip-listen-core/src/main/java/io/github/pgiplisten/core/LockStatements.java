@@ -22,8 +22,8 @@ import static io.github.pgiplisten.core.ListenConnection.literal;
  * {@code objsubid = 1} in {@code pg_locks}), held by the leader, and the ready lock (the same 64 bits as two 32-bit
  * halves, {@code pg_advisory_lock_shared(high, low)}, {@code objsubid = 2}), held shared by every standby that could
  * take over without a gap (see {@link Succession#ready()}). A standby that could not, and is granted the election
- * lock while a ready standby exists, lets it go again at once, inside the same statement and without a word: the
- * ready standby, waiting behind it, gets it.
+ * lock while a ready standby exists, or while a standby that has listened longer waits for it, lets it go again at
+ * once, inside the same statement and without a word: that standby, waiting behind it, gets it.
  *
  * <p>A wait that ends without the lock is not an error: the wait runs in a PL/pgSQL block that catches its
  * {@code lock_timeout} (and a cancel at close), so a waiting standby writes nothing to the server's log.
@@ -154,11 +154,24 @@ final class LockStatements {
      */
     private static String waitBlock(long key, boolean passToReady) {
         String pass = !passToReady ? "" : " IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(key, 2)
-                + " AND granted AND pid <> pg_backend_pid()) THEN PERFORM pg_advisory_unlock(" + key + "); PERFORM "
-                + "set_config('" + OUTCOME + "', 'PASSED', true); RETURN; END IF;";
+                + " AND granted AND pid <> pg_backend_pid()) OR EXISTS (" + olderWaiter(key) + ") THEN PERFORM "
+                + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME + "', 'PASSED', true); RETURN; "
+                + "END IF;";
         return "DO $pgil$ BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available OR "
                 + "query_canceled THEN RETURN; END;" + pass + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', "
                 + "true); END $pgil$";
+    }
+
+    /**
+     * A session waiting for the election lock whose backend started before this one: with no ready standby, the one
+     * that has listened longest (a standby LISTENs as it connects, and keeps what it reads for as long as that
+     * connection lives) has seen the most of what its predecessor may not have handled. Sessions of another role,
+     * whose start the server does not show, never count.
+     */
+    private static String olderWaiter(long key) {
+        return "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE " + onLock("l.", key, 1)
+                + " AND NOT l.granted AND a.backend_start < (SELECT backend_start FROM pg_stat_activity WHERE pid = "
+                + "pg_backend_pid())";
     }
 
     private static String granted() {
@@ -198,9 +211,14 @@ final class LockStatements {
      * lock ({@code objsubid} 1) or the ready lock (2); both have the key's halves in {@code classid} and {@code objid}.
      */
     private static String onLock(long key, int objsubid) {
-        return "locktype = 'advisory' AND objsubid = " + objsubid + " AND database = (SELECT oid FROM pg_database "
-                + "WHERE datname = current_database()) AND classid = '" + (key >>> 32) + "'::oid AND objid = '"
-                + (key & 0xFFFF_FFFFL) + "'::oid";
+        return onLock("", key, objsubid);
+    }
+
+    /** {@link #onLock(long, int)} on the {@code pg_locks} columns of {@code alias} (for example {@code "l."}). */
+    private static String onLock(String alias, long key, int objsubid) {
+        return alias + "locktype = 'advisory' AND " + alias + "objsubid = " + objsubid + " AND " + alias + "database = "
+                + "(SELECT oid FROM pg_database WHERE datname = current_database()) AND " + alias + "classid = '"
+                + (key >>> 32) + "'::oid AND " + alias + "objid = '" + (key & 0xFFFF_FFFFL) + "'::oid";
     }
 
     /** A row of a result set. */

@@ -50,6 +50,26 @@ class LockStatementsTest {
     }
 
     @Test
+    void withoutAReadyStandbyTheOneThatHasListenedLongestGetsTheLock() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection older = open()) {
+            Thread.sleep(20); // backend start times a clear step apart
+            try (ListenConnection younger = open()) {
+                assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
+                CompletableFuture<LockStatements.LockWait> first = waitAsync(younger, NOT_READY);
+                await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+                CompletableFuture<LockStatements.LockWait> second = waitAsync(older, NOT_READY);
+                await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 2);
+
+                LockStatements.release(holder, key, control, "done");
+
+                assertThat(first.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(LockStatements.Outcome.PASSED);
+                assertThat(second.get(10, TimeUnit.SECONDS).outcome()).as("it passes to nobody younger")
+                        .isEqualTo(LockStatements.Outcome.GRANTED);
+            }
+        }
+    }
+
+    @Test
     void withoutAReadyStandbyTheOneThatIsNotReadyKeepsTheLock() throws Exception {
         try (ListenConnection holder = open(); ListenConnection notReady = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(LockStatements.Outcome.GRANTED);
