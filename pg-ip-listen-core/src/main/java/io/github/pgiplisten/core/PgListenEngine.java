@@ -48,7 +48,7 @@ import io.github.pgiplisten.core.loop.Watchdog;
  * ({@code LeaderProgress}), so a successor after a crash repeats little and loses nothing. It applies new
  * subscriptions between reads and probes the connection after {@code probeInterval} of silence.</li>
  * <li>Any failure closes the connection; the thread waits a backoff delay (exponential, jittered, capped, never giving
- * up), reconnects, LISTENs again, rejoins the election and reports a {@link EngineEvent.Reconnected} gap, since
+ * up), reconnects, LISTENs again, rejoins the election and reports a {@link EngineEvent.ConnectionRestored} gap, since
  * notifications sent meanwhile may have been missed.</li>
  * <li>{@link #close()} of a leader sends a handover mark, handles everything before it, waits for its handlers, then
  * commits {@code done} and frees the lock in one round trip: the successor, already holding everything after the

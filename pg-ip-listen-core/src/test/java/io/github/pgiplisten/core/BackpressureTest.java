@@ -134,7 +134,7 @@ class BackpressureTest {
         int total = (int) sent.get();
         await().atMost(Duration.ofSeconds(60)).until(() -> recorder.count() >= total);
         assertThat(recorder.payloads()).containsExactlyElementsOf(payloads(0, total));
-        assertThat(events).noneMatch(EngineEvent.Disconnected.class::isInstance);
+        assertThat(events).noneMatch(EngineEvent.ConnectionLost.class::isInstance);
     }
 
     @Test

@@ -193,11 +193,11 @@ public final class Engines implements AfterEachCallback {
     }
 
     /** The engine's (first) leadership event. */
-    EngineEvent.LeadershipAcquired leadership(PgListenEngine engine) {
+    EngineEvent.LeadershipGranted leadership(PgListenEngine engine) {
         await().atMost(Duration.ofSeconds(20)).until(() -> events(engine).stream()
-                .anyMatch(EngineEvent.LeadershipAcquired.class::isInstance));
-        return events(engine).stream().filter(EngineEvent.LeadershipAcquired.class::isInstance)
-                .map(EngineEvent.LeadershipAcquired.class::cast).findFirst().orElseThrow();
+                .anyMatch(EngineEvent.LeadershipGranted.class::isInstance));
+        return events(engine).stream().filter(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(EngineEvent.LeadershipGranted.class::cast).findFirst().orElseThrow();
     }
 
     @Override

@@ -115,10 +115,10 @@ class FailoverTest {
         assertThat(handled).containsExactlyInAnyOrder("before", "after");
         // every instance told the gap; the new leader did not take over from a handover
         for (List<EngineEvent> seen : events) {
-            assertThat(seen).hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(seen).hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
         }
-        assertThat(events.get(fleet.indexOf(leader))).filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
-                .last().extracting(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).isEqualTo(false);
+        assertThat(events.get(fleet.indexOf(leader))).filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .last().extracting(event -> ((EngineEvent.LeadershipGranted) event).handedOver()).isEqualTo(false);
         // no leaked sessions: one per engine on the new primary
         assertThat(replica.backendPids(applicationName())).hasSize(3);
     }

@@ -51,10 +51,10 @@ class HotStandbyTest {
         assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
-        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
-        assertThat(acquired.handedOver()).isFalse();
-        assertThat(acquired.possibleRepeats()).isEqualTo(numbers.size());
-        assertThat(acquired.skipped()).isZero();
+        EngineEvent.LeadershipGranted granted = engines.leadership(standby);
+        assertThat(granted.handedOver()).isFalse();
+        assertThat(granted.possibleRepeats()).isEqualTo(numbers.size());
+        assertThat(granted.skipped()).isZero();
     }
 
     @Test
@@ -65,13 +65,13 @@ class HotStandbyTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
 
         assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
-        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
+        EngineEvent.LeadershipGranted granted = engines.leadership(standby);
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
         assertThat(engines.recorder(standby).payloads()).containsExactly("after");
-        assertThat(acquired.handedOver()).isFalse();
-        assertThat(acquired.possibleRepeats()).isZero();
-        assertThat(acquired.skipped()).isEqualTo(numbers.size());
+        assertThat(granted.handedOver()).isFalse();
+        assertThat(granted.possibleRepeats()).isZero();
+        assertThat(granted.skipped()).isEqualTo(numbers.size());
     }
 
     @Test
@@ -99,14 +99,14 @@ class HotStandbyTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("3"));
 
         leader.close();
-        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
-        assertThat(acquired.handedOver()).as("a handover that did not finish is not told as one").isFalse();
+        EngineEvent.LeadershipGranted granted = engines.leadership(standby);
+        assertThat(granted.handedOver()).as("a handover that did not finish is not told as one").isFalse();
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).payloads().contains("5"));
         List<String> handled = engines.recorder(standby).payloads();
         // everything from the stuck one on comes again; what the leader had confirmed before it may not
         assertThat(handled).endsWith("3", "4", "5");
         assertThat(numbers.subList(numbers.size() - handled.size(), numbers.size())).isEqualTo(handled);
-        assertThat(acquired.possibleRepeats()).isEqualTo(handled.size());
+        assertThat(granted.possibleRepeats()).isEqualTo(handled.size());
     }
 
     @Test

@@ -81,14 +81,14 @@ class LeaderElectionTest {
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).payloads().contains("after"));
-        EngineEvent.LeadershipAcquired acquired = engines.events(newLeader).stream()
-                .filter(EngineEvent.LeadershipAcquired.class::isInstance).map(EngineEvent.LeadershipAcquired.class::cast)
+        EngineEvent.LeadershipGranted granted = engines.events(newLeader).stream()
+                .filter(EngineEvent.LeadershipGranted.class::isInstance).map(EngineEvent.LeadershipGranted.class::cast)
                 .findFirst().orElseThrow();
-        assertThat(acquired.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
+        assertThat(granted.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
         // at-least-once: "before" comes again only if the old leader had not confirmed it yet, and then it is counted
-        List<String> expected = acquired.possibleRepeats() == 0 ? List.of("after") : List.of("before", "after");
+        List<String> expected = granted.possibleRepeats() == 0 ? List.of("after") : List.of("before", "after");
         System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
-                Duration.between(terminatedAt, acquired.at()).toNanos() / 1e6);
+                Duration.between(terminatedAt, granted.at()).toNanos() / 1e6);
 
         assertThat(engines.recorder(newLeader).payloads()).containsExactlyElementsOf(expected);
         assertThat(engines.recorder(oldLeader).payloads()).containsExactly("before");
@@ -97,11 +97,11 @@ class LeaderElectionTest {
             assertThat(oldLeader.status().role()).isEqualTo(Role.STANDBY);
             // the events tell the whole story: no channel is left "listened" on a session that is gone
             assertThat(engines.events(oldLeader)).map(Object::getClass).containsSubsequence(
-                    EngineEvent.ChannelListened.class, EngineEvent.LeadershipLost.class,
-                    EngineEvent.ChannelUnlistened.class, EngineEvent.Disconnected.class, EngineEvent.Connected.class,
-                    EngineEvent.Reconnected.class);
+                    EngineEvent.ChannelListened.class, EngineEvent.LeadershipRevoked.class,
+                    EngineEvent.ChannelUnlistened.class, EngineEvent.ConnectionLost.class, EngineEvent.Connected.class,
+                    EngineEvent.ConnectionRestored.class);
         });
-        assertThat(engines.events(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipAcquired.class);
+        assertThat(engines.events(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipGranted.class);
         assertThat(Engines.leaders(fleet)).containsExactly(newLeader);
     }
 
@@ -128,8 +128,8 @@ class LeaderElectionTest {
         assertThat(a.status().role()).isEqualTo(Role.STOPPED);
         Engines.awaitSingleListeningLeader(List.of(b));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events)
-                .filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
-                .map(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).containsExactly(true));
+                .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver()).containsExactly(true));
         engines.notify(channel, "to b");
         await().atMost(Duration.ofSeconds(10)).until(() -> second.count() == 1);
 

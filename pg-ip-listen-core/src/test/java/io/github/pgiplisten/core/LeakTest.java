@@ -329,8 +329,8 @@ class LeakTest {
 
     /**
      * Follows each engine's events as they arrive: every disconnect is followed by a connect on a new backend and a
-     * reconnect whose gap starts at that disconnect, a lost leadership comes before the disconnect, nothing is
-     * acquired twice. Keeps counts only.
+     * reconnect whose gap starts at that disconnect, a revoked leadership comes before the disconnect, no leadership
+     * is granted twice. Keeps counts only.
      */
     private static final class EventCheck {
 
@@ -339,8 +339,8 @@ class LeakTest {
         private final AtomicInteger connected = new AtomicInteger();
         private final AtomicInteger disconnected = new AtomicInteger();
         private final AtomicInteger reconnected = new AtomicInteger();
-        private final AtomicInteger acquired = new AtomicInteger();
-        private final AtomicInteger lost = new AtomicInteger();
+        private final AtomicInteger granted = new AtomicInteger();
+        private final AtomicInteger revoked = new AtomicInteger();
 
         private static final class State {
             boolean up;
@@ -359,27 +359,27 @@ class LeakTest {
                 state.up = true;
                 state.backendPid = c.backendPid();
                 state.reconnectPending = state.disconnectedAt != null;
-            } else if (event instanceof EngineEvent.Reconnected r) {
+            } else if (event instanceof EngineEvent.ConnectionRestored r) {
                 reconnected.incrementAndGet();
                 check(state.up && state.reconnectPending, "reconnected without a disconnect", event);
                 check(Objects.equals(r.disconnectedAt(), state.disconnectedAt), "gap not from the disconnect", event);
                 check(!r.gap().isNegative(), "negative gap", event);
                 state.reconnectPending = false;
                 state.disconnectedAt = null;
-            } else if (event instanceof EngineEvent.Disconnected d) {
+            } else if (event instanceof EngineEvent.ConnectionLost d) {
                 disconnected.incrementAndGet();
                 check(state.up && !state.reconnectPending, "disconnected while not connected", event);
-                check(!state.leading, "disconnected before leadership was lost", event);
+                check(!state.leading, "disconnected before leadership was revoked", event);
                 state.up = false;
                 state.disconnectedAt = d.at();
-            } else if (event instanceof EngineEvent.LeadershipAcquired a) {
-                acquired.incrementAndGet();
-                check(state.up && !state.leading, "leadership acquired twice or while disconnected", event);
+            } else if (event instanceof EngineEvent.LeadershipGranted a) {
+                granted.incrementAndGet();
+                check(state.up && !state.leading, "leadership granted twice or while disconnected", event);
                 check(!a.handedOver(), "a takeover from a terminated leader said it was handed over", event);
                 state.leading = true;
-            } else if (event instanceof EngineEvent.LeadershipLost) {
-                lost.incrementAndGet();
-                check(state.leading, "leadership lost but not held", event);
+            } else if (event instanceof EngineEvent.LeadershipRevoked) {
+                revoked.incrementAndGet();
+                check(state.leading, "leadership revoked but not held", event);
                 state.leading = false;
             }
         }
@@ -390,11 +390,11 @@ class LeakTest {
             }
         }
 
-        void awaitTotals(int connects, int reconnects, int acquisitions, int losses) {
+        void awaitTotals(int connects, int reconnects, int grants, int revocations) {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(List.of(connected.get(),
-                    disconnected.get(), reconnected.get(), acquired.get(), lost.get()))
-                    .as("connected, disconnected, reconnected, leadership acquired, lost")
-                    .isEqualTo(List.of(connects, reconnects, reconnects, acquisitions, losses)));
+                    disconnected.get(), reconnected.get(), granted.get(), revoked.get()))
+                    .as("connected, disconnected, reconnected, leadership granted, revoked")
+                    .isEqualTo(List.of(connects, reconnects, reconnects, grants, revocations)));
             assertThat(problems).isEmpty();
         }
     }

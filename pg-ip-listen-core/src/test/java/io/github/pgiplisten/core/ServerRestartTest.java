@@ -68,8 +68,8 @@ class ServerRestartTest {
     private void assertFleetRecovered(boolean oneProcessListener) {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
             assertThat(engine.status().connected()).isTrue();
-            assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
-                    .hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.ConnectionLost.class)
+                    .hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
         }));
         List<PgListenEngine> receivers;
         if (oneProcessListener) {
@@ -85,9 +85,9 @@ class ServerRestartTest {
                 .until(() -> receivers.stream().allMatch(engine -> engines.recorder(engine).count() == 1));
         assertThat(fleet.stream().mapToInt(engine -> engines.recorder(engine).count()).sum())
                 .isEqualTo(receivers.size());
-        EngineEvent.Reconnected gap = engines.events(fleet.get(0)).stream()
-                .filter(EngineEvent.Reconnected.class::isInstance).map(EngineEvent.Reconnected.class::cast)
-                .findFirst().orElseThrow();
+        EngineEvent.ConnectionRestored gap = engines.events(fleet.get(0)).stream()
+                .filter(EngineEvent.ConnectionRestored.class::isInstance)
+                .map(EngineEvent.ConnectionRestored.class::cast).findFirst().orElseThrow();
         assertThat(gap.gap()).isPositive();
     }
 }

@@ -39,7 +39,7 @@ class SilentNetworkTest {
 
             proxy.silenceOpenConnections();
             await().atMost(Duration.ofSeconds(15))
-                    .until(() -> events.stream().anyMatch(EngineEvent.Disconnected.class::isInstance));
+                    .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
             await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
                     && engine.status().backendPid() != silentPid);
             // the server still believes the silent session holds the lock: the engine must wait, not lead
@@ -52,7 +52,7 @@ class SilentNetworkTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 2);
             // the new session listened as a standby all along: what the vanished one never got is not lost
             assertThat(recorder.payloads()).containsExactly("to the vanished session", "to the new session");
-            assertThat(events).hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(events).hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
             assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
         }
     }
@@ -77,7 +77,7 @@ class SilentNetworkTest {
             engines.notify(channel, longPayload);
             // the watchdog drops the connection once the read is past its deadline (probe timeout × 2 after it began)
             await().atMost(Duration.ofSeconds(15))
-                    .until(() -> events.stream().anyMatch(EngineEvent.Disconnected.class::isInstance));
+                    .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
             await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
                     && engine.status().backendPid() != silentPid);
             await().atMost(Duration.ofSeconds(5)).until(() -> engine.status().listens());
