@@ -116,8 +116,8 @@ public final class ChaosInstance {
         int reportedPid = 0;
         while (true) {
             EngineStatus status = engine.status();
-            if (status.role() == Role.STANDBY && status.listens() && status.backendPid() != reportedPid) {
-                reportedPid = status.backendPid();
+            if (status.role() == Role.STANDBY && status.listens() && status.connection().backendPid() != reportedPid) {
+                reportedPid = status.connection().backendPid();
                 InstanceEvent.print(out, EpochMicros.now(), "standby", Integer.toString(reportedPid));
             }
             LockSupport.parkNanos(STATUS_POLL_NANOS);

@@ -152,18 +152,20 @@ public final class PgListenEngine implements AutoCloseable {
         events.remove(listener);
     }
 
-    /** The state now: role, connection, channels. */
+    /** The state now, in parts: role, connection, channels, reading, standby. */
     public EngineStatus status() {
         ListenConnection connection = loop.connection();
         Set<String> channels = subscriptions.channels();
         Role now = closed ? Role.STOPPED : state.role;
         boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
                 && !connection.overdue(System.nanoTime()) && state.listened.containsAll(channels);
-        return new EngineStatus(now, connection != null, channels, state.listening,
-                connection != null ? connection.backendPid() : 0, state.lastNotificationAt, listens,
-                dispatcher.backlog(), dispatcher.backlogBytes(), state.readingPaused, state.queueUsage,
-                state.lastFailure, state.groupWarning, new EngineStatus.Standby(state.standby.ready(),
-                        state.standby.held(), state.standby.heldBytesOnDisk(), state.standbyDropped));
+        return new EngineStatus(now, listens,
+                new EngineStatus.Connection(connection != null, connection != null ? connection.backendPid() : 0,
+                        state.lastFailure),
+                new EngineStatus.Channels(channels, state.listening, state.groupWarning),
+                new EngineStatus.Reading(state.lastNotificationAt, dispatcher.backlog(), dispatcher.backlogBytes(),
+                        state.readingPaused, state.queueUsage),
+                state.standby);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */

@@ -39,7 +39,7 @@ class DispatchTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 3 && errors.size() == 2);
         assertThat(recorder.payloads()).containsExactly("good 1", "good 2", "good 3");
         assertThat(errors).containsExactly("bad 1: cannot handle bad 1", "bad 2: cannot handle bad 2");
-        assertThat(engine.status().connected()).isTrue();
+        assertThat(engine.status().connection().open()).isTrue();
     }
 
     @Test
@@ -66,7 +66,7 @@ class DispatchTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> fastRecorder.count() == fastPayloads.size());
         assertThat(slowRecorder.count()).isZero();
         assertThat(fastRecorder.payloads()).containsExactlyElementsOf(fastPayloads);
-        assertThat(engine.status().connected()).isTrue();
+        assertThat(engine.status().connection().open()).isTrue();
 
         release.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> slowRecorder.count() == 3);

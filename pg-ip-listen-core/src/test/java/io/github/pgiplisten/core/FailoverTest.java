@@ -56,8 +56,8 @@ class FailoverTest {
         Recorder recorder = new Recorder();
         engine.subscribe(channel, recorder);
         engine.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().lastFailure() != null);
-        assertThat(engine.status().lastFailure()).contains("recovery").contains("targetServerType=primary");
+        await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
+        assertThat(engine.status().connection().lastFailure()).contains("recovery").contains("targetServerType=primary");
         for (int i = 0; i < 10; i++) {
             assertThat(engine.status().listens()).isFalse();
             assertThat(engine.status().role()).isNotEqualTo(Role.LEADER);
@@ -66,7 +66,7 @@ class FailoverTest {
 
         replica.promote();
         Engines.awaitSingleListeningLeader(List.of(engine));
-        assertThat(engine.status().lastFailure()).isNull();
+        assertThat(engine.status().connection().lastFailure()).isNull();
         notify(replica, channel, "on the promoted server");
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.payloads().contains("on the promoted server"));
     }
@@ -108,7 +108,7 @@ class FailoverTest {
                 (System.nanoTime() - promotedAt) / 1_000_000);
 
         // one leader, on the new primary, by pg_locks
-        assertThat(lockHolders(replica)).containsExactly(leader.status().backendPid());
+        assertThat(lockHolders(replica)).containsExactly(leader.status().connection().backendPid());
         // nothing twice
         List<String> handled = new ArrayList<>();
         recorders.forEach(recorder -> handled.addAll(recorder.payloads()));

@@ -287,7 +287,7 @@ class GracefulHandoverTest {
     private static void awaitOneLeaderAndStandbys(List<PgListenEngine> fleet, int standbys) {
         Engines.awaitSingleListeningLeader(fleet);
         await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream()
-                .filter(engine -> engine.status().role() == Role.STANDBY && engine.status().connected())
+                .filter(engine -> engine.status().role() == Role.STANDBY && engine.status().connection().open())
                 .count() == standbys);
     }
 

@@ -48,7 +48,7 @@ class LeaderElectionTest {
             fleet.add(engines.startWatched(channel, UnaryOperator.identity()));
         }
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
 
         List<String> sent = IntStream.range(0, 200).mapToObj(Integer::toString).toList();
         engines.notify(channel, sent);
@@ -59,7 +59,7 @@ class LeaderElectionTest {
         fleet.stream().filter(engine -> engine != leader)
                 .forEach(standby -> {
                     assertThat(standby.status().role()).isEqualTo(Role.STANDBY);
-                    assertThat(standby.status().listeningChannels()).isEmpty();
+                    assertThat(standby.status().channels().listening()).isEmpty();
                     assertThat(engines.recorder(standby).handled()).isEmpty();
                 });
     }
@@ -76,7 +76,7 @@ class LeaderElectionTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(oldLeader).count() == 1);
 
         Instant terminatedAt = Instant.now();
-        assertThat(engines.server().terminateBackend(oldLeader.status().backendPid())).isTrue();
+        assertThat(engines.server().terminateBackend(oldLeader.status().connection().backendPid())).isTrue();
         PgListenEngine newLeader = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
@@ -93,7 +93,7 @@ class LeaderElectionTest {
         assertThat(engines.recorder(newLeader).payloads()).containsExactlyElementsOf(expected);
         assertThat(engines.recorder(oldLeader).payloads()).containsExactly("before");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertThat(oldLeader.status().connected()).isTrue();
+            assertThat(oldLeader.status().connection().open()).isTrue();
             assertThat(oldLeader.status().role()).isEqualTo(Role.STANDBY);
             // the events tell the whole story: no channel is left "listened" on a session that is gone
             assertThat(engines.events(oldLeader)).map(Object::getClass).containsSubsequence(
@@ -119,7 +119,7 @@ class LeaderElectionTest {
         b.addEventListener(events::add);
         b.subscribe(channel, second);
         b.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connected());
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connection().open());
         assertThat(b.status().role()).isEqualTo(Role.STANDBY);
 
         engines.notify(channel, "to a");
@@ -188,7 +188,7 @@ class LeaderElectionTest {
         String later = engines.channel("later");
         Recorder recorder = new Recorder();
         leader.subscribe(later, recorder);
-        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().listeningChannels().contains(later));
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().channels().listening().contains(later));
         engines.notify(later, "woken");
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
     }
@@ -198,13 +198,13 @@ class LeaderElectionTest {
         PgListenEngine leader = engines.create().start();
         Engines.awaitSingleListeningLeader(List.of(leader));
         PgListenEngine standby = engines.create().start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> standby.status().connected());
+        await().atMost(Duration.ofSeconds(10)).until(() -> standby.status().connection().open());
         // the standby's backend sits in one blocked pg_advisory_lock, waiting on the advisory lock
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             try (Connection connection = engines.server().connect();
                     PreparedStatement statement = connection.prepareStatement(
                             "SELECT state, wait_event_type, query FROM pg_stat_activity WHERE pid = ?")) {
-                statement.setInt(1, standby.status().backendPid());
+                statement.setInt(1, standby.status().connection().backendPid());
                 try (ResultSet row = statement.executeQuery()) {
                     assertThat(row.next()).isTrue();
                     assertThat(row.getString("state")).isEqualTo("active");

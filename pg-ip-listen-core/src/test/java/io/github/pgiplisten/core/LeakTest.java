@@ -121,7 +121,7 @@ class LeakTest {
         first.start();
         awaitBack(List.of(first), 0);
         second.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> second.status().connected());
+        await().atMost(Duration.ofSeconds(30)).until(() -> second.status().connection().open());
         roundTrip(handled, 0);
 
         // even cycles end the leader's session (the standby takes over), odd ones the waiting standby's
@@ -156,8 +156,8 @@ class LeakTest {
     private void awaitBack(List<PgListenEngine> candidates, int pid) {
         fast().until(() -> {
             List<PgListenEngine> leaders = Engines.leaders(candidates);
-            return candidates.stream().allMatch(e -> e.status().connected() && e.status().backendPid() != pid)
-                    && leaders.size() == 1 && leaders.get(0).status().listeningChannels().contains(channel);
+            return candidates.stream().allMatch(e -> e.status().connection().open() && e.status().connection().backendPid() != pid)
+                    && leaders.size() == 1 && leaders.get(0).status().channels().listening().contains(channel);
         });
     }
 
@@ -176,7 +176,7 @@ class LeakTest {
         fast().until(() -> handled.count() == before + 2);
         assertThat(handled.problems()).isEmpty();
         assertThat(handled.count("after the cycles")).isEqualTo(1);
-        assertThat(candidates).filteredOn(engine -> !engine.status().listeningChannels().isEmpty()).hasSize(1);
+        assertThat(candidates).filteredOn(engine -> !engine.status().channels().listening().isEmpty()).hasSize(1);
     }
 
     /** The cycles, with the figures sampled at the start, after the warm-up and at the end. */
@@ -226,7 +226,7 @@ class LeakTest {
 
         /** Figures now; the sessions are counted once the terminated ones have gone. */
         private Sample sample(int cycleNumber) throws SQLException {
-            List<Integer> pids = candidates.stream().map(engine -> engine.status().backendPid()).sorted().toList();
+            List<Integer> pids = candidates.stream().map(engine -> engine.status().connection().backendPid()).sorted().toList();
             fast().untilAsserted(() -> assertThat(sessions())
                     .as("sessions of the engines in pg_stat_activity").isEqualTo(pids));
             List<Thread> threads = List.copyOf(Thread.getAllStackTraces().keySet());
@@ -433,7 +433,7 @@ class LeakTest {
      */
     private static int backendPid(PgListenEngine engine) {
         int[] pid = new int[1];
-        fast().until(() -> (pid[0] = engine.status().backendPid()) != 0);
+        fast().until(() -> (pid[0] = engine.status().connection().backendPid()) != 0);
         return pid[0];
     }
 

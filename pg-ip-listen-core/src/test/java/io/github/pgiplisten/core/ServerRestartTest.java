@@ -37,7 +37,7 @@ class ServerRestartTest {
         server().stop(StopMode.FAST);
         Thread.sleep(3000);
         assertThat(fleet).allSatisfy(engine -> {
-            assertThat(engine.status().connected()).isFalse();
+            assertThat(engine.status().connection().open()).isFalse();
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
         });
         server().start();
@@ -62,12 +62,12 @@ class ServerRestartTest {
         if (oneProcessListener) {
             Engines.awaitSingleListeningLeader(fleet);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
+        await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
     }
 
     private void assertFleetRecovered(boolean oneProcessListener) {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
-            assertThat(engine.status().connected()).isTrue();
+            assertThat(engine.status().connection().open()).isTrue();
             assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.ConnectionLost.class)
                     .hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
         }));
@@ -76,7 +76,7 @@ class ServerRestartTest {
             receivers = List.of(Engines.awaitSingleListeningLeader(fleet));
         } else {
             await().atMost(Duration.ofSeconds(30)).until(() -> fleet.stream()
-                    .allMatch(engine -> engine.status().listeningChannels().contains(channel)));
+                    .allMatch(engine -> engine.status().channels().listening().contains(channel)));
             receivers = fleet;
         }
         fleet.forEach(engine -> engines.recorder(engine).handled().clear());

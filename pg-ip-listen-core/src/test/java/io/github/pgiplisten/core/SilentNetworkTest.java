@@ -35,13 +35,13 @@ class SilentNetworkTest {
             Recorder recorder = new Recorder();
             PgListenEngine engine = behind(proxy, "silent", channel, recorder, events);
             Engines.awaitSingleListeningLeader(List.of(engine));
-            int silentPid = engine.status().backendPid();
+            int silentPid = engine.status().connection().backendPid();
 
             proxy.silenceOpenConnections();
             await().atMost(Duration.ofSeconds(15))
                     .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
-            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
-                    && engine.status().backendPid() != silentPid);
+            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connection().open()
+                    && engine.status().connection().backendPid() != silentPid);
             // the server still believes the silent session holds the lock: the engine must wait, not lead
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
             engines.notify(channel, "to the vanished session");
@@ -69,7 +69,7 @@ class SilentNetworkTest {
             PgListenEngine engine = behind(proxy, "midway", channel, recorder, events);
             Engines.awaitSingleListeningLeader(List.of(engine));
             assertThat(engine.status().listens()).isTrue();
-            int silentPid = engine.status().backendPid();
+            int silentPid = engine.status().connection().backendPid();
 
             // pgjdbc reads the rest of a message without a timeout once its first byte has come
             proxy.silenceInTheMiddleOfTheNextMessageOver(4000);
@@ -78,8 +78,8 @@ class SilentNetworkTest {
             // the watchdog drops the connection once the read is past its deadline (probe timeout × 2 after it began)
             await().atMost(Duration.ofSeconds(15))
                     .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
-            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
-                    && engine.status().backendPid() != silentPid);
+            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connection().open()
+                    && engine.status().connection().backendPid() != silentPid);
             await().atMost(Duration.ofSeconds(5)).until(() -> engine.status().listens());
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
 
