@@ -135,12 +135,21 @@ public final class PgListenEngine implements AutoCloseable {
     /**
      * Adds a handler for a channel; the channel is LISTENed (when this engine listens) within moments. Handlers of
      * one channel run one notification at a time, in delivery order; several handlers of one channel run in the
-     * order they were added.
+     * order they were added. What it throws goes to the engine's {@link PgListenOptions#errorHandler()}.
      * @throws InvalidChannelNameException (or {@link ChannelNameTooLongException}) for a name PostgreSQL refuses
      */
     public Subscription subscribe(String channel, NotificationHandler handler) {
+        return subscribe(channel, handler, options.errorHandler());
+    }
+
+    /**
+     * {@link #subscribe(String, NotificationHandler)} with an error handler of its own: what this handler throws goes
+     * to {@code errorHandler}, on the handler's thread, instead of the engine's.
+     */
+    public Subscription subscribe(String channel, NotificationHandler handler, NotificationErrorHandler errorHandler) {
         ChannelName.validate(channel);
-        return subscriptions.add(channel, Objects.requireNonNull(handler, "handler must not be null"));
+        return subscriptions.add(channel, Objects.requireNonNull(handler, "handler must not be null"),
+                Objects.requireNonNull(errorHandler, "errorHandler must not be null"));
     }
 
     /** Adds a listener for {@link EngineEvent}s; events arrive in order on a dispatch thread. */

@@ -68,7 +68,7 @@ public class PgListenerContainer
     private @Nullable ShutdownSignal releaseOnSignal;
 
     /**
-     * @param options finished, its error handler routing failures through {@code registry}
+     * @param options finished
      * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
     PgListenerContainer(PgListenOptions options, ListenerRegistry registry, ApplicationEventPublisher events,
