@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.engine.ChannelListening;
+import io.github.pgiplisten.core.engine.ChannelSync;
 import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.engine.EngineEvents;
 import io.github.pgiplisten.core.engine.EngineState;
@@ -101,7 +101,7 @@ public final class PgListenEngine implements AutoCloseable {
                 subscriptions::of);
         this.events = new EngineEvents(dispatcher);
         EngineContext engine = new EngineContext(options, lockKey, state, subscriptions, dispatcher, events,
-                new ChannelListening(options.group(), state, subscriptions, events),
+                new ChannelSync(options.group(), state, subscriptions, events),
                 new QueueUsage(state, options.queueUsageWarning()));
         this.election = new LeaderElection(engine);
         this.loop = new ListenLoop(engine, election);
