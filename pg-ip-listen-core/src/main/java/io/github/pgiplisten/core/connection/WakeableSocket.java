@@ -1,8 +1,6 @@
 package io.github.pgiplisten.core.connection;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
@@ -60,8 +58,6 @@ final class WakeableSocket extends ChannelSocket {
     private final MessageFraming framing = new MessageFraming();
     private final SpillFile spill = new SpillFile();
     private final Selector writable;
-    private final InputStream input = new Input();
-    private final OutputStream output = new Output();
 
     WakeableSocket() throws IOException {
         super(SocketChannel.open());
@@ -124,16 +120,6 @@ final class WakeableSocket extends ChannelSocket {
     }
 
     @Override
-    public InputStream getInputStream() {
-        return input;
-    }
-
-    @Override
-    public OutputStream getOutputStream() {
-        return output;
-    }
-
-    @Override
     public void setSoTimeout(int timeout) throws SocketException {
         if (timeout < 0) {
             throw new IllegalArgumentException("timeout < 0");
@@ -176,7 +162,8 @@ final class WakeableSocket extends ChannelSocket {
         return channel.read(target);
     }
 
-    private int read(ByteBuffer target) throws IOException {
+    @Override
+    int read(ByteBuffer target) throws IOException {
         boolean overBudget = framing.framed() && budget > 0 && readSinceBudget >= budget;
         boolean atBoundary = framing.atBoundary();
         if (overBudget && atBoundary && soTimeout == 1) {
@@ -235,7 +222,8 @@ final class WakeableSocket extends ChannelSocket {
         }
     }
 
-    private void write(ByteBuffer source) throws IOException {
+    @Override
+    void write(ByteBuffer source) throws IOException {
         framing.writing(source);
         try {
             while (source.hasRemaining()) {
@@ -259,47 +247,6 @@ final class WakeableSocket extends ChannelSocket {
         } finally {
             readable.close(); // ends a wait in select at once
             writable.close();
-        }
-    }
-
-    private final class Input extends InputStream {
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int count = read(one, 0, 1);
-            return count < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            if (length == 0) {
-                return 0;
-            }
-            return WakeableSocket.this.read(ByteBuffer.wrap(buffer, offset, length));
-        }
-
-        @Override
-        public void close() throws IOException {
-            WakeableSocket.this.close();
-        }
-    }
-
-    private final class Output extends OutputStream {
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            WakeableSocket.this.write(ByteBuffer.wrap(buffer, offset, length));
-        }
-
-        @Override
-        public void close() throws IOException {
-            WakeableSocket.this.close();
         }
     }
 }

@@ -29,7 +29,8 @@ import io.github.pgiplisten.core.PgNotification;
  *
  * <p>The file holds chunks of about a mebibyte, oldest first; a confirmation drops whole chunks, and within the chunk
  * it reaches only marks a position below which that chunk's notifications are gone. The file is made at the first
- * chunk, emptied when every chunk is gone, and deleted when closed. Only the owner thread uses it.
+ * chunk, emptied when every chunk is gone, and deleted when closed. Only the owner thread uses it. Just over 300 lines
+ * because memory and file keep one queue order between them, and the chunks' byte format is read where it is written.
  */
 final class HeldNotifications implements AutoCloseable {
 

@@ -47,9 +47,6 @@ public final class LeaderElection {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     static final int MIN_LOCK_WAIT_MILLIS = 100;
 
-    /** How long one read waits while the takeover's own announcement is on its way. */
-    private static final int READ_SLICE_MILLIS = 5;
-
     /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
     private static final String QUERY_CANCELED = "57014";
 
@@ -101,7 +98,7 @@ public final class LeaderElection {
         int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
         boolean holdsReadyLock = false;
         long droppedBefore = 0;
-        Passing passing = new Passing();
+        Passing passing = new Passing(options.group(), options.probeTimeout());
         while (!state.closing()) {
             if (engine.subscriptions().takeChanged()) {
                 engine.channels().follow(connection);
@@ -155,39 +152,6 @@ public final class LeaderElection {
     }
 
     /**
-     * A standby that is not ready lets the lock go to a ready one; normally that one, waiting in the queue, has it at
-     * once. If the lock keeps coming back for longer than {@code probeTimeout}, the ready standby cannot take it
-     * (stuck, or gone without its session ending yet), and this one keeps it the next time, with a possible gap.
-     */
-    private final class Passing {
-
-        private long since;
-        private int passes;
-
-        boolean mayPass(long now) {
-            if (passes == 0 || now - since < options.probeTimeout().toNanos()) {
-                return true;
-            }
-            log.warn("Group '{}': a ready standby has not taken the lock for {}; this instance takes it although "
-                    + "notifications committed before it listened may be handled by nobody", options.group(),
-                    options.probeTimeout());
-            return false;
-        }
-
-        /** How long to wait before the next try: none at first, a little more each time it comes back. */
-        java.time.Duration passed() {
-            if (passes++ == 0) {
-                since = System.nanoTime();
-            }
-            return java.time.Duration.ofMillis(passes < 2 ? 0 : Math.min(50, 1L << passes));
-        }
-
-        void reset() {
-            passes = 0;
-        }
-    }
-
-    /**
      * Any thread (close): ends a standby's lock wait by a cancel request. Under {@code lockWaitMonitor}, which the
      * owner thread takes before it counts a wait as over, and the driver's cancel returns only once the server has
      * signalled the backend: so a cancel meant for a lock wait can never land on a later statement (a takeover's
@@ -235,40 +199,20 @@ public final class LeaderElection {
             throws SQLException {
         int ownPid = connection.backendPid();
         long start = System.nanoTime();
-        long deadline = start + options.probeTimeout().toNanos();
-        int next = 0;
-        int reads = 0;
-        while (true) {
-            for (; next < batch.length; next++) {
-                PGNotification notification = batch[next];
-                if (notification.getPID() == ownPid && protocol.isControl(notification)) {
-                    ControlMessage message = ControlMessage.parse(notification.getParameter());
-                    if (message != null && leadMark.equals(message.mark())) {
-                        if (log.isDebugEnabled()) {
-                            log.debug("Group '{}': read its own announcement after {} more read(s), {} µs",
-                                    options.group(), reads, (System.nanoTime() - start) / 1000);
-                        }
-                        Instant leadingSince = Instant.now(); // when leading began: before anything is handled
-                        Leadership leadership = new Leadership(engine, protocol, connection,
-                                succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
-                        leadership.readAll(batch, next + 1);
-                        // what has arrived since goes to the handlers too before the telling and the logging
-                        leadership.readAll(connection.readArrived(), 0);
-                        leadership.tell();
-                        return leadership;
-                    }
-                } else {
-                    keep(succession, notification, ownPid);
-                }
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new SQLException("Took the lock but its announcement did not come back within "
-                        + options.probeTimeout());
-            }
-            batch = connection.read(READ_SLICE_MILLIS);
-            reads++;
-            next = 0;
+        OwnMark.Reached lead = OwnMark.readThrough(protocol, connection, batch, leadMark, options.probeTimeout(),
+                notification -> keep(succession, notification, ownPid), "Took the lock but its announcement");
+        if (log.isDebugEnabled()) {
+            log.debug("Group '{}': read its own announcement after {} more read(s), {} µs", options.group(),
+                    lead.reads(), (System.nanoTime() - start) / 1000);
         }
+        Instant leadingSince = Instant.now(); // when leading began: before anything is handled
+        Leadership leadership = new Leadership(engine, protocol, connection,
+                succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
+        leadership.readAll(lead.batch(), lead.next());
+        // what has arrived since goes to the handlers too before the telling and the logging
+        leadership.readAll(connection.readArrived(), 0);
+        leadership.tell();
+        return leadership;
     }
 
     /** A notification a standby read: kept for handlers, or a control message of another session. */

@@ -34,8 +34,7 @@ public final class Leadership {
     /** How long a leader that handed over waits, at most, for its successor's first confirmation. */
     private static final long SUCCESSOR_WAIT_MILLIS = 500;
 
-    /** How long one read waits while the handover mark is on its way. */
-    private static final int READ_SLICE_MILLIS = 5;
+    private static final PGNotification[] NOTHING = new PGNotification[0];
 
     private final PgListenOptions options;
     private final EngineContext engine;
@@ -233,22 +232,10 @@ public final class Leadership {
         progress.sending(handoverMark);
         log.debug("Group '{}': closing; sending the handover mark", options.group());
         protocol.send(connection, Protocol.mark(handoverMark));
-        long deadline = System.nanoTime() + options.probeTimeout().toNanos();
-        boolean reached = false;
-        while (!reached) {
-            for (PGNotification notification : connection.read(READ_SLICE_MILLIS)) {
-                if (notification.getPID() == ownPid && protocol.isControl(notification)
-                        && notification.getParameter().equals(Protocol.mark(handoverMark))) {
-                    progress.ownMarkRead(handoverMark);
-                    reached = true;
-                    break; // what follows the mark belongs to the successor
-                }
-                read(notification);
-            }
-            if (!reached && System.nanoTime() - deadline > 0) {
-                throw new SQLException("The handover mark did not come back within " + options.probeTimeout());
-            }
-        }
+        // what follows the mark belongs to the successor
+        OwnMark.readThrough(protocol, connection, NOTHING, handoverMark, options.probeTimeout(), this::read,
+                "The handover mark");
+        progress.ownMarkRead(handoverMark);
         connection.unlisten(engine.state().listened);
         engine.state().listened = java.util.Set.of();
         log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());

@@ -7,6 +7,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
+import org.postgresql.PGNotification;
+
 import io.github.pgiplisten.core.connection.ListenConnection;
 import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 import io.github.pgiplisten.core.PgListenOptions;
@@ -22,6 +24,8 @@ public final class Rehearsal {
 
     /** How often the bookkeeping runs, once per engine: past the JIT's first compile thresholds. */
     private static final int BOOKKEEPING_ROUNDS = 500;
+
+    private static final PGNotification[] NOTHING = new PGNotification[0];
 
     private final PgListenOptions options;
     private final NotificationDispatcher dispatcher;
@@ -42,13 +46,19 @@ public final class Rehearsal {
     /** Rehearses on a connection just opened, before it stands by. */
     public void run(ListenConnection connection) throws SQLException {
         ensureLoaded(Leadership.class); // a leadership begins on the takeover's critical path
+        String leadMark = Protocol.newMark();
         String handoverMark = Protocol.newMark();
         protocol.listenAndObserve(connection, Set.of());
-        protocol.awaitLock(connection, LeaderElection.MIN_LOCK_WAIT_MILLIS,
-                Protocol.withChannels(Protocol.lead(Protocol.newMark()), Set.of()),
-                new Protocol.Standby(true, false, false));
-        connection.readArrived();
+        Protocol.LockWait wait = protocol.awaitLock(connection, LeaderElection.MIN_LOCK_WAIT_MILLIS,
+                Protocol.withChannels(Protocol.lead(leadMark), Set.of()), new Protocol.Standby(true, false, false));
+        PGNotification[] arrived = connection.readArrived();
+        if (wait.outcome() == Protocol.Outcome.GRANTED) { // a key of its own: granted unless the server is odd
+            OwnMark.readThrough(protocol, connection, arrived, leadMark, options.probeTimeout(), notification -> { },
+                    "The rehearsal's announcement");
+        }
         protocol.send(connection, Protocol.mark(handoverMark));
+        OwnMark.readThrough(protocol, connection, NOTHING, handoverMark, options.probeTimeout(), notification -> { },
+                "The rehearsal's handover mark");
         protocol.release(connection, Protocol.done(handoverMark));
         connection.unlisten(Set.of(channel));
         connection.read(1);
