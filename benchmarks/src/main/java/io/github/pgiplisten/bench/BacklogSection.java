@@ -23,14 +23,15 @@ final class BacklogSection implements Section {
 
     @Override
     public void run(ResultsTable table) throws Exception {
-        log("backlog: a listener method blocked for " + BlockedListener.BLOCKED.toSeconds() + " s at 5 000 notifications/s, "
+        long blockedSeconds = BlockedListener.BLOCKED.toSeconds();
+        log("backlog: a listener method blocked for " + blockedSeconds + " s at 5 000 notifications/s, "
                 + "another channel at 10/s; ours then raw");
         BlockedListener blocked = new BlockedListener(server, Benchmarks::log);
         BlockedListener.Figures ours = blocked.measure(true);
         log("  ours: " + ours);
         BlockedListener.Figures raw = blocked.measure(false);
         log("  raw:  " + raw);
-        String minute = BlockedListener.BLOCKED.toSeconds() == 60 ? "a minute" : BlockedListener.BLOCKED.toSeconds() + " s";
+        String minute = blockedSeconds == 60 ? "a minute" : blockedSeconds + " s";
         Goal heap = !ours.watched() ? HEAP_WITHIN_LIMIT.notChecked("ours' backlog limit was not read")
                 : HEAP_WITHIN_LIMIT.of(ours.heapGrowthBytes() / 1048576.0, ours.limit() / 1048576.0);
         table.add("a listener method blocked for " + minute + " at 5 000 notifications/s on its channel: heap in use "

@@ -241,8 +241,8 @@ class BackpressureTest {
         producer.join(10_000);
         long total = sent.get();
         System.out.printf("blocked a minute: %d sent, %d waiting at most (%d bytes est.), heap after GC %d MB → %d MB,"
-                + " paused %s%n", total, engine.status().reading().backlog(), mostWaiting, heapBefore >> 20, heapBlocked >> 20,
-                engine.status().reading().paused());
+                + " paused %s%n", total, engine.status().reading().backlog(), mostWaiting, heapBefore >> 20,
+                heapBlocked >> 20, engine.status().reading().paused());
         assertThat(total).as("what was sent in the minute").isGreaterThan(200_000);
         assertThat(mostWaiting).isLessThanOrEqualTo(limit + 1024 * 1024);
         assertThat(heapBlocked - heapBefore).as("heap held for the blocked listener, bytes")

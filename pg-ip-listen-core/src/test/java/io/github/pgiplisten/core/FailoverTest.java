@@ -57,7 +57,8 @@ class FailoverTest {
         engine.subscribe(channel, recorder);
         engine.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
-        assertThat(engine.status().connection().lastFailure()).contains("recovery").contains("targetServerType=primary");
+        assertThat(engine.status().connection().lastFailure()).contains("recovery")
+                .contains("targetServerType=primary");
         for (int i = 0; i < 10; i++) {
             assertThat(engine.status().listens()).isFalse();
             assertThat(engine.status().role()).isNotEqualTo(Role.LEADER);

@@ -156,7 +156,8 @@ class LeakTest {
     private void awaitBack(List<PgListenEngine> candidates, int pid) {
         fast().until(() -> {
             List<PgListenEngine> leaders = Engines.leaders(candidates);
-            return candidates.stream().allMatch(e -> e.status().connection().open() && e.status().connection().backendPid() != pid)
+            return candidates.stream().allMatch(e -> e.status().connection().open()
+                    && e.status().connection().backendPid() != pid)
                     && leaders.size() == 1 && leaders.get(0).status().channels().listening().contains(channel);
         });
     }
@@ -226,7 +227,8 @@ class LeakTest {
 
         /** Figures now; the sessions are counted once the terminated ones have gone. */
         private Sample sample(int cycleNumber) throws SQLException {
-            List<Integer> pids = candidates.stream().map(engine -> engine.status().connection().backendPid()).sorted().toList();
+            List<Integer> pids = candidates.stream().map(engine -> engine.status().connection().backendPid()).sorted()
+                    .toList();
             fast().untilAsserted(() -> assertThat(sessions())
                     .as("sessions of the engines in pg_stat_activity").isEqualTo(pids));
             List<Thread> threads = List.copyOf(Thread.getAllStackTraces().keySet());

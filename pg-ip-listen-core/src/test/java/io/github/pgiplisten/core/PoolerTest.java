@@ -33,7 +33,8 @@ class PoolerTest {
             engine.subscribe(engines.channel("pooled"), new Recorder());
             engine.start();
             await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
-            assertThat(engine.status().connection().lastFailure()).contains("transaction mode").contains("pg-ip-listen.url");
+            assertThat(engine.status().connection().lastFailure()).contains("transaction mode")
+                    .contains("pg-ip-listen.url");
             for (int i = 0; i < 20; i++) {
                 roles.add(engine.status().role());
                 assertThat(engine.status().listens()).isFalse();

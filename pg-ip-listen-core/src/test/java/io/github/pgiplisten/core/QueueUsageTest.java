@@ -30,7 +30,8 @@ class QueueUsageTest {
         engine.subscribe(engines.channel("quiet"), new Recorder());
         engine.start();
         Engines.awaitSingleListeningLeader(List.of(engine));
-        await().atMost(Duration.ofSeconds(10)).until(() -> !Double.isNaN(engine.status().reading().notificationQueueUsage()));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !Double.isNaN(engine.status().reading().notificationQueueUsage()));
         double before = engine.status().reading().notificationQueueUsage();
 
         String elsewhere = engines.channel("elsewhere");

@@ -62,7 +62,8 @@ class ServerRestartTest {
         if (oneProcessListener) {
             Engines.awaitSingleListeningLeader(fleet);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
     }
 
     private void assertFleetRecovered(boolean oneProcessListener) {
