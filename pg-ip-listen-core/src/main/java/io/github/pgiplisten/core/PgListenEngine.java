@@ -5,9 +5,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +23,7 @@ import io.github.pgiplisten.core.election.LeaderElection;
 import io.github.pgiplisten.core.election.Protocol;
 import io.github.pgiplisten.core.connection.ListenConnection;
 import io.github.pgiplisten.core.loop.ListenLoop;
+import io.github.pgiplisten.core.dispatch.HandlerThreads;
 import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 import io.github.pgiplisten.core.engine.QueueUsage;
 import io.github.pgiplisten.core.engine.Subscriptions;
@@ -93,7 +91,7 @@ public final class PgListenEngine implements AutoCloseable {
         this.options = Objects.requireNonNull(options, "options must not be null");
         this.lockKey = lockKey(options.group());
         int number = engineNumbers.incrementAndGet();
-        this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
+        this.ownExecutor = options.handlerExecutor() == null ? HandlerThreads.pool(number) : null;
         Executor executor = ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor());
         UnaryOperator<Runnable> decorator = options.handlerDecorator();
         this.subscriptions = new Subscriptions(this::retireLane, state::wake);
@@ -178,12 +176,12 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
-    public int lanesInUse() {
+    int lanesInUse() {
         return dispatcher.lanes();
     }
 
     /** How many times the owner thread has read from the current connection, 0 when there is none (for tests). */
-    public long readsOnCurrentConnection() {
+    long readsOnCurrentConnection() {
         ListenConnection connection = loop.connection();
         return connection == null ? 0 : connection.reads();
     }
@@ -294,20 +292,5 @@ public final class PgListenEngine implements AutoCloseable {
         } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static ExecutorService handlerPool(int engineNumber) {
-        AtomicInteger threads = new AtomicInteger();
-        ThreadFactory factory = task -> {
-            Thread thread = new Thread(task, "pg-ip-listen-" + engineNumber + "-handler-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
-        // one thread per busy channel at most, idle threads go after a minute but two: the first notification after a
-        // takeover, and the events telling it, must not wait for a thread to be made
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), factory);
-        pool.prestartAllCoreThreads();
-        return pool;
     }
 }

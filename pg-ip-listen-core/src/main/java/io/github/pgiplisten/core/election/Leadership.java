@@ -4,13 +4,11 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.CrashDelivery;
 import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.connection.ListenConnection;
@@ -31,10 +29,6 @@ public final class Leadership {
 
     private static final Logger log = LoggerFactory.getLogger(Leadership.class);
 
-    /** How long a leader that handed over waits, at most, for its successor's first confirmation. */
-    private static final long SUCCESSOR_WAIT_MILLIS = 500;
-
-    private static final PGNotification[] NOTHING = new PGNotification[0];
 
     private final PgListenOptions options;
     private final EngineContext engine;
@@ -213,123 +207,11 @@ public final class Leadership {
      * stop came while it could not get there in time) by letting the lock go with the connection.
      */
     public void stepDown(long handlersDeadline) throws SQLException {
+        StepDown stepDown = new StepDown(engine, protocol, connection, progress, this::read, this::discard);
         if (readyToHandOver()) {
-            handOver(handlersDeadline);
+            stepDown.handOver(handlersDeadline);
         } else {
-            abandon(handlersDeadline);
+            stepDown.abandon(handlersDeadline);
         }
-    }
-
-    /**
-     * A graceful stop: sends the handover mark, handles everything before it, stops listening to the group's channels
-     * (what comes after the mark is the successor's, and an unread socket would stall the server's session), waits for
-     * the handlers until {@code handlersDeadline}, then commits {@code done} and frees the lock in one round trip.
-     * Handlers that do not finish in time leave only a confirmation of what they did finish, so the successor takes
-     * it as a crash.
-     */
-    private void handOver(long handlersDeadline) throws SQLException {
-        String handoverMark = Protocol.newMark();
-        progress.sending(handoverMark);
-        log.debug("Group '{}': closing; sending the handover mark", options.group());
-        protocol.send(connection, Protocol.mark(handoverMark));
-        // what follows the mark belongs to the successor
-        OwnMark.readThrough(protocol, connection, NOTHING, handoverMark, options.probeTimeout(), this::read,
-                "The handover mark");
-        progress.ownMarkRead(handoverMark);
-        connection.unlisten(engine.state().listened);
-        engine.state().listened = java.util.Set.of();
-        log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
-        boolean finished = awaitHandled(handlersDeadline);
-        String lastWord = finished ? Protocol.done(handoverMark) : progress.lastConfirmation();
-        boolean successor = protocol.release(connection, lastWord);
-        engine.state().role = Role.STANDBY;
-        if (successor) {
-            awaitSuccessor();
-        }
-        engine.channels().tellUnlistened(Instant.now());
-        if (finished) {
-            log.info("Group '{}': handed over: everything before the handover mark is handled, lock released",
-                    options.group());
-        } else {
-            log.warn("Group '{}': handlers did not finish within {}; lock released without a handover, so the "
-                    + "successor takes over as after a crash ({})", options.group(), options.shutdownTimeout(),
-                    options.crashDelivery());
-        }
-        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(), "closing"));
-    }
-
-    /**
-     * Waits until every notification dispatched so far is handled, at most until {@code deadline}; true when they
-     * are. Meanwhile what the server still sends goes to the spill file every 100 ms, so the server never stalls on
-     * this session nor drops it after its TCP user timeout.
-     */
-    private boolean awaitHandled(long deadline) throws SQLException {
-        long slice = TimeUnit.MILLISECONDS.toNanos(100);
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (progress.awaitHandled(Math.max(0, Math.min(slice, left)))) {
-                return true;
-            }
-            if (left <= slice) {
-                return false;
-            }
-            connection.spill();
-        }
-    }
-
-    /**
-     * After a handover, stays quiet until the successor has confirmed that its handlers are at work (its first
-     * progress confirmation), at most two progress intervals after its announcement and
-     * {@link #SUCCESSOR_WAIT_MILLIS} in all, before the rest of this instance's shutdown runs: instances that share a
-     * machine (or the database server's cores) would otherwise have the successor's takeover compete with this
-     * process's teardown. Reads only control messages; nothing is handled.
-     */
-    private void awaitSuccessor() throws SQLException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUCCESSOR_WAIT_MILLIS);
-        int successorPid = 0;
-        long left;
-        while ((left = deadline - System.nanoTime()) > 0) {
-            for (PGNotification notification : connection.read((int) Math.max(1, left / 1_000_000))) {
-                if (notification.getPID() == ownPid || !protocol.isControl(notification)) {
-                    continue;
-                }
-                ControlMessage message = ControlMessage.parse(notification.getParameter());
-                if (message != null && message.kind() == ControlMessage.Kind.LEAD) {
-                    successorPid = notification.getPID();
-                    // it confirms within a progress interval or two when it has work; without work it never will
-                    deadline = Math.min(deadline, System.nanoTime() + 2 * options.progressInterval().toNanos());
-                } else if (message != null && message.confirmed() != null && notification.getPID() == successorPid) {
-                    log.debug("Group '{}': the successor (backend pid {}) confirmed its first handling",
-                            options.group(), successorPid);
-                    return;
-                }
-            }
-        }
-    }
-
-    /**
-     * Closing while it could not get to a handover in time (more waits than the backlog limit allows, or the server
-     * still has notifications queued for this session, or inherited ones are not out yet): a handover would have to
-     * take all of that in first. Drops the connection instead, so the successor takes over as after a crash (see
-     * {@link CrashDelivery}).
-     */
-    private void abandon(long handlersDeadline) {
-        // the lock is held until this instance's handlers are done (at most until the deadline), so that the
-        // successor repeats their work after them, not beside them; what the server sends meanwhile is spilled
-        try {
-            awaitHandled(handlersDeadline);
-        } catch (SQLException ex) {
-            log.debug("Group '{}': the connection failed while waiting for the handlers: {}", options.group(),
-                    ex.toString());
-        }
-        log.warn("Group '{}': closing with {} notification(s) still waiting for the listeners, inherited or on the "
-                + "server: no handover, the lock goes with the connection and the successor takes over as after a "
-                + "crash ({})", options.group(), engine.dispatcher().backlog(), options.crashDelivery());
-        discard();
-        connection.abort();
-        engine.state().role = Role.STANDBY;
-        engine.channels().tellUnlistened(Instant.now());
-        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(),
-                "closing before a handover could begin"));
     }
 }

@@ -50,6 +50,7 @@ public final class ListenLoop implements Runnable {
     private final LeaderElection election;
     private final Rehearsal rehearsal;
     private final Reconnect reconnect;
+    private final BacklogPause pause;
     /** The open connection, null between connections: written by this thread, read by any (status, watchdog). */
     private volatile @Nullable ListenConnection current;
 
@@ -61,6 +62,7 @@ public final class ListenLoop implements Runnable {
         this.election = election;
         this.rehearsal = new Rehearsal(options, dispatcher);
         this.reconnect = new Reconnect(options);
+        this.pause = new BacklogPause(engine, this::warnInterrupted);
     }
 
     /** Any thread: the open connection, null between connections. */
@@ -155,7 +157,7 @@ public final class ListenLoop implements Runnable {
         while (!leadership.readyToHandOver() && System.nanoTime() - handlersDeadline < 0) {
             if (dispatcher.backlogBytes() > options.backlogLimit()) {
                 connection.spill();
-                awaitBacklogAtMost(options.backlogLimit() / 2, TimeUnit.MILLISECONDS.toNanos(100));
+                pause.awaitAtMost(options.backlogLimit() / 2, TimeUnit.MILLISECONDS.toNanos(100));
             } else if (!leadership.caughtUp()) {
                 leadership.catchUp();
                 connection.spill();
@@ -190,7 +192,7 @@ public final class ListenLoop implements Runnable {
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
         connection.readBudget(engine.readBudget());
-        while (!state.closing() && readsWithinBacklogLimit(connection)) {
+        while (!state.closing() && pause.readsWithinLimit(connection)) {
             if (leadership != null && !leadership.caughtUp()) {
                 // what the predecessors left goes out first; the socket is not read meanwhile, only kept drained
                 leadership.catchUp();
@@ -229,51 +231,6 @@ public final class ListenLoop implements Runnable {
             read.add(PgNotification.of(notification));
         }
         dispatcher.dispatchAll(read, null);
-    }
-
-    /**
-     * Before a read: while what waits for the handlers is over the backlog limit, stops reading for the handlers
-     * until they have brought it down to half the limit. Meanwhile what the server sends goes to a temporary file
-     * every 100 ms (see {@link ListenConnection#spill()}) and is read back afterwards: the heap stays bounded, and
-     * the server is neither held up nor drops the session after its TCP user timeout. False when closing ended the
-     * pause first.
-     */
-    private boolean readsWithinBacklogLimit(ListenConnection connection) throws SQLException {
-        long limit = options.backlogLimit();
-        if (dispatcher.backlogBytes() <= limit) {
-            return true;
-        }
-        long spilled = 0;
-        long pausedAt = System.nanoTime();
-        state.readingPaused = true;
-        log.warn("Group '{}': {} notification(s), about {} bytes, wait for the listeners, over the backlog limit of {} "
-                + "bytes: reading paused; what the server sends meanwhile waits in a temporary file", options.group(),
-                dispatcher.backlog(), dispatcher.backlogBytes(), limit);
-        try {
-            while (!state.closing()) {
-                // the server goes on sending: kept in a file, so it is never held up nor drops the session
-                spilled += connection.spill();
-                if (awaitBacklogAtMost(limit / 2, TimeUnit.MILLISECONDS.toNanos(100))) {
-                    log.info("Group '{}': reading resumed after {} ms; {} bytes the server sent meanwhile had waited "
-                            + "in a temporary file", options.group(),
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt), spilled);
-                    return true;
-                }
-            }
-            return false;
-        } finally {
-            state.readingPaused = false;
-        }
-    }
-
-    /** Waits for the handlers to bring the backlog down to {@code bytes}; an interrupt is ignored (close() stops). */
-    private boolean awaitBacklogAtMost(long bytes, long timeoutNanos) {
-        try {
-            return dispatcher.awaitBacklogAtMost(bytes, timeoutNanos);
-        } catch (InterruptedException ex) {
-            warnInterrupted();
-            return false;
-        }
     }
 
     /**
