@@ -109,8 +109,8 @@ final class ListenConnection implements AutoCloseable {
 
     /** Work on the JDBC connection, for {@link #run}. */
     @FunctionalInterface
-    interface Work<T> {
-        T on(Connection connection) throws SQLException;
+    interface Work {
+        void on(Connection connection) throws SQLException;
     }
 
     /**
@@ -118,13 +118,13 @@ final class ListenConnection implements AutoCloseable {
      * legitimately take (a lock wait), plus the allowance for the network; the driver's network timeout covers the
      * same. For statements that live elsewhere because of what they mean ({@link LockStatements}).
      */
-    <T> T run(int waitMillis, Work<T> work) throws SQLException {
+    void run(int waitMillis, Work work) throws SQLException {
         if (waitMillis > 0) {
             connection.setNetworkTimeout(Runnable::run, saturatedMillis((long) waitMillis + probeTimeoutMillis));
         }
         begin(waitMillis);
         try {
-            return work.on(connection);
+            work.on(connection);
         } finally {
             end();
             if (waitMillis > 0 && !connection.isClosed()) {

@@ -143,7 +143,6 @@ final class LockStatements {
                     }
                 }
             });
-            return null;
         });
         return new LockWait(outcome[0], observed, readyLock[0] && outcome[0] != Outcome.GRANTED);
     }
@@ -241,7 +240,6 @@ final class LockStatements {
                     row.read(result);
                 }
             });
-            return null;
         });
     }
 
