@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.autoconfigure.PgListenProperties;
-import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceJvm;
@@ -112,7 +112,7 @@ final class FailoverSection implements Section {
             List<Double> worst, long[] lostDup) throws Exception {
         String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
-        long key = LeaderElection.lockKey(group);
+        long key = PgListenEngine.lockKey(group);
         try (Fleet fleet = new Fleet(name -> ours
                 ? oursInstance(server, name, channel, group)
                 : RawInstance.launch(name, server, channel, key).jvmOptions("-Xmx64m"))) {

@@ -43,52 +43,6 @@ final class Floors {
             List<Double> killToHandled, List<Double> backlog, double oursRssMb, double victimRssMb) {
     }
 
-    /** A {@link FloorInstance} JVM and the latest event of each kind it printed. */
-    private static final class Jvm implements InstanceJvm.Output {
-        final String name;
-        final InstanceJvm jvm;
-        final Map<String, InstanceEvent> events = new ConcurrentHashMap<>();
-
-        Jvm(String name, InstanceJvm.Launch launch) throws IOException {
-            this.name = name;
-            this.jvm = launch.errorsToOutput().start(this);
-        }
-
-        @Override
-        public void event(InstanceEvent event) {
-            events.put(event.kind(), event);
-        }
-
-        @Override
-        public void line(String line) {
-            if (line.contains("Exception") || line.contains("ERROR")) {
-                System.err.println("  [floor-" + name + "] " + line);
-            }
-        }
-
-        boolean has(String kind) {
-            return events.containsKey(kind);
-        }
-
-        private InstanceEvent latest(String kind) {
-            InstanceEvent event = events.get(kind);
-            if (event == null) {
-                throw new IllegalStateException("floor-" + name + " did not report " + kind + ": " + events);
-            }
-            return event;
-        }
-
-        /** When the latest event of the kind happened (epoch micros). */
-        long get(String kind) {
-            return latest(kind).micros();
-        }
-
-        /** The count the latest event of the kind carries. */
-        long count(String kind) {
-            return latest(kind).detailAsLong();
-        }
-    }
-
     private final PostgresServer server;
     private final Consumer<String> log;
 
@@ -117,18 +71,18 @@ final class Floors {
         List<Double> releaseToHandled = new ArrayList<>();
         List<Double> backlog = new ArrayList<>();
         int gaps = 0;
-        List<Jvm> jvms = new ArrayList<>();
+        List<FloorJvm> jvms = new ArrayList<>();
         try (Notifications.Steady producer = steady(channel); Connection cues = server.connect()) {
-            Jvm a = instance("A", channel, control, key);
+            FloorJvm a = instance("A", channel, control, key);
             jvms.add(a);
             Await.until("floor-A has handled", Duration.ofSeconds(60), () -> a.has("handled"));
-            Jvm b = instance("B", channel, control, key);
+            FloorJvm b = instance("B", channel, control, key);
             jvms.add(b);
             Await.until("floor-B is ready", Duration.ofSeconds(60), () -> b.has("ready"));
-            Jvm leader = a;
-            Jvm standby = b;
+            FloorJvm leader = a;
+            FloorJvm standby = b;
             for (int round = -2; round < rounds; round++) {
-                Jvm waiting = standby;
+                FloorJvm waiting = standby;
                 Await.until("the standby waits for the lock", Duration.ofSeconds(30),
                         () -> waitsForLock(cues, waiting.name));
                 Thread.sleep(1500); // as in the failover benchmark: the standby waits, the leader reads
@@ -136,7 +90,7 @@ final class Floors {
                 standby.events.clear();
                 long cue = EpochMicros.now();
                 Notifications.send(cues, control, "cue " + round);
-                Jvm old = leader;
+                FloorJvm old = leader;
                 Await.until("the takeover is reported", Duration.ofSeconds(30),
                         () -> waiting.has("handled") && old.has("last-seq"));
                 long release = leader.get("release");
@@ -168,12 +122,12 @@ final class Floors {
                     backlog.add((double) standby.count("backlog"));
                     gaps += gap ? 1 : 0;
                 }
-                Jvm next = standby;
+                FloorJvm next = standby;
                 standby = leader;
                 leader = next;
             }
         } finally {
-            for (Jvm jvm : jvms) {
+            for (FloorJvm jvm : jvms) {
                 jvm.jvm.close();
             }
         }
@@ -206,13 +160,13 @@ final class Floors {
         List<Double> killToHandled = new ArrayList<>();
         List<Double> backlog = new ArrayList<>();
         List<Double> victimRss = new ArrayList<>();
-        Jvm waiter = null;
+        FloorJvm waiter = null;
         try (Notifications.Steady producer = steady(channel); Connection cues = server.connect()) {
-            Jvm w = instance("W", channel, control, key);
+            FloorJvm w = instance("W", channel, control, key);
             waiter = w;
             Await.until("the waiter is warm", Duration.ofSeconds(60), () -> w.has("handled"));
             for (int round = -1; round < rounds; round++) {
-                Jvm victim = new Jvm("victim", InstanceJvm.launch("floor-victim")
+                FloorJvm victim = new FloorJvm("victim", InstanceJvm.launch("floor-victim")
                         .jvmOptions("-Xmx64m", "-XX:MaxDirectMemorySize=" + (targetKb / 1024 + 64) + "m")
                         .mainClass(FloorInstance.class).arguments("victim", server.jdbcUrl(), server.username(),
                                 server.password(), channel, Long.toString(key), Long.toString(targetKb)));
@@ -268,9 +222,9 @@ final class Floors {
 
     // ---- helpers ----
 
-    private Jvm instance(String name, String channel, String control, long key) throws IOException {
+    private FloorJvm instance(String name, String channel, String control, long key) throws IOException {
         long warmKey = ThreadLocalRandom.current().nextLong();
-        return new Jvm(name, InstanceJvm.launch("floor-" + name).jvmOptions("-Xmx64m")
+        return new FloorJvm(name, InstanceJvm.launch("floor-" + name).jvmOptions("-Xmx64m")
                 .systemProperty("bench.floor-read", System.getProperty("bench.floor-read", "pgjdbc"))
                 .mainClass(FloorInstance.class).arguments("instance", server.jdbcUrl(), server.username(),
                         server.password(), channel, control, Long.toString(key), name, Long.toString(warmKey)));

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 
-import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
@@ -36,7 +36,7 @@ final class FootprintSection implements Section {
         String[] ours = footprintOf(name -> OursInstance.launch(name, server, channel, group).jvmOptions("-Xmx256m")
                 .arguments("--logging.level.root=WARN"));
         String[] raw = footprintOf(name -> RawInstance.launch(name, server, channel,
-                LeaderElection.lockKey(group + "-raw")).jvmOptions("-Xmx256m"));
+                PgListenEngine.lockKey(group + "-raw")).jvmOptions("-Xmx256m"));
         table.add("footprint of an idle leader: resident memory MB / heap used MB / live threads / connections",
                 String.join(" / ", ours), String.join(" / ", raw), "Spring Boot app vs a bare JVM loop");
     }

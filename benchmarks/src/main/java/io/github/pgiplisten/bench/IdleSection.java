@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
-import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.Await;
@@ -53,7 +53,7 @@ final class IdleSection implements Section {
 
     private double idleStandby(boolean ours) throws Exception {
         String group = "idle-" + UUID.randomUUID().toString().substring(0, 8);
-        long key = LeaderElection.lockKey(group);
+        long key = PgListenEngine.lockKey(group);
         try (Connection holder = server.connect()) {
             try (Statement statement = holder.createStatement()) {
                 statement.execute("SELECT pg_advisory_lock(" + key + ")");

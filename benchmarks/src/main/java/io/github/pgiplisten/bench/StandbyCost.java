@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
-import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
@@ -95,7 +95,7 @@ final class StandbyCost {
         InstanceJvm.Launch launch = ours
                 ? OursInstance.launch(name, server, channel, group).arguments("--spring.main.banner-mode=off",
                         "--logging.level.root=WARN")
-                : RawInstance.launch(name, server, channel, LeaderElection.lockKey(group));
+                : RawInstance.launch(name, server, channel, PgListenEngine.lockKey(group));
         return launch.jvmOptions(heap).systemProperty("bench.quiet", "true");
     }
 

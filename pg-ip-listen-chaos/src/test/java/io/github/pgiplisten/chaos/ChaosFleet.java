@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
-import io.github.pgiplisten.core.LeaderElection;
+import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.InstanceJvm;
@@ -392,7 +392,7 @@ final class ChaosFleet implements AutoCloseable {
                 + "WHERE locktype = 'advisory' AND granted = ? AND objsubid = 1 "
                 + "AND ((classid::bigint << 32) | objid::bigint) = ? ORDER BY waitstart NULLS LAST")) {
             statement.setBoolean(1, granted);
-            statement.setLong(2, LeaderElection.lockKey(group));
+            statement.setLong(2, PgListenEngine.lockKey(group));
             List<Integer> pids = new ArrayList<>();
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {

@@ -40,7 +40,7 @@ public final class JdbcUrls {
      * which is merged): pgjdbc lets URL parameters override properties, and a URL's {@code options} would otherwise
      * drop the keepalive and lock settings.
      */
-    static String withoutQuery(String url, Properties properties) {
+    public static String withoutQuery(String url, Properties properties) {
         int query = url.indexOf('?');
         if (query < 0) {
             return url;
@@ -57,7 +57,7 @@ public final class JdbcUrls {
     }
 
     /** The {@code options} parameter of the URL, to keep before ours, or "". */
-    static String urlOptions(String url) {
+    public static String urlOptions(String url) {
         int query = url.indexOf('?');
         if (query >= 0) {
             for (String parameter : url.substring(query + 1).split("&")) {

@@ -12,8 +12,7 @@ final class LoggingErrorHandler implements NotificationErrorHandler {
 
     static final LoggingErrorHandler INSTANCE = new LoggingErrorHandler();
 
-    /** The engine's logger, as before this class had its own file: applications filter on that name. */
-    private static final Logger log = LoggerFactory.getLogger(PgListenEngine.class);
+    private static final Logger log = LoggerFactory.getLogger(LoggingErrorHandler.class);
 
     private LoggingErrorHandler() {
     }

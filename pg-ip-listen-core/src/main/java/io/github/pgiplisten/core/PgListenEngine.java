@@ -18,6 +18,19 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pgiplisten.core.engine.ChannelListening;
+import io.github.pgiplisten.core.engine.EngineContext;
+import io.github.pgiplisten.core.engine.EngineEvents;
+import io.github.pgiplisten.core.engine.EngineState;
+import io.github.pgiplisten.core.election.LeaderElection;
+import io.github.pgiplisten.core.election.Protocol;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.loop.ListenLoop;
+import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
+import io.github.pgiplisten.core.engine.QueueUsage;
+import io.github.pgiplisten.core.engine.Subscriptions;
+import io.github.pgiplisten.core.loop.Watchdog;
+
 /**
  * Reliable LISTEN for a fleet of identical processes, on one dedicated PostgreSQL connection per engine.
  *
@@ -26,13 +39,13 @@ import org.slf4j.LoggerFactory;
  * <li>{@link #start()} starts the engine's own thread, which owns the connection: it opens it, and only it ever
  * uses it (pgjdbc serialises every use of a connection, so a single owner avoids hidden waits).</li>
  * <li>In one-process-listener mode (the default) the session LISTENs every subscribed channel and the group's control
- * channel at once, then waits in {@code pg_advisory_lock} for the group's lock ({@link LeaderElection}): a hot
+ * channel at once, then waits in {@code pg_advisory_lock} for the group's lock ({@code LeaderElection}): a hot
  * standby. The server queues every notification for it meanwhile; it keeps what it may still own
- * ({@link Succession}) and hands nothing to handlers before it holds the lock. In broadcast mode it skips this.</li>
+ * ({@code Succession}) and hands nothing to handlers before it holds the lock. In broadcast mode it skips this.</li>
  * <li>Holding the lock, it hands its listeners everything after its predecessor's last confirmed mark, then reads
- * notifications and hands them to the {@link NotificationDispatcher}, which runs handlers on an executor in order per
+ * notifications and hands them to the {@code NotificationDispatcher}, which runs handlers on an executor in order per
  * channel. While notifications flow it confirms its handlers' progress on the control channel
- * ({@link LeaderProgress}), so a successor after a crash repeats little and loses nothing. It applies new
+ * ({@code LeaderProgress}), so a successor after a crash repeats little and loses nothing. It applies new
  * subscriptions between reads and probes the connection after {@code probeInterval} of silence.</li>
  * <li>Any failure closes the connection; the thread waits a backoff delay (exponential, jittered, capped, never giving
  * up), reconnects, LISTENs again, rejoins the election and reports a {@link EngineEvent.Reconnected} gap, since
@@ -45,10 +58,10 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Every method is thread-safe; handlers may be added and removed at any time.
  *
- * <p>Where each part lives: this class is what an application calls; {@link ListenLoop} is the owner thread,
- * {@link LeaderElection} its standby and takeover, {@link Leadership} its term as leader and its handover,
- * {@link Reconnect} its backoff; {@link Subscriptions}, {@link EngineState} and {@link EngineEvents} are the state
- * other threads share with it; {@link NotificationDispatcher} runs the handlers and {@link Watchdog} guards the
+ * <p>Where each part lives (internal packages below this one): this class is what an application calls; {@code ListenLoop} is the owner thread,
+ * {@code LeaderElection} its standby and takeover, {@code Leadership} its term as leader and its handover,
+ * {@code Reconnect} its backoff; {@code Subscriptions}, {@code EngineState} and {@code EngineEvents} are the state
+ * other threads share with it; {@code NotificationDispatcher} runs the handlers and {@code Watchdog} guards the
  * connection against a network gone silent.
  */
 public final class PgListenEngine implements AutoCloseable {
@@ -68,6 +81,7 @@ public final class PgListenEngine implements AutoCloseable {
     private final @Nullable ExecutorService ownExecutor;
     private final NotificationDispatcher dispatcher;
     private final LeaderElection election;
+    private final ListenLoop loop;
     private final Thread owner;
     private final Watchdog watchdog;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -77,7 +91,7 @@ public final class PgListenEngine implements AutoCloseable {
 
     public PgListenEngine(PgListenOptions options) {
         this.options = Objects.requireNonNull(options, "options must not be null");
-        this.lockKey = LeaderElection.lockKey(options.group());
+        this.lockKey = lockKey(options.group());
         int number = engineNumbers.incrementAndGet();
         this.ownExecutor = options.handlerExecutor() == null ? handlerPool(number) : null;
         Executor executor = ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor());
@@ -86,13 +100,14 @@ public final class PgListenEngine implements AutoCloseable {
         this.dispatcher = new NotificationDispatcher(executor, decorator, options.errorHandler(), options.observer(),
                 subscriptions::of);
         this.events = new EngineEvents(dispatcher);
-        EngineContext engine = new EngineContext(options, lockKey, ControlMessage.channel(lockKey), state,
-                subscriptions, dispatcher, events, new ChannelListening(options.group(), state, subscriptions, events),
+        EngineContext engine = new EngineContext(options, lockKey, state, subscriptions, dispatcher, events,
+                new ChannelListening(options.group(), state, subscriptions, events),
                 new QueueUsage(state, options.queueUsageWarning()));
         this.election = new LeaderElection(engine);
-        this.owner = new Thread(new ListenLoop(engine, election), "pg-ip-listen-" + number + "-" + options.group());
+        this.loop = new ListenLoop(engine, election);
+        this.owner = new Thread(loop, "pg-ip-listen-" + number + "-" + options.group());
         this.owner.setDaemon(true);
-        this.watchdog = new Watchdog(state, options, "pg-ip-listen-" + number + "-watchdog");
+        this.watchdog = new Watchdog(loop::connection, options, "pg-ip-listen-" + number + "-watchdog");
     }
 
     /** A channel's last handler is gone: its lane in the dispatcher goes too. */
@@ -139,7 +154,7 @@ public final class PgListenEngine implements AutoCloseable {
 
     /** The state now: role, connection, channels. */
     public EngineStatus status() {
-        ListenConnection connection = state.connection;
+        ListenConnection connection = loop.connection();
         Set<String> channels = subscriptions.channels();
         Role now = closed ? Role.STOPPED : state.role;
         boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
@@ -152,13 +167,13 @@ public final class PgListenEngine implements AutoCloseable {
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
-    int lanesInUse() {
+    public int lanesInUse() {
         return dispatcher.lanes();
     }
 
     /** How many times the owner thread has read from the current connection, 0 when there is none (for tests). */
-    long readsOnCurrentConnection() {
-        ListenConnection connection = state.connection;
+    public long readsOnCurrentConnection() {
+        ListenConnection connection = loop.connection();
         return connection == null ? 0 : connection.reads();
     }
 
@@ -169,6 +184,15 @@ public final class PgListenEngine implements AutoCloseable {
     /** The advisory lock key this engine's group elects its leader with. */
     public long lockKey() {
         return lockKey;
+    }
+
+    /**
+     * The advisory lock key of a group: the first 8 bytes of the SHA-256 of the group name's UTF-8 bytes, as a
+     * big-endian signed 64-bit integer (in SQL:
+     * {@code SELECT ('x' || left(encode(sha256(convert_to('my-group', 'UTF8')), 'hex'), 16))::bit(64)::bigint}).
+     */
+    public static long lockKey(String group) {
+        return Protocol.lockKey(group);
     }
 
     /**
@@ -231,7 +255,7 @@ public final class PgListenEngine implements AutoCloseable {
                 owner.join(50);
             }
             if (owner.isAlive()) {
-                ListenConnection connection = state.connection;
+                ListenConnection connection = loop.connection();
                 if (connection != null) {
                     connection.abort();
                 }

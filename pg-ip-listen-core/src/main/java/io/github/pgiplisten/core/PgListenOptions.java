@@ -6,6 +6,8 @@ import java.util.concurrent.Executor;
 
 import org.jspecify.annotations.Nullable;
 
+import io.github.pgiplisten.core.election.LeaderElection;
+
 /**
  * Everything an engine needs, fixed at build time. Build with {@link #builder(String)}; every option but the URL has
  * a default, every interval is a {@link Duration} from {@link #MIN_DURATION} to {@link #MAX_DURATION}, and

@@ -9,7 +9,7 @@ package io.github.pgiplisten.core;
 public record PgNotification(String channel, String payload, int senderPid) {
 
     /** The notification the driver read. */
-    static PgNotification of(org.postgresql.PGNotification notification) {
+    public static PgNotification of(org.postgresql.PGNotification notification) {
         return new PgNotification(notification.getName(), notification.getParameter(), notification.getPID());
     }
 }

@@ -23,7 +23,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  * Engines for one test against a real server, each test in a group and channels of its own, all closed after the
  * test. Register with {@code @RegisterExtension}.
  */
-final class Engines implements AfterEachCallback {
+public final class Engines implements AfterEachCallback {
 
     private PostgresServer server;
     private final String group = "test-" + UUID.randomUUID();
@@ -36,17 +36,17 @@ final class Engines implements AfterEachCallback {
     }
 
     /** Engines on the server all tests of this JVM share. */
-    static Engines onSharedServer() {
+    public static Engines onSharedServer() {
         return new Engines(TestPostgres.shared());
     }
 
     /** Engines on a server the tests started themselves and may restart. */
-    static Engines onControllableServer() {
+    public static Engines onControllableServer() {
         return new Engines(TestPostgres.controllable());
     }
 
     /** From here on, this test's engines, notifications and checks go over {@code transport}; before any is made. */
-    Engines over(Transport transport) {
+    public Engines over(Transport transport) {
         if (!engines.isEmpty()) {
             throw new IllegalStateException("choose the transport before the first engine");
         }
@@ -54,20 +54,20 @@ final class Engines implements AfterEachCallback {
         return this;
     }
 
-    PostgresServer server() {
+    public PostgresServer server() {
         return server;
     }
 
-    String group() {
+    public String group() {
         return group;
     }
 
     /** A channel name no other test uses. */
-    String channel(String name) {
+    public String channel(String name) {
         return name + "-" + group.substring(5, 13);
     }
 
-    PgListenOptions.Builder options() {
+    public PgListenOptions.Builder options() {
         return PgListenOptions.builder(server.jdbcUrl()).username(server.username()).password(server.password())
                 .group(group).applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
                 .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500))
@@ -114,12 +114,12 @@ final class Engines implements AfterEachCallback {
     }
 
     /** Sends notifications, each committed on its own, on one connection of their own. */
-    void notify(String channel, String... payloads) {
+    public void notify(String channel, String... payloads) {
         notify(channel, List.of(payloads));
     }
 
     /** Sends notifications, each committed on its own, on one connection of their own. */
-    void notify(String channel, List<String> payloads) {
+    public void notify(String channel, List<String> payloads) {
         try (Connection connection = server.connect()) {
             for (String payload : payloads) {
                 PgNotifier.notify(connection, channel, payload);
@@ -166,7 +166,7 @@ final class Engines implements AfterEachCallback {
     }
 
     /** Sessions waiting (not granted) for the election lock of {@code key} now. */
-    int waitersFor(long key) {
+    public int waitersFor(long key) {
         return advisoryLocks(key, 1, false);
     }
 
@@ -174,7 +174,7 @@ final class Engines implements AfterEachCallback {
      * Sessions holding ({@code granted}) or waiting for a group's advisory lock now: the election lock
      * ({@code objsubid} 1) or the ready lock (2) of {@code key}.
      */
-    int advisoryLocks(long key, int objsubid, boolean granted) {
+    public int advisoryLocks(long key, int objsubid, boolean granted) {
         try (Connection connection = server.connect();
                 java.sql.PreparedStatement statement = connection.prepareStatement("SELECT count(*) FROM pg_locks "
                         + "WHERE locktype = 'advisory' AND granted = ? AND objsubid = ? AND classid::bigint = ? AND "

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.github.pgiplisten.testsupport.LocalPostgresServer;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
+import io.github.pgiplisten.core.election.LeaderElection;
+
 /**
  * PostgreSQL failover: a streaming replica promoted when the primary dies. The fleet follows it on a multi-host URL
  * with {@code targetServerType=primary}, and an engine pointed at a replica says why it cannot listen until that
@@ -138,7 +140,7 @@ class FailoverTest {
     }
 
     private List<Integer> lockHolders(LocalPostgresServer server) throws SQLException {
-        long key = LeaderElection.lockKey(engines.group());
+        long key = PgListenEngine.lockKey(engines.group());
         try (Connection connection = server.connect(); PreparedStatement statement = connection.prepareStatement(
                 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
                         + "AND classid = ?::bigint::oid AND objid = ?::bigint::oid")) {

@@ -17,6 +17,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import io.github.pgiplisten.core.election.ControlMessage;
+import io.github.pgiplisten.core.election.Protocol;
+
 /**
  * Hot standbys across a leader that does not hand over: a crash (its backend terminated), or a stop whose handlers
  * outlast the shutdown timeout. The standby listens all along, so what the leader had not confirmed is still there.
@@ -109,15 +112,15 @@ class HotStandbyTest {
     @Test
     void controlMessagesFromASessionThatNeverHeldTheLockAreIgnored() throws Exception {
         // a neighbour imitates a leader's handover: a mark after the five, then "done" through it
-        aNeighbourSaysItThenTheLeaderCrashes(ControlMessage.mark("00ff"), ControlMessage.done("00ff"),
-                ControlMessage.progress(null, "00ff"));
+        aNeighbourSaysItThenTheLeaderCrashes(Protocol.mark("00ff"), Protocol.done("00ff"),
+                Protocol.progress(null, "00ff"));
     }
 
     @Test
     void aSessionNeverSeenAtTheLockCannotTakeOverTheProtocolByAnnouncingALead() throws Exception {
         // a neighbour imitates a takeover and a handover: its own lead, then "done" through it
-        aNeighbourSaysItThenTheLeaderCrashes(ControlMessage.lead("00ee"), ControlMessage.progress("00ef", "00ee"),
-                ControlMessage.mark("00ff"), ControlMessage.done("00ff"));
+        aNeighbourSaysItThenTheLeaderCrashes(Protocol.lead("00ee"), Protocol.progress("00ef", "00ee"),
+                Protocol.mark("00ff"), Protocol.done("00ff"));
     }
 
     /** The standby must take over as after a crash and handle all five, whatever the neighbour said. */
@@ -126,7 +129,7 @@ class HotStandbyTest {
         PgListenEngine standby = standby(UnaryOperator.identity());
         engines.notify(channel, numbers);
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
-        String control = ControlMessage.channel(leader.lockKey());
+        String control = Protocol.channel(leader.lockKey());
         try (Connection neighbour = engines.server().connect()) {
             for (String message : messages) {
                 PgNotifier.notify(neighbour, control, message);

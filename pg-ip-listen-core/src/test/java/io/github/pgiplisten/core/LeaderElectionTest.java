@@ -16,6 +16,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.pgiplisten.core.EngineEvent;
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.Role;
+
 class LeaderElectionTest {
 
     @RegisterExtension
@@ -30,7 +34,7 @@ class LeaderElectionTest {
                 statement.setString(1, group);
                 try (ResultSet result = statement.executeQuery()) {
                     result.next();
-                    assertThat(LeaderElection.lockKey(group)).as(group).isEqualTo(result.getLong(1));
+                    assertThat(PgListenEngine.lockKey(group)).as(group).isEqualTo(result.getLong(1));
                 }
             }
         }

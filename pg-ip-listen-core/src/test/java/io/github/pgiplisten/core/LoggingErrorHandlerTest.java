@@ -14,24 +14,24 @@ import ch.qos.logback.core.read.ListAppender;
 
 class LoggingErrorHandlerTest {
 
-    private final Logger engineLog = (Logger) LoggerFactory.getLogger(PgListenEngine.class);
+    private final Logger handlerLog = (Logger) LoggerFactory.getLogger(LoggingErrorHandler.class);
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
 
     @BeforeEach
     void catchTheEngineLog() {
         logged.start();
-        engineLog.addAppender(logged);
-        engineLog.setAdditive(false); // the failure is made on purpose: keep it off the console
+        handlerLog.addAppender(logged);
+        handlerLog.setAdditive(false); // the failure is made on purpose: keep it off the console
     }
 
     @AfterEach
     void releaseTheEngineLog() {
-        engineLog.detachAppender(logged);
-        engineLog.setAdditive(true);
+        handlerLog.detachAppender(logged);
+        handlerLog.setAdditive(true);
     }
 
     @Test
-    void aFailedHandlerIsLoggedUnderTheEngineWithChannelSenderAndCause() {
+    void aFailedHandlerIsLoggedUnderItsOwnNameWithChannelSenderAndCause() {
         IllegalStateException cause = new IllegalStateException("boom");
         PgListenOptions.builder("jdbc:postgresql://localhost/app").build().errorHandler()
                 .handleError(new PgNotification("orders", "{\"id\":1}", 4711), cause);

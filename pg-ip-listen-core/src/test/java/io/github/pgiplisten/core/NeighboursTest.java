@@ -9,6 +9,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.pgiplisten.core.election.LeaderElection;
+
 /** Sessions and services that share the database must not disturb a group's election. */
 class NeighboursTest {
 
@@ -19,7 +21,7 @@ class NeighboursTest {
     void groupsWhoseNamesExtendEachOtherElectApart() {
         String orders = engines.group();
         String handover = orders + "/handover";
-        assertThat(LeaderElection.lockKey(handover)).isNotEqualTo(LeaderElection.lockKey(orders));
+        assertThat(PgListenEngine.lockKey(handover)).isNotEqualTo(PgListenEngine.lockKey(orders));
         String channel = engines.channel("orders");
         PgListenEngine ordersEngine = engines.startWatched(channel, options -> options.group(orders));
         PgListenEngine handoverEngine = engines.startWatched(channel, options -> options.group(handover));

@@ -12,6 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.pgiplisten.core.PgListenEngine;
+
 /**
  * PostgreSQL's notification queue is shared by every session of the server: one that LISTENs and sits in an open
  * transaction holds it back until it is full and every NOTIFY fails. The leader reads how full it is with its probes.

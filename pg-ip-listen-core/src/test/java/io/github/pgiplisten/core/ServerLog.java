@@ -12,7 +12,7 @@ import io.github.pgiplisten.testsupport.LocalPostgresServer;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
 /** The part of a server's log written since a test began: what an operator would read of it. */
-final class ServerLog {
+public final class ServerLog {
 
     private final Path file;
     private final long from;
@@ -23,7 +23,7 @@ final class ServerLog {
     }
 
     /** The log of a server the tests started (only those have a log file to read), from its end now on. */
-    static ServerLog from(PostgresServer server) {
+    public static ServerLog from(PostgresServer server) {
         if (!(server instanceof LocalPostgresServer local)) {
             throw new IllegalStateException("Reading the server's log needs a server the tests started, not " + server
                     .description());
@@ -48,7 +48,7 @@ final class ServerLog {
     }
 
     /** The ERROR lines written since. */
-    List<String> errorsSince() {
+    public List<String> errorsSince() {
         return linesSince().stream().filter(line -> line.contains("ERROR:")).toList();
     }
 }

@@ -11,6 +11,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.pgiplisten.core.election.ProtocolTest;
+
 /**
  * Operators read the server's log: a fleet that waits, leads, takes over and stops writes no ERROR there. The standbys
  * wait in bounds of 200 ms here, fifty times as many ends of a wait as the default 10 s gives in the same time, and
@@ -43,7 +45,7 @@ class ServerLogTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(successor).payloads().contains("after"));
         fleet.forEach(PgListenEngine::close); // a standby's wait ended by a cancel
 
-        assertThat(log.errorsSince()).isEmpty(); // LockStatementsTest checks that this log does show errors
+        assertThat(log.errorsSince()).isEmpty(); // ProtocolTest checks that this log does show errors
     }
 
     private PgListenEngine start() {

@@ -9,6 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.Subscription;
+
 /**
  * Subscriptions change while the engine listens. Channel names and payloads, valid and not, are in
  * {@link BadInputTest} and {@link ValidationMatchesPostgresTest}.

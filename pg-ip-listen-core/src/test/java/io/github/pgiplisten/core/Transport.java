@@ -8,7 +8,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  * SSLRequest ({@code sslmode=require}) or negotiated directly ({@code sslNegotiation=direct}). The TLS server refuses
  * every connection that is not encrypted, so a test that passes over TLS ran over TLS.
  */
-enum Transport {
+public enum Transport {
     PLAIN,
     TLS,
     TLS_DIRECT;

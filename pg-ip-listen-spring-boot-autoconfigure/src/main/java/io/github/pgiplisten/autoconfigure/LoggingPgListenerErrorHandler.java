@@ -10,7 +10,7 @@ import io.github.pgiplisten.core.PgNotification;
 /** The default error handler: logs the listener, channel, a payload preview and the cause, then carries on. */
 class LoggingPgListenerErrorHandler implements PgListenerErrorHandler {
 
-    private static final Logger log = LoggerFactory.getLogger(PgListenerErrorHandler.class);
+    private static final Logger log = LoggerFactory.getLogger(LoggingPgListenerErrorHandler.class);
 
     @Override
     public void handleError(PgNotification notification, PgListenerExecutionFailedException exception) {

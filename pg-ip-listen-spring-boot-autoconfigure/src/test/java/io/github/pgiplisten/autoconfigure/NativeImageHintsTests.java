@@ -32,7 +32,7 @@ import org.springframework.util.ReflectionUtils;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.core.PgNotification;
-import io.github.pgiplisten.core.WakeableSocketFactory;
+import io.github.pgiplisten.core.connection.WakeableSocketFactory;
 
 /**
  * The hints a native image of an application with pg-ip-listen is built with: Spring's AOT processing of a context

@@ -24,7 +24,7 @@ import org.springframework.context.annotation.Configuration;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.autoconfigure.PgListenProperties;
 import io.github.pgiplisten.core.PgNotification;
-import io.github.pgiplisten.core.WakeableSocketFactory;
+import io.github.pgiplisten.core.connection.WakeableSocketFactory;
 
 /**
  * The sample application through Spring Boot's AOT processing, exactly as {@code spring-boot:process-aot} runs it

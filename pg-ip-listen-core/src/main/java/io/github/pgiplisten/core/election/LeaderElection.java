@@ -1,0 +1,257 @@
+package io.github.pgiplisten.core.election;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.github.pgiplisten.core.engine.EngineContext;
+import io.github.pgiplisten.core.engine.EngineState;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.engine.StandbyState;
+
+/**
+ * The election of one listener per group, on a PostgreSQL session-level advisory lock held by the same connection
+ * that LISTENs. A standby blocks in {@code pg_advisory_lock(key)} on its own connection; PostgreSQL grants the lock
+ * the moment the holder's session ends (crash, {@code kill -9}, terminated backend, dropped network after the
+ * keepalives) or the holder unlocks, so a standby takes over without polling. Each wait is bounded by the session's
+ * {@code lock_timeout}, after which the standby simply waits again; that bound lets it notice a dead server, and is
+ * the only load an idle standby puts on the server. Standbys receive every notification too (they are hot), but
+ * only the lock holder hands any to handlers: there is no split brain by construction (see {@link Succession}).
+ *
+ * <p>The group's lock key, control channel and every statement and message are {@link Protocol}'s.
+ *
+ * <p>An instance is the owner thread's side of the election: a standby's life ({@link #standBy}) and the takeover
+ * that ends it, after which {@link Leadership} carries on. The statements and messages are
+ * {@link Protocol}'s, each statement one round trip; {@link Succession} decides what a new leader owns.
+ */
+public final class LeaderElection {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaderElection.class);
+
+    /**
+     * What a standby should find queued for it when its lock wait ends, at most, while notifications flow: the server
+     * delivers everything queued during the wait at once, and a takeover must read all of it before it knows where to
+     * start, so a standby under traffic waits in shorter slices (see {@link #nextLockWaitMillis}).
+     */
+    private static final int TAKEOVER_BACKLOG = 256;
+
+    /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
+    static final int MIN_LOCK_WAIT_MILLIS = 100;
+
+    /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
+    private static final String QUERY_CANCELED = "57014";
+
+    private final EngineContext engine;
+    private final PgListenOptions options;
+    private final Protocol protocol;
+    private final Object lockWaitMonitor = new Object();
+    /** The connection whose lock wait is running, under {@code lockWaitMonitor}; null while none runs. */
+    private @Nullable ListenConnection waitingOn;
+
+    public LeaderElection(EngineContext engine) {
+        this.engine = engine;
+        this.options = engine.options();
+        this.protocol = new Protocol(engine.lockKey());
+    }
+
+    /**
+     * Owner thread: a hot standby. LISTENs every channel and the control channel, then waits for the group's lock,
+     * keeping what the server delivers whenever a wait ends. Returns the leadership once this session holds the lock
+     * and has begun to hand its listeners what it owns; null when closing first.
+     */
+    public @Nullable Leadership standBy(ListenConnection connection) throws SQLException {
+        EngineState state = engine.state();
+        state.role = Role.STANDBY;
+        Succession succession = new Succession(options.standbyBufferLimit());
+        boolean handedToLeadership = false;
+        try {
+            engine.subscriptions().takeChanged();
+            Set<String> wanted = engine.subscriptions().channels();
+            succession.observe(protocol.listenAndObserve(connection, wanted));
+            state.listened = wanted;
+            state.lastFailure = null;
+            log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
+                    options.group(), connection.backendPid(), engine.lockKey());
+            Leadership leadership = awaitLock(connection, succession);
+            handedToLeadership = leadership != null;
+            return leadership;
+        } finally {
+            if (!handedToLeadership) {
+                succession.close();
+            }
+            state.standby = StandbyState.NONE;
+        }
+    }
+
+    /** The standby's lock waits, until it holds the lock (its leadership) or closing (null). */
+    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession) throws SQLException {
+        EngineState state = engine.state();
+        int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
+        boolean holdsReadyLock = false;
+        long droppedBefore = 0;
+        Passing passing = new Passing(options.group(), options.probeTimeout());
+        while (!state.closing()) {
+            if (engine.subscriptions().takeChanged()) {
+                engine.channels().follow(connection);
+            }
+            String leadMark = Protocol.newMark();
+            long waitStart = System.nanoTime();
+            Protocol.Standby standby = new Protocol.Standby(succession.ready(), holdsReadyLock,
+                    passing.mayPass(waitStart));
+            Protocol.LockWait wait;
+            synchronized (lockWaitMonitor) {
+                waitingOn = connection;
+            }
+            try {
+                wait = protocol.awaitLock(connection, waitMillis,
+                        Protocol.withChannels(Protocol.lead(leadMark), engine.subscriptions().channels()), standby);
+            } catch (SQLException ex) {
+                if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
+                    return null;
+                }
+                throw ex;
+            } finally {
+                synchronized (lockWaitMonitor) {
+                    waitingOn = null;
+                }
+            }
+            holdsReadyLock = wait.holdsReadyLock();
+            succession.observe(wait.observed());
+            PGNotification[] batch = connection.readArrived();
+            if (wait.outcome() == Protocol.Outcome.GRANTED) {
+                log.debug("Group '{}': got the lock; {} notification(s) arrived with it", options.group(),
+                        batch.length);
+                return takeOver(connection, succession, leadMark, batch);
+            }
+            for (PGNotification notification : batch) {
+                keep(succession, notification, connection.backendPid());
+            }
+            state.standby = new StandbyState(succession.ready(), succession.heldCount(),
+                    succession.heldBytesOnDisk());
+            long dropped = succession.droppedTotal();
+            if (dropped > droppedBefore) {
+                state.standbyDropped += dropped - droppedBefore;
+                droppedBefore = dropped;
+            }
+            if (wait.outcome() == Protocol.Outcome.PASSED) {
+                log.debug("Group '{}': got the lock without being ready (a gap was possible) and let it go to a "
+                        + "ready standby", options.group());
+                state.sleepUnlessClosing(passing.passed(), () -> { });
+            } else {
+                passing.reset();
+                waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Any thread (close): ends a standby's lock wait by a cancel request. Under {@code lockWaitMonitor}, which the
+     * owner thread takes before it counts a wait as over, and the driver's cancel returns only once the server has
+     * signalled the backend: so a cancel meant for a lock wait can never land on a later statement (a takeover's
+     * announcement, a handover).
+     */
+    public void cancelWait() {
+        synchronized (lockWaitMonitor) {
+            ListenConnection connection = waitingOn;
+            if (connection != null) {
+                connection.cancel();
+            }
+        }
+    }
+
+    /**
+     * The next lock wait of a standby, from the last one and what it brought. While notifications flow, short enough
+     * that about {@link #TAKEOVER_BACKLOG} arrive during it, but at least {@link #MIN_LOCK_WAIT_MILLIS}: a takeover
+     * then reads a few hundred notifications, not seconds of traffic, before it knows where to start. While it is
+     * quiet the wait doubles up to {@code lockWaitTimeout}. So an idle standby sends one statement per
+     * {@code lockWaitTimeout}, a busy one up to ten a second.
+     */
+    static int nextLockWaitMillis(long idleMillis, int lastWaitMillis, int arrived, long tookNanos) {
+        long next;
+        if (arrived > TAKEOVER_BACKLOG) {
+            next = TimeUnit.NANOSECONDS.toMillis(tookNanos) * TAKEOVER_BACKLOG / arrived;
+        } else if (arrived < TAKEOVER_BACKLOG / 4) {
+            next = 2L * lastWaitMillis;
+        } else {
+            next = lastWaitMillis;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(Math.min(MIN_LOCK_WAIT_MILLIS, idleMillis),
+                Math.min(idleMillis, next)));
+    }
+
+    private int nextLockWaitMillis(int lastWaitMillis, int arrived, long tookNanos) {
+        return nextLockWaitMillis(options.lockWaitTimeout().toMillis(), lastWaitMillis, arrived, tookNanos);
+    }
+
+    /**
+     * This session holds the lock: reads on to its own announcement (normally already in {@code batch}), which is
+     * queued after everything its predecessors sent, decides from that what it owns, hands it to the handlers and
+     * handles what followed its announcement.
+     */
+    Leadership takeOver(ListenConnection connection, Succession succession, String leadMark, PGNotification[] batch)
+            throws SQLException {
+        int ownPid = connection.backendPid();
+        long start = System.nanoTime();
+        OwnMark.Reached lead = OwnMark.readThrough(protocol, connection, batch, leadMark, options.probeTimeout(),
+                notification -> keep(succession, notification, ownPid), "Took the lock but its announcement");
+        if (log.isDebugEnabled()) {
+            log.debug("Group '{}': read its own announcement after {} more read(s), {} µs", options.group(),
+                    lead.reads(), (System.nanoTime() - start) / 1000);
+        }
+        Instant leadingSince = Instant.now(); // when leading began: before anything is handled
+        Leadership leadership = new Leadership(engine, protocol, connection,
+                succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
+        leadership.readAll(lead.batch(), lead.next());
+        // what has arrived since goes to the handlers too before the telling and the logging
+        leadership.readAll(connection.readArrived(), 0);
+        leadership.tell();
+        return leadership;
+    }
+
+    /** A notification a standby read: kept for handlers, or a control message of another session. */
+    void keep(Succession succession, PGNotification notification, int ownPid) {
+        if (protocol.isControl(notification)) {
+            ControlMessage message = ControlMessage.parse(notification.getParameter());
+            if (message != null && notification.getPID() != ownPid) {
+                succession.control(message, notification.getPID());
+                if (message.channels() != null && succession.trusts(notification.getPID())) {
+                    compareChannels(message.channels(), notification.getPID());
+                }
+            }
+        } else {
+            succession.hold(PgNotification.of(notification));
+        }
+    }
+
+    /**
+     * A standby read its leader's channel digest: a leader that listens to other channels is most likely another
+     * service under the same group name (or a deploy that changes the listeners), and this instance's listeners for
+     * the channels only it has never run.
+     */
+    private void compareChannels(String leaderDigest, int leaderPid) {
+        EngineState state = engine.state();
+        if (leaderDigest.equals(Protocol.channelsDigest(engine.subscriptions().channels()))) {
+            state.groupWarning = null;
+            return;
+        }
+        String warning = "The leader of group '" + options.group() + "' (backend pid " + leaderPid + ") listens to "
+                + "other channels than this instance " + engine.subscriptions().describe() + ": another service with "
+                + "the same group name? Only the leader's listeners run; give each service a group of its own "
+                + "(pg-ip-listen.group or spring.application.name in Spring Boot). A rolling deploy that changes the "
+                + "channels shows this until it is done.";
+        if (!warning.equals(state.groupWarning)) {
+            log.warn(warning);
+        }
+        state.groupWarning = warning;
+    }
+}

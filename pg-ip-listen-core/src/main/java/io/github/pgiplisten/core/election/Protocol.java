@@ -1,0 +1,357 @@
+package io.github.pgiplisten.core.election;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGNotification;
+
+import io.github.pgiplisten.core.ChannelName;
+import io.github.pgiplisten.core.connection.ListenConnection;
+
+/**
+ * The takeover protocol, all of it: every statement of the election and the handover, each one round trip on the
+ * listen connection, and every message on the group's control channel ({@link ControlMessage} is a message read
+ * back, {@link ControlMessage#parse}). An instance speaks for one group's key; {@link Rehearsal} runs the same methods on a key of its own. Over 300
+ * lines because the protocol's safety lies in the order of these statements, and a reader should see it in one file.
+ *
+ * <p><b>Statements.</b> Their order inside each round trip is what makes the protocol safe: a standby learns every
+ * session that holds or waits for the lock while it listens ({@link #listenAndObserve}), a new leader's announcement
+ * is queued after everything its predecessors sent ({@link #awaitLock}), and a leader's last word is queued before its
+ * lock is free ({@link #release}). Two advisory locks per group, both on the group's key: the election lock
+ * ({@code pg_advisory_lock(key)}, {@code objsubid = 1} in {@code pg_locks}), held by the leader, and the ready lock
+ * (the same 64 bits as two 32-bit halves, {@code pg_advisory_lock_shared(high, low)}, {@code objsubid = 2}), held
+ * shared by every standby that could take over without a gap (see {@link Succession#ready()}). A standby that could
+ * not, and is granted the election lock while a ready standby exists, or while a standby that has listened longer
+ * waits for it, lets it go again at once, inside the same statement and without a word: that standby, waiting behind
+ * it, gets it. A wait that ends without the lock is not an error: the wait runs in a PL/pgSQL block that catches its
+ * {@code lock_timeout} (and a cancel at close), so a waiting standby writes nothing to the server's log.
+ *
+ * <p><b>Messages</b>, each a position in the notification queue that all sessions of the group read in the same
+ * order; a mark is named by a token, and a confirmation names a mark of the same sender:
+ * <ul>
+ * <li>{@code lead <mark> [<channels>]}: sent by a session in the transaction that got the group's lock; a mark.</li>
+ * <li>{@code mark <mark>}: a stopping leader's handover mark.</li>
+ * <li>{@code progress <mark|-> <confirmed|-> [<channels>]}: a leader's periodic progress: a new mark, and that its
+ * handlers have finished everything before an earlier mark.</li>
+ * <li>{@code done <mark>}: a stopping leader's last word: everything before the mark is handled, nothing after it
+ * will be by this session.</li>
+ * </ul>
+ * A leader's {@code lead} and {@code progress} end with a digest of the channels it listens to
+ * ({@link #channelsDigest}), so its standbys notice a leader of their group that listens to other channels.
+ *
+ * <p><b>Names.</b> The group name maps to the lock key by a stable hash: the first 8 bytes of the SHA-256 of the
+ * group's UTF-8 bytes, read as a big-endian signed 64-bit integer. An operator can compute it in SQL:
+ * <pre>{@code SELECT ('x' || left(encode(sha256(convert_to('my-group', 'UTF8')), 'hex'), 16))::bit(64)::bigint}</pre>
+ * and see the holder in {@code pg_locks} ({@code locktype = 'advisory'}, {@code objsubid = 1}, {@code classid} and
+ * {@code objid} the key's high and low 32 bits). The control channel is {@code pg-ip-listen:} and the key in hex.
+ */
+public final class Protocol {
+
+    /** What every control message begins with. */
+    static final String PREFIX = "pg-ip-listen ";
+    /** A mark or confirmation a message leaves out. */
+    static final String NONE = "-";
+
+    /** The transaction-local setting through which the wait's block tells its outcome. */
+    private static final String OUTCOME = "pg_ip_listen.outcome";
+
+    /** The transaction-local setting that says whether this session holds the ready lock during the wait. */
+    private static final String READY = "pg_ip_listen.ready";
+
+    private final long key;
+    private final String controlChannel;
+
+    /** The protocol of the group whose lock key is {@code key} ({@link #lockKey}). */
+    public Protocol(long key) {
+        this.key = key;
+        this.controlChannel = channel(key);
+    }
+
+    /** The advisory lock key of a group name. */
+    public static long lockKey(String group) {
+        return ByteBuffer.wrap(sha256(group.getBytes(StandardCharsets.UTF_8)), 0, Long.BYTES).getLong();
+    }
+
+    /** The control channel of the group whose lock key is {@code key}. */
+    public static String channel(long key) {
+        return "pg-ip-listen:" + Long.toHexString(key);
+    }
+
+    /** 8 hex digits of the SHA-256 of the sorted channel names: equal sets, equal digests. */
+    static String channelsDigest(Collection<String> channels) {
+        StringBuilder names = new StringBuilder();
+        for (String channel : new TreeSet<>(channels)) {
+            names.append(channel).append('\0');
+        }
+        return HexFormat.of().formatHex(sha256(names.toString().getBytes(StandardCharsets.UTF_8)), 0, 4);
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", ex);
+        }
+    }
+
+    long key() {
+        return key;
+    }
+
+    /** This group's control channel. */
+    public String controlChannel() {
+        return controlChannel;
+    }
+
+    /** Whether a notification came on this group's control channel (user handlers never see it). */
+    boolean isControl(PGNotification notification) {
+        return controlChannel.equals(notification.getName());
+    }
+
+    // ---- messages
+
+    /** A fresh mark token: 16 hex digits, unique enough within one group's queue. */
+    static String newMark() {
+        return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+    }
+
+    public static String lead(String mark) {
+        return PREFIX + "lead " + mark;
+    }
+
+    public static String mark(String mark) {
+        return PREFIX + "mark " + mark;
+    }
+
+    public static String progress(@Nullable String mark, @Nullable String confirmed) {
+        return PREFIX + "progress " + (mark == null ? NONE : mark) + " " + (confirmed == null ? NONE : confirmed);
+    }
+
+    public static String done(String mark) {
+        return PREFIX + "done " + mark;
+    }
+
+    /** A {@code lead} or {@code progress} message with the digest of the sender's channels at its end. */
+    static String withChannels(String message, Collection<String> channels) {
+        return message + " " + channelsDigest(channels);
+    }
+
+    // ---- statements
+
+    /** How a standby's lock wait ended. */
+    public enum Outcome {
+        /** This session holds the election lock now, and its announcement is committed. */
+        GRANTED,
+        /** The wait's bound passed (or a cancel ended it); nothing was sent. */
+        WAITED,
+        /**
+         * The lock was granted but let go at once, to a ready standby: this one could not have taken over without a
+         * possible gap. Nothing was sent.
+         */
+        PASSED
+    }
+
+    /**
+     * A lock wait's outcome, and the sessions seen holding or waiting for the election lock when the wait began and
+     * when it ended: only those hold or held the lock while this session read, so only their control messages count.
+     * {@code holdsReadyLock}: whether this session holds the ready lock now.
+     */
+    public record LockWait(Outcome outcome, Set<Integer> observed, boolean holdsReadyLock) {
+    }
+
+    /**
+     * What a standby asks of its wait besides the lock.
+     * @param ready whether it could take over without a possible gap: it holds the ready lock during the wait
+     * @param holdsReadyLock whether it holds the ready lock from an earlier wait
+     * @param mayPass whether, not ready, it lets the lock go to a ready standby when granted
+     */
+    public record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {
+    }
+
+    /**
+     * LISTENs every channel and the group's control channel and, in the same round trip, finds the sessions holding
+     * the group's lock just before the LISTENs commit and those holding or waiting for it just after (backend pids).
+     * Every leader that takes the lock later was waiting for it then, or announces itself after this session listens:
+     * together they tell a standby every session that holds or held the lock while it listens.
+     */
+    public Set<Integer> listenAndObserve(ListenConnection connection, Collection<String> channels)
+            throws SQLException {
+        StringJoiner sql = new StringJoiner("; ");
+        sql.add("BEGIN");
+        for (String channel : channels) {
+            sql.add("LISTEN " + ChannelName.quote(channel));
+        }
+        sql.add("LISTEN " + ChannelName.quote(controlChannel));
+        // a holder that releases before the LISTENs commit: its last words are not heard anyway
+        sql.add("SELECT pid AS observed FROM pg_locks WHERE " + onLock(1) + " AND granted");
+        sql.add("COMMIT");
+        sql.add(observe());
+        Set<Integer> observed = new HashSet<>();
+        connection.query(0, sql.toString(), (label, row) -> {
+            if ("observed".equals(label)) {
+                observed.add(row.getInt("observed"));
+            }
+        });
+        return observed;
+    }
+
+    /**
+     * Waits for the group's lock, at most {@code waitMillis} (the transaction's {@code lock_timeout}), and once it is
+     * held sends {@code announcement} on the control channel in the same transaction, so the announcement is queued
+     * after everything any predecessor sent while it held the lock. A standby that is not ready passes the lock on to
+     * a ready one instead of keeping it; a ready one takes the ready lock first (and lets it go when granted the
+     * election lock). The notifications queued for this session during the wait arrive with the answer.
+     */
+    public LockWait awaitLock(ListenConnection connection, int waitMillis, String announcement, Standby standby)
+            throws SQLException {
+        StringJoiner sql = new StringJoiner("; ");
+        // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
+        // or a synchronous replica (a notification is not durable anyway), which would delay every takeover
+        sql.add("SELECT set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '" + waitMillis
+                + "', true), set_config('" + OUTCOME + "', 'WAITED', true)");
+        sql.add(observe());
+        // a try, never a wait: nothing takes the ready lock exclusively, and were something to, this wait must not
+        // block on it; the session records whether it holds the lock, so it lets go of it only if it does
+        if (standby.ready() && !standby.holdsReadyLock()) {
+            sql.add("SELECT set_config('" + READY + "', pg_try_advisory_lock_shared(" + readyLock()
+                    + ")::text, true) AS ready_lock");
+        } else if (standby.ready()) {
+            sql.add("SELECT set_config('" + READY + "', 'true', true) AS ready_lock");
+        } else if (standby.holdsReadyLock()) {
+            sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ")");
+        }
+        sql.add(waitBlock(!standby.ready() && standby.mayPass()));
+        // lock_timeout bounds the advisory lock wait only: once that lock is held, a timeout in the announcement's
+        // commit (it waits for the notification queue's lock) would leave the session lock held and the wait "failed"
+        sql.add("SELECT set_config('lock_timeout', '0', true), current_setting('" + OUTCOME + "') AS outcome");
+        sql.add("SELECT " + notify(announcement) + " WHERE " + granted());
+        if (standby.ready()) {
+            sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ") WHERE " + granted()
+                    + " AND current_setting('" + READY + "') = 'true'");
+        }
+        // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
+        sql.add(observe() + " AND NOT " + granted());
+        Set<Integer> observed = new HashSet<>();
+        Outcome[] outcome = {Outcome.WAITED};
+        boolean[] readyLock = {false};
+        connection.query(waitMillis, sql.toString(), (label, row) -> {
+            switch (label) {
+                case "observed" -> observed.add(row.getInt("observed"));
+                case "outcome" -> outcome[0] = Outcome.valueOf(row.getString("outcome"));
+                case "ready_lock" -> readyLock[0] = Boolean.parseBoolean(row.getString("ready_lock"));
+                default -> {
+                    // a statement whose rows say nothing here
+                }
+            }
+        });
+        return new LockWait(outcome[0], observed, readyLock[0] && outcome[0] != Outcome.GRANTED);
+    }
+
+    /**
+     * Sends one message on the control channel, committed without waiting for the WAL (see {@link #awaitLock});
+     * returns the share of the server's notification queue in use.
+     */
+    public double send(ListenConnection connection, String message) throws SQLException {
+        double[] usage = {0};
+        connection.query(0, "SELECT set_config('synchronous_commit', 'off', true), " + notify(message)
+                + ", pg_notification_queue_usage() AS usage", (label, row) -> usage[0] = row.getDouble("usage"));
+        return usage[0];
+    }
+
+    /**
+     * Steps down in one round trip: commits {@code lastMessage} on the control channel (when not null), then releases
+     * the group's lock. The message is committed before the lock is free, so the successor, whose lock wait ends
+     * with the release, has it already queued. Returns whether another session holds or waits for the lock right
+     * after the release (a successor).
+     */
+    public boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
+        String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
+                + onLock(1) + " AND pid <> pg_backend_pid()) AS successor";
+        String sql = lastMessage == null ? unlock
+                : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "
+                        + unlock;
+        boolean[] successor = new boolean[1];
+        connection.query(0, sql, (label, row) -> {
+            if ("successor".equals(label)) {
+                successor[0] = row.getBoolean("successor");
+            }
+        });
+        return successor[0];
+    }
+
+    /** {@code pg_notify} of {@code message} on the control channel: the one place a control message is sent. */
+    private String notify(String message) {
+        return "pg_notify(" + literal(controlChannel) + ", " + literal(message) + ")";
+    }
+
+    /** A string literal; our own channel names, marks and tokens only, never user input. */
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
+    }
+
+    /**
+     * The wait itself, as a PL/pgSQL block: a timeout or a cancel ends it quietly (no ERROR in the server's log); a
+     * standby that is not ready, once granted, lets the lock go again when a ready standby exists.
+     */
+    private String waitBlock(boolean passToReady) {
+        String pass = !passToReady ? "" : " IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(2)
+                + " AND granted AND pid <> pg_backend_pid()) OR EXISTS (" + olderWaiter() + ") THEN PERFORM "
+                + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME + "', 'PASSED', true); RETURN; "
+                + "END IF;";
+        return "DO $pgil$ BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available OR "
+                + "query_canceled THEN RETURN; END;" + pass + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', "
+                + "true); END $pgil$";
+    }
+
+    /**
+     * A session waiting for the election lock whose backend started before this one: with no ready standby, the one
+     * that has listened longest (a standby LISTENs as it connects, and keeps what it reads for as long as that
+     * connection lives) has seen the most of what its predecessor may not have handled. Sessions of another role,
+     * whose start the server does not show, never count.
+     */
+    private String olderWaiter() {
+        return "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE " + onLock("l.", 1)
+                + " AND NOT l.granted AND a.backend_start < (SELECT backend_start FROM pg_stat_activity WHERE pid = "
+                + "pg_backend_pid())";
+    }
+
+    private static String granted() {
+        return "current_setting('" + OUTCOME + "') = 'GRANTED'";
+    }
+
+    /** The sessions holding or waiting for the election lock now. */
+    private String observe() {
+        return "SELECT pid AS observed FROM pg_locks WHERE " + onLock(1);
+    }
+
+    /** The ready lock's key: the group's key as the two 32-bit halves of the two-key form. */
+    private String readyLock() {
+        return (int) (key >>> 32) + ", " + (int) key;
+    }
+
+    /**
+     * The {@code pg_locks} rows of the group's lock in this database (a condition for a WHERE clause): the election
+     * lock ({@code objsubid} 1) or the ready lock (2); both have the key's halves in {@code classid} and {@code objid}.
+     */
+    private String onLock(int objsubid) {
+        return onLock("", objsubid);
+    }
+
+    /** {@link #onLock(int)} on the {@code pg_locks} columns of {@code alias} (for example {@code "l."}). */
+    private String onLock(String alias, int objsubid) {
+        return alias + "locktype = 'advisory' AND " + alias + "objsubid = " + objsubid + " AND " + alias + "database = "
+                + "(SELECT oid FROM pg_database WHERE datname = current_database()) AND " + alias + "classid = '"
+                + (key >>> 32) + "'::oid AND " + alias + "objid = '" + (key & 0xFFFF_FFFFL) + "'::oid";
+    }
+}

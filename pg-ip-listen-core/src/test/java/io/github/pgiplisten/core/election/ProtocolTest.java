@@ -1,0 +1,158 @@
+package io.github.pgiplisten.core.election;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.github.pgiplisten.core.Engines;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.ServerLog;
+
+/**
+ * The election's statements against a real server: a standby that could not take over without a gap lets the lock go
+ * to a ready one, and a lock wait never writes an ERROR to the server's log.
+ */
+public class ProtocolTest {
+
+    private static final Protocol.Standby READY = new Protocol.Standby(true, false, false);
+    private static final Protocol.Standby NOT_READY = new Protocol.Standby(false, false, true);
+
+    @RegisterExtension
+    final Engines engines = Engines.onControllableServer();
+
+    private final long key = Protocol.lockKey(engines.group());
+    private final Protocol protocol = new Protocol(key);
+
+    @Test
+    void aStandbyThatIsNotReadyLetsTheLockGoToAReadyOneWaitingBehindItWithoutAWord() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection notReady = open(); ListenConnection ready = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            protocol.listenAndObserve(ready, Set.of());
+            CompletableFuture<Protocol.LockWait> first = waitAsync(notReady, NOT_READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1); // ahead in the queue
+            CompletableFuture<Protocol.LockWait> second = waitAsync(ready, READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 2);
+
+            protocol.release(holder, "done");
+
+            assertThat(first.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.PASSED);
+            assertThat(second.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            assertThat(Arrays.stream(ready.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
+                    .as("the one that passed said nothing").containsExactly(holder.backendPid() + " done",
+                            ready.backendPid() + " lead " + ready.backendPid());
+        }
+    }
+
+    @Test
+    void withoutAReadyStandbyTheOneThatHasListenedLongestGetsTheLock() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection older = open()) {
+            Thread.sleep(20); // backend start times a clear step apart
+            try (ListenConnection younger = open()) {
+                assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+                CompletableFuture<Protocol.LockWait> first = waitAsync(younger, NOT_READY);
+                await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+                CompletableFuture<Protocol.LockWait> second = waitAsync(older, NOT_READY);
+                await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 2);
+
+                protocol.release(holder, "done");
+
+                assertThat(first.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.PASSED);
+                assertThat(second.get(10, TimeUnit.SECONDS).outcome()).as("it passes to nobody younger")
+                        .isEqualTo(Protocol.Outcome.GRANTED);
+            }
+        }
+    }
+
+    @Test
+    void withoutAReadyStandbyTheOneThatIsNotReadyKeepsTheLock() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection notReady = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            CompletableFuture<Protocol.LockWait> waiting = waitAsync(notReady, NOT_READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+
+            protocol.release(holder, "done");
+
+            assertThat(waiting.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+        }
+    }
+
+    @Test
+    void aReadyStandbyHoldsTheReadyLockWhileItWaitsAndLetsItGoWhenItLeadsOrIsNoLongerReady() throws Exception {
+        try (ListenConnection holder = open(); ListenConnection standby = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            assertThat(engines.advisoryLocks(key, 2, true)).as("a leader holds none").isZero();
+
+            Protocol.LockWait waited = wait(standby, READY, 100);
+            assertThat(waited.holdsReadyLock()).isTrue();
+            assertThat(engines.advisoryLocks(key, 2, true)).isEqualTo(1);
+            Protocol.LockWait notReadyAnyMore = wait(standby, new Protocol.Standby(false, true, true), 100);
+            assertThat(notReadyAnyMore.holdsReadyLock()).isFalse();
+            assertThat(engines.advisoryLocks(key, 2, true)).isZero();
+            assertThat(wait(standby, READY, 100).holdsReadyLock()).isTrue();
+
+            protocol.release(holder, null);
+            Protocol.LockWait granted = wait(standby, new Protocol.Standby(true, true, false), 1000);
+            assertThat(granted.outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            assertThat(granted.holdsReadyLock()).isFalse();
+            assertThat(engines.advisoryLocks(key, 2, true)).isZero();
+        }
+    }
+
+    @Test
+    void lockWaitsThatEndWithoutTheLockOrByACancelWriteNoErrorToTheServersLog() throws Exception {
+        ServerLog log = ServerLog.from(engines.server());
+        try (ListenConnection holder = open(); ListenConnection waiter = open()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            for (int i = 0; i < 3; i++) {
+                assertThat(wait(waiter, NOT_READY, 100).outcome()).isEqualTo(Protocol.Outcome.WAITED);
+            }
+            CompletableFuture<Protocol.LockWait> cancelled = waitAsync(waiter, READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+            waiter.cancel();
+            assertThat(cancelled.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.WAITED);
+        }
+        assertThat(log.errorsSince()).isEmpty();
+
+        // a check of the check: a plain lock wait that times out is an ERROR in the same log
+        try (Connection holder = engines.server().connect(); Connection plain = engines.server().connect()) {
+            holder.createStatement().execute("SELECT pg_advisory_lock(" + key + ")");
+            try {
+                plain.createStatement().execute("SET lock_timeout = 100; SELECT pg_advisory_lock(" + key + ")");
+            } catch (SQLException expected) {
+                assertThat(expected.getSQLState()).isEqualTo("55P03");
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !log.errorsSince().isEmpty());
+        assertThat(log.errorsSince()).anySatisfy(line -> assertThat(line).contains("lock timeout"));
+    }
+
+    private ListenConnection open() throws SQLException {
+        return ListenConnection.open(engines.options().build());
+    }
+
+    private Protocol.LockWait wait(ListenConnection connection, Protocol.Standby standby, int millis)
+            throws SQLException {
+        return protocol.awaitLock(connection, millis, "lead " + connection.backendPid(), standby);
+    }
+
+    private CompletableFuture<Protocol.LockWait> waitAsync(ListenConnection connection,
+            Protocol.Standby standby) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return wait(connection, standby, 10_000);
+            } catch (SQLException ex) {
+                throw new IllegalStateException(ex);
+            }
+        });
+    }
+}

@@ -1,0 +1,42 @@
+package io.github.pgiplisten.autoconfigure;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+/**
+ * The Spring layer's walls: it uses the core through the core's API package only ({@code io.github.pgiplisten.core}),
+ * never its internals (sub-packages such as {@code core.election} may change in any release), and its own packages
+ * ({@code io.github.pgiplisten} for applications, {@code autoconfigure} and its {@code health}, {@code metrics} and
+ * {@code observation} parts) depend on each other in no circle but the one Spring Boot's layout asks for: the
+ * application-facing types are implemented in {@code autoconfigure}.
+ */
+class ArchitectureTests {
+
+    private static final JavaClasses SPRING_LAYER = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.github.pgiplisten")
+            .that(DescribedPredicate.not(JavaClass.Predicates.resideInAPackage("io.github.pgiplisten.core..")));
+
+    static final DescribedPredicate<JavaClass> CORE_INTERNALS = DescribedPredicate.describe(
+            "the core's internals (its sub-packages)",
+            type -> type.getPackageName().startsWith("io.github.pgiplisten.core."));
+
+    @Test
+    void theSpringLayerUsesTheCoresApiOnly() {
+        ArchRule rule = noClasses().should().dependOnClassesThat(CORE_INTERNALS)
+                .because("the core's sub-packages are internal: only io.github.pgiplisten.core is its API");
+        rule.check(SPRING_LAYER);
+    }
+
+    @Test
+    void theSpringLayersPartsDoNotDependOnEachOtherInACircle() {
+        slices().matching("io.github.pgiplisten.autoconfigure.(*)..").should().beFreeOfCycles().check(SPRING_LAYER);
+    }
+}
