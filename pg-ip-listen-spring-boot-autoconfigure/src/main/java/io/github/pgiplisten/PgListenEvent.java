@@ -8,7 +8,7 @@ import org.springframework.context.ApplicationEvent;
 /**
  * Spring application events of the listener. Listen with {@code @EventListener} to catch up from your data after a
  * gap (notifications sent while a connection is down are not received), or to know when a channel is ready
- * ({@link ChannelListened}).
+ * ({@link ChannelListened}). Each is the core's {@code EngineEvent} of the same name, published in Spring.
  */
 public abstract class PgListenEvent extends ApplicationEvent {
 
@@ -95,7 +95,7 @@ public abstract class PgListenEvent extends ApplicationEvent {
         }
     }
 
-    /** The listen connection broke; it is being re-established with backoff. */
+    /** The listen connection was lost; it is being re-established with backoff. */
     public static class ConnectionLost extends PgListenEvent {
 
         private static final long serialVersionUID = 1L;

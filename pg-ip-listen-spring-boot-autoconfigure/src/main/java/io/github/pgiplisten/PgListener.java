@@ -17,7 +17,7 @@ import org.springframework.aot.hint.annotation.Reflective;
  * <ul>
  * <li>{@code String}: the payload as sent;</li>
  * <li>{@code PgNotification}: channel, payload and the sender's backend pid;</li>
- * <li>any other type: the payload read as JSON by the application's {@link PgListenPayloadConverter} (Jackson's
+ * <li>any other type: the payload read as JSON by the application's {@link PgPayloadConverter} (Jackson's
  * {@code JsonMapper} that Spring Boot configured, by default);</li>
  * <li>no parameter at all.</li>
  * </ul>

@@ -24,7 +24,7 @@ import io.github.pgiplisten.core.PgNotification;
  * <li>the method of the same signature on the declaring class's interfaces, for invocation: on a bean behind a JDK
  * proxy that one is called instead (Spring's {@code AopUtils.selectInvocableMethod});</li>
  * <li>the payload parameter's type, generics included ({@code List<Order>}, {@code Optional<Order>}), for data
- * binding: the {@link PgListenPayloadConverter} (Jackson by default) builds a reader for it at start-up. A
+ * binding: the {@link PgPayloadConverter} (Jackson by default) builds a reader for it at start-up. A
  * {@code String} payload and a {@link PgNotification} are handed over as they are, so they get nothing.</li>
  * </ul>
  * Which parameter is a payload follows the listener's argument rules (see {@link PgListener}); when those change,

@@ -8,7 +8,7 @@ public interface PgPublisher {
 
     /**
      * Notifies {@code channel}. A {@code String} payload is sent as is; any other object is written as JSON by the
-     * application's {@link PgListenPayloadConverter}. Channel and payload are checked before anything is sent.
+     * application's {@link PgPayloadConverter}. Channel and payload are checked before anything is sent.
      * @throws io.github.pgiplisten.core.InvalidChannelNameException for a channel PostgreSQL refuses (a
      * {@link io.github.pgiplisten.core.ChannelNameTooLongException} when it is longer than 63 bytes)
      * @throws io.github.pgiplisten.core.PayloadTooLargeException when the payload is 8000 UTF-8 bytes or more

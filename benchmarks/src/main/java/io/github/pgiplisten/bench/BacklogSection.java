@@ -6,7 +6,7 @@ import java.util.Locale;
 
 import io.github.pgiplisten.testsupport.PostgresServer;
 
-/** A listener method blocked for a minute under 5 000 notifications/s, ours then raw (see {@link Backlog}). */
+/** A listener method blocked for a minute under 5 000 notifications/s, ours then raw (see {@link BlockedListener}). */
 final class BacklogSection implements Section {
 
     /** BENCHMARKS.md's goals for ours: the heap within the backlog limit, the other channel flowing, all once, in order. */
@@ -23,14 +23,15 @@ final class BacklogSection implements Section {
 
     @Override
     public void run(ResultsTable table) throws Exception {
-        log("backlog: a listener method blocked for " + Backlog.BLOCKED.toSeconds() + " s at 5 000 notifications/s, "
+        long blockedSeconds = BlockedListener.BLOCKED.toSeconds();
+        log("backlog: a listener method blocked for " + blockedSeconds + " s at 5 000 notifications/s, "
                 + "another channel at 10/s; ours then raw");
-        Backlog backlog = new Backlog(server, Benchmarks::log);
-        Backlog.Figures ours = backlog.measure(true);
+        BlockedListener blocked = new BlockedListener(server, Benchmarks::log);
+        BlockedListener.Figures ours = blocked.measure(true);
         log("  ours: " + ours);
-        Backlog.Figures raw = backlog.measure(false);
+        BlockedListener.Figures raw = blocked.measure(false);
         log("  raw:  " + raw);
-        String minute = Backlog.BLOCKED.toSeconds() == 60 ? "a minute" : Backlog.BLOCKED.toSeconds() + " s";
+        String minute = blockedSeconds == 60 ? "a minute" : blockedSeconds + " s";
         Goal heap = !ours.watched() ? HEAP_WITHIN_LIMIT.notChecked("ours' backlog limit was not read")
                 : HEAP_WITHIN_LIMIT.of(ours.heapGrowthBytes() / 1048576.0, ours.limit() / 1048576.0);
         table.add("a listener method blocked for " + minute + " at 5 000 notifications/s on its channel: heap in use "
@@ -46,7 +47,7 @@ final class BacklogSection implements Section {
                         + ": all, once each, in order", allInOrder);
     }
 
-    private static String oursBacklog(Backlog.Figures ours, Goal heap) {
+    private static String oursBacklog(BlockedListener.Figures ours, Goal heap) {
         if (!ours.watched()) {
             return "ours' backlog not read";
         }
@@ -58,7 +59,7 @@ final class BacklogSection implements Section {
                         : "no", heap);
     }
 
-    private static String afterRelease(Backlog.Figures figures) {
+    private static String afterRelease(BlockedListener.Figures figures) {
         return String.format(Locale.ROOT, "%d / %d, %d; %s", figures.handled(), figures.sent(), figures.outOfOrder(),
                 Double.isNaN(figures.drainSeconds()) ? "not all (none came for 30 s)"
                         : String.format(Locale.ROOT, "%.2f", figures.drainSeconds()));
@@ -68,7 +69,7 @@ final class BacklogSection implements Section {
         return Long.toString(Math.round(bytes / 1048576.0));
     }
 
-    private static String flowing(Backlog.Figures figures) {
+    private static String flowing(BlockedListener.Figures figures) {
         return figures.flowingHandled() + " / " + figures.flowingSent() + ", " + (figures.flowingHandled() == 0 ? "–"
                 : String.format(Locale.ROOT, "%.1f", figures.flowingWorstMs()));
     }

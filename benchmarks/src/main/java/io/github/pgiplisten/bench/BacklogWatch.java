@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import io.github.pgiplisten.PgListenStatus;
+import io.github.pgiplisten.core.EngineStatus;
 
 /**
  * Samples ours' {@link PgListenStatus} while a measurement runs: the most notifications and estimated bytes waiting
@@ -39,15 +40,16 @@ final class BacklogWatch implements AutoCloseable {
     }
 
     private void sample() {
-        long backlog = status.backlog();
-        long bytes = status.backlogBytes();
+        EngineStatus.Reading reading = status.snapshot().reading();
+        long backlog = reading.backlog();
+        long bytes = reading.backlogBytes();
         if (backlog > peakBacklog) {
             peakBacklog = backlog;
         }
         if (bytes > peakBacklogBytes) {
             peakBacklogBytes = bytes;
         }
-        if (status.isReadingPaused()) {
+        if (reading.paused()) {
             if (firstPausedNanos < 0) {
                 firstPausedNanos = System.nanoTime();
             }

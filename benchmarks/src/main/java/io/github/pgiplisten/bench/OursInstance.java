@@ -117,7 +117,7 @@ public class OursInstance {
         void ready(org.springframework.boot.context.event.ApplicationReadyEvent event) {
             if (sink == null) {
                 Thread waiting = new Thread(() -> {
-                    while (!status.canListen()) {
+                    while (!status.snapshot().listens()) {
                         java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
                     }
                     reportReady();

@@ -27,10 +27,10 @@ import io.github.pgiplisten.testsupport.InstanceEvent;
  * handled &lt;payload&gt;              a notification handled
  * connected &lt;pid&gt;                a connection is open (its backend pid)
  * standby &lt;pid&gt;                  that connection LISTENs and waits for the lock (seen in the engine's status)
- * leader &lt;handedOver&gt; &lt;possibleRepeats&gt; &lt;skipped&gt;  leadership acquired
- * lost &lt;reason&gt;                  leadership lost
- * disconnected                    the connection broke
- * reconnected &lt;gap&gt;              the connection is back after a gap (micros)
+ * leader &lt;handedOver&gt; &lt;possibleRepeats&gt; &lt;skipped&gt;  leadership granted
+ * revoked &lt;reason&gt;               leadership revoked
+ * disconnected                    the connection was lost
+ * reconnected &lt;gap&gt;              the connection is restored after a gap (micros)
  * threads &lt;ours&gt; &lt;all&gt;           answer to "threads": this library's threads, all threads
  * slow &lt;payload&gt;                 the handler is busy with this one (after the command "slow")
  * booted                          with -Dchaos.startOnCommand=true: the JVM is up, the engine waits for "start"
@@ -116,8 +116,8 @@ public final class ChaosInstance {
         int reportedPid = 0;
         while (true) {
             EngineStatus status = engine.status();
-            if (status.role() == Role.STANDBY && status.listens() && status.backendPid() != reportedPid) {
-                reportedPid = status.backendPid();
+            if (status.role() == Role.STANDBY && status.listens() && status.connection().backendPid() != reportedPid) {
+                reportedPid = status.connection().backendPid();
                 InstanceEvent.print(out, EpochMicros.now(), "standby", Integer.toString(reportedPid));
             }
             LockSupport.parkNanos(STATUS_POLL_NANOS);
@@ -128,15 +128,15 @@ public final class ChaosInstance {
         long at = EpochMicros.of(event.at());
         if (event instanceof EngineEvent.Connected connected) {
             InstanceEvent.print(out, at, "connected", Integer.toString(connected.backendPid()));
-        } else if (event instanceof EngineEvent.LeadershipAcquired acquired) {
+        } else if (event instanceof EngineEvent.LeadershipGranted granted) {
             InstanceEvent.print(out, at, "leader",
-                    acquired.handedOver() + " " + acquired.possibleRepeats() + " " + acquired.skipped());
-        } else if (event instanceof EngineEvent.LeadershipLost lost) {
-            InstanceEvent.print(out, at, "lost", lost.reason().replace('\n', ' '));
-        } else if (event instanceof EngineEvent.Disconnected) {
+                    granted.handedOver() + " " + granted.possibleRepeats() + " " + granted.skipped());
+        } else if (event instanceof EngineEvent.LeadershipRevoked revoked) {
+            InstanceEvent.print(out, at, "revoked", revoked.reason().replace('\n', ' '));
+        } else if (event instanceof EngineEvent.ConnectionLost) {
             InstanceEvent.print(out, at, "disconnected", "");
-        } else if (event instanceof EngineEvent.Reconnected reconnected) {
-            InstanceEvent.print(out, at, "reconnected", Long.toString(reconnected.gap().toNanos() / 1000));
+        } else if (event instanceof EngineEvent.ConnectionRestored restored) {
+            InstanceEvent.print(out, at, "reconnected", Long.toString(restored.gap().toNanos() / 1000));
         }
     }
 }

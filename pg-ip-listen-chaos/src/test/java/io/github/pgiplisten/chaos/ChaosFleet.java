@@ -49,7 +49,7 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /**
-     * One leadership of a member, from its leader event until it lost it, died, or a fault cut it off; whether it
+     * One leadership of a member, from its leader event until it was revoked, died, or a fault cut it off; whether it
      * began with a handover, and how many notifications it said it might handle again (at-least-once after a crash).
      */
     record Term(Member member, int index, long start, long end, boolean handedOver, int possibleRepeats) {
@@ -65,7 +65,7 @@ final class ChaosFleet implements AutoCloseable {
         final InstanceJvm jvm;
         final @Nullable SilentProxy proxy;
         /**
-         * Its engine events (connected, standby, leader, lost, disconnected, reconnected), in the order it reported
+         * Its engine events (connected, standby, leader, revoked, disconnected, reconnected), in the order it reported
          * them.
          */
         final List<InstanceEvent> events = new CopyOnWriteArrayList<>();
@@ -127,12 +127,12 @@ final class ChaosFleet implements AutoCloseable {
             return jvm.isAlive() && killedAt == Long.MAX_VALUE;
         }
 
-        /** Leads now, by its own report: its last leader/lost/disconnected event is a leader one. */
+        /** Leads now, by its own report: its last leader/revoked/disconnected event is a leader one. */
         boolean leads() {
             String last = null;
             for (InstanceEvent event : events) {
                 String kind = event.kind();
-                if (kind.equals("leader") || kind.equals("lost") || kind.equals("disconnected")) {
+                if (kind.equals("leader") || kind.equals("revoked") || kind.equals("disconnected")) {
                     last = event.kind();
                 }
             }
@@ -153,7 +153,7 @@ final class ChaosFleet implements AutoCloseable {
             return events.stream().filter(e -> e.micros() > micros && e.kind().equals(kind)).toList();
         }
 
-        /** Its leaderships, each ending at the first of: its lost/disconnected event, a fault cut, its death. */
+        /** Its leaderships, each ending at the first of: its revoked/disconnected event, a fault cut, its death. */
         List<Term> terms() {
             List<Term> terms = new ArrayList<>();
             long start = -1;
@@ -164,7 +164,7 @@ final class ChaosFleet implements AutoCloseable {
                     start = event.micros();
                     leader = event.detail().split(" ");
                     index++;
-                } else if ((event.kind().equals("lost") || event.kind().equals("disconnected")) && start >= 0) {
+                } else if ((event.kind().equals("revoked") || event.kind().equals("disconnected")) && start >= 0) {
                     terms.add(new Term(this, index, start, cut(start, event.micros()), Boolean.parseBoolean(leader[0]),
                             Integer.parseInt(leader[1])));
                     start = -1;
@@ -342,7 +342,7 @@ final class ChaosFleet implements AutoCloseable {
             if (!member.jvm.awaitExit(Duration.ofSeconds(30))) {
                 throw new IllegalStateException(member + " did not exit within 30 s of SIGTERM:\n" + member.logTail());
             }
-            // a leadership ends at the latest when its process does (its own "lost" event comes first)
+            // a leadership ends at the latest when its process does (its own "revoked" event comes first)
             member.killedAt = Math.min(member.killedAt, EpochMicros.now());
             closeProxy(member);
         }

@@ -260,7 +260,7 @@ class ChaosTest {
                 System.out.printf("---- %s: fault at %d, events after it: %s%n", member, faultAt,
                         member.events.stream().filter(event -> event.micros() > faultAt - 1_000_000).toList());
                 if (!member.eventsAfter(faultAt - 1_000_000, "leader").isEmpty()
-                        || !member.eventsAfter(faultAt, "lost").isEmpty()) {
+                        || !member.eventsAfter(faultAt, "revoked").isEmpty()) {
                     System.out.println(member.logTail());
                 }
             }

@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /**
  * What happens to an engine, told to the listeners added with {@link PgListenEngine#addEventListener}. Events of one
- * engine arrive in order, on a dispatch thread, never on the thread that owns the connection.
+ * engine arrive in order, on a dispatch thread, never on the thread that owns the connection. The Spring starter
+ * publishes each of them (but {@code Connected}) as the {@code PgListenEvent} of the same name.
  */
 public sealed interface EngineEvent {
 
@@ -16,8 +17,8 @@ public sealed interface EngineEvent {
     record Connected(Instant at, int backendPid) implements EngineEvent {
     }
 
-    /** The connection broke (or the engine stopped: then {@code cause} says so). */
-    record Disconnected(Instant at, Throwable cause) implements EngineEvent {
+    /** The connection was lost (or the engine stopped: then {@code cause} says so). */
+    record ConnectionLost(Instant at, Throwable cause) implements EngineEvent {
     }
 
     /**
@@ -40,12 +41,12 @@ public sealed interface EngineEvent {
      * @param skipped notifications this engine read but does not handle, that the predecessor may not have handled
      * @param gapPossible whether notifications committed before this engine began to listen may have been missed
      */
-    record LeadershipAcquired(Instant at, String group, long lockKey, boolean handedOver, int possibleRepeats,
+    record LeadershipGranted(Instant at, String group, long lockKey, boolean handedOver, int possibleRepeats,
             int skipped, boolean gapPossible) implements EngineEvent {
     }
 
     /** This engine no longer holds the group's lock: its connection broke, or it is closing. */
-    record LeadershipLost(Instant at, String group, String reason) implements EngineEvent {
+    record LeadershipRevoked(Instant at, String group, String reason) implements EngineEvent {
     }
 
     /** The channel is LISTENed on the current connection. */
@@ -61,7 +62,7 @@ public sealed interface EngineEvent {
      * missed by this instance (and, in one-process-listener mode, by the whole group if no standby listened in
      * between): catch up from the data if that matters.
      */
-    record Reconnected(Instant at, Instant disconnectedAt) implements EngineEvent {
+    record ConnectionRestored(Instant at, Instant disconnectedAt) implements EngineEvent {
 
         /** How long the connection was down. */
         public Duration gap() {

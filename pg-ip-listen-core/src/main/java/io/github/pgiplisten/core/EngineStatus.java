@@ -6,31 +6,70 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A snapshot of an engine's state.
+ * A snapshot of an engine's state, in named parts: a value joins the part it belongs to, and whoever shows the status
+ * (a health check, metrics) reads it from there.
  * @param role what the engine does in its group now
- * @param connected whether its connection is open
- * @param channels channels with at least one handler
- * @param listeningChannels channels LISTENed on the current connection (empty for a standby)
- * @param backendPid the server process id of the current connection, or 0 when disconnected
- * @param lastNotificationAt when the last notification was read, null when none yet
- * @param listens whether this engine listens as its role asks right now: connected, every channel in
- * {@code channels} LISTENed on the connection (a standby too, so it can take over at once), and the server answering
- * in time. False whenever it cannot, whatever the cause: what a health check reports as DOWN.
- * @param backlog notifications read and not yet handled
- * @param backlogBytes their estimated heap, which the backlog limit bounds
- * @param readingPaused whether reading stopped because the backlog is over the limit (what the server sends
- * meanwhile waits in a temporary file)
- * @param notificationQueueUsage the share of PostgreSQL's notification queue in use (0 to 1), as the leader or a
- * broadcast instance last read it with a probe or a progress confirmation; NaN when not known (a standby)
- * @param lastFailure why the last connection failed or could not be opened, null once a connection listens again
- * @param groupWarning set on a standby whose leader listens to other channels (another service under the same group
- * name?), null otherwise
+ * @param listens whether this engine listens as its role asks right now: connected, every subscribed channel LISTENed
+ * on the connection (a standby too, so it can take over at once), and the server answering in time. False whenever it
+ * cannot, whatever the cause: what a health check reports as DOWN.
+ * @param connection its listen connection
+ * @param channels its channels
+ * @param reading what it reads: the last notification, what waits for the handlers, the server's queue
  * @param standby what this engine keeps as a standby, and what its standbys had to drop
  */
-public record EngineStatus(Role role, boolean connected, Set<String> channels, Set<String> listeningChannels,
-        int backendPid, @Nullable Instant lastNotificationAt, boolean listens, long backlog, long backlogBytes,
-        boolean readingPaused, double notificationQueueUsage, @Nullable String lastFailure,
-        @Nullable String groupWarning, Standby standby) {
+public record EngineStatus(Role role, boolean listens, Connection connection, Channels channels, Reading reading,
+        Standby standby) {
+
+    /** Not started, or closed: nothing connected, read or kept; {@code subscribed} are the channels it would listen. */
+    public static EngineStatus stopped(Set<String> subscribed) {
+        return new EngineStatus(Role.STOPPED, false, Connection.NONE, new Channels(subscribed, Set.of(), null),
+                Reading.NONE, Standby.NONE);
+    }
+
+    /** Whether this engine is the one of its group that receives notifications. */
+    public boolean isLeader() {
+        return role == Role.LEADER;
+    }
+
+    /**
+     * The listen connection.
+     * @param open whether it is open
+     * @param backendPid its server process id, or 0 when none is open
+     * @param lastFailure why the last connection failed or could not be opened, null once a connection listens again
+     */
+    public record Connection(boolean open, int backendPid, @Nullable String lastFailure) {
+
+        /** None open, none failed. */
+        public static final Connection NONE = new Connection(false, 0, null);
+    }
+
+    /**
+     * The channels.
+     * @param subscribed channels with at least one handler
+     * @param listening channels this engine handles on the current connection (empty for a standby: it LISTENs them,
+     * but hands nothing to its handlers before it leads)
+     * @param groupWarning set on a standby whose leader listens to other channels (another service under the same
+     * group name?), null otherwise
+     */
+    public record Channels(Set<String> subscribed, Set<String> listening, @Nullable String groupWarning) {
+    }
+
+    /**
+     * Reading from the connection.
+     * @param lastNotificationAt when the last notification was read, null when none yet
+     * @param backlog notifications read and not yet handled
+     * @param backlogBytes their estimated heap, which the backlog limit bounds
+     * @param paused whether reading stopped because the backlog is over the limit (what the server sends meanwhile
+     * waits in a temporary file)
+     * @param notificationQueueUsage the share of PostgreSQL's notification queue in use (0 to 1), as the leader or a
+     * broadcast instance last read it with a probe or a progress confirmation; NaN when not known (a standby)
+     */
+    public record Reading(@Nullable Instant lastNotificationAt, long backlog, long backlogBytes, boolean paused,
+            double notificationQueueUsage) {
+
+        /** Nothing read, nothing waiting, the queue's usage not known. */
+        public static final Reading NONE = new Reading(null, 0, 0, false, Double.NaN);
+    }
 
     /**
      * A standby's waiting.
@@ -46,5 +85,10 @@ public record EngineStatus(Role role, boolean connected, Set<String> channels, S
 
         /** Not a standby, nothing dropped. */
         public static final Standby NONE = new Standby(false, 0, 0, 0);
+
+        /** No longer waiting: what it kept is gone, what its standbys dropped still counts. */
+        public Standby ended() {
+            return new Standby(false, 0, 0, dropped);
+        }
     }
 }

@@ -5,8 +5,8 @@ package io.github.pgiplisten.core;
 public interface NotificationHandler {
 
     /**
-     * Handles one notification. Whatever it throws goes to the engine's {@link NotificationErrorHandler}; the next
-     * notification is handled normally.
+     * Handles one notification. Whatever it throws goes to its subscription's {@link NotificationErrorHandler} (the
+     * engine's, unless it was subscribed with one of its own); the next notification is handled normally.
      */
     void handle(PgNotification notification) throws Exception;
 }

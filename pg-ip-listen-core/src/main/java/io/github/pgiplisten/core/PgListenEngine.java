@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.engine.ChannelListening;
+import io.github.pgiplisten.core.engine.ChannelSync;
 import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.engine.EngineEvents;
 import io.github.pgiplisten.core.engine.EngineState;
@@ -48,7 +48,7 @@ import io.github.pgiplisten.core.loop.Watchdog;
  * ({@code LeaderProgress}), so a successor after a crash repeats little and loses nothing. It applies new
  * subscriptions between reads and probes the connection after {@code probeInterval} of silence.</li>
  * <li>Any failure closes the connection; the thread waits a backoff delay (exponential, jittered, capped, never giving
- * up), reconnects, LISTENs again, rejoins the election and reports a {@link EngineEvent.Reconnected} gap, since
+ * up), reconnects, LISTENs again, rejoins the election and reports a {@link EngineEvent.ConnectionRestored} gap, since
  * notifications sent meanwhile may have been missed.</li>
  * <li>{@link #close()} of a leader sends a handover mark, handles everything before it, waits for its handlers, then
  * commits {@code done} and frees the lock in one round trip: the successor, already holding everything after the
@@ -101,7 +101,7 @@ public final class PgListenEngine implements AutoCloseable {
                 subscriptions::of);
         this.events = new EngineEvents(dispatcher);
         EngineContext engine = new EngineContext(options, lockKey, state, subscriptions, dispatcher, events,
-                new ChannelListening(options.group(), state, subscriptions, events),
+                new ChannelSync(options.group(), state, subscriptions, events),
                 new QueueUsage(state, options.queueUsageWarning()));
         this.election = new LeaderElection(engine);
         this.loop = new ListenLoop(engine, election);
@@ -135,12 +135,21 @@ public final class PgListenEngine implements AutoCloseable {
     /**
      * Adds a handler for a channel; the channel is LISTENed (when this engine listens) within moments. Handlers of
      * one channel run one notification at a time, in delivery order; several handlers of one channel run in the
-     * order they were added.
+     * order they were added. What it throws goes to the engine's {@link PgListenOptions#errorHandler()}.
      * @throws InvalidChannelNameException (or {@link ChannelNameTooLongException}) for a name PostgreSQL refuses
      */
     public Subscription subscribe(String channel, NotificationHandler handler) {
+        return subscribe(channel, handler, options.errorHandler());
+    }
+
+    /**
+     * {@link #subscribe(String, NotificationHandler)} with an error handler of its own: what this handler throws goes
+     * to {@code errorHandler}, on the handler's thread, instead of the engine's.
+     */
+    public Subscription subscribe(String channel, NotificationHandler handler, NotificationErrorHandler errorHandler) {
         ChannelName.validate(channel);
-        return subscriptions.add(channel, Objects.requireNonNull(handler, "handler must not be null"));
+        return subscriptions.add(channel, Objects.requireNonNull(handler, "handler must not be null"),
+                Objects.requireNonNull(errorHandler, "errorHandler must not be null"));
     }
 
     /** Adds a listener for {@link EngineEvent}s; events arrive in order on a dispatch thread. */
@@ -152,18 +161,20 @@ public final class PgListenEngine implements AutoCloseable {
         events.remove(listener);
     }
 
-    /** The state now: role, connection, channels. */
+    /** The state now, in parts: role, connection, channels, reading, standby. */
     public EngineStatus status() {
         ListenConnection connection = loop.connection();
         Set<String> channels = subscriptions.channels();
         Role now = closed ? Role.STOPPED : state.role;
         boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
                 && !connection.overdue(System.nanoTime()) && state.listened.containsAll(channels);
-        return new EngineStatus(now, connection != null, channels, state.listening,
-                connection != null ? connection.backendPid() : 0, state.lastNotificationAt, listens,
-                dispatcher.backlog(), dispatcher.backlogBytes(), state.readingPaused, state.queueUsage,
-                state.lastFailure, state.groupWarning, new EngineStatus.Standby(state.standby.ready(),
-                        state.standby.held(), state.standby.heldBytesOnDisk(), state.standbyDropped));
+        return new EngineStatus(now, listens,
+                new EngineStatus.Connection(connection != null, connection != null ? connection.backendPid() : 0,
+                        state.lastFailure),
+                new EngineStatus.Channels(channels, state.listening, state.groupWarning),
+                new EngineStatus.Reading(state.lastNotificationAt, dispatcher.backlog(), dispatcher.backlogBytes(),
+                        state.readingPaused, state.queueUsage),
+                state.standby);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */

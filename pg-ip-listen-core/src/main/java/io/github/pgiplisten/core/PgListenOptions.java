@@ -386,7 +386,10 @@ public final class PgListenOptions {
             return this;
         }
 
-        /** Told about every exception a handler throws (default: logged at ERROR with channel and payload). */
+        /**
+         * Told about every exception a handler throws, unless it was subscribed with an error handler of its own
+         * (default: logged at ERROR with channel and payload).
+         */
         public Builder errorHandler(NotificationErrorHandler errorHandler) {
             this.errorHandler = errorHandler;
             return this;

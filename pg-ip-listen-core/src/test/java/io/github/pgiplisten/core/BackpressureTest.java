@@ -62,16 +62,16 @@ class BackpressureTest {
 
         int count = 20_000;
         publish(stuck, 0, count);
-        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().readingPaused());
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().reading().paused());
         long mostWaiting = 0;
         for (int i = 0; i < 10; i++) {
-            mostWaiting = Math.max(mostWaiting, engine.status().backlogBytes());
+            mostWaiting = Math.max(mostWaiting, engine.status().reading().backlogBytes());
             Thread.sleep(50);
         }
         // beyond the limit at most what one read takes in, or what the socket holds when a statement runs (a
         // progress confirmation): the rest stays on the server or in the spill file
         assertThat(mostWaiting).isLessThan(8 * SMALL_LIMIT);
-        assertThat(engine.status().backlog()).isLessThan(count);
+        assertThat(engine.status().reading().backlog()).isLessThan(count);
         assertThat(engine.status().listens()).as("a paused instance still listens").isTrue();
         engines.notify(other, "while paused");
 
@@ -81,8 +81,8 @@ class BackpressureTest {
         Thread.sleep(200);
         assertThat(stuckRecorder.payloads()).containsExactlyElementsOf(payloads(0, count));
         assertThat(otherRecorder.payloads()).containsExactly("while paused");
-        assertThat(engine.status().readingPaused()).isFalse();
-        assertThat(engine.status().backlog()).isZero();
+        assertThat(engine.status().reading().paused()).isFalse();
+        assertThat(engine.status().reading().backlog()).isZero();
     }
 
     /**
@@ -123,18 +123,18 @@ class BackpressureTest {
             }
         }, "producer");
         producer.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().readingPaused());
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().reading().paused());
         Thread.sleep(12_000); // past the 8 s the server's kernel waits for a reader that does not read
         publishing.set(false);
         producer.join(10_000);
-        assertThat(engine.status().readingPaused()).isTrue();
-        assertThat(engine.status().backlogBytes()).isLessThan(2 * SMALL_LIMIT);
+        assertThat(engine.status().reading().paused()).isTrue();
+        assertThat(engine.status().reading().backlogBytes()).isLessThan(2 * SMALL_LIMIT);
 
         release.countDown();
         int total = (int) sent.get();
         await().atMost(Duration.ofSeconds(60)).until(() -> recorder.count() >= total);
         assertThat(recorder.payloads()).containsExactlyElementsOf(payloads(0, total));
-        assertThat(events).noneMatch(EngineEvent.Disconnected.class::isInstance);
+        assertThat(events).noneMatch(EngineEvent.ConnectionLost.class::isInstance);
     }
 
     @Test
@@ -158,7 +158,7 @@ class BackpressureTest {
 
         int count = 10_000;
         publish(stuck, 0, count);
-        await().atMost(Duration.ofSeconds(30)).until(() -> leader.status().readingPaused());
+        await().atMost(Duration.ofSeconds(30)).until(() -> leader.status().reading().paused());
         long closeStart = System.nanoTime();
         leader.close();
         assertThat(Duration.ofNanos(System.nanoTime() - closeStart)).as("close() while paused returns")
@@ -233,7 +233,7 @@ class BackpressureTest {
         List<Long> flowingBehind = new ArrayList<>();
         while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(60)) {
             Thread.sleep(1000);
-            mostWaiting = Math.max(mostWaiting, engine.status().backlogBytes());
+            mostWaiting = Math.max(mostWaiting, engine.status().reading().backlogBytes());
             flowingBehind.add(flowingSent.get() - flowingRecorder.count());
         }
         long heapBlocked = heapAfterGc();
@@ -241,8 +241,8 @@ class BackpressureTest {
         producer.join(10_000);
         long total = sent.get();
         System.out.printf("blocked a minute: %d sent, %d waiting at most (%d bytes est.), heap after GC %d MB → %d MB,"
-                + " paused %s%n", total, engine.status().backlog(), mostWaiting, heapBefore >> 20, heapBlocked >> 20,
-                engine.status().readingPaused());
+                + " paused %s%n", total, engine.status().reading().backlog(), mostWaiting, heapBefore >> 20,
+                heapBlocked >> 20, engine.status().reading().paused());
         assertThat(total).as("what was sent in the minute").isGreaterThan(200_000);
         assertThat(mostWaiting).isLessThanOrEqualTo(limit + 1024 * 1024);
         assertThat(heapBlocked - heapBefore).as("heap held for the blocked listener, bytes")

@@ -29,7 +29,7 @@ class BroadcastTest {
             fleet.add(engine.start());
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream()
-                .allMatch(engine -> engine.status().listeningChannels().contains(channel)));
+                .allMatch(engine -> engine.status().channels().listening().contains(channel)));
         assertThat(fleet).allSatisfy(engine -> assertThat(engine.status().role()).isEqualTo(Role.BROADCAST));
 
         List<String> sent = IntStream.range(0, 100).mapToObj(i -> "n" + i).toList();
@@ -44,11 +44,11 @@ class BroadcastTest {
         PgListenEngine engine = engines.create(options -> options.oneProcessListener(false));
         engine.subscribe(engines.channel("x"), notification -> { });
         engine.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !engine.status().listeningChannels().isEmpty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !engine.status().channels().listening().isEmpty());
         try (var connection = engines.server().connect();
                 var statement = connection.prepareStatement(
                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = ?")) {
-            statement.setInt(1, engine.status().backendPid());
+            statement.setInt(1, engine.status().connection().backendPid());
             try (var result = statement.executeQuery()) {
                 result.next();
                 assertThat(result.getInt(1)).isZero();

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -39,7 +40,40 @@ class DispatchTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 3 && errors.size() == 2);
         assertThat(recorder.payloads()).containsExactly("good 1", "good 2", "good 3");
         assertThat(errors).containsExactly("bad 1: cannot handle bad 1", "bad 2: cannot handle bad 2");
-        assertThat(engine.status().connected()).isTrue();
+        assertThat(engine.status().connection().open()).isTrue();
+    }
+
+    @Test
+    void aHandlerSubscribedWithItsOwnErrorHandlerReportsItsFailuresThereAndTheObserverStillHearsOfThem() {
+        String channel = engines.channel("routed");
+        List<String> engineErrors = new CopyOnWriteArrayList<>();
+        List<String> ownErrors = new CopyOnWriteArrayList<>();
+        List<String> observedFailures = new CopyOnWriteArrayList<>();
+        PgListenEngine engine = engines.create(options -> options
+                .errorHandler((notification, error) -> engineErrors.add("engine: " + notification.payload()))
+                .observer(new NotificationObserver() {
+                    @Override
+                    public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
+                        if (failure != null) {
+                            observedFailures.add(notification.payload() + ": " + failure.getMessage());
+                        }
+                    }
+                }));
+        engine.subscribe(channel, notification -> {
+            throw new IllegalStateException("own");
+        }, (notification, error) -> ownErrors.add(notification.payload() + ": " + error.getMessage()));
+        engine.subscribe(channel, notification -> {
+            throw new IllegalStateException("default");
+        });
+        engine.start();
+        Engines.awaitSingleListeningLeader(List.of(engine));
+
+        engines.notify(channel, "one");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> observedFailures.size() == 1 && engineErrors.size() == 1);
+        assertThat(ownErrors).containsExactly("one: own");
+        assertThat(engineErrors).containsExactly("engine: one");
+        assertThat(observedFailures).as("the first failure of the notification").containsExactly("one: own");
     }
 
     @Test
@@ -66,7 +100,7 @@ class DispatchTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> fastRecorder.count() == fastPayloads.size());
         assertThat(slowRecorder.count()).isZero();
         assertThat(fastRecorder.payloads()).containsExactlyElementsOf(fastPayloads);
-        assertThat(engine.status().connected()).isTrue();
+        assertThat(engine.status().connection().open()).isTrue();
 
         release.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> slowRecorder.count() == 3);

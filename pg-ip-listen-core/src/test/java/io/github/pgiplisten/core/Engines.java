@@ -138,8 +138,8 @@ public final class Engines implements AfterEachCallback {
     static PgListenEngine awaitSingleListeningLeader(List<PgListenEngine> candidates) {
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             List<PgListenEngine> leaders = leaders(candidates);
-            return leaders.size() == 1 && leaders.get(0).status().listeningChannels()
-                    .containsAll(leaders.get(0).status().channels());
+            return leaders.size() == 1 && leaders.get(0).status().channels().listening()
+                    .containsAll(leaders.get(0).status().channels().subscribed());
         });
         return leaders(candidates).get(0);
     }
@@ -150,7 +150,7 @@ public final class Engines implements AfterEachCallback {
      */
     void awaitWaitingStandby(PgListenEngine engine) {
         await().atMost(Duration.ofSeconds(20)).until(() -> {
-            int pid = engine.status().backendPid();
+            int pid = engine.status().connection().backendPid();
             if (engine.status().role() != Role.STANDBY || pid == 0) {
                 return false;
             }
@@ -193,11 +193,11 @@ public final class Engines implements AfterEachCallback {
     }
 
     /** The engine's (first) leadership event. */
-    EngineEvent.LeadershipAcquired leadership(PgListenEngine engine) {
+    EngineEvent.LeadershipGranted leadership(PgListenEngine engine) {
         await().atMost(Duration.ofSeconds(20)).until(() -> events(engine).stream()
-                .anyMatch(EngineEvent.LeadershipAcquired.class::isInstance));
-        return events(engine).stream().filter(EngineEvent.LeadershipAcquired.class::isInstance)
-                .map(EngineEvent.LeadershipAcquired.class::cast).findFirst().orElseThrow();
+                .anyMatch(EngineEvent.LeadershipGranted.class::isInstance));
+        return events(engine).stream().filter(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(EngineEvent.LeadershipGranted.class::cast).findFirst().orElseThrow();
     }
 
     @Override

@@ -56,8 +56,9 @@ class FailoverTest {
         Recorder recorder = new Recorder();
         engine.subscribe(channel, recorder);
         engine.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().lastFailure() != null);
-        assertThat(engine.status().lastFailure()).contains("recovery").contains("targetServerType=primary");
+        await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
+        assertThat(engine.status().connection().lastFailure()).contains("recovery")
+                .contains("targetServerType=primary");
         for (int i = 0; i < 10; i++) {
             assertThat(engine.status().listens()).isFalse();
             assertThat(engine.status().role()).isNotEqualTo(Role.LEADER);
@@ -66,7 +67,7 @@ class FailoverTest {
 
         replica.promote();
         Engines.awaitSingleListeningLeader(List.of(engine));
-        assertThat(engine.status().lastFailure()).isNull();
+        assertThat(engine.status().connection().lastFailure()).isNull();
         notify(replica, channel, "on the promoted server");
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.payloads().contains("on the promoted server"));
     }
@@ -108,17 +109,17 @@ class FailoverTest {
                 (System.nanoTime() - promotedAt) / 1_000_000);
 
         // one leader, on the new primary, by pg_locks
-        assertThat(lockHolders(replica)).containsExactly(leader.status().backendPid());
+        assertThat(lockHolders(replica)).containsExactly(leader.status().connection().backendPid());
         // nothing twice
         List<String> handled = new ArrayList<>();
         recorders.forEach(recorder -> handled.addAll(recorder.payloads()));
         assertThat(handled).containsExactlyInAnyOrder("before", "after");
         // every instance told the gap; the new leader did not take over from a handover
         for (List<EngineEvent> seen : events) {
-            assertThat(seen).hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(seen).hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
         }
-        assertThat(events.get(fleet.indexOf(leader))).filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
-                .last().extracting(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).isEqualTo(false);
+        assertThat(events.get(fleet.indexOf(leader))).filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .last().extracting(event -> ((EngineEvent.LeadershipGranted) event).handedOver()).isEqualTo(false);
         // no leaked sessions: one per engine on the new primary
         assertThat(replica.backendPids(applicationName())).hasSize(3);
     }

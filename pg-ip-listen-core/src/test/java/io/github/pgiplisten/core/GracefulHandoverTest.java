@@ -37,7 +37,7 @@ class GracefulHandoverTest {
     private final List<java.util.concurrent.atomic.AtomicLong> firstHandledAt = new CopyOnWriteArrayList<>();
     private final List<String> handoverMillis = new CopyOnWriteArrayList<>();
     /** The leaderships each engine took, by engine. */
-    private final java.util.Map<PgListenEngine, List<EngineEvent.LeadershipAcquired>> leaderships =
+    private final java.util.Map<PgListenEngine, List<EngineEvent.LeadershipGranted>> leaderships =
             new java.util.concurrent.ConcurrentHashMap<>();
     /** An engine whose handlers stall once, for {@link #stallMillis}, when it next handles; null for none. */
     private volatile PgListenEngine stalling;
@@ -124,8 +124,8 @@ class GracefulHandoverTest {
         engines.notify(channels.get(0), "1");
         await().atMost(Duration.ofSeconds(10)).until(() -> handledBy.get(1).size() == 1);
         assertThat(handledBy.get(1)).containsExactly("1");
-        assertThat(events).filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
-                .map(event -> ((EngineEvent.LeadershipAcquired) event).handedOver())
+        assertThat(events).filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver())
                 .as("nobody listened between the two: a gap, not a handover").containsExactly(false);
     }
 
@@ -181,9 +181,9 @@ class GracefulHandoverTest {
             producer.awaitSent(producer.sent() + 100);
 
             assertThat(successor).as("the standby that saw the handover mark").isSameAs(older);
-            assertThat(leaderships.get(successor)).singleElement().satisfies(acquired -> {
-                assertThat(acquired.handedOver()).isTrue();
-                assertThat(acquired.gapPossible()).isFalse();
+            assertThat(leaderships.get(successor)).singleElement().satisfies(granted -> {
+                assertThat(granted.handedOver()).isTrue();
+                assertThat(granted.gapPossible()).isFalse();
             });
         }
         assertEveryNumberHandledOnceInOrder();
@@ -199,12 +199,12 @@ class GracefulHandoverTest {
         leader.subscribe(channel, notification -> handled.add(Integer.parseInt(notification.payload())));
         leader.start();
         Engines.awaitSingleListeningLeader(List.of(leader));
-        List<EngineEvent.LeadershipAcquired> successorTook = new CopyOnWriteArrayList<>();
+        List<EngineEvent.LeadershipGranted> successorTook = new CopyOnWriteArrayList<>();
         PgListenEngine successor = engines.create(options -> options.backlogLimit(1024 * 1024));
         successor.subscribe(channel, notification -> handled.add(Integer.parseInt(notification.payload())));
         successor.addEventListener(event -> {
-            if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-                successorTook.add(acquired);
+            if (event instanceof EngineEvent.LeadershipGranted granted) {
+                successorTook.add(granted);
             }
         });
         successor.start();
@@ -224,7 +224,7 @@ class GracefulHandoverTest {
                 .toList());
 
         await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() >= burst + 100);
-        assertThat(successorTook).singleElement().satisfies(acquired -> assertThat(acquired.handedOver()).isTrue());
+        assertThat(successorTook).singleElement().satisfies(granted -> assertThat(granted.handedOver()).isTrue());
         Thread.sleep(200); // anything handled twice would show by now
         assertThat(handled).containsExactlyElementsOf(java.util.stream.IntStream.range(0, burst + 100).boxed()
                 .toList());
@@ -250,7 +250,7 @@ class GracefulHandoverTest {
             producer.awaitSent(producer.sent() + 100);
         }
         assertThat(leaderships.get(other)).singleElement()
-                .satisfies(acquired -> assertThat(acquired.handedOver()).isTrue());
+                .satisfies(granted -> assertThat(granted.handedOver()).isTrue());
         assertEveryNumberHandledOnceInOrder();
     }
 
@@ -274,11 +274,11 @@ class GracefulHandoverTest {
                 handled.add(notification.channel() + ":" + notification.payload());
             });
         }
-        List<EngineEvent.LeadershipAcquired> taken = new CopyOnWriteArrayList<>();
+        List<EngineEvent.LeadershipGranted> taken = new CopyOnWriteArrayList<>();
         leaderships.put(engine, taken);
         engine.addEventListener(event -> {
-            if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-                taken.add(acquired);
+            if (event instanceof EngineEvent.LeadershipGranted granted) {
+                taken.add(granted);
             }
         });
         return engine.start();
@@ -287,7 +287,7 @@ class GracefulHandoverTest {
     private static void awaitOneLeaderAndStandbys(List<PgListenEngine> fleet, int standbys) {
         Engines.awaitSingleListeningLeader(fleet);
         await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream()
-                .filter(engine -> engine.status().role() == Role.STANDBY && engine.status().connected())
+                .filter(engine -> engine.status().role() == Role.STANDBY && engine.status().connection().open())
                 .count() == standbys);
     }
 

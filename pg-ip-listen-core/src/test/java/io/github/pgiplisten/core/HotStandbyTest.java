@@ -48,13 +48,13 @@ class HotStandbyTest {
         engines.notify(channel, numbers);
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
 
-        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
-        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
-        assertThat(acquired.handedOver()).isFalse();
-        assertThat(acquired.possibleRepeats()).isEqualTo(numbers.size());
-        assertThat(acquired.skipped()).isZero();
+        EngineEvent.LeadershipGranted granted = engines.leadership(standby);
+        assertThat(granted.handedOver()).isFalse();
+        assertThat(granted.possibleRepeats()).isEqualTo(numbers.size());
+        assertThat(granted.skipped()).isZero();
     }
 
     @Test
@@ -64,14 +64,14 @@ class HotStandbyTest {
         engines.notify(channel, numbers);
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
 
-        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
-        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
+        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
+        EngineEvent.LeadershipGranted granted = engines.leadership(standby);
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
         assertThat(engines.recorder(standby).payloads()).containsExactly("after");
-        assertThat(acquired.handedOver()).isFalse();
-        assertThat(acquired.possibleRepeats()).isZero();
-        assertThat(acquired.skipped()).isEqualTo(numbers.size());
+        assertThat(granted.handedOver()).isFalse();
+        assertThat(granted.possibleRepeats()).isZero();
+        assertThat(granted.skipped()).isEqualTo(numbers.size());
     }
 
     @Test
@@ -84,7 +84,7 @@ class HotStandbyTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() == numbers.size());
         Thread.sleep(1000); // many progress intervals: the leader has confirmed all five
 
-        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
         assertThat(engines.recorder(standby).payloads()).containsExactly("after");
@@ -99,14 +99,14 @@ class HotStandbyTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("3"));
 
         leader.close();
-        EngineEvent.LeadershipAcquired acquired = engines.leadership(standby);
-        assertThat(acquired.handedOver()).as("a handover that did not finish is not told as one").isFalse();
+        EngineEvent.LeadershipGranted granted = engines.leadership(standby);
+        assertThat(granted.handedOver()).as("a handover that did not finish is not told as one").isFalse();
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).payloads().contains("5"));
         List<String> handled = engines.recorder(standby).payloads();
         // everything from the stuck one on comes again; what the leader had confirmed before it may not
         assertThat(handled).endsWith("3", "4", "5");
         assertThat(numbers.subList(numbers.size() - handled.size(), numbers.size())).isEqualTo(handled);
-        assertThat(acquired.possibleRepeats()).isEqualTo(handled.size());
+        assertThat(granted.possibleRepeats()).isEqualTo(handled.size());
     }
 
     @Test
@@ -136,7 +136,7 @@ class HotStandbyTest {
             }
         }
 
-        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
         assertThat(engines.leadership(standby).handedOver()).isFalse();
@@ -156,8 +156,8 @@ class HotStandbyTest {
         Thread.sleep(1000); // many progress intervals: a leader that counted refused work as done confirmed it
 
         assertThat(handledByLeader).isEmpty();
-        assertThat(leader.status().backlog()).as("kept, not dropped").isEqualTo(numbers.size());
-        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        assertThat(leader.status().reading().backlog()).as("kept, not dropped").isEqualTo(numbers.size());
+        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
         assertThat(engines.leadership(standby).possibleRepeats()).isEqualTo(numbers.size());
@@ -180,11 +180,11 @@ class HotStandbyTest {
             }
             connection.commit();
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().readingPaused());
+        await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().reading().paused());
         await().atMost(Duration.ofSeconds(60)).until(() -> standby.status().standby().held() == count);
         assertThat(standby.status().standby().heldBytesOnDisk()).as("past its memory limit, on disk").isPositive();
 
-        assertThat(engines.server().terminateBackend(leader.status().backendPid())).isTrue();
+        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
         await().atMost(Duration.ofSeconds(60)).until(() -> engines.recorder(standby).count() == count);
         assertThat(engines.recorder(standby).payloads()).map(payload -> payload.split(" ")[0])
                 .containsExactlyElementsOf(IntStream.range(0, count).mapToObj(Integer::toString).toList());

@@ -48,7 +48,7 @@ class LeaderElectionTest {
             fleet.add(engines.startWatched(channel, UnaryOperator.identity()));
         }
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
 
         List<String> sent = IntStream.range(0, 200).mapToObj(Integer::toString).toList();
         engines.notify(channel, sent);
@@ -59,7 +59,7 @@ class LeaderElectionTest {
         fleet.stream().filter(engine -> engine != leader)
                 .forEach(standby -> {
                     assertThat(standby.status().role()).isEqualTo(Role.STANDBY);
-                    assertThat(standby.status().listeningChannels()).isEmpty();
+                    assertThat(standby.status().channels().listening()).isEmpty();
                     assertThat(engines.recorder(standby).handled()).isEmpty();
                 });
     }
@@ -76,32 +76,32 @@ class LeaderElectionTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(oldLeader).count() == 1);
 
         Instant terminatedAt = Instant.now();
-        assertThat(engines.server().terminateBackend(oldLeader.status().backendPid())).isTrue();
+        assertThat(engines.server().terminateBackend(oldLeader.status().connection().backendPid())).isTrue();
         PgListenEngine newLeader = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).payloads().contains("after"));
-        EngineEvent.LeadershipAcquired acquired = engines.events(newLeader).stream()
-                .filter(EngineEvent.LeadershipAcquired.class::isInstance).map(EngineEvent.LeadershipAcquired.class::cast)
+        EngineEvent.LeadershipGranted granted = engines.events(newLeader).stream()
+                .filter(EngineEvent.LeadershipGranted.class::isInstance).map(EngineEvent.LeadershipGranted.class::cast)
                 .findFirst().orElseThrow();
-        assertThat(acquired.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
+        assertThat(granted.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
         // at-least-once: "before" comes again only if the old leader had not confirmed it yet, and then it is counted
-        List<String> expected = acquired.possibleRepeats() == 0 ? List.of("after") : List.of("before", "after");
+        List<String> expected = granted.possibleRepeats() == 0 ? List.of("after") : List.of("before", "after");
         System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
-                Duration.between(terminatedAt, acquired.at()).toNanos() / 1e6);
+                Duration.between(terminatedAt, granted.at()).toNanos() / 1e6);
 
         assertThat(engines.recorder(newLeader).payloads()).containsExactlyElementsOf(expected);
         assertThat(engines.recorder(oldLeader).payloads()).containsExactly("before");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertThat(oldLeader.status().connected()).isTrue();
+            assertThat(oldLeader.status().connection().open()).isTrue();
             assertThat(oldLeader.status().role()).isEqualTo(Role.STANDBY);
             // the events tell the whole story: no channel is left "listened" on a session that is gone
             assertThat(engines.events(oldLeader)).map(Object::getClass).containsSubsequence(
-                    EngineEvent.ChannelListened.class, EngineEvent.LeadershipLost.class,
-                    EngineEvent.ChannelUnlistened.class, EngineEvent.Disconnected.class, EngineEvent.Connected.class,
-                    EngineEvent.Reconnected.class);
+                    EngineEvent.ChannelListened.class, EngineEvent.LeadershipRevoked.class,
+                    EngineEvent.ChannelUnlistened.class, EngineEvent.ConnectionLost.class, EngineEvent.Connected.class,
+                    EngineEvent.ConnectionRestored.class);
         });
-        assertThat(engines.events(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipAcquired.class);
+        assertThat(engines.events(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipGranted.class);
         assertThat(Engines.leaders(fleet)).containsExactly(newLeader);
     }
 
@@ -119,7 +119,7 @@ class LeaderElectionTest {
         b.addEventListener(events::add);
         b.subscribe(channel, second);
         b.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connected());
+        await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connection().open());
         assertThat(b.status().role()).isEqualTo(Role.STANDBY);
 
         engines.notify(channel, "to a");
@@ -128,8 +128,8 @@ class LeaderElectionTest {
         assertThat(a.status().role()).isEqualTo(Role.STOPPED);
         Engines.awaitSingleListeningLeader(List.of(b));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events)
-                .filteredOn(EngineEvent.LeadershipAcquired.class::isInstance)
-                .map(event -> ((EngineEvent.LeadershipAcquired) event).handedOver()).containsExactly(true));
+                .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver()).containsExactly(true));
         engines.notify(channel, "to b");
         await().atMost(Duration.ofSeconds(10)).until(() -> second.count() == 1);
 
@@ -188,7 +188,7 @@ class LeaderElectionTest {
         String later = engines.channel("later");
         Recorder recorder = new Recorder();
         leader.subscribe(later, recorder);
-        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().listeningChannels().contains(later));
+        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().channels().listening().contains(later));
         engines.notify(later, "woken");
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
     }
@@ -198,13 +198,13 @@ class LeaderElectionTest {
         PgListenEngine leader = engines.create().start();
         Engines.awaitSingleListeningLeader(List.of(leader));
         PgListenEngine standby = engines.create().start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> standby.status().connected());
+        await().atMost(Duration.ofSeconds(10)).until(() -> standby.status().connection().open());
         // the standby's backend sits in one blocked pg_advisory_lock, waiting on the advisory lock
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             try (Connection connection = engines.server().connect();
                     PreparedStatement statement = connection.prepareStatement(
                             "SELECT state, wait_event_type, query FROM pg_stat_activity WHERE pid = ?")) {
-                statement.setInt(1, standby.status().backendPid());
+                statement.setInt(1, standby.status().connection().backendPid());
                 try (ResultSet row = statement.executeQuery()) {
                     assertThat(row.next()).isTrue();
                     assertThat(row.getString("state")).isEqualTo("active");

@@ -121,7 +121,7 @@ class LeakTest {
         first.start();
         awaitBack(List.of(first), 0);
         second.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> second.status().connected());
+        await().atMost(Duration.ofSeconds(30)).until(() -> second.status().connection().open());
         roundTrip(handled, 0);
 
         // even cycles end the leader's session (the standby takes over), odd ones the waiting standby's
@@ -156,8 +156,9 @@ class LeakTest {
     private void awaitBack(List<PgListenEngine> candidates, int pid) {
         fast().until(() -> {
             List<PgListenEngine> leaders = Engines.leaders(candidates);
-            return candidates.stream().allMatch(e -> e.status().connected() && e.status().backendPid() != pid)
-                    && leaders.size() == 1 && leaders.get(0).status().listeningChannels().contains(channel);
+            return candidates.stream().allMatch(e -> e.status().connection().open()
+                    && e.status().connection().backendPid() != pid)
+                    && leaders.size() == 1 && leaders.get(0).status().channels().listening().contains(channel);
         });
     }
 
@@ -176,7 +177,7 @@ class LeakTest {
         fast().until(() -> handled.count() == before + 2);
         assertThat(handled.problems()).isEmpty();
         assertThat(handled.count("after the cycles")).isEqualTo(1);
-        assertThat(candidates).filteredOn(engine -> !engine.status().listeningChannels().isEmpty()).hasSize(1);
+        assertThat(candidates).filteredOn(engine -> !engine.status().channels().listening().isEmpty()).hasSize(1);
     }
 
     /** The cycles, with the figures sampled at the start, after the warm-up and at the end. */
@@ -226,7 +227,8 @@ class LeakTest {
 
         /** Figures now; the sessions are counted once the terminated ones have gone. */
         private Sample sample(int cycleNumber) throws SQLException {
-            List<Integer> pids = candidates.stream().map(engine -> engine.status().backendPid()).sorted().toList();
+            List<Integer> pids = candidates.stream().map(engine -> engine.status().connection().backendPid()).sorted()
+                    .toList();
             fast().untilAsserted(() -> assertThat(sessions())
                     .as("sessions of the engines in pg_stat_activity").isEqualTo(pids));
             List<Thread> threads = List.copyOf(Thread.getAllStackTraces().keySet());
@@ -329,8 +331,8 @@ class LeakTest {
 
     /**
      * Follows each engine's events as they arrive: every disconnect is followed by a connect on a new backend and a
-     * reconnect whose gap starts at that disconnect, a lost leadership comes before the disconnect, nothing is
-     * acquired twice. Keeps counts only.
+     * reconnect whose gap starts at that disconnect, a revoked leadership comes before the disconnect, no leadership
+     * is granted twice. Keeps counts only.
      */
     private static final class EventCheck {
 
@@ -339,8 +341,8 @@ class LeakTest {
         private final AtomicInteger connected = new AtomicInteger();
         private final AtomicInteger disconnected = new AtomicInteger();
         private final AtomicInteger reconnected = new AtomicInteger();
-        private final AtomicInteger acquired = new AtomicInteger();
-        private final AtomicInteger lost = new AtomicInteger();
+        private final AtomicInteger granted = new AtomicInteger();
+        private final AtomicInteger revoked = new AtomicInteger();
 
         private static final class State {
             boolean up;
@@ -359,27 +361,27 @@ class LeakTest {
                 state.up = true;
                 state.backendPid = c.backendPid();
                 state.reconnectPending = state.disconnectedAt != null;
-            } else if (event instanceof EngineEvent.Reconnected r) {
+            } else if (event instanceof EngineEvent.ConnectionRestored r) {
                 reconnected.incrementAndGet();
                 check(state.up && state.reconnectPending, "reconnected without a disconnect", event);
                 check(Objects.equals(r.disconnectedAt(), state.disconnectedAt), "gap not from the disconnect", event);
                 check(!r.gap().isNegative(), "negative gap", event);
                 state.reconnectPending = false;
                 state.disconnectedAt = null;
-            } else if (event instanceof EngineEvent.Disconnected d) {
+            } else if (event instanceof EngineEvent.ConnectionLost d) {
                 disconnected.incrementAndGet();
                 check(state.up && !state.reconnectPending, "disconnected while not connected", event);
-                check(!state.leading, "disconnected before leadership was lost", event);
+                check(!state.leading, "disconnected before leadership was revoked", event);
                 state.up = false;
                 state.disconnectedAt = d.at();
-            } else if (event instanceof EngineEvent.LeadershipAcquired a) {
-                acquired.incrementAndGet();
-                check(state.up && !state.leading, "leadership acquired twice or while disconnected", event);
+            } else if (event instanceof EngineEvent.LeadershipGranted a) {
+                granted.incrementAndGet();
+                check(state.up && !state.leading, "leadership granted twice or while disconnected", event);
                 check(!a.handedOver(), "a takeover from a terminated leader said it was handed over", event);
                 state.leading = true;
-            } else if (event instanceof EngineEvent.LeadershipLost) {
-                lost.incrementAndGet();
-                check(state.leading, "leadership lost but not held", event);
+            } else if (event instanceof EngineEvent.LeadershipRevoked) {
+                revoked.incrementAndGet();
+                check(state.leading, "leadership revoked but not held", event);
                 state.leading = false;
             }
         }
@@ -390,11 +392,11 @@ class LeakTest {
             }
         }
 
-        void awaitTotals(int connects, int reconnects, int acquisitions, int losses) {
+        void awaitTotals(int connects, int reconnects, int grants, int revocations) {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(List.of(connected.get(),
-                    disconnected.get(), reconnected.get(), acquired.get(), lost.get()))
-                    .as("connected, disconnected, reconnected, leadership acquired, lost")
-                    .isEqualTo(List.of(connects, reconnects, reconnects, acquisitions, losses)));
+                    disconnected.get(), reconnected.get(), granted.get(), revoked.get()))
+                    .as("connected, disconnected, reconnected, leadership granted, revoked")
+                    .isEqualTo(List.of(connects, reconnects, reconnects, grants, revocations)));
             assertThat(problems).isEmpty();
         }
     }
@@ -433,7 +435,7 @@ class LeakTest {
      */
     private static int backendPid(PgListenEngine engine) {
         int[] pid = new int[1];
-        fast().until(() -> (pid[0] = engine.status().backendPid()) != 0);
+        fast().until(() -> (pid[0] = engine.status().connection().backendPid()) != 0);
         return pid[0];
     }
 

@@ -46,14 +46,14 @@ class NeighboursTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> other.status().listens());
         // the leader tells its channels with its progress confirmations, while notifications flow
         engines.notify(shared, "a", "b", "c");
-        await().atMost(Duration.ofSeconds(10)).until(() -> other.status().groupWarning() != null);
-        assertThat(other.status().groupWarning()).contains("other channels").contains(only);
-        assertThat(leader.status().groupWarning()).isNull();
+        await().atMost(Duration.ofSeconds(10)).until(() -> other.status().channels().groupWarning() != null);
+        assertThat(other.status().channels().groupWarning()).contains("other channels").contains(only);
+        assertThat(leader.status().channels().groupWarning()).isNull();
 
         PgListenEngine same = engines.startWatched(shared, options -> options);
         await().atMost(Duration.ofSeconds(10)).until(() -> same.status().listens());
         engines.notify(shared, "d", "e");
         await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() == 5);
-        assertThat(same.status().groupWarning()).isNull();
+        assertThat(same.status().channels().groupWarning()).isNull();
     }
 }

@@ -32,8 +32,9 @@ class PoolerTest {
             List<Role> roles = new ArrayList<>();
             engine.subscribe(engines.channel("pooled"), new Recorder());
             engine.start();
-            await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().lastFailure() != null);
-            assertThat(engine.status().lastFailure()).contains("transaction mode").contains("pg-ip-listen.url");
+            await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
+            assertThat(engine.status().connection().lastFailure()).contains("transaction mode")
+                    .contains("pg-ip-listen.url");
             for (int i = 0; i < 20; i++) {
                 roles.add(engine.status().role());
                 assertThat(engine.status().listens()).isFalse();

@@ -30,8 +30,9 @@ class QueueUsageTest {
         engine.subscribe(engines.channel("quiet"), new Recorder());
         engine.start();
         Engines.awaitSingleListeningLeader(List.of(engine));
-        await().atMost(Duration.ofSeconds(10)).until(() -> !Double.isNaN(engine.status().notificationQueueUsage()));
-        double before = engine.status().notificationQueueUsage();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !Double.isNaN(engine.status().reading().notificationQueueUsage()));
+        double before = engine.status().reading().notificationQueueUsage();
 
         String elsewhere = engines.channel("elsewhere");
         try (Connection stuck = engines.server().connect(); Statement statement = stuck.createStatement()) {
@@ -48,8 +49,8 @@ class QueueUsageTest {
             }
             // 4 MB held back of the queue's 8 GB: 0.05 %, over the 0.01 % this engine warns at
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> engine.status().notificationQueueUsage() >= 0.0001);
-            assertThat(engine.status().notificationQueueUsage()).isGreaterThan(before);
+                    .until(() -> engine.status().reading().notificationQueueUsage() >= 0.0001);
+            assertThat(engine.status().reading().notificationQueueUsage()).isGreaterThan(before);
             stuck.rollback();
         }
     }

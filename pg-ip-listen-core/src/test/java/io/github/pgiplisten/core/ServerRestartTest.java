@@ -37,7 +37,7 @@ class ServerRestartTest {
         server().stop(StopMode.FAST);
         Thread.sleep(3000);
         assertThat(fleet).allSatisfy(engine -> {
-            assertThat(engine.status().connected()).isFalse();
+            assertThat(engine.status().connection().open()).isFalse();
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
         });
         server().start();
@@ -62,21 +62,22 @@ class ServerRestartTest {
         if (oneProcessListener) {
             Engines.awaitSingleListeningLeader(fleet);
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream().allMatch(e -> e.status().connected()));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
     }
 
     private void assertFleetRecovered(boolean oneProcessListener) {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
-            assertThat(engine.status().connected()).isTrue();
-            assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.Disconnected.class)
-                    .hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(engine.status().connection().open()).isTrue();
+            assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.ConnectionLost.class)
+                    .hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
         }));
         List<PgListenEngine> receivers;
         if (oneProcessListener) {
             receivers = List.of(Engines.awaitSingleListeningLeader(fleet));
         } else {
             await().atMost(Duration.ofSeconds(30)).until(() -> fleet.stream()
-                    .allMatch(engine -> engine.status().listeningChannels().contains(channel)));
+                    .allMatch(engine -> engine.status().channels().listening().contains(channel)));
             receivers = fleet;
         }
         fleet.forEach(engine -> engines.recorder(engine).handled().clear());
@@ -85,9 +86,9 @@ class ServerRestartTest {
                 .until(() -> receivers.stream().allMatch(engine -> engines.recorder(engine).count() == 1));
         assertThat(fleet.stream().mapToInt(engine -> engines.recorder(engine).count()).sum())
                 .isEqualTo(receivers.size());
-        EngineEvent.Reconnected gap = engines.events(fleet.get(0)).stream()
-                .filter(EngineEvent.Reconnected.class::isInstance).map(EngineEvent.Reconnected.class::cast)
-                .findFirst().orElseThrow();
+        EngineEvent.ConnectionRestored gap = engines.events(fleet.get(0)).stream()
+                .filter(EngineEvent.ConnectionRestored.class::isInstance)
+                .map(EngineEvent.ConnectionRestored.class::cast).findFirst().orElseThrow();
         assertThat(gap.gap()).isPositive();
     }
 }

@@ -35,13 +35,13 @@ class SilentNetworkTest {
             Recorder recorder = new Recorder();
             PgListenEngine engine = behind(proxy, "silent", channel, recorder, events);
             Engines.awaitSingleListeningLeader(List.of(engine));
-            int silentPid = engine.status().backendPid();
+            int silentPid = engine.status().connection().backendPid();
 
             proxy.silenceOpenConnections();
             await().atMost(Duration.ofSeconds(15))
-                    .until(() -> events.stream().anyMatch(EngineEvent.Disconnected.class::isInstance));
-            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
-                    && engine.status().backendPid() != silentPid);
+                    .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
+            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connection().open()
+                    && engine.status().connection().backendPid() != silentPid);
             // the server still believes the silent session holds the lock: the engine must wait, not lead
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
             engines.notify(channel, "to the vanished session");
@@ -52,7 +52,7 @@ class SilentNetworkTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 2);
             // the new session listened as a standby all along: what the vanished one never got is not lost
             assertThat(recorder.payloads()).containsExactly("to the vanished session", "to the new session");
-            assertThat(events).hasAtLeastOneElementOfType(EngineEvent.Reconnected.class);
+            assertThat(events).hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
             assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
         }
     }
@@ -69,7 +69,7 @@ class SilentNetworkTest {
             PgListenEngine engine = behind(proxy, "midway", channel, recorder, events);
             Engines.awaitSingleListeningLeader(List.of(engine));
             assertThat(engine.status().listens()).isTrue();
-            int silentPid = engine.status().backendPid();
+            int silentPid = engine.status().connection().backendPid();
 
             // pgjdbc reads the rest of a message without a timeout once its first byte has come
             proxy.silenceInTheMiddleOfTheNextMessageOver(4000);
@@ -77,9 +77,9 @@ class SilentNetworkTest {
             engines.notify(channel, longPayload);
             // the watchdog drops the connection once the read is past its deadline (probe timeout × 2 after it began)
             await().atMost(Duration.ofSeconds(15))
-                    .until(() -> events.stream().anyMatch(EngineEvent.Disconnected.class::isInstance));
-            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connected()
-                    && engine.status().backendPid() != silentPid);
+                    .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
+            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connection().open()
+                    && engine.status().connection().backendPid() != silentPid);
             await().atMost(Duration.ofSeconds(5)).until(() -> engine.status().listens());
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
 

@@ -34,7 +34,7 @@ class SubscriptionsTest {
         engine.subscribe(second, recorder);
         subscription.close();
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> engine.status().listeningChannels().equals(java.util.Set.of(second)));
+                .until(() -> engine.status().channels().listening().equals(java.util.Set.of(second)));
         engines.notify(first, "gone");
         engines.notify(second, "here");
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
@@ -53,7 +53,7 @@ class SubscriptionsTest {
         List<Subscription> subscriptions = channels.stream().map(channel -> engine.subscribe(channel, recorder))
                 .toList();
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> engine.status().listeningChannels().containsAll(channels));
+                .until(() -> engine.status().channels().listening().containsAll(channels));
         channels.forEach(channel -> engines.notify(channel, "for " + channel));
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == channels.size());
         assertThat(engine.lanesInUse()).isGreaterThanOrEqualTo(channels.size());
@@ -64,7 +64,7 @@ class SubscriptionsTest {
         Recorder again = new Recorder();
         engine.subscribe(channels.get(0), again);
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> engine.status().listeningChannels().contains(channels.get(0)));
+                .until(() -> engine.status().channels().listening().contains(channels.get(0)));
         engines.notify(channels.get(0), "1", "2", "3");
         await().atMost(Duration.ofSeconds(10)).until(() -> again.count() == 3);
         assertThat(again.payloads()).containsExactly("1", "2", "3");

@@ -8,7 +8,8 @@ import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.core.EngineEvent;
 
 /**
- * Turns the engine's events into Spring {@link PgListenEvent}s, on the engine's event thread, and keeps
+ * Turns each of the engine's events into the Spring {@link PgListenEvent} of the same name, on the engine's event
+ * thread (a connection closed by the container's stop is no {@code ConnectionLost}), and keeps
  * {@link ListeningChannels} in step with them: a channel counts as listened before its event is published, so an
  * {@code @EventListener} of it sees it as listened.
  */
@@ -34,16 +35,16 @@ final class EngineEventTranslator {
 
     void translate(EngineEvent event) {
         PgListenEvent springEvent = null;
-        if (event instanceof EngineEvent.LeadershipAcquired acquired) {
-            springEvent = new PgListenEvent.LeadershipGranted(source, group, acquired.handedOver(),
-                    acquired.possibleRepeats(), acquired.skipped(), acquired.gapPossible());
-        } else if (event instanceof EngineEvent.LeadershipLost lost) {
-            springEvent = new PgListenEvent.LeadershipRevoked(source, group, lost.reason());
-        } else if (event instanceof EngineEvent.Disconnected disconnected && running.getAsBoolean()) {
-            springEvent = new PgListenEvent.ConnectionLost(source, group, disconnected.cause());
-        } else if (event instanceof EngineEvent.Reconnected reconnected) {
-            springEvent = new PgListenEvent.ConnectionRestored(source, group, reconnected.disconnectedAt(),
-                    reconnected.at());
+        if (event instanceof EngineEvent.LeadershipGranted granted) {
+            springEvent = new PgListenEvent.LeadershipGranted(source, group, granted.handedOver(),
+                    granted.possibleRepeats(), granted.skipped(), granted.gapPossible());
+        } else if (event instanceof EngineEvent.LeadershipRevoked revoked) {
+            springEvent = new PgListenEvent.LeadershipRevoked(source, group, revoked.reason());
+        } else if (event instanceof EngineEvent.ConnectionLost lost && running.getAsBoolean()) {
+            springEvent = new PgListenEvent.ConnectionLost(source, group, lost.cause());
+        } else if (event instanceof EngineEvent.ConnectionRestored restored) {
+            springEvent = new PgListenEvent.ConnectionRestored(source, group, restored.disconnectedAt(),
+                    restored.at());
         } else if (event instanceof EngineEvent.ChannelListened listened) {
             listening.listened(listened.channel());
             springEvent = new PgListenEvent.ChannelListened(source, group, listened.channel());

@@ -5,10 +5,10 @@ import java.lang.reflect.Type;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.json.JsonMapper;
 
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 
 /** JSON payloads with the application's Jackson 3 {@link JsonMapper}. */
-class JacksonPayloadConverter implements PgListenPayloadConverter {
+class JacksonPayloadConverter implements PgPayloadConverter {
 
     private final JsonMapper mapper;
 

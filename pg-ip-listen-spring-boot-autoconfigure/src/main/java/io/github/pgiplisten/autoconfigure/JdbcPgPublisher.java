@@ -14,7 +14,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.Payload;
 import io.github.pgiplisten.core.PgNotifier;
@@ -38,12 +38,12 @@ class JdbcPgPublisher implements PgPublisher {
 
     private final JdbcTemplate jdbc;
     private final DataSource dataSource;
-    private final @Nullable PgListenPayloadConverter converter;
+    private final @Nullable PgPayloadConverter converter;
     private final @Nullable ObservationRegistry observations;
     private final PgListenObservations.@Nullable PublishConvention convention;
     private final boolean propagate;
 
-    JdbcPgPublisher(DataSource dataSource, @Nullable PgListenPayloadConverter converter) {
+    JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter) {
         this(dataSource, converter, null, null, false);
     }
 
@@ -51,7 +51,7 @@ class JdbcPgPublisher implements PgPublisher {
      * @param observations null when observation is off
      * @param propagate whether the trace context goes with the payload (see {@link PgListenTraceEnvelope})
      */
-    JdbcPgPublisher(DataSource dataSource, @Nullable PgListenPayloadConverter converter,
+    JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter,
             @Nullable ObservationRegistry observations, PgListenObservations.@Nullable PublishConvention convention,
             boolean propagate) {
         this.jdbc = new JdbcTemplate(dataSource);
@@ -134,7 +134,7 @@ class JdbcPgPublisher implements PgPublisher {
         }
         if (converter == null) {
             throw new IllegalStateException("Cannot publish a " + payload.getClass().getName() + " on channel '"
-                    + channel + "': no PgListenPayloadConverter bean (keep spring-boot-starter-jackson, which the "
+                    + channel + "': no PgPayloadConverter bean (keep spring-boot-starter-jackson, which the "
                     + "starter brings, for JSON, or send a String)");
         }
         return converter.write(payload);

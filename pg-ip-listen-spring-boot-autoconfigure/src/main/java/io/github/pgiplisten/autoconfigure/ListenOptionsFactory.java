@@ -10,15 +10,15 @@ import org.springframework.core.task.TaskDecorator;
 
 import io.github.pgiplisten.PgListenOptionsCustomizer;
 import io.github.pgiplisten.core.JdbcUrls;
-import io.github.pgiplisten.core.NotificationErrorHandler;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgListenOptions;
 
 /**
  * Builds the engine's {@link PgListenOptions} once, before the container exists: from the {@code pg-ip-listen.*}
  * properties and the connection details, then the application's threads ({@link #listenerThreads}), then every
- * {@link PgListenOptionsCustomizer}, and last the container's error routing and the observers, which no customizer
- * replaces. Bad values fail here, as a {@link PgListenConfigurationException}, before anything connects.
+ * {@link PgListenOptionsCustomizer}, and last the observers, which no customizer replaces. Listener errors need no
+ * option: each listener is subscribed with its own error handler ({@link ListenerRegistry}). Bad values fail here, as
+ * a {@link PgListenConfigurationException}, before anything connects.
  */
 final class ListenOptionsFactory {
 
@@ -48,8 +48,7 @@ final class ListenOptionsFactory {
 
     PgListenOptions build(ObjectProvider<TaskDecorator> taskDecorator,
             ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
-            ObjectProvider<PgListenOptionsCustomizer> customizers, NotificationErrorHandler errorHandler,
-            NotificationObserver observer) {
+            ObjectProvider<PgListenOptionsCustomizer> customizers, NotificationObserver observer) {
         String url = checkedUrl();
         PgListenOptions.Builder options = PgListenOptions.builder(url)
                 .username(connection.getUsername())
@@ -77,7 +76,7 @@ final class ListenOptionsFactory {
         customizers.orderedStream().forEach(customizer -> customizer.customize(options));
         PgListenOptions built;
         try {
-            built = options.errorHandler(errorHandler).observer(observer).build();
+            built = options.observer(observer).build();
         } catch (IllegalArgumentException ex) {
             throw new PgListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
                     "Fix the pg-ip-listen.* property named in the message.", ex);

@@ -59,7 +59,7 @@ class ListenerContainerConfiguration {
                 ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
         ListenerRegistry registry = new ListenerRegistry(errorHandler,
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
-        PgListenOptions options = factory.build(taskDecorator, simpleExecutor, customizers, registry::handleError,
+        PgListenOptions options = factory.build(taskDecorator, simpleExecutor, customizers,
                 CompositeNotificationObserver.of(beans, observers));
         return new PgListenerContainer(options, registry, events, properties.getPhase());
     }

@@ -25,7 +25,8 @@ import io.github.pgiplisten.core.Subscription;
 
 /**
  * The container's listeners by id: which should run, and their subscriptions on the engine while it runs. A listener
- * that should run is subscribed when the engine starts, and at once when it is started while the engine runs.
+ * that should run is subscribed when the engine starts, and at once when it is started while the engine runs, with
+ * its error handler (its own, or the application's): the engine tells it of the listener's failures.
  */
 final class ListenerRegistry implements PgListenerEndpointRegistry {
 
@@ -75,26 +76,6 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         synchronized (monitor) {
             engine = null;
             entries.values().forEach(entry -> entry.subscriptions = List.of());
-        }
-    }
-
-    /**
-     * The engine's error handler: a failure goes to the error handler of the listener that failed, its own or the
-     * application's; a failure that names no listener goes to the application's.
-     */
-    void handleError(PgNotification notification, Throwable error) {
-        if (error instanceof PgListenerExecutionFailedException failure) {
-            errorHandlerOf(failure.listener()).handleError(notification, failure);
-        } else {
-            defaultErrorHandler.handleError(notification,
-                    new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
-        }
-    }
-
-    private PgListenerErrorHandler errorHandlerOf(String listenerId) {
-        synchronized (monitor) {
-            Entry entry = entries.get(listenerId);
-            return entry != null && entry.errorHandler != null ? entry.errorHandler : defaultErrorHandler;
         }
     }
 
@@ -180,7 +161,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         final String id;
         final List<String> channels;
         final NotificationHandler handler;
-        final @Nullable PgListenerErrorHandler errorHandler;
+        /** Its own, or the application's. */
+        final PgListenerErrorHandler errorHandler;
         /** Whether it should run: subscribed whenever the engine runs. */
         boolean wanted;
         /** Its subscriptions on the running engine; empty while not running. */
@@ -191,7 +173,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
             this.id = id;
             this.channels = List.copyOf(channels);
             this.handler = handler;
-            this.errorHandler = errorHandler;
+            this.errorHandler = errorHandler != null ? errorHandler : defaultErrorHandler;
             this.wanted = wanted;
         }
 
@@ -199,8 +181,23 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
             if (subscriptions.isEmpty()) {
                 List<Subscription> made = new ArrayList<>();
                 NotificationHandler invoked = notification -> invoker.invoke(id, handler, notification);
-                channels.forEach(channel -> made.add(running.subscribe(channel, invoked)));
+                channels.forEach(channel -> made.add(running.subscribe(channel, invoked, this::handleError)));
                 subscriptions = made;
+            }
+        }
+
+        /**
+         * What the listener threw, told by the engine on the listener's thread: its own failure, already a
+         * {@link PgListenerExecutionFailedException}, goes to its error handler. Anything else was thrown around the
+         * method rather than by it (an observation handler, say, or an {@code Error} from a handler registered at run
+         * time) and goes, as it always has, to the application's error handler, named {@code (unknown)}.
+         */
+        private void handleError(PgNotification notification, Throwable error) {
+            if (error instanceof PgListenerExecutionFailedException failure) {
+                errorHandler.handleError(notification, failure);
+            } else {
+                defaultErrorHandler.handleError(notification,
+                        new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
             }
         }
 

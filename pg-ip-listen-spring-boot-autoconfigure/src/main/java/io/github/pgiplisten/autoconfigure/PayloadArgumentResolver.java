@@ -18,12 +18,12 @@ import org.springframework.validation.annotation.ValidationAnnotationUtils;
 
 import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
 /**
  * A listener method's payload parameter (unannotated or {@code @Payload}): the payload as sent for a {@code String}
- * (an empty one too), read by the {@link PgListenPayloadConverter} for any other type ({@code Optional<T>} takes JSON
+ * (an empty one too), read by the {@link PgPayloadConverter} for any other type ({@code Optional<T>} takes JSON
  * {@code null} as empty), then validated when the parameter is {@code @Valid} or {@code @Validated}. A payload that
  * cannot be read fails with a {@link PgListenerExecutionFailedException} saying so. Also the {@code PgNotification}
  * parameter.
@@ -31,10 +31,10 @@ import io.github.pgiplisten.core.PgNotification;
 final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
 
     private final String listenerId;
-    private final @Nullable PgListenPayloadConverter converter;
+    private final @Nullable PgPayloadConverter converter;
     private final @Nullable Validator validator;
 
-    PayloadArgumentResolver(String listenerId, @Nullable PgListenPayloadConverter converter,
+    PayloadArgumentResolver(String listenerId, @Nullable PgPayloadConverter converter,
             @Nullable Validator validator) {
         this.listenerId = listenerId;
         this.converter = converter;

@@ -8,7 +8,7 @@ import org.springframework.context.annotation.Configuration;
 
 import tools.jackson.databind.json.JsonMapper;
 
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 
 /** JSON payloads with the application's Jackson 3 mapper, unless the application brings its own converter. */
 @Configuration(proxyBeanMethods = false)
@@ -17,7 +17,7 @@ class PayloadConverterConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    PgListenPayloadConverter pgPayloadConverter(ObjectProvider<JsonMapper> mapper) {
+    PgPayloadConverter pgPayloadConverter(ObjectProvider<JsonMapper> mapper) {
         return new JacksonPayloadConverter(mapper.getIfAvailable(() -> JsonMapper.builder().build()));
     }
 }

@@ -33,7 +33,7 @@ import org.springframework.util.ClassUtils;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 
 /**
  * Finds {@link PgListener} methods on every bean (through proxies), checks each one at once (placeholders, channel
@@ -181,13 +181,13 @@ class PgListenerAnnotationBeanPostProcessor
         Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
         List<HandlerMethodArgumentResolver> custom = customResolvers();
         ListenerSignature signature = ListenerSignature.of(id, method, invocable, custom);
-        PgListenPayloadConverter converter = null;
+        PgPayloadConverter converter = null;
         if (!signature.convertedTypes().isEmpty()) {
             converter = converter();
             if (converter == null) {
                 throw invalid(id, "takes " + signature.convertedTypes().get(0).getTypeName() + ", which needs a "
-                        + "PgListenPayloadConverter, and there is none", "Keep spring-boot-starter-jackson (the "
-                                + "starter brings it: was it excluded?), define a PgListenPayloadConverter bean, or "
+                        + "PgPayloadConverter, and there is none", "Keep spring-boot-starter-jackson (the "
+                                + "starter brings it: was it excluded?), define a PgPayloadConverter bean, or "
                                 + "take the payload as a String.");
             }
         }
@@ -227,9 +227,9 @@ class PgListenerAnnotationBeanPostProcessor
         return beanFactory.getBeanProvider(org.springframework.validation.Validator.class).getIfUnique();
     }
 
-    private @Nullable PgListenPayloadConverter converter() {
+    private @Nullable PgPayloadConverter converter() {
         return beanFactory == null ? null
-                : beanFactory.getBeanProvider(PgListenPayloadConverter.class).getIfAvailable();
+                : beanFactory.getBeanProvider(PgPayloadConverter.class).getIfAvailable();
     }
 
     /** A start-up failure naming the listener method, as every check of one reports it. */

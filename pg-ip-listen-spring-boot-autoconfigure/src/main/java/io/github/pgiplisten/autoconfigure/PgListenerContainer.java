@@ -1,10 +1,8 @@
 package io.github.pgiplisten.autoconfigure;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
@@ -23,7 +21,6 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
-import io.github.pgiplisten.core.Role;
 
 /**
  * Runs the application's one {@link PgListenEngine} for the {@code @PgListener} methods. It is a {@link SmartLifecycle}
@@ -41,8 +38,9 @@ import io.github.pgiplisten.core.Role;
  * the leader handles everything before its handover mark and waits for its listeners before the successor starts, so
  * starting early loses nothing. While running it holds a non-daemon thread, so an application that only listens stays
  * up until it is told to stop. Engine events become {@link PgListenEvent}s ({@link EngineEventTranslator}); the
- * channels told as listened answer {@link #listeningChannels()} and {@link #awaitListening}. The engine's options
- * come finished ({@link ListenOptionsFactory}): the container only runs what was configured.
+ * channels told as listened answer {@link #listeningChannels()} and {@link #awaitListening}; {@link #snapshot()} is
+ * the engine's status as it is. The engine's options come finished ({@link ListenOptionsFactory}): the container only
+ * runs what was configured.
  */
 public class PgListenerContainer
         implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
@@ -58,9 +56,6 @@ public class PgListenerContainer
 
     private static final Logger log = LoggerFactory.getLogger(PgListenerContainer.class);
 
-    private static final EngineStatus STOPPED = new EngineStatus(Role.STOPPED, false, Set.of(), Set.of(), 0, null,
-            false, 0, 0, false, Double.NaN, null, null, EngineStatus.Standby.NONE);
-
     private final PgListenOptions options;
     private final int phase;
     private final ListenerRegistry registry;
@@ -73,7 +68,7 @@ public class PgListenerContainer
     private @Nullable ShutdownSignal releaseOnSignal;
 
     /**
-     * @param options finished, its error handler routing failures through {@code registry}
+     * @param options finished
      * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
     PgListenerContainer(PgListenOptions options, ListenerRegistry registry, ApplicationEventPublisher events,
@@ -189,74 +184,11 @@ public class PgListenerContainer
         return phase;
     }
 
-    /** The engine's state now, or what it reports while stopped (before start, after stop). */
-    private EngineStatus status() {
+    /** The engine's state now; while stopped (before start, after stop), the channels of the listener methods. */
+    @Override
+    public EngineStatus snapshot() {
         PgListenEngine current = engine;
-        return current != null ? current.status() : STOPPED;
-    }
-
-    @Override
-    public Role role() {
-        return status().role();
-    }
-
-    @Override
-    public boolean isConnected() {
-        return status().connected();
-    }
-
-    @Override
-    public long backlog() {
-        return status().backlog();
-    }
-
-    @Override
-    public long backlogBytes() {
-        return status().backlogBytes();
-    }
-
-    @Override
-    public boolean isReadingPaused() {
-        return status().readingPaused();
-    }
-
-    @Override
-    public Optional<String> groupWarning() {
-        return Optional.ofNullable(status().groupWarning());
-    }
-
-    @Override
-    public Optional<String> lastFailure() {
-        return Optional.ofNullable(status().lastFailure());
-    }
-
-    @Override
-    public double notificationQueueUsage() {
-        return status().notificationQueueUsage();
-    }
-
-    @Override
-    public EngineStatus.Standby standby() {
-        return status().standby();
-    }
-
-    @Override
-    public boolean canListen() {
-        return status().listens();
-    }
-
-    @Override
-    public Set<String> channels() {
-        PgListenEngine current = engine;
-        if (current != null) {
-            return current.status().channels();
-        }
-        return Set.copyOf(registry.wantedChannels());
-    }
-
-    @Override
-    public Optional<Instant> lastNotificationAt() {
-        return Optional.ofNullable(status().lastNotificationAt());
+        return current != null ? current.status() : EngineStatus.stopped(Set.copyOf(registry.wantedChannels()));
     }
 
     @Override
@@ -266,7 +198,8 @@ public class PgListenerContainer
 
     @Override
     public boolean awaitListening(Duration timeout, String... channels) throws InterruptedException {
-        Set<String> wanted = channels.length > 0 ? Set.copyOf(Arrays.asList(channels)) : channels();
+        Set<String> wanted = channels.length > 0 ? Set.copyOf(Arrays.asList(channels))
+                : snapshot().channels().subscribed();
         return listening.await(wanted, timeout);
     }
 

@@ -19,7 +19,7 @@ import org.springframework.util.ReflectionUtils;
 import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
 /**
@@ -44,7 +44,7 @@ final class PgListenerEndpoint {
      * payload and the notification, unannotated: the common case, about twice as fast (BENCHMARKS.md); null otherwise
      */
     PgListenerEndpoint(String id, List<String> channels, InvocableHandlerMethod handler, @Nullable Direct direct,
-            List<Type> payloadTypes, @Nullable PgListenPayloadConverter converter, boolean autoStartup,
+            List<Type> payloadTypes, @Nullable PgPayloadConverter converter, boolean autoStartup,
             @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
         this.channels = List.copyOf(channels);
@@ -60,7 +60,7 @@ final class PgListenerEndpoint {
     }
 
     /** Readies the reader of a payload type now: a takeover should not be the first to build it. */
-    private static void prepare(PgListenPayloadConverter converter, Type type) {
+    private static void prepare(PgPayloadConverter converter, Type type) {
         try {
             converter.prepare(type);
         } catch (RuntimeException ex) {

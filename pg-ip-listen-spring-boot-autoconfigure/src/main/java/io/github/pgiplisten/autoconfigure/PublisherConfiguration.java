@@ -10,7 +10,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.observation.PgListenObservations;
 import io.micrometer.observation.ObservationRegistry;
@@ -23,7 +23,7 @@ class PublisherConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgListenPayloadConverter> converter,
+    PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter,
             PgListenProperties properties, ObjectProvider<ObservationRegistry> observations,
             ObjectProvider<PgListenObservations.PublishConvention> publishConvention) {
         ObservationRegistry observationRegistry = properties.isObservationEnabled()

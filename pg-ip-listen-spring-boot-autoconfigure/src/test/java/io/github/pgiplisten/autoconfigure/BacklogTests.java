@@ -35,16 +35,17 @@ class BacklogTests {
                     SlowListener listener = context.getBean(SlowListener.class);
                     context.getBean(JdbcTemplate.class).queryForList(
                             "SELECT pg_notify(?, 'n' || g) FROM generate_series(1, 20000) g", channel);
-                    await().atMost(Duration.ofSeconds(30)).until(status::isReadingPaused);
+                    await().atMost(Duration.ofSeconds(30)).until(() -> status.snapshot().reading().paused());
 
                     // reading paused because the backlog passed the limit; how far past it depends on whether a
                     // progress confirmation's answer brought the whole burst in at once (RELIABILITY.md, Limits)
-                    long atPause = status.backlogBytes();
-                    assertThat(status.backlog()).isPositive();
+                    long atPause = status.snapshot().reading().backlogBytes();
+                    assertThat(status.snapshot().reading().backlog()).isPositive();
                     assertThat(atPause).isGreaterThan(256 * 1024);
                     // while paused nothing more is taken in: what the server sends waits in the spill file
                     await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
-                            .until(() -> status.backlogBytes() == atPause && status.isReadingPaused());
+                            .until(() -> status.snapshot().reading().backlogBytes() == atPause
+                                    && status.snapshot().reading().paused());
                     Health health = context.getBean(PgListenHealthIndicator.class).health();
                     assertThat(health.getStatus()).as("a paused instance still listens").isEqualTo(Status.UP);
                     assertThat(health.getDetails()).containsEntry("readingPaused", true);
@@ -55,8 +56,8 @@ class BacklogTests {
 
                     listener.release.countDown();
                     await().atMost(Duration.ofSeconds(60)).until(() -> listener.handled.get() == 20000);
-                    await().atMost(Duration.ofSeconds(5)).until(() -> !status.isReadingPaused());
-                    assertThat(status.backlog()).isZero();
+                    await().atMost(Duration.ofSeconds(5)).until(() -> !status.snapshot().reading().paused());
+                    assertThat(status.snapshot().reading().backlog()).isZero();
                     assertThat(meters.get("pg.ip.listen.reading.paused").gauge().value()).isZero();
                 });
     }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.BadInputApp.BadInputListener;
 import io.github.pgiplisten.autoconfigure.BadInputApp.OrderCreated;
@@ -44,7 +44,7 @@ class BadInputPublisherTests {
             BadInputApp.awaitListening(context);
             Random random = seed.random();
             PgPublisher publisher = context.getBean(PgPublisher.class);
-            PgListenPayloadConverter converter = context.getBean(PgListenPayloadConverter.class);
+            PgPayloadConverter converter = context.getBean(PgPayloadConverter.class);
             String text = channel + "-text";
             String typed = channel + "-typed";
             List<String> texts = new ArrayList<>();

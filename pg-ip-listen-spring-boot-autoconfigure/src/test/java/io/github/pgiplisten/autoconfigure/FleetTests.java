@@ -33,11 +33,11 @@ class FleetTests {
         instance(true).run(first -> {
             PgListenStatus firstStatus = first.getBean(PgListenStatus.class);
             assertThat(firstStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
-            assertThat(firstStatus.isLeader()).isTrue();
+            assertThat(firstStatus.snapshot().isLeader()).isTrue();
             instance(true).run(second -> {
                 PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
-                await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
-                assertThat(secondStatus.role()).isEqualTo(Role.STANDBY);
+                await().atMost(Duration.ofSeconds(20)).until(() -> secondStatus.snapshot().connection().open());
+                assertThat(secondStatus.snapshot().role()).isEqualTo(Role.STANDBY);
                 // a standby handles nothing, so it is not listening, and it is not told so
                 assertThat(secondStatus.listeningChannels()).isEmpty();
                 assertThat(second.getBean(ListenerApp.EventRecorder.class).events)
@@ -54,12 +54,12 @@ class FleetTests {
 
                 first.close();
                 assertThat(secondStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
-                assertThat(secondStatus.isLeader()).isTrue();
+                assertThat(secondStatus.snapshot().isLeader()).isTrue();
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
                         second.getBean(ListenerApp.EventRecorder.class).events)
                         .filteredOn(PgListenEvent.ChannelListened.class::isInstance)
                         .extracting(event -> ((PgListenEvent.ChannelListened) event).channel())
-                        .containsExactlyInAnyOrderElementsOf(secondStatus.channels()));
+                        .containsExactlyInAnyOrderElementsOf(secondStatus.snapshot().channels().subscribed()));
                 publisher.notify(channel + "-text", "after");
                 await().atMost(Duration.ofSeconds(10)).until(() -> secondListener.texts.size() == 1);
                 assertThat(secondListener.texts).containsExactly("after");
@@ -77,7 +77,7 @@ class FleetTests {
             assertThat(firstStatus.awaitListening(Duration.ofSeconds(20))).isTrue();
             instance(true).run(second -> {
                 PgListenStatus secondStatus = second.getBean(PgListenStatus.class);
-                await().atMost(Duration.ofSeconds(20)).until(secondStatus::isConnected);
+                await().atMost(Duration.ofSeconds(20)).until(() -> secondStatus.snapshot().connection().open());
                 OrderListener firstListener = first.getBean(OrderListener.class);
                 OrderListener secondListener = second.getBean(OrderListener.class);
                 PgPublisher publisher = second.getBean(PgPublisher.class);
@@ -90,7 +90,7 @@ class FleetTests {
                         });
                 await().atMost(Duration.ofSeconds(20)).until(() -> firstListener.texts.size() > 100);
                 // while notifications flow the standby sees its leader confirm a mark it saw: it is ready
-                await().atMost(Duration.ofSeconds(20)).until(() -> secondStatus.standby().ready());
+                await().atMost(Duration.ofSeconds(20)).until(() -> secondStatus.snapshot().standby().ready());
                 first.close();
                 await().atMost(Duration.ofSeconds(20)).until(() -> secondListener.texts.size() > 100);
                 producing.set(false);
@@ -114,7 +114,7 @@ class FleetTests {
             for (PgListenStatus status : statuses) {
                 assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
             }
-            assertThat(statuses).allSatisfy(status -> assertThat(status.role()).isEqualTo(Role.BROADCAST));
+            assertThat(statuses).allSatisfy(status -> assertThat(status.snapshot().role()).isEqualTo(Role.BROADCAST));
             OrderListener firstListener = first.getBean(OrderListener.class);
             OrderListener secondListener = second.getBean(OrderListener.class);
             PgPublisher publisher = first.getBean(PgPublisher.class);

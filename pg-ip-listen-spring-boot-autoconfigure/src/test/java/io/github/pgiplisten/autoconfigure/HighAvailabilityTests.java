@@ -44,7 +44,8 @@ class HighAvailabilityTests {
                         await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.contains("before"));
 
                         pair.failOver();
-                        await().atMost(Duration.ofSeconds(30)).until(() -> status.isLeader() && status.canListen());
+                        await().atMost(Duration.ofSeconds(30)).until(() -> status.snapshot().isLeader()
+                                && status.snapshot().listens());
                         // the pool may still hand out a connection to the dead primary once: a publisher retries
                         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(
                                 () -> publisher.notify(channel + "-text", "after"));

@@ -21,9 +21,9 @@ import org.springframework.messaging.handler.invocation.HandlerMethodArgumentRes
 import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
 import org.springframework.util.ReflectionUtils;
 
-import io.github.pgiplisten.PgListenPayloadConverter;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.PgListenerHeaders;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
 /**
@@ -36,7 +36,7 @@ class ListenerArgumentMappingTests {
     private static final PgNotification ORDER = new PgNotification("orders", "7:tea", 4242);
 
     /** Reads "id:item" as an {@link Order}; "null" reads as null, anything else without a colon fails. */
-    private static final PgListenPayloadConverter CONVERTER = new PgListenPayloadConverter() {
+    private static final PgPayloadConverter CONVERTER = new PgPayloadConverter() {
 
         @Override
         public String write(Object value) {

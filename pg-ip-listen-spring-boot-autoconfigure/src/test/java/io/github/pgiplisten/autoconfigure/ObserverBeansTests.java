@@ -64,7 +64,7 @@ class ObserverBeansTests {
 
         @Override
         public void handled(PgNotification notification, long nanosSinceReceived, @Nullable Throwable failure) {
-            channelsSeen.addAll(status.channels());
+            channelsSeen.addAll(status.snapshot().channels().subscribed());
             handled.add(notification.payload());
         }
     }

@@ -15,7 +15,7 @@ import org.springframework.context.annotation.Configuration;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
-import io.github.pgiplisten.PgListenPayloadConverter;
+import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.autoconfigure.metrics.PgListenMetrics;
@@ -30,7 +30,7 @@ class PgListenAutoConfigurationTests {
         TestContexts.runner("orders-service").run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(PgPublisher.class).hasSingleBean(PgListenStatus.class)
                     .hasSingleBean(PgListenerContainer.class).hasSingleBean(PgListenerErrorHandler.class)
-                    .hasSingleBean(PgListenPayloadConverter.class).hasSingleBean(PgListenHealthIndicator.class)
+                    .hasSingleBean(PgPayloadConverter.class).hasSingleBean(PgListenHealthIndicator.class)
                     .hasSingleBean(PgListenMetrics.class);
             PgListenOptions options = context.getBean(PgListenerContainer.class).options();
             assertThat(options.jdbcUrl()).isEqualTo(TestPostgres.shared().jdbcUrl());
@@ -101,7 +101,7 @@ class PgListenAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(PgPublisher.class)).isSameAs(context.getBean("myPublisher"));
             assertThat(context.getBean(PgListenerErrorHandler.class)).isSameAs(context.getBean("myErrorHandler"));
-            assertThat(context.getBean(PgListenPayloadConverter.class)).isSameAs(context.getBean("myConverter"));
+            assertThat(context.getBean(PgPayloadConverter.class)).isSameAs(context.getBean("myConverter"));
             assertThat(context.getBean(PgListenConnectionDetails.class)).isSameAs(context.getBean("myConnection"));
             assertThat(context.getBean(PgListenerContainer.class).options().applicationName())
                     .isEqualTo("pg-ip-listen " + context.getEnvironment().getProperty("spring.application.name"));
@@ -130,11 +130,11 @@ class PgListenAutoConfigurationTests {
     void withoutJacksonStringListenersWorkAndTypedOnesFailStartUpClearly() {
         FilteredClassLoader noJackson = new FilteredClassLoader(JsonMapper.class);
         TestContexts.runner().withClassLoader(noJackson).withUserConfiguration(StringListener.class)
-                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgListenPayloadConverter.class));
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgPayloadConverter.class));
         TestContexts.runner().withClassLoader(noJackson).withUserConfiguration(TypedListener.class).run(context -> {
             assertThat(context).hasFailed();
             assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("typedListener#on")
-                    .hasMessageContaining("needs a PgListenPayloadConverter");
+                    .hasMessageContaining("needs a PgPayloadConverter");
         });
     }
 
@@ -201,8 +201,8 @@ class PgListenAutoConfigurationTests {
         }
 
         @Bean
-        PgListenPayloadConverter myConverter() {
-            return new PgListenPayloadConverter() {
+        PgPayloadConverter myConverter() {
+            return new PgPayloadConverter() {
                 @Override
                 public String write(Object value) {
                     return value.toString();

@@ -106,14 +106,15 @@ class PgListenerIntegrationTests {
         app().run(context -> {
             PgListenStatus status = context.getBean(PgListenStatus.class);
             assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
-            assertThat(status.listeningChannels()).containsExactlyInAnyOrderElementsOf(status.channels());
+            assertThat(status.listeningChannels())
+                    .containsExactlyInAnyOrderElementsOf(status.snapshot().channels().subscribed());
             assertThat(status.isListening(channel + "-text")).isTrue();
             EventRecorder recorder = context.getBean(EventRecorder.class);
             // the events are published right after the status changes, on the engine's event thread
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(recorder.events)
                     .filteredOn(PgListenEvent.ChannelListened.class::isInstance)
                     .extracting(event -> ((PgListenEvent.ChannelListened) event).channel())
-                    .containsExactlyInAnyOrderElementsOf(status.channels()));
+                    .containsExactlyInAnyOrderElementsOf(status.snapshot().channels().subscribed()));
 
             // published once, right after the signal: no ping, no retry
             context.getBean(PgPublisher.class).notify(channel + "-text", "first");
@@ -129,7 +130,7 @@ class PgListenerIntegrationTests {
             assertThat(status.isListening(channel + "-text")).isFalse();
             assertThat(recorder.events).filteredOn(PgListenEvent.ChannelUnlistened.class::isInstance)
                     .extracting(event -> ((PgListenEvent.ChannelUnlistened) event).channel())
-                    .containsExactlyInAnyOrderElementsOf(status.channels());
+                    .containsExactlyInAnyOrderElementsOf(status.snapshot().channels().subscribed());
         });
     }
 
@@ -142,7 +143,7 @@ class PgListenerIntegrationTests {
             org.springframework.context.ConfigurableApplicationContext application = context
                     .getSourceApplicationContext(org.springframework.context.ConfigurableApplicationContext.class);
             application.pause();
-            assertThat(status.role()).isEqualTo(Role.STOPPED);
+            assertThat(status.snapshot().role()).isEqualTo(Role.STOPPED);
             assertThat(status.listeningChannels()).isEmpty();
 
             application.restart();
@@ -168,9 +169,10 @@ class PgListenerIntegrationTests {
                     && !context.getBean(RecordingErrorHandler.class).failures.isEmpty());
 
             PgListenStatus status = context.getBean(PgListenStatus.class);
-            assertThat(status.role()).isEqualTo(Role.LEADER);
-            assertThat(status.channels()).contains(channel + "-orders", channel + "-raw-a", channel + "-ping");
-            assertThat(status.lastNotificationAt()).isPresent();
+            assertThat(status.snapshot().role()).isEqualTo(Role.LEADER);
+            assertThat(status.snapshot().channels().subscribed()).contains(channel + "-orders", channel + "-raw-a",
+                    channel + "-ping");
+            assertThat(status.snapshot().reading().lastNotificationAt()).isNotNull();
 
             Health health = context.getBean(PgListenHealthIndicator.class).health();
             assertThat(health.getStatus()).isEqualTo(Status.UP);
@@ -266,7 +268,7 @@ class PgListenerIntegrationTests {
         app().withUserConfiguration(LazyListenerConfiguration.class).run(context -> {
             awaitListening(context);
             PgListenStatus status = context.getBean(PgListenStatus.class);
-            assertThat(status.channels()).doesNotContain(channel + "-lazy");
+            assertThat(status.snapshot().channels().subscribed()).doesNotContain(channel + "-lazy");
             assertThat(status.isListening(channel + "-lazy")).isFalse();
             LazyListener lazy = context.getBean(LazyListener.class);
             assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-lazy")).isTrue();
@@ -318,7 +320,7 @@ class PgListenerIntegrationTests {
             assertThat(keepAliveThreads()).isEqualTo(1);
             context.close();
             await().atMost(Duration.ofSeconds(10)).until(() -> keepAliveThreads() == 0);
-            assertThat(status.role()).isEqualTo(Role.STOPPED);
+            assertThat(status.snapshot().role()).isEqualTo(Role.STOPPED);
         });
     }
 

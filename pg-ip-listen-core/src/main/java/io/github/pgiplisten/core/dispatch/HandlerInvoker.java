@@ -14,8 +14,9 @@ import io.github.pgiplisten.core.PgNotification;
 
 /**
  * Calls a channel's handlers for one notification, on a handler thread: every handler runs even when one throws, each
- * failure goes to the error handler, and the observer hears of the first; then the notification is counted out of the
- * backlog and its leader's epoch.
+ * failure goes to that handler's own error handler (a handler that is also a {@link NotificationErrorHandler}: a
+ * subscription) or else to the engine's, and the observer hears of the first; then the notification is counted out of
+ * the backlog and its leader's epoch.
  */
 final class HandlerInvoker {
 
@@ -42,7 +43,7 @@ final class HandlerInvoker {
                 handler.handle(notification);
             } catch (Throwable error) {
                 firstFailure = firstFailure == null ? error : firstFailure;
-                reportError(notification, error);
+                reportError(handler instanceof NotificationErrorHandler own ? own : errorHandler, notification, error);
             }
         }
         if (observed && observer != NotificationObserver.NONE) {
@@ -68,7 +69,8 @@ final class HandlerInvoker {
         }
     }
 
-    private void reportError(PgNotification notification, Throwable error) {
+    private static void reportError(NotificationErrorHandler errorHandler, PgNotification notification,
+            Throwable error) {
         try {
             errorHandler.handleError(notification, error);
         } catch (Throwable secondError) {

@@ -64,7 +64,11 @@ public final class NotificationDispatcher {
         this(executor, UnaryOperator.identity(), errorHandler, observer, handlers);
     }
 
-    /** Runs each lane's turn on {@code executor}, wrapped by {@code decorator} (an application's task decorator). */
+    /**
+     * Runs each lane's turn on {@code executor}, wrapped by {@code decorator} (an application's task decorator).
+     * @param errorHandler told of what a handler throws, unless the handler is also a {@link NotificationErrorHandler}
+     * (a subscription with its own error handler)
+     */
     public NotificationDispatcher(Executor executor, UnaryOperator<Runnable> decorator, NotificationErrorHandler errorHandler,
             NotificationObserver observer, Function<String, List<? extends NotificationHandler>> handlers) {
         this.executor = executor;

@@ -13,10 +13,10 @@ import org.slf4j.LoggerFactory;
 import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.engine.EngineState;
 import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Role;
-import io.github.pgiplisten.core.engine.StandbyState;
 
 /**
  * The election of one listener per group, on a PostgreSQL session-level advisory lock held by the same connection
@@ -88,7 +88,7 @@ public final class LeaderElection {
             if (!handedToLeadership) {
                 succession.close();
             }
-            state.standby = StandbyState.NONE;
+            state.standby = state.standby.ended();
         }
     }
 
@@ -135,13 +135,10 @@ public final class LeaderElection {
             for (PGNotification notification : batch) {
                 keep(succession, notification, connection.backendPid());
             }
-            state.standby = new StandbyState(succession.ready(), succession.heldCount(),
-                    succession.heldBytesOnDisk());
             long dropped = succession.droppedTotal();
-            if (dropped > droppedBefore) {
-                state.standbyDropped += dropped - droppedBefore;
-                droppedBefore = dropped;
-            }
+            state.standby = new EngineStatus.Standby(succession.ready(), succession.heldCount(),
+                    succession.heldBytesOnDisk(), state.standby.dropped() + dropped - droppedBefore);
+            droppedBefore = dropped;
             if (wait.outcome() == Protocol.Outcome.PASSED) {
                 log.debug("Group '{}': got the lock without being ready (a gap was possible) and let it go to a "
                         + "ready standby", options.group());

@@ -120,7 +120,7 @@ public final class Leadership {
      * costs threads and I/O that the first handlings should not wait for.
      */
     void tell() {
-        engine.events().emit(new EngineEvent.LeadershipAcquired(since, options.group(), engine.lockKey(),
+        engine.events().emit(new EngineEvent.LeadershipGranted(since, options.group(), engine.lockKey(),
                 plan.handedOver(), plan.possibleRepeats(), plan.skipped(), plan.gapPossible()));
         engine.channels().tellListening();
         if (plan.handedOver()) {
@@ -255,7 +255,7 @@ public final class Leadership {
                     + "successor takes over as after a crash ({})", options.group(), options.shutdownTimeout(),
                     options.crashDelivery());
         }
-        engine.events().emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(), "closing"));
+        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(), "closing"));
     }
 
     /**
@@ -329,7 +329,7 @@ public final class Leadership {
         connection.abort();
         engine.state().role = Role.STANDBY;
         engine.channels().tellUnlistened(Instant.now());
-        engine.events().emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(),
+        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(),
                 "closing before a handover could begin"));
     }
 }

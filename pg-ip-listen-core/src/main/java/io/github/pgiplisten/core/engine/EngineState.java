@@ -6,6 +6,7 @@ import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
+import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.Role;
 
 /**
@@ -36,13 +37,12 @@ public final class EngineState {
     public volatile boolean readingPaused;
     /** Why the last connection failed or could not be opened; null once a connection listens again. */
     public volatile @Nullable String lastFailure;
-    /** A standby's waiting: ready or not, what it keeps ({@link StandbyState#NONE} unless a standby). */
-    public volatile StandbyState standby = StandbyState.NONE;
     /**
-     * Notifications standbys of this engine dropped because the disk refused them, in all (they would not be handled
-     * again after a crash of their leader).
+     * A standby's waiting: ready or not, what it keeps (nothing unless a standby), and what the standbys of this
+     * engine dropped because the disk refused them, in all (they would not be handled again after a crash of their
+     * leader).
      */
-    public volatile long standbyDropped;
+    public volatile EngineStatus.Standby standby = EngineStatus.Standby.NONE;
     /**
      * When ({@code System.nanoTime()}) closing began, valid once {@link #closing()}: the handlers' and the handover's
      * deadline counts from it.

@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
+import io.github.pgiplisten.core.NotificationErrorHandler;
 import io.github.pgiplisten.core.NotificationHandler;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Subscription;
@@ -37,9 +38,9 @@ public final class Subscriptions {
         this.wakeOwner = wakeOwner;
     }
 
-    /** Adds a handler; the owner thread LISTENs its channel within moments. */
-    public Subscription add(String channel, NotificationHandler handler) {
-        Registration registration = new Registration(channel, handler);
+    /** Adds a handler and where its failures go; the owner thread LISTENs its channel within moments. */
+    public Subscription add(String channel, NotificationHandler handler, NotificationErrorHandler errorHandler) {
+        Registration registration = new Registration(channel, handler, errorHandler);
         handlers.compute(channel, (name, list) -> {
             CopyOnWriteArrayList<Registration> result = list != null ? list : new CopyOnWriteArrayList<>();
             result.add(registration);
@@ -80,16 +81,21 @@ public final class Subscriptions {
         wakeOwner.run();
     }
 
-    /** One handler on one channel. */
-    private final class Registration implements Subscription, NotificationHandler {
+    /**
+     * One handler on one channel, and the error handler its failures go to (the dispatcher tells a handler that is
+     * also a {@link NotificationErrorHandler} of its own failures).
+     */
+    private final class Registration implements Subscription, NotificationHandler, NotificationErrorHandler {
 
         private final String channel;
         private final NotificationHandler handler;
+        private final NotificationErrorHandler errorHandler;
         private final AtomicBoolean active = new AtomicBoolean(true);
 
-        Registration(String channel, NotificationHandler handler) {
+        Registration(String channel, NotificationHandler handler, NotificationErrorHandler errorHandler) {
             this.channel = channel;
             this.handler = handler;
+            this.errorHandler = errorHandler;
         }
 
         @Override
@@ -100,6 +106,11 @@ public final class Subscriptions {
         @Override
         public void handle(PgNotification notification) throws Exception {
             handler.handle(notification);
+        }
+
+        @Override
+        public void handleError(PgNotification notification, Throwable error) {
+            errorHandler.handleError(notification, error);
         }
 
         @Override

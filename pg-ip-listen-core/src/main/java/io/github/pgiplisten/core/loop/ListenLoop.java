@@ -88,7 +88,7 @@ public final class ListenLoop implements Runnable {
                         connection.backendPid());
                 engine.events().emit(new EngineEvent.Connected(Instant.now(), connection.backendPid()));
                 if (disconnectedAt != null) {
-                    engine.events().emit(new EngineEvent.Reconnected(Instant.now(), disconnectedAt));
+                    engine.events().emit(new EngineEvent.ConnectionRestored(Instant.now(), disconnectedAt));
                     disconnectedAt = null;
                 }
                 if (options.oneProcessListener()) {
@@ -106,7 +106,7 @@ public final class ListenLoop implements Runnable {
                     if (state.role == Role.LEADER) {
                         log.warn("Group '{}': the handover failed ({}); the lock goes with the connection, and the "
                                 + "successor takes over as after a crash", options.group(), ex.toString());
-                        engine.events().emit(new EngineEvent.LeadershipLost(Instant.now(), options.group(),
+                        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(),
                                 "closing: " + ex));
                     }
                     break;
@@ -126,7 +126,7 @@ public final class ListenLoop implements Runnable {
             }
         }
         engine.channels().tellUnlistened(Instant.now()); // when closing ended a leadership by a failure
-        engine.events().emit(new EngineEvent.Disconnected(Instant.now(), new IllegalStateException("engine closed")));
+        engine.events().emit(new EngineEvent.ConnectionLost(Instant.now(), new IllegalStateException("engine closed")));
     }
 
     /**
@@ -306,10 +306,11 @@ public final class ListenLoop implements Runnable {
             log.warn("Group '{}': connection lost{}: {}; reconnecting", options.group(),
                     wasLeader ? " (was the leader)" : "", cause.toString());
             if (wasLeader) {
-                engine.events().emit(new EngineEvent.LeadershipLost(now, options.group(), "connection lost: " + cause));
+                engine.events().emit(new EngineEvent.LeadershipRevoked(now, options.group(),
+                        "connection lost: " + cause));
             }
             engine.channels().tellUnlistened(now); // the session is gone; the reconnect announces its channels again
-            engine.events().emit(new EngineEvent.Disconnected(now, cause));
+            engine.events().emit(new EngineEvent.ConnectionLost(now, cause));
         } else {
             reconnect.connectFailed(cause);
         }

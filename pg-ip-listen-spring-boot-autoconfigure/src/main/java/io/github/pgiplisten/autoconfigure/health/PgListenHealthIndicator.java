@@ -2,7 +2,8 @@ package io.github.pgiplisten.autoconfigure.health;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
@@ -52,27 +53,35 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        Role role = status.role();
+        EngineStatus now = status.snapshot();
+        Role role = now.role();
         if (role == Role.STOPPED) {
             builder.unknown();
-        } else if (status.canListen()) {
+        } else if (now.listens()) {
             builder.up();
         } else {
             builder.down();
         }
-        Optional<Instant> last = status.lastNotificationAt();
-        builder.withDetail("role", role.name().toLowerCase(java.util.Locale.ROOT))
-                .withDetail("connected", status.isConnected())
-                .withDetail("channels", new TreeSet<>(status.channels()))
-                .withDetail("backlog", status.backlog())
-                .withDetail("readingPaused", status.isReadingPaused())
+        EngineStatus.Reading reading = now.reading();
+        Instant last = reading.lastNotificationAt();
+        builder.withDetail("role", role.name().toLowerCase(Locale.ROOT))
+                .withDetail("connected", now.connection().open())
+                .withDetail("channels", new TreeSet<>(now.channels().subscribed()))
+                .withDetail("backlog", reading.backlog())
+                .withDetail("readingPaused", reading.paused())
                 .withDetail("lastNotificationAge",
-                        last.map(at -> Duration.between(at, Instant.now()).toString()).orElse("none"));
-        status.lastFailure().ifPresent(failure -> builder.withDetail("error", failure));
-        status.groupWarning().ifPresent(warning -> builder.withDetail("groupWarning", warning));
-        EngineStatus.Standby standby = status.standby();
+                        last == null ? "none" : Duration.between(last, Instant.now()).toString());
+        String failure = now.connection().lastFailure();
+        if (failure != null) {
+            builder.withDetail("error", failure);
+        }
+        String groupWarning = now.channels().groupWarning();
+        if (groupWarning != null) {
+            builder.withDetail("groupWarning", groupWarning);
+        }
+        EngineStatus.Standby standby = now.standby();
         if (role == Role.STANDBY) {
-            builder.withDetail("standby", java.util.Map.of("ready", standby.ready(), "held", standby.held(),
+            builder.withDetail("standby", Map.of("ready", standby.ready(), "held", standby.held(),
                     "heldBytesOnDisk", standby.heldBytesOnDisk()));
         }
         if (standby.dropped() > 0) {
@@ -81,11 +90,11 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
                     + "because the disk refused them (see the WARN lines of io.github.pgiplisten.core): had its "
                     + "leader crashed then, they would not have been handled again");
         }
-        double queueUsage = status.notificationQueueUsage();
+        double queueUsage = reading.notificationQueueUsage();
         if (!Double.isNaN(queueUsage)) {
             builder.withDetail("notificationQueueUsage", queueUsage);
             if (queueUsage >= queueUsageWarning) {
-                builder.withDetail("warning", String.format(java.util.Locale.ROOT, "PostgreSQL's notification queue "
+                builder.withDetail("warning", String.format(Locale.ROOT, "PostgreSQL's notification queue "
                         + "is %.4f %% full: a session that LISTENs and does not read holds it back, typically one idle "
                         + "in a transaction (see pg_stat_activity); once it is full every NOTIFY on the server fails",
                         100 * queueUsage));

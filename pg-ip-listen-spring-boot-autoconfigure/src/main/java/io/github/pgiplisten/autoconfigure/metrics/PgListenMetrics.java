@@ -1,5 +1,6 @@
 package io.github.pgiplisten.autoconfigure.metrics;
 
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -42,6 +43,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
  */
 public class PgListenMetrics implements MeterBinder, NotificationObserver, ApplicationListener<PgListenEvent> {
 
+    private static final EngineStatus NOT_RUNNING = EngineStatus.stopped(Set.of());
+
     private final ObjectProvider<PgListenStatus> status;
     private final ConcurrentHashMap<String, ChannelMeters> channels = new ConcurrentHashMap<>();
     private volatile @Nullable MeterRegistry registry;
@@ -53,31 +56,31 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
     @Override
     public void bindTo(MeterRegistry registry) {
         this.registry = registry;
-        Gauge.builder("pg.ip.listen.leader", status, provider -> isLeader(provider.getIfAvailable()) ? 1 : 0)
+        Gauge.builder("pg.ip.listen.leader", status, provider -> snapshot(provider).isLeader() ? 1 : 0)
                 .description("1 while this instance is the listener of its group").register(registry);
-        Gauge.builder("pg.ip.listen.connected", status,
-                provider -> provider.getIfAvailable() != null && provider.getIfAvailable().isConnected() ? 1 : 0)
+        Gauge.builder("pg.ip.listen.connected", status, provider -> snapshot(provider).connection().open() ? 1 : 0)
                 .description("1 while the listen connection is open").register(registry);
-        Gauge.builder("pg.ip.listen.backlog", status, provider -> backlog(provider.getIfAvailable()))
+        Gauge.builder("pg.ip.listen.backlog", status, provider -> snapshot(provider).reading().backlog())
                 .description("Notifications read and not yet handled by the listener methods").register(registry);
-        Gauge.builder("pg.ip.listen.backlog.bytes", status, provider -> backlogBytes(provider.getIfAvailable()))
+        Gauge.builder("pg.ip.listen.backlog.bytes", status, provider -> snapshot(provider).reading().backlogBytes())
                 .description("Estimated heap of the notifications read and not yet handled").baseUnit("bytes")
                 .register(registry);
-        Gauge.builder("pg.ip.listen.reading.paused", status,
-                provider -> provider.getIfAvailable() != null && provider.getIfAvailable().isReadingPaused() ? 1 : 0)
+        Gauge.builder("pg.ip.listen.reading.paused", status, provider -> snapshot(provider).reading().paused() ? 1 : 0)
                 .description("1 while reading is paused because the backlog is over its limit").register(registry);
-        Gauge.builder("pg.ip.listen.notification.queue.usage", status, provider -> provider.getIfAvailable() == null
-                ? Double.NaN : provider.getIfAvailable().notificationQueueUsage())
+        Gauge.builder("pg.ip.listen.notification.queue.usage", status,
+                provider -> snapshot(provider).reading().notificationQueueUsage())
                 .description("Share of PostgreSQL's notification queue in use (0 to 1), as the leader last read it")
                 .register(registry);
-        Gauge.builder("pg.ip.listen.standby.ready", status, provider -> standby(provider).ready() ? 1 : 0)
+        Gauge.builder("pg.ip.listen.standby.ready", status, provider -> snapshot(provider).standby().ready() ? 1 : 0)
                 .description("1 while this instance is a standby that could take over without a possible gap")
                 .register(registry);
-        Gauge.builder("pg.ip.listen.standby.held", status, provider -> standby(provider).held())
+        Gauge.builder("pg.ip.listen.standby.held", status, provider -> snapshot(provider).standby().held())
                 .description("Notifications this standby keeps that its leader has not confirmed").register(registry);
-        Gauge.builder("pg.ip.listen.standby.held.disk.bytes", status, provider -> standby(provider).heldBytesOnDisk())
+        Gauge.builder("pg.ip.listen.standby.held.disk.bytes", status,
+                provider -> snapshot(provider).standby().heldBytesOnDisk())
                 .description("Bytes of them waiting in a temporary file").baseUnit("bytes").register(registry);
-        FunctionCounter.builder("pg.ip.listen.standby.dropped", status, provider -> standby(provider).dropped())
+        FunctionCounter.builder("pg.ip.listen.standby.dropped", status,
+                provider -> snapshot(provider).standby().dropped())
                 .description("Notifications a standby dropped because the disk refused them").register(registry);
         registry.counter("pg.ip.listen.reconnects");
         leadershipChanges(registry, "granted");
@@ -129,21 +132,10 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
                 .description("Leadership granted to or revoked from this instance").register(registry);
     }
 
-    private static double backlog(@Nullable PgListenStatus status) {
-        return status == null ? 0 : status.backlog();
-    }
-
-    private static double backlogBytes(@Nullable PgListenStatus status) {
-        return status == null ? 0 : status.backlogBytes();
-    }
-
-    private static EngineStatus.Standby standby(ObjectProvider<PgListenStatus> provider) {
+    /** The status now; without a status bean, that of an engine that does not run. */
+    private static EngineStatus snapshot(ObjectProvider<PgListenStatus> provider) {
         PgListenStatus current = provider.getIfAvailable();
-        return current == null ? EngineStatus.Standby.NONE : current.standby();
-    }
-
-    private static boolean isLeader(@Nullable PgListenStatus status) {
-        return status != null && status.isLeader();
+        return current == null ? NOT_RUNNING : current.snapshot();
     }
 
     private static final class ChannelMeters {

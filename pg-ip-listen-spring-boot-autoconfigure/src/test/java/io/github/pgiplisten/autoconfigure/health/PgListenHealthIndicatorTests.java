@@ -3,8 +3,6 @@ package io.github.pgiplisten.autoconfigure.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -14,7 +12,7 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.Role;
 
-/** The indicator follows whether the instance can listen, not only whether a connection is open. */
+/** The indicator follows whether the instance listens, not only whether a connection is open. */
 class PgListenHealthIndicatorTests {
 
     @Test
@@ -75,81 +73,31 @@ class PgListenHealthIndicatorTests {
         assertThat(health.getDetails()).containsEntry("standbyDropped", 17L).containsKey("standbyWarning");
     }
 
-    private static PgListenStatus status(Role role, boolean connected, boolean canListen) {
-        return status(role, connected, canListen, Double.NaN);
+    private static PgListenStatus status(Role role, boolean connected, boolean listens) {
+        return status(role, connected, listens, Double.NaN);
     }
 
-    private static PgListenStatus status(Role role, boolean connected, boolean canListen, double usage) {
-        return status(role, connected, canListen, usage, EngineStatus.Standby.NONE);
+    private static PgListenStatus status(Role role, boolean connected, boolean listens, double usage) {
+        return status(role, connected, listens, usage, EngineStatus.Standby.NONE);
     }
 
-    private static PgListenStatus status(Role role, boolean connected, boolean canListen, double usage,
+    private static PgListenStatus status(Role role, boolean connected, boolean listens, double usage,
             EngineStatus.Standby standby) {
+        EngineStatus snapshot = new EngineStatus(role, listens,
+                new EngineStatus.Connection(connected, connected ? 4711 : 0, listens ? null : "connection refused"),
+                new EngineStatus.Channels(Set.of("orders"), role == Role.LEADER && listens ? Set.of("orders")
+                        : Set.of(), null),
+                new EngineStatus.Reading(null, 0, 0, false, usage), standby);
         return new PgListenStatus() {
 
             @Override
-            public EngineStatus.Standby standby() {
-                return standby;
-            }
-
-            @Override
-            public Role role() {
-                return role;
-            }
-
-            @Override
-            public boolean isConnected() {
-                return connected;
-            }
-
-            @Override
-            public long backlog() {
-                return 0;
-            }
-
-            @Override
-            public long backlogBytes() {
-                return 0;
-            }
-
-            @Override
-            public boolean isReadingPaused() {
-                return false;
-            }
-
-            @Override
-            public Optional<String> groupWarning() {
-                return Optional.empty();
-            }
-
-            @Override
-            public Optional<String> lastFailure() {
-                return canListen ? Optional.empty() : Optional.of("connection refused");
-            }
-
-            @Override
-            public double notificationQueueUsage() {
-                return usage;
-            }
-
-            @Override
-            public boolean canListen() {
-                return canListen;
-            }
-
-            @Override
-            public Set<String> channels() {
-                return Set.of("orders");
-            }
-
-            @Override
-            public Optional<Instant> lastNotificationAt() {
-                return Optional.empty();
+            public EngineStatus snapshot() {
+                return snapshot;
             }
 
             @Override
             public Set<String> listeningChannels() {
-                return role == Role.LEADER && canListen ? Set.of("orders") : Set.of();
+                return snapshot.channels().listening();
             }
 
             @Override

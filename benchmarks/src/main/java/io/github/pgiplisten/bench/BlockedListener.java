@@ -38,7 +38,7 @@ import io.github.pgiplisten.testsupport.PostgresServer;
  * what the second channel got meanwhile, and afterwards whether every blocked notification was handled once, in
  * order. Raw: the module's pgjdbc loop, which handles on its reading thread, beside it.
  */
-final class Backlog {
+final class BlockedListener {
 
     private static final int PER_STATEMENT = 50;
     private static final long STATEMENT_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(10); // 5 000 a second
@@ -146,7 +146,7 @@ final class Backlog {
     private final PostgresServer server;
     private final Consumer<String> log;
 
-    Backlog(PostgresServer server, Consumer<String> log) {
+    BlockedListener(PostgresServer server, Consumer<String> log) {
         this.server = server;
         this.log = log;
     }

@@ -3,10 +3,11 @@ package io.github.pgiplisten;
 import java.lang.reflect.Type;
 
 /**
- * Turns objects into notification payloads and back. The default uses the {@code JsonMapper} that Spring Boot
- * configured; define a bean of this type to use another format.
+ * Turns objects into notification payloads ({@link PgPublisher}) and back ({@link PgListener} methods): one format for
+ * both sides. The default uses the {@code JsonMapper} that Spring Boot configured; define a bean of this type to use
+ * another format.
  */
-public interface PgListenPayloadConverter {
+public interface PgPayloadConverter {
 
     /** The payload text for an object. */
     String write(Object value);

@@ -18,9 +18,9 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * The two differ for a standby, which LISTENs every channel so it can take over at once but handles none: its channels
  * are told when it leads, and told as unlistened when it stops leading.
  */
-public final class ChannelListening {
+public final class ChannelSync {
 
-    private static final Logger log = LoggerFactory.getLogger(ChannelListening.class);
+    private static final Logger log = LoggerFactory.getLogger(ChannelSync.class);
 
     private final String group;
     private final EngineState state;
@@ -29,7 +29,7 @@ public final class ChannelListening {
     /** The channels last told as listened. */
     private Set<String> announced = Set.of();
 
-    public ChannelListening(String group, EngineState state, Subscriptions subscriptions, EngineEvents events) {
+    public ChannelSync(String group, EngineState state, Subscriptions subscriptions, EngineEvents events) {
         this.group = group;
         this.state = state;
         this.subscriptions = subscriptions;
