@@ -458,7 +458,7 @@ public final class PgListenOptions {
          * 1 ms would become 0, which means "no limit" to {@code lock_timeout} and to the network timeout, and more
          * than 2^31-1 ms would overflow.
          */
-        private static void positive(String name, @Nullable Duration value) {
+        private static Duration positive(String name, @Nullable Duration value) {
             if (value == null) {
                 throw new IllegalArgumentException(name + " must not be null");
             }
@@ -472,11 +472,12 @@ public final class PgListenOptions {
                 throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION + " (2^31-1 ms), got: "
                         + value);
             }
+            return value;
         }
 
         private static void wholeSeconds(String name, @Nullable Duration value) {
-            positive(name, value);
-            if (value.toSeconds() < 1 || value.toNanos() % 1_000_000_000L != 0) {
+            Duration checked = positive(name, value);
+            if (checked.toSeconds() < 1 || checked.toNanos() % 1_000_000_000L != 0) {
                 throw new IllegalArgumentException(name + " must be a whole number of seconds (PostgreSQL's unit), "
                         + "at least 1 s, got: " + value);
             }

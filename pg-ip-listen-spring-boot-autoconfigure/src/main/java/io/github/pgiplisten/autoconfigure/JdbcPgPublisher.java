@@ -102,13 +102,17 @@ class JdbcPgPublisher implements PgPublisher {
     }
 
     private void send(String channel, @Nullable String text) {
-        jdbc.execute((ConnectionCallback<Void>) connection -> {
+        // a Void callback returns null, as ConnectionCallback<T extends @Nullable Object> allows: NullAway sees that
+        // only in its JSpecify mode (javac 22+), not in the standard mode it runs in on Java 17
+        @SuppressWarnings("NullAway")
+        ConnectionCallback<@Nullable Void> notify = connection -> {
             PgNotifier.notify(connection, channel, text);
             if (!connection.getAutoCommit() && !inSpringManagedTransaction(connection)) {
                 connection.commit();
             }
             return null;
-        });
+        };
+        jdbc.execute(notify);
     }
 
     /**

@@ -35,9 +35,10 @@ final class ListenOptionsFactory {
         this.connection = connection;
         this.environment = environment;
         String applicationName = environment.getProperty("spring.application.name");
-        this.named = applicationName != null && !applicationName.isBlank();
-        this.group = properties.getGroup() != null ? properties.getGroup()
-                : named ? applicationName : PgListenOptions.DEFAULT_GROUP;
+        String name = applicationName == null || applicationName.isBlank() ? null : applicationName;
+        String configured = properties.getGroup();
+        this.named = name != null;
+        this.group = configured != null ? configured : name != null ? name : PgListenOptions.DEFAULT_GROUP;
     }
 
     /** {@code pg-ip-listen.group}, else {@code spring.application.name}, else the default group. */

@@ -343,11 +343,13 @@ public class PgListenProperties implements Validator {
                         .reconnectMaxDelay(reconnect.maxDelay));
             }
         } else if (target instanceof PgListenProperties properties) {
-            if (properties.group != null) {
-                check(errors, "group", options -> options.group(properties.group));
+            String group = properties.group;
+            if (group != null) {
+                check(errors, "group", options -> options.group(group));
             }
-            if (properties.applicationName != null) {
-                check(errors, "applicationName", options -> options.applicationName(properties.applicationName));
+            String applicationName = properties.applicationName;
+            if (applicationName != null) {
+                check(errors, "applicationName", options -> options.applicationName(applicationName));
             }
             check(errors, "probeInterval", options -> options.probeInterval(properties.probeInterval));
             check(errors, "probeTimeout", options -> options.probeTimeout(properties.probeTimeout));
@@ -369,7 +371,8 @@ public class PgListenProperties implements Validator {
             setting.apply(PgListenOptions.builder(VALID_URL)).build();
             return true;
         } catch (IllegalArgumentException ex) {
-            errors.rejectValue(field, "pg-ip-listen.invalid", ex.getMessage());
+            String message = ex.getMessage();
+            errors.rejectValue(field, "pg-ip-listen.invalid", message != null ? message : ex.toString());
             return false;
         }
     }

@@ -3,6 +3,7 @@ package io.github.pgiplisten.autoconfigure;
 import java.util.function.Supplier;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.lang.Contract;
 
 /**
  * {@code pg-ip-listen.url/username/password}, falling back as a whole to the application's JDBC connection details
@@ -59,6 +60,7 @@ class PropertiesPgListenConnectionDetails implements PgListenConnectionDetails {
                 : dataSource.password();
     }
 
+    @Contract("null -> false")
     private static boolean hasText(@Nullable String text) {
         return text != null && !text.isBlank();
     }

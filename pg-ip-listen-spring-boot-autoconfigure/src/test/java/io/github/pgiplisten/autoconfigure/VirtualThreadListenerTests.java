@@ -12,8 +12,8 @@ import io.github.pgiplisten.autoconfigure.ListenerThreadsTests.ThreadsListener;
 /**
  * {@code spring.threads.virtual.enabled=true}: listener methods on virtual threads from Boot's
  * {@code SimpleAsyncTaskExecutorBuilder}, the {@code TaskDecorator} applied, per-channel order kept. Needs Java 21 or
- * later: the build runs it in a JVM of its own with the JDK that {@code -Dpgil.virtual-threads.java} names (the
- * profile {@code virtual-threads}, active when that JDK exists).
+ * later: the build runs it in a JVM of its own (the execution {@code virtual-threads}), with the running JDK when that
+ * is 21+, else with the one that {@code -Dpgil.virtual-threads.java} names.
  */
 class VirtualThreadListenerTests {
 

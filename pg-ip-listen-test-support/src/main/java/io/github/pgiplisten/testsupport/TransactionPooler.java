@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A loopback stand-in for PgBouncer in transaction mode, enough to show what a client of one sees: each client
  * connection gets two server sessions, and every transaction (everything up to a ReadyForQuery that says idle) runs
@@ -91,8 +93,8 @@ public final class TransactionPooler implements AutoCloseable {
                 server.getOutputStream().flush();
             }
             // the first session's answers go to the client (with a made-up pid), the second one's are dropped
-            relayUntilReady(new DataInputStream(servers[0].getInputStream()), toClient, true);
-            relayUntilReady(new DataInputStream(servers[1].getInputStream()), null, false);
+            relayUntilReady(new DataInputStream(servers[0].getInputStream()), toClient);
+            relayUntilReady(new DataInputStream(servers[1].getInputStream()), null);
             AtomicInteger current = new AtomicInteger();
             Object clientOutput = new Object();
             for (int i = 0; i < servers.length; i++) {
@@ -141,8 +143,8 @@ public final class TransactionPooler implements AutoCloseable {
         }
     }
 
-    private static void relayUntilReady(DataInputStream in, OutputStream toClient, boolean forward)
-            throws IOException {
+    /** Reads a server's answers up to ReadyForQuery, forwarding them to {@code toClient} unless it is null. */
+    private static void relayUntilReady(DataInputStream in, @Nullable OutputStream toClient) throws IOException {
         while (true) {
             byte[] message = typedMessage(in);
             if (message[0] == 'R' && ByteBuffer.wrap(message, 5, 4).getInt() != 0) {
@@ -151,7 +153,7 @@ public final class TransactionPooler implements AutoCloseable {
             if (message[0] == 'K') {
                 ByteBuffer.wrap(message, 5, 4).putInt(FAKE_PID);
             }
-            if (forward) {
+            if (toClient != null) {
                 toClient.write(message);
                 toClient.flush();
             }
