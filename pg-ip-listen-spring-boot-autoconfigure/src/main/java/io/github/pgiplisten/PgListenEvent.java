@@ -45,7 +45,12 @@ public abstract class PgListenEvent extends ApplicationEvent {
         private final int skipped;
         private final boolean gapPossible;
 
-        public LeadershipGranted(Object source, String group, boolean handedOver, int possibleRepeats, int skipped,
+        public LeadershipGranted(
+                Object source,
+                String group,
+                boolean handedOver,
+                int possibleRepeats,
+                int skipped,
                 boolean gapPossible) {
             super(source, group);
             this.handedOver = handedOver;

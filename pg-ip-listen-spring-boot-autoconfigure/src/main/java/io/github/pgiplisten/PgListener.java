@@ -26,7 +26,7 @@ import org.springframework.aot.hint.annotation.Reflective;
  * {@link #errorHandler()}, or the application's); the next notification is handled normally. Each listener has an
  * {@link #id()} by which the {@link PgListenerEndpointRegistry} stops and starts it at run time.
  */
-@Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
+@Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @Reflective(PgListenerReflectiveProcessor.class) // what a native image needs for the method and its payload

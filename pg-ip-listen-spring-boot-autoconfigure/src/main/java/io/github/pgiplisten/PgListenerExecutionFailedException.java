@@ -11,10 +11,12 @@ public class PgListenerExecutionFailedException extends RuntimeException {
     private final String listener;
     private final transient PgNotification notification;
 
-    public PgListenerExecutionFailedException(String listener, PgNotification notification, String problem,
-            Throwable cause) {
-        super("@PgListener " + listener + " " + problem + " on channel '" + notification.channel() + "', payload '"
-                + PgText.preview(notification.payload(), 200) + "': " + cause, cause);
+    public PgListenerExecutionFailedException(
+            String listener, PgNotification notification, String problem, Throwable cause) {
+        super(
+                "@PgListener " + listener + " " + problem + " on channel '" + notification.channel() + "', payload '"
+                        + PgText.preview(notification.payload(), 200) + "': " + cause,
+                cause);
         this.listener = listener;
         this.notification = notification;
     }

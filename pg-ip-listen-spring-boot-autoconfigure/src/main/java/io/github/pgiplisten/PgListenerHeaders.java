@@ -15,6 +15,5 @@ public final class PgListenerHeaders {
     /** The notification itself ({@code PgNotification}), as a {@code PgNotification} parameter gets it. */
     public static final String NOTIFICATION = "pg_notification";
 
-    private PgListenerHeaders() {
-    }
+    private PgListenerHeaders() {}
 }

@@ -23,6 +23,5 @@ public interface PgPayloadConverter {
      * (often right after it took over from a leader that died) does not pay for building a reader. Does nothing by
      * default.
      */
-    default void prepare(Type type) {
-    }
+    default void prepare(Type type) {}
 }

@@ -25,12 +25,14 @@ final class BacklogWatch implements AutoCloseable {
 
     private BacklogWatch(PgListenStatus status, long periodMillis) {
         this.status = status;
-        this.thread = new Thread(() -> {
-            while (running) {
-                sample();
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(periodMillis));
-            }
-        }, "bench-backlog-watch");
+        this.thread = new Thread(
+                () -> {
+                    while (running) {
+                        sample();
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(periodMillis));
+                    }
+                },
+                "bench-backlog-watch");
         thread.setDaemon(true);
         thread.start();
     }

@@ -10,9 +10,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.slf4j.LoggerFactory;
+
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import org.slf4j.LoggerFactory;
 
 import io.github.pgiplisten.testsupport.PostgresServer;
 import io.github.pgiplisten.testsupport.TestPostgres;
@@ -45,8 +46,7 @@ public final class Benchmarks {
         SECTIONS.put("footprint", FootprintSection::new);
     }
 
-    private Benchmarks() {
-    }
+    private Benchmarks() {}
 
     /** What the command line asks for: the sections to run (as named; all without names), and whether to check. */
     record Arguments(Set<String> sections, boolean check) {
@@ -54,7 +54,8 @@ public final class Benchmarks {
         static final String CHECK = "--check";
 
         static Arguments parse(String... args) {
-            List<String> named = Arrays.stream(args).filter(arg -> !arg.equals(CHECK)).toList();
+            List<String> named =
+                    Arrays.stream(args).filter(arg -> !arg.equals(CHECK)).toList();
             // crash and graceful are measured in the same rounds: named together, they run once
             Set<String> sections = new LinkedHashSet<>();
             for (String name : named.isEmpty() ? SECTIONS.keySet() : named) {

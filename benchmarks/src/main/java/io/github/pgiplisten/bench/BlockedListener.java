@@ -52,9 +52,22 @@ final class BlockedListener {
      * One side's figures; for raw the engine's are absent ({@code limit} 0, {@code watched} false).
      * @param flowingWorstMs notify → handled, worst of those on the other channel handled before the release
      */
-    record Figures(long limit, long heapBefore, long heapBlocked, long sent, boolean watched, long peakBacklog,
-            long peakBacklogBytes, boolean paused, double secondsToPause, long flowingSent, long flowingHandled,
-            double flowingWorstMs, long handled, long outOfOrder, double drainSeconds) {
+    record Figures(
+            long limit,
+            long heapBefore,
+            long heapBlocked,
+            long sent,
+            boolean watched,
+            long peakBacklog,
+            long peakBacklogBytes,
+            boolean paused,
+            double secondsToPause,
+            long flowingSent,
+            long flowingHandled,
+            double flowingWorstMs,
+            long handled,
+            long outOfOrder,
+            double drainSeconds) {
 
         /** What the minute added to the heap in use after a full GC, bytes. */
         long heapGrowthBytes() {
@@ -162,17 +175,23 @@ final class BlockedListener {
         try {
             if (ours) {
                 App.handlers = handlers;
-                List<String> properties = new ArrayList<>(List.of("spring.main.banner-mode=off",
-                        "logging.level.root=WARN", "bench.blocked-channel=" + blocked,
+                List<String> properties = new ArrayList<>(List.of(
+                        "spring.main.banner-mode=off",
+                        "logging.level.root=WARN",
+                        "bench.blocked-channel=" + blocked,
                         "bench.flowing-channel=" + flowing,
-                        "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
-                        "spring.datasource.password=" + server.password(), "pg-ip-listen.group=bench-" + blocked));
+                        "spring.datasource.url=" + server.jdbcUrl(),
+                        "spring.datasource.username=" + server.username(),
+                        "spring.datasource.password=" + server.password(),
+                        "pg-ip-listen.group=bench-" + blocked));
                 if (LIMIT_PROPERTY != null) {
                     properties.add("pg-ip-listen.backlog-limit=" + LIMIT_PROPERTY);
                 }
                 ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
-                        .web(WebApplicationType.NONE).logStartupInfo(false)
-                        .properties(properties.toArray(String[]::new)).run();
+                        .web(WebApplicationType.NONE)
+                        .logStartupInfo(false)
+                        .properties(properties.toArray(String[]::new))
+                        .run();
                 resources.add(context);
                 status = context.getBean(PgListenerContainer.class);
                 if (!status.awaitListening(Duration.ofSeconds(30))) {
@@ -191,8 +210,8 @@ final class BlockedListener {
             AtomicBoolean producing = new AtomicBoolean(true);
             AtomicLong sent = new AtomicLong();
             AtomicLong flowingSent = new AtomicLong();
-            Thread producer = new Thread(() -> produce(blocked, flowing, producing, sent, flowingSent),
-                    "backlog-producer");
+            Thread producer =
+                    new Thread(() -> produce(blocked, flowing, producing, sent, flowingSent), "backlog-producer");
             producer.start();
             Thread.sleep(BLOCKED.toMillis());
             long heapBlocked = heapAfterGc();
@@ -214,10 +233,22 @@ final class BlockedListener {
                 watch.close();
             }
             synchronized (handlers) {
-                return new Figures(limit, heapBefore, heapBlocked, sent.get(), watch != null,
-                        watch == null ? 0 : watch.peakBacklog(), watch == null ? 0 : watch.peakBacklogBytes(),
-                        watch != null && watch.paused(), watch == null ? -1 : watch.secondsToFirstPause(),
-                        flowingSent.get(), flowingHandled, flowingWorst, handlers.handled, handlers.outOfOrder, drain);
+                return new Figures(
+                        limit,
+                        heapBefore,
+                        heapBlocked,
+                        sent.get(),
+                        watch != null,
+                        watch == null ? 0 : watch.peakBacklog(),
+                        watch == null ? 0 : watch.peakBacklogBytes(),
+                        watch != null && watch.paused(),
+                        watch == null ? -1 : watch.secondsToFirstPause(),
+                        flowingSent.get(),
+                        flowingHandled,
+                        flowingWorst,
+                        handlers.handled,
+                        handlers.outOfOrder,
+                        drain);
             }
         } finally {
             handlers.release.countDown();
@@ -235,23 +266,25 @@ final class BlockedListener {
             statement.execute("LISTEN \"" + blocked + "\"; LISTEN \"" + flowing + "\"");
         }
         AtomicBoolean running = new AtomicBoolean(true);
-        Thread thread = new Thread(() -> {
-            try {
-                PGConnection pg = connection.unwrap(PGConnection.class);
-                while (running.get()) {
-                    PGNotification[] batch = pg.getNotifications(100);
-                    for (PGNotification notification : batch == null ? new PGNotification[0] : batch) {
-                        if (notification.getName().equals(blocked)) {
-                            handlers.blocked(notification.getParameter());
-                        } else {
-                            handlers.flowing(notification.getParameter());
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        PGConnection pg = connection.unwrap(PGConnection.class);
+                        while (running.get()) {
+                            PGNotification[] batch = pg.getNotifications(100);
+                            for (PGNotification notification : batch == null ? new PGNotification[0] : batch) {
+                                if (notification.getName().equals(blocked)) {
+                                    handlers.blocked(notification.getParameter());
+                                } else {
+                                    handlers.flowing(notification.getParameter());
+                                }
+                            }
                         }
+                    } catch (SQLException ex) {
+                        // closed
                     }
-                }
-            } catch (SQLException ex) {
-                // closed
-            }
-        }, "raw-backlog-listener");
+                },
+                "raw-backlog-listener");
         thread.start();
         return () -> {
             running.set(false);
@@ -261,8 +294,8 @@ final class BlockedListener {
     }
 
     /** 50 distinct notifications every 10 ms on the blocked channel; every 10th time one on the other. */
-    private void produce(String blocked, String flowing, AtomicBoolean producing, AtomicLong sent,
-            AtomicLong flowingSent) {
+    private void produce(
+            String blocked, String flowing, AtomicBoolean producing, AtomicLong sent, AtomicLong flowingSent) {
         try (Connection connection = server.connect();
                 PreparedStatement batch = connection.prepareStatement(
                         "SELECT count(pg_notify(?, 'n' || g)) FROM generate_series(?::bigint, ?::bigint) g");

@@ -61,8 +61,18 @@ final class Burst {
      * until it returned, the first and the last notification were handled; what never arrived, what arrived more
      * than once; ours' engine as sampled.
      */
-    record Run(double selectMs, double commitMs, double firstMs, double lastMs, long missing, long twice,
-            long limit, long peakBacklog, long peakBacklogBytes, boolean paused, boolean watched) {
+    record Run(
+            double selectMs,
+            double commitMs,
+            double firstMs,
+            double lastMs,
+            long missing,
+            long twice,
+            long limit,
+            long peakBacklog,
+            long peakBacklogBytes,
+            boolean paused,
+            boolean watched) {
 
         double rate() {
             return SIZE / (lastMs / 1000);
@@ -89,15 +99,28 @@ final class Burst {
         List<Run> ours = new ArrayList<>();
         List<Run> raw = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
-            for (boolean isOurs : round % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+            for (boolean isOurs : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 Run run = once(isOurs);
                 (isOurs ? ours : raw).add(run);
-                log.accept(String.format(Locale.ROOT, "  %s: SELECT %.0f ms; COMMIT returned %.0f ms, first handled "
-                        + "%.0f ms, last %.0f ms after it: %.0f/s; missing %d, twice %d%s", isOurs ? "ours" : "raw ",
-                        run.selectMs(), run.commitMs(), run.firstMs(), run.lastMs(), run.rate(), run.missing(),
-                        run.twice(), !run.watched() ? ""
-                                : String.format(Locale.ROOT, "; backlog peak %d (%.1f MiB est.), reading paused: %s",
-                                        run.peakBacklog(), run.peakBacklogBytes() / 1048576.0,
+                log.accept(String.format(
+                        Locale.ROOT,
+                        "  %s: SELECT %.0f ms; COMMIT returned %.0f ms, first handled "
+                                + "%.0f ms, last %.0f ms after it: %.0f/s; missing %d, twice %d%s",
+                        isOurs ? "ours" : "raw ",
+                        run.selectMs(),
+                        run.commitMs(),
+                        run.firstMs(),
+                        run.lastMs(),
+                        run.rate(),
+                        run.missing(),
+                        run.twice(),
+                        !run.watched()
+                                ? ""
+                                : String.format(
+                                        Locale.ROOT,
+                                        "; backlog peak %d (%.1f MiB est.), reading paused: %s",
+                                        run.peakBacklog(),
+                                        run.peakBacklogBytes() / 1048576.0,
                                         run.paused() ? "yes" : "no")));
             }
         }
@@ -112,8 +135,8 @@ final class Burst {
                 connection.setAutoCommit(false);
                 burst(connection, channel, "w", WARM_UP);
                 connection.commit();
-                Await.until("the warm-up burst is handled", Duration.ofSeconds(60),
-                        () -> counter.warm.get() >= WARM_UP);
+                Await.until(
+                        "the warm-up burst is handled", Duration.ofSeconds(60), () -> counter.warm.get() >= WARM_UP);
                 System.gc();
                 Thread.sleep(500);
                 long selectAt = System.nanoTime();
@@ -137,10 +160,18 @@ final class Burst {
                 }
                 long limit = status == null ? 0 : status.options().backlogLimit();
                 double lastMs = all ? (counter.lastAt - commitAt) / 1e6 : Double.NaN;
-                return new Run((commitAt - selectAt) / 1e6, (committed - commitAt) / 1e6,
-                        (counter.firstAt - commitAt) / 1e6, lastMs, missing, twice, limit,
-                        watch == null ? 0 : watch.peakBacklog(), watch == null ? 0 : watch.peakBacklogBytes(),
-                        watch != null && watch.paused(), watch != null);
+                return new Run(
+                        (commitAt - selectAt) / 1e6,
+                        (committed - commitAt) / 1e6,
+                        (counter.firstAt - commitAt) / 1e6,
+                        lastMs,
+                        missing,
+                        twice,
+                        limit,
+                        watch == null ? 0 : watch.peakBacklog(),
+                        watch == null ? 0 : watch.peakBacklogBytes(),
+                        watch != null && watch.paused(),
+                        watch != null);
             }
         }
     }
@@ -148,8 +179,8 @@ final class Burst {
     /** {@code count} distinct notifications in the open transaction, none sent until it commits. */
     private static void burst(Connection connection, String channel, String prefix, int count) throws SQLException {
         // count(): the statement returns one row instead of a million void ones
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT count(pg_notify(?, ? || g)) FROM generate_series(1, ?) g")) {
+        try (PreparedStatement statement =
+                connection.prepareStatement("SELECT count(pg_notify(?, ? || g)) FROM generate_series(1, ?) g")) {
             statement.setString(1, channel);
             statement.setString(2, prefix);
             statement.setInt(3, count);

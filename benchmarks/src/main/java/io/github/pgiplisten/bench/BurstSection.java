@@ -15,6 +15,7 @@ final class BurstSection implements Section {
 
     /** BENCHMARKS.md's goals for ours' bursts, over all runs (the rate's is {@link ThroughputSection}'s). */
     private static final Goal.Target NONE_MISSING = Goal.none("missing");
+
     private static final Goal.Target NONE_REPEATED = Goal.none("repeated");
 
     private final PostgresServer server;
@@ -38,29 +39,52 @@ final class BurstSection implements Section {
         List<Double> rawRates = raw.stream().map(Burst.Run::rate).toList();
         long oursMissing = ours.stream().mapToLong(Burst.Run::missing).sum();
         long oursTwice = ours.stream().mapToLong(Burst.Run::twice).sum();
-        Goal[] once = { NONE_MISSING.of(oursMissing), NONE_REPEATED.of(oursTwice) };
-        String counts = String.format(Locale.ROOT, "%d missing, %d repeated / %d missing, %d repeated; ours' %s",
-                oursMissing, oursTwice, raw.stream().mapToLong(Burst.Run::missing).sum(),
-                raw.stream().mapToLong(Burst.Run::twice).sum(), Goal.describe(once));
-        table.add("burst: " + String.format(Locale.ROOT, "%,d", Burst.SIZE).replace(',', ' ') + " notifications "
-                + "committed in one transaction, COMMIT → the last one handled by a listener method, ms",
-                Stats.medianAndSpread(oursMs, "%.0f"), Stats.medianAndSpread(rawMs, "%.0f"), String.format(
-                        Locale.ROOT, "the first is handled after %.0f / %.0f ms; the SELECT that queues them takes "
-                        + "%.0f ms before, the COMMIT itself %.0f ms (medians); ours / raw, all runs: %s",
+        Goal[] once = {NONE_MISSING.of(oursMissing), NONE_REPEATED.of(oursTwice)};
+        String counts = String.format(
+                Locale.ROOT,
+                "%d missing, %d repeated / %d missing, %d repeated; ours' %s",
+                oursMissing,
+                oursTwice,
+                raw.stream().mapToLong(Burst.Run::missing).sum(),
+                raw.stream().mapToLong(Burst.Run::twice).sum(),
+                Goal.describe(once));
+        table.add(
+                "burst: " + String.format(Locale.ROOT, "%,d", Burst.SIZE).replace(',', ' ') + " notifications "
+                        + "committed in one transaction, COMMIT → the last one handled by a listener method, ms",
+                Stats.medianAndSpread(oursMs, "%.0f"),
+                Stats.medianAndSpread(rawMs, "%.0f"),
+                String.format(
+                        Locale.ROOT,
+                        "the first is handled after %.0f / %.0f ms; the SELECT that queues them takes "
+                                + "%.0f ms before, the COMMIT itself %.0f ms (medians); ours / raw, all runs: %s",
                         Stats.median(ours.stream().map(Burst.Run::firstMs).toList()),
                         Stats.median(raw.stream().map(Burst.Run::firstMs).toList()),
-                        Stats.median(runs.stream().flatMap(List::stream).map(Burst.Run::selectMs).toList()),
-                        Stats.median(runs.stream().flatMap(List::stream).map(Burst.Run::commitMs).toList()), counts),
+                        Stats.median(runs.stream()
+                                .flatMap(List::stream)
+                                .map(Burst.Run::selectMs)
+                                .toList()),
+                        Stats.median(runs.stream()
+                                .flatMap(List::stream)
+                                .map(Burst.Run::commitMs)
+                                .toList()),
+                        counts),
                 once);
-        String backlog = String.format(Locale.ROOT, "ours' backlog at most %.1f MiB est. (%d notifications), reading "
+        String backlog = String.format(
+                Locale.ROOT,
+                "ours' backlog at most %.1f MiB est. (%d notifications), reading "
                         + "paused in %d of %d runs (backlog limit %.0f MiB)",
-                        ours.stream().mapToLong(Burst.Run::peakBacklogBytes).max().orElse(0) / 1048576.0,
-                        ours.stream().mapToLong(Burst.Run::peakBacklog).max().orElse(0),
-                        ours.stream().filter(Burst.Run::paused).count(), ours.size(), ours.get(0).limit() / 1048576.0);
+                ours.stream().mapToLong(Burst.Run::peakBacklogBytes).max().orElse(0) / 1048576.0,
+                ours.stream().mapToLong(Burst.Run::peakBacklog).max().orElse(0),
+                ours.stream().filter(Burst.Run::paused).count(),
+                ours.size(),
+                ours.get(0).limit() / 1048576.0);
         double againstRaw = Stats.median(oursRates) / Stats.median(rawRates);
         Goal rateGoal = ThroughputSection.RATE_AGAINST_RAW.of(againstRaw);
-        table.add("burst: the same, notifications/s", Stats.medianAndSpread(oursRates, "%.0f"),
-                Stats.medianAndSpread(rawRates, "%.0f"), String.format(Locale.ROOT, "%.2f × raw (%s); %s",
-                        againstRaw, rateGoal, backlog), rateGoal);
+        table.add(
+                "burst: the same, notifications/s",
+                Stats.medianAndSpread(oursRates, "%.0f"),
+                Stats.medianAndSpread(rawRates, "%.0f"),
+                String.format(Locale.ROOT, "%.2f × raw (%s); %s", againstRaw, rateGoal, backlog),
+                rateGoal);
     }
 }

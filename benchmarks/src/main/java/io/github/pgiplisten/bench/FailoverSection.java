@@ -31,26 +31,31 @@ final class FailoverSection implements Section {
     /** How often the producer notifies: 500/s. */
     private static final Duration SEND_EVERY = Duration.ofMillis(2);
     /** What a successor may handle again after a crash: what the dead leader handled in two progress intervals. */
-    private static final long AGAIN_AT_MOST = 2 * new PgListenProperties().getProgressInterval().toNanos()
-            / SEND_EVERY.toNanos();
+    private static final long AGAIN_AT_MOST =
+            2 * new PgListenProperties().getProgressInterval().toNanos() / SEND_EVERY.toNanos();
 
     /**
      * BENCHMARKS.md's goals for ours' crash and graceful rows. The crash p50's bound is the warm floor's of the same
      * run: {@link FloorSection#compareWith} checks it; without the floor section it is not checked.
      */
-    static final Goal.Target CRASH_P50_OVER_FLOOR = Goal.atMost("p50 against the warm floor, ms", 5).over("floor");
+    static final Goal.Target CRASH_P50_OVER_FLOOR =
+            Goal.atMost("p50 against the warm floor, ms", 5).over("floor");
+
     private static final Goal.Target CRASH_P99 = Goal.atMost("p99, ms", 50);
     private static final Goal.Target GRACEFUL_MEDIAN = Goal.atMost("median, ms", 10);
     private static final Goal.Target GRACEFUL_P99 = Goal.atMost("p99, ms", 20).shownAs("p99");
     private static final Goal.Target WORST_LATENCY = Goal.atMost("median of each round's worst, ms", 20);
     private static final Goal.Target NONE_LOST = Goal.none("lost");
     private static final Goal.Target NONE_TWICE = Goal.none("twice");
-    private static final Goal.Target HANDLED_AGAIN = Goal.atMost("handled again by the successor, most in one crash",
-            AGAIN_AT_MOST).shownAs("again").reading("two progress intervals (" + AGAIN_AT_MOST + ")");
+    private static final Goal.Target HANDLED_AGAIN = Goal.atMost(
+                    "handled again by the successor, most in one crash", AGAIN_AT_MOST)
+            .shownAs("again")
+            .reading("two progress intervals (" + AGAIN_AT_MOST + ")");
 
     private final PostgresServer server;
     /** What it measured for ours, and its rows, so that the floor can be set beside them. */
     final List<Double> oursCrash = new ArrayList<>();
+
     final List<Double> oursGraceful = new ArrayList<>();
     ResultsTable.@Nullable Row crashP50Row;
     ResultsTable.@Nullable Row crashP99Row;
@@ -71,45 +76,69 @@ final class FailoverSection implements Section {
         long[] rawLostDup = new long[4];
         int blocks = 2;
         for (int block = 0; block < blocks; block++) {
-            for (boolean ours : block % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+            for (boolean ours : block % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
                         + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
-                failoverBlock(ours, FAILOVER_ROUNDS / blocks, ours ? oursCrash : rawCrash,
-                        ours ? oursGraceful : rawGraceful, ours ? oursWorst : rawWorst,
+                failoverBlock(
+                        ours,
+                        FAILOVER_ROUNDS / blocks,
+                        ours ? oursCrash : rawCrash,
+                        ours ? oursGraceful : rawGraceful,
+                        ours ? oursWorst : rawWorst,
                         ours ? oursLostDup : rawLostDup);
             }
         }
-        crashP50Row = table.add("crash failover: SIGKILL of the leader JVM → a standby handles, p50 ms",
+        crashP50Row = table.add(
+                "crash failover: SIGKILL of the leader JVM → a standby handles, p50 ms",
                 String.format(Locale.ROOT, "%.1f", Stats.median(oursCrash)),
-                String.format(Locale.ROOT, "%.1f", Stats.median(rawCrash)), "",
+                String.format(Locale.ROOT, "%.1f", Stats.median(rawCrash)),
+                "",
                 CRASH_P50_OVER_FLOOR.notChecked("the floor section did not run in the same invocation "
                         + "(./run-benchmarks --check crash floor)"));
         Goal crashP99 = CRASH_P99.of(Stats.percentile(oursCrash, 99));
-        crashP99Row = table.add("crash failover, p99 ms (" + oursCrash.size() + " rounds)",
+        crashP99Row = table.add(
+                "crash failover, p99 ms (" + oursCrash.size() + " rounds)",
                 String.format(Locale.ROOT, "%.1f", Stats.percentile(oursCrash, 99)),
-                String.format(Locale.ROOT, "%.1f", Stats.percentile(rawCrash, 99)), crashP99.toString(), crashP99);
-        Goal[] graceful = { GRACEFUL_MEDIAN.of(Stats.median(oursGraceful)),
-            GRACEFUL_P99.of(Stats.percentile(oursGraceful, 99)) };
-        gracefulRow = table.add("graceful handover: SIGTERM of the leader → the next one handles, median (min–max) ms",
-                Stats.medianAndSpread(oursGraceful, "%.1f"), Stats.medianAndSpread(rawGraceful, "%.1f"),
-                String.format(Locale.ROOT, "%s (p99 %.1f)", Goal.describe(graceful),
-                        Stats.percentile(oursGraceful, 99)), graceful);
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(rawCrash, 99)),
+                crashP99.toString(),
+                crashP99);
+        Goal[] graceful = {
+            GRACEFUL_MEDIAN.of(Stats.median(oursGraceful)), GRACEFUL_P99.of(Stats.percentile(oursGraceful, 99))
+        };
+        gracefulRow = table.add(
+                "graceful handover: SIGTERM of the leader → the next one handles, median (min–max) ms",
+                Stats.medianAndSpread(oursGraceful, "%.1f"),
+                Stats.medianAndSpread(rawGraceful, "%.1f"),
+                String.format(
+                        Locale.ROOT, "%s (p99 %.1f)", Goal.describe(graceful), Stats.percentile(oursGraceful, 99)),
+                graceful);
         Goal worst = WORST_LATENCY.of(Stats.median(oursWorst));
-        table.add("graceful handover: worst notify → handled latency around it, median (min–max) ms",
-                Stats.medianAndSpread(oursWorst, "%.1f"), Stats.medianAndSpread(rawWorst, "%.1f"), worst.toString(),
+        table.add(
+                "graceful handover: worst notify → handled latency around it, median (min–max) ms",
+                Stats.medianAndSpread(oursWorst, "%.1f"),
+                Stats.medianAndSpread(rawWorst, "%.1f"),
+                worst.toString(),
                 worst);
-        Goal[] gracefulOnce = { NONE_LOST.of(oursLostDup[0]), NONE_TWICE.of(oursLostDup[1]) };
-        table.add("graceful handovers: notifications lost / handled twice (all rounds)",
-                oursLostDup[0] + " / " + oursLostDup[1], rawLostDup[0] + " / " + rawLostDup[1],
-                Goal.describe(gracefulOnce), gracefulOnce);
-        Goal[] crashAtLeastOnce = { NONE_LOST.of(oursLostDup[2]), HANDLED_AGAIN.of(oursLostDup[3]) };
-        table.add("crash rounds at 500/s: notifications lost (all rounds) / handled again by the successor (most in "
-                + "one crash)", oursLostDup[2] + " / " + oursLostDup[3], rawLostDup[2] + " / " + rawLostDup[3],
-                Goal.describe(crashAtLeastOnce), crashAtLeastOnce);
+        Goal[] gracefulOnce = {NONE_LOST.of(oursLostDup[0]), NONE_TWICE.of(oursLostDup[1])};
+        table.add(
+                "graceful handovers: notifications lost / handled twice (all rounds)",
+                oursLostDup[0] + " / " + oursLostDup[1],
+                rawLostDup[0] + " / " + rawLostDup[1],
+                Goal.describe(gracefulOnce),
+                gracefulOnce);
+        Goal[] crashAtLeastOnce = {NONE_LOST.of(oursLostDup[2]), HANDLED_AGAIN.of(oursLostDup[3])};
+        table.add(
+                "crash rounds at 500/s: notifications lost (all rounds) / handled again by the successor (most in "
+                        + "one crash)",
+                oursLostDup[2] + " / " + oursLostDup[3],
+                rawLostDup[2] + " / " + rawLostDup[3],
+                Goal.describe(crashAtLeastOnce),
+                crashAtLeastOnce);
     }
 
-    private void failoverBlock(boolean ours, int rounds, List<Double> crash, List<Double> graceful,
-            List<Double> worst, long[] lostDup) throws Exception {
+    private void failoverBlock(
+            boolean ours, int rounds, List<Double> crash, List<Double> graceful, List<Double> worst, long[] lostDup)
+            throws Exception {
         String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
         long key = PgListenEngine.lockKey(group);
@@ -119,11 +148,13 @@ final class FailoverSection implements Section {
             for (String name : List.of("A", "B", "C")) {
                 fleet.start(name);
             }
-            Await.until("the fleet is ready", Duration.ofSeconds(120),
+            Await.until(
+                    "the fleet is ready",
+                    Duration.ofSeconds(120),
                     () -> fleet.alive().stream().allMatch(i -> i.ready));
             Map<Long, Long> sentAt = new ConcurrentHashMap<>();
-            try (Notifications.Steady producer = new Notifications.Steady(server, channel, SEND_EVERY, sentAt,
-                    Benchmarks::log)) {
+            try (Notifications.Steady producer =
+                    new Notifications.Steady(server, channel, SEND_EVERY, sentAt, Benchmarks::log)) {
                 for (int round = 0; round < rounds * 2; round++) {
                     boolean kill = round % 2 == 0;
                     // the leader is whoever handled the latest notification
@@ -136,12 +167,17 @@ final class FailoverSection implements Section {
                     } else {
                         leader.jvm.terminate();
                     }
-                    Await.until("another instance handles", Duration.ofSeconds(60),
+                    Await.until(
+                            "another instance handles",
+                            Duration.ofSeconds(60),
                             () -> fleet.lastHandler != null && !fleet.lastHandler.equals(leaderName));
                     Thread.sleep(500);
-                    long takeover = fleet.handled.values().stream().flatMap(List::stream)
+                    long takeover = fleet.handled.values().stream()
+                            .flatMap(List::stream)
                             .filter(h -> h.micros() >= signalAt && !h.instance().equals(leaderName))
-                            .mapToLong(Fleet.Handling::micros).min().orElseThrow();
+                            .mapToLong(Fleet.Handling::micros)
+                            .min()
+                            .orElseThrow();
                     double ms = (takeover - signalAt) / 1000.0;
                     (kill ? crash : graceful).add(ms);
                     leader.jvm.awaitExit(Duration.ofSeconds(30));
@@ -158,8 +194,10 @@ final class FailoverSection implements Section {
                         List<Fleet.Handling> by = fleet.handled.getOrDefault(sent.getKey(), List.of());
                         if (by.isEmpty()) {
                             lost++;
-                        } else if (kill && by.size() == 2 && by.get(0).instance().equals(leaderName)
-                                != by.get(1).instance().equals(leaderName)) {
+                        } else if (kill
+                                && by.size() == 2
+                                && by.get(0).instance().equals(leaderName)
+                                        != by.get(1).instance().equals(leaderName)) {
                             again++; // at-least-once: the killed leader had handled it, not yet confirmed
                         } else if (by.size() > 1) {
                             twice++;
@@ -176,16 +214,32 @@ final class FailoverSection implements Section {
                         lostDup[1] += twice;
                         worst.add(worstMs);
                     }
-                    Fleet.Instance successor = fleet.byName(fleet.handled.values().stream().flatMap(List::stream)
-                            .filter(h -> h.micros() == takeover).findFirst().orElseThrow().instance());
-                    String phases = ours && !kill && leader.revokedAt > 0 ? String.format(Locale.ROOT,
-                            " [signal → old leader released %.1f, → new leader %.1f, → first handled %.1f]",
-                            (leader.revokedAt - signalAt) / 1000.0, (successor.leaderAt - leader.revokedAt) / 1000.0,
-                            (takeover - successor.leaderAt) / 1000.0) : "";
-                    log(String.format(Locale.ROOT,
+                    Fleet.Instance successor = fleet.byName(fleet.handled.values().stream()
+                            .flatMap(List::stream)
+                            .filter(h -> h.micros() == takeover)
+                            .findFirst()
+                            .orElseThrow()
+                            .instance());
+                    String phases = ours && !kill && leader.revokedAt > 0
+                            ? String.format(
+                                    Locale.ROOT,
+                                    " [signal → old leader released %.1f, → new leader %.1f, → first handled %.1f]",
+                                    (leader.revokedAt - signalAt) / 1000.0,
+                                    (successor.leaderAt - leader.revokedAt) / 1000.0,
+                                    (takeover - successor.leaderAt) / 1000.0)
+                            : "";
+                    log(String.format(
+                            Locale.ROOT,
                             "  %s %s %s: %.1f ms to the next handled, lost %d, again %d, twice %d%s%s",
-                            ours ? "ours" : "raw ", kill ? "SIGKILL" : "SIGTERM", leaderName, ms, lost, again, twice,
-                            kill ? "" : String.format(Locale.ROOT, ", worst latency %.1f ms", worstMs), phases));
+                            ours ? "ours" : "raw ",
+                            kill ? "SIGKILL" : "SIGTERM",
+                            leaderName,
+                            ms,
+                            lost,
+                            again,
+                            twice,
+                            kill ? "" : String.format(Locale.ROOT, ", worst latency %.1f ms", worstMs),
+                            phases));
                     Fleet.Instance replacement = fleet.start(leaderName);
                     Await.until("the replacement is ready", Duration.ofSeconds(120), () -> replacement.ready);
                 }
@@ -195,8 +249,11 @@ final class FailoverSection implements Section {
 
     /** One of our instances in a JVM of its own, as the crash and graceful rounds (and the crash floor) start it. */
     static InstanceJvm.Launch oursInstance(PostgresServer server, String name, String channel, String group) {
-        return OursInstance.launch(name, server, channel, group).jvmOptions("-Xmx256m").arguments(
-                "--logging.level.io.github.pgiplisten=" + System.getProperty("bench.ours-log", "WARN"),
-                "--spring.main.banner-mode=off", "--logging.level.root=WARN");
+        return OursInstance.launch(name, server, channel, group)
+                .jvmOptions("-Xmx256m")
+                .arguments(
+                        "--logging.level.io.github.pgiplisten=" + System.getProperty("bench.ours-log", "WARN"),
+                        "--spring.main.banner-mode=off",
+                        "--logging.level.root=WARN");
     }
 }

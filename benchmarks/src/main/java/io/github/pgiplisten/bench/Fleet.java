@@ -16,8 +16,7 @@ import io.github.pgiplisten.testsupport.InstanceJvm;
  */
 final class Fleet implements AutoCloseable {
 
-    record Handling(String instance, long micros) {
-    }
+    record Handling(String instance, long micros) {}
 
     final class Instance implements InstanceJvm.Output {
         final String name;
@@ -50,8 +49,8 @@ final class Fleet implements AutoCloseable {
                 case "handled" -> {
                     String payload = event.detail();
                     if (payload.startsWith("n")) {
-                        handled.computeIfAbsent(Long.parseLong(payload.substring(1)),
-                                n -> new CopyOnWriteArrayList<>()).add(new Handling(name, event.micros()));
+                        handled.computeIfAbsent(Long.parseLong(payload.substring(1)), n -> new CopyOnWriteArrayList<>())
+                                .add(new Handling(name, event.micros()));
                         lastHandler = name;
                     }
                 }
@@ -91,7 +90,10 @@ final class Fleet implements AutoCloseable {
     }
 
     Instance byName(String name) {
-        return instances.stream().filter(i -> i.name.equals(name) && i.jvm.isAlive()).findFirst().orElseThrow();
+        return instances.stream()
+                .filter(i -> i.name.equals(name) && i.jvm.isAlive())
+                .findFirst()
+                .orElseThrow();
     }
 
     List<Instance> alive() {

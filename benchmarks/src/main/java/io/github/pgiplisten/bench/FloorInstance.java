@@ -131,9 +131,8 @@ public final class FloorInstance {
     private void takeOver(long key, String control, boolean acceptOwn, boolean report) throws SQLException {
         long granted = lockWait(key);
         long locked = micros();
-        PGNotification[] received = BUFFERED_READ
-                ? ((BaseConnection) pg).getQueryExecutor().getNotifications()
-                : pg.getNotifications();
+        PGNotification[] received =
+                BUFFERED_READ ? ((BaseConnection) pg).getQueryExecutor().getNotifications() : pg.getNotifications();
         long read = micros();
         List<PGNotification> backlog = received == null ? List.of() : Arrays.asList(received);
         int start = afterConfirmedMarker(backlog, control, acceptOwn);
@@ -164,12 +163,14 @@ public final class FloorInstance {
     private int afterConfirmedMarker(List<PGNotification> backlog, String control, boolean acceptOwn) {
         for (int i = backlog.size() - 1; i >= 0; i--) {
             PGNotification done = backlog.get(i);
-            if (done.getName().equals(control) && done.getParameter().startsWith("done ")
+            if (done.getName().equals(control)
+                    && done.getParameter().startsWith("done ")
                     && (acceptOwn || done.getPID() != pid)) {
                 String mark = "mark " + done.getParameter().substring("done ".length());
                 for (int j = i - 1; j >= 0; j--) {
                     PGNotification candidate = backlog.get(j);
-                    if (candidate.getName().equals(control) && candidate.getPID() == done.getPID()
+                    if (candidate.getName().equals(control)
+                            && candidate.getPID() == done.getPID()
                             && candidate.getParameter().equals(mark)) {
                         return j + 1;
                     }
@@ -185,9 +186,11 @@ public final class FloorInstance {
             PGNotification notification = next();
             if (notification.getName().equals(channel)) {
                 handle(notification);
-            } else if (notification.getName().equals(control) && notification.getParameter().startsWith("cue ")) {
+            } else if (notification.getName().equals(control)
+                    && notification.getParameter().startsWith("cue ")) {
                 long cue = micros();
-                long[] moments = handOver(key, control, notification.getParameter().substring("cue ".length()));
+                long[] moments =
+                        handOver(key, control, notification.getParameter().substring("cue ".length()));
                 pending.clear(); // what was read past the marker is the successor's
                 pg.getNotifications();
                 moment("cue", cue);
@@ -213,7 +216,8 @@ public final class FloorInstance {
             PGNotification notification = next();
             if (notification.getName().equals(channel)) {
                 handle(notification);
-            } else if (notification.getName().equals(control) && notification.getPID() == pid
+            } else if (notification.getName().equals(control)
+                    && notification.getPID() == pid
                     && notification.getParameter().equals(mark)) {
                 break;
             }
@@ -224,13 +228,13 @@ public final class FloorInstance {
         run("BEGIN; SELECT pg_notify(" + literal(control) + ", " + literal("done " + round)
                 + "); COMMIT; SELECT pg_advisory_unlock(" + key + ")");
         long released = micros();
-        return new long[] { marked, markerRead, release, released, lastBefore };
+        return new long[] {marked, markerRead, release, released, lastBefore};
     }
 
     /** {@code SELECT pg_advisory_lock(key)}; returns the server's clock when the lock was granted (epoch micros). */
     private long lockWait(long key) throws SQLException {
-        try (ResultSet result = statement.executeQuery("SELECT pg_advisory_lock(" + key
-                + "), (extract(epoch FROM clock_timestamp()) * 1000000)::int8")) {
+        try (ResultSet result = statement.executeQuery(
+                "SELECT pg_advisory_lock(" + key + "), (extract(epoch FROM clock_timestamp()) * 1000000)::int8")) {
             result.next();
             return result.getLong(2);
         }

@@ -30,41 +30,77 @@ final class FloorSection implements Section {
         Floors floors = new Floors(server, Benchmarks::log);
         Floors.Graceful graceful = floors.graceful(FLOOR_ROUNDS);
         String channel = "floor-rss-" + UUID.randomUUID().toString().substring(0, 8);
-        Floors.Crash crash = floors.crash(FLOOR_ROUNDS,
-                name -> FailoverSection.oursInstance(server, name, channel, "bench-" + channel));
+        Floors.Crash crash = floors.crash(
+                FLOOR_ROUNDS, name -> FailoverSection.oursInstance(server, name, channel, "bench-" + channel));
         gracefulFloor = graceful;
         crashFloor = crash;
-        table.add("graceful floor: the hot-standby handover in raw pgjdbc, two warm JVMs; cue → the standby handles "
-                + "its first notification after the old leader's marker, median (min–max) ms", "",
-                Stats.medianAndSpread(graceful.cueToHandled(), "%.2f"), String.format(Locale.ROOT,
+        table.add(
+                "graceful floor: the hot-standby handover in raw pgjdbc, two warm JVMs; cue → the standby handles "
+                        + "its first notification after the old leader's marker, median (min–max) ms",
+                "",
+                Stats.medianAndSpread(graceful.cueToHandled(), "%.2f"),
+                String.format(
+                        Locale.ROOT,
                         "p99 %.2f; %d rounds, %d not continuous; no library: what this machine costs anyway",
-                        Stats.percentile(graceful.cueToHandled(), 99), graceful.cueToHandled().size(),
+                        Stats.percentile(graceful.cueToHandled(), 99),
+                        graceful.cueToHandled().size(),
                         graceful.gaps()));
-        table.add("graceful floor, from the old leader's release call: the standby has the lock / has handled its "
-                + "first after the marker, median (min–max) ms", "",
+        table.add(
+                "graceful floor, from the old leader's release call: the standby has the lock / has handled its "
+                        + "first after the marker, median (min–max) ms",
+                "",
                 Stats.medianAndSpread(graceful.releaseToLocked(), "%.2f") + " / "
-                        + Stats.medianAndSpread(graceful.releaseToHandled(), "%.2f"), "");
-        table.add("graceful floor, medians of its steps: from the cue, the old leader has it / its marker is sent / "
-                + "read back / the release call returns; from the release call, the server grants the standby / it has "
-                + "the lock / has read its backlog / handles, ms", "",
-                String.format(Locale.ROOT, "%.2f / %.2f / %.2f / %.2f; %.2f / %.2f / %.2f / %.2f",
-                        Stats.median(graceful.cueToLeader()), Stats.median(graceful.cueToMarked()),
-                        Stats.median(graceful.cueToMarkerRead()), Stats.median(graceful.cueToReleased()),
-                        Stats.median(graceful.releaseToGranted()), Stats.median(graceful.releaseToLocked()),
-                        Stats.median(graceful.releaseToRead()), Stats.median(graceful.releaseToHandled())),
-                String.format(Locale.ROOT, "backlog at the lock: %.0f notifications (median)",
+                        + Stats.medianAndSpread(graceful.releaseToHandled(), "%.2f"),
+                "");
+        table.add(
+                "graceful floor, medians of its steps: from the cue, the old leader has it / its marker is sent / "
+                        + "read back / the release call returns; from the release call, the server grants the standby / it has "
+                        + "the lock / has read its backlog / handles, ms",
+                "",
+                String.format(
+                        Locale.ROOT,
+                        "%.2f / %.2f / %.2f / %.2f; %.2f / %.2f / %.2f / %.2f",
+                        Stats.median(graceful.cueToLeader()),
+                        Stats.median(graceful.cueToMarked()),
+                        Stats.median(graceful.cueToMarkerRead()),
+                        Stats.median(graceful.cueToReleased()),
+                        Stats.median(graceful.releaseToGranted()),
+                        Stats.median(graceful.releaseToLocked()),
+                        Stats.median(graceful.releaseToRead()),
+                        Stats.median(graceful.releaseToHandled())),
+                String.format(
+                        Locale.ROOT,
+                        "backlog at the lock: %.0f notifications (median)",
                         Stats.median(graceful.backlog())));
-        table.add(String.format(Locale.ROOT, "crash floor: kill -9 of a raw victim JVM holding the lock (resident %.0f "
-                + "MB; an idle instance of ours: %.0f MB) → a warm raw waiter handles, p50 / p99 ms (%d rounds)",
-                crash.victimRssMb(), crash.oursRssMb(), crash.killToHandled().size()), "",
-                String.format(Locale.ROOT, "%.2f / %.2f", Stats.median(crash.killToHandled()),
+        table.add(
+                String.format(
+                        Locale.ROOT,
+                        "crash floor: kill -9 of a raw victim JVM holding the lock (resident %.0f "
+                                + "MB; an idle instance of ours: %.0f MB) → a warm raw waiter handles, p50 / p99 ms (%d rounds)",
+                        crash.victimRssMb(),
+                        crash.oursRssMb(),
+                        crash.killToHandled().size()),
+                "",
+                String.format(
+                        Locale.ROOT,
+                        "%.2f / %.2f",
+                        Stats.median(crash.killToHandled()),
                         Stats.percentile(crash.killToHandled(), 99)),
                 "min–max " + Stats.spread(crash.killToHandled(), "%.2f"));
-        table.add("crash floor, medians from the kill: the server grants the waiter / it has the lock / has read its "
-                + "backlog / handles, ms", "", String.format(Locale.ROOT, "%.2f / %.2f / %.2f / %.2f",
-                        Stats.median(crash.killToGranted()), Stats.median(crash.killToLocked()),
-                        Stats.median(crash.killToRead()), Stats.median(crash.killToHandled())),
-                String.format(Locale.ROOT, "backlog at the lock: %.0f notifications (median)",
+        table.add(
+                "crash floor, medians from the kill: the server grants the waiter / it has the lock / has read its "
+                        + "backlog / handles, ms",
+                "",
+                String.format(
+                        Locale.ROOT,
+                        "%.2f / %.2f / %.2f / %.2f",
+                        Stats.median(crash.killToGranted()),
+                        Stats.median(crash.killToLocked()),
+                        Stats.median(crash.killToRead()),
+                        Stats.median(crash.killToHandled())),
+                String.format(
+                        Locale.ROOT,
+                        "backlog at the lock: %.0f notifications (median)",
                         Stats.median(crash.backlog())));
     }
 
@@ -83,15 +119,26 @@ final class FloorSection implements Section {
             double floorP99 = Stats.percentile(crashFloor.killToHandled(), 99);
             Goal overFloor = FailoverSection.CRASH_P50_OVER_FLOOR.of(Stats.median(oursCrash), floorP50);
             crashP50Row.replaceGoal(overFloor);
-            crashP50Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor %.1f; %s)",
-                    Stats.median(oursCrash) - floorP50, floorP50, overFloor));
-            crashP99Row.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor p99 %.1f)",
-                    Stats.percentile(oursCrash, 99) - floorP99, floorP99));
+            crashP50Row.addNote(String.format(
+                    Locale.ROOT,
+                    "ours − floor %+.1f ms (floor %.1f; %s)",
+                    Stats.median(oursCrash) - floorP50,
+                    floorP50,
+                    overFloor));
+            crashP99Row.addNote(String.format(
+                    Locale.ROOT,
+                    "ours − floor %+.1f ms (floor p99 %.1f)",
+                    Stats.percentile(oursCrash, 99) - floorP99,
+                    floorP99));
         }
         if (gracefulFloor != null && gracefulRow != null && !oursGraceful.isEmpty()) {
             double floor = Stats.median(gracefulFloor.cueToHandled());
-            gracefulRow.addNote(String.format(Locale.ROOT, "ours − floor %+.1f ms (floor cue → handled %.1f; ours "
-                    + "also counts the SIGTERM reaching the JVM)", Stats.median(oursGraceful) - floor, floor));
+            gracefulRow.addNote(String.format(
+                    Locale.ROOT,
+                    "ours − floor %+.1f ms (floor cue → handled %.1f; ours "
+                            + "also counts the SIGTERM reaching the JVM)",
+                    Stats.median(oursGraceful) - floor,
+                    floor));
         }
     }
 }

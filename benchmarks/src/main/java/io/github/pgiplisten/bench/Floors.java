@@ -9,9 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -20,7 +18,6 @@ import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.EpochMicros;
-import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
@@ -32,16 +29,28 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 final class Floors {
 
     /** The graceful floor, per measured round, in ms. */
-    record Graceful(List<Double> cueToHandled, List<Double> cueToLeader, List<Double> cueToMarked,
-            List<Double> cueToMarkerRead, List<Double> cueToReleased, List<Double> releaseToGranted,
-            List<Double> releaseToLocked, List<Double> releaseToRead, List<Double> releaseToHandled,
-            List<Double> backlog, int gaps) {
-    }
+    record Graceful(
+            List<Double> cueToHandled,
+            List<Double> cueToLeader,
+            List<Double> cueToMarked,
+            List<Double> cueToMarkerRead,
+            List<Double> cueToReleased,
+            List<Double> releaseToGranted,
+            List<Double> releaseToLocked,
+            List<Double> releaseToRead,
+            List<Double> releaseToHandled,
+            List<Double> backlog,
+            int gaps) {}
 
     /** The crash floor, per measured round, in ms; resident sizes in MB. */
-    record Crash(List<Double> killToGranted, List<Double> killToLocked, List<Double> killToRead,
-            List<Double> killToHandled, List<Double> backlog, double oursRssMb, double victimRssMb) {
-    }
+    record Crash(
+            List<Double> killToGranted,
+            List<Double> killToLocked,
+            List<Double> killToRead,
+            List<Double> killToHandled,
+            List<Double> backlog,
+            double oursRssMb,
+            double victimRssMb) {}
 
     private final PostgresServer server;
     private final Consumer<String> log;
@@ -72,7 +81,8 @@ final class Floors {
         List<Double> backlog = new ArrayList<>();
         int gaps = 0;
         List<FloorJvm> jvms = new ArrayList<>();
-        try (Notifications.Steady producer = steady(channel); Connection cues = server.connect()) {
+        try (Notifications.Steady producer = steady(channel);
+                Connection cues = server.connect()) {
             FloorJvm a = instance("A", channel, control, key);
             jvms.add(a);
             Await.until("floor-A has handled", Duration.ofSeconds(60), () -> a.has("handled"));
@@ -83,7 +93,9 @@ final class Floors {
             FloorJvm standby = b;
             for (int round = -2; round < rounds; round++) {
                 FloorJvm waiting = standby;
-                Await.until("the standby waits for the lock", Duration.ofSeconds(30),
+                Await.until(
+                        "the standby waits for the lock",
+                        Duration.ofSeconds(30),
                         () -> waitsForLock(cues, waiting.name));
                 Thread.sleep(1500); // as in the failover benchmark: the standby waits, the leader reads
                 leader.events.clear();
@@ -91,23 +103,41 @@ final class Floors {
                 long cue = EpochMicros.now();
                 Notifications.send(cues, control, "cue " + round);
                 FloorJvm old = leader;
-                Await.until("the takeover is reported", Duration.ofSeconds(30),
+                Await.until(
+                        "the takeover is reported",
+                        Duration.ofSeconds(30),
                         () -> waiting.has("handled") && old.has("last-seq"));
                 long release = leader.get("release");
                 double handled = ms(cue, standby.get("handled"));
-                boolean gap = standby.count("first-seq") != leader.count("last-seq") + 1
-                        || standby.count("confirmed") != 1;
-                log.accept(String.format(Locale.ROOT, "  floor graceful %s→%s: cue → handled %.2f ms [from the cue: "
-                        + "the leader has it %.2f, its marker sent %.2f, read back %.2f, released %.2f; from the "
-                        + "release call: the server grants the standby %.2f, the standby has the lock %.2f, has read "
-                        + "its backlog of %d %.2f, handles %.2f]%s%s", leader.name, standby.name, handled,
-                        ms(cue, leader.get("cue")), ms(cue, leader.get("marked")), ms(cue, leader.get("marker-read")),
-                        ms(cue, leader.get("released")), ms(release, standby.get("granted")),
-                        ms(release, standby.get("locked")), standby.count("backlog"), ms(release, standby.get("read")),
+                boolean gap =
+                        standby.count("first-seq") != leader.count("last-seq") + 1 || standby.count("confirmed") != 1;
+                log.accept(String.format(
+                        Locale.ROOT,
+                        "  floor graceful %s→%s: cue → handled %.2f ms [from the cue: "
+                                + "the leader has it %.2f, its marker sent %.2f, read back %.2f, released %.2f; from the "
+                                + "release call: the server grants the standby %.2f, the standby has the lock %.2f, has read "
+                                + "its backlog of %d %.2f, handles %.2f]%s%s",
+                        leader.name,
+                        standby.name,
+                        handled,
+                        ms(cue, leader.get("cue")),
+                        ms(cue, leader.get("marked")),
+                        ms(cue, leader.get("marker-read")),
+                        ms(cue, leader.get("released")),
+                        ms(release, standby.get("granted")),
+                        ms(release, standby.get("locked")),
+                        standby.count("backlog"),
+                        ms(release, standby.get("read")),
                         ms(release, standby.get("handled")),
-                        gap ? String.format(Locale.ROOT, " NOT CONTINUOUS: the old leader handled up to n%d, the new "
-                                + "one from n%d (confirmed marker: %d)", leader.count("last-seq"),
-                                standby.count("first-seq"), standby.count("confirmed")) : "",
+                        gap
+                                ? String.format(
+                                        Locale.ROOT,
+                                        " NOT CONTINUOUS: the old leader handled up to n%d, the new "
+                                                + "one from n%d (confirmed marker: %d)",
+                                        leader.count("last-seq"),
+                                        standby.count("first-seq"),
+                                        standby.count("confirmed"))
+                                : "",
                         round < 0 ? " (unmeasured)" : ""));
                 if (round >= 0) {
                     cueToHandled.add(handled);
@@ -131,8 +161,18 @@ final class Floors {
                 jvm.jvm.close();
             }
         }
-        return new Graceful(cueToHandled, cueToLeader, cueToMarked, cueToMarkerRead, cueToReleased,
-                releaseToGranted, releaseToLocked, releaseToRead, releaseToHandled, backlog, gaps);
+        return new Graceful(
+                cueToHandled,
+                cueToLeader,
+                cueToMarked,
+                cueToMarkerRead,
+                cueToReleased,
+                releaseToGranted,
+                releaseToLocked,
+                releaseToRead,
+                releaseToHandled,
+                backlog,
+                gaps);
     }
 
     // ---- crash ----
@@ -150,10 +190,14 @@ final class Floors {
         String channel = "floor-" + UUID.randomUUID().toString().substring(0, 8);
         String control = channel + "-control";
         long key = ThreadLocalRandom.current().nextLong();
-        log.accept(String.format(Locale.ROOT, "crash floor: kill -9 of a victim JVM that holds the lock (%s) → a "
-                + "warm raw waiter handles, a notification every 2 ms, %d rounds (and 1 unmeasured)",
-                ours == null ? "small" : String.format(Locale.ROOT, "resident %.0f MB like an idle instance "
-                        + "of ours", oursRssMb), rounds));
+        log.accept(String.format(
+                Locale.ROOT,
+                "crash floor: kill -9 of a victim JVM that holds the lock (%s) → a "
+                        + "warm raw waiter handles, a notification every 2 ms, %d rounds (and 1 unmeasured)",
+                ours == null
+                        ? "small"
+                        : String.format(Locale.ROOT, "resident %.0f MB like an idle instance " + "of ours", oursRssMb),
+                rounds));
         List<Double> killToGranted = new ArrayList<>();
         List<Double> killToLocked = new ArrayList<>();
         List<Double> killToRead = new ArrayList<>();
@@ -161,22 +205,36 @@ final class Floors {
         List<Double> backlog = new ArrayList<>();
         List<Double> victimRss = new ArrayList<>();
         FloorJvm waiter = null;
-        try (Notifications.Steady producer = steady(channel); Connection cues = server.connect()) {
+        try (Notifications.Steady producer = steady(channel);
+                Connection cues = server.connect()) {
             FloorJvm w = instance("W", channel, control, key);
             waiter = w;
             Await.until("the waiter is warm", Duration.ofSeconds(60), () -> w.has("handled"));
             for (int round = -1; round < rounds; round++) {
-                FloorJvm victim = new FloorJvm("victim", InstanceJvm.launch("floor-victim")
-                        .jvmOptions("-Xmx64m", "-XX:MaxDirectMemorySize=" + (targetKb / 1024 + 64) + "m")
-                        .mainClass(FloorInstance.class).arguments("victim", server.jdbcUrl(), server.username(),
-                                server.password(), channel, Long.toString(key), Long.toString(targetKb)));
+                FloorJvm victim = new FloorJvm(
+                        "victim",
+                        InstanceJvm.launch("floor-victim")
+                                .jvmOptions("-Xmx64m", "-XX:MaxDirectMemorySize=" + (targetKb / 1024 + 64) + "m")
+                                .mainClass(FloorInstance.class)
+                                .arguments(
+                                        "victim",
+                                        server.jdbcUrl(),
+                                        server.username(),
+                                        server.password(),
+                                        channel,
+                                        Long.toString(key),
+                                        Long.toString(targetKb)));
                 try {
-                    Await.until("the victim waits for the lock", Duration.ofSeconds(60),
+                    Await.until(
+                            "the victim waits for the lock",
+                            Duration.ofSeconds(60),
                             () -> victim.has("ready") && waitsForLock(cues, "victim"));
                     // the waiter hands the lock to the victim and waits again
                     w.events.clear();
                     Notifications.send(cues, control, "cue " + round);
-                    Await.until("the victim leads", Duration.ofSeconds(30),
+                    Await.until(
+                            "the victim leads",
+                            Duration.ofSeconds(30),
                             () -> victim.has("leads") && waitsForLock(cues, w.name));
                     Thread.sleep(1500); // as in the failover benchmark
                     w.events.clear();
@@ -184,11 +242,18 @@ final class Floors {
                     victim.jvm.kill();
                     Await.until("the waiter handles", Duration.ofSeconds(30), () -> w.has("handled"));
                     double handled = ms(kill, w.get("handled"));
-                    log.accept(String.format(Locale.ROOT, "  floor crash: kill -9 → handled %.2f ms [the server "
-                            + "grants the waiter %.2f, the waiter has the lock %.2f, has read its backlog of %d %.2f], "
-                            + "victim resident %d MB%s", handled, ms(kill, w.get("granted")),
-                            ms(kill, w.get("locked")), w.count("backlog"), ms(kill, w.get("read")),
-                            victim.count("ready") / 1024, round < 0 ? " (unmeasured)" : ""));
+                    log.accept(String.format(
+                            Locale.ROOT,
+                            "  floor crash: kill -9 → handled %.2f ms [the server "
+                                    + "grants the waiter %.2f, the waiter has the lock %.2f, has read its backlog of %d %.2f], "
+                                    + "victim resident %d MB%s",
+                            handled,
+                            ms(kill, w.get("granted")),
+                            ms(kill, w.get("locked")),
+                            w.count("backlog"),
+                            ms(kill, w.get("read")),
+                            victim.count("ready") / 1024,
+                            round < 0 ? " (unmeasured)" : ""));
                     if (round >= 0) {
                         killToGranted.add(ms(kill, w.get("granted")));
                         killToLocked.add(ms(kill, w.get("locked")));
@@ -206,8 +271,8 @@ final class Floors {
                 waiter.jvm.close();
             }
         }
-        return new Crash(killToGranted, killToLocked, killToRead, killToHandled, backlog, oursRssMb,
-                Stats.median(victimRss));
+        return new Crash(
+                killToGranted, killToLocked, killToRead, killToHandled, backlog, oursRssMb, Stats.median(victimRss));
     }
 
     /** Resident memory of an idle instance of ours: 10 s after it is ready, as in the footprint figure. */
@@ -224,16 +289,28 @@ final class Floors {
 
     private FloorJvm instance(String name, String channel, String control, long key) throws IOException {
         long warmKey = ThreadLocalRandom.current().nextLong();
-        return new FloorJvm(name, InstanceJvm.launch("floor-" + name).jvmOptions("-Xmx64m")
-                .systemProperty("bench.floor-read", System.getProperty("bench.floor-read", "pgjdbc"))
-                .mainClass(FloorInstance.class).arguments("instance", server.jdbcUrl(), server.username(),
-                        server.password(), channel, control, Long.toString(key), name, Long.toString(warmKey)));
+        return new FloorJvm(
+                name,
+                InstanceJvm.launch("floor-" + name)
+                        .jvmOptions("-Xmx64m")
+                        .systemProperty("bench.floor-read", System.getProperty("bench.floor-read", "pgjdbc"))
+                        .mainClass(FloorInstance.class)
+                        .arguments(
+                                "instance",
+                                server.jdbcUrl(),
+                                server.username(),
+                                server.password(),
+                                channel,
+                                control,
+                                Long.toString(key),
+                                name,
+                                Long.toString(warmKey)));
     }
 
     /** A notification every 2 ms, as in the failover benchmark. */
     private Notifications.Steady steady(String channel) {
-        return new Notifications.Steady(server, channel, Duration.ofMillis(2), null,
-                line -> log.accept("floor " + line));
+        return new Notifications.Steady(
+                server, channel, Duration.ofMillis(2), null, line -> log.accept("floor " + line));
     }
 
     /** Whether the session of the named floor JVM waits for an advisory lock. */

@@ -33,12 +33,17 @@ final class FootprintSection implements Section {
         log("footprint of an idle instance (its own JVM, 10 s after start-up)");
         String channel = "fp-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
-        String[] ours = footprintOf(name -> OursInstance.launch(name, server, channel, group).jvmOptions("-Xmx256m")
+        String[] ours = footprintOf(name -> OursInstance.launch(name, server, channel, group)
+                .jvmOptions("-Xmx256m")
                 .arguments("--logging.level.root=WARN"));
-        String[] raw = footprintOf(name -> RawInstance.launch(name, server, channel,
-                PgListenEngine.lockKey(group + "-raw")).jvmOptions("-Xmx256m"));
-        table.add("footprint of an idle leader: resident memory MB / heap used MB / live threads / connections",
-                String.join(" / ", ours), String.join(" / ", raw), "Spring Boot app vs a bare JVM loop");
+        String[] raw =
+                footprintOf(name -> RawInstance.launch(name, server, channel, PgListenEngine.lockKey(group + "-raw"))
+                        .jvmOptions("-Xmx256m"));
+        table.add(
+                "footprint of an idle leader: resident memory MB / heap used MB / live threads / connections",
+                String.join(" / ", ours),
+                String.join(" / ", raw),
+                "Spring Boot app vs a bare JVM loop");
     }
 
     private String[] footprintOf(Function<String, InstanceJvm.Launch> launch) throws Exception {
@@ -50,16 +55,18 @@ final class FootprintSection implements Section {
             Thread.sleep(10_000);
             long pid = instance.jvm.pid();
             Map<String, String> status = ProcessStats.status(pid);
-            String rss = Long.toString(Long.parseLong(status.get("VmRSS").replace("kB", "").trim()) / 1024);
+            String rss = Long.toString(
+                    Long.parseLong(status.get("VmRSS").replace("kB", "").trim()) / 1024);
             String threads = status.get("Threads").trim();
             String heap = Long.toString(ProcessStats.heapUsedMb(pid, true));
             String connections = Integer.toString(backends() - before);
-            return new String[] { rss, heap, threads, connections };
+            return new String[] {rss, heap, threads, connections};
         }
     }
 
     private int backends() throws SQLException {
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement();
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery(
                         "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")) {
             result.next();

@@ -17,12 +17,18 @@ import org.jspecify.annotations.Nullable;
  * @param notCheckedBecause why this run could not evaluate the goal (a section it compares with did not run), or
  *        {@code null}
  */
-record Goal(String name, String phrase, Comparison comparison, double bound, double measured,
+record Goal(
+        String name,
+        String phrase,
+        Comparison comparison,
+        double bound,
+        double measured,
         @Nullable String notCheckedBecause) {
 
     /** Which side of the bound the figure must stay on. */
     enum Comparison {
-        AT_MOST("≤"), AT_LEAST("≥");
+        AT_MOST("≤"),
+        AT_LEAST("≥");
 
         private final String symbol;
 
@@ -36,7 +42,11 @@ record Goal(String name, String phrase, Comparison comparison, double bound, dou
         }
     }
 
-    enum Verdict { MET, MISSED, NOT_CHECKED }
+    enum Verdict {
+        MET,
+        MISSED,
+        NOT_CHECKED
+    }
 
     static Target atMost(String name, double bound) {
         return new Target(name, "", Comparison.AT_MOST, bound, number(bound), null);
@@ -85,7 +95,10 @@ record Goal(String name, String phrase, Comparison comparison, double bound, dou
         if (Double.isNaN(value) || Double.isInfinite(value)) {
             return Double.toString(value);
         }
-        return BigDecimal.valueOf(value).setScale(2, RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
+        return BigDecimal.valueOf(value)
+                .setScale(2, RoundingMode.HALF_UP)
+                .stripTrailingZeros()
+                .toPlainString();
     }
 
     /**
@@ -97,7 +110,12 @@ record Goal(String name, String phrase, Comparison comparison, double bound, dou
      * @param reading how the bound reads ("20", "1000 + one backoff step (100 ms)")
      * @param base the name of a figure of the same run the bound is added to, or {@code null}
      */
-    record Target(String name, String label, Comparison comparison, double bound, String reading,
+    record Target(
+            String name,
+            String label,
+            Comparison comparison,
+            double bound,
+            String reading,
             @Nullable String base) {
 
         Target shownAs(String newLabel) {

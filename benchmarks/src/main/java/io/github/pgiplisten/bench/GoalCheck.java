@@ -19,8 +19,8 @@ final class GoalCheck {
     static final int MISSED_EXIT_CODE = 1;
 
     /** How a row's verdict reads; MISSED in capitals, to be found in a long log. */
-    private static final Map<Goal.Verdict, String> WORDS = Map.of(Goal.Verdict.MET, "passed", Goal.Verdict.MISSED,
-            "MISSED", Goal.Verdict.NOT_CHECKED, "not checked");
+    private static final Map<Goal.Verdict, String> WORDS =
+            Map.of(Goal.Verdict.MET, "passed", Goal.Verdict.MISSED, "MISSED", Goal.Verdict.NOT_CHECKED, "not checked");
 
     private static final String INDENT = "               ";
 
@@ -31,7 +31,8 @@ final class GoalCheck {
     }
 
     boolean passed() {
-        return rows.stream().flatMap(row -> row.goals().stream())
+        return rows.stream()
+                .flatMap(row -> row.goals().stream())
                 .noneMatch(goal -> goal.verdict() == Goal.Verdict.MISSED);
     }
 
@@ -64,11 +65,22 @@ final class GoalCheck {
         int met = rowsBy.getOrDefault(Goal.Verdict.MET, 0);
         int missed = rowsBy.getOrDefault(Goal.Verdict.MISSED, 0);
         long withoutGoal = rows.stream().filter(row -> row.goals().isEmpty()).count();
-        lines.add(0, String.format("Goals (--check): %d rows checked, %d passed, %d missed; %d %s not checked; %d "
-                + "rows state no goal", met + missed, met, missed, goalsNotChecked, goalsNotChecked == 1 ? "goal"
-                        : "goals", withoutGoal));
-        lines.add(missed == 0 ? "No goal missed (exit code 0)."
-                : missed + (missed == 1 ? " row" : " rows") + " missed a goal (exit code " + MISSED_EXIT_CODE + ").");
+        lines.add(
+                0,
+                String.format(
+                        "Goals (--check): %d rows checked, %d passed, %d missed; %d %s not checked; %d "
+                                + "rows state no goal",
+                        met + missed,
+                        met,
+                        missed,
+                        goalsNotChecked,
+                        goalsNotChecked == 1 ? "goal" : "goals",
+                        withoutGoal));
+        lines.add(
+                missed == 0
+                        ? "No goal missed (exit code 0)."
+                        : missed + (missed == 1 ? " row" : " rows") + " missed a goal (exit code " + MISSED_EXIT_CODE
+                                + ").");
         return lines;
     }
 

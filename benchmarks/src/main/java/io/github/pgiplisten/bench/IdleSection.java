@@ -13,7 +13,6 @@ import java.util.Locale;
 import java.util.UUID;
 
 import io.github.pgiplisten.core.PgListenEngine;
-import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.PostgresServer;
@@ -39,16 +38,22 @@ final class IdleSection implements Section {
         double ours = idleStandby(true);
         double raw = idleStandby(false);
         Goal standby = STATEMENTS_PER_SECOND.of(ours);
-        table.add("load of an idle standby on the server, statements/s over 60 s",
-                String.format(Locale.ROOT, "%.2f", ours), String.format(Locale.ROOT, "%.2f", raw), standby.toString(),
+        table.add(
+                "load of an idle standby on the server, statements/s over 60 s",
+                String.format(Locale.ROOT, "%.2f", ours),
+                String.format(Locale.ROOT, "%.2f", raw),
+                standby.toString(),
                 standby);
         log("idle fleet of three (a leader and two standbys, each its own JVM): statements per second over 60 s");
         double oursFleet = idleFleet(true);
         double rawFleet = idleFleet(false);
         Goal fleet = STATEMENTS_PER_SECOND.of(oursFleet);
-        table.add("load of an idle fleet of three on the server, statements/s over 60 s",
-                String.format(Locale.ROOT, "%.2f", oursFleet), String.format(Locale.ROOT, "%.2f", rawFleet),
-                fleet + "; raw: a leader and two cold standbys, which never probe", fleet);
+        table.add(
+                "load of an idle fleet of three on the server, statements/s over 60 s",
+                String.format(Locale.ROOT, "%.2f", oursFleet),
+                String.format(Locale.ROOT, "%.2f", rawFleet),
+                fleet + "; raw: a leader and two cold standbys, which never probe",
+                fleet);
     }
 
     private double idleStandby(boolean ours) throws Exception {
@@ -61,9 +66,12 @@ final class IdleSection implements Section {
             AutoCloseable standby;
             if (ours) {
                 PgListenEngine engine = new PgListenEngine(PgListenOptions.builder(server.jdbcUrl())
-                        .username(server.username()).password(server.password()).group(group)
-                        .applicationName("bench idle standby").build());
-                engine.subscribe("idle", notification -> { });
+                        .username(server.username())
+                        .password(server.password())
+                        .group(group)
+                        .applicationName("bench idle standby")
+                        .build());
+                engine.subscribe("idle", notification -> {});
                 engine.start();
                 standby = engine;
             } else {
@@ -88,15 +96,20 @@ final class IdleSection implements Section {
             standby.close();
             // the measuring query itself is one transaction
             double perSecond = Math.max(0, after - before - 1) / seconds;
-            log(String.format(Locale.ROOT, "  %s: %d transactions in %.0f s", ours ? "ours" : "raw ",
-                    after - before - 1, seconds));
+            log(String.format(
+                    Locale.ROOT,
+                    "  %s: %d transactions in %.0f s",
+                    ours ? "ours" : "raw ",
+                    after - before - 1,
+                    seconds));
             return perSecond;
         }
     }
 
     /** Committed and rolled-back transactions of the database so far, once backends have flushed their counts. */
     private long transactions() throws SQLException {
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement()) {
             Thread.sleep(1100); // let backends flush their statistics
             statement.execute("SELECT pg_stat_clear_snapshot()");
             try (ResultSet result = statement.executeQuery("SELECT sum(xact_commit + xact_rollback) "
@@ -119,8 +132,14 @@ final class IdleSection implements Section {
             for (String name : List.of("A", "B", "C")) {
                 three.add(fleet.start(name));
             }
-            Await.until("one of three leads", Duration.ofSeconds(120), () -> three.stream().allMatch(i -> i.ready)
-                    && three.stream().filter(instance -> instance.leader).count() == 1);
+            Await.until(
+                    "one of three leads",
+                    Duration.ofSeconds(120),
+                    () -> three.stream().allMatch(i -> i.ready)
+                            && three.stream()
+                                            .filter(instance -> instance.leader)
+                                            .count()
+                                    == 1);
             Thread.sleep(5000);
             long before = transactions();
             long start = System.nanoTime();

@@ -45,10 +45,16 @@ final class InJvmListeners {
     private Listener ours(boolean observed, String channel, Consumer<String> sink) {
         OursInstance.sink = sink;
         SpringApplicationBuilder builder = new SpringApplicationBuilder(OursInstance.class)
-                .web(WebApplicationType.NONE).logStartupInfo(false)
-                .properties("spring.main.banner-mode=off", "logging.level.root=WARN", "bench.channel=" + channel,
-                        "spring.datasource.url=" + server.jdbcUrl(), "spring.datasource.username=" + server.username(),
-                        "spring.datasource.password=" + server.password(), "pg-ip-listen.group=bench-" + channel,
+                .web(WebApplicationType.NONE)
+                .logStartupInfo(false)
+                .properties(
+                        "spring.main.banner-mode=off",
+                        "logging.level.root=WARN",
+                        "bench.channel=" + channel,
+                        "spring.datasource.url=" + server.jdbcUrl(),
+                        "spring.datasource.username=" + server.username(),
+                        "spring.datasource.password=" + server.password(),
+                        "pg-ip-listen.group=bench-" + channel,
                         "pg-ip-listen.observation-enabled=" + observed);
         if (observed) {
             // what an application with Micrometer and no tracer pays: a timer per observation
@@ -56,9 +62,10 @@ final class InJvmListeners {
                     .registerBean(io.micrometer.observation.ObservationRegistry.class, () -> {
                         io.micrometer.observation.ObservationRegistry registry =
                                 io.micrometer.observation.ObservationRegistry.create();
-                        registry.observationConfig().observationHandler(
-                                new io.micrometer.core.instrument.observation.DefaultMeterObservationHandler(
-                                        new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+                        registry.observationConfig()
+                                .observationHandler(
+                                        new io.micrometer.core.instrument.observation.DefaultMeterObservationHandler(
+                                                new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
                         return registry;
                     }));
         }
@@ -83,13 +90,15 @@ final class InJvmListeners {
             statement.execute("LISTEN \"" + channel + "\"");
         }
         AtomicBoolean running = new AtomicBoolean(true);
-        Thread thread = new Thread(() -> {
-            try {
-                readRaw(connection, running, sink);
-            } catch (SQLException ex) {
-                // closed
-            }
-        }, "raw-listener");
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        readRaw(connection, running, sink);
+                    } catch (SQLException ex) {
+                        // closed
+                    }
+                },
+                "raw-listener");
         thread.start();
         return () -> {
             running.set(false);
@@ -99,8 +108,7 @@ final class InJvmListeners {
     }
 
     /** The raw pgjdbc reading loop: what the baseline does with each notification. */
-    static void readRaw(Connection connection, AtomicBoolean running, Consumer<String> sink)
-            throws SQLException {
+    static void readRaw(Connection connection, AtomicBoolean running, Consumer<String> sink) throws SQLException {
         PGConnection pg = connection.unwrap(PGConnection.class);
         while (running.get()) {
             PGNotification[] batch = pg.getNotifications(100);
@@ -125,13 +133,15 @@ final class InJvmListeners {
         Consumer<String> previous = sink;
         try (Connection connection = server.connect()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            OursInstance.sink = ours ? payload -> {
-                if (payload.equals("ping")) {
-                    pinged.set(true);
-                } else {
-                    previous.accept(payload);
-                }
-            } : OursInstance.sink;
+            OursInstance.sink = ours
+                    ? payload -> {
+                        if (payload.equals("ping")) {
+                            pinged.set(true);
+                        } else {
+                            previous.accept(payload);
+                        }
+                    }
+                    : OursInstance.sink;
             while (!pinged.get() && System.nanoTime() < deadline) {
                 Notifications.send(connection, channel, "ping");
                 if (!ours) {

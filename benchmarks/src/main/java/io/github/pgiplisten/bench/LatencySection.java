@@ -29,14 +29,14 @@ final class LatencySection implements Section {
 
     @Override
     public void run(ResultsTable table) throws Exception {
-        for (int rate : new int[] { 200, 2000 }) {
+        for (int rate : new int[] {200, 2000}) {
             log("latency at " + rate + "/s: 5 s per run, " + ROUNDS + " runs each, alternating");
             List<Double> oursP50 = new ArrayList<>();
             List<Double> oursP99 = new ArrayList<>();
             List<Double> rawP50 = new ArrayList<>();
             List<Double> rawP99 = new ArrayList<>();
             for (int round = 0; round < ROUNDS; round++) {
-                for (boolean ours : round % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                for (boolean ours : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                     String channel = "lat-" + UUID.randomUUID().toString().substring(0, 8);
                     List<Double> millis = new CopyOnWriteArrayList<>();
                     AtomicBoolean measuring = new AtomicBoolean();
@@ -51,18 +51,28 @@ final class LatencySection implements Section {
                     }
                     (ours ? oursP50 : rawP50).add(Stats.percentile(millis, 50));
                     (ours ? oursP99 : rawP99).add(Stats.percentile(millis, 99));
-                    log(String.format(Locale.ROOT, "  %s: p50 %.2f ms, p99 %.2f ms (%d samples)",
-                            ours ? "ours" : "raw ", Stats.percentile(millis, 50), Stats.percentile(millis, 99),
+                    log(String.format(
+                            Locale.ROOT,
+                            "  %s: p50 %.2f ms, p99 %.2f ms (%d samples)",
+                            ours ? "ours" : "raw ",
+                            Stats.percentile(millis, 50),
+                            Stats.percentile(millis, 99),
                             millis.size()));
                 }
             }
-            table.add("latency notify → listener at " + rate + "/s, p50 ms", Stats.medianAndSpread(oursP50, "%.2f"),
-                    Stats.medianAndSpread(rawP50, "%.2f"), "");
+            table.add(
+                    "latency notify → listener at " + rate + "/s, p50 ms",
+                    Stats.medianAndSpread(oursP50, "%.2f"),
+                    Stats.medianAndSpread(rawP50, "%.2f"),
+                    "");
             double overhead = Stats.median(oursP99) - Stats.median(rawP99);
             Goal goal = P99_OVER_RAW.of(overhead);
-            table.add("latency notify → listener at " + rate + "/s, p99 ms", Stats.medianAndSpread(oursP99, "%.2f"),
-                    Stats.medianAndSpread(rawP99, "%.2f"), String.format(Locale.ROOT, "overhead %.2f ms (%s)",
-                            overhead, goal), goal);
+            table.add(
+                    "latency notify → listener at " + rate + "/s, p99 ms",
+                    Stats.medianAndSpread(oursP99, "%.2f"),
+                    Stats.medianAndSpread(rawP99, "%.2f"),
+                    String.format(Locale.ROOT, "overhead %.2f ms (%s)", overhead, goal),
+                    goal);
         }
     }
 }

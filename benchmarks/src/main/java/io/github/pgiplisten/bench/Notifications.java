@@ -18,8 +18,7 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 /** Notifications as the benchmarks send them: plain {@code pg_notify} statements, no library code on the way. */
 final class Notifications {
 
-    private Notifications() {
-    }
+    private Notifications() {}
 
     static void send(Connection connection, String channel, String payload) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
@@ -41,27 +40,33 @@ final class Notifications {
         private final Thread thread;
 
         /** @param sentAt where to note each number's send moment (epoch micros), or null */
-        Steady(PostgresServer server, String channel, Duration interval, @Nullable Map<Long, Long> sentAt,
+        Steady(
+                PostgresServer server,
+                String channel,
+                Duration interval,
+                @Nullable Map<Long, Long> sentAt,
                 Consumer<String> log) {
-            thread = new Thread(() -> {
-                try (Connection publisher = server.connect();
-                        PreparedStatement statement = publisher.prepareStatement("SELECT pg_notify(?, ?)")) {
-                    statement.setString(1, channel);
-                    long next = System.nanoTime();
-                    while (publishing.get()) {
-                        long n = sequence.getAndIncrement();
-                        if (sentAt != null) {
-                            sentAt.put(n, EpochMicros.now());
+            thread = new Thread(
+                    () -> {
+                        try (Connection publisher = server.connect();
+                                PreparedStatement statement = publisher.prepareStatement("SELECT pg_notify(?, ?)")) {
+                            statement.setString(1, channel);
+                            long next = System.nanoTime();
+                            while (publishing.get()) {
+                                long n = sequence.getAndIncrement();
+                                if (sentAt != null) {
+                                    sentAt.put(n, EpochMicros.now());
+                                }
+                                statement.setString(2, "n" + n);
+                                statement.execute();
+                                next += interval.toNanos();
+                                LockSupport.parkNanos(next - System.nanoTime());
+                            }
+                        } catch (SQLException ex) {
+                            log.accept("producer failed: " + ex);
                         }
-                        statement.setString(2, "n" + n);
-                        statement.execute();
-                        next += interval.toNanos();
-                        LockSupport.parkNanos(next - System.nanoTime());
-                    }
-                } catch (SQLException ex) {
-                    log.accept("producer failed: " + ex);
-                }
-            }, "steady-producer");
+                    },
+                    "steady-producer");
             thread.start();
         }
 

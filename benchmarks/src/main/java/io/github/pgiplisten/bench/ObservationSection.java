@@ -59,23 +59,41 @@ final class ObservationSection implements Section {
                     Thread.sleep(300);
                 }
                 p99.computeIfAbsent(variant, k -> new ArrayList<>()).add(Stats.percentile(millis, 99));
-                log(String.format(Locale.ROOT, "  %s: %.0f/s, p99 %.2f ms at 2000/s", variant, rates.get(variant)
-                        .get(rates.get(variant).size() - 1), Stats.percentile(millis, 99)));
+                log(String.format(
+                        Locale.ROOT,
+                        "  %s: %.0f/s, p99 %.2f ms at 2000/s",
+                        variant,
+                        rates.get(variant).get(rates.get(variant).size() - 1),
+                        Stats.percentile(millis, 99)));
             }
         }
         // the goals are the throughput and latency sections': observation on is to cost no more than that
         double againstRaw = Stats.median(rates.get("on")) / Stats.median(rates.get("raw"));
         Goal rateGoal = ThroughputSection.RATE_AGAINST_RAW.of(againstRaw);
-        table.add("throughput (batched) with observation on, notifications/s", Stats.medianAndSpread(rates.get("on"),
-                "%.0f"), Stats.medianAndSpread(rates.get("raw"), "%.0f"), String.format(Locale.ROOT,
-                        "%.2f × raw (%s); observation off in the same runs: %s (on/off %.2f)", againstRaw, rateGoal,
+        table.add(
+                "throughput (batched) with observation on, notifications/s",
+                Stats.medianAndSpread(rates.get("on"), "%.0f"),
+                Stats.medianAndSpread(rates.get("raw"), "%.0f"),
+                String.format(
+                        Locale.ROOT,
+                        "%.2f × raw (%s); observation off in the same runs: %s (on/off %.2f)",
+                        againstRaw,
+                        rateGoal,
                         Stats.medianAndSpread(rates.get("off"), "%.0f"),
-                        Stats.median(rates.get("on")) / Stats.median(rates.get("off"))), rateGoal);
+                        Stats.median(rates.get("on")) / Stats.median(rates.get("off"))),
+                rateGoal);
         double overhead = Stats.median(p99.get("on")) - Stats.median(p99.get("raw"));
         Goal latencyGoal = LatencySection.P99_OVER_RAW.of(overhead);
-        table.add("latency at 2000/s with observation on, p99 ms", Stats.medianAndSpread(p99.get("on"), "%.2f"),
-                Stats.medianAndSpread(p99.get("raw"), "%.2f"), String.format(Locale.ROOT,
-                        "overhead %.2f ms (%s); observation off in the same runs: %s", overhead, latencyGoal,
-                        Stats.medianAndSpread(p99.get("off"), "%.2f")), latencyGoal);
+        table.add(
+                "latency at 2000/s with observation on, p99 ms",
+                Stats.medianAndSpread(p99.get("on"), "%.2f"),
+                Stats.medianAndSpread(p99.get("raw"), "%.2f"),
+                String.format(
+                        Locale.ROOT,
+                        "overhead %.2f ms (%s); observation off in the same runs: %s",
+                        overhead,
+                        latencyGoal,
+                        Stats.medianAndSpread(p99.get("off"), "%.2f")),
+                latencyGoal);
     }
 }

@@ -39,9 +39,14 @@ public class OursInstance {
      * what else their figure needs.
      */
     static InstanceJvm.Launch launch(String name, PostgresServer server, String channel, String group) {
-        return InstanceJvm.launch(name).mainClass(OursInstance.class).arguments("--bench.channel=" + channel,
-                "--spring.datasource.url=" + server.jdbcUrl(), "--spring.datasource.username=" + server.username(),
-                "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group);
+        return InstanceJvm.launch(name)
+                .mainClass(OursInstance.class)
+                .arguments(
+                        "--bench.channel=" + channel,
+                        "--spring.datasource.url=" + server.jdbcUrl(),
+                        "--spring.datasource.username=" + server.username(),
+                        "--spring.datasource.password=" + server.password(),
+                        "--pg-ip-listen.group=" + group);
     }
 
     public static void main(String[] args) {
@@ -51,12 +56,14 @@ public class OursInstance {
 
     static void reportCountsWhenQuiet() {
         if (QUIET) {
-            Thread counter = new Thread(() -> {
-                while (true) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
-                    InstanceEvent.print("count", Long.toString(handledCount.get()));
-                }
-            }, "bench-count");
+            Thread counter = new Thread(
+                    () -> {
+                        while (true) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000_000L);
+                            InstanceEvent.print("count", Long.toString(handledCount.get()));
+                        }
+                    },
+                    "bench-count");
             counter.setDaemon(true);
             counter.start();
         }
@@ -116,12 +123,14 @@ public class OursInstance {
         @EventListener
         void ready(org.springframework.boot.context.event.ApplicationReadyEvent event) {
             if (sink == null) {
-                Thread waiting = new Thread(() -> {
-                    while (!status.snapshot().listens()) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-                    }
-                    reportReady();
-                }, "bench-ready");
+                Thread waiting = new Thread(
+                        () -> {
+                            while (!status.snapshot().listens()) {
+                                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                            }
+                            reportReady();
+                        },
+                        "bench-ready");
                 waiting.setDaemon(true);
                 waiting.start();
             }

@@ -16,8 +16,7 @@ import java.util.regex.Pattern;
  */
 final class ProcessStats {
 
-    private ProcessStats() {
-    }
+    private ProcessStats() {}
 
     /** The fields of {@code /proc/<pid>/status} ({@code VmRSS}, {@code Threads}, …), values trimmed. */
     static Map<String, String> status(long pid) throws IOException {
@@ -52,7 +51,9 @@ final class ProcessStats {
         try {
             Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
             if (afterGc) {
-                new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").start().waitFor(30, TimeUnit.SECONDS);
+                new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run")
+                        .start()
+                        .waitFor(30, TimeUnit.SECONDS);
             }
             Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.heap_info").start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

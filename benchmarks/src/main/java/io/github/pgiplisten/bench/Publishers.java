@@ -17,34 +17,35 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 /** The load of the in-JVM sections: as fast as four publishers can, or a steady rate with send times. */
 final class Publishers {
 
-    private Publishers() {
-    }
+    private Publishers() {}
 
     /** Four publishers as fast as they can for 5 s; returns what reached the listener per second. */
     static double flat(PostgresServer server, String channel, boolean batched, AtomicLong received) throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> publishers = new ArrayList<>();
         for (int p = 0; p < 4; p++) {
-            Thread thread = new Thread(() -> {
-                try (Connection connection = server.connect();
-                        PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
-                    connection.setAutoCommit(!batched);
-                    statement.setString(1, channel);
-                    long sequence = 0;
-                    while (running.get()) {
-                        for (int i = 0; i < (batched ? 100 : 1); i++) {
-                            // distinct payloads: PostgreSQL folds identical notifications of one transaction
-                            statement.setString(2, Long.toString(sequence++));
-                            statement.execute();
+            Thread thread = new Thread(
+                    () -> {
+                        try (Connection connection = server.connect();
+                                PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+                            connection.setAutoCommit(!batched);
+                            statement.setString(1, channel);
+                            long sequence = 0;
+                            while (running.get()) {
+                                for (int i = 0; i < (batched ? 100 : 1); i++) {
+                                    // distinct payloads: PostgreSQL folds identical notifications of one transaction
+                                    statement.setString(2, Long.toString(sequence++));
+                                    statement.execute();
+                                }
+                                if (batched) {
+                                    connection.commit();
+                                }
+                            }
+                        } catch (SQLException ex) {
+                            log("publisher failed: " + ex);
                         }
-                        if (batched) {
-                            connection.commit();
-                        }
-                    }
-                } catch (SQLException ex) {
-                    log("publisher failed: " + ex);
-                }
-            }, "publisher-" + p);
+                    },
+                    "publisher-" + p);
             thread.start();
             publishers.add(thread);
         }
@@ -71,8 +72,14 @@ final class Publishers {
      * {@code perSecond} notifications carrying their send time ({@code t<System.nanoTime()>}) for {@code duration};
      * the listener measures those that arrive while {@code measuring} is set to {@code measure}.
      */
-    static void atRate(PostgresServer server, String channel, int perSecond, Duration duration,
-            AtomicBoolean measuring, boolean measure) throws SQLException {
+    static void atRate(
+            PostgresServer server,
+            String channel,
+            int perSecond,
+            Duration duration,
+            AtomicBoolean measuring,
+            boolean measure)
+            throws SQLException {
         measuring.set(measure);
         long interval = 1_000_000_000L / perSecond;
         try (Connection connection = server.connect();

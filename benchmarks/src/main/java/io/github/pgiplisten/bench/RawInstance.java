@@ -20,13 +20,13 @@ import io.github.pgiplisten.testsupport.PostgresServer;
  */
 public final class RawInstance {
 
-    private RawInstance() {
-    }
+    private RawInstance() {}
 
     /** How the benchmarks start it in a JVM of its own, electing on {@code lockKey}; callers add the heap. */
     static InstanceJvm.Launch launch(String name, PostgresServer server, String channel, long lockKey) {
-        return InstanceJvm.launch(name).mainClass(RawInstance.class).arguments(server.jdbcUrl(), server.username(),
-                server.password(), channel, Long.toString(lockKey));
+        return InstanceJvm.launch(name)
+                .mainClass(RawInstance.class)
+                .arguments(server.jdbcUrl(), server.username(), server.password(), channel, Long.toString(lockKey));
     }
 
     public static void main(String[] args) throws Exception {
@@ -38,7 +38,8 @@ public final class RawInstance {
             synchronized (lock) {
                 try (Statement statement = connection.createStatement()) {
                     statement.execute("UNLISTEN *" + (elect ? "; SELECT pg_advisory_unlock_all()" : ""));
-                    PGNotification[] last = connection.unwrap(PGConnection.class).getNotifications();
+                    PGNotification[] last =
+                            connection.unwrap(PGConnection.class).getNotifications();
                     if (last != null) {
                         for (PGNotification notification : last) {
                             InstanceEvent.print("handled", notification.getParameter());

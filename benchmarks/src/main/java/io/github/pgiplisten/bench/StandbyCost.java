@@ -32,9 +32,13 @@ final class StandbyCost {
     private static final Duration MEASURED = Duration.ofSeconds(20);
 
     /** One side's figures. */
-    record Figures(double standbyCpuPercent, double leaderCpuPercent, long standbyHeapPeakMb,
-            long standbyHeapRetainedMb, double queueUsagePeakPercent, double deliveredPerSecond) {
-    }
+    record Figures(
+            double standbyCpuPercent,
+            double leaderCpuPercent,
+            long standbyHeapPeakMb,
+            long standbyHeapRetainedMb,
+            double queueUsagePeakPercent,
+            double deliveredPerSecond) {}
 
     private final PostgresServer server;
 
@@ -63,7 +67,8 @@ final class StandbyCost {
             double queuePeak = 0;
             long heapPeak = 0;
             long nextHeapSample = start;
-            try (Connection admin = server.connect(); Statement statement = admin.createStatement()) {
+            try (Connection admin = server.connect();
+                    Statement statement = admin.createStatement()) {
                 while (System.nanoTime() - start < MEASURED.toNanos()) {
                     try (ResultSet usage = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
                         usage.next();
@@ -78,8 +83,8 @@ final class StandbyCost {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double ticksPerSecond = 100; // USER_HZ on Linux
-            double standbyCpu = (ProcessStats.cpuTicks(standby.jvm.pid()) - standbyTicks) / ticksPerSecond / seconds
-                    * 100;
+            double standbyCpu =
+                    (ProcessStats.cpuTicks(standby.jvm.pid()) - standbyTicks) / ticksPerSecond / seconds * 100;
             double leaderCpu = (ProcessStats.cpuTicks(leader.jvm.pid()) - leaderTicks) / ticksPerSecond / seconds * 100;
             double delivered = (leader.count - handledBefore) / seconds;
             long retained = ProcessStats.heapUsedMb(standby.jvm.pid(), true);
@@ -90,19 +95,20 @@ final class StandbyCost {
     }
 
     /** One side's instance in a JVM of its own, quiet (it counts instead of printing each notification). */
-    static InstanceJvm.Launch instance(PostgresServer server, String name, boolean ours, String channel, String group,
-            String heap) {
+    static InstanceJvm.Launch instance(
+            PostgresServer server, String name, boolean ours, String channel, String group, String heap) {
         InstanceJvm.Launch launch = ours
-                ? OursInstance.launch(name, server, channel, group).arguments("--spring.main.banner-mode=off",
-                        "--logging.level.root=WARN")
+                ? OursInstance.launch(name, server, channel, group)
+                        .arguments("--spring.main.banner-mode=off", "--logging.level.root=WARN")
                 : RawInstance.launch(name, server, channel, PgListenEngine.lockKey(group));
         return launch.jvmOptions(heap).systemProperty("bench.quiet", "true");
     }
 
     /** {@link #RATE} notifications a second, {@link #PER_STATEMENT} distinct ones per statement (and transaction). */
     private void produce(String channel, AtomicBoolean producing, AtomicLong sent) {
-        try (Connection connection = server.connect(); PreparedStatement statement = connection.prepareStatement(
-                "SELECT pg_notify(?, 'n' || (? + g)) FROM generate_series(1, " + PER_STATEMENT + ") g")) {
+        try (Connection connection = server.connect();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT pg_notify(?, 'n' || (? + g)) FROM generate_series(1, " + PER_STATEMENT + ") g")) {
             statement.setString(1, channel);
             long intervalNanos = TimeUnit.SECONDS.toNanos(1) * PER_STATEMENT / RATE;
             long next = System.nanoTime();

@@ -21,20 +21,25 @@ final class StandbySection implements Section {
         StandbyCost cost = new StandbyCost(server);
         StandbyCost.Figures ours = cost.underLoad(true);
         StandbyCost.Figures raw = cost.underLoad(false);
-        table.add("at 10 000 notifications/s: CPU of the standby / of the leader, % of one core",
+        table.add(
+                "at 10 000 notifications/s: CPU of the standby / of the leader, % of one core",
                 StandbyCost.format(ours.standbyCpuPercent()) + " / " + StandbyCost.format(ours.leaderCpuPercent()),
                 StandbyCost.format(raw.standbyCpuPercent()) + " / " + StandbyCost.format(raw.leaderCpuPercent()),
                 "raw: a cold standby that receives nothing");
-        table.add("at 10 000 notifications/s: the standby's heap, peak in use / retained after a full GC, MB",
+        table.add(
+                "at 10 000 notifications/s: the standby's heap, peak in use / retained after a full GC, MB",
                 ours.standbyHeapPeakMb() + " / " + ours.standbyHeapRetainedMb(),
                 raw.standbyHeapPeakMb() + " / " + raw.standbyHeapRetainedMb(),
                 "bounded by standby-buffer-limit (32 MB) and one busy lock wait (1 s) of traffic");
-        table.add("at 10 000 notifications/s: the server's notification queue in use, peak %",
+        table.add(
+                "at 10 000 notifications/s: the server's notification queue in use, peak %",
                 String.format(Locale.ROOT, "%.4f", ours.queueUsagePeakPercent()),
                 String.format(Locale.ROOT, "%.4f", raw.queueUsagePeakPercent()),
                 "of the queue's 8 GB; a waiting standby holds it back for at most one lock wait");
-        table.add("at 10 000 notifications/s: delivered to the leader's listener, notifications/s",
-                StandbyCost.format(ours.deliveredPerSecond()), StandbyCost.format(raw.deliveredPerSecond()),
+        table.add(
+                "at 10 000 notifications/s: delivered to the leader's listener, notifications/s",
+                StandbyCost.format(ours.deliveredPerSecond()),
+                StandbyCost.format(raw.deliveredPerSecond()),
                 "the leader keeps up, progress confirmations included");
     }
 }

@@ -8,8 +8,7 @@ import java.util.Locale;
 /** Medians, percentiles and spreads of measurements. */
 final class Stats {
 
-    private Stats() {
-    }
+    private Stats() {}
 
     static double percentile(List<Double> values, double percent) {
         if (values.isEmpty()) {
@@ -30,8 +29,12 @@ final class Stats {
         if (values.isEmpty()) {
             return "n/a";
         }
-        return String.format(Locale.ROOT, format + " (" + format + "–" + format + ")", median(values),
-                Collections.min(values), Collections.max(values));
+        return String.format(
+                Locale.ROOT,
+                format + " (" + format + "–" + format + ")",
+                median(values),
+                Collections.min(values),
+                Collections.max(values));
     }
 
     /** "min–max". */

@@ -31,28 +31,35 @@ final class ThroughputSection implements Section {
     @Override
     public void run(ResultsTable table) throws Exception {
         log("throughput: 4 publishers, 5 s per run, " + ROUNDS + " runs each, alternating");
-        for (boolean batched : new boolean[] { false, true }) {
+        for (boolean batched : new boolean[] {false, true}) {
             List<Double> oursRates = new ArrayList<>();
             List<Double> rawRates = new ArrayList<>();
             for (int round = 0; round < ROUNDS; round++) {
-                for (boolean ours : round % 2 == 0 ? new boolean[] { true, false } : new boolean[] { false, true }) {
+                for (boolean ours : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                     String channel = "tp-" + UUID.randomUUID().toString().substring(0, 8);
                     AtomicLong received = new AtomicLong();
-                    try (InJvmListeners.Listener listener = listeners.start(ours, channel,
-                            payload -> received.incrementAndGet())) {
+                    try (InJvmListeners.Listener listener =
+                            listeners.start(ours, channel, payload -> received.incrementAndGet())) {
                         double rate = Publishers.flat(server, channel, batched, received);
                         (ours ? oursRates : rawRates).add(rate);
-                        log(String.format(Locale.ROOT, "  %s %s: %.0f/s", ours ? "ours" : "raw ",
-                                batched ? "batched" : "autocommit", rate));
+                        log(String.format(
+                                Locale.ROOT,
+                                "  %s %s: %.0f/s",
+                                ours ? "ours" : "raw ",
+                                batched ? "batched" : "autocommit",
+                                rate));
                     }
                 }
             }
             String mode = batched ? "batched, 100 per transaction" : "autocommit";
             double againstRaw = Stats.median(oursRates) / Stats.median(rawRates);
             Goal goal = RATE_AGAINST_RAW.of(againstRaw);
-            table.add("throughput to a listener method (" + mode + "), notifications/s",
-                    Stats.medianAndSpread(oursRates, "%.0f"), Stats.medianAndSpread(rawRates, "%.0f"),
-                    String.format(Locale.ROOT, "%.2f × raw (%s)", againstRaw, goal), goal);
+            table.add(
+                    "throughput to a listener method (" + mode + "), notifications/s",
+                    Stats.medianAndSpread(oursRates, "%.0f"),
+                    Stats.medianAndSpread(rawRates, "%.0f"),
+                    String.format(Locale.ROOT, "%.2f × raw (%s)", againstRaw, goal),
+                    goal);
         }
     }
 }

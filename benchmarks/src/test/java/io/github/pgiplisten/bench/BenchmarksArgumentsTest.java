@@ -21,12 +21,15 @@ class BenchmarksArgumentsTest {
         Benchmarks.Arguments arguments = Benchmarks.Arguments.parse("--check");
 
         assertThat(arguments.check()).isTrue();
-        assertThat(arguments.sections()).contains("throughput", "crash", "floor", "footprint").hasSize(11);
+        assertThat(arguments.sections())
+                .contains("throughput", "crash", "floor", "footprint")
+                .hasSize(11);
     }
 
     @Test
     void anUnknownNameIsRefused() {
-        assertThatIllegalArgumentException().isThrownBy(() -> Benchmarks.Arguments.parse("--chek", "idle"))
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> Benchmarks.Arguments.parse("--chek", "idle"))
                 .withMessageContaining("unknown section --chek");
     }
 }

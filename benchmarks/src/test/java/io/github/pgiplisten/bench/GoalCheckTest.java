@@ -10,7 +10,8 @@ class GoalCheckTest {
     private static final Goal.Target MEDIAN = Goal.atMost("median, ms", 10);
     private static final Goal.Target P99 = Goal.atMost("p99, ms", 20).shownAs("p99");
     private static final Goal.Target AGAINST_RAW = Goal.atLeast("ours / raw", 0.9);
-    private static final Goal.Target OVER_FLOOR = Goal.atMost("p50 against the warm floor, ms", 5).over("floor");
+    private static final Goal.Target OVER_FLOOR =
+            Goal.atMost("p50 against the warm floor, ms", 5).over("floor");
 
     @Test
     void aMissedGoalFailsTheCheckAndItsRowFigureAndBoundAreNamed() {
@@ -21,57 +22,71 @@ class GoalCheckTest {
 
         assertThat(check.passed()).isFalse();
         assertThat(check.exitCode()).isEqualTo(GoalCheck.MISSED_EXIT_CODE).isNotZero();
-        assertThat(check.summary()).contains(
-                "Goals (--check): 2 rows checked, 1 passed, 1 missed; 0 goals not checked; 0 rows state no goal",
-                "  passed       graceful handover, median ms",
-                "  MISSED       graceful handover slowed down, median ms",
-                "               missed median, ms: 100 (goal ≤ 10)",
-                "               missed p99, ms: 120 (goal p99 ≤ 20)",
-                "1 row missed a goal (exit code 1).");
+        assertThat(check.summary())
+                .contains(
+                        "Goals (--check): 2 rows checked, 1 passed, 1 missed; 0 goals not checked; 0 rows state no goal",
+                        "  passed       graceful handover, median ms",
+                        "  MISSED       graceful handover slowed down, median ms",
+                        "               missed median, ms: 100 (goal ≤ 10)",
+                        "               missed p99, ms: 120 (goal p99 ≤ 20)",
+                        "1 row missed a goal (exit code 1).");
     }
 
     @Test
     void rowsWhoseGoalsAreMetPassAndRowsWithoutGoalsAreOnlyCounted() {
         ResultsTable table = new ResultsTable();
         table.add("throughput, notifications/s", "29920", "25135", "", AGAINST_RAW.of(1.19));
-        table.add("lost / twice", "0 / 0", "119 / 0", "", Goal.none("lost").of(0), Goal.none("twice").of(0));
+        table.add(
+                "lost / twice",
+                "0 / 0",
+                "119 / 0",
+                "",
+                Goal.none("lost").of(0),
+                Goal.none("twice").of(0));
         table.add("footprint", "144", "66", "Spring Boot app vs a bare JVM loop");
         GoalCheck check = new GoalCheck(table.rows());
 
         assertThat(check.passed()).isTrue();
         assertThat(check.exitCode()).isZero();
-        assertThat(check.summary()).containsExactly(
-                "Goals (--check): 2 rows checked, 2 passed, 0 missed; 0 goals not checked; 1 rows state no goal",
-                "  passed       throughput, notifications/s",
-                "  passed       lost / twice",
-                "No goal missed (exit code 0).");
+        assertThat(check.summary())
+                .containsExactly(
+                        "Goals (--check): 2 rows checked, 2 passed, 0 missed; 0 goals not checked; 1 rows state no goal",
+                        "  passed       throughput, notifications/s",
+                        "  passed       lost / twice",
+                        "No goal missed (exit code 0).");
     }
 
     @Test
     void aGoalTheRunCouldNotEvaluateIsListedAsNotCheckedAndNeitherPassesNorFails() {
         ResultsTable table = new ResultsTable();
         table.add("crash failover, p50 ms", "10.7", "16.2", "", OVER_FLOOR.notChecked("the floor section did not run"));
-        table.add("graceful handover, median ms", "7.7", "20.4", "", MEDIAN.of(7.7),
+        table.add(
+                "graceful handover, median ms",
+                "7.7",
+                "20.4",
+                "",
+                MEDIAN.of(7.7),
                 OVER_FLOOR.notChecked("the floor section did not run"));
         GoalCheck check = new GoalCheck(table.rows());
 
         assertThat(check.exitCode()).isZero();
-        assertThat(check.summary()).containsExactly(
-                "Goals (--check): 1 rows checked, 1 passed, 0 missed; 2 goals not checked; 0 rows state no goal",
-                "  not checked  crash failover, p50 ms",
-                "               p50 against the warm floor, ms: not checked (goal ≤ floor + 5): the floor section did "
-                        + "not run",
-                "  passed       graceful handover, median ms",
-                "               p50 against the warm floor, ms: not checked (goal ≤ floor + 5): the floor section did "
-                        + "not run",
-                "No goal missed (exit code 0).");
+        assertThat(check.summary())
+                .containsExactly(
+                        "Goals (--check): 1 rows checked, 1 passed, 0 missed; 2 goals not checked; 0 rows state no goal",
+                        "  not checked  crash failover, p50 ms",
+                        "               p50 against the warm floor, ms: not checked (goal ≤ floor + 5): the floor section did "
+                                + "not run",
+                        "  passed       graceful handover, median ms",
+                        "               p50 against the warm floor, ms: not checked (goal ≤ floor + 5): the floor section did "
+                                + "not run",
+                        "No goal missed (exit code 0).");
     }
 
     @Test
     void theFloorOfTheSameRunTurnsANotCheckedGoalIntoAChecked() {
         ResultsTable table = new ResultsTable();
-        ResultsTable.Row crash = table.add("crash failover, p50 ms", "14.2", "16.2", "",
-                OVER_FLOOR.notChecked("the floor section did not run"));
+        ResultsTable.Row crash = table.add(
+                "crash failover, p50 ms", "14.2", "16.2", "", OVER_FLOOR.notChecked("the floor section did not run"));
 
         crash.replaceGoal(OVER_FLOOR.of(14.2, 8.0));
 

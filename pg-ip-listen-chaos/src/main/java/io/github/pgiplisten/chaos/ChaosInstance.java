@@ -55,12 +55,16 @@ public final class ChaosInstance {
 
     private static final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
 
-    private ChaosInstance() {
-    }
+    private ChaosInstance() {}
 
     public static void main(String[] args) throws Exception {
-        PgListenOptions options = PgListenOptions.builder(args[0]).username(args[1]).password(args[2]).group(args[3])
-                .applicationName(args[5]).shutdownTimeout(Duration.ofMillis(SHUTDOWN_TIMEOUT_MILLIS)).build();
+        PgListenOptions options = PgListenOptions.builder(args[0])
+                .username(args[1])
+                .password(args[2])
+                .group(args[3])
+                .applicationName(args[5])
+                .shutdownTimeout(Duration.ofMillis(SHUTDOWN_TIMEOUT_MILLIS))
+                .build();
         AtomicLong busyOnNextMillis = new AtomicLong();
         Semaphore release = new Semaphore(0);
         PgListenEngine engine = new PgListenEngine(options);
@@ -89,7 +93,8 @@ public final class ChaosInstance {
             while ((command = commands.readLine()) != null) {
                 if (command.equals("threads")) {
                     long ours = Thread.getAllStackTraces().keySet().stream()
-                            .filter(thread -> thread.getName().startsWith("pg-ip-listen")).count();
+                            .filter(thread -> thread.getName().startsWith("pg-ip-listen"))
+                            .count();
                     long all = Thread.getAllStackTraces().size();
                     InstanceEvent.print(out, EpochMicros.now(), "threads", ours + " " + all);
                 } else if (command.startsWith("slow ")) {
@@ -116,7 +121,9 @@ public final class ChaosInstance {
         int reportedPid = 0;
         while (true) {
             EngineStatus status = engine.status();
-            if (status.role() == Role.STANDBY && status.listens() && status.connection().backendPid() != reportedPid) {
+            if (status.role() == Role.STANDBY
+                    && status.listens()
+                    && status.connection().backendPid() != reportedPid) {
                 reportedPid = status.connection().backendPid();
                 InstanceEvent.print(out, EpochMicros.now(), "standby", Integer.toString(reportedPid));
             }
@@ -129,14 +136,18 @@ public final class ChaosInstance {
         if (event instanceof EngineEvent.Connected connected) {
             InstanceEvent.print(out, at, "connected", Integer.toString(connected.backendPid()));
         } else if (event instanceof EngineEvent.LeadershipGranted granted) {
-            InstanceEvent.print(out, at, "leader",
+            InstanceEvent.print(
+                    out,
+                    at,
+                    "leader",
                     granted.handedOver() + " " + granted.possibleRepeats() + " " + granted.skipped());
         } else if (event instanceof EngineEvent.LeadershipRevoked revoked) {
             InstanceEvent.print(out, at, "revoked", revoked.reason().replace('\n', ' '));
         } else if (event instanceof EngineEvent.ConnectionLost) {
             InstanceEvent.print(out, at, "disconnected", "");
         } else if (event instanceof EngineEvent.ConnectionRestored restored) {
-            InstanceEvent.print(out, at, "reconnected", Long.toString(restored.gap().toNanos() / 1000));
+            InstanceEvent.print(
+                    out, at, "reconnected", Long.toString(restored.gap().toNanos() / 1000));
         }
     }
 }

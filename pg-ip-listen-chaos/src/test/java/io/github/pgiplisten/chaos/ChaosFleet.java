@@ -44,7 +44,8 @@ final class ChaosFleet implements AutoCloseable {
          */
         int term() {
             return (int) member.events.stream()
-                    .filter(event -> event.kind().equals("leader") && event.micros() <= micros).count();
+                    .filter(event -> event.kind().equals("leader") && event.micros() <= micros)
+                    .count();
         }
     }
 
@@ -69,12 +70,14 @@ final class ChaosFleet implements AutoCloseable {
          * them.
          */
         final List<InstanceEvent> events = new CopyOnWriteArrayList<>();
+
         final List<Long> handledInOrder = new CopyOnWriteArrayList<>();
         final LinkedBlockingQueue<long[]> threadAnswers = new LinkedBlockingQueue<>();
         final Deque<String> log = new ArrayDeque<>();
         final List<Long> cuts = new CopyOnWriteArrayList<>();
         /** Payloads its handler was told to be slow on, as it began. */
         final List<String> slowOn = new CopyOnWriteArrayList<>();
+
         volatile int backendPid;
         volatile boolean booted;
         volatile long killedAt = Long.MAX_VALUE;
@@ -150,7 +153,9 @@ final class ChaosFleet implements AutoCloseable {
         }
 
         List<InstanceEvent> eventsAfter(long micros, String kind) {
-            return events.stream().filter(e -> e.micros() > micros && e.kind().equals(kind)).toList();
+            return events.stream()
+                    .filter(e -> e.micros() > micros && e.kind().equals(kind))
+                    .toList();
         }
 
         /** Its leaderships, each ending at the first of: its revoked/disconnected event, a fault cut, its death. */
@@ -165,13 +170,23 @@ final class ChaosFleet implements AutoCloseable {
                     leader = event.detail().split(" ");
                     index++;
                 } else if ((event.kind().equals("revoked") || event.kind().equals("disconnected")) && start >= 0) {
-                    terms.add(new Term(this, index, start, cut(start, event.micros()), Boolean.parseBoolean(leader[0]),
+                    terms.add(new Term(
+                            this,
+                            index,
+                            start,
+                            cut(start, event.micros()),
+                            Boolean.parseBoolean(leader[0]),
                             Integer.parseInt(leader[1])));
                     start = -1;
                 }
             }
             if (start >= 0) {
-                terms.add(new Term(this, index, start, cut(start, Long.MAX_VALUE), Boolean.parseBoolean(leader[0]),
+                terms.add(new Term(
+                        this,
+                        index,
+                        start,
+                        cut(start, Long.MAX_VALUE),
+                        Boolean.parseBoolean(leader[0]),
                         Integer.parseInt(leader[1])));
             }
             return terms;
@@ -204,8 +219,11 @@ final class ChaosFleet implements AutoCloseable {
 
         /** When it first reported listening and waiting for the lock (epoch micros), or 0. */
         long standingBySince() {
-            return events.stream().filter(event -> event.kind().equals("standby")).mapToLong(InstanceEvent::micros)
-                    .findFirst().orElse(0);
+            return events.stream()
+                    .filter(event -> event.kind().equals("standby"))
+                    .mapToLong(InstanceEvent::micros)
+                    .findFirst()
+                    .orElse(0);
         }
 
         /** This library's threads and all threads in the instance's JVM. */
@@ -260,15 +278,24 @@ final class ChaosFleet implements AutoCloseable {
     private Member launch(boolean startOnCommand) throws IOException {
         String name = "chaos-" + group.substring(group.length() - 4) + "-" + (++started);
         // a proxy per instance for the silent-network scenario; not in front of a multi-host URL (a failover pair)
-        boolean oneHost = !server.jdbcUrl().substring("jdbc:postgresql://".length()).split("/")[0].contains(",");
+        boolean oneHost = !server.jdbcUrl()
+                .substring("jdbc:postgresql://".length())
+                .split("/")[0]
+                .contains(",");
         SilentProxy proxy = oneHost ? SilentProxy.before(server.jdbcUrl()) : null;
-        InstanceJvm.Launch launch = InstanceJvm.launch(name).jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
+        InstanceJvm.Launch launch = InstanceJvm.launch(name)
+                .jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
                 .systemProperty("logback.configurationFile", "chaos-instance-logback.xml")
                 .systemProperty("chaos.instance.level", System.getProperty("chaos.instance.level", "INFO"))
                 .systemProperty("chaos.startOnCommand", String.valueOf(startOnCommand))
                 .mainClass(ChaosInstance.class)
-                .arguments(proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(), server.username(),
-                        server.password(), group, channel, name);
+                .arguments(
+                        proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(),
+                        server.username(),
+                        server.password(),
+                        group,
+                        channel,
+                        name);
         Member member = new Member(name, launch, proxy);
         members.add(member);
         return member;
@@ -277,11 +304,14 @@ final class ChaosFleet implements AutoCloseable {
     /** Waits until exactly one live instance leads and holds the lock, by {@code pg_locks}; returns it. */
     Member awaitOneLeader() {
         Member[] leader = new Member[1];
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
                 .untilAsserted(() -> {
                     List<Member> leaders = leaders();
                     assertThat(leaders).as("instances that lead").hasSize(1);
-                    assertThat(lockHolders()).as("sessions holding the lock")
+                    assertThat(lockHolders())
+                            .as("sessions holding the lock")
                             .containsExactly(leaders.get(0).backendPid);
                     leader[0] = leaders.get(0);
                 });
@@ -303,8 +333,9 @@ final class ChaosFleet implements AutoCloseable {
     /** Every member's events and the tail of its log, when a check failed. */
     void printEventsAndLogs() {
         for (Member member : members) {
-            System.out.printf("---- %s (%s), events %s, log:%n%s%n", member, member.alive() ? "alive" : "dead",
-                    member.events, member.logTail());
+            System.out.printf(
+                    "---- %s (%s), events %s, log:%n%s%n",
+                    member, member.alive() ? "alive" : "dead", member.events, member.logTail());
         }
     }
 
@@ -405,8 +436,8 @@ final class ChaosFleet implements AutoCloseable {
 
     /** Sessions of the fleet's instances open on the server. */
     synchronized int sessions() throws SQLException {
-        try (PreparedStatement statement = admin().prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
+        try (PreparedStatement statement =
+                admin().prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
             statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();

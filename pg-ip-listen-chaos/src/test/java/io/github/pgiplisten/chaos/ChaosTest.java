@@ -3,7 +3,6 @@ package io.github.pgiplisten.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +22,8 @@ import io.github.pgiplisten.chaos.ChaosFleet.Member;
 import io.github.pgiplisten.chaos.Producer.Sent;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceEvent;
-import io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode;
 import io.github.pgiplisten.testsupport.LocalPostgresServer;
+import io.github.pgiplisten.testsupport.LocalPostgresServer.StopMode;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 /**
@@ -90,13 +89,19 @@ class ChaosTest {
      * Faults after which standbys still listen: nothing committed may be lost (at-least-once from hot standbys), and
      * the new leadership must handle within {@link #TAKEOVER_BOUND_MILLIS} of the fault (plus the fault's own delay).
      */
-    static final java.util.Set<Scenario> STANDBYS_LISTEN = java.util.EnumSet.of(Scenario.KILL_LEADER,
-            Scenario.KILL_STANDBY, Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_SLOW, Scenario.STOP_JOIN,
-            Scenario.TERMINATE_LEADER, Scenario.SILENT_LEADER);
+    static final java.util.Set<Scenario> STANDBYS_LISTEN = java.util.EnumSet.of(
+            Scenario.KILL_LEADER,
+            Scenario.KILL_STANDBY,
+            Scenario.STOP_LEADER,
+            Scenario.STOP_TWO,
+            Scenario.STOP_SLOW,
+            Scenario.STOP_JOIN,
+            Scenario.TERMINATE_LEADER,
+            Scenario.SILENT_LEADER);
 
     /** Graceful handovers: nothing may be handled twice, not even as the at-least-once of a crash. */
-    static final java.util.Set<Scenario> GRACEFUL = java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO,
-            Scenario.STOP_JOIN);
+    static final java.util.Set<Scenario> GRACEFUL =
+            java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_JOIN);
 
     private static final int ROUNDS = Integer.getInteger("chaos.rounds", 2);
     private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
@@ -109,8 +114,8 @@ class ChaosTest {
 
     @BeforeAll
     static void startFleet() throws Exception {
-        System.out.printf("chaos: %d rounds per scenario, seed %d (-Dchaos.seed=%d repeats the timing)%n", ROUNDS,
-                SEED, SEED);
+        System.out.printf(
+                "chaos: %d rounds per scenario, seed %d (-Dchaos.seed=%d repeats the timing)%n", ROUNDS, SEED, SEED);
         server = TestPostgres.controllable();
         String id = HexFormat.of().toHexDigits(random.nextInt());
         fleet = new ChaosFleet(server, "chaos-" + id, "chaos_" + id);
@@ -118,7 +123,8 @@ class ChaosTest {
             fleet.start();
         }
         awaitOneLeader(0);
-        await().atMost(Duration.ofSeconds(60)).until(() -> fleet.alive().stream().allMatch(Member::connected));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> fleet.alive().stream().allMatch(Member::connected));
         producer = new Producer(server, fleet.channel, 500);
         await().atMost(Duration.ofSeconds(30)).until(() -> !fleet.handled.isEmpty());
     }
@@ -169,15 +175,22 @@ class ChaosTest {
         }
         Ledger ledger = Ledger.settled(fleet, producer, from, producer.count());
         record(scenario, rounds, ledger, recoveries);
-        assertThat(ledger.clean()).as("%s: %s%n%s", scenario, ledger, ledger.problems()).isTrue();
+        assertThat(ledger.clean())
+                .as("%s: %s%n%s", scenario, ledger, ledger.problems())
+                .isTrue();
         if (STANDBYS_LISTEN.contains(scenario)) {
-            assertThat(ledger.lostToFaults()).as("%s: lost although standbys listened", scenario).isZero();
+            assertThat(ledger.lostToFaults())
+                    .as("%s: lost although standbys listened", scenario)
+                    .isZero();
         }
         if (GRACEFUL.contains(scenario)) {
-            assertThat(ledger.crashRepeats()).as("%s: handled again in graceful handovers", scenario).isEmpty();
+            assertThat(ledger.crashRepeats())
+                    .as("%s: handled again in graceful handovers", scenario)
+                    .isEmpty();
         }
-        assertThat(ledger.mostCrashRepeats()).as("%s: repeats of one leadership after a crash %s", scenario,
-                ledger.crashRepeats()).isLessThanOrEqualTo(REPEAT_BOUND);
+        assertThat(ledger.mostCrashRepeats())
+                .as("%s: repeats of one leadership after a crash %s", scenario, ledger.crashRepeats())
+                .isLessThanOrEqualTo(REPEAT_BOUND);
     }
 
     /** One fault; returns the milliseconds from the fault (or the server's return) to the first handled number. */
@@ -202,7 +215,9 @@ class ChaosTest {
         switch (scenario) {
             case KILL_LEADER -> fleet.kill(leader);
             case KILL_STANDBY -> {
-                List<Member> standbys = fleet.alive().stream().filter(member -> member != leader).toList();
+                List<Member> standbys = fleet.alive().stream()
+                        .filter(member -> member != leader)
+                        .toList();
                 fleet.kill(standbys.get(random.nextInt(standbys.size())));
             }
             case TERMINATE_LEADER -> {
@@ -230,8 +245,13 @@ class ChaosTest {
                 sinceWhat = "the server was back";
             }
             case STOP_LEADER -> fleet.stop(leader);
-            case STOP_TWO -> fleet.stop(leader, fleet.alive().stream().filter(member -> member != leader)
-                    .toList().get(random.nextInt(2)));
+            case STOP_TWO ->
+                fleet.stop(
+                        leader,
+                        fleet.alive().stream()
+                                .filter(member -> member != leader)
+                                .toList()
+                                .get(random.nextInt(2)));
             case STOP_SLOW -> fleet.stop(leader);
             case STOP_JOIN -> {
                 since = stopWhileTwoJoin(leader, joined);
@@ -246,32 +266,47 @@ class ChaosTest {
             }
         }
         Member newLeader = awaitOneLeader(since);
-        long recoveredMillis = scenario == Scenario.KILL_STANDBY ? -1
+        long recoveredMillis = scenario == Scenario.KILL_STANDBY
+                ? -1
                 : Math.max(0, firstHandlingByALeadershipSince(faultAt) - since) / 1000;
-        System.out.printf("chaos: %s round %d: %s leads%s%s, the new leadership handled its first %d ms after %s%n",
-                scenario, round, newLeader, joined.contains(newLeader) ? " (one of the two new instances)" : "",
-                newLeader.eventsAfter(faultAt, "leader").stream().reduce((first, last) -> last)
-                        .map(takeover -> " (took over saying handedOver possibleRepeats skipped: " + takeover.detail()
-                                + ")")
+        System.out.printf(
+                "chaos: %s round %d: %s leads%s%s, the new leadership handled its first %d ms after %s%n",
+                scenario,
+                round,
+                newLeader,
+                joined.contains(newLeader) ? " (one of the two new instances)" : "",
+                newLeader.eventsAfter(faultAt, "leader").stream()
+                        .reduce((first, last) -> last)
+                        .map(takeover ->
+                                " (took over saying handedOver possibleRepeats skipped: " + takeover.detail() + ")")
                         .orElse(""),
-                recoveredMillis, sinceWhat);
+                recoveredMillis,
+                sinceWhat);
         if (Boolean.getBoolean("chaos.verbose")) {
             for (Member member : fleet.members) {
-                System.out.printf("---- %s: fault at %d, events after it: %s%n", member, faultAt,
-                        member.events.stream().filter(event -> event.micros() > faultAt - 1_000_000).toList());
+                System.out.printf(
+                        "---- %s: fault at %d, events after it: %s%n",
+                        member,
+                        faultAt,
+                        member.events.stream()
+                                .filter(event -> event.micros() > faultAt - 1_000_000)
+                                .toList());
                 if (!member.eventsAfter(faultAt - 1_000_000, "leader").isEmpty()
                         || !member.eventsAfter(faultAt, "revoked").isEmpty()) {
                     System.out.println(member.logTail());
                 }
             }
         }
-        long bound = TAKEOVER_BOUND_MILLIS + switch (scenario) {
-            case STOP_SLOW -> SHUTDOWN_TIMEOUT_MILLIS;
-            case SILENT_LEADER -> SERVER_NOTICES_SILENCE.toMillis();
-            case RESTART_FAST, RESTART_IMMEDIATE, DOWN_20S, TERMINATE_ALL -> 5_000; // one reconnect backoff, capped
-            default -> 0;
-        };
-        assertThat(recoveredMillis).as("%s: the new leadership's first handling, ms after the fault", scenario)
+        long bound = TAKEOVER_BOUND_MILLIS
+                + switch (scenario) {
+                    case STOP_SLOW -> SHUTDOWN_TIMEOUT_MILLIS;
+                    case SILENT_LEADER -> SERVER_NOTICES_SILENCE.toMillis();
+                    case RESTART_FAST, RESTART_IMMEDIATE, DOWN_20S, TERMINATE_ALL ->
+                        5_000; // one reconnect backoff, capped
+                    default -> 0;
+                };
+        assertThat(recoveredMillis)
+                .as("%s: the new leadership's first handling, ms after the fault", scenario)
                 .isLessThanOrEqualTo(bound);
         List<Member> replaced = new ArrayList<>();
         replacements = switch (scenario) {
@@ -287,33 +322,43 @@ class ChaosTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             for (Member member : affected) {
                 if (member.alive()) {
-                    assertThat(member.eventsAfter(faultAt, "reconnected")).as("%s told its gap", member).isNotEmpty();
+                    assertThat(member.eventsAfter(faultAt, "reconnected"))
+                            .as("%s told its gap", member)
+                            .isNotEmpty();
                 }
             }
         });
         List<InstanceEvent> takeovers = new ArrayList<>();
         fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(faultAt, "leader")));
         if (scenario == Scenario.KILL_STANDBY) {
-            assertThat(takeovers).as("the leader stays the leader when a standby dies").isEmpty();
+            assertThat(takeovers)
+                    .as("the leader stays the leader when a standby dies")
+                    .isEmpty();
             assertThat(newLeader).isSameAs(leader);
         } else if (scenario == Scenario.STOP_JOIN) {
             // an instance that listened through the whole handover must say it was one. The new instances never saw
             // the handover mark: whether one may take over, and what it says then, is the protocol's to decide; the
             // ledger tells whether anything was lost or handled twice
             List<InstanceEvent> byOldStandbys = new ArrayList<>();
-            fleet.members.stream().filter(member -> !joined.contains(member))
+            fleet.members.stream()
+                    .filter(member -> !joined.contains(member))
                     .forEach(member -> byOldStandbys.addAll(member.eventsAfter(faultAt, "leader")));
             assertThat(takeovers).as("takeovers since the fault").isNotEmpty();
-            assertThat(byOldStandbys).as("takeovers by instances that listened through the handover, each saying "
-                    + "handedOver=true").allMatch(event -> event.detail().startsWith("true "));
+            assertThat(byOldStandbys)
+                    .as("takeovers by instances that listened through the handover, each saying " + "handedOver=true")
+                    .allMatch(event -> event.detail().startsWith("true "));
             // the deploy's old standby goes too: the fleet stays at three, as the rounds and scenarios after this
             // one expect (and as the machine's two cores are sized for)
-            fleet.stop(fleet.alive().stream().filter(member -> !joined.contains(member) && member != newLeader)
-                    .findFirst().orElseThrow());
+            fleet.stop(fleet.alive().stream()
+                    .filter(member -> !joined.contains(member) && member != newLeader)
+                    .findFirst()
+                    .orElseThrow());
         } else {
             // every takeover since the fault tells the truth: a handover after SIGTERM, a gap after any fault
             String handedOver = String.valueOf(GRACEFUL.contains(scenario));
-            assertThat(takeovers).as("takeovers since the fault, each saying handedOver=%s", handedOver).isNotEmpty()
+            assertThat(takeovers)
+                    .as("takeovers since the fault, each saying handedOver=%s", handedOver)
+                    .isNotEmpty()
                     .allMatch(event -> event.detail().startsWith(handedOver + " "));
         }
         for (Member started : replaced) {
@@ -322,8 +367,10 @@ class ChaosTest {
         Thread.sleep(700);
 
         // nothing left over: one session per live instance, no extra threads
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(
-                () -> assertThat(fleet.sessions()).as("sessions of the fleet").isEqualTo(fleet.alive().size()));
+        await().atMost(Duration.ofSeconds(20))
+                .untilAsserted(() -> assertThat(fleet.sessions())
+                        .as("sessions of the fleet")
+                        .isEqualTo(fleet.alive().size()));
         for (Member member : fleet.alive()) {
             long[] threads = member.threads();
             if (member.baselineThreads == null) {
@@ -350,7 +397,8 @@ class ChaosTest {
         for (Member member : joined) {
             member.startEngine();
         }
-        await().atMost(Duration.ofMillis(JOIN_BUSY_MILLIS)).pollInterval(Duration.ofMillis(10))
+        await().atMost(Duration.ofMillis(JOIN_BUSY_MILLIS))
+                .pollInterval(Duration.ofMillis(10))
                 .alias("both new instances listen while the leader's handler is busy")
                 .until(() -> joined.stream().allMatch(member -> member.standingBySince() > 0));
         // the hard case, which a moment left to chance met in 1 of 10 rounds: a new instance is first in the lock's
@@ -361,11 +409,15 @@ class ChaosTest {
         fleet.awaitExit(leader);
         long busyWith = Long.parseLong(leader.slowOn.get(0).substring(1));
         long finished = fleet.handled.getOrDefault(busyWith, List.of()).stream()
-                .filter(handling -> handling.member() == leader).mapToLong(ChaosFleet.Handling::micros).findFirst()
+                .filter(handling -> handling.member() == leader)
+                .mapToLong(ChaosFleet.Handling::micros)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(leader + " stopped before its busy handler finished"));
-        long lastJoined = joined.stream().mapToLong(Member::standingBySince).max().orElseThrow();
-        assertThat(finished).as("the busy handler finished after both new instances listened (else this round tested "
-                + "no join)").isGreaterThan(lastJoined);
+        long lastJoined =
+                joined.stream().mapToLong(Member::standingBySince).max().orElseThrow();
+        assertThat(finished)
+                .as("the busy handler finished after both new instances listened (else this round tested " + "no join)")
+                .isGreaterThan(lastJoined);
         return finished;
     }
 
@@ -378,15 +430,19 @@ class ChaosTest {
     /** Waits until exactly one live instance leads, holds the lock, and has handled a number sent after {@code since}. */
     private static Member awaitOneLeader(long since) {
         Member[] leader = new Member[1];
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
-            List<Member> leaders = fleet.leaders();
-            assertThat(leaders).as("instances that lead").hasSize(1);
-            assertThat(fleet.lockHolders()).as("sessions holding the lock").containsExactly(leaders.get(0).backendPid);
-            if (since > 0) {
-                assertThat(firstHandlingOfNumberSentAfter(since)).isPositive();
-            }
-            leader[0] = leaders.get(0);
-        });
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(50))
+                .untilAsserted(() -> {
+                    List<Member> leaders = fleet.leaders();
+                    assertThat(leaders).as("instances that lead").hasSize(1);
+                    assertThat(fleet.lockHolders())
+                            .as("sessions holding the lock")
+                            .containsExactly(leaders.get(0).backendPid);
+                    if (since > 0) {
+                        assertThat(firstHandlingOfNumberSentAfter(since)).isPositive();
+                    }
+                    leader[0] = leaders.get(0);
+                });
         return leader[0];
     }
 
@@ -402,8 +458,10 @@ class ChaosTest {
 
     private static long firstHandlingOfLeadershipSince(long since) {
         // a leadership that began after the fault handles only what was committed after its marker
-        return firstHandlingAfter(since, handling -> handling.member().terms().stream()
-                .anyMatch(term -> term.index() == handling.term() && term.start() > since));
+        return firstHandlingAfter(
+                since,
+                handling -> handling.member().terms().stream()
+                        .anyMatch(term -> term.index() == handling.term() && term.start() > since));
     }
 
     /** When the first number sent after {@code since} was handled (epoch micros), or 0. */
@@ -416,7 +474,8 @@ class ChaosTest {
         long first = 0;
         for (Sent sent : producer.startedAfter(since)) {
             List<ChaosFleet.Handling> handlings = fleet.handled.get(sent.n());
-            if (handlings != null && which.test(handlings.get(0))
+            if (handlings != null
+                    && which.test(handlings.get(0))
                     && (first == 0 || handlings.get(0).micros() < first)) {
                 first = handlings.get(0).micros();
             }
@@ -432,12 +491,24 @@ class ChaosTest {
                     + "| fault (or the server's return) → the new leadership's first handled notification, ms |");
             table.add("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         }
-        table.add(String.format("| %s | %d | %d | %d | %d | %d | %d, %d | %d | %d | %s |", scenario.description,
-                rounds, ledger.committed(), ledger.handled(), ledger.lostToFaults(), ledger.lost().size(),
-                ledger.crashRepeats().values().stream().mapToInt(Integer::intValue).sum(), ledger.mostCrashRepeats(),
-                ledger.duplicates().size(), ledger.outOfOrder().size() + ledger.interleaved().size(),
-                recoveries.stream().map(ms -> ms < 0 ? "no takeover" : String.valueOf(ms))
-                        .reduce((a, b) -> a + ", " + b).orElse("")));
+        table.add(String.format(
+                "| %s | %d | %d | %d | %d | %d | %d, %d | %d | %d | %s |",
+                scenario.description,
+                rounds,
+                ledger.committed(),
+                ledger.handled(),
+                ledger.lostToFaults(),
+                ledger.lost().size(),
+                ledger.crashRepeats().values().stream()
+                        .mapToInt(Integer::intValue)
+                        .sum(),
+                ledger.mostCrashRepeats(),
+                ledger.duplicates().size(),
+                ledger.outOfOrder().size() + ledger.interleaved().size(),
+                recoveries.stream()
+                        .map(ms -> ms < 0 ? "no takeover" : String.valueOf(ms))
+                        .reduce((a, b) -> a + ", " + b)
+                        .orElse("")));
         System.out.printf("chaos: %s: %s%n", scenario, ledger);
     }
 }

@@ -32,9 +32,18 @@ import io.github.pgiplisten.chaos.Producer.Sent;
  * what a leader had not handled when a fault cut it off may be gone).</li>
  * </ul>
  */
-record Ledger(long sent, long committed, long uncertain, long handled, long lostToFaults,
-        Map<String, Integer> crashRepeats, List<String> duplicates, List<String> outOfOrder, List<String> interleaved,
-        List<String> lost, long maxLagMicros) {
+record Ledger(
+        long sent,
+        long committed,
+        long uncertain,
+        long handled,
+        long lostToFaults,
+        Map<String, Integer> crashRepeats,
+        List<String> duplicates,
+        List<String> outOfOrder,
+        List<String> interleaved,
+        List<String> lost,
+        long maxLagMicros) {
 
     /** How long before a fault a leader may still have a committed notification in hand. */
     static final long GRACE = TimeUnit.SECONDS.toMicros(1);
@@ -45,7 +54,8 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
      */
     static Ledger settled(ChaosFleet fleet, Producer producer, long from, long to) {
         try {
-            await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200))
+            await().atMost(Duration.ofSeconds(10))
+                    .pollDelay(Duration.ofMillis(200))
                     .until(() -> fleet.committedUnhandled(producer, to - 50, to) == 0);
         } catch (ConditionTimeoutException ex) {
             // something is missing: the ledger tells what
@@ -109,8 +119,18 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
             }
         }
         byNumber.keySet().removeAll(repeated); // handled by both leaderships: neither's run is broken by them
-        return new Ledger(to - from, committed, uncertain, handledCount, lostToFaults, crashRepeats, duplicates,
-                outOfOrder(fleet, from, to), interleaved(byNumber, from, to), lost, maxLag);
+        return new Ledger(
+                to - from,
+                committed,
+                uncertain,
+                handledCount,
+                lostToFaults,
+                crashRepeats,
+                duplicates,
+                outOfOrder(fleet, from, to),
+                interleaved(byNumber, from, to),
+                lost,
+                maxLag);
     }
 
     private static Handling first(List<Handling> handlings) {
@@ -157,7 +177,9 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
     private static String lostWhileLeading(long n, Sent sent, List<Term> terms, TreeMap<Long, Handling> byNumber) {
         Map.Entry<Long, Handling> before = byNumber.lowerEntry(n);
         Map.Entry<Long, Handling> after = byNumber.higherEntry(n);
-        if (before != null && after != null && before.getValue().member() == after.getValue().member()
+        if (before != null
+                && after != null
+                && before.getValue().member() == after.getValue().member()
                 && before.getValue().term() == after.getValue().term()) {
             return "n" + n + " lost between n" + before.getKey() + " and n" + after.getKey() + ", both handled by "
                     + before.getValue().member() + " in one leadership";
@@ -192,7 +214,8 @@ record Ledger(long sent, long committed, long uncertain, long handled, long lost
         Set<String> finished = new HashSet<>();
         String current = null;
         for (Map.Entry<Long, Handling> entry : byNumber.subMap(from, to).entrySet()) {
-            String leadership = entry.getValue().member() + "#" + entry.getValue().term();
+            String leadership =
+                    entry.getValue().member() + "#" + entry.getValue().term();
             if (!leadership.equals(current)) {
                 if (finished.contains(leadership)) {
                     problems.add(leadership + " handled n" + entry.getKey() + " after another leadership had taken "

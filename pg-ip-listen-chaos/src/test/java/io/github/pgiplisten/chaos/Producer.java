@@ -31,8 +31,7 @@ final class Producer implements AutoCloseable {
     }
 
     /** One number: when its statement started and ended (epoch micros), and how it ended. */
-    record Sent(long n, long startMicros, long endMicros, Outcome outcome) {
-    }
+    record Sent(long n, long startMicros, long endMicros, Outcome outcome) {}
 
     private final PostgresServer server;
     private final String channel;

@@ -72,34 +72,45 @@ class PromoteChaosTest {
                     long firstHandled = firstHandlingAfter(fleet, running, promotedAt);
                     long recoveredMillis = Math.max(0, firstHandled - promotedAt) / 1000;
                     recoveries.add(recoveredMillis);
-                    System.out.printf("chaos: PROMOTE round %d: %s leads on the new primary, first handled %d ms "
-                            + "after the promotion (the kill and the promotion took %d ms)%n", round, leader,
-                            recoveredMillis, (promotedAt - faultAt) / 1000);
-                    assertThat(recoveredMillis).as("promotion → first handled, ms")
+                    System.out.printf(
+                            "chaos: PROMOTE round %d: %s leads on the new primary, first handled %d ms "
+                                    + "after the promotion (the kill and the promotion took %d ms)%n",
+                            round, leader, recoveredMillis, (promotedAt - faultAt) / 1000);
+                    assertThat(recoveredMillis)
+                            .as("promotion → first handled, ms")
                             .isLessThanOrEqualTo(RECOVERY_BOUND_MILLIS);
 
                     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                         for (Member member : fleet.alive()) {
-                            assertThat(member.eventsAfter(faultAt, "reconnected")).as("%s told its gap", member)
+                            assertThat(member.eventsAfter(faultAt, "reconnected"))
+                                    .as("%s told its gap", member)
                                     .isNotEmpty();
                         }
                     });
                     List<InstanceEvent> takeovers = new ArrayList<>();
                     fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(faultAt, "leader")));
-                    assertThat(takeovers).as("takeovers after the failover, none a handover").isNotEmpty()
+                    assertThat(takeovers)
+                            .as("takeovers after the failover, none a handover")
+                            .isNotEmpty()
                             .allMatch(event -> event.detail().startsWith("false "));
-                    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(fleet.sessions())
-                            .as("sessions of the fleet on the new primary").isEqualTo(3));
+                    await().atMost(Duration.ofSeconds(20))
+                            .untilAsserted(() -> assertThat(fleet.sessions())
+                                    .as("sessions of the fleet on the new primary")
+                                    .isEqualTo(3));
 
                     Thread.sleep(1000);
                     long to = producer.count();
-                    await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ofMillis(200)).until(
-                            () -> running.startedAfter(EpochMicros.now() - 2_000_000).stream().allMatch(sent -> sent
-                                    .outcome() != Producer.Outcome.COMMITTED || fleet.handled.containsKey(sent.n())
-                                    || sent.n() >= to));
+                    await().atMost(Duration.ofSeconds(10))
+                            .pollDelay(Duration.ofMillis(200))
+                            .until(() -> running.startedAfter(EpochMicros.now() - 2_000_000).stream()
+                                    .allMatch(sent -> sent.outcome() != Producer.Outcome.COMMITTED
+                                            || fleet.handled.containsKey(sent.n())
+                                            || sent.n() >= to));
                     Ledger ledger = Ledger.of(fleet, producer, from, to);
                     System.out.printf("chaos: PROMOTE round %d: %s%n", round, ledger);
-                    assertThat(ledger.clean()).as("PROMOTE: %s%n%s", ledger, ledger.problems()).isTrue();
+                    assertThat(ledger.clean())
+                            .as("PROMOTE: %s%n%s", ledger, ledger.problems())
+                            .isTrue();
                     committed += ledger.committed();
                     handled += ledger.handled();
                     lostToFaults += ledger.lostToFaults();
@@ -114,15 +125,27 @@ class PromoteChaosTest {
                 }
             }
         }
-        String row = String.format("| primary killed (`pg_ctl stop -m immediate`), its streaming replica promoted; "
-                + "a multi-host URL with `targetServerType=primary` | %d | %d | %d | %d | 0 | 0, 0 | 0 | 0 | %s "
-                + "(from the promotion) |", rounds, committed, handled, lostToFaults,
-                recoveries.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).orElse(""));
+        String row = String.format(
+                "| primary killed (`pg_ctl stop -m immediate`), its streaming replica promoted; "
+                        + "a multi-host URL with `targetServerType=primary` | %d | %d | %d | %d | 0 | 0, 0 | 0 | 0 | %s "
+                        + "(from the promotion) |",
+                rounds,
+                committed,
+                handled,
+                lostToFaults,
+                recoveries.stream()
+                        .map(String::valueOf)
+                        .reduce((a, b) -> a + ", " + b)
+                        .orElse(""));
         System.out.println(row);
         String target = System.getProperty("chaos.report", "");
         if (!target.isBlank()) {
-            Files.writeString(Path.of(target + ".promote"), row + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+            Files.writeString(
+                    Path.of(target + ".promote"),
+                    row + "\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
         }
     }
 

@@ -58,8 +58,8 @@ class StartCrashChaosTest {
         // three JVMs start in each round: one round in the build
         int rounds = Math.max(1, Integer.getInteger("chaos.rounds", 2) / 2);
         long seed = Long.getLong("chaos.seed", System.nanoTime());
-        System.out.printf("chaos: %s: %d rounds, seed %d (-Dchaos.seed=%d repeats the timing)%n", scenario, rounds,
-                seed, seed);
+        System.out.printf(
+                "chaos: %s: %d rounds, seed %d (-Dchaos.seed=%d repeats the timing)%n", scenario, rounds, seed, seed);
         Random random = new Random(seed);
         PostgresServer server = TestPostgres.shared();
         for (int round = 1; round <= rounds; round++) {
@@ -72,9 +72,14 @@ class StartCrashChaosTest {
                 fleet.start();
                 Member third = behind ? fleet.boot() : fleet.start();
                 Member leader = fleet.awaitOneLeader();
-                List<Member> standbys = fleet.alive().stream().filter(member -> member != leader).toList();
+                List<Member> standbys = fleet.alive().stream()
+                        .filter(member -> member != leader)
+                        .toList();
                 if (behind) {
-                    Member early = standbys.stream().filter(member -> member != third).findFirst().orElseThrow();
+                    Member early = standbys.stream()
+                            .filter(member -> member != third)
+                            .findFirst()
+                            .orElseThrow();
                     await().atMost(Duration.ofSeconds(60)).until(() -> early.standingBySince() > 0);
                     Thread.sleep(500 + random.nextInt(500));
                     leader.busyOnNext(ChaosTest.SLOW_BUSY_MILLIS); // killed long before it ends
@@ -82,12 +87,20 @@ class StartCrashChaosTest {
                     Thread.sleep(300 + random.nextInt(300));
                     third.startEngine();
                 }
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(2))
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(2))
                         .until(() -> standbys.stream().allMatch(member -> member.standingBySince() > 0));
-                long standbysListen = standbys.stream().mapToLong(Member::standingBySince).max().orElseThrow();
+                long standbysListen = standbys.stream()
+                        .mapToLong(Member::standingBySince)
+                        .max()
+                        .orElseThrow();
                 // from here on a standby listened while a leader led: nothing committed may be lost
-                long guarded = Math.max(leader.eventsAfter(0, "leader").get(0).micros(),
-                        standbys.stream().mapToLong(Member::standingBySince).min().orElseThrow());
+                long guarded = Math.max(
+                        leader.eventsAfter(0, "leader").get(0).micros(),
+                        standbys.stream()
+                                .mapToLong(Member::standingBySince)
+                                .min()
+                                .orElseThrow());
                 if (behind) {
                     // the hard case, which a moment left to chance met in about every other round: the lock is
                     // freed while the third is first in its queue (at most 2 s: a protocol may keep it out of it)
@@ -105,25 +118,39 @@ class StartCrashChaosTest {
                 Ledger ledger = Ledger.settled(fleet, producer, from, producer.count());
                 List<InstanceEvent> takeovers = new ArrayList<>();
                 fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(killedAt, "leader")));
-                System.out.printf("chaos: %s round %d: %s led %d ms after the JVMs were launched; its standbys %s "
-                        + "listened %d and %d ms before it was killed; %s took over %d ms after the kill saying "
-                        + "handedOver possibleRepeats skipped: %s; sent before a standby listened under a leader: "
-                        + "n0..n%d, of them committed and handled by nobody: %d%n", scenario, round, leader,
-                        (leader.eventsAfter(0, "leader").get(0).micros() - launchedAt) / 1000, standbys,
+                System.out.printf(
+                        "chaos: %s round %d: %s led %d ms after the JVMs were launched; its standbys %s "
+                                + "listened %d and %d ms before it was killed; %s took over %d ms after the kill saying "
+                                + "handedOver possibleRepeats skipped: %s; sent before a standby listened under a leader: "
+                                + "n0..n%d, of them committed and handled by nobody: %d%n",
+                        scenario,
+                        round,
+                        leader,
+                        (leader.eventsAfter(0, "leader").get(0).micros() - launchedAt) / 1000,
+                        standbys,
                         (killedAt - standbys.get(0).standingBySince()) / 1000,
-                        (killedAt - standbys.get(1).standingBySince()) / 1000, successor,
+                        (killedAt - standbys.get(1).standingBySince()) / 1000,
+                        successor,
                         (takeovers.isEmpty() ? 0 : takeovers.get(0).micros() - killedAt) / 1000,
-                        takeovers.isEmpty() ? "-" : takeovers.get(0).detail(), from - 1,
+                        takeovers.isEmpty() ? "-" : takeovers.get(0).detail(),
+                        from - 1,
                         fleet.committedUnhandled(producer, 0, from));
                 System.out.printf("chaos: %s round %d: %s%n", scenario, round, ledger);
                 if (Boolean.getBoolean("chaos.verbose")) {
                     fleet.printEventsAndLogs();
                 }
-                assertThat(ledger.clean()).as("%s: %s%n%s", scenario, ledger, ledger.problems()).isTrue();
-                assertThat(ledger.lostToFaults()).as("%s: lost although standbys listened", scenario).isZero();
-                assertThat(ledger.mostCrashRepeats()).as("%s: repeats of one leadership after a crash %s",
-                        scenario, ledger.crashRepeats()).isLessThanOrEqualTo(ChaosTest.REPEAT_BOUND);
-                assertThat(takeovers).as("takeovers after the kill, none a handover").isNotEmpty()
+                assertThat(ledger.clean())
+                        .as("%s: %s%n%s", scenario, ledger, ledger.problems())
+                        .isTrue();
+                assertThat(ledger.lostToFaults())
+                        .as("%s: lost although standbys listened", scenario)
+                        .isZero();
+                assertThat(ledger.mostCrashRepeats())
+                        .as("%s: repeats of one leadership after a crash %s", scenario, ledger.crashRepeats())
+                        .isLessThanOrEqualTo(ChaosTest.REPEAT_BOUND);
+                assertThat(takeovers)
+                        .as("takeovers after the kill, none a handover")
+                        .isNotEmpty()
                         .allMatch(event -> event.detail().startsWith("false "));
             } catch (Exception | AssertionError ex) {
                 fleet.printEventsAndLogs();

@@ -13,8 +13,7 @@ public final class ChannelName {
     /** NAMEDATALEN - 1 in a standard PostgreSQL build. */
     public static final int MAX_BYTES = 63;
 
-    private ChannelName() {
-    }
+    private ChannelName() {}
 
     /**
      * Returns the name when PostgreSQL accepts it as a channel.
@@ -28,8 +27,8 @@ public final class ChannelName {
         if (channel.isEmpty()) {
             throw new InvalidChannelNameException("Channel name must not be empty");
         }
-        int bytes = PgText.utf8Length(channel, "Channel name '" + PgText.preview(channel, 80) + "'",
-                InvalidChannelNameException::new);
+        int bytes = PgText.utf8Length(
+                channel, "Channel name '" + PgText.preview(channel, 80) + "'", InvalidChannelNameException::new);
         if (bytes > MAX_BYTES) {
             throw new ChannelNameTooLongException(channel, bytes);
         }

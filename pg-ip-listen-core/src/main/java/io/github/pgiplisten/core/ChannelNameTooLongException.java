@@ -8,8 +8,8 @@ public class ChannelNameTooLongException extends InvalidChannelNameException {
     private final int actualBytes;
 
     public ChannelNameTooLongException(String channel, int actualBytes) {
-        super("Channel name is " + actualBytes + " bytes in UTF-8; PostgreSQL allows at most "
-                + ChannelName.MAX_BYTES + " bytes: '" + PgText.preview(channel, 80) + "'");
+        super("Channel name is " + actualBytes + " bytes in UTF-8; PostgreSQL allows at most " + ChannelName.MAX_BYTES
+                + " bytes: '" + PgText.preview(channel, 80) + "'");
         this.actualBytes = actualBytes;
     }
 

@@ -14,12 +14,10 @@ public sealed interface EngineEvent {
     Instant at();
 
     /** A connection is open; {@code backendPid} is its server process. */
-    record Connected(Instant at, int backendPid) implements EngineEvent {
-    }
+    record Connected(Instant at, int backendPid) implements EngineEvent {}
 
     /** The connection was lost (or the engine stopped: then {@code cause} says so). */
-    record ConnectionLost(Instant at, Throwable cause) implements EngineEvent {
-    }
+    record ConnectionLost(Instant at, Throwable cause) implements EngineEvent {}
 
     /**
      * This engine holds the group's lock: it is the one that handles notifications now.
@@ -41,21 +39,24 @@ public sealed interface EngineEvent {
      * @param skipped notifications this engine read but does not handle, that the predecessor may not have handled
      * @param gapPossible whether notifications committed before this engine began to listen may have been missed
      */
-    record LeadershipGranted(Instant at, String group, long lockKey, boolean handedOver, int possibleRepeats,
-            int skipped, boolean gapPossible) implements EngineEvent {
-    }
+    record LeadershipGranted(
+            Instant at,
+            String group,
+            long lockKey,
+            boolean handedOver,
+            int possibleRepeats,
+            int skipped,
+            boolean gapPossible)
+            implements EngineEvent {}
 
     /** This engine no longer holds the group's lock: its connection broke, or it is closing. */
-    record LeadershipRevoked(Instant at, String group, String reason) implements EngineEvent {
-    }
+    record LeadershipRevoked(Instant at, String group, String reason) implements EngineEvent {}
 
     /** The channel is LISTENed on the current connection. */
-    record ChannelListened(Instant at, String channel) implements EngineEvent {
-    }
+    record ChannelListened(Instant at, String channel) implements EngineEvent {}
 
     /** The channel is no longer LISTENed. */
-    record ChannelUnlistened(Instant at, String channel) implements EngineEvent {
-    }
+    record ChannelUnlistened(Instant at, String channel) implements EngineEvent {}
 
     /**
      * The connection is back after a failure. Notifications sent between {@code disconnectedAt} and now may have been

@@ -17,13 +17,18 @@ import org.jspecify.annotations.Nullable;
  * @param reading what it reads: the last notification, what waits for the handlers, the server's queue
  * @param standby what this engine keeps as a standby, and what its standbys had to drop
  */
-public record EngineStatus(Role role, boolean listens, Connection connection, Channels channels, Reading reading,
-        Standby standby) {
+public record EngineStatus(
+        Role role, boolean listens, Connection connection, Channels channels, Reading reading, Standby standby) {
 
     /** Not started, or closed: nothing connected, read or kept; {@code subscribed} are the channels it would listen. */
     public static EngineStatus stopped(Set<String> subscribed) {
-        return new EngineStatus(Role.STOPPED, false, Connection.NONE, new Channels(subscribed, Set.of(), null),
-                Reading.NONE, Standby.NONE);
+        return new EngineStatus(
+                Role.STOPPED,
+                false,
+                Connection.NONE,
+                new Channels(subscribed, Set.of(), null),
+                Reading.NONE,
+                Standby.NONE);
     }
 
     /** Whether this engine is the one of its group that receives notifications. */
@@ -37,7 +42,8 @@ public record EngineStatus(Role role, boolean listens, Connection connection, Ch
      * @param backendPid its server process id, or 0 when none is open
      * @param lastFailure why the last connection failed or could not be opened, null once a connection listens again
      */
-    public record Connection(boolean open, int backendPid, @Nullable String lastFailure) {
+    public record Connection(
+            boolean open, int backendPid, @Nullable String lastFailure) {
 
         /** None open, none failed. */
         public static final Connection NONE = new Connection(false, 0, null);
@@ -51,8 +57,10 @@ public record EngineStatus(Role role, boolean listens, Connection connection, Ch
      * @param groupWarning set on a standby whose leader listens to other channels (another service under the same
      * group name?), null otherwise
      */
-    public record Channels(Set<String> subscribed, Set<String> listening, @Nullable String groupWarning) {
-    }
+    public record Channels(
+            Set<String> subscribed,
+            Set<String> listening,
+            @Nullable String groupWarning) {}
 
     /**
      * Reading from the connection.
@@ -64,7 +72,11 @@ public record EngineStatus(Role role, boolean listens, Connection connection, Ch
      * @param notificationQueueUsage the share of PostgreSQL's notification queue in use (0 to 1), as the leader or a
      * broadcast instance last read it with a probe or a progress confirmation; NaN when not known (a standby)
      */
-    public record Reading(@Nullable Instant lastNotificationAt, long backlog, long backlogBytes, boolean paused,
+    public record Reading(
+            @Nullable Instant lastNotificationAt,
+            long backlog,
+            long backlogBytes,
+            boolean paused,
             double notificationQueueUsage) {
 
         /** Nothing read, nothing waiting, the queue's usage not known. */

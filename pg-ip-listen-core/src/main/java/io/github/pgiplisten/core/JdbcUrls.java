@@ -15,15 +15,15 @@ public final class JdbcUrls {
 
     private static final Pattern SECRET_PARAMETER = Pattern.compile("(?i)([?&](?:ssl)?password=)[^&]*");
 
-    private JdbcUrls() {
-    }
+    private JdbcUrls() {}
 
     /**
      * Whether the PostgreSQL driver can read a JDBC URL: {@code jdbc:postgresql:} with a port from 1 to 65535 and
      * %-encoded options. Whether the server is there is another question, answered when connecting.
      */
     public static boolean isReadableUrl(@Nullable String jdbcUrl) {
-        return jdbcUrl != null && jdbcUrl.startsWith("jdbc:postgresql:")
+        return jdbcUrl != null
+                && jdbcUrl.startsWith("jdbc:postgresql:")
                 && org.postgresql.Driver.parseURL(jdbcUrl, null) != null;
     }
 

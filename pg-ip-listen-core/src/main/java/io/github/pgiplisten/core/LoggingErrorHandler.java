@@ -14,12 +14,15 @@ final class LoggingErrorHandler implements NotificationErrorHandler {
 
     private static final Logger log = LoggerFactory.getLogger(LoggingErrorHandler.class);
 
-    private LoggingErrorHandler() {
-    }
+    private LoggingErrorHandler() {}
 
     @Override
     public void handleError(PgNotification notification, Throwable error) {
-        log.error("Handler for channel '{}' failed on payload '{}' (sender pid {})", notification.channel(),
-                PgText.preview(notification.payload(), 200), notification.senderPid(), error);
+        log.error(
+                "Handler for channel '{}' failed on payload '{}' (sender pid {})",
+                notification.channel(),
+                PgText.preview(notification.payload(), 200),
+                notification.senderPid(),
+                error);
     }
 }

@@ -9,18 +9,15 @@ import org.jspecify.annotations.Nullable;
 public interface NotificationObserver {
 
     /** Observes nothing. */
-    NotificationObserver NONE = new NotificationObserver() {
-    };
+    NotificationObserver NONE = new NotificationObserver() {};
 
     /** A notification was read from the connection. */
-    default void received(PgNotification notification) {
-    }
+    default void received(PgNotification notification) {}
 
     /**
      * Every handler of the notification's channel has run.
      * @param nanosSinceReceived time from reading the notification to the end of its last handler
      * @param failure the first exception a handler threw, or null when all succeeded
      */
-    default void handled(PgNotification notification, long nanosSinceReceived, @Nullable Throwable failure) {
-    }
+    default void handled(PgNotification notification, long nanosSinceReceived, @Nullable Throwable failure) {}
 }

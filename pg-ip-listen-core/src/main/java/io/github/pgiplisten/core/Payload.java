@@ -11,8 +11,7 @@ public final class Payload {
     /** The largest payload NOTIFY accepts with PostgreSQL's default 8 kB block size. */
     public static final int MAX_BYTES = 7999;
 
-    private Payload() {
-    }
+    private Payload() {}
 
     /**
      * Returns the payload when NOTIFY accepts it.
@@ -24,8 +23,8 @@ public final class Payload {
             throw new InvalidPayloadException("Payload for channel '" + PgText.preview(channel, 80)
                     + "' must not be null; send \"\" for an empty payload");
         }
-        int bytes = PgText.utf8Length(payload, "Payload for channel '" + PgText.preview(channel, 80) + "'",
-                InvalidPayloadException::new);
+        int bytes = PgText.utf8Length(
+                payload, "Payload for channel '" + PgText.preview(channel, 80) + "'", InvalidPayloadException::new);
         if (bytes > MAX_BYTES) {
             throw new PayloadTooLargeException(channel, bytes);
         }

@@ -15,18 +15,18 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.dispatch.HandlerThreads;
+import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
+import io.github.pgiplisten.core.election.LeaderElection;
+import io.github.pgiplisten.core.election.Protocol;
 import io.github.pgiplisten.core.engine.ChannelSync;
 import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.engine.EngineEvents;
 import io.github.pgiplisten.core.engine.EngineState;
-import io.github.pgiplisten.core.election.LeaderElection;
-import io.github.pgiplisten.core.election.Protocol;
-import io.github.pgiplisten.core.connection.ListenConnection;
-import io.github.pgiplisten.core.loop.ListenLoop;
-import io.github.pgiplisten.core.dispatch.HandlerThreads;
-import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 import io.github.pgiplisten.core.engine.QueueUsage;
 import io.github.pgiplisten.core.engine.Subscriptions;
+import io.github.pgiplisten.core.loop.ListenLoop;
 import io.github.pgiplisten.core.loop.Watchdog;
 
 /**
@@ -95,10 +95,16 @@ public final class PgListenEngine implements AutoCloseable {
         Executor executor = ownExecutor != null ? ownExecutor : Objects.requireNonNull(options.handlerExecutor());
         UnaryOperator<Runnable> decorator = options.handlerDecorator();
         this.subscriptions = new Subscriptions(this::retireLane, state::wake);
-        this.dispatcher = new NotificationDispatcher(executor, decorator, options.errorHandler(), options.observer(),
-                subscriptions::of);
+        this.dispatcher = new NotificationDispatcher(
+                executor, decorator, options.errorHandler(), options.observer(), subscriptions::of);
         this.events = new EngineEvents(dispatcher);
-        EngineContext engine = new EngineContext(options, lockKey, state, subscriptions, dispatcher, events,
+        EngineContext engine = new EngineContext(
+                options,
+                lockKey,
+                state,
+                subscriptions,
+                dispatcher,
+                events,
                 new ChannelSync(options.group(), state, subscriptions, events),
                 new QueueUsage(state, options.queueUsageWarning()));
         this.election = new LeaderElection(engine);
@@ -146,7 +152,9 @@ public final class PgListenEngine implements AutoCloseable {
      */
     public Subscription subscribe(String channel, NotificationHandler handler, NotificationErrorHandler errorHandler) {
         ChannelName.validate(channel);
-        return subscriptions.add(channel, Objects.requireNonNull(handler, "handler must not be null"),
+        return subscriptions.add(
+                channel,
+                Objects.requireNonNull(handler, "handler must not be null"),
                 Objects.requireNonNull(errorHandler, "errorHandler must not be null"));
     }
 
@@ -164,14 +172,23 @@ public final class PgListenEngine implements AutoCloseable {
         ListenConnection connection = loop.connection();
         Set<String> channels = subscriptions.channels();
         Role now = closed ? Role.STOPPED : state.role;
-        boolean listens = now != Role.STOPPED && connection != null && owner.isAlive()
-                && !connection.overdue(System.nanoTime()) && state.listened.containsAll(channels);
-        return new EngineStatus(now, listens,
-                new EngineStatus.Connection(connection != null, connection != null ? connection.backendPid() : 0,
-                        state.lastFailure),
+        boolean listens = now != Role.STOPPED
+                && connection != null
+                && owner.isAlive()
+                && !connection.overdue(System.nanoTime())
+                && state.listened.containsAll(channels);
+        return new EngineStatus(
+                now,
+                listens,
+                new EngineStatus.Connection(
+                        connection != null, connection != null ? connection.backendPid() : 0, state.lastFailure),
                 new EngineStatus.Channels(channels, state.listening, state.groupWarning),
-                new EngineStatus.Reading(state.lastNotificationAt, dispatcher.backlog(), dispatcher.backlogBytes(),
-                        state.readingPaused, state.queueUsage),
+                new EngineStatus.Reading(
+                        state.lastNotificationAt,
+                        dispatcher.backlog(),
+                        dispatcher.backlogBytes(),
+                        state.readingPaused,
+                        state.queueUsage),
                 state.standby);
     }
 

@@ -413,8 +413,8 @@ public final class PgListenOptions {
                         + "from 1 to 65535, %-encoded options), got: " + JdbcUrls.withoutSecrets(jdbcUrl));
             }
             if (group == null || group.isBlank()) {
-                throw new IllegalArgumentException("group must not be null or blank, got: "
-                        + (group == null ? "null" : "'" + group + "'"));
+                throw new IllegalArgumentException(
+                        "group must not be null or blank, got: " + (group == null ? "null" : "'" + group + "'"));
             }
             if (applicationName != null && applicationName.isEmpty()) {
                 throw new IllegalArgumentException("applicationName must not be empty");
@@ -469,8 +469,8 @@ public final class PgListenOptions {
                 throw new IllegalArgumentException(name + " must be at least 1 ms, got: " + value);
             }
             if (value.compareTo(MAX_DURATION) > 0) {
-                throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION + " (2^31-1 ms), got: "
-                        + value);
+                throw new IllegalArgumentException(
+                        name + " must be at most " + MAX_DURATION + " (2^31-1 ms), got: " + value);
             }
             return value;
         }

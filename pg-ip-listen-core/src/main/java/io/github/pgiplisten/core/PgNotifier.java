@@ -13,8 +13,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PgNotifier {
 
-    private PgNotifier() {
-    }
+    private PgNotifier() {}
 
     /**
      * Notifies {@code channel} with {@code payload} on {@code connection}.

@@ -11,8 +11,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class PgText {
 
-    private PgText() {
-    }
+    private PgText() {}
 
     /** The first characters of a text for messages and logs, with the total length when cut. */
     public static String preview(@Nullable String text, int maxChars) {
@@ -34,20 +33,21 @@ public final class PgText {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c == 0) {
-                throw error.apply(what + " contains a NUL character at index " + i
-                        + "; PostgreSQL text cannot hold NUL");
+                throw error.apply(
+                        what + " contains a NUL character at index " + i + "; PostgreSQL text cannot hold NUL");
             }
             if (c < 0x80) {
                 bytes += 1;
             } else if (c < 0x800) {
                 bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
                     && Character.isLowSurrogate(text.charAt(i + 1))) {
                 bytes += 4;
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw error.apply(what + " contains an unpaired UTF-16 surrogate at index " + i
-                        + "; it has no UTF-8 form");
+                throw error.apply(
+                        what + " contains an unpaired UTF-16 surrogate at index " + i + "; it has no UTF-8 form");
             } else {
                 bytes += 3;
             }

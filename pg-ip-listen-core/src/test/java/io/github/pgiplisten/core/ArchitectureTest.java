@@ -1,5 +1,12 @@
 package io.github.pgiplisten.core;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -8,12 +15,6 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
-import org.junit.jupiter.api.Test;
-
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
-import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The core's walls, checked on its compiled classes. The API package ({@code io.github.pgiplisten.core}) is what
@@ -28,24 +29,39 @@ class ArchitectureTest {
     static final String CORE = "io.github.pgiplisten.core";
 
     private static final JavaClasses MAIN = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages(CORE);
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages(CORE);
 
     /** The walls of a core whose API package is {@code root}. */
     static ArchRule layers(String root) {
-        return layeredArchitecture().consideringOnlyDependenciesInAnyPackage(root + "..")
-                .layer("facade").definedBy(facade(root))
-                .layer("api").definedBy(api(root))
-                .layer("loop").definedBy(root + ".loop..")
-                .layer("election").definedBy(root + ".election..")
-                .layer("engine").definedBy(root + ".engine..")
-                .layer("dispatch").definedBy(root + ".dispatch..")
-                .layer("connection").definedBy(root + ".connection..")
-                .whereLayer("facade").mayNotBeAccessedByAnyLayer()
-                .whereLayer("loop").mayOnlyBeAccessedByLayers("facade")
-                .whereLayer("election").mayOnlyBeAccessedByLayers("facade", "loop")
-                .whereLayer("engine").mayOnlyBeAccessedByLayers("facade", "loop", "election")
-                .whereLayer("dispatch").mayOnlyBeAccessedByLayers("facade", "loop", "election", "engine")
-                .whereLayer("connection").mayOnlyBeAccessedByLayers("facade", "loop", "election", "engine")
+        return layeredArchitecture()
+                .consideringOnlyDependenciesInAnyPackage(root + "..")
+                .layer("facade")
+                .definedBy(facade(root))
+                .layer("api")
+                .definedBy(api(root))
+                .layer("loop")
+                .definedBy(root + ".loop..")
+                .layer("election")
+                .definedBy(root + ".election..")
+                .layer("engine")
+                .definedBy(root + ".engine..")
+                .layer("dispatch")
+                .definedBy(root + ".dispatch..")
+                .layer("connection")
+                .definedBy(root + ".connection..")
+                .whereLayer("facade")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("loop")
+                .mayOnlyBeAccessedByLayers("facade")
+                .whereLayer("election")
+                .mayOnlyBeAccessedByLayers("facade", "loop")
+                .whereLayer("engine")
+                .mayOnlyBeAccessedByLayers("facade", "loop", "election")
+                .whereLayer("dispatch")
+                .mayOnlyBeAccessedByLayers("facade", "loop", "election", "engine")
+                .whereLayer("connection")
+                .mayOnlyBeAccessedByLayers("facade", "loop", "election", "engine")
                 .because("the API and the facade are on top, the internals below them in layers, and nothing points "
                         + "back up: the internals use the API's values, never the facade");
     }
@@ -58,18 +74,20 @@ class ArchitectureTest {
     /** No two classes of {@code root} (nested classes count as their top-level class) depend on each other. */
     static ArchRule classesWithoutCycles(String root) {
         return slices().assignedFrom(new SliceAssignment() {
-            @Override
-            public SliceIdentifier getIdentifierOf(JavaClass type) {
-                return type.getPackageName().startsWith(root)
-                        ? SliceIdentifier.of(topLevel(type).getName())
-                        : SliceIdentifier.ignore();
-            }
+                    @Override
+                    public SliceIdentifier getIdentifierOf(JavaClass type) {
+                        return type.getPackageName().startsWith(root)
+                                ? SliceIdentifier.of(topLevel(type).getName())
+                                : SliceIdentifier.ignore();
+                    }
 
-            @Override
-            public String getDescription() {
-                return "the classes of " + root;
-            }
-        }).should().beFreeOfCycles();
+                    @Override
+                    public String getDescription() {
+                        return "the classes of " + root;
+                    }
+                })
+                .should()
+                .beFreeOfCycles();
     }
 
     /**
@@ -77,7 +95,11 @@ class ArchitectureTest {
      * refuses it first; the rule says it where a reader of the walls looks).
      */
     static ArchRule withoutSpring(String root) {
-        return noClasses().that().resideInAPackage(root + "..").should().dependOnClassesThat()
+        return noClasses()
+                .that()
+                .resideInAPackage(root + "..")
+                .should()
+                .dependOnClassesThat()
                 .resideInAPackage("org.springframework..");
     }
 
@@ -109,18 +131,26 @@ class ArchitectureTest {
                 .as("a sub-package reaching back up to the facade, and a lower layer reaching a higher one")
                 .anyMatch(line -> line.contains("election.Reaches") && line.contains("FixtureEngine"))
                 .anyMatch(line -> line.contains("connection.Climbs") && line.contains("dispatch.Lane"));
-        assertThat(packagesWithoutCycles(fixture).evaluate(broken).hasViolation()).as("a package cycle").isTrue();
-        assertThat(classesWithoutCycles(fixture).evaluate(broken).hasViolation()).as("a class cycle").isTrue();
+        assertThat(packagesWithoutCycles(fixture).evaluate(broken).hasViolation())
+                .as("a package cycle")
+                .isTrue();
+        assertThat(classesWithoutCycles(fixture).evaluate(broken).hasViolation())
+                .as("a class cycle")
+                .isTrue();
     }
 
     private static DescribedPredicate<JavaClass> facade(String root) {
-        return DescribedPredicate.describe("the facade", type -> type.getPackageName().equals(root)
-                && topLevel(type).getSimpleName().endsWith("Engine"));
+        return DescribedPredicate.describe(
+                "the facade",
+                type -> type.getPackageName().equals(root)
+                        && topLevel(type).getSimpleName().endsWith("Engine"));
     }
 
     private static DescribedPredicate<JavaClass> api(String root) {
-        return DescribedPredicate.describe("the API", type -> type.getPackageName().equals(root)
-                && !topLevel(type).getSimpleName().endsWith("Engine"));
+        return DescribedPredicate.describe(
+                "the API",
+                type -> type.getPackageName().equals(root)
+                        && !topLevel(type).getSimpleName().endsWith("Engine"));
     }
 
     private static JavaClass topLevel(JavaClass type) {

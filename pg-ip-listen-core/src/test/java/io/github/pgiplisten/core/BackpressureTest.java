@@ -62,7 +62,8 @@ class BackpressureTest {
 
         int count = 20_000;
         publish(stuck, 0, count);
-        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().reading().paused());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> engine.status().reading().paused());
         long mostWaiting = 0;
         for (int i = 0; i < 10; i++) {
             mostWaiting = Math.max(mostWaiting, engine.status().reading().backlogBytes());
@@ -72,7 +73,9 @@ class BackpressureTest {
         // progress confirmation): the rest stays on the server or in the spill file
         assertThat(mostWaiting).isLessThan(8 * SMALL_LIMIT);
         assertThat(engine.status().reading().backlog()).isLessThan(count);
-        assertThat(engine.status().listens()).as("a paused instance still listens").isTrue();
+        assertThat(engine.status().listens())
+                .as("a paused instance still listens")
+                .isTrue();
         engines.notify(other, "while paused");
 
         release.countDown();
@@ -111,19 +114,22 @@ class BackpressureTest {
 
         AtomicBoolean publishing = new AtomicBoolean(true);
         AtomicLong sent = new AtomicLong();
-        Thread producer = new Thread(() -> {
-            try {
-                while (publishing.get()) {
-                    publish(stuck, (int) sent.get(), 1000);
-                    sent.addAndGet(1000);
-                    Thread.sleep(100);
-                }
-            } catch (SQLException | InterruptedException ex) {
-                throw new IllegalStateException(ex);
-            }
-        }, "producer");
+        Thread producer = new Thread(
+                () -> {
+                    try {
+                        while (publishing.get()) {
+                            publish(stuck, (int) sent.get(), 1000);
+                            sent.addAndGet(1000);
+                            Thread.sleep(100);
+                        }
+                    } catch (SQLException | InterruptedException ex) {
+                        throw new IllegalStateException(ex);
+                    }
+                },
+                "producer");
         producer.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> engine.status().reading().paused());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> engine.status().reading().paused());
         Thread.sleep(12_000); // past the 8 s the server's kernel waits for a reader that does not read
         publishing.set(false);
         producer.join(10_000);
@@ -143,8 +149,8 @@ class BackpressureTest {
         CountDownLatch release = new CountDownLatch(1);
         Payloads leaderRecorder = new Payloads();
         Payloads standbyRecorder = new Payloads();
-        PgListenEngine leader = engines.create(options -> options.backlogLimit(SMALL_LIMIT)
-                .shutdownTimeout(Duration.ofSeconds(1)));
+        PgListenEngine leader =
+                engines.create(options -> options.backlogLimit(SMALL_LIMIT).shutdownTimeout(Duration.ofSeconds(1)));
         leader.subscribe(stuck, notification -> {
             release.await(60, TimeUnit.SECONDS);
             leaderRecorder.handle(notification);
@@ -158,10 +164,12 @@ class BackpressureTest {
 
         int count = 10_000;
         publish(stuck, 0, count);
-        await().atMost(Duration.ofSeconds(30)).until(() -> leader.status().reading().paused());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> leader.status().reading().paused());
         long closeStart = System.nanoTime();
         leader.close();
-        assertThat(Duration.ofNanos(System.nanoTime() - closeStart)).as("close() while paused returns")
+        assertThat(Duration.ofNanos(System.nanoTime() - closeStart))
+                .as("close() while paused returns")
                 .isLessThan(Duration.ofSeconds(10));
         release.countDown();
         Engines.awaitSingleListeningLeader(List.of(standby));
@@ -169,9 +177,10 @@ class BackpressureTest {
         Set<String> handled = new LinkedHashSet<>(leaderRecorder.payloads());
         handled.addAll(standbyRecorder.payloads());
         assertThat(handled).as("nothing lost").containsAll(payloads(0, count));
-        assertThat(standbyRecorder.payloads()).as("the successor's share, in order")
-                .isSortedAccordingTo((a, b) -> Integer.compare(Integer.parseInt(a.substring(1)),
-                        Integer.parseInt(b.substring(1))));
+        assertThat(standbyRecorder.payloads())
+                .as("the successor's share, in order")
+                .isSortedAccordingTo(
+                        (a, b) -> Integer.compare(Integer.parseInt(a.substring(1)), Integer.parseInt(b.substring(1))));
     }
 
     /**
@@ -201,32 +210,34 @@ class BackpressureTest {
         AtomicBoolean publishing = new AtomicBoolean(true);
         AtomicLong sent = new AtomicLong();
         AtomicLong flowingSent = new AtomicLong();
-        Thread producer = new Thread(() -> {
-            try (Connection connection = engines.server().connect();
-                    PreparedStatement batch = connection.prepareStatement(
-                            "SELECT pg_notify(?, 'n' || g) FROM generate_series(?::int, ?::int) g")) {
-                long next = System.nanoTime();
-                while (publishing.get()) {
-                    long from = sent.get();
-                    batch.setString(1, blocked);
-                    batch.setLong(2, from);
-                    batch.setLong(3, from + 49);
-                    batch.execute();
-                    sent.addAndGet(50);
-                    if (from % 5_000 == 0) {
-                        batch.setString(1, flowing);
-                        batch.setLong(2, flowingSent.get());
-                        batch.setLong(3, flowingSent.get());
-                        batch.execute();
-                        flowingSent.incrementAndGet();
+        Thread producer = new Thread(
+                () -> {
+                    try (Connection connection = engines.server().connect();
+                            PreparedStatement batch = connection.prepareStatement(
+                                    "SELECT pg_notify(?, 'n' || g) FROM generate_series(?::int, ?::int) g")) {
+                        long next = System.nanoTime();
+                        while (publishing.get()) {
+                            long from = sent.get();
+                            batch.setString(1, blocked);
+                            batch.setLong(2, from);
+                            batch.setLong(3, from + 49);
+                            batch.execute();
+                            sent.addAndGet(50);
+                            if (from % 5_000 == 0) {
+                                batch.setString(1, flowing);
+                                batch.setLong(2, flowingSent.get());
+                                batch.setLong(3, flowingSent.get());
+                                batch.execute();
+                                flowingSent.incrementAndGet();
+                            }
+                            next += 10_000_000; // 50 every 10 ms: 5 000 a second
+                            LockSupport.parkNanos(next - System.nanoTime());
+                        }
+                    } catch (SQLException ex) {
+                        throw new IllegalStateException(ex);
                     }
-                    next += 10_000_000; // 50 every 10 ms: 5 000 a second
-                    LockSupport.parkNanos(next - System.nanoTime());
-                }
-            } catch (SQLException ex) {
-                throw new IllegalStateException(ex);
-            }
-        }, "producer");
+                },
+                "producer");
         producer.start();
         long mostWaiting = 0;
         long start = System.nanoTime();
@@ -240,12 +251,19 @@ class BackpressureTest {
         publishing.set(false);
         producer.join(10_000);
         long total = sent.get();
-        System.out.printf("blocked a minute: %d sent, %d waiting at most (%d bytes est.), heap after GC %d MB → %d MB,"
-                + " paused %s%n", total, engine.status().reading().backlog(), mostWaiting, heapBefore >> 20,
-                heapBlocked >> 20, engine.status().reading().paused());
+        System.out.printf(
+                "blocked a minute: %d sent, %d waiting at most (%d bytes est.), heap after GC %d MB → %d MB,"
+                        + " paused %s%n",
+                total,
+                engine.status().reading().backlog(),
+                mostWaiting,
+                heapBefore >> 20,
+                heapBlocked >> 20,
+                engine.status().reading().paused());
         assertThat(total).as("what was sent in the minute").isGreaterThan(200_000);
         assertThat(mostWaiting).isLessThanOrEqualTo(limit + 1024 * 1024);
-        assertThat(heapBlocked - heapBefore).as("heap held for the blocked listener, bytes")
+        assertThat(heapBlocked - heapBefore)
+                .as("heap held for the blocked listener, bytes")
                 .isLessThan(limit + 32L * 1024 * 1024);
         // the other channel kept being handled while the listener was blocked (at most a few behind at any time)
         assertThat(flowingBehind.subList(1, flowingBehind.size())).allMatch(behind -> behind <= 3);

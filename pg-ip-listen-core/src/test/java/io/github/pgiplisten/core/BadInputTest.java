@@ -50,7 +50,6 @@ class BadInputTest {
         PGJDBC_LOG.setLevel(java.util.logging.Level.SEVERE);
     }
 
-
     private static final String URL = "jdbc:postgresql://localhost/app";
 
     @RegisterExtension
@@ -85,23 +84,27 @@ class BadInputTest {
                     String what = "channel " + escape(name);
                     expected.assertThrownBy(what, () -> ChannelName.validate(name));
                     expected.assertThrownBy(what, () -> ChannelName.quote(name));
-                    expected.assertThrownBy(what, () -> engine.subscribe(name, notification -> { }));
+                    expected.assertThrownBy(what, () -> engine.subscribe(name, notification -> {}));
                     expected.assertThrownBy(what, () -> PgNotifier.notify(connection, name, "payload"));
                     // the channel is checked first: a bad payload changes nothing
                     expected.assertThrownBy(what, () -> PgNotifier.notify(connection, name, "\0"));
                     if (expected.type() == ChannelNameTooLongException.class) {
-                        assertThatThrownBy(() -> ChannelName.validate(name)).as(what)
-                                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories
-                                        .type(ChannelNameTooLongException.class))
-                                .extracting(ChannelNameTooLongException::actualBytes).isEqualTo(utf8Length(name));
+                        assertThatThrownBy(() -> ChannelName.validate(name))
+                                .as(what)
+                                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.type(
+                                        ChannelNameTooLongException.class))
+                                .extracting(ChannelNameTooLongException::actualBytes)
+                                .isEqualTo(utf8Length(name));
                     }
                 }
-                assertThatThrownBy(() -> engine.subscribe(channel, null)).isExactlyInstanceOf(
-                        NullPointerException.class).hasMessage("handler must not be null");
+                assertThatThrownBy(() -> engine.subscribe(channel, null))
+                        .isExactlyInstanceOf(NullPointerException.class)
+                        .hasMessage("handler must not be null");
                 PgNotifier.notify(connection, channel, "after");
                 connection.commit();
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> engines.recorder(engine).count() >= 2);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> engines.recorder(engine).count() >= 2);
             assertThat(engines.recorder(engine).payloads()).containsExactly("before", "after");
             assertThat(engine.status().channels().subscribed()).containsExactly(channel);
             assertThat(names).hasSizeGreaterThan(60);
@@ -113,25 +116,58 @@ class BadInputTest {
         seed.check(() -> {
             Random random = seed.random();
             String table = "bad_input_" + engines.channel("t").replace('-', '_');
-            Set<String> names = new LinkedHashSet<>(List.of("x\"; DROP TABLE " + table + "; --",
-                    "'); DROP TABLE " + table + "; --", "\"", "\"\"", "'", "\\", "\\\"", " ", "\t", "\n", "\r\n",
-                    " padded ", "$1", "?", "%s", "{fn now()}", "/*", "*/", "--", ";", "Orders", "orders", "ORDERS",
-                    "é", "e\u0301", "\u0001", "\u007f", "\u200b", "\ufeff", "\u202eright-to-left", "LISTEN",
-                    "a".repeat(63), "é".repeat(31) + "a", "€".repeat(21), "🌍".repeat(15) + "abc"));
+            Set<String> names = new LinkedHashSet<>(List.of(
+                    "x\"; DROP TABLE " + table + "; --",
+                    "'); DROP TABLE " + table + "; --",
+                    "\"",
+                    "\"\"",
+                    "'",
+                    "\\",
+                    "\\\"",
+                    " ",
+                    "\t",
+                    "\n",
+                    "\r\n",
+                    " padded ",
+                    "$1",
+                    "?",
+                    "%s",
+                    "{fn now()}",
+                    "/*",
+                    "*/",
+                    "--",
+                    ";",
+                    "Orders",
+                    "orders",
+                    "ORDERS",
+                    "é",
+                    "e\u0301",
+                    "\u0001",
+                    "\u007f",
+                    "\u200b",
+                    "\ufeff",
+                    "\u202eright-to-left",
+                    "LISTEN",
+                    "a".repeat(63),
+                    "é".repeat(31) + "a",
+                    "€".repeat(21),
+                    "🌍".repeat(15) + "abc"));
             for (int i = 0; i < 30; i++) {
                 names.add(ofUtf8Bytes(random, 1 + random.nextInt(63)));
             }
-            try (Connection connection = engines.server().connect(); Statement statement = connection
-                    .createStatement()) {
+            try (Connection connection = engines.server().connect();
+                    Statement statement = connection.createStatement()) {
                 statement.execute("CREATE TABLE " + table + " (id int)");
             }
             PgListenEngine engine = engines.create();
             Map<String, List<String>> received = new ConcurrentHashMap<>();
             for (String name : names) {
                 assertThat(ChannelName.validate(name)).isSameAs(name);
-                engine.subscribe(name, notification -> received
-                        .computeIfAbsent(notification.channel(), key -> new CopyOnWriteArrayList<>())
-                        .add(notification.payload()));
+                engine.subscribe(
+                        name,
+                        notification -> received.computeIfAbsent(
+                                        notification.channel(), key -> new CopyOnWriteArrayList<>())
+                                .add(notification.payload()));
             }
             engine.start();
             Engines.awaitSingleListeningLeader(List.of(engine));
@@ -144,16 +180,18 @@ class BadInputTest {
                     PgNotifier.notify(connection, name, payload);
                 }
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> received.values().stream().mapToInt(List::size)
-                    .sum() >= names.size());
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> received.values().stream().mapToInt(List::size).sum() >= names.size());
             for (String name : names) {
                 assertThat(received.get(name)).as("channel %s", escape(name)).containsExactly(sent.get(name));
             }
             assertThat(received).hasSameSizeAs(names);
-            try (Connection connection = engines.server().connect(); Statement statement = connection
-                    .createStatement(); ResultSet result = statement.executeQuery(
-                            "SELECT to_regclass('" + table + "') IS NOT NULL")) {
-                assertThat(result.next() && result.getBoolean(1)).as("table %s still exists", table).isTrue();
+            try (Connection connection = engines.server().connect();
+                    Statement statement = connection.createStatement();
+                    ResultSet result = statement.executeQuery("SELECT to_regclass('" + table + "') IS NOT NULL")) {
+                assertThat(result.next() && result.getBoolean(1))
+                        .as("table %s still exists", table)
+                        .isTrue();
                 statement.execute("DROP TABLE " + table);
             }
         });
@@ -179,8 +217,8 @@ class BadInputTest {
         }
         for (int i = 0; i < 12; i++) {
             boolean tooLong = i % 3 == 0;
-            names.add(insert(random, ofUtf8Bytes(random, tooLong ? 64 + random.nextInt(40) : random.nextInt(63)),
-                    "\0"));
+            names.add(
+                    insert(random, ofUtf8Bytes(random, tooLong ? 64 + random.nextInt(40) : random.nextInt(63)), "\0"));
         }
         for (int i = 0; i < 12; i++) {
             names.add(insert(random, ofUtf8Bytes(random, random.nextInt(60)), loneSurrogate(random)));
@@ -206,8 +244,10 @@ class BadInputTest {
         }
         int bytes = utf8Length(name);
         if (bytes > 63) {
-            return new Expected(ChannelNameTooLongException.class, "Channel name is " + bytes
-                    + " bytes in UTF-8; PostgreSQL allows at most 63 bytes: '" + preview(name) + "'");
+            return new Expected(
+                    ChannelNameTooLongException.class,
+                    "Channel name is " + bytes + " bytes in UTF-8; PostgreSQL allows at most 63 bytes: '"
+                            + preview(name) + "'");
         }
         throw new IllegalArgumentException("not an invalid channel name: " + escape(name));
     }
@@ -240,10 +280,12 @@ class BadInputTest {
                     expected.assertThrownBy(what, () -> Payload.validate(channel, payload));
                     expected.assertThrownBy(what, () -> PgNotifier.notify(connection, channel, payload));
                     if (expected.type() == PayloadTooLargeException.class) {
-                        assertThatThrownBy(() -> Payload.validate(channel, payload)).as(what)
-                                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories
-                                        .type(PayloadTooLargeException.class))
-                                .extracting(PayloadTooLargeException::actualBytes).isEqualTo(utf8Length(payload));
+                        assertThatThrownBy(() -> Payload.validate(channel, payload))
+                                .as(what)
+                                .asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.type(
+                                        PayloadTooLargeException.class))
+                                .extracting(PayloadTooLargeException::actualBytes)
+                                .isEqualTo(utf8Length(payload));
                     }
                 }
                 PgNotifier.notify(connection, channel, "end");
@@ -282,8 +324,8 @@ class BadInputTest {
             payloads.add(ofUtf8Bytes(random, 1 + random.nextInt(200)));
         }
         for (int i = 0; i < 9; i++) {
-            payloads.add(insert(random, ofUtf8Bytes(random, i < 6 ? random.nextInt(7999) : 8000 + random.nextInt(99)),
-                    "\0"));
+            payloads.add(insert(
+                    random, ofUtf8Bytes(random, i < 6 ? random.nextInt(7999) : 8000 + random.nextInt(99)), "\0"));
         }
         for (int i = 0; i < 6; i++) {
             payloads.add(insert(random, ofUtf8Bytes(random, random.nextInt(7995)), loneSurrogate(random)));
@@ -300,8 +342,8 @@ class BadInputTest {
     static @Nullable Expected expectedPayloadError(String channel, @Nullable String payload) {
         String what = "Payload for channel '" + preview(channel) + "'";
         if (payload == null) {
-            return new Expected(InvalidPayloadException.class,
-                    what + " must not be null; send \"\" for an empty payload");
+            return new Expected(
+                    InvalidPayloadException.class, what + " must not be null; send \"\" for an empty payload");
         }
         String unstorable = unstorable(what, payload);
         if (unstorable != null) {
@@ -309,8 +351,10 @@ class BadInputTest {
         }
         int bytes = utf8Length(payload);
         if (bytes >= 8000) {
-            return new Expected(PayloadTooLargeException.class, "Payload for channel '" + preview(channel) + "' is "
-                    + bytes + " bytes in UTF-8; NOTIFY accepts at most 7999 bytes (less than 8000)");
+            return new Expected(
+                    PayloadTooLargeException.class,
+                    "Payload for channel '" + preview(channel) + "' is " + bytes
+                            + " bytes in UTF-8; NOTIFY accepts at most 7999 bytes (less than 8000)");
         }
         return null;
     }
@@ -338,23 +382,29 @@ class BadInputTest {
                 boolean wholeSeconds = name.startsWith("tcpKeepalives");
                 for (Duration value : badDurations(random, wholeSeconds)) {
                     String message = expectedDurationError(name, value, wholeSeconds);
-                    assertThat(catchThrowable(() -> option.getValue().apply(PgListenOptions.builder(URL), value)
-                            .build())).as("%s = %s", name, value).isExactlyInstanceOf(IllegalArgumentException.class)
+                    assertThat(catchThrowable(() -> option.getValue()
+                                    .apply(PgListenOptions.builder(URL), value)
+                                    .build()))
+                            .as("%s = %s", name, value)
+                            .isExactlyInstanceOf(IllegalArgumentException.class)
                             .hasMessage(message);
                     cases++;
                 }
                 for (Duration value : List.of(PgListenOptions.MIN_DURATION, PgListenOptions.MAX_DURATION)) {
                     if (!wholeSeconds && !name.equals("reconnectMaxDelay")) {
-                        PgListenOptions.Builder builder = PgListenOptions.builder(URL)
-                                .reconnectMaxDelay(PgListenOptions.MAX_DURATION);
-                        assertThat(option.getValue().apply(builder, value).build()).as("%s = %s", name, value)
+                        PgListenOptions.Builder builder =
+                                PgListenOptions.builder(URL).reconnectMaxDelay(PgListenOptions.MAX_DURATION);
+                        assertThat(option.getValue().apply(builder, value).build())
+                                .as("%s = %s", name, value)
                                 .isNotNull();
                     }
                 }
             }
             for (int i = 0; i < 10; i++) {
                 int count = i == 0 ? 0 : i == 1 ? Integer.MIN_VALUE : -random.nextInt(Integer.MAX_VALUE);
-                assertThatThrownBy(() -> PgListenOptions.builder(URL).tcpKeepalivesCount(count).build())
+                assertThatThrownBy(() -> PgListenOptions.builder(URL)
+                                .tcpKeepalivesCount(count)
+                                .build())
                         .isExactlyInstanceOf(IllegalArgumentException.class)
                         .hasMessage("tcpKeepalivesCount must be at least 1, got: " + count);
                 cases++;
@@ -362,37 +412,48 @@ class BadInputTest {
             for (int i = 0; i < 10; i++) {
                 Duration max = Duration.ofMillis(1 + random.nextInt(100_000));
                 Duration initial = max.plusNanos(1 + random.nextInt(Integer.MAX_VALUE));
-                assertThatThrownBy(() -> PgListenOptions.builder(URL).reconnectInitialDelay(initial)
-                        .reconnectMaxDelay(max).build()).isExactlyInstanceOf(IllegalArgumentException.class)
+                assertThatThrownBy(() -> PgListenOptions.builder(URL)
+                                .reconnectInitialDelay(initial)
+                                .reconnectMaxDelay(max)
+                                .build())
+                        .isExactlyInstanceOf(IllegalArgumentException.class)
                         .hasMessage("reconnectMaxDelay (" + max + ") must not be shorter than reconnectInitialDelay ("
                                 + initial + ")");
                 cases++;
             }
-            for (String group : new String[] { null, "", " ", "\t", "\n \r" }) {
-                assertThatThrownBy(() -> PgListenOptions.builder(URL).group(group).build())
+            for (String group : new String[] {null, "", " ", "\t", "\n \r"}) {
+                assertThatThrownBy(
+                                () -> PgListenOptions.builder(URL).group(group).build())
                         .isExactlyInstanceOf(IllegalArgumentException.class)
                         .hasMessage("group must not be null or blank, got: "
                                 + (group == null ? "null" : "'" + group + "'"));
                 cases++;
             }
-            assertThatThrownBy(() -> PgListenOptions.builder(URL).applicationName("").build())
+            assertThatThrownBy(() ->
+                            PgListenOptions.builder(URL).applicationName("").build())
                     .isExactlyInstanceOf(IllegalArgumentException.class)
                     .hasMessage("applicationName must not be empty");
-            assertThatThrownBy(() -> PgListenOptions.builder(URL).errorHandler(null).build())
-                    .isExactlyInstanceOf(NullPointerException.class).hasMessage("errorHandler must not be null");
+            assertThatThrownBy(() ->
+                            PgListenOptions.builder(URL).errorHandler(null).build())
+                    .isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessage("errorHandler must not be null");
             assertThatThrownBy(() -> PgListenOptions.builder(URL).observer(null).build())
-                    .isExactlyInstanceOf(NullPointerException.class).hasMessage("observer must not be null");
+                    .isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessage("observer must not be null");
             for (String url : notPostgresqlUrls()) {
-                assertThat(catchThrowable(() -> PgListenOptions.builder(url).build())).as(url)
-                        .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(
+                assertThat(catchThrowable(() -> PgListenOptions.builder(url).build()))
+                        .as(url)
+                        .isExactlyInstanceOf(IllegalArgumentException.class)
+                        .hasMessage(
                                 "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: " + url);
                 cases++;
             }
             assertThatThrownBy(() -> PgListenOptions.builder(null).build())
-                    .isExactlyInstanceOf(IllegalArgumentException.class).hasMessage(
-                            "jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: null");
+                    .isExactlyInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("jdbcUrl must be a PostgreSQL JDBC URL starting with 'jdbc:postgresql:', got: null");
             for (String url : unreadablePostgresqlUrls()) {
-                assertThat(catchThrowable(() -> PgListenOptions.builder(url).build())).as(url)
+                assertThat(catchThrowable(() -> PgListenOptions.builder(url).build()))
+                        .as(url)
                         .isExactlyInstanceOf(IllegalArgumentException.class)
                         .hasMessage("jdbcUrl is not a URL the PostgreSQL driver can read (a port from 1 to 65535, "
                                 + "%-encoded options), got: " + url);
@@ -446,18 +507,32 @@ class BadInputTest {
 
     /** URLs of other databases, and of nothing. */
     static List<String> notPostgresqlUrls() {
-        return List.of("jdbc:mysql://localhost:3306/app", "jdbc:h2:mem:app", "jdbc:oracle:thin:@localhost:1521:xe",
-                "postgresql://localhost:5432/app", "postgres://user:secret@localhost/app",
-                "JDBC:POSTGRESQL://localhost/app", "jdbc:postgres://localhost/app", "jdbc:postgresql", "garbage", "",
-                " jdbc:postgresql://localhost/app", "jdbc:pgsql://localhost/app");
+        return List.of(
+                "jdbc:mysql://localhost:3306/app",
+                "jdbc:h2:mem:app",
+                "jdbc:oracle:thin:@localhost:1521:xe",
+                "postgresql://localhost:5432/app",
+                "postgres://user:secret@localhost/app",
+                "JDBC:POSTGRESQL://localhost/app",
+                "jdbc:postgres://localhost/app",
+                "jdbc:postgresql",
+                "garbage",
+                "",
+                " jdbc:postgresql://localhost/app",
+                "jdbc:pgsql://localhost/app");
     }
 
     /** URLs with the right prefix that the driver cannot read. */
     static List<String> unreadablePostgresqlUrls() {
-        return List.of("jdbc:postgresql://localhost:99999/app", "jdbc:postgresql://localhost:0/app",
-                "jdbc:postgresql://localhost:-1/app", "jdbc:postgresql://localhost:port/app",
-                "jdbc:postgresql://localhost:/app", "jdbc:postgresql://a:5432,b:x/app",
-                "jdbc:postgresql://localhost/app?options=%", "jdbc:postgresql://localhost/app?user=%zz");
+        return List.of(
+                "jdbc:postgresql://localhost:99999/app",
+                "jdbc:postgresql://localhost:0/app",
+                "jdbc:postgresql://localhost:-1/app",
+                "jdbc:postgresql://localhost:port/app",
+                "jdbc:postgresql://localhost:/app",
+                "jdbc:postgresql://a:5432,b:x/app",
+                "jdbc:postgresql://localhost/app?options=%",
+                "jdbc:postgresql://localhost/app?user=%zz");
     }
 
     // ---- shared ----
@@ -493,8 +568,8 @@ class BadInputTest {
     }
 
     private static String loneSurrogate(Random random) {
-        return String.valueOf((char) (random.nextBoolean() ? 0xD800 + random.nextInt(0x400)
-                : 0xDC00 + random.nextInt(0x400)));
+        return String.valueOf(
+                (char) (random.nextBoolean() ? 0xD800 + random.nextInt(0x400) : 0xDC00 + random.nextInt(0x400)));
     }
 
     /** A name readable in a failure message: control characters and surrogates as escapes. */
@@ -504,20 +579,22 @@ class BadInputTest {
         }
         StringBuilder escaped = new StringBuilder("\"");
         text.codePoints().limit(100).forEach(codePoint -> {
-            if (codePoint < 0x20 || codePoint == 0x7f || Character.isSurrogate((char) codePoint)
-                    && Character.charCount(codePoint) == 1) {
+            if (codePoint < 0x20
+                    || codePoint == 0x7f
+                    || Character.isSurrogate((char) codePoint) && Character.charCount(codePoint) == 1) {
                 escaped.append(String.format("\\u%04x", codePoint));
             } else {
                 escaped.appendCodePoint(codePoint);
             }
         });
-        return escaped.append(text.length() > 100 ? "\"… (" + text.length() + " chars)" : "\"").toString();
+        return escaped.append(text.length() > 100 ? "\"… (" + text.length() + " chars)" : "\"")
+                .toString();
     }
 
     static {
         // the pools must not hold what they are meant to avoid
-        for (List<String> pool : List.of(GeneratedText.ONE_BYTE, GeneratedText.TWO_BYTES, GeneratedText.THREE_BYTES,
-                GeneratedText.FOUR_BYTES)) {
+        for (List<String> pool : List.of(
+                GeneratedText.ONE_BYTE, GeneratedText.TWO_BYTES, GeneratedText.THREE_BYTES, GeneratedText.FOUR_BYTES)) {
             for (String character : pool) {
                 if (character.indexOf('\0') >= 0 || unstorable("", character) != null) {
                     throw new IllegalStateException("bad pool character " + escape(character));

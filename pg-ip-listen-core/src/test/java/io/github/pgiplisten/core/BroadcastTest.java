@@ -28,23 +28,28 @@ class BroadcastTest {
             recorders.add(recorder);
             fleet.add(engine.start());
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream()
-                .allMatch(engine -> engine.status().channels().listening().contains(channel)));
-        assertThat(fleet).allSatisfy(engine -> assertThat(engine.status().role()).isEqualTo(Role.BROADCAST));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> fleet.stream()
+                        .allMatch(
+                                engine -> engine.status().channels().listening().contains(channel)));
+        assertThat(fleet)
+                .allSatisfy(engine -> assertThat(engine.status().role()).isEqualTo(Role.BROADCAST));
 
         List<String> sent = IntStream.range(0, 100).mapToObj(i -> "n" + i).toList();
         engines.notify(channel, sent);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> recorders.stream().allMatch(r -> r.count() >= sent.size()));
-        assertThat(recorders).allSatisfy(recorder -> assertThat(recorder.payloads()).containsExactlyElementsOf(sent));
+        assertThat(recorders)
+                .allSatisfy(recorder -> assertThat(recorder.payloads()).containsExactlyElementsOf(sent));
     }
 
     @Test
     void broadcastEnginesTakeNoLock() throws Exception {
         PgListenEngine engine = engines.create(options -> options.oneProcessListener(false));
-        engine.subscribe(engines.channel("x"), notification -> { });
+        engine.subscribe(engines.channel("x"), notification -> {});
         engine.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !engine.status().channels().listening().isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !engine.status().channels().listening().isEmpty());
         try (var connection = engines.server().connect();
                 var statement = connection.prepareStatement(
                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = ?")) {

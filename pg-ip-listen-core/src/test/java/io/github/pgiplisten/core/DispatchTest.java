@@ -49,8 +49,8 @@ class DispatchTest {
         List<String> engineErrors = new CopyOnWriteArrayList<>();
         List<String> ownErrors = new CopyOnWriteArrayList<>();
         List<String> observedFailures = new CopyOnWriteArrayList<>();
-        PgListenEngine engine = engines.create(options -> options
-                .errorHandler((notification, error) -> engineErrors.add("engine: " + notification.payload()))
+        PgListenEngine engine = engines.create(options -> options.errorHandler(
+                        (notification, error) -> engineErrors.add("engine: " + notification.payload()))
                 .observer(new NotificationObserver() {
                     @Override
                     public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
@@ -59,9 +59,12 @@ class DispatchTest {
                         }
                     }
                 }));
-        engine.subscribe(channel, notification -> {
-            throw new IllegalStateException("own");
-        }, (notification, error) -> ownErrors.add(notification.payload() + ": " + error.getMessage()));
+        engine.subscribe(
+                channel,
+                notification -> {
+                    throw new IllegalStateException("own");
+                },
+                (notification, error) -> ownErrors.add(notification.payload() + ": " + error.getMessage()));
         engine.subscribe(channel, notification -> {
             throw new IllegalStateException("default");
         });
@@ -93,7 +96,8 @@ class DispatchTest {
         Engines.awaitSingleListeningLeader(List.of(engine));
 
         engines.notify(slow, "s1", "s2", "s3");
-        List<String> fastPayloads = IntStream.range(0, 50).mapToObj(i -> "f" + i).toList();
+        List<String> fastPayloads =
+                IntStream.range(0, 50).mapToObj(i -> "f" + i).toList();
         engines.notify(fast, fastPayloads);
 
         // the fast channel is handled completely while the slow handler is still stuck on its first notification

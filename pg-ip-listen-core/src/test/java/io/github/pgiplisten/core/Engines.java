@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -68,9 +68,13 @@ public final class Engines implements AfterEachCallback {
     }
 
     public PgListenOptions.Builder options() {
-        return PgListenOptions.builder(server.jdbcUrl()).username(server.username()).password(server.password())
-                .group(group).applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
-                .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500))
+        return PgListenOptions.builder(server.jdbcUrl())
+                .username(server.username())
+                .password(server.password())
+                .group(group)
+                .applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
+                .reconnectInitialDelay(Duration.ofMillis(50))
+                .reconnectMaxDelay(Duration.ofMillis(500))
                 .shutdownTimeout(Duration.ofSeconds(5));
     }
 
@@ -131,15 +135,21 @@ public final class Engines implements AfterEachCallback {
 
     /** The engines, of those given, whose status says LEADER right now. */
     static List<PgListenEngine> leaders(List<PgListenEngine> candidates) {
-        return candidates.stream().filter(engine -> engine.status().role() == Role.LEADER).toList();
+        return candidates.stream()
+                .filter(engine -> engine.status().role() == Role.LEADER)
+                .toList();
     }
 
     /** Waits until exactly one of the engines leads and listens on every subscribed channel; returns it. */
     static PgListenEngine awaitSingleListeningLeader(List<PgListenEngine> candidates) {
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             List<PgListenEngine> leaders = leaders(candidates);
-            return leaders.size() == 1 && leaders.get(0).status().channels().listening()
-                    .containsAll(leaders.get(0).status().channels().subscribed());
+            return leaders.size() == 1
+                    && leaders.get(0)
+                            .status()
+                            .channels()
+                            .listening()
+                            .containsAll(leaders.get(0).status().channels().subscribed());
         });
         return leaders(candidates).get(0);
     }
@@ -194,10 +204,13 @@ public final class Engines implements AfterEachCallback {
 
     /** The engine's (first) leadership event. */
     EngineEvent.LeadershipGranted leadership(PgListenEngine engine) {
-        await().atMost(Duration.ofSeconds(20)).until(() -> events(engine).stream()
-                .anyMatch(EngineEvent.LeadershipGranted.class::isInstance));
-        return events(engine).stream().filter(EngineEvent.LeadershipGranted.class::isInstance)
-                .map(EngineEvent.LeadershipGranted.class::cast).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> events(engine).stream().anyMatch(EngineEvent.LeadershipGranted.class::isInstance));
+        return events(engine).stream()
+                .filter(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(EngineEvent.LeadershipGranted.class::cast)
+                .findFirst()
+                .orElseThrow();
     }
 
     @Override

@@ -20,8 +20,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.github.pgiplisten.testsupport.LocalPostgresServer;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
-import io.github.pgiplisten.core.election.LeaderElection;
-
 /**
  * PostgreSQL failover: a streaming replica promoted when the primary dies. The fleet follows it on a multi-host URL
  * with {@code targetServerType=primary}, and an engine pointed at a replica says why it cannot listen until that
@@ -56,8 +54,10 @@ class FailoverTest {
         Recorder recorder = new Recorder();
         engine.subscribe(channel, recorder);
         engine.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
-        assertThat(engine.status().connection().lastFailure()).contains("recovery")
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engine.status().connection().lastFailure() != null);
+        assertThat(engine.status().connection().lastFailure())
+                .contains("recovery")
                 .contains("targetServerType=primary");
         for (int i = 0; i < 10; i++) {
             assertThat(engine.status().listens()).isFalse();
@@ -92,7 +92,8 @@ class FailoverTest {
             engine.start();
         }
         Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().listens()));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> fleet.stream().allMatch(e -> e.status().listens()));
         notify(primary, channel, "before");
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> recorders.stream().mapToInt(Recorder::count).sum() == 1);
@@ -101,15 +102,18 @@ class FailoverTest {
         replica.promote();
         long promotedAt = System.nanoTime();
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().listens()));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> fleet.stream().allMatch(e -> e.status().listens()));
         notify(replica, channel, "after");
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> recorders.stream().anyMatch(r -> r.payloads().contains("after")));
-        System.out.printf("promotion → a leader on the new primary that handles: %d ms%n",
+        System.out.printf(
+                "promotion → a leader on the new primary that handles: %d ms%n",
                 (System.nanoTime() - promotedAt) / 1_000_000);
 
         // one leader, on the new primary, by pg_locks
-        assertThat(lockHolders(replica)).containsExactly(leader.status().connection().backendPid());
+        assertThat(lockHolders(replica))
+                .containsExactly(leader.status().connection().backendPid());
         // nothing twice
         List<String> handled = new ArrayList<>();
         recorders.forEach(recorder -> handled.addAll(recorder.payloads()));
@@ -118,15 +122,22 @@ class FailoverTest {
         for (List<EngineEvent> seen : events) {
             assertThat(seen).hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
         }
-        assertThat(events.get(fleet.indexOf(leader))).filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
-                .last().extracting(event -> ((EngineEvent.LeadershipGranted) event).handedOver()).isEqualTo(false);
+        assertThat(events.get(fleet.indexOf(leader)))
+                .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .last()
+                .extracting(event -> ((EngineEvent.LeadershipGranted) event).handedOver())
+                .isEqualTo(false);
         // no leaked sessions: one per engine on the new primary
         assertThat(replica.backendPids(applicationName())).hasSize(3);
     }
 
     private PgListenOptions.Builder on(String url) {
-        return PgListenOptions.builder(url).username("postgres").password("").group(engines.group())
-                .applicationName(applicationName()).reconnectInitialDelay(Duration.ofMillis(50))
+        return PgListenOptions.builder(url)
+                .username("postgres")
+                .password("")
+                .group(engines.group())
+                .applicationName(applicationName())
+                .reconnectInitialDelay(Duration.ofMillis(50))
                 .reconnectMaxDelay(Duration.ofMillis(500));
     }
 
@@ -142,9 +153,10 @@ class FailoverTest {
 
     private List<Integer> lockHolders(LocalPostgresServer server) throws SQLException {
         long key = PgListenEngine.lockKey(engines.group());
-        try (Connection connection = server.connect(); PreparedStatement statement = connection.prepareStatement(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-                        + "AND classid = ?::bigint::oid AND objid = ?::bigint::oid")) {
+        try (Connection connection = server.connect();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                                + "AND classid = ?::bigint::oid AND objid = ?::bigint::oid")) {
             statement.setLong(1, key >>> 32);
             statement.setLong(2, key & 0xFFFF_FFFFL);
             List<Integer> pids = new ArrayList<>();

@@ -35,12 +35,14 @@ class GracefulHandoverTest {
     private final List<List<String>> handledBy = new CopyOnWriteArrayList<>();
     /** When each engine handled its first notification (System.nanoTime), 0 before. */
     private final List<java.util.concurrent.atomic.AtomicLong> firstHandledAt = new CopyOnWriteArrayList<>();
+
     private final List<String> handoverMillis = new CopyOnWriteArrayList<>();
     /** The leaderships each engine took, by engine. */
     private final java.util.Map<PgListenEngine, List<EngineEvent.LeadershipGranted>> leaderships =
             new java.util.concurrent.ConcurrentHashMap<>();
     /** An engine whose handlers stall once, for {@link #stallMillis}, when it next handles; null for none. */
     private volatile PgListenEngine stalling;
+
     private volatile long stallMillis;
     private final java.util.concurrent.CountDownLatch stalled = new java.util.concurrent.CountDownLatch(1);
 
@@ -89,7 +91,10 @@ class GracefulHandoverTest {
             for (int round = 0; round < 3; round++) {
                 producer.awaitSent(producer.sent() + 50);
                 PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-                PgListenEngine standby = fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
+                PgListenEngine standby = fleet.stream()
+                        .filter(engine -> engine != leader)
+                        .findFirst()
+                        .orElseThrow();
                 // a scale-down by two: the standby may win the lock while it is closing itself
                 CompletableFuture<Void> leaderClosed = CompletableFuture.runAsync(leader::close);
                 standby.close();
@@ -124,9 +129,11 @@ class GracefulHandoverTest {
         engines.notify(channels.get(0), "1");
         await().atMost(Duration.ofSeconds(10)).until(() -> handledBy.get(1).size() == 1);
         assertThat(handledBy.get(1)).containsExactly("1");
-        assertThat(events).filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+        assertThat(events)
+                .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
                 .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver())
-                .as("nobody listened between the two: a gap, not a handover").containsExactly(false);
+                .as("nobody listened between the two: a gap, not a handover")
+                .containsExactly(false);
     }
 
     @Test
@@ -150,7 +157,9 @@ class GracefulHandoverTest {
         closed.get(20, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(10)).until(() -> order.size() == 4);
         assertThat(order).map(entry -> entry.substring(4)).containsExactly("1", "2", "3", "4");
-        assertThat(order).map(entry -> entry.substring(0, 3)).as("the old leader's share, then the new one's")
+        assertThat(order)
+                .map(entry -> entry.substring(0, 3))
+                .as("the old leader's share, then the new one's")
                 .isSortedAccordingTo(java.util.Comparator.comparing((String who) -> who.equals("new")));
         assertThat(order.subList(0, 2)).containsExactly("old 1", "old 2");
     }
@@ -165,8 +174,12 @@ class GracefulHandoverTest {
         try (Producer producer = new Producer()) {
             producer.awaitSent(100);
             PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-            PgListenEngine older = fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
-            await().atMost(Duration.ofSeconds(20)).until(() -> older.status().standby().ready());
+            PgListenEngine older = fleet.stream()
+                    .filter(engine -> engine != leader)
+                    .findFirst()
+                    .orElseThrow();
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> older.status().standby().ready());
             stallMillis = 2500; // within the shutdown timeout (5 s): a graceful handover
             stalling = leader;
             assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
@@ -194,8 +207,8 @@ class GracefulHandoverTest {
         List<Integer> handled = java.util.Collections.synchronizedList(new ArrayList<>());
         String channel = channels.get(0);
         // a small backlog limit: reads stop at their budget (64 KiB) and pause while the handler catches up
-        PgListenEngine leader = engines.create(options -> options.backlogLimit(1024 * 1024)
-                .shutdownTimeout(Duration.ofSeconds(30)));
+        PgListenEngine leader =
+                engines.create(options -> options.backlogLimit(1024 * 1024).shutdownTimeout(Duration.ofSeconds(30)));
         leader.subscribe(channel, notification -> handled.add(Integer.parseInt(notification.payload())));
         leader.start();
         Engines.awaitSingleListeningLeader(List.of(leader));
@@ -220,14 +233,20 @@ class GracefulHandoverTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> handled.size() >= 1000);
 
         leader.close();
-        engines.notify(channel, java.util.stream.IntStream.range(burst, burst + 100).mapToObj(Integer::toString)
-                .toList());
+        engines.notify(
+                channel,
+                java.util.stream.IntStream.range(burst, burst + 100)
+                        .mapToObj(Integer::toString)
+                        .toList());
 
         await().atMost(Duration.ofSeconds(60)).until(() -> handled.size() >= burst + 100);
-        assertThat(successorTook).singleElement().satisfies(granted -> assertThat(granted.handedOver()).isTrue());
+        assertThat(successorTook)
+                .singleElement()
+                .satisfies(granted -> assertThat(granted.handedOver()).isTrue());
         Thread.sleep(200); // anything handled twice would show by now
-        assertThat(handled).containsExactlyElementsOf(java.util.stream.IntStream.range(0, burst + 100).boxed()
-                .toList());
+        assertThat(handled)
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.range(0, burst + 100).boxed().toList());
     }
 
     @Tag(Soak.TAG)
@@ -235,11 +254,13 @@ class GracefulHandoverTest {
     void aHandoverWhoseHandlersOutlastTheServersTcpUserTimeoutUnderTrafficStillHandsOver() throws Exception {
         // the session's TCP user timeout is 8 s (keepalives 5 + 3 x 1 s): a leader that read nothing for longer while
         // the server had notifications to send it would be dropped, and its handover with it
-        List<PgListenEngine> fleet = List.of(start(options -> options.shutdownTimeout(Duration.ofSeconds(30))),
+        List<PgListenEngine> fleet = List.of(
+                start(options -> options.shutdownTimeout(Duration.ofSeconds(30))),
                 start(options -> options.shutdownTimeout(Duration.ofSeconds(30))));
         awaitOneLeaderAndStandbys(fleet, 1);
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        PgListenEngine other = fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
+        PgListenEngine other =
+                fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
         try (Producer producer = new Producer(" " + "x".repeat(3000))) {
             producer.awaitSent(50);
             stallMillis = 13_000; // a few seconds fill the socket's buffers, then 8 s more
@@ -249,7 +270,8 @@ class GracefulHandoverTest {
             Engines.awaitSingleListeningLeader(List.of(other));
             producer.awaitSent(producer.sent() + 100);
         }
-        assertThat(leaderships.get(other)).singleElement()
+        assertThat(leaderships.get(other))
+                .singleElement()
                 .satisfies(granted -> assertThat(granted.handedOver()).isTrue());
         assertEveryNumberHandledOnceInOrder();
     }
@@ -286,9 +308,12 @@ class GracefulHandoverTest {
 
     private static void awaitOneLeaderAndStandbys(List<PgListenEngine> fleet, int standbys) {
         Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(20)).until(() -> fleet.stream()
-                .filter(engine -> engine.status().role() == Role.STANDBY && engine.status().connection().open())
-                .count() == standbys);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> fleet.stream()
+                                .filter(engine -> engine.status().role() == Role.STANDBY
+                                        && engine.status().connection().open())
+                                .count()
+                        == standbys);
     }
 
     /** Closes the leader; notes the time from close() to the successor's first handled notification. */
@@ -308,14 +333,20 @@ class GracefulHandoverTest {
         for (String channel : channels) {
             List<List<Integer>> shares = new ArrayList<>();
             for (List<String> handled : handledBy) {
-                shares.add(handled.stream().filter(entry -> entry.startsWith(channel + ":"))
-                        .map(entry -> Integer.parseInt(entry.substring(channel.length() + 1).split(" ")[0]))
+                shares.add(handled.stream()
+                        .filter(entry -> entry.startsWith(channel + ":"))
+                        .map(entry -> Integer.parseInt(
+                                entry.substring(channel.length() + 1).split(" ")[0]))
                         .toList());
             }
             List<Integer> all = new ArrayList<>();
-            shares.stream().filter(share -> !share.isEmpty()).sorted(java.util.Comparator.comparing(share -> share.get(0)))
+            shares.stream()
+                    .filter(share -> !share.isEmpty())
+                    .sorted(java.util.Comparator.comparing(share -> share.get(0)))
                     .forEach(all::addAll);
-            int expected = all.isEmpty() ? 0 : all.stream().mapToInt(Integer::intValue).max().getAsInt() + 1;
+            int expected = all.isEmpty()
+                    ? 0
+                    : all.stream().mapToInt(Integer::intValue).max().getAsInt() + 1;
             List<Integer> sequence = new ArrayList<>();
             for (int i = 0; i < expected; i++) {
                 sequence.add(i);
@@ -368,8 +399,8 @@ class GracefulHandoverTest {
             done.get(10, TimeUnit.SECONDS);
             int total = sent.get();
             // the current leader handles the tail
-            await().atMost(Duration.ofSeconds(20)).until(() -> handledBy.stream().mapToLong(List::size).sum()
-                    >= (long) total * channels.size());
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> handledBy.stream().mapToLong(List::size).sum() >= (long) total * channels.size());
         }
     }
 }

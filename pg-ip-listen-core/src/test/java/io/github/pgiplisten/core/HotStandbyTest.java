@@ -17,7 +17,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import io.github.pgiplisten.core.election.ControlMessage;
 import io.github.pgiplisten.core.election.Protocol;
 
 /**
@@ -30,7 +29,8 @@ class HotStandbyTest {
     final Engines engines = Engines.onSharedServer();
 
     private final String channel = engines.channel("n");
-    private final List<String> numbers = IntStream.rangeClosed(1, 5).mapToObj(Integer::toString).toList();
+    private final List<String> numbers =
+            IntStream.rangeClosed(1, 5).mapToObj(Integer::toString).toList();
     private final List<String> handledByLeader = new CopyOnWriteArrayList<>();
     private final CountDownLatch unblock = new CountDownLatch(1);
 
@@ -48,8 +48,11 @@ class HotStandbyTest {
         engines.notify(channel, numbers);
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
 
-        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
         EngineEvent.LeadershipGranted granted = engines.leadership(standby);
         assertThat(granted.handedOver()).isFalse();
@@ -64,10 +67,13 @@ class HotStandbyTest {
         engines.notify(channel, numbers);
         await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
 
-        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
         EngineEvent.LeadershipGranted granted = engines.leadership(standby);
         engines.notify(channel, "after");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).count() == 1);
         assertThat(engines.recorder(standby).payloads()).containsExactly("after");
         assertThat(granted.handedOver()).isFalse();
         assertThat(granted.possibleRepeats()).isZero();
@@ -76,17 +82,21 @@ class HotStandbyTest {
 
     @Test
     void whatTheLeaderConfirmedIsNotRepeatedAfterItsCrash() throws Exception {
-        PgListenEngine leader = engines.startWatched(channel,
-                options -> options.progressInterval(Duration.ofMillis(20)));
+        PgListenEngine leader =
+                engines.startWatched(channel, options -> options.progressInterval(Duration.ofMillis(20)));
         Engines.awaitSingleListeningLeader(List.of(leader));
         PgListenEngine standby = standby(UnaryOperator.identity());
         engines.notify(channel, numbers);
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() == numbers.size());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(leader).count() == numbers.size());
         Thread.sleep(1000); // many progress intervals: the leader has confirmed all five
 
-        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
         engines.notify(channel, "after");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).count() == 1);
         assertThat(engines.recorder(standby).payloads()).containsExactly("after");
         assertThat(engines.leadership(standby).possibleRepeats()).isZero();
     }
@@ -100,27 +110,31 @@ class HotStandbyTest {
 
         leader.close();
         EngineEvent.LeadershipGranted granted = engines.leadership(standby);
-        assertThat(granted.handedOver()).as("a handover that did not finish is not told as one").isFalse();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).payloads().contains("5"));
+        assertThat(granted.handedOver())
+                .as("a handover that did not finish is not told as one")
+                .isFalse();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).payloads().contains("5"));
         List<String> handled = engines.recorder(standby).payloads();
         // everything from the stuck one on comes again; what the leader had confirmed before it may not
         assertThat(handled).endsWith("3", "4", "5");
-        assertThat(numbers.subList(numbers.size() - handled.size(), numbers.size())).isEqualTo(handled);
+        assertThat(numbers.subList(numbers.size() - handled.size(), numbers.size()))
+                .isEqualTo(handled);
         assertThat(granted.possibleRepeats()).isEqualTo(handled.size());
     }
 
     @Test
     void controlMessagesFromASessionThatNeverHeldTheLockAreIgnored() throws Exception {
         // a neighbour imitates a leader's handover: a mark after the five, then "done" through it
-        aNeighbourSaysItThenTheLeaderCrashes(Protocol.mark("00ff"), Protocol.done("00ff"),
-                Protocol.progress(null, "00ff"));
+        aNeighbourSaysItThenTheLeaderCrashes(
+                Protocol.mark("00ff"), Protocol.done("00ff"), Protocol.progress(null, "00ff"));
     }
 
     @Test
     void aSessionNeverSeenAtTheLockCannotTakeOverTheProtocolByAnnouncingALead() throws Exception {
         // a neighbour imitates a takeover and a handover: its own lead, then "done" through it
-        aNeighbourSaysItThenTheLeaderCrashes(Protocol.lead("00ee"), Protocol.progress("00ef", "00ee"),
-                Protocol.mark("00ff"), Protocol.done("00ff"));
+        aNeighbourSaysItThenTheLeaderCrashes(
+                Protocol.lead("00ee"), Protocol.progress("00ef", "00ee"), Protocol.mark("00ff"), Protocol.done("00ff"));
     }
 
     /** The standby must take over as after a crash and handle all five, whatever the neighbour said. */
@@ -136,8 +150,11 @@ class HotStandbyTest {
             }
         }
 
-        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
         assertThat(engines.leadership(standby).handedOver()).isFalse();
     }
@@ -145,7 +162,8 @@ class HotStandbyTest {
     @Test
     void whatTheLeadersExecutorRefusedIsNeverConfirmedSoItsSuccessorHandlesItAfterACrash() throws Exception {
         PgListenEngine leader = engines.create(options -> options.progressInterval(Duration.ofMillis(20))
-                .shutdownTimeout(Duration.ofMillis(500)).handlerExecutor(task -> {
+                .shutdownTimeout(Duration.ofMillis(500))
+                .handlerExecutor(task -> {
                     throw new java.util.concurrent.RejectedExecutionException("at its concurrency limit");
                 }));
         leader.subscribe(channel, notification -> handledByLeader.add(notification.payload()));
@@ -157,8 +175,11 @@ class HotStandbyTest {
 
         assertThat(handledByLeader).isEmpty();
         assertThat(leader.status().reading().backlog()).as("kept, not dropped").isEqualTo(numbers.size());
-        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(standby).count() == numbers.size());
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).count() == numbers.size());
         assertThat(engines.recorder(standby).payloads()).containsExactlyElementsOf(numbers);
         assertThat(engines.leadership(standby).possibleRepeats()).isEqualTo(numbers.size());
     }
@@ -180,14 +201,23 @@ class HotStandbyTest {
             }
             connection.commit();
         }
-        await().atMost(Duration.ofSeconds(60)).until(() -> leader.status().reading().paused());
-        await().atMost(Duration.ofSeconds(60)).until(() -> standby.status().standby().held() == count);
-        assertThat(standby.status().standby().heldBytesOnDisk()).as("past its memory limit, on disk").isPositive();
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> leader.status().reading().paused());
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> standby.status().standby().held() == count);
+        assertThat(standby.status().standby().heldBytesOnDisk())
+                .as("past its memory limit, on disk")
+                .isPositive();
 
-        assertThat(engines.server().terminateBackend(leader.status().connection().backendPid())).isTrue();
-        await().atMost(Duration.ofSeconds(60)).until(() -> engines.recorder(standby).count() == count);
-        assertThat(engines.recorder(standby).payloads()).map(payload -> payload.split(" ")[0])
-                .containsExactlyElementsOf(IntStream.range(0, count).mapToObj(Integer::toString).toList());
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> engines.recorder(standby).count() == count);
+        assertThat(engines.recorder(standby).payloads())
+                .map(payload -> payload.split(" ")[0])
+                .containsExactlyElementsOf(
+                        IntStream.range(0, count).mapToObj(Integer::toString).toList());
         assertThat(engines.leadership(standby).skipped()).isZero();
         assertThat(standby.status().standby().dropped()).isZero();
     }

@@ -13,20 +13,22 @@ class JdbcUrlsTest {
     @Test
     void passwordsInTheUrlAreMaskedWhereverTheUrlIsShown() {
         String url = "jdbc:postgresql://db:5432/app?user=app&password=s3cr%26t&ssl=true&sslPassword=k3y&Password=p";
-        assertThat(JdbcUrls.withoutSecrets(url)).isEqualTo(
-                "jdbc:postgresql://db:5432/app?user=app&password=***&ssl=true&sslPassword=***&Password=***");
+        assertThat(JdbcUrls.withoutSecrets(url))
+                .isEqualTo("jdbc:postgresql://db:5432/app?user=app&password=***&ssl=true&sslPassword=***&Password=***");
         assertThat(JdbcUrls.withoutSecrets(URL)).isEqualTo(URL);
     }
 
     @Test
     void onlyPostgresUrlsWithAValidPortAndEncodingAreReadable() {
         assertThat(JdbcUrls.isReadableUrl(URL)).isTrue();
-        assertThat(JdbcUrls.isReadableUrl("jdbc:postgresql://db:5432,db2:5433/app?targetServerType=primary")).isTrue();
+        assertThat(JdbcUrls.isReadableUrl("jdbc:postgresql://db:5432,db2:5433/app?targetServerType=primary"))
+                .isTrue();
         assertThat(JdbcUrls.isReadableUrl(null)).isFalse();
         assertThat(JdbcUrls.isReadableUrl("jdbc:mysql://db/app")).isFalse();
         assertThat(JdbcUrls.isReadableUrl("jdbc:postgresql://db:0/app")).isFalse();
         assertThat(JdbcUrls.isReadableUrl("jdbc:postgresql://db:65536/app")).isFalse();
-        assertThat(JdbcUrls.isReadableUrl("jdbc:postgresql://db/app?options=%zz")).isFalse();
+        assertThat(JdbcUrls.isReadableUrl("jdbc:postgresql://db/app?options=%zz"))
+                .isFalse();
     }
 
     @Test
@@ -36,8 +38,12 @@ class JdbcUrlsTest {
         String url = JdbcUrls.withoutQuery(
                 "jdbc:postgresql://db/app?user=a%20b&ApplicationName=theirs&ssl&&password=p%26q", properties);
         assertThat(url).isEqualTo("jdbc:postgresql://db/app");
-        assertThat(properties).containsEntry("user", "a b").containsEntry("ApplicationName", "ours")
-                .containsEntry("ssl", "").containsEntry("password", "p&q").hasSize(4);
+        assertThat(properties)
+                .containsEntry("user", "a b")
+                .containsEntry("ApplicationName", "ours")
+                .containsEntry("ssl", "")
+                .containsEntry("password", "p&q")
+                .hasSize(4);
     }
 
     @Test

@@ -16,10 +16,6 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.github.pgiplisten.core.EngineEvent;
-import io.github.pgiplisten.core.PgListenEngine;
-import io.github.pgiplisten.core.Role;
-
 class LeaderElectionTest {
 
     @RegisterExtension
@@ -48,20 +44,22 @@ class LeaderElectionTest {
             fleet.add(engines.startWatched(channel, UnaryOperator.identity()));
         }
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(10)).until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        fleet.stream().allMatch(e -> e.status().connection().open()));
 
         List<String> sent = IntStream.range(0, 200).mapToObj(Integer::toString).toList();
         engines.notify(channel, sent);
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() >= sent.size());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(leader).count() >= sent.size());
         assertThat(engines.recorder(leader).payloads()).containsExactlyElementsOf(sent);
         assertThat(Engines.leaders(fleet)).containsExactly(leader);
-        fleet.stream().filter(engine -> engine != leader)
-                .forEach(standby -> {
-                    assertThat(standby.status().role()).isEqualTo(Role.STANDBY);
-                    assertThat(standby.status().channels().listening()).isEmpty();
-                    assertThat(engines.recorder(standby).handled()).isEmpty();
-                });
+        fleet.stream().filter(engine -> engine != leader).forEach(standby -> {
+            assertThat(standby.status().role()).isEqualTo(Role.STANDBY);
+            assertThat(standby.status().channels().listening()).isEmpty();
+            assertThat(engines.recorder(standby).handled()).isEmpty();
+        });
     }
 
     @Test
@@ -73,21 +71,30 @@ class LeaderElectionTest {
         }
         PgListenEngine oldLeader = Engines.awaitSingleListeningLeader(fleet);
         engines.notify(channel, "before");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(oldLeader).count() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(oldLeader).count() == 1);
 
         Instant terminatedAt = Instant.now();
-        assertThat(engines.server().terminateBackend(oldLeader.status().connection().backendPid())).isTrue();
+        assertThat(engines.server()
+                        .terminateBackend(oldLeader.status().connection().backendPid()))
+                .isTrue();
         PgListenEngine newLeader = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != oldLeader).toList());
         engines.notify(channel, "after");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(newLeader).payloads().contains("after"));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(newLeader).payloads().contains("after"));
         EngineEvent.LeadershipGranted granted = engines.events(newLeader).stream()
-                .filter(EngineEvent.LeadershipGranted.class::isInstance).map(EngineEvent.LeadershipGranted.class::cast)
-                .findFirst().orElseThrow();
-        assertThat(granted.handedOver()).as("a crash is not a handover: the gap is told").isFalse();
+                .filter(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(EngineEvent.LeadershipGranted.class::cast)
+                .findFirst()
+                .orElseThrow();
+        assertThat(granted.handedOver())
+                .as("a crash is not a handover: the gap is told")
+                .isFalse();
         // at-least-once: "before" comes again only if the old leader had not confirmed it yet, and then it is counted
         List<String> expected = granted.possibleRepeats() == 0 ? List.of("after") : List.of("before", "after");
-        System.out.printf("pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
+        System.out.printf(
+                "pg_terminate_backend of the leader -> standby holds the lock: %.1f ms%n",
                 Duration.between(terminatedAt, granted.at()).toNanos() / 1e6);
 
         assertThat(engines.recorder(newLeader).payloads()).containsExactlyElementsOf(expected);
@@ -96,10 +103,15 @@ class LeaderElectionTest {
             assertThat(oldLeader.status().connection().open()).isTrue();
             assertThat(oldLeader.status().role()).isEqualTo(Role.STANDBY);
             // the events tell the whole story: no channel is left "listened" on a session that is gone
-            assertThat(engines.events(oldLeader)).map(Object::getClass).containsSubsequence(
-                    EngineEvent.ChannelListened.class, EngineEvent.LeadershipRevoked.class,
-                    EngineEvent.ChannelUnlistened.class, EngineEvent.ConnectionLost.class, EngineEvent.Connected.class,
-                    EngineEvent.ConnectionRestored.class);
+            assertThat(engines.events(oldLeader))
+                    .map(Object::getClass)
+                    .containsSubsequence(
+                            EngineEvent.ChannelListened.class,
+                            EngineEvent.LeadershipRevoked.class,
+                            EngineEvent.ChannelUnlistened.class,
+                            EngineEvent.ConnectionLost.class,
+                            EngineEvent.Connected.class,
+                            EngineEvent.ConnectionRestored.class);
         });
         assertThat(engines.events(newLeader)).hasAtLeastOneElementOfType(EngineEvent.LeadershipGranted.class);
         assertThat(Engines.leaders(fleet)).containsExactly(newLeader);
@@ -119,7 +131,8 @@ class LeaderElectionTest {
         b.addEventListener(events::add);
         b.subscribe(channel, second);
         b.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> b.status().connection().open());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> b.status().connection().open());
         assertThat(b.status().role()).isEqualTo(Role.STANDBY);
 
         engines.notify(channel, "to a");
@@ -127,9 +140,11 @@ class LeaderElectionTest {
         a.close();
         assertThat(a.status().role()).isEqualTo(Role.STOPPED);
         Engines.awaitSingleListeningLeader(List.of(b));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(events)
-                .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
-                .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver()).containsExactly(true));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(events)
+                        .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                        .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver())
+                        .containsExactly(true));
         engines.notify(channel, "to b");
         await().atMost(Duration.ofSeconds(10)).until(() -> second.count() == 1);
 
@@ -170,15 +185,15 @@ class LeaderElectionTest {
         // when the second returns, the engine is closed: not still handing over with its connection open
         assertThat(leader.status().role()).isEqualTo(Role.STOPPED);
         assertThat(release.getCount()).isZero();
-        assertThat(engines.server().backendPids(leader.options().applicationName())).isEmpty();
+        assertThat(engines.server().backendPids(leader.options().applicationName()))
+                .isEmpty();
         first.join(10_000);
     }
 
     @Test
     void anIdleLeaderReadsOnlyWhenItsProbeIsDueAndANewSubscriptionWakesIt() throws Exception {
         String channel = engines.channel("idle");
-        PgListenEngine leader = engines.startWatched(channel,
-                options -> options.probeInterval(Duration.ofSeconds(30)));
+        PgListenEngine leader = engines.startWatched(channel, options -> options.probeInterval(Duration.ofSeconds(30)));
         Engines.awaitSingleListeningLeader(List.of(leader));
         long before = leader.readsOnCurrentConnection();
         Thread.sleep(2000);
@@ -188,7 +203,8 @@ class LeaderElectionTest {
         String later = engines.channel("later");
         Recorder recorder = new Recorder();
         leader.subscribe(later, recorder);
-        await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().channels().listening().contains(later));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> leader.status().channels().listening().contains(later));
         engines.notify(later, "woken");
         await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
     }
@@ -198,7 +214,8 @@ class LeaderElectionTest {
         PgListenEngine leader = engines.create().start();
         Engines.awaitSingleListeningLeader(List.of(leader));
         PgListenEngine standby = engines.create().start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> standby.status().connection().open());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> standby.status().connection().open());
         // the standby's backend sits in one blocked pg_advisory_lock, waiting on the advisory lock
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             try (Connection connection = engines.server().connect();

@@ -121,7 +121,8 @@ class LeakTest {
         first.start();
         awaitBack(List.of(first), 0);
         second.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> second.status().connection().open());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> second.status().connection().open());
         roundTrip(handled, 0);
 
         // even cycles end the leader's session (the standby takes over), odd ones the waiting standby's
@@ -142,8 +143,8 @@ class LeakTest {
 
     /** An engine that reconnects at once, so a cycle costs what a reconnect costs, not a backoff delay. */
     private PgListenEngine soakEngine(Sequence handled, EventCheck events) {
-        PgListenEngine engine = engines.create(options -> options
-                .reconnectInitialDelay(Duration.ofMillis(1)).reconnectMaxDelay(Duration.ofMillis(2)));
+        PgListenEngine engine = engines.create(
+                options -> options.reconnectInitialDelay(Duration.ofMillis(1)).reconnectMaxDelay(Duration.ofMillis(2)));
         engine.subscribe(channel, handled);
         engine.addEventListener(event -> events.accept(engine, event));
         return engine;
@@ -156,9 +157,11 @@ class LeakTest {
     private void awaitBack(List<PgListenEngine> candidates, int pid) {
         fast().until(() -> {
             List<PgListenEngine> leaders = Engines.leaders(candidates);
-            return candidates.stream().allMatch(e -> e.status().connection().open()
-                    && e.status().connection().backendPid() != pid)
-                    && leaders.size() == 1 && leaders.get(0).status().channels().listening().contains(channel);
+            return candidates.stream()
+                            .allMatch(e -> e.status().connection().open()
+                                    && e.status().connection().backendPid() != pid)
+                    && leaders.size() == 1
+                    && leaders.get(0).status().channels().listening().contains(channel);
         });
     }
 
@@ -169,15 +172,16 @@ class LeakTest {
     }
 
     /** After the cycles, one notification more reaches exactly one handler exactly once. */
-    private void assertDeliveredOnceAfterwards(Sequence handled, List<PgListenEngine> candidates)
-            throws SQLException {
+    private void assertDeliveredOnceAfterwards(Sequence handled, List<PgListenEngine> candidates) throws SQLException {
         int before = handled.count();
         notify("after the cycles");
         notify(Sequence.payload(handled.expected())); // a duplicate of the first would be handled before this one
         fast().until(() -> handled.count() == before + 2);
         assertThat(handled.problems()).isEmpty();
         assertThat(handled.count("after the cycles")).isEqualTo(1);
-        assertThat(candidates).filteredOn(engine -> !engine.status().channels().listening().isEmpty()).hasSize(1);
+        assertThat(candidates)
+                .filteredOn(engine -> !engine.status().channels().listening().isEmpty())
+                .hasSize(1);
     }
 
     /** The cycles, with the figures sampled at the start, after the warm-up and at the end. */
@@ -206,8 +210,11 @@ class LeakTest {
             }
             long endedAt = System.nanoTime();
             samples.add(sample(CYCLES));
-            System.out.printf("soak %s: %d cycles in %d ms (%.1f ms per cycle after the warm-up)%n",
-                    candidates.size() == 1 ? "leader" : "leader+standby", CYCLES, (endedAt - startedAt) / 1_000_000,
+            System.out.printf(
+                    "soak %s: %d cycles in %d ms (%.1f ms per cycle after the warm-up)%n",
+                    candidates.size() == 1 ? "leader" : "leader+standby",
+                    CYCLES,
+                    (endedAt - startedAt) / 1_000_000,
                     (endedAt - warmedUpAt) / 1e6 / Math.max(1, CYCLES - WARM_UP));
             samples.forEach(sample -> System.out.println("soak   " + sample));
             assertThat(handled.problems()).isEmpty();
@@ -216,29 +223,40 @@ class LeakTest {
         void assertFlat() {
             Sample warmedUp = samples.get(1);
             Sample last = samples.get(2);
-            assertThat(last.ownerThreads()).as("owner threads, %s", threadNames()).isEqualTo(candidates.size());
-            assertThat(last.engineThreads()).as("threads named pg-ip-listen-*, %s", threadNames())
+            assertThat(last.ownerThreads())
+                    .as("owner threads, %s", threadNames())
+                    .isEqualTo(candidates.size());
+            assertThat(last.engineThreads())
+                    .as("threads named pg-ip-listen-*, %s", threadNames())
                     .isLessThanOrEqualTo(candidates.size() * (1 + HANDLER_THREADS_PER_ENGINE));
-            assertThat(last.threads() - last.engineThreads()).as("other threads of the JVM, %s", threadNames())
+            assertThat(last.threads() - last.engineThreads())
+                    .as("other threads of the JVM, %s", threadNames())
                     .isLessThanOrEqualTo(warmedUp.threads() - warmedUp.engineThreads() + OTHER_THREADS_SLACK);
-            assertThat(last.heapUsedAfterGc() - warmedUp.heapUsedAfterGc()).as("heap growth since cycle %d, %s",
-                    warmedUp.cycle(), samples).isLessThan(HEAP_GROWTH_BOUND);
+            assertThat(last.heapUsedAfterGc() - warmedUp.heapUsedAfterGc())
+                    .as("heap growth since cycle %d, %s", warmedUp.cycle(), samples)
+                    .isLessThan(HEAP_GROWTH_BOUND);
         }
 
         /** Figures now; the sessions are counted once the terminated ones have gone. */
         private Sample sample(int cycleNumber) throws SQLException {
-            List<Integer> pids = candidates.stream().map(engine -> engine.status().connection().backendPid()).sorted()
+            List<Integer> pids = candidates.stream()
+                    .map(engine -> engine.status().connection().backendPid())
+                    .sorted()
                     .toList();
             fast().untilAsserted(() -> assertThat(sessions())
-                    .as("sessions of the engines in pg_stat_activity").isEqualTo(pids));
+                    .as("sessions of the engines in pg_stat_activity")
+                    .isEqualTo(pids));
             List<Thread> threads = List.copyOf(Thread.getAllStackTraces().keySet());
-            long engineThreads = threads.stream().filter(t -> t.getName().startsWith("pg-ip-listen-")).count();
+            long engineThreads = threads.stream()
+                    .filter(t -> t.getName().startsWith("pg-ip-listen-"))
+                    .count();
             long ownerThreads = threads.stream()
-                    .filter(t -> t.getName().startsWith("pg-ip-listen-") && t.getName().endsWith(engines.group()))
+                    .filter(t -> t.getName().startsWith("pg-ip-listen-")
+                            && t.getName().endsWith(engines.group()))
                     .count();
             int sessions = sessions().size();
-            return new Sample(cycleNumber, sessions, threads.size(), (int) engineThreads, (int) ownerThreads,
-                    usedHeapAfterGc());
+            return new Sample(
+                    cycleNumber, sessions, threads.size(), (int) engineThreads, (int) ownerThreads, usedHeapAfterGc());
         }
 
         private List<Integer> sessions() throws SQLException {
@@ -261,7 +279,8 @@ class LeakTest {
 
         @Override
         public String toString() {
-            return String.format("cycle %4d: sessions=%d threads=%d (pg-ip-listen-*: %d, owners: %d) heap=%.2f MB",
+            return String.format(
+                    "cycle %4d: sessions=%d threads=%d (pg-ip-listen-*: %d, owners: %d) heap=%.2f MB",
                     cycle, sessions, threads, engineThreads, ownerThreads, heapUsedAfterGc / 1024.0 / 1024.0);
         }
     }
@@ -316,7 +335,8 @@ class LeakTest {
         }
 
         int count() {
-            return next.get() + others.values().stream().mapToInt(AtomicInteger::get).sum();
+            return next.get()
+                    + others.values().stream().mapToInt(AtomicInteger::get).sum();
         }
 
         int count(String payload) {
@@ -393,10 +413,15 @@ class LeakTest {
         }
 
         void awaitTotals(int connects, int reconnects, int grants, int revocations) {
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(List.of(connected.get(),
-                    disconnected.get(), reconnected.get(), granted.get(), revoked.get()))
-                    .as("connected, disconnected, reconnected, leadership granted, revoked")
-                    .isEqualTo(List.of(connects, reconnects, reconnects, grants, revocations)));
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(List.of(
+                                    connected.get(),
+                                    disconnected.get(),
+                                    reconnected.get(),
+                                    granted.get(),
+                                    revoked.get()))
+                            .as("connected, disconnected, reconnected, leadership granted, revoked")
+                            .isEqualTo(List.of(connects, reconnects, reconnects, grants, revocations)));
             assertThat(problems).isEmpty();
         }
     }
@@ -405,14 +430,16 @@ class LeakTest {
         try (PreparedStatement statement = admin.prepareStatement("SELECT pg_terminate_backend(?)")) {
             statement.setInt(1, pid);
             try (ResultSet result = statement.executeQuery()) {
-                assertThat(result.next() && result.getBoolean(1)).as("terminated backend %d", pid).isTrue();
+                assertThat(result.next() && result.getBoolean(1))
+                        .as("terminated backend %d", pid)
+                        .isTrue();
             }
         }
     }
 
     private List<Integer> backendPids(String applicationName) throws SQLException {
-        try (PreparedStatement statement = admin.prepareStatement(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = ? ORDER BY pid")) {
+        try (PreparedStatement statement =
+                admin.prepareStatement("SELECT pid FROM pg_stat_activity WHERE application_name = ? ORDER BY pid")) {
             statement.setString(1, applicationName);
             List<Integer> pids = new ArrayList<>();
             try (ResultSet result = statement.executeQuery()) {
@@ -440,12 +467,16 @@ class LeakTest {
     }
 
     private static ConditionFactory fast() {
-        return await().atMost(Duration.ofSeconds(30)).pollInSameThread().pollDelay(Duration.ZERO)
+        return await().atMost(Duration.ofSeconds(30))
+                .pollInSameThread()
+                .pollDelay(Duration.ZERO)
                 .pollInterval(Duration.ofMillis(1));
     }
 
     private static String threadNames() {
-        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted()
+        return Thread.getAllStackTraces().keySet().stream()
+                .map(Thread::getName)
+                .sorted()
                 .collect(Collectors.joining(", "));
     }
 }

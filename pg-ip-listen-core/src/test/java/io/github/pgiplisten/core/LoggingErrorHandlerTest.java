@@ -33,7 +33,9 @@ class LoggingErrorHandlerTest {
     @Test
     void aFailedHandlerIsLoggedUnderItsOwnNameWithChannelSenderAndCause() {
         IllegalStateException cause = new IllegalStateException("boom");
-        PgListenOptions.builder("jdbc:postgresql://localhost/app").build().errorHandler()
+        PgListenOptions.builder("jdbc:postgresql://localhost/app")
+                .build()
+                .errorHandler()
                 .handleError(new PgNotification("orders", "{\"id\":1}", 4711), cause);
 
         assertThat(logged.list).singleElement().satisfies(event -> {
@@ -49,7 +51,11 @@ class LoggingErrorHandlerTest {
         String payload = "x".repeat(7000);
         LoggingErrorHandler.INSTANCE.handleError(new PgNotification("orders", payload, 1), new RuntimeException());
 
-        assertThat(logged.list).singleElement().extracting(ILoggingEvent::getFormattedMessage).asString()
-                .contains("x".repeat(200) + "… (7000 chars)").doesNotContain("x".repeat(201));
+        assertThat(logged.list)
+                .singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .asString()
+                .contains("x".repeat(200) + "… (7000 chars)")
+                .doesNotContain("x".repeat(201));
     }
 }

@@ -9,8 +9,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.github.pgiplisten.core.election.LeaderElection;
-
 /** Sessions and services that share the database must not disturb a group's election. */
 class NeighboursTest {
 
@@ -29,8 +27,9 @@ class NeighboursTest {
         Engines.awaitSingleListeningLeader(List.of(ordersEngine));
         Engines.awaitSingleListeningLeader(List.of(handoverEngine));
         engines.notify(channel, "to both groups");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(ordersEngine).count() == 1
-                && engines.recorder(handoverEngine).count() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(ordersEngine).count() == 1
+                        && engines.recorder(handoverEngine).count() == 1);
     }
 
     @Test
@@ -46,14 +45,18 @@ class NeighboursTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> other.status().listens());
         // the leader tells its channels with its progress confirmations, while notifications flow
         engines.notify(shared, "a", "b", "c");
-        await().atMost(Duration.ofSeconds(10)).until(() -> other.status().channels().groupWarning() != null);
-        assertThat(other.status().channels().groupWarning()).contains("other channels").contains(only);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> other.status().channels().groupWarning() != null);
+        assertThat(other.status().channels().groupWarning())
+                .contains("other channels")
+                .contains(only);
         assertThat(leader.status().channels().groupWarning()).isNull();
 
         PgListenEngine same = engines.startWatched(shared, options -> options);
         await().atMost(Duration.ofSeconds(10)).until(() -> same.status().listens());
         engines.notify(shared, "d", "e");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(leader).count() == 5);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(leader).count() == 5);
         assertThat(same.status().channels().groupWarning()).isNull();
     }
 }

@@ -35,17 +35,24 @@ class PgListenOptionsTest {
     void theOptionsShowTheUrlWithoutItsPasswordsButConnectWithIt() {
         String url = "jdbc:postgresql://db:5432/app?user=app&password=s3cr%26t&ssl=true&sslPassword=k3y";
         PgListenOptions options = PgListenOptions.builder(url).build();
-        assertThat(options.toString()).contains("password=***").doesNotContain("s3cr").doesNotContain("k3y");
+        assertThat(options.toString())
+                .contains("password=***")
+                .doesNotContain("s3cr")
+                .doesNotContain("k3y");
         assertThat(options.jdbcUrl()).isEqualTo(url);
     }
 
     @Test
     void aUrlTheDriverCannotReadIsRefusedWithoutShowingItsPassword() {
         assertThatIllegalArgumentException()
-                .isThrownBy(() -> PgListenOptions.builder("jdbc:postgresql://db:99999/app?password=s3cr").build())
-                .withMessageContaining("password=***").withMessageNotContaining("s3cr");
+                .isThrownBy(() -> PgListenOptions.builder("jdbc:postgresql://db:99999/app?password=s3cr")
+                        .build())
+                .withMessageContaining("password=***")
+                .withMessageNotContaining("s3cr");
         assertThatIllegalArgumentException()
-                .isThrownBy(() -> PgListenOptions.builder("jdbc:mysql://db/app?password=s3cr").build())
-                .withMessageContaining("jdbc:postgresql:").withMessageNotContaining("s3cr");
+                .isThrownBy(() -> PgListenOptions.builder("jdbc:mysql://db/app?password=s3cr")
+                        .build())
+                .withMessageContaining("jdbc:postgresql:")
+                .withMessageNotContaining("s3cr");
     }
 }

@@ -20,7 +20,8 @@ class PgTextTest {
     void theLengthIsCountedInUtf8BytesAsTheServerCountsIt() {
         for (String text : new String[] {"", "a", "é", "€", "😀", "a€😀é", "€".repeat(2700)}) {
             assertThat(PgText.utf8Length(text, "text", IllegalArgumentException::new))
-                    .as(text).isEqualTo(text.getBytes(StandardCharsets.UTF_8).length);
+                    .as(text)
+                    .isEqualTo(text.getBytes(StandardCharsets.UTF_8).length);
         }
     }
 

@@ -23,17 +23,23 @@ class PoolerTest {
 
     @Test
     void aPoolerInTransactionModeIsReportedAndNeverElected() throws Exception {
-        try (TransactionPooler pooler = TransactionPooler.before(engines.server().jdbcUrl())) {
-            PgListenEngine engine = engines.create(options -> PgListenOptions
-                    .builder(pooler.pooledUrl(engines.server().jdbcUrl())).username(engines.server().username())
-                    .password(engines.server().password()).group(engines.group())
+        try (TransactionPooler pooler =
+                TransactionPooler.before(engines.server().jdbcUrl())) {
+            PgListenEngine engine = engines.create(options -> PgListenOptions.builder(
+                            pooler.pooledUrl(engines.server().jdbcUrl()))
+                    .username(engines.server().username())
+                    .password(engines.server().password())
+                    .group(engines.group())
                     .applicationName("pgil pooled " + engines.group().substring(5, 13))
-                    .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(200)));
+                    .reconnectInitialDelay(Duration.ofMillis(50))
+                    .reconnectMaxDelay(Duration.ofMillis(200)));
             List<Role> roles = new ArrayList<>();
             engine.subscribe(engines.channel("pooled"), new Recorder());
             engine.start();
-            await().atMost(Duration.ofSeconds(10)).until(() -> engine.status().connection().lastFailure() != null);
-            assertThat(engine.status().connection().lastFailure()).contains("transaction mode")
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> engine.status().connection().lastFailure() != null);
+            assertThat(engine.status().connection().lastFailure())
+                    .contains("transaction mode")
                     .contains("pg-ip-listen.url");
             for (int i = 0; i < 20; i++) {
                 roles.add(engine.status().role());
@@ -41,7 +47,8 @@ class PoolerTest {
                 Thread.sleep(50);
             }
             assertThat(roles).doesNotContain(Role.LEADER);
-            assertThat(engines.server().backendPids(engine.options().applicationName())).hasSizeLessThanOrEqualTo(2);
+            assertThat(engines.server().backendPids(engine.options().applicationName()))
+                    .hasSizeLessThanOrEqualTo(2);
         }
     }
 }

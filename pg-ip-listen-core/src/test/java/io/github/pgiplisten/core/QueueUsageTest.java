@@ -12,8 +12,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.github.pgiplisten.core.PgListenEngine;
-
 /**
  * PostgreSQL's notification queue is shared by every session of the server: one that LISTENs and sits in an open
  * transaction holds it back until it is full and every NOTIFY fails. The leader reads how full it is with its probes.
@@ -25,8 +23,8 @@ class QueueUsageTest {
 
     @Test
     void theLeaderReportsHowFullTheServersNotificationQueueIs() throws Exception {
-        PgListenEngine engine = engines.create(options -> options.probeInterval(Duration.ofMillis(200))
-                .queueUsageWarning(0.0001));
+        PgListenEngine engine = engines.create(
+                options -> options.probeInterval(Duration.ofMillis(200)).queueUsageWarning(0.0001));
         engine.subscribe(engines.channel("quiet"), new Recorder());
         engine.start();
         Engines.awaitSingleListeningLeader(List.of(engine));
@@ -35,7 +33,8 @@ class QueueUsageTest {
         double before = engine.status().reading().notificationQueueUsage();
 
         String elsewhere = engines.channel("elsewhere");
-        try (Connection stuck = engines.server().connect(); Statement statement = stuck.createStatement()) {
+        try (Connection stuck = engines.server().connect();
+                Statement statement = stuck.createStatement()) {
             statement.execute("LISTEN \"" + elsewhere + "\"");
             stuck.setAutoCommit(false);
             statement.execute("SELECT 1"); // idle in transaction from here on: it reads no notification

@@ -23,8 +23,8 @@ class RuntimeRobustnessTest {
         String channel = engines.channel("interrupt");
         Recorder recorder = new Recorder();
         List<EngineEvent> events = new CopyOnWriteArrayList<>();
-        PgListenEngine engine = engines.create(options -> options.reconnectInitialDelay(Duration.ofMillis(50))
-                .reconnectMaxDelay(Duration.ofMillis(500)));
+        PgListenEngine engine = engines.create(options ->
+                options.reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
         engine.addEventListener(events::add);
         engine.subscribe(channel, recorder);
         engine.start();
@@ -32,7 +32,8 @@ class RuntimeRobustnessTest {
         Thread owner = Thread.getAllStackTraces().keySet().stream()
                 .filter(thread -> thread.getName().startsWith("pg-ip-listen-")
                         && thread.getName().endsWith("-" + engines.group()))
-                .findFirst().orElseThrow();
+                .findFirst()
+                .orElseThrow();
 
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         owner.interrupt();
@@ -42,7 +43,9 @@ class RuntimeRobustnessTest {
         long cpuBefore = threads.getThreadCpuTime(owner.getId());
         Thread.sleep(1000);
         long cpuMillis = (threads.getThreadCpuTime(owner.getId()) - cpuBefore) / 1_000_000;
-        assertThat(cpuMillis).as("CPU time of the idle listen thread over 1 s, ms").isLessThan(500);
+        assertThat(cpuMillis)
+                .as("CPU time of the idle listen thread over 1 s, ms")
+                .isLessThan(500);
         assertThat(engine.status().listens()).isTrue();
         assertThat(events).filteredOn(EngineEvent.Connected.class::isInstance).hasSizeLessThanOrEqualTo(2);
     }

@@ -25,8 +25,8 @@ public final class ServerLog {
     /** The log of a server the tests started (only those have a log file to read), from its end now on. */
     public static ServerLog from(PostgresServer server) {
         if (!(server instanceof LocalPostgresServer local)) {
-            throw new IllegalStateException("Reading the server's log needs a server the tests started, not " + server
-                    .description());
+            throw new IllegalStateException(
+                    "Reading the server's log needs a server the tests started, not " + server.description());
         }
         try {
             return new ServerLog(local.logFile(), Files.size(local.logFile()));
@@ -39,9 +39,14 @@ public final class ServerLog {
     List<String> linesSince() {
         try {
             byte[] all = Files.readAllBytes(file);
-            String written = new String(all, (int) Math.min(from, all.length), (int) Math.max(0, all.length - from),
+            String written = new String(
+                    all,
+                    (int) Math.min(from, all.length),
+                    (int) Math.max(0, all.length - from),
                     StandardCharsets.UTF_8);
-            return Arrays.stream(written.split("\n")).filter(line -> !line.isBlank()).toList();
+            return Arrays.stream(written.split("\n"))
+                    .filter(line -> !line.isBlank())
+                    .toList();
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }

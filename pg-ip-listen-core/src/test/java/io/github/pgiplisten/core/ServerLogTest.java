@@ -11,8 +11,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.github.pgiplisten.core.election.ProtocolTest;
-
 /**
  * Operators read the server's log: a fleet that waits, leads, takes over and stops writes no ERROR there. The standbys
  * wait in bounds of 200 ms here, fifty times as many ends of a wait as the default 10 s gives in the same time, and
@@ -42,7 +40,8 @@ class ServerLogTest {
         PgListenEngine successor = Engines.awaitSingleListeningLeader(
                 fleet.stream().filter(engine -> engine != leader).toList());
         engines.notify(channel, "after");
-        await().atMost(Duration.ofSeconds(10)).until(() -> engines.recorder(successor).payloads().contains("after"));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(successor).payloads().contains("after"));
         fleet.forEach(PgListenEngine::close); // a standby's wait ended by a cancel
 
         assertThat(log.errorsSince()).isEmpty(); // ProtocolTest checks that this log does show errors

@@ -63,32 +63,42 @@ class ServerRestartTest {
             Engines.awaitSingleListeningLeader(fleet);
         }
         await().atMost(Duration.ofSeconds(20))
-                .until(() -> fleet.stream().allMatch(e -> e.status().connection().open()));
+                .until(() ->
+                        fleet.stream().allMatch(e -> e.status().connection().open()));
     }
 
     private void assertFleetRecovered(boolean oneProcessListener) {
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
-            assertThat(engine.status().connection().open()).isTrue();
-            assertThat(engines.events(engine)).hasAtLeastOneElementOfType(EngineEvent.ConnectionLost.class)
-                    .hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
-        }));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(fleet).allSatisfy(engine -> {
+                    assertThat(engine.status().connection().open()).isTrue();
+                    assertThat(engines.events(engine))
+                            .hasAtLeastOneElementOfType(EngineEvent.ConnectionLost.class)
+                            .hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
+                }));
         List<PgListenEngine> receivers;
         if (oneProcessListener) {
             receivers = List.of(Engines.awaitSingleListeningLeader(fleet));
         } else {
-            await().atMost(Duration.ofSeconds(30)).until(() -> fleet.stream()
-                    .allMatch(engine -> engine.status().channels().listening().contains(channel)));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> fleet.stream()
+                            .allMatch(engine ->
+                                    engine.status().channels().listening().contains(channel)));
             receivers = fleet;
         }
         fleet.forEach(engine -> engines.recorder(engine).handled().clear());
         engines.notify(channel, "after restart");
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> receivers.stream().allMatch(engine -> engines.recorder(engine).count() == 1));
-        assertThat(fleet.stream().mapToInt(engine -> engines.recorder(engine).count()).sum())
+                .until(() -> receivers.stream()
+                        .allMatch(engine -> engines.recorder(engine).count() == 1));
+        assertThat(fleet.stream()
+                        .mapToInt(engine -> engines.recorder(engine).count())
+                        .sum())
                 .isEqualTo(receivers.size());
         EngineEvent.ConnectionRestored gap = engines.events(fleet.get(0)).stream()
                 .filter(EngineEvent.ConnectionRestored.class::isInstance)
-                .map(EngineEvent.ConnectionRestored.class::cast).findFirst().orElseThrow();
+                .map(EngineEvent.ConnectionRestored.class::cast)
+                .findFirst()
+                .orElseThrow();
         assertThat(gap.gap()).isPositive();
     }
 }

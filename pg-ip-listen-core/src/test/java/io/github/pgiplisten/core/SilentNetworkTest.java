@@ -40,8 +40,9 @@ class SilentNetworkTest {
             proxy.silenceOpenConnections();
             await().atMost(Duration.ofSeconds(15))
                     .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
-            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connection().open()
-                    && engine.status().connection().backendPid() != silentPid);
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> engine.status().connection().open()
+                            && engine.status().connection().backendPid() != silentPid);
             // the server still believes the silent session holds the lock: the engine must wait, not lead
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
             engines.notify(channel, "to the vanished session");
@@ -53,7 +54,8 @@ class SilentNetworkTest {
             // the new session listened as a standby all along: what the vanished one never got is not lost
             assertThat(recorder.payloads()).containsExactly("to the vanished session", "to the new session");
             assertThat(events).hasAtLeastOneElementOfType(EngineEvent.ConnectionRestored.class);
-            assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
+            assertThat(engines.server().backendPids(engine.options().applicationName()))
+                    .hasSize(1);
         }
     }
 
@@ -78,29 +80,36 @@ class SilentNetworkTest {
             // the watchdog drops the connection once the read is past its deadline (probe timeout × 2 after it began)
             await().atMost(Duration.ofSeconds(15))
                     .until(() -> events.stream().anyMatch(EngineEvent.ConnectionLost.class::isInstance));
-            await().atMost(Duration.ofSeconds(15)).until(() -> engine.status().connection().open()
-                    && engine.status().connection().backendPid() != silentPid);
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> engine.status().connection().open()
+                            && engine.status().connection().backendPid() != silentPid);
             await().atMost(Duration.ofSeconds(5)).until(() -> engine.status().listens());
             assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
 
             proxy.closeServerSides();
             Engines.awaitSingleListeningLeader(List.of(engine));
             engines.notify(channel, "after");
-            await().atMost(Duration.ofSeconds(10)).until(() -> recorder.payloads().contains("after"));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> recorder.payloads().contains("after"));
             assertThat(recorder.payloads()).filteredOn(longPayload::equals).hasSizeLessThanOrEqualTo(1);
-            assertThat(engines.server().backendPids(engine.options().applicationName())).hasSize(1);
+            assertThat(engines.server().backendPids(engine.options().applicationName()))
+                    .hasSize(1);
         }
     }
 
     /** A started engine that connects through the proxy, probes every 500 ms and gives a probe 1 s. */
-    private PgListenEngine behind(SilentProxy proxy, String name, String channel, Recorder recorder,
-            List<EngineEvent> events) {
-        PgListenEngine engine = engines.create(options -> PgListenOptions
-                .builder(proxy.proxiedUrl(engines.server().jdbcUrl())).username(engines.server().username())
-                .password(engines.server().password()).group(engines.group())
+    private PgListenEngine behind(
+            SilentProxy proxy, String name, String channel, Recorder recorder, List<EngineEvent> events) {
+        PgListenEngine engine = engines.create(options -> PgListenOptions.builder(
+                        proxy.proxiedUrl(engines.server().jdbcUrl()))
+                .username(engines.server().username())
+                .password(engines.server().password())
+                .group(engines.group())
                 .applicationName("pgil " + name + " " + engines.group().substring(5, 13))
-                .probeInterval(Duration.ofMillis(500)).probeTimeout(Duration.ofSeconds(1))
-                .reconnectInitialDelay(Duration.ofMillis(50)).reconnectMaxDelay(Duration.ofMillis(500)));
+                .probeInterval(Duration.ofMillis(500))
+                .probeTimeout(Duration.ofSeconds(1))
+                .reconnectInitialDelay(Duration.ofMillis(50))
+                .reconnectMaxDelay(Duration.ofMillis(500)));
         engine.addEventListener(events::add);
         engine.subscribe(channel, recorder);
         return engine.start();

@@ -10,6 +10,5 @@ final class Soak {
 
     static final String TAG = "soak";
 
-    private Soak() {
-    }
+    private Soak() {}
 }

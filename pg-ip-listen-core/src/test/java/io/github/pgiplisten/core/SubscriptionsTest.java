@@ -9,9 +9,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import io.github.pgiplisten.core.PgListenEngine;
-import io.github.pgiplisten.core.Subscription;
-
 /**
  * Subscriptions change while the engine listens. Channel names and payloads, valid and not, are in
  * {@link BadInputTest} and {@link ValidationMatchesPostgresTest}.
@@ -48,9 +45,11 @@ class SubscriptionsTest {
         engine.start();
         Engines.awaitSingleListeningLeader(List.of(engine));
         Recorder recorder = new Recorder();
-        List<String> channels = java.util.stream.IntStream.range(0, 50).mapToObj(n -> engines.channel("tenant" + n))
+        List<String> channels = java.util.stream.IntStream.range(0, 50)
+                .mapToObj(n -> engines.channel("tenant" + n))
                 .toList();
-        List<Subscription> subscriptions = channels.stream().map(channel -> engine.subscribe(channel, recorder))
+        List<Subscription> subscriptions = channels.stream()
+                .map(channel -> engine.subscribe(channel, recorder))
                 .toList();
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> engine.status().channels().listening().containsAll(channels));

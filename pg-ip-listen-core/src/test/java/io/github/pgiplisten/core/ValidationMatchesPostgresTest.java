@@ -20,7 +20,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 class ValidationMatchesPostgresTest {
 
-    private static final String[] ALPHABET = { "a", "Z", " ", "\"", "'", "\\", ";", "é", "ß", "€", "日", "🌍", "😀" };
+    private static final String[] ALPHABET = {"a", "Z", " ", "\"", "'", "\\", ";", "é", "ß", "€", "日", "🌍", "😀"};
 
     private final Seed seed = Seed.fromSystemProperty();
 
@@ -39,7 +39,9 @@ class ValidationMatchesPostgresTest {
                     boolean ours = accepts(() -> ChannelName.validate(channel));
                     boolean postgres = postgresAccepts(connection, channel, "p");
                     assertThat(ours).as("%d-byte channel %s", bytes, channel).isEqualTo(bytes <= 63);
-                    assertThat(postgres).as("PostgreSQL on the %d-byte channel %s", bytes, channel).isEqualTo(ours);
+                    assertThat(postgres)
+                            .as("PostgreSQL on the %d-byte channel %s", bytes, channel)
+                            .isEqualTo(ours);
                     if (ours) {
                         accepted++;
                     } else {
@@ -65,7 +67,9 @@ class ValidationMatchesPostgresTest {
                     boolean ours = accepts(() -> Payload.validate("c", payload));
                     boolean postgres = postgresAccepts(connection, "c", payload);
                     assertThat(ours).as("%d-byte payload", bytes).isEqualTo(bytes <= 7999);
-                    assertThat(postgres).as("PostgreSQL on a %d-byte payload", bytes).isEqualTo(ours);
+                    assertThat(postgres)
+                            .as("PostgreSQL on a %d-byte payload", bytes)
+                            .isEqualTo(ours);
                     if (ours) {
                         accepted++;
                     } else {
@@ -82,19 +86,23 @@ class ValidationMatchesPostgresTest {
     void everyByteLengthAtTheLimitsWithMultibyteCharacters() throws SQLException {
         try (Connection connection = TestPostgres.shared().connect()) {
             connection.setAutoCommit(false);
-            for (String wide : new String[] { "é", "€", "🌍" }) {
+            for (String wide : new String[] {"é", "€", "🌍"}) {
                 int width = wide.getBytes(StandardCharsets.UTF_8).length;
                 for (int bytes = 60; bytes <= 66; bytes++) {
                     String channel = "a".repeat(bytes % width) + wide.repeat(bytes / width);
                     boolean ours = accepts(() -> ChannelName.validate(channel));
                     assertThat(ours).as("%d-byte channel", bytes).isEqualTo(bytes <= 63);
-                    assertThat(postgresAccepts(connection, channel, "p")).as("%d-byte channel", bytes).isEqualTo(ours);
+                    assertThat(postgresAccepts(connection, channel, "p"))
+                            .as("%d-byte channel", bytes)
+                            .isEqualTo(ours);
                 }
                 for (int bytes = 7995; bytes <= 8003; bytes++) {
                     String payload = "a".repeat(bytes % width) + wide.repeat(bytes / width);
                     boolean ours = accepts(() -> Payload.validate("c", payload));
                     assertThat(ours).as("%d-byte payload", bytes).isEqualTo(bytes <= 7999);
-                    assertThat(postgresAccepts(connection, "c", payload)).as("%d-byte payload", bytes).isEqualTo(ours);
+                    assertThat(postgresAccepts(connection, "c", payload))
+                            .as("%d-byte payload", bytes)
+                            .isEqualTo(ours);
                 }
             }
         }

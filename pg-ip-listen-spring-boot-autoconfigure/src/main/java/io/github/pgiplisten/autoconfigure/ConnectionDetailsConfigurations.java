@@ -15,8 +15,7 @@ import org.springframework.context.annotation.Configuration;
  */
 final class ConnectionDetailsConfigurations {
 
-    private ConnectionDetailsConfigurations() {
-    }
+    private ConnectionDetailsConfigurations() {}
 
     /** The listen connection defaults to the application's JDBC connection details. */
     @Configuration(proxyBeanMethods = false)
@@ -25,18 +24,20 @@ final class ConnectionDetailsConfigurations {
 
         @Bean
         @ConditionalOnMissingBean(PgListenConnectionDetails.class)
-        PgListenConnectionDetails pgListenConnectionDetails(PgListenProperties properties,
-                ObjectProvider<JdbcConnectionDetails> jdbc, ObjectProvider<DataSourceProperties> dataSource) {
+        PgListenConnectionDetails pgListenConnectionDetails(
+                PgListenProperties properties,
+                ObjectProvider<JdbcConnectionDetails> jdbc,
+                ObjectProvider<DataSourceProperties> dataSource) {
             return new PropertiesPgListenConnectionDetails(properties, () -> {
                 JdbcConnectionDetails details = jdbc.getIfAvailable();
                 if (details != null) {
-                    return new PropertiesPgListenConnectionDetails.Fallback(details.getJdbcUrl(),
-                            details.getUsername(), details.getPassword());
+                    return new PropertiesPgListenConnectionDetails.Fallback(
+                            details.getJdbcUrl(), details.getUsername(), details.getPassword());
                 }
                 DataSourceProperties fromProperties = dataSource.getIfAvailable();
                 if (fromProperties != null && fromProperties.getUrl() != null) {
-                    return new PropertiesPgListenConnectionDetails.Fallback(fromProperties.getUrl(),
-                            fromProperties.getUsername(), fromProperties.getPassword());
+                    return new PropertiesPgListenConnectionDetails.Fallback(
+                            fromProperties.getUrl(), fromProperties.getUsername(), fromProperties.getPassword());
                 }
                 return null;
             });

@@ -24,7 +24,11 @@ final class EngineEventTranslator {
     /**
      * @param running whether the container runs: a connection closed by its stop is no lost connection
      */
-    EngineEventTranslator(Object source, String group, ListeningChannels listening, ApplicationEventPublisher events,
+    EngineEventTranslator(
+            Object source,
+            String group,
+            ListeningChannels listening,
+            ApplicationEventPublisher events,
             BooleanSupplier running) {
         this.source = source;
         this.group = group;
@@ -36,15 +40,19 @@ final class EngineEventTranslator {
     void translate(EngineEvent event) {
         PgListenEvent springEvent = null;
         if (event instanceof EngineEvent.LeadershipGranted granted) {
-            springEvent = new PgListenEvent.LeadershipGranted(source, group, granted.handedOver(),
-                    granted.possibleRepeats(), granted.skipped(), granted.gapPossible());
+            springEvent = new PgListenEvent.LeadershipGranted(
+                    source,
+                    group,
+                    granted.handedOver(),
+                    granted.possibleRepeats(),
+                    granted.skipped(),
+                    granted.gapPossible());
         } else if (event instanceof EngineEvent.LeadershipRevoked revoked) {
             springEvent = new PgListenEvent.LeadershipRevoked(source, group, revoked.reason());
         } else if (event instanceof EngineEvent.ConnectionLost lost && running.getAsBoolean()) {
             springEvent = new PgListenEvent.ConnectionLost(source, group, lost.cause());
         } else if (event instanceof EngineEvent.ConnectionRestored restored) {
-            springEvent = new PgListenEvent.ConnectionRestored(source, group, restored.disconnectedAt(),
-                    restored.at());
+            springEvent = new PgListenEvent.ConnectionRestored(source, group, restored.disconnectedAt(), restored.at());
         } else if (event instanceof EngineEvent.ChannelListened listened) {
             listening.listened(listened.channel());
             springEvent = new PgListenEvent.ChannelListened(source, group, listened.channel());

@@ -19,8 +19,8 @@ import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.Payload;
 import io.github.pgiplisten.core.PgNotifier;
 import io.github.pgiplisten.observation.PgListenObservations;
-import io.github.pgiplisten.observation.PgPublishObservationContext;
 import io.github.pgiplisten.observation.PgListenTraceEnvelope;
+import io.github.pgiplisten.observation.PgPublishObservationContext;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 
@@ -51,8 +51,11 @@ class JdbcPgPublisher implements PgPublisher {
      * @param observations null when observation is off
      * @param propagate whether the trace context goes with the payload (see {@link PgListenTraceEnvelope})
      */
-    JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter,
-            @Nullable ObservationRegistry observations, PgListenObservations.@Nullable PublishConvention convention,
+    JdbcPgPublisher(
+            DataSource dataSource,
+            @Nullable PgPayloadConverter converter,
+            @Nullable ObservationRegistry observations,
+            PgListenObservations.@Nullable PublishConvention convention,
             boolean propagate) {
         this.jdbc = new JdbcTemplate(dataSource);
         this.dataSource = dataSource;
@@ -87,8 +90,8 @@ class JdbcPgPublisher implements PgPublisher {
             new PgListenObservations.DefaultPublishConvention();
 
     /** The payload with the trace context in front, unless that would pass the size limit (then without). */
-    private static @Nullable String withTrace(String channel, PgPublishObservationContext context,
-            @Nullable String text) {
+    private static @Nullable String withTrace(
+            String channel, PgPublishObservationContext context, @Nullable String text) {
         Map<String, String> fields = context.getCarrier();
         if (text == null || fields == null || fields.isEmpty()) {
             return text;
@@ -124,8 +127,8 @@ class JdbcPgPublisher implements PgPublisher {
     private boolean inSpringManagedTransaction(Connection connection) throws SQLException {
         // JdbcTemplate hands the callback a proxy: the bound connection is its target
         return TransactionSynchronizationManager.isActualTransactionActive()
-                && DataSourceUtils.isConnectionTransactional(DataSourceUtils.getTargetConnection(connection),
-                        dataSource);
+                && DataSourceUtils.isConnectionTransactional(
+                        DataSourceUtils.getTargetConnection(connection), dataSource);
     }
 
     private @Nullable String toText(String channel, @Nullable Object payload) {
@@ -133,9 +136,10 @@ class JdbcPgPublisher implements PgPublisher {
             return (String) payload;
         }
         if (converter == null) {
-            throw new IllegalStateException("Cannot publish a " + payload.getClass().getName() + " on channel '"
-                    + channel + "': no PgPayloadConverter bean (keep spring-boot-starter-jackson, which the "
-                    + "starter brings, for JSON, or send a String)");
+            throw new IllegalStateException(
+                    "Cannot publish a " + payload.getClass().getName() + " on channel '"
+                            + channel + "': no PgPayloadConverter bean (keep spring-boot-starter-jackson, which the "
+                            + "starter brings, for JSON, or send a String)");
         }
         return converter.write(payload);
     }

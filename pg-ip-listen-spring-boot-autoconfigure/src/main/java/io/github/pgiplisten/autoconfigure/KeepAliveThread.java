@@ -11,18 +11,19 @@ final class KeepAliveThread {
 
     private final CountDownLatch released = new CountDownLatch(1);
 
-    private KeepAliveThread() {
-    }
+    private KeepAliveThread() {}
 
     static KeepAliveThread start() {
         KeepAliveThread keepAlive = new KeepAliveThread();
-        Thread thread = new Thread(() -> {
-            try {
-                keepAlive.released.await();
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-        }, "pg-ip-listen-keep-alive");
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        keepAlive.released.await();
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "pg-ip-listen-keep-alive");
         thread.setDaemon(false);
         thread.start();
         return keepAlive;

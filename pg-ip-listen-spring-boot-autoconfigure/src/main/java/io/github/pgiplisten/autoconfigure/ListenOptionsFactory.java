@@ -46,9 +46,11 @@ final class ListenOptionsFactory {
         return group;
     }
 
-    PgListenOptions build(ObjectProvider<TaskDecorator> taskDecorator,
+    PgListenOptions build(
+            ObjectProvider<TaskDecorator> taskDecorator,
             ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
-            ObjectProvider<PgListenOptionsCustomizer> customizers, NotificationObserver observer) {
+            ObjectProvider<PgListenOptionsCustomizer> customizers,
+            NotificationObserver observer) {
         String url = checkedUrl();
         PgListenOptions.Builder options = PgListenOptions.builder(url)
                 .username(connection.getUsername())
@@ -78,16 +80,20 @@ final class ListenOptionsFactory {
         try {
             built = options.observer(observer).build();
         } catch (IllegalArgumentException ex) {
-            throw new PgListenConfigurationException("Invalid pg-ip-listen configuration: " + ex.getMessage(),
-                    "Fix the pg-ip-listen.* property named in the message.", ex);
+            throw new PgListenConfigurationException(
+                    "Invalid pg-ip-listen configuration: " + ex.getMessage(),
+                    "Fix the pg-ip-listen.* property named in the message.",
+                    ex);
         }
         if (properties.getGroup() == null && !named && properties.isOneProcessListener()) {
             // it works, but any other unnamed application on the database takes part in the same election
-            log.warn("Neither spring.application.name nor pg-ip-listen.group is set, so this application elects its "
-                    + "listener in the default group '{}', together with every other application on this database "
-                    + "that sets neither: only one of them handles notifications, and the @PgListener methods of the "
-                    + "others never run. Set spring.application.name (or pg-ip-listen.group) to a name of this "
-                    + "application's own.", PgListenOptions.DEFAULT_GROUP);
+            log.warn(
+                    "Neither spring.application.name nor pg-ip-listen.group is set, so this application elects its "
+                            + "listener in the default group '{}', together with every other application on this database "
+                            + "that sets neither: only one of them handles notifications, and the @PgListener methods of the "
+                            + "others never run. Set spring.application.name (or pg-ip-listen.group) to a name of this "
+                            + "application's own.",
+                    PgListenOptions.DEFAULT_GROUP);
         }
         return built;
     }
@@ -96,13 +102,17 @@ final class ListenOptionsFactory {
     private String checkedUrl() {
         String url = connection.getJdbcUrl();
         if (!url.startsWith("jdbc:postgresql:")) {
-            throw new PgListenConfigurationException("pg-ip-listen's listen connection needs PostgreSQL, but its "
-                    + "URL is " + JdbcUrls.withoutSecrets(url) + ".", "Set pg-ip-listen.url to a "
+            throw new PgListenConfigurationException(
+                    "pg-ip-listen's listen connection needs PostgreSQL, but its " + "URL is "
+                            + JdbcUrls.withoutSecrets(url) + ".",
+                    "Set pg-ip-listen.url to a "
                             + "jdbc:postgresql:// URL of the PostgreSQL server the notifications go through.");
         }
         if (!JdbcUrls.isReadableUrl(url)) {
-            throw new PgListenConfigurationException("pg-ip-listen's listen connection URL is not one the "
-                    + "PostgreSQL driver can read: " + JdbcUrls.withoutSecrets(url) + ".", "Set "
+            throw new PgListenConfigurationException(
+                    "pg-ip-listen's listen connection URL is not one the " + "PostgreSQL driver can read: "
+                            + JdbcUrls.withoutSecrets(url) + ".",
+                    "Set "
                             + "pg-ip-listen.url (or spring.datasource.url, which it defaults to) to "
                             + "jdbc:postgresql://host:port/database with a port from 1 to 65535 and %-encoded "
                             + "options.");
@@ -117,15 +127,20 @@ final class ListenOptionsFactory {
      * whose tasks the {@code TaskDecorator} bean wraps. Per-channel order holds on either: the engine hands a channel's
      * notifications to one task at a time.
      */
-    private void listenerThreads(PgListenOptions.Builder options, ObjectProvider<TaskDecorator> taskDecorator,
+    private void listenerThreads(
+            PgListenOptions.Builder options,
+            ObjectProvider<TaskDecorator> taskDecorator,
             ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor) {
         if (Threading.VIRTUAL.isActive(environment)) {
             SimpleAsyncTaskExecutorBuilder builder = simpleExecutor.getIfAvailable(() -> {
                 TaskDecorator decorator = taskDecorator.getIfUnique();
-                return decorator == null ? new SimpleAsyncTaskExecutorBuilder()
+                return decorator == null
+                        ? new SimpleAsyncTaskExecutorBuilder()
                         : new SimpleAsyncTaskExecutorBuilder().taskDecorator(decorator);
             });
-            options.handlerExecutor(builder.virtualThreads(true).threadNamePrefix("pg-ip-listen-").build());
+            options.handlerExecutor(builder.virtualThreads(true)
+                    .threadNamePrefix("pg-ip-listen-")
+                    .build());
         } else {
             TaskDecorator decorator = taskDecorator.getIfUnique();
             if (decorator != null) {

@@ -40,8 +40,8 @@ final class ListenerAttributes {
         }
         String named = resolve(beanMethod, "id", annotation.id());
         if (named.isBlank()) {
-            throw invalid(beanMethod, "has an empty id",
-                    "Give it an id, or leave the attribute out for " + beanMethod + ".");
+            throw invalid(
+                    beanMethod, "has an empty id", "Give it an id, or leave the attribute out for " + beanMethod + ".");
         }
         return named;
     }
@@ -52,38 +52,51 @@ final class ListenerAttributes {
         try {
             value = resolver != null ? resolver.resolveStringValue(raw) : raw;
         } catch (IllegalArgumentException ex) {
-            throw invalid(id, "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved: "
-                    + ex.getMessage(), "Define the property, or give the placeholder a default: ${name:default}.");
+            throw invalid(
+                    id,
+                    "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved: " + ex.getMessage(),
+                    "Define the property, or give the placeholder a default: ${name:default}.");
         }
         if (value == null || raw.contains("${") && value.contains("${")) {
-            throw invalid(id, "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved",
+            throw invalid(
+                    id,
+                    "has " + attribute + " '" + raw + "' whose placeholder cannot be resolved",
                     "Define the property, or give the placeholder a default: ${name:default}.");
         }
         return value;
     }
 
     boolean autoStartup(String id, String raw) {
-        String value = resolve(id, "autoStartup", raw.isEmpty() ? "${pg-ip-listen.auto-startup:true}" : raw).trim();
+        String value = resolve(id, "autoStartup", raw.isEmpty() ? "${pg-ip-listen.auto-startup:true}" : raw)
+                .trim();
         if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-            throw invalid(id, "has autoStartup '" + raw + "', which is '" + value + "', neither true nor false",
+            throw invalid(
+                    id,
+                    "has autoStartup '" + raw + "', which is '" + value + "', neither true nor false",
                     "Set autoStartup to \"true\", \"false\" or a placeholder of one of them.");
         }
         return Boolean.parseBoolean(value);
     }
 
-    @Nullable PgListenerErrorHandler errorHandler(String id, String name) {
+    @Nullable
+    PgListenerErrorHandler errorHandler(String id, String name) {
         if (name.isEmpty() || beanFactory == null) {
             return null;
         }
         String bean = resolve(id, "errorHandler", name);
         if (!beanFactory.containsBean(bean)) {
-            throw invalid(id, "names errorHandler '" + bean + "', and there is no bean of that name",
+            throw invalid(
+                    id,
+                    "names errorHandler '" + bean + "', and there is no bean of that name",
                     "Define a PgListenerErrorHandler bean named '" + bean + "', or leave errorHandler out to use "
                             + "the application's.");
         }
         if (!beanFactory.isTypeMatch(bean, PgListenerErrorHandler.class)) {
-            throw invalid(id, "names errorHandler '" + bean + "', which is a " + beanFactory.getType(bean)
-                    + ", not a PgListenerErrorHandler", "Name a PgListenerErrorHandler bean.");
+            throw invalid(
+                    id,
+                    "names errorHandler '" + bean + "', which is a " + beanFactory.getType(bean)
+                            + ", not a PgListenerErrorHandler",
+                    "Name a PgListenerErrorHandler bean.");
         }
         return beanFactory.getBean(bean, PgListenerErrorHandler.class);
     }
@@ -101,9 +114,11 @@ final class ListenerAttributes {
             } catch (IllegalArgumentException ex) {
                 throw unresolvable(id, raw, ex.getMessage());
             } catch (BeansException ex) {
-                throw invalid(id, "has channel '" + raw + "' whose expression cannot be evaluated: "
-                        + ex.getMostSpecificCause().getMessage(), "Fix the #{…} expression, or name the channel "
-                        + "without one.");
+                throw invalid(
+                        id,
+                        "has channel '" + raw + "' whose expression cannot be evaluated: "
+                                + ex.getMostSpecificCause().getMessage(),
+                        "Fix the #{…} expression, or name the channel " + "without one.");
             }
             // a context without a strict placeholder configurer leaves unresolvable placeholders in place
             if (channel != null && raw.contains("${") && channel.contains("${")) {
@@ -112,15 +127,20 @@ final class ListenerAttributes {
             try {
                 channels.add(ChannelName.validate(channel));
             } catch (InvalidChannelNameException ex) {
-                throw invalid(id, "has an invalid channel" + (raw.equals(channel) ? "" : " (from '" + raw + "')")
-                        + ": " + ex.getMessage(), "Use a channel name of 1 to 63 UTF-8 bytes without NUL.");
+                throw invalid(
+                        id,
+                        "has an invalid channel" + (raw.equals(channel) ? "" : " (from '" + raw + "')") + ": "
+                                + ex.getMessage(),
+                        "Use a channel name of 1 to 63 UTF-8 bytes without NUL.");
             }
         }
         return new ArrayList<>(channels);
     }
 
     private static PgListenConfigurationException unresolvable(String id, String raw, @Nullable String detail) {
-        return invalid(id, "has channel '" + raw + "' whose placeholder cannot be resolved: " + detail,
+        return invalid(
+                id,
+                "has channel '" + raw + "' whose placeholder cannot be resolved: " + detail,
                 "Define the property, or give the placeholder a default: ${name:default}.");
     }
 }

@@ -40,27 +40,37 @@ class ListenerContainerConfiguration {
     }
 
     @Bean
-    PgListenerContainer pgListenerContainer(PgListenProperties properties, PgListenConnectionDetails connection,
-            Environment environment, ObjectProvider<PgListenerErrorHandler> errorHandlers,
-            ObjectProvider<NotificationObserver> observers, ApplicationEventPublisher events,
-            ObjectProvider<TaskDecorator> taskDecorator, ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
-            ObjectProvider<PgListenOptionsCustomizer> customizers, ObjectProvider<ObservationRegistry> observations,
-            ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention, ListableBeanFactory beans) {
+    PgListenerContainer pgListenerContainer(
+            PgListenProperties properties,
+            PgListenConnectionDetails connection,
+            Environment environment,
+            ObjectProvider<PgListenerErrorHandler> errorHandlers,
+            ObjectProvider<NotificationObserver> observers,
+            ApplicationEventPublisher events,
+            ObjectProvider<TaskDecorator> taskDecorator,
+            ObjectProvider<SimpleAsyncTaskExecutorBuilder> simpleExecutor,
+            ObjectProvider<PgListenOptionsCustomizer> customizers,
+            ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention,
+            ListableBeanFactory beans) {
         // the application's error handler: the only one, or the primary one of several (the others are for
         // @PgListener(errorHandler = "…"))
         PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
         if (errorHandler == null) {
-            throw new PgListenConfigurationException("There are several PgListenerErrorHandler beans and none is "
-                    + "@Primary, so pg-ip-listen cannot tell which one is the application's.", "Mark the "
-                    + "application-wide one @Primary; name the others in @PgListener(errorHandler = \"…\").");
+            throw new PgListenConfigurationException(
+                    "There are several PgListenerErrorHandler beans and none is "
+                            + "@Primary, so pg-ip-listen cannot tell which one is the application's.",
+                    "Mark the "
+                            + "application-wide one @Primary; name the others in @PgListener(errorHandler = \"…\").");
         }
         ListenOptionsFactory factory = new ListenOptionsFactory(properties, connection, environment);
-        ObservationRegistry observationRegistry = properties.isObservationEnabled()
-                ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
-        ListenerRegistry registry = new ListenerRegistry(errorHandler,
+        ObservationRegistry observationRegistry =
+                properties.isObservationEnabled() ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
+        ListenerRegistry registry = new ListenerRegistry(
+                errorHandler,
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
-        PgListenOptions options = factory.build(taskDecorator, simpleExecutor, customizers,
-                CompositeNotificationObserver.of(beans, observers));
+        PgListenOptions options = factory.build(
+                taskDecorator, simpleExecutor, customizers, CompositeNotificationObserver.of(beans, observers));
         return new PgListenerContainer(options, registry, events, properties.getPhase());
     }
 

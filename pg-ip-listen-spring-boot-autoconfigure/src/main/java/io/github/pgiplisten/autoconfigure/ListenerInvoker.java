@@ -5,8 +5,8 @@ import org.jspecify.annotations.Nullable;
 import io.github.pgiplisten.core.NotificationHandler;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.observation.PgListenObservations;
-import io.github.pgiplisten.observation.PgListenerObservationContext;
 import io.github.pgiplisten.observation.PgListenTraceEnvelope;
+import io.github.pgiplisten.observation.PgListenerObservationContext;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 
@@ -25,8 +25,10 @@ final class ListenerInvoker {
     private final String group;
 
     /** @param registry null when observation is off */
-    ListenerInvoker(@Nullable ObservationRegistry registry,
-            PgListenObservations.@Nullable ListenerConvention convention, String group) {
+    ListenerInvoker(
+            @Nullable ObservationRegistry registry,
+            PgListenObservations.@Nullable ListenerConvention convention,
+            String group) {
         this.registry = registry;
         this.convention = convention;
         this.group = group;
@@ -34,14 +36,18 @@ final class ListenerInvoker {
 
     void invoke(String listenerId, NotificationHandler handler, PgNotification notification) throws Exception {
         PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(notification.payload());
-        PgNotification plain = opened.fields().isEmpty() ? notification
+        PgNotification plain = opened.fields().isEmpty()
+                ? notification
                 : new PgNotification(notification.channel(), opened.payload(), notification.senderPid());
         if (registry == null) {
             handler.handle(plain);
             return;
         }
-        Observation.createNotStarted(convention, DEFAULT,
-                () -> new PgListenerObservationContext(plain, opened, listenerId, group), registry)
+        Observation.createNotStarted(
+                        convention,
+                        DEFAULT,
+                        () -> new PgListenerObservationContext(plain, opened, listenerId, group),
+                        registry)
                 .observeChecked(() -> handler.handle(plain));
     }
 }

@@ -45,8 +45,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
 
     /** A {@code @PgListener} method; subscribed at once when the engine runs and it starts automatically. */
     void add(PgListenerEndpoint endpoint) {
-        add(new Entry(endpoint.id(), endpoint.channels(), endpoint::invoke, endpoint.errorHandler(),
-                endpoint.autoStartup()));
+        add(new Entry(
+                endpoint.id(), endpoint.channels(), endpoint::invoke, endpoint.errorHandler(), endpoint.autoStartup()));
     }
 
     private Entry add(Entry entry) {
@@ -116,8 +116,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     }
 
     @Override
-    public Listener registerListener(String id, Collection<String> channels, NotificationHandler handler,
-            boolean start) {
+    public Listener registerListener(
+            String id, Collection<String> channels, NotificationHandler handler, boolean start) {
         Objects.requireNonNull(id, "id must not be null");
         Objects.requireNonNull(handler, "handler must not be null");
         if (channels.isEmpty()) {
@@ -168,8 +168,12 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         /** Its subscriptions on the running engine; empty while not running. */
         List<Subscription> subscriptions = List.of();
 
-        Entry(String id, List<String> channels, NotificationHandler handler,
-                @Nullable PgListenerErrorHandler errorHandler, boolean wanted) {
+        Entry(
+                String id,
+                List<String> channels,
+                NotificationHandler handler,
+                @Nullable PgListenerErrorHandler errorHandler,
+                boolean wanted) {
             this.id = id;
             this.channels = List.copyOf(channels);
             this.handler = handler;
@@ -196,7 +200,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
             if (error instanceof PgListenerExecutionFailedException failure) {
                 errorHandler.handleError(notification, failure);
             } else {
-                defaultErrorHandler.handleError(notification,
+                defaultErrorHandler.handleError(
+                        notification,
                         new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
             }
         }

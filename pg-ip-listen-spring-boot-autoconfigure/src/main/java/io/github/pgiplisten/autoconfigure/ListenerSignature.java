@@ -32,8 +32,8 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
      * @param custom the application's argument resolvers: a parameter one of them fills is theirs
      * @throws PgListenConfigurationException when the method takes more than one payload or notification
      */
-    static ListenerSignature of(String id, Method method, Method invocable,
-            List<HandlerMethodArgumentResolver> custom) {
+    static ListenerSignature of(
+            String id, Method method, Method invocable, List<HandlerMethodArgumentResolver> custom) {
         Parameter[] parameters = method.getParameters();
         List<Type> converted = new ArrayList<>();
         int payloadParameters = 0;
@@ -55,11 +55,14 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
             }
         }
         if (payloadParameters > 1 || notificationParameters > 1) {
-            throw invalid(id, "has " + parameters.length + " parameters "
-                    + signature(parameters) + "; a @PgListener method takes at most one payload parameter (String, "
-                    + "or a type read from JSON) and at most one PgNotification, besides @Header, @Headers and "
-                    + "Message parameters", "Keep one payload parameter, or take the PgNotification and read its "
-                            + "payload yourself.");
+            throw invalid(
+                    id,
+                    "has " + parameters.length + " parameters "
+                            + signature(parameters)
+                            + "; a @PgListener method takes at most one payload parameter (String, "
+                            + "or a type read from JSON) and at most one PgNotification, besides @Header, @Headers and "
+                            + "Message parameters",
+                    "Keep one payload parameter, or take the PgNotification and read its " + "payload yourself.");
         }
         boolean plain = custom.isEmpty()
                 && Arrays.stream(parameters).allMatch(parameter -> parameter.getAnnotations().length == 0);

@@ -16,8 +16,8 @@ import org.springframework.validation.SmartValidator;
 import org.springframework.validation.Validator;
 import org.springframework.validation.annotation.ValidationAnnotationUtils;
 
-import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
@@ -34,8 +34,7 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
     private final @Nullable PgPayloadConverter converter;
     private final @Nullable Validator validator;
 
-    PayloadArgumentResolver(String listenerId, @Nullable PgPayloadConverter converter,
-            @Nullable Validator validator) {
+    PayloadArgumentResolver(String listenerId, @Nullable PgPayloadConverter converter, @Nullable Validator validator) {
         this.listenerId = listenerId;
         this.converter = converter;
         this.validator = validator;
@@ -43,7 +42,8 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
 
     /** Whether a parameter is the notification or its payload (not a header, the message, or another's). */
     static boolean isPayload(MethodParameter parameter) {
-        return !parameter.hasParameterAnnotation(Header.class) && !parameter.hasParameterAnnotation(Headers.class)
+        return !parameter.hasParameterAnnotation(Header.class)
+                && !parameter.hasParameterAnnotation(Headers.class)
                 && !Message.class.isAssignableFrom(parameter.getParameterType())
                 && !org.springframework.messaging.MessageHeaders.class.isAssignableFrom(parameter.getParameterType());
     }
@@ -55,8 +55,8 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
 
     @Override
     public @Nullable Object resolveArgument(MethodParameter parameter, Message<?> message) throws Exception {
-        PgNotification notification = Objects.requireNonNull(
-                message.getHeaders().get(PgListenerHeaders.NOTIFICATION, PgNotification.class));
+        PgNotification notification =
+                Objects.requireNonNull(message.getHeaders().get(PgListenerHeaders.NOTIFICATION, PgNotification.class));
         Class<?> type = parameter.getParameterType();
         if (type == PgNotification.class) {
             return notification;
@@ -73,8 +73,11 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
         }
         Object value = read(notification, generic);
         if (value == null) {
-            throw new PgListenerExecutionFailedException(listenerId, notification,
-                    "could not read the payload as " + generic.getTypeName(), new IllegalArgumentException(
+            throw new PgListenerExecutionFailedException(
+                    listenerId,
+                    notification,
+                    "could not read the payload as " + generic.getTypeName(),
+                    new IllegalArgumentException(
                             "the payload reads as null; take Optional<" + generic.getTypeName() + "> to accept it"));
         }
         return value;
@@ -84,8 +87,8 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
         try {
             return Objects.requireNonNull(converter).read(notification.payload(), type);
         } catch (RuntimeException ex) {
-            throw new PgListenerExecutionFailedException(listenerId, notification,
-                    "could not read the payload as " + type.getTypeName(), ex);
+            throw new PgListenerExecutionFailedException(
+                    listenerId, notification, "could not read the payload as " + type.getTypeName(), ex);
         }
     }
 
@@ -102,8 +105,8 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
                 if (target == null) {
                     return;
                 }
-                BeanPropertyBindingResult errors = new BeanPropertyBindingResult(target,
-                        parameter.getParameterName() != null ? parameter.getParameterName() : "payload");
+                BeanPropertyBindingResult errors = new BeanPropertyBindingResult(
+                        target, parameter.getParameterName() != null ? parameter.getParameterName() : "payload");
                 if (hints.length > 0 && validator instanceof SmartValidator smart) {
                     smart.validate(target, errors, hints);
                 } else {

@@ -18,6 +18,7 @@ class PayloadConverterConfiguration {
     @Bean
     @ConditionalOnMissingBean
     PgPayloadConverter pgPayloadConverter(ObjectProvider<JsonMapper> mapper) {
-        return new JacksonPayloadConverter(mapper.getIfAvailable(() -> JsonMapper.builder().build()));
+        return new JacksonPayloadConverter(
+                mapper.getIfAvailable(() -> JsonMapper.builder().build()));
     }
 }

@@ -14,13 +14,19 @@ import io.github.pgiplisten.core.PgListenEngine;
  * broadcast), the {@link PgPublisher} on the application's DataSource, the status, events and error handling. Each
  * part is a configuration of its own, so that its conditions stand beside its beans.
  */
-@AutoConfiguration(afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-        "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration" })
+@AutoConfiguration(
+        afterName = {
+            "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+            "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration"
+        })
 @ConditionalOnClass(PgListenEngine.class)
 @ConditionalOnBooleanProperty(name = "pg-ip-listen.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(PgListenProperties.class)
-@Import({ ConnectionDetailsConfigurations.DataSourceConnectionDetails.class,
-        ConnectionDetailsConfigurations.PropertiesConnectionDetails.class, PayloadConverterConfiguration.class,
-        PublisherConfiguration.class, ListenerContainerConfiguration.class })
-public final class PgListenAutoConfiguration {
-}
+@Import({
+    ConnectionDetailsConfigurations.DataSourceConnectionDetails.class,
+    ConnectionDetailsConfigurations.PropertiesConnectionDetails.class,
+    PayloadConverterConfiguration.class,
+    PublisherConfiguration.class,
+    ListenerContainerConfiguration.class
+})
+public final class PgListenAutoConfiguration {}

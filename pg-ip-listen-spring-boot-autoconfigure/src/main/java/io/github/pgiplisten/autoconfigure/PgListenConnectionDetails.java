@@ -15,7 +15,9 @@ public interface PgListenConnectionDetails extends ConnectionDetails {
     /** A {@code jdbc:postgresql:} URL that reaches PostgreSQL directly (not through PgBouncer in transaction mode). */
     String getJdbcUrl();
 
-    @Nullable String getUsername();
+    @Nullable
+    String getUsername();
 
-    @Nullable String getPassword();
+    @Nullable
+    String getPassword();
 }

@@ -334,13 +334,22 @@ public class PgListenProperties implements Validator {
             check(errors, "interval", options -> options.tcpKeepalivesInterval(keepalives.interval));
             check(errors, "count", options -> options.tcpKeepalivesCount(keepalives.count));
         } else if (target instanceof Reconnect reconnect) {
-            boolean valid = check(errors, "initialDelay", options -> options
-                    .reconnectInitialDelay(reconnect.initialDelay).reconnectMaxDelay(PgListenOptions.MAX_DURATION));
-            valid &= check(errors, "maxDelay", options -> options
-                    .reconnectInitialDelay(PgListenOptions.MIN_DURATION).reconnectMaxDelay(reconnect.maxDelay));
+            boolean valid = check(
+                    errors,
+                    "initialDelay",
+                    options -> options.reconnectInitialDelay(reconnect.initialDelay)
+                            .reconnectMaxDelay(PgListenOptions.MAX_DURATION));
+            valid &= check(
+                    errors,
+                    "maxDelay",
+                    options -> options.reconnectInitialDelay(PgListenOptions.MIN_DURATION)
+                            .reconnectMaxDelay(reconnect.maxDelay));
             if (valid) {
-                check(errors, "maxDelay", options -> options.reconnectInitialDelay(reconnect.initialDelay)
-                        .reconnectMaxDelay(reconnect.maxDelay));
+                check(
+                        errors,
+                        "maxDelay",
+                        options -> options.reconnectInitialDelay(reconnect.initialDelay)
+                                .reconnectMaxDelay(reconnect.maxDelay));
             }
         } else if (target instanceof PgListenProperties properties) {
             String group = properties.group;
@@ -357,11 +366,17 @@ public class PgListenProperties implements Validator {
             check(errors, "shutdownTimeout", options -> options.shutdownTimeout(properties.shutdownTimeout));
             check(errors, "progressInterval", options -> options.progressInterval(properties.progressInterval));
             check(errors, "crashDelivery", options -> options.crashDelivery(properties.crashDelivery));
-            check(errors, "standbyBufferLimit", options -> options.standbyBufferLimit(
-                    properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
+            check(
+                    errors,
+                    "standbyBufferLimit",
+                    options -> options.standbyBufferLimit(
+                            properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
             check(errors, "queueUsageWarning", options -> options.queueUsageWarning(properties.queueUsageWarning));
-            check(errors, "backlogLimit", options -> options.backlogLimit(
-                    properties.backlogLimit == null ? -1 : properties.backlogLimit.toBytes()));
+            check(
+                    errors,
+                    "backlogLimit",
+                    options -> options.backlogLimit(
+                            properties.backlogLimit == null ? -1 : properties.backlogLimit.toBytes()));
         }
     }
 

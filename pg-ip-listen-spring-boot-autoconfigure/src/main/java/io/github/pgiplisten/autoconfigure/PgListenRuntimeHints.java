@@ -22,7 +22,9 @@ final class PgListenRuntimeHints implements RuntimeHintsRegistrar {
 
     @Override
     public void registerHints(RuntimeHints hints, @Nullable ClassLoader classLoader) {
-        hints.reflection().registerType(TypeReference.of(SOCKET_FACTORY), type -> type
-                .withConstructor(List.of(TypeReference.of(String.class)), ExecutableMode.INVOKE));
+        hints.reflection()
+                .registerType(
+                        TypeReference.of(SOCKET_FACTORY),
+                        type -> type.withConstructor(List.of(TypeReference.of(String.class)), ExecutableMode.INVOKE));
     }
 }

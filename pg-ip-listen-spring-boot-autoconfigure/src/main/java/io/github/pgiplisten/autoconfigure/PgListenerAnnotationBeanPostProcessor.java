@@ -10,9 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.jspecify.annotations.Nullable;
-import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
-import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
-import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
 import org.springframework.aop.framework.AopInfrastructureBean;
 import org.springframework.aop.framework.AopProxyUtils;
 import org.springframework.aop.scope.ScopedProxyUtils;
@@ -29,6 +26,9 @@ import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
+import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
+import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
 import org.springframework.util.ClassUtils;
 
 import io.github.pgiplisten.PgListener;
@@ -103,9 +103,9 @@ class PgListenerAnnotationBeanPostProcessor
                 || !AnnotationUtils.isCandidateClass(targetClass, PgListener.class)) {
             return Map.of();
         }
-        Map<Method, PgListener> methods = MethodIntrospector.selectMethods(targetClass,
-                (MethodIntrospector.MetadataLookup<PgListener>) method -> AnnotatedElementUtils
-                        .findMergedAnnotation(method, PgListener.class));
+        Map<Method, PgListener> methods =
+                MethodIntrospector.selectMethods(targetClass, (MethodIntrospector.MetadataLookup<PgListener>)
+                        method -> AnnotatedElementUtils.findMergedAnnotation(method, PgListener.class));
         if (methods.isEmpty()) {
             classesWithoutListeners.add(targetClass);
         }
@@ -148,19 +148,24 @@ class PgListenerAnnotationBeanPostProcessor
         }
         String scope = beanFactory.getMergedBeanDefinition(beanName).getScope();
         return scope == null || scope.isEmpty() || scope.equals(ConfigurableBeanFactory.SCOPE_SINGLETON)
-                ? ConfigurableBeanFactory.SCOPE_PROTOTYPE : scope;
+                ? ConfigurableBeanFactory.SCOPE_PROTOTYPE
+                : scope;
     }
 
-    private static PgListenConfigurationException wrongScope(String beanName, Map<Method, PgListener> methods,
-            @Nullable String scope) {
+    private static PgListenConfigurationException wrongScope(
+            String beanName, Map<Method, PgListener> methods, @Nullable String scope) {
         // the target of a scoped proxy is known to the user by the proxy's name
-        String name = ScopedProxyUtils.isScopedTarget(beanName) ? ScopedProxyUtils.getOriginalBeanName(beanName)
-                : beanName;
-        Method first = methods.keySet().stream().min(Comparator.comparing(Method::getName)
-                .thenComparing(Method::toGenericString)).orElseThrow();
-        return invalid(name + "#" + first.getName(), "is on a bean of scope '" + scope + "': @PgListener methods "
-                + "must be on singleton beans, because each instance of a prototype or scoped bean would register "
-                + "its listener again and none would ever be removed", "Put the @PgListener method on a singleton "
+        String name =
+                ScopedProxyUtils.isScopedTarget(beanName) ? ScopedProxyUtils.getOriginalBeanName(beanName) : beanName;
+        Method first = methods.keySet().stream()
+                .min(Comparator.comparing(Method::getName).thenComparing(Method::toGenericString))
+                .orElseThrow();
+        return invalid(
+                name + "#" + first.getName(),
+                "is on a bean of scope '" + scope + "': @PgListener methods "
+                        + "must be on singleton beans, because each instance of a prototype or scoped bean would register "
+                        + "its listener again and none would ever be removed",
+                "Put the @PgListener method on a singleton "
                         + "bean (the default scope); when it needs a prototype or scoped object, inject an "
                         + "ObjectProvider of it and get one per notification.");
     }
@@ -173,9 +178,11 @@ class PgListenerAnnotationBeanPostProcessor
             throw invalid(id, "is static; @PgListener methods must be instance methods", "Make it an instance method.");
         }
         if (org.springframework.core.KotlinDetector.isSuspendingFunction(method)) {
-            throw invalid(id, "is a Kotlin suspend function, which pg-ip-listen does not call yet (it would have to "
-                    + "wait for the coroutine to keep the channel's order)", "Make it a plain function; call "
-                    + "runBlocking inside it if it must suspend.");
+            throw invalid(
+                    id,
+                    "is a Kotlin suspend function, which pg-ip-listen does not call yet (it would have to "
+                            + "wait for the coroutine to keep the channel's order)",
+                    "Make it a plain function; call " + "runBlocking inside it if it must suspend.");
         }
         List<String> channels = attributes.channels(id, annotation);
         Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
@@ -185,8 +192,11 @@ class PgListenerAnnotationBeanPostProcessor
         if (!signature.convertedTypes().isEmpty()) {
             converter = converter();
             if (converter == null) {
-                throw invalid(id, "takes " + signature.convertedTypes().get(0).getTypeName() + ", which needs a "
-                        + "PgPayloadConverter, and there is none", "Keep spring-boot-starter-jackson (the "
+                throw invalid(
+                        id,
+                        "takes " + signature.convertedTypes().get(0).getTypeName() + ", which needs a "
+                                + "PgPayloadConverter, and there is none",
+                        "Keep spring-boot-starter-jackson (the "
                                 + "starter brings it: was it excluded?), define a PgPayloadConverter bean, or "
                                 + "take the payload as a String.");
             }
@@ -201,10 +211,12 @@ class PgListenerAnnotationBeanPostProcessor
         }
         factory.afterPropertiesSet();
         InvocableHandlerMethod handler = factory.createInvocableHandlerMethod(bean, invocable);
-        PgListenerEndpoint.Direct direct = signature.plain() ? new PgListenerEndpoint.Direct(bean, invocable,
-                invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload) : null;
-        return new PgListenerEndpoint(id, channels, handler, direct, signature.convertedTypes(), converter,
-                autoStartup, errorHandler);
+        PgListenerEndpoint.Direct direct = signature.plain()
+                ? new PgListenerEndpoint.Direct(
+                        bean, invocable, invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload)
+                : null;
+        return new PgListenerEndpoint(
+                id, channels, handler, direct, signature.convertedTypes(), converter, autoStartup, errorHandler);
     }
 
     /** The application's argument resolvers for listener methods (beans of Spring messaging's type). */
@@ -212,7 +224,9 @@ class PgListenerAnnotationBeanPostProcessor
         if (!(beanFactory instanceof ConfigurableListableBeanFactory listable)) {
             return List.of();
         }
-        return listable.getBeanProvider(HandlerMethodArgumentResolver.class).orderedStream().toList();
+        return listable.getBeanProvider(HandlerMethodArgumentResolver.class)
+                .orderedStream()
+                .toList();
     }
 
     /** The validator for {@code @Valid} payloads: Boot's {@code defaultValidator}, or the only one. */
@@ -224,11 +238,14 @@ class PgListenerAnnotationBeanPostProcessor
                 && beanFactory.isTypeMatch("defaultValidator", org.springframework.validation.Validator.class)) {
             return beanFactory.getBean("defaultValidator", org.springframework.validation.Validator.class);
         }
-        return beanFactory.getBeanProvider(org.springframework.validation.Validator.class).getIfUnique();
+        return beanFactory
+                .getBeanProvider(org.springframework.validation.Validator.class)
+                .getIfUnique();
     }
 
     private @Nullable PgPayloadConverter converter() {
-        return beanFactory == null ? null
+        return beanFactory == null
+                ? null
                 : beanFactory.getBeanProvider(PgPayloadConverter.class).getIfAvailable();
     }
 

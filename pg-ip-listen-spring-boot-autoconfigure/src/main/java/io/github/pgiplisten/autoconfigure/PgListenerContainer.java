@@ -13,8 +13,8 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
-import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.ContextClosedEvent;
 
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
@@ -43,8 +43,11 @@ import io.github.pgiplisten.core.PgListenOptions;
  * runs what was configured.
  */
 public class PgListenerContainer
-        implements SmartLifecycle, PgListenStatus, DisposableBean, ApplicationListener<ContextClosedEvent>,
-        ApplicationContextAware {
+        implements SmartLifecycle,
+                PgListenStatus,
+                DisposableBean,
+                ApplicationListener<ContextClosedEvent>,
+                ApplicationContextAware {
 
     /**
      * The default phase ({@code pg-ip-listen.phase}), {@code Integer.MAX_VALUE - 100} as Spring Kafka's listener
@@ -71,8 +74,8 @@ public class PgListenerContainer
      * @param options finished
      * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
-    PgListenerContainer(PgListenOptions options, ListenerRegistry registry, ApplicationEventPublisher events,
-            int phase) {
+    PgListenerContainer(
+            PgListenOptions options, ListenerRegistry registry, ApplicationEventPublisher events, int phase) {
         this.options = options;
         this.registry = registry;
         this.events = new EngineEventTranslator(this, options.group(), listening, events, this::isRunning);
@@ -95,9 +98,9 @@ public class PgListenerContainer
                 try {
                     registry.add(endpoint);
                 } catch (IllegalArgumentException ex) {
-                    throw new PgListenConfigurationException("@PgListener method " + endpoint + ": "
-                            + ex.getMessage(), "Give each @PgListener its own id (the default, beanName#methodName, "
-                                    + "is unique).");
+                    throw new PgListenConfigurationException(
+                            "@PgListener method " + endpoint + ": " + ex.getMessage(),
+                            "Give each @PgListener its own id (the default, beanName#methodName, " + "is unique).");
                 }
             }
             if (engine != null) {
@@ -198,7 +201,8 @@ public class PgListenerContainer
 
     @Override
     public boolean awaitListening(Duration timeout, String... channels) throws InterruptedException {
-        Set<String> wanted = channels.length > 0 ? Set.copyOf(Arrays.asList(channels))
+        Set<String> wanted = channels.length > 0
+                ? Set.copyOf(Arrays.asList(channels))
                 : snapshot().channels().subscribed();
         return listening.await(wanted, timeout);
     }

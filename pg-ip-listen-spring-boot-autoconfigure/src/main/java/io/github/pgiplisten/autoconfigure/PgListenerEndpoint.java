@@ -16,9 +16,9 @@ import org.springframework.messaging.handler.invocation.MethodArgumentResolution
 import org.springframework.messaging.support.GenericMessage;
 import org.springframework.util.ReflectionUtils;
 
-import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
 
@@ -43,8 +43,14 @@ final class PgListenerEndpoint {
      * @param direct how to call the method without Spring's messaging handler method, when it takes nothing but its
      * payload and the notification, unannotated: the common case, about twice as fast (BENCHMARKS.md); null otherwise
      */
-    PgListenerEndpoint(String id, List<String> channels, InvocableHandlerMethod handler, @Nullable Direct direct,
-            List<Type> payloadTypes, @Nullable PgPayloadConverter converter, boolean autoStartup,
+    PgListenerEndpoint(
+            String id,
+            List<String> channels,
+            InvocableHandlerMethod handler,
+            @Nullable Direct direct,
+            List<Type> payloadTypes,
+            @Nullable PgPayloadConverter converter,
+            boolean autoStartup,
             @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
         this.channels = List.copyOf(channels);
@@ -79,7 +85,8 @@ final class PgListenerEndpoint {
     }
 
     /** Its own error handler ({@code @PgListener(errorHandler)}), or null for the application's. */
-    @Nullable PgListenerErrorHandler errorHandler() {
+    @Nullable
+    PgListenerErrorHandler errorHandler() {
         return errorHandler;
     }
 
@@ -132,7 +139,8 @@ final class PgListenerEndpoint {
         void invoke(String id, PgNotification notification) {
             Object[] arguments = new Object[types.length];
             for (int i = 0; i < types.length; i++) {
-                arguments[i] = types[i] == PgNotification.class ? notification
+                arguments[i] = types[i] == PgNotification.class
+                        ? notification
                         : payload.payload(notification, types[i], generics[i]);
             }
             try {

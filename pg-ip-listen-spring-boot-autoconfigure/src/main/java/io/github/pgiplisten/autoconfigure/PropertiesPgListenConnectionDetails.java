@@ -12,8 +12,10 @@ import org.springframework.lang.Contract;
 class PropertiesPgListenConnectionDetails implements PgListenConnectionDetails {
 
     /** URL, user and password of the application's DataSource, or null when there is none. */
-    record Fallback(@Nullable String url, @Nullable String username, @Nullable String password) {
-    }
+    record Fallback(
+            @Nullable String url,
+            @Nullable String username,
+            @Nullable String password) {}
 
     private final PgListenProperties properties;
     private final Supplier<@Nullable Fallback> fallback;
@@ -46,7 +48,8 @@ class PropertiesPgListenConnectionDetails implements PgListenConnectionDetails {
             return properties.getUsername();
         }
         Fallback dataSource = fallback.get();
-        return properties.getUsername() != null || dataSource == null ? properties.getUsername()
+        return properties.getUsername() != null || dataSource == null
+                ? properties.getUsername()
                 : dataSource.username();
     }
 
@@ -56,7 +59,8 @@ class PropertiesPgListenConnectionDetails implements PgListenConnectionDetails {
             return properties.getPassword();
         }
         Fallback dataSource = fallback.get();
-        return properties.getPassword() != null || dataSource == null ? properties.getPassword()
+        return properties.getPassword() != null || dataSource == null
+                ? properties.getPassword()
                 : dataSource.password();
     }
 

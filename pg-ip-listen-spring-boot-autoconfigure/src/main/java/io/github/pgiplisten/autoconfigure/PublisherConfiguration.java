@@ -23,12 +23,19 @@ class PublisherConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    PgPublisher pgPublisher(DataSource dataSource, ObjectProvider<PgPayloadConverter> converter,
-            PgListenProperties properties, ObjectProvider<ObservationRegistry> observations,
+    PgPublisher pgPublisher(
+            DataSource dataSource,
+            ObjectProvider<PgPayloadConverter> converter,
+            PgListenProperties properties,
+            ObjectProvider<ObservationRegistry> observations,
             ObjectProvider<PgListenObservations.PublishConvention> publishConvention) {
-        ObservationRegistry observationRegistry = properties.isObservationEnabled()
-                ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
-        return new JdbcPgPublisher(dataSource, converter.getIfAvailable(), observationRegistry,
-                publishConvention.getIfAvailable(), properties.isTracePropagation());
+        ObservationRegistry observationRegistry =
+                properties.isObservationEnabled() ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
+        return new JdbcPgPublisher(
+                dataSource,
+                converter.getIfAvailable(),
+                observationRegistry,
+                publishConvention.getIfAvailable(),
+                properties.isTracePropagation());
     }
 }

@@ -17,8 +17,7 @@ public final class PgListenObservations {
     /** {@code PgPublisher} sending one: a timer {@code pg.ip.listen.publish}, a span "{channel} publish". */
     public static final String PUBLISH = "pg.ip.listen.publish";
 
-    private PgListenObservations() {
-    }
+    private PgListenObservations() {}
 
     /** How a listener's observation is named and tagged. */
     public interface ListenerConvention extends ObservationConvention<PgListenerObservationContext> {
@@ -57,14 +56,24 @@ public final class PgListenObservations {
 
         @Override
         public KeyValues getLowCardinalityKeyValues(PgListenerObservationContext context) {
-            return KeyValues.of("messaging.system", "postgresql", "messaging.operation", "process",
-                    "messaging.destination.name", context.notification().channel(), "pg-ip-listen.listener.id",
-                    context.listenerId(), "pg-ip-listen.group", context.group());
+            return KeyValues.of(
+                    "messaging.system",
+                    "postgresql",
+                    "messaging.operation",
+                    "process",
+                    "messaging.destination.name",
+                    context.notification().channel(),
+                    "pg-ip-listen.listener.id",
+                    context.listenerId(),
+                    "pg-ip-listen.group",
+                    context.group());
         }
 
         @Override
         public KeyValues getHighCardinalityKeyValues(PgListenerObservationContext context) {
-            return KeyValues.of("pg-ip-listen.sender.pid", Integer.toString(context.notification().senderPid()));
+            return KeyValues.of(
+                    "pg-ip-listen.sender.pid",
+                    Integer.toString(context.notification().senderPid()));
         }
     }
 
@@ -83,8 +92,13 @@ public final class PgListenObservations {
 
         @Override
         public KeyValues getLowCardinalityKeyValues(PgPublishObservationContext context) {
-            return KeyValues.of("messaging.system", "postgresql", "messaging.operation", "publish",
-                    "messaging.destination.name", context.channel());
+            return KeyValues.of(
+                    "messaging.system",
+                    "postgresql",
+                    "messaging.operation",
+                    "publish",
+                    "messaging.destination.name",
+                    context.channel());
         }
     }
 }

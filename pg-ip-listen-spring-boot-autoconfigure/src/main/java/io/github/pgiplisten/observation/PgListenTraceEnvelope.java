@@ -18,8 +18,7 @@ public final class PgListenTraceEnvelope {
     static final char RECORD = '\u001E';
     static final char UNIT = '\u001F';
 
-    private PgListenTraceEnvelope() {
-    }
+    private PgListenTraceEnvelope() {}
 
     /** A payload with its trace fields in front; the payload alone when there are none. */
     public static String wrap(Map<String, String> fields, String payload) {

@@ -13,8 +13,8 @@ public class PgListenerObservationContext extends ReceiverContext<PgListenTraceE
     private final String listenerId;
     private final String group;
 
-    public PgListenerObservationContext(PgNotification notification, PgListenTraceEnvelope.Opened opened,
-            String listenerId, String group) {
+    public PgListenerObservationContext(
+            PgNotification notification, PgListenTraceEnvelope.Opened opened, String listenerId, String group) {
         super((carrier, key) -> carrier.field(key));
         setCarrier(opened);
         this.notification = notification;

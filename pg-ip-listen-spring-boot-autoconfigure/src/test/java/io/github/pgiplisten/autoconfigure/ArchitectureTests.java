@@ -1,15 +1,16 @@
 package io.github.pgiplisten.autoconfigure;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import org.junit.jupiter.api.Test;
+
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
-import org.junit.jupiter.api.Test;
-
-import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
-import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
  * The Spring layer's walls: it uses the core through the core's API package only ({@code io.github.pgiplisten.core}),
@@ -21,7 +22,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 class ArchitectureTests {
 
     private static final JavaClasses SPRING_LAYER = new ClassFileImporter()
-            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("io.github.pgiplisten")
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.github.pgiplisten")
             .that(DescribedPredicate.not(JavaClass.Predicates.resideInAPackage("io.github.pgiplisten.core..")));
 
     static final DescribedPredicate<JavaClass> CORE_INTERNALS = DescribedPredicate.describe(
@@ -30,13 +32,18 @@ class ArchitectureTests {
 
     @Test
     void theSpringLayerUsesTheCoresApiOnly() {
-        ArchRule rule = noClasses().should().dependOnClassesThat(CORE_INTERNALS)
+        ArchRule rule = noClasses()
+                .should()
+                .dependOnClassesThat(CORE_INTERNALS)
                 .because("the core's sub-packages are internal: only io.github.pgiplisten.core is its API");
         rule.check(SPRING_LAYER);
     }
 
     @Test
     void theSpringLayersPartsDoNotDependOnEachOtherInACircle() {
-        slices().matching("io.github.pgiplisten.autoconfigure.(*)..").should().beFreeOfCycles().check(SPRING_LAYER);
+        slices().matching("io.github.pgiplisten.autoconfigure.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .check(SPRING_LAYER);
     }
 }

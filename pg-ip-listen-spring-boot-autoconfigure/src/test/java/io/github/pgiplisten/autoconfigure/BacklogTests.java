@@ -28,14 +28,17 @@ class BacklogTests {
 
     @Test
     void aSlowListenerPausesReadingAtTheLimitAndStatusHealthAndMetricsShowIt() {
-        TestContexts.runner().withBean("slowListener", SlowListener.class)
-                .withPropertyValues("test.channel=" + channel, "pg-ip-listen.backlog-limit=256KB").run(context -> {
+        TestContexts.runner()
+                .withBean("slowListener", SlowListener.class)
+                .withPropertyValues("test.channel=" + channel, "pg-ip-listen.backlog-limit=256KB")
+                .run(context -> {
                     PgListenStatus status = context.getBean(PgListenStatus.class);
                     assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
                     SlowListener listener = context.getBean(SlowListener.class);
-                    context.getBean(JdbcTemplate.class).queryForList(
-                            "SELECT pg_notify(?, 'n' || g) FROM generate_series(1, 20000) g", channel);
-                    await().atMost(Duration.ofSeconds(30)).until(() -> status.snapshot().reading().paused());
+                    context.getBean(JdbcTemplate.class)
+                            .queryForList("SELECT pg_notify(?, 'n' || g) FROM generate_series(1, 20000) g", channel);
+                    await().atMost(Duration.ofSeconds(30))
+                            .until(() -> status.snapshot().reading().paused());
 
                     // reading paused because the backlog passed the limit; how far past it depends on whether a
                     // progress confirmation's answer brought the whole burst in at once (RELIABILITY.md, Limits)
@@ -43,31 +46,41 @@ class BacklogTests {
                     assertThat(status.snapshot().reading().backlog()).isPositive();
                     assertThat(atPause).isGreaterThan(256 * 1024);
                     // while paused nothing more is taken in: what the server sends waits in the spill file
-                    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    await().during(Duration.ofMillis(500))
+                            .atMost(Duration.ofSeconds(2))
                             .until(() -> status.snapshot().reading().backlogBytes() == atPause
                                     && status.snapshot().reading().paused());
-                    Health health = context.getBean(PgListenHealthIndicator.class).health();
-                    assertThat(health.getStatus()).as("a paused instance still listens").isEqualTo(Status.UP);
+                    Health health =
+                            context.getBean(PgListenHealthIndicator.class).health();
+                    assertThat(health.getStatus())
+                            .as("a paused instance still listens")
+                            .isEqualTo(Status.UP);
                     assertThat(health.getDetails()).containsEntry("readingPaused", true);
                     MeterRegistry meters = context.getBean(MeterRegistry.class);
-                    assertThat(meters.get("pg.ip.listen.reading.paused").gauge().value()).isEqualTo(1.0);
-                    assertThat(meters.get("pg.ip.listen.backlog").gauge().value()).isPositive();
-                    assertThat(meters.get("pg.ip.listen.backlog.bytes").gauge().value()).isPositive();
+                    assertThat(meters.get("pg.ip.listen.reading.paused").gauge().value())
+                            .isEqualTo(1.0);
+                    assertThat(meters.get("pg.ip.listen.backlog").gauge().value())
+                            .isPositive();
+                    assertThat(meters.get("pg.ip.listen.backlog.bytes").gauge().value())
+                            .isPositive();
 
                     listener.release.countDown();
                     await().atMost(Duration.ofSeconds(60)).until(() -> listener.handled.get() == 20000);
-                    await().atMost(Duration.ofSeconds(5)).until(() -> !status.snapshot().reading().paused());
+                    await().atMost(Duration.ofSeconds(5))
+                            .until(() -> !status.snapshot().reading().paused());
                     assertThat(status.snapshot().reading().backlog()).isZero();
-                    assertThat(meters.get("pg.ip.listen.reading.paused").gauge().value()).isZero();
+                    assertThat(meters.get("pg.ip.listen.reading.paused").gauge().value())
+                            .isZero();
                 });
     }
 
     @Test
     void theLimitIsValidatedWithThePropertyNamed() {
-        TestContexts.runner().withBean("slowListener", SlowListener.class)
+        TestContexts.runner()
+                .withBean("slowListener", SlowListener.class)
                 .withPropertyValues("test.channel=" + channel, "pg-ip-listen.backlog-limit=1KB")
-                .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
-                        .hasMessageContaining("backlog"));
+                .run(context ->
+                        assertThat(context).hasFailed().getFailure().rootCause().hasMessageContaining("backlog"));
     }
 
     static class SlowListener {

@@ -27,8 +27,7 @@ class BadInputApp {
     /** Payloads starting with this make the error handler throw after recording. */
     static final String ERROR_HANDLER_THROWS = "error-handler-throws";
 
-    record OrderCreated(long id, String item) {
-    }
+    record OrderCreated(long id, String item) {}
 
     static class BadInputListener {
 
@@ -84,7 +83,9 @@ class BadInputApp {
         }
 
         List<PgListenerExecutionFailedException> of(String listener) {
-            return failures.stream().filter(failure -> failure.listener().equals(listener)).toList();
+            return failures.stream()
+                    .filter(failure -> failure.listener().equals(listener))
+                    .toList();
         }
     }
 
@@ -105,12 +106,14 @@ class BadInputApp {
 
     /** The full application on the test server, its channels under {@code channel}. */
     static ApplicationContextRunner runner(String channel) {
-        return TestContexts.runner().withUserConfiguration(BadInputApp.class)
+        return TestContexts.runner()
+                .withUserConfiguration(BadInputApp.class)
                 .withPropertyValues("test.channel=" + channel);
     }
 
     /** Waits for the ready signal: this instance handles every channel of its listener methods. */
     static void awaitListening(AssertableApplicationContext context) throws InterruptedException {
-        assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+        assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                .isTrue();
     }
 }

@@ -29,6 +29,10 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.jdbc.core.JdbcTemplate;
 
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.json.JsonMapper;
+
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
@@ -41,9 +45,6 @@ import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.PgText;
 import io.github.pgiplisten.testsupport.Seed;
 import io.github.pgiplisten.testsupport.TestPostgres;
-import tools.jackson.core.exc.StreamReadException;
-import tools.jackson.databind.DatabindException;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Bad input reaching {@code @PgListener} methods, in generated cases: channel names and placeholders in the
@@ -61,64 +62,60 @@ class BadInputListenerTests {
     // ---- channel names in the annotation ----
 
     static class BadChannelBean {
-        @PgListener({ "${test.good}", "${test.bad}" })
-        void on(String payload) {
-        }
+        @PgListener({"${test.good}", "${test.bad}"})
+        void on(String payload) {}
     }
 
     static class EmptyDefaultBean {
         @PgListener("${test.unset:}")
-        void on() {
-        }
+        void on() {}
     }
 
     static class EmptyLiteralBean {
-        @PgListener({ "fine", "" })
-        void on() {
-        }
+        @PgListener({"fine", ""})
+        void on() {}
     }
 
     static class ExpressionsBean {
-        @PgListener({ "#{'spel_' + '${test.suffix}'}", "#{1 +}" })
-        void on() {
-        }
+        @PgListener({"#{'spel_' + '${test.suffix}'}", "#{1 +}"})
+        void on() {}
     }
 
     static class GoodExpressionBean {
         @PgListener("#{'spel_' + '${test.suffix}'}")
-        void on() {
-        }
+        void on() {}
     }
 
     static class NoChannelBean {
         @PgListener({})
-        void on() {
-        }
+        void on() {}
     }
 
     /** Only what the annotation needs: placeholders (strict, as in a Boot application) and our configuration. */
     private static ApplicationContextRunner bare(boolean strictPlaceholders) {
-        ApplicationContextRunner runner = new ApplicationContextRunner().withPropertyValues(
-                "pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl(),
-                "pg-ip-listen.group=" + TestContexts.channel("bare"));
-        return strictPlaceholders ? runner.withConfiguration(AutoConfigurations.of(
-                PropertyPlaceholderAutoConfiguration.class, PgListenAutoConfiguration.class))
+        ApplicationContextRunner runner = new ApplicationContextRunner()
+                .withPropertyValues(
+                        "pg-ip-listen.url=" + TestPostgres.shared().jdbcUrl(),
+                        "pg-ip-listen.group=" + TestContexts.channel("bare"));
+        return strictPlaceholders
+                ? runner.withConfiguration(AutoConfigurations.of(
+                        PropertyPlaceholderAutoConfiguration.class, PgListenAutoConfiguration.class))
                 : runner.withConfiguration(AutoConfigurations.of(PgListenAutoConfiguration.class));
     }
 
-    private static ApplicationContextRunner withProperties(ApplicationContextRunner runner,
-            Map<String, Object> properties) {
+    private static ApplicationContextRunner withProperties(
+            ApplicationContextRunner runner, Map<String, Object> properties) {
         // straight into the environment: TestPropertyValues would trim the whitespace some cases are made of
-        return runner.withInitializer(context -> context.getEnvironment().getPropertySources()
-                .addFirst(new MapPropertySource("bad-input", properties)));
+        return runner.withInitializer(context ->
+                context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("bad-input", properties)));
     }
 
     @Test
     void invalidChannelNamesInTheAnnotationFailStartUpNamingTheMethodAndTheProblem() {
         seed.check(() -> {
             Random random = seed.random();
-            List<String> invalid = new ArrayList<>(List.of("", "\0", "\uD800", "a\0b", "x".repeat(64),
-                    ofUtf8Bytes(random, 1000)));
+            List<String> invalid =
+                    new ArrayList<>(List.of("", "\0", "\uD800", "a\0b", "x".repeat(64), ofUtf8Bytes(random, 1000)));
             for (int width = 1; width <= 4; width++) {
                 invalid.add(ofUtf8Bytes(random, 64 + random.nextInt(30), width));
             }
@@ -135,9 +132,12 @@ class BadInputListenerTests {
                 // a property value is resolved too: no "${" or "#{" in it ('(' has the same UTF-8 length as '{')
                 String bad = generated.replace("${", "$(").replace("#{", "#(");
                 String problem = catchThrowable(() -> ChannelName.validate(bad)).getMessage();
-                withProperties(bare(true).withBean("badChannelListener", BadChannelBean.class),
-                        Map.of("test.good", "fine", "test.bad", bad)).run(context -> assertStartUpFailure(
-                                context.getStartupFailure(), "@PgListener method badChannelListener#on has an "
+                withProperties(
+                                bare(true).withBean("badChannelListener", BadChannelBean.class),
+                                Map.of("test.good", "fine", "test.bad", bad))
+                        .run(context -> assertStartUpFailure(
+                                context.getStartupFailure(),
+                                "@PgListener method badChannelListener#on has an "
                                         + "invalid channel (from '${test.bad}'): " + problem,
                                 "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
                 cases++;
@@ -149,43 +149,74 @@ class BadInputListenerTests {
     @Test
     void placeholdersOrExpressionsThatResolveToNothingOrToNoChannelFailStartUpNamingTheMethod() {
         String unresolvable = "Define the property, or give the placeholder a default: ${name:default}.";
-        bare(true).withBean("badChannelListener", BadChannelBean.class).withPropertyValues("test.good=fine").run(
-                context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method badChannelListener#on"
-                        + " has channel '${test.bad}' whose placeholder cannot be resolved: Could not resolve "
-                        + "placeholder 'test.bad' in value \"${test.bad}\"", unresolvable));
+        bare(true)
+                .withBean("badChannelListener", BadChannelBean.class)
+                .withPropertyValues("test.good=fine")
+                .run(context -> assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "@PgListener method badChannelListener#on"
+                                + " has channel '${test.bad}' whose placeholder cannot be resolved: Could not resolve "
+                                + "placeholder 'test.bad' in value \"${test.bad}\"",
+                        unresolvable));
         // a property that is itself an unresolvable placeholder
-        withProperties(bare(true).withBean("badChannelListener", BadChannelBean.class),
-                Map.of("test.good", "fine", "test.bad", "${test.missing}")).run(
-                        context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method "
+        withProperties(
+                        bare(true).withBean("badChannelListener", BadChannelBean.class),
+                        Map.of("test.good", "fine", "test.bad", "${test.missing}"))
+                .run(context -> assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "@PgListener method "
                                 + "badChannelListener#on has channel '${test.bad}' whose placeholder cannot be "
                                 + "resolved: Could not resolve placeholder 'test.missing' in value "
-                                + "\"${test.missing}\" <-- \"${test.bad}\"", unresolvable));
+                                + "\"${test.missing}\" <-- \"${test.bad}\"",
+                        unresolvable));
         // without a strict placeholder configurer the placeholder is left in place
-        bare(false).withBean("badChannelListener", BadChannelBean.class).withPropertyValues("test.good=fine").run(
-                context -> assertStartUpFailure(context.getStartupFailure(), "@PgListener method badChannelListener#on"
-                        + " has channel '${test.bad}' whose placeholder cannot be resolved: '${test.bad}' is left "
-                        + "after resolving", unresolvable));
-        bare(true).withBean("emptyDefaultListener", EmptyDefaultBean.class).run(context -> assertStartUpFailure(
-                context.getStartupFailure(), "@PgListener method emptyDefaultListener#on has an invalid channel (from "
-                        + "'${test.unset:}'): Channel name must not be empty",
-                "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
-        bare(true).withBean("emptyLiteralListener", EmptyLiteralBean.class).run(context -> assertStartUpFailure(
-                context.getStartupFailure(), "@PgListener method emptyLiteralListener#on has an invalid channel: "
-                        + "Channel name must not be empty", "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
-        bare(true).withBean("goodExpressionListener", GoodExpressionBean.class).withPropertyValues("test.suffix=x1")
-                .run(context -> assertThat(context.getBean(PgListenStatus.class).snapshot().channels().subscribed())
+        bare(false)
+                .withBean("badChannelListener", BadChannelBean.class)
+                .withPropertyValues("test.good=fine")
+                .run(context -> assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "@PgListener method badChannelListener#on"
+                                + " has channel '${test.bad}' whose placeholder cannot be resolved: '${test.bad}' is left "
+                                + "after resolving",
+                        unresolvable));
+        bare(true)
+                .withBean("emptyDefaultListener", EmptyDefaultBean.class)
+                .run(context -> assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "@PgListener method emptyDefaultListener#on has an invalid channel (from "
+                                + "'${test.unset:}'): Channel name must not be empty",
+                        "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
+        bare(true)
+                .withBean("emptyLiteralListener", EmptyLiteralBean.class)
+                .run(context -> assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "@PgListener method emptyLiteralListener#on has an invalid channel: "
+                                + "Channel name must not be empty",
+                        "Use a channel name of 1 to 63 UTF-8 bytes without NUL."));
+        bare(true)
+                .withBean("goodExpressionListener", GoodExpressionBean.class)
+                .withPropertyValues("test.suffix=x1")
+                .run(context -> assertThat(context.getBean(PgListenStatus.class)
+                                .snapshot()
+                                .channels()
+                                .subscribed())
                         .contains("spel_x1"));
-        bare(true).withBean("expressionsListener", ExpressionsBean.class).withPropertyValues("test.suffix=x1")
+        bare(true)
+                .withBean("expressionsListener", ExpressionsBean.class)
+                .withPropertyValues("test.suffix=x1")
                 .run(context -> {
                     PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-                    assertThat(failure.getMessage()).startsWith("@PgListener method expressionsListener#on has channel "
-                            + "'#{1 +}' whose expression cannot be evaluated: ");
-                    assertThat(failure.action())
-                            .isEqualTo("Fix the #{…} expression, or name the channel without one.");
+                    assertThat(failure.getMessage())
+                            .startsWith("@PgListener method expressionsListener#on has channel "
+                                    + "'#{1 +}' whose expression cannot be evaluated: ");
+                    assertThat(failure.action()).isEqualTo("Fix the #{…} expression, or name the channel without one.");
                 });
-        bare(true).withBean("noChannelListener", NoChannelBean.class).run(context -> assertStartUpFailure(
-                context.getStartupFailure(), "@PgListener method noChannelListener#on names no channel",
-                "Name at least one channel: @PgListener(\"orders\")."));
+        bare(true)
+                .withBean("noChannelListener", NoChannelBean.class)
+                .run(context -> assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "@PgListener method noChannelListener#on names no channel",
+                        "Name at least one channel: @PgListener(\"orders\")."));
     }
 
     /** The failure is our configuration exception with exactly this description and action, as analysed. */
@@ -213,10 +244,32 @@ class BadInputListenerTests {
 
         final Map<String, List<String>> received = new ConcurrentHashMap<>();
 
-        @PgListener({ "${weird.0}", "${weird.1}", "${weird.2}", "${weird.3}", "${weird.4}", "${weird.5}",
-                "${weird.6}", "${weird.7}", "${weird.8}", "${weird.9}", "${weird.10}", "${weird.11}", "${weird.12}",
-                "${weird.13}", "${weird.14}", "${weird.15}", "${weird.16}", "${weird.17}", "${weird.18}",
-                "${weird.19}", "${weird.20}", "${weird.21}", "${weird.22}", "${weird.23}" })
+        @PgListener({
+            "${weird.0}",
+            "${weird.1}",
+            "${weird.2}",
+            "${weird.3}",
+            "${weird.4}",
+            "${weird.5}",
+            "${weird.6}",
+            "${weird.7}",
+            "${weird.8}",
+            "${weird.9}",
+            "${weird.10}",
+            "${weird.11}",
+            "${weird.12}",
+            "${weird.13}",
+            "${weird.14}",
+            "${weird.15}",
+            "${weird.16}",
+            "${weird.17}",
+            "${weird.18}",
+            "${weird.19}",
+            "${weird.20}",
+            "${weird.21}",
+            "${weird.22}",
+            "${weird.23}"
+        })
         void on(PgNotification notification) {
             received.computeIfAbsent(notification.channel(), name -> new CopyOnWriteArrayList<>())
                     .add(notification.payload());
@@ -228,9 +281,18 @@ class BadInputListenerTests {
         seed.check(() -> {
             Random random = seed.random();
             String unique = channel.substring(channel.length() - 8);
-            Set<String> names = new LinkedHashSet<>(List.of("x\"; DROP TABLE t; --" + unique, "'" + unique,
-                    "\\" + unique, "\"" + unique + "\"", " " + unique + " ", "\t" + unique + "\n", "Orders" + unique,
-                    "orders" + unique, "$1" + unique, "#" + unique + "{", "é".repeat(27) + unique + "a",
+            Set<String> names = new LinkedHashSet<>(List.of(
+                    "x\"; DROP TABLE t; --" + unique,
+                    "'" + unique,
+                    "\\" + unique,
+                    "\"" + unique + "\"",
+                    " " + unique + " ",
+                    "\t" + unique + "\n",
+                    "Orders" + unique,
+                    "orders" + unique,
+                    "$1" + unique,
+                    "#" + unique + "{",
+                    "é".repeat(27) + unique + "a",
                     "🌍".repeat(13) + unique + "abc"));
             while (names.size() < 24) {
                 String name = ofUtf8Bytes(random, 1 + random.nextInt(63));
@@ -244,10 +306,15 @@ class BadInputListenerTests {
                 assertThat(utf8Length(ordered.get(i))).isBetween(1, 63);
                 properties.put("weird." + i, ordered.get(i));
             }
-            withProperties(BadInputApp.runner(channel).withBean("awkwardNamesListener", AwkwardNamesBean.class),
-                    properties).run(context -> {
+            withProperties(
+                            BadInputApp.runner(channel).withBean("awkwardNamesListener", AwkwardNamesBean.class),
+                            properties)
+                    .run(context -> {
                         assertThat(context).hasNotFailed();
-                        assertThat(context.getBean(PgListenStatus.class).snapshot().channels().subscribed())
+                        assertThat(context.getBean(PgListenStatus.class)
+                                        .snapshot()
+                                        .channels()
+                                        .subscribed())
                                 .containsAll(names);
                         BadInputApp.awaitListening(context);
                         PgPublisher publisher = context.getBean(PgPublisher.class);
@@ -257,10 +324,14 @@ class BadInputListenerTests {
                             jdbc.queryForList("SELECT pg_notify(?, ?)", ordered.get(i), "sql #" + i);
                         }
                         AwkwardNamesBean listener = context.getBean(AwkwardNamesBean.class);
-                        await().atMost(Duration.ofSeconds(20)).until(() -> listener.received.values().stream()
-                                .mapToInt(List::size).sum() >= 2 * names.size());
+                        await().atMost(Duration.ofSeconds(20))
+                                .until(() -> listener.received.values().stream()
+                                                .mapToInt(List::size)
+                                                .sum()
+                                        >= 2 * names.size());
                         for (int i = 0; i < ordered.size(); i++) {
-                            assertThat(listener.received.get(ordered.get(i))).as("channel #%d", i)
+                            assertThat(listener.received.get(ordered.get(i)))
+                                    .as("channel #%d", i)
                                     .containsExactly("#" + i, "sql #" + i);
                         }
                         assertThat(listener.received).hasSameSizeAs(names);
@@ -272,7 +343,11 @@ class BadInputListenerTests {
 
     /** What a case is, so the test also checks that the mapper failed for the expected reason. */
     enum Kind {
-        VALID, SYNTAX, SHAPE, NULL, ANY
+        VALID,
+        SYNTAX,
+        SHAPE,
+        NULL,
+        ANY
     }
 
     @Test
@@ -312,8 +387,8 @@ class BadInputListenerTests {
                 }
                 Object maybe = expectedArgument(mapper, payload, maybeType);
                 if (maybe instanceof Throwable cause) {
-                    maybeFailures.add(expectedFailure("badInputListener#onMaybeOrder", maybeType, typed, payload,
-                            cause));
+                    maybeFailures.add(
+                            expectedFailure("badInputListener#onMaybeOrder", maybeType, typed, payload, cause));
                 } else {
                     maybeOrders.add(maybe);
                 }
@@ -321,15 +396,19 @@ class BadInputListenerTests {
 
             BadInputListener listener = context.getBean(BadInputListener.class);
             RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
-            await().atMost(Duration.ofSeconds(20)).until(() -> listener.typedTexts.size() == payloads.size()
-                    && listener.orders.size() == orders.size() && listener.maybeOrders.size() == maybeOrders.size()
-                    && errors.failures.size() == orderFailures.size() + maybeFailures.size());
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> listener.typedTexts.size() == payloads.size()
+                            && listener.orders.size() == orders.size()
+                            && listener.maybeOrders.size() == maybeOrders.size()
+                            && errors.failures.size() == orderFailures.size() + maybeFailures.size());
             assertThat(listener.typedTexts).as("every payload as text").containsExactlyElementsOf(payloads);
             assertThat(new ArrayList<Object>(listener.orders)).containsExactlyElementsOf(orders);
             assertThat(new ArrayList<Object>(listener.maybeOrders)).containsExactlyElementsOf(maybeOrders);
-            assertThat(errors.of("badInputListener#onOrder")).extracting(Throwable::getMessage)
+            assertThat(errors.of("badInputListener#onOrder"))
+                    .extracting(Throwable::getMessage)
                     .containsExactlyElementsOf(orderFailures);
-            assertThat(errors.of("badInputListener#onMaybeOrder")).extracting(Throwable::getMessage)
+            assertThat(errors.of("badInputListener#onMaybeOrder"))
+                    .extracting(Throwable::getMessage)
                     .containsExactlyElementsOf(maybeFailures);
             assertThat(errors.failures).allSatisfy(failure -> {
                 assertThat(failure.notification().channel()).isEqualTo(typed);
@@ -355,8 +434,17 @@ class BadInputListenerTests {
             }
             cases.put(json.substring(0, cut), Kind.SYNTAX);
         }
-        for (String malformed : List.of("{not json", "{'id':1,'item':'a'}", "{id:1}", "{\"id\":1,,\"item\":\"a\"}",
-                "{\"id\":01}", "{\"id\":NaN}", "{\"id\":1,\"item\":\"a\"} trailing", "}", "nul", "\"unterminated")) {
+        for (String malformed : List.of(
+                "{not json",
+                "{'id':1,'item':'a'}",
+                "{id:1}",
+                "{\"id\":1,,\"item\":\"a\"}",
+                "{\"id\":01}",
+                "{\"id\":NaN}",
+                "{\"id\":1,\"item\":\"a\"} trailing",
+                "}",
+                "nul",
+                "\"unterminated")) {
             cases.put(malformed, Kind.SYNTAX);
         }
         for (int i = 0; i < 3; i++) {
@@ -392,15 +480,16 @@ class BadInputListenerTests {
     private static Object expectedArgument(JsonMapper mapper, String payload, Type type) {
         try {
             Object value = mapper.readValue(payload, mapper.constructType(type));
-            return value != null ? value : new IllegalArgumentException("the payload reads as null; take Optional<"
-                    + type.getTypeName() + "> to accept it");
+            return value != null
+                    ? value
+                    : new IllegalArgumentException(
+                            "the payload reads as null; take Optional<" + type.getTypeName() + "> to accept it");
         } catch (RuntimeException ex) {
             return ex;
         }
     }
 
-    private static String expectedFailure(String listener, Type type, String channel, String payload,
-            Throwable cause) {
+    private static String expectedFailure(String listener, Type type, String channel, String payload, Throwable cause) {
         return "@PgListener " + listener + " could not read the payload as " + type.getTypeName() + " on channel '"
                 + channel + "', payload '" + PgText.preview(payload, 200) + "': " + cause;
     }
@@ -409,10 +498,9 @@ class BadInputListenerTests {
         switch (kind) {
             case SYNTAX -> assertThat(cause).as("payload %s", payload).isInstanceOf(StreamReadException.class);
             case SHAPE -> assertThat(cause).as("payload %s", payload).isInstanceOf(DatabindException.class);
-            case NULL -> assertThat(cause).as("payload %s", payload).isExactlyInstanceOf(
-                    IllegalArgumentException.class);
-            case ANY -> {
-            }
+            case NULL ->
+                assertThat(cause).as("payload %s", payload).isExactlyInstanceOf(IllegalArgumentException.class);
+            case ANY -> {}
             case VALID -> throw new AssertionError("valid payload " + payload + " failed: " + cause, cause);
         }
     }
@@ -435,25 +523,32 @@ class BadInputListenerTests {
             PgPublisher publisher = context.getBean(PgPublisher.class);
             payloads.forEach(payload -> publisher.notify(throwing, payload));
 
-            List<String> survivors = payloads.stream().filter(payload -> payload.startsWith("ok ")).toList();
-            List<String> failed = payloads.stream().filter(payload -> !payload.startsWith("ok ")).toList();
+            List<String> survivors = payloads.stream()
+                    .filter(payload -> payload.startsWith("ok "))
+                    .toList();
+            List<String> failed = payloads.stream()
+                    .filter(payload -> !payload.startsWith("ok "))
+                    .toList();
             BadInputListener listener = context.getBean(BadInputListener.class);
             RecordingErrorHandler errors = context.getBean(RecordingErrorHandler.class);
-            await().atMost(Duration.ofSeconds(20)).until(() -> listener.survived.size() == survivors.size()
-                    && errors.failures.size() == failed.size());
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() ->
+                            listener.survived.size() == survivors.size() && errors.failures.size() == failed.size());
             assertThat(listener.survived).containsExactlyElementsOf(survivors);
             assertThat(errors.failures).hasSameSizeAs(failed);
             for (int i = 0; i < failed.size(); i++) {
                 String payload = failed.get(i);
                 PgListenerExecutionFailedException failure = errors.failures.get(i);
-                Class<? extends Throwable> type = payload.startsWith("checked ") ? Exception.class
+                Class<? extends Throwable> type = payload.startsWith("checked ")
+                        ? Exception.class
                         : payload.startsWith("error ") ? AssertionError.class : IllegalStateException.class;
                 assertThat(failure.listener()).isEqualTo("badInputListener#onThrowing");
                 assertThat(failure.notification().channel()).isEqualTo(throwing);
                 assertThat(failure.notification().payload()).isEqualTo(payload);
                 assertThat(failure.getCause()).isExactlyInstanceOf(type).hasMessage(payload);
-                assertThat(failure).hasMessage("@PgListener badInputListener#onThrowing threw on channel '" + throwing
-                        + "', payload '" + payload + "': " + type.getName() + ": " + payload);
+                assertThat(failure)
+                        .hasMessage("@PgListener badInputListener#onThrowing threw on channel '" + throwing
+                                + "', payload '" + payload + "': " + type.getName() + ": " + payload);
             }
             assertThat(failed).hasSizeGreaterThan(20);
         }));

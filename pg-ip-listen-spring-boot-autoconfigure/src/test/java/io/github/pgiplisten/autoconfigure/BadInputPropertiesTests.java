@@ -23,10 +23,9 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.boot.context.properties.bind.validation.BindValidationException;
-import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -38,6 +37,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.autoconfigure.ListenerApp.EventRecorder;
@@ -69,7 +69,6 @@ class BadInputPropertiesTests {
         PGJDBC_LOG.setLevel(java.util.logging.Level.SEVERE);
     }
 
-
     private final Seed seed = Seed.fromSystemProperty();
 
     /** Only our configuration, on the test server; binding happens when the container is created. */
@@ -81,15 +80,14 @@ class BadInputPropertiesTests {
 
     /** Straight into the environment: TestPropertyValues would trim the whitespace some cases are made of. */
     private static ApplicationContextRunner with(ApplicationContextRunner runner, Map<String, Object> properties) {
-        return runner.withInitializer(context -> context.getEnvironment().getPropertySources()
-                .addFirst(new MapPropertySource("bad-input", properties)));
+        return runner.withInitializer(context ->
+                context.getEnvironment().getPropertySources().addFirst(new MapPropertySource("bad-input", properties)));
     }
 
     // ---- values out of range fail binding ----
 
     /** A property, its field in {@link PgListenProperties} (or a nested group), the engine option it sets. */
-    record DurationProperty(String property, String field, String option, boolean wholeSeconds) {
-    }
+    record DurationProperty(String property, String field, String option, boolean wholeSeconds) {}
 
     static final List<DurationProperty> DURATIONS = List.of(
             new DurationProperty("probe-interval", "probeInterval", "probeInterval", false),
@@ -126,7 +124,9 @@ class BadInputPropertiesTests {
                 String property = "pg-ip-listen." + duration.property();
                 List<Map.Entry<String, Duration>> entries = new ArrayList<>(values.entrySet());
                 for (var entry : entries) {
-                    Rejection rejection = new Rejection(duration.field(), entry.getValue(),
+                    Rejection rejection = new Rejection(
+                            duration.field(),
+                            entry.getValue(),
                             expectedDurationRule(duration.option(), entry.getValue(), duration.wholeSeconds()),
                             property);
                     assertRejected(bind(Map.of(property, entry.getKey())), rejection);
@@ -134,10 +134,15 @@ class BadInputPropertiesTests {
                 }
                 // and one of them through a whole start-up, as an application reports it
                 var entry = entries.get(random.nextInt(entries.size()));
-                bare().withPropertyValues(property + "=" + entry.getKey()).run(context -> assertBindingRejected(
-                        context.getStartupFailure(), new Rejection(duration.field(), entry.getValue(),
-                                expectedDurationRule(duration.option(), entry.getValue(), duration.wholeSeconds()),
-                                property)));
+                bare().withPropertyValues(property + "=" + entry.getKey())
+                        .run(context -> assertBindingRejected(
+                                context.getStartupFailure(),
+                                new Rejection(
+                                        duration.field(),
+                                        entry.getValue(),
+                                        expectedDurationRule(
+                                                duration.option(), entry.getValue(), duration.wholeSeconds()),
+                                        property)));
             }
             assertThat(cases).isGreaterThan(60);
         });
@@ -147,66 +152,115 @@ class BadInputPropertiesTests {
     void countsGroupsNamesAndDelayOrderOutOfRangeFailStartUpToo() {
         seed.check(() -> {
             Random random = seed.random();
-            for (int count : new int[] { 0, -1, Integer.MIN_VALUE, -1 - random.nextInt(Integer.MAX_VALUE) }) {
-                bare().withPropertyValues("pg-ip-listen.tcp-keepalives.count=" + count).run(context ->
-                        assertBindingRejected(context.getStartupFailure(), new Rejection("count", count,
-                                "tcpKeepalivesCount must be at least 1, got: " + count,
-                                "pg-ip-listen.tcp-keepalives.count")));
+            for (int count : new int[] {0, -1, Integer.MIN_VALUE, -1 - random.nextInt(Integer.MAX_VALUE)}) {
+                bare().withPropertyValues("pg-ip-listen.tcp-keepalives.count=" + count)
+                        .run(context -> assertBindingRejected(
+                                context.getStartupFailure(),
+                                new Rejection(
+                                        "count",
+                                        count,
+                                        "tcpKeepalivesCount must be at least 1, got: " + count,
+                                        "pg-ip-listen.tcp-keepalives.count")));
             }
             Duration max = Duration.ofMillis(1 + random.nextInt(10_000));
             Duration initial = max.plusMillis(1 + random.nextInt(10_000));
-            bare().withPropertyValues("pg-ip-listen.reconnect.initial-delay=" + initial,
-                    "pg-ip-listen.reconnect.max-delay=" + max).run(context -> assertBindingRejected(
-                            context.getStartupFailure(), new Rejection("maxDelay", max, "reconnectMaxDelay ("
-                                    + max + ") must not be shorter than reconnectInitialDelay (" + initial + ")",
+            bare().withPropertyValues(
+                            "pg-ip-listen.reconnect.initial-delay=" + initial,
+                            "pg-ip-listen.reconnect.max-delay=" + max)
+                    .run(context -> assertBindingRejected(
+                            context.getStartupFailure(),
+                            new Rejection(
+                                    "maxDelay",
+                                    max,
+                                    "reconnectMaxDelay (" + max + ") must not be shorter than reconnectInitialDelay ("
+                                            + initial + ")",
                                     "pg-ip-listen.reconnect.max-delay")));
-            for (String group : new String[] { "", " ", "\t\n" }) {
-                with(bare(), Map.of("pg-ip-listen.group", group)).run(context -> assertBindingRejected(
-                        context.getStartupFailure(), new Rejection("group", group,
-                                "group must not be null or blank, got: '" + group + "'", "pg-ip-listen.group")));
+            for (String group : new String[] {"", " ", "\t\n"}) {
+                with(bare(), Map.of("pg-ip-listen.group", group))
+                        .run(context -> assertBindingRejected(
+                                context.getStartupFailure(),
+                                new Rejection(
+                                        "group",
+                                        group,
+                                        "group must not be null or blank, got: '" + group + "'",
+                                        "pg-ip-listen.group")));
             }
-            with(bare(), Map.of("pg-ip-listen.application-name", "")).run(context -> assertBindingRejected(
-                    context.getStartupFailure(), new Rejection("applicationName", "",
-                            "applicationName must not be empty", "pg-ip-listen.application-name")));
+            with(bare(), Map.of("pg-ip-listen.application-name", ""))
+                    .run(context -> assertBindingRejected(
+                            context.getStartupFailure(),
+                            new Rejection(
+                                    "applicationName",
+                                    "",
+                                    "applicationName must not be empty",
+                                    "pg-ip-listen.application-name")));
             // the bad values of one group come in one failure (Spring Boot stops at the first group that fails)
-            bare().withPropertyValues("pg-ip-listen.probe-interval=0s", "pg-ip-listen.lock-wait-timeout=-3s",
-                    "pg-ip-listen.group= ").run(context -> assertBindingRejected(context.getStartupFailure(),
-                            new Rejection("probeInterval", Duration.ZERO, "probeInterval must be positive, got: PT0S",
+            bare().withPropertyValues(
+                            "pg-ip-listen.probe-interval=0s",
+                            "pg-ip-listen.lock-wait-timeout=-3s",
+                            "pg-ip-listen.group= ")
+                    .run(context -> assertBindingRejected(
+                            context.getStartupFailure(),
+                            new Rejection(
+                                    "probeInterval",
+                                    Duration.ZERO,
+                                    "probeInterval must be positive, got: PT0S",
                                     "pg-ip-listen.probe-interval"),
-                            new Rejection("lockWaitTimeout", Duration.ofSeconds(-3),
-                                    "lockWaitTimeout must be positive, got: PT-3S", "pg-ip-listen.lock-wait-timeout"),
-                            new Rejection("group", "", "group must not be null or blank, got: ''",
-                                    "pg-ip-listen.group")));
-            bare().withPropertyValues("pg-ip-listen.tcp-keepalives.idle=1500ms",
-                    "pg-ip-listen.tcp-keepalives.interval=0s", "pg-ip-listen.tcp-keepalives.count=0").run(context ->
-                            assertBindingRejected(context.getStartupFailure(),
-                                    new Rejection("idle", Duration.ofMillis(1500), "tcpKeepalivesIdle must be a "
+                            new Rejection(
+                                    "lockWaitTimeout",
+                                    Duration.ofSeconds(-3),
+                                    "lockWaitTimeout must be positive, got: PT-3S",
+                                    "pg-ip-listen.lock-wait-timeout"),
+                            new Rejection(
+                                    "group", "", "group must not be null or blank, got: ''", "pg-ip-listen.group")));
+            bare().withPropertyValues(
+                            "pg-ip-listen.tcp-keepalives.idle=1500ms",
+                            "pg-ip-listen.tcp-keepalives.interval=0s",
+                            "pg-ip-listen.tcp-keepalives.count=0")
+                    .run(context -> assertBindingRejected(
+                            context.getStartupFailure(),
+                            new Rejection(
+                                    "idle",
+                                    Duration.ofMillis(1500),
+                                    "tcpKeepalivesIdle must be a "
                                             + "whole number of seconds (PostgreSQL's unit), at least 1 s, got: PT1.5S",
-                                            "pg-ip-listen.tcp-keepalives.idle"),
-                                    new Rejection("interval", Duration.ZERO,
-                                            "tcpKeepalivesInterval must be positive, got: PT0S",
-                                            "pg-ip-listen.tcp-keepalives.interval"),
-                                    new Rejection("count", 0, "tcpKeepalivesCount must be at least 1, got: 0",
-                                            "pg-ip-listen.tcp-keepalives.count")));
+                                    "pg-ip-listen.tcp-keepalives.idle"),
+                            new Rejection(
+                                    "interval",
+                                    Duration.ZERO,
+                                    "tcpKeepalivesInterval must be positive, got: PT0S",
+                                    "pg-ip-listen.tcp-keepalives.interval"),
+                            new Rejection(
+                                    "count",
+                                    0,
+                                    "tcpKeepalivesCount must be at least 1, got: 0",
+                                    "pg-ip-listen.tcp-keepalives.count")));
         });
     }
 
     @Test
     void valuesThatAreNotDurationsOrNumbersFailBindingNamingThePropertyAndTheValue() {
-        Map<String, Class<?>> cases = Map.of("pg-ip-listen.probe-interval=soon", Duration.class,
-                "pg-ip-listen.reconnect.max-delay=5 seconds", Duration.class,
-                "pg-ip-listen.tcp-keepalives.count=three", int.class,
-                "pg-ip-listen.tcp-keepalives.count=2147483648", int.class,
-                "pg-ip-listen.one-process-listener=maybe", boolean.class);
-        cases.forEach((assignment, type) -> bare().withPropertyValues(assignment).run(context -> {
-            BindException failure = find(context.getStartupFailure(), BindException.class);
-            String property = assignment.substring(0, assignment.indexOf('='));
-            assertThat(failure.getName()).hasToString(property);
-            assertThat(failure.getProperty()).isNotNull();
-            assertThat(failure.getProperty().getValue()).isEqualTo(assignment.substring(assignment.indexOf('=') + 1));
-            assertThat(failure).hasMessage("Failed to bind properties under '" + property + "' to "
-                    + type.getName());
-        }));
+        Map<String, Class<?>> cases = Map.of(
+                "pg-ip-listen.probe-interval=soon",
+                Duration.class,
+                "pg-ip-listen.reconnect.max-delay=5 seconds",
+                Duration.class,
+                "pg-ip-listen.tcp-keepalives.count=three",
+                int.class,
+                "pg-ip-listen.tcp-keepalives.count=2147483648",
+                int.class,
+                "pg-ip-listen.one-process-listener=maybe",
+                boolean.class);
+        cases.forEach((assignment, type) -> bare().withPropertyValues(assignment)
+                .run(context -> {
+                    BindException failure = find(context.getStartupFailure(), BindException.class);
+                    String property = assignment.substring(0, assignment.indexOf('='));
+                    assertThat(failure.getName()).hasToString(property);
+                    assertThat(failure.getProperty()).isNotNull();
+                    assertThat(failure.getProperty().getValue())
+                            .isEqualTo(assignment.substring(assignment.indexOf('=') + 1));
+                    assertThat(failure)
+                            .hasMessage("Failed to bind properties under '" + property + "' to " + type.getName());
+                }));
     }
 
     /**
@@ -215,9 +269,9 @@ class BadInputPropertiesTests {
      */
     private static @Nullable Throwable bind(Map<String, String> properties) {
         PgListenProperties target = new PgListenProperties();
-        return org.assertj.core.api.Assertions.catchThrowable(() -> new Binder(
-                new MapConfigurationPropertySource(properties)).bind("pg-ip-listen", Bindable.ofInstance(target),
-                        new ValidationBindHandler(target)));
+        return org.assertj.core.api.Assertions.catchThrowable(
+                () -> new Binder(new MapConfigurationPropertySource(properties))
+                        .bind("pg-ip-listen", Bindable.ofInstance(target), new ValidationBindHandler(target)));
     }
 
     /** The failure holds exactly these field errors. */
@@ -230,8 +284,10 @@ class BadInputPropertiesTests {
         }
         assertThat(errors).as("binding validation errors in %s", failure).hasSameSizeAs(rejections);
         for (Rejection rejection : rejections) {
-            FieldError error = errors.stream().map(FieldError.class::cast)
-                    .filter(candidate -> candidate.getField().equals(rejection.field())).findFirst()
+            FieldError error = errors.stream()
+                    .map(FieldError.class::cast)
+                    .filter(candidate -> candidate.getField().equals(rejection.field()))
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("no error on " + rejection.field() + " in " + errors));
             assertThat(error.getObjectName()).isEqualTo(rejection.objectName());
             assertThat(error.getRejectedValue()).isEqualTo(rejection.value());
@@ -255,17 +311,19 @@ class BadInputPropertiesTests {
         assertRejected(failure, rejections);
         String description = bindValidationAnalyzer().analyze(failure).getDescription();
         for (Rejection rejection : rejections) {
-            assertThat(description).contains(String.format("%n    Property: %s.%s%n    Value: \"%s\"%n    "
-                    + "Origin: \"%s\" from property source", rejection.objectName(), rejection.field(),
-                    rejection.value(), rejection.property())).contains(String.format("%n    Reason: %s%n",
-                            rejection.message()));
+            assertThat(description)
+                    .contains(String.format(
+                            "%n    Property: %s.%s%n    Value: \"%s\"%n    " + "Origin: \"%s\" from property source",
+                            rejection.objectName(), rejection.field(), rejection.value(), rejection.property()))
+                    .contains(String.format("%n    Reason: %s%n", rejection.message()));
         }
     }
 
     /** Spring Boot's own analysis of a failed binding validation, as an application's start-up prints it. */
     private static FailureAnalyzer bindValidationAnalyzer() throws Exception {
         Constructor<?> constructor = Class.forName(
-                "org.springframework.boot.diagnostics.analyzer.BindValidationFailureAnalyzer").getDeclaredConstructor();
+                        "org.springframework.boot.diagnostics.analyzer.BindValidationFailureAnalyzer")
+                .getDeclaredConstructor();
         constructor.setAccessible(true);
         return (FailureAnalyzer) constructor.newInstance();
     }
@@ -305,42 +363,66 @@ class BadInputPropertiesTests {
     }
 
     private void urlsFailStartUp() {
-        List<String> notPostgresql = List.of("jdbc:mysql://localhost:3306/app", "jdbc:h2:mem:app",
-                "jdbc:oracle:thin:@localhost:1521:xe", "postgresql://localhost:5432/app",
-                "postgres://user:secret@localhost/app", "JDBC:POSTGRESQL://localhost/app",
-                "jdbc:postgres://localhost/app", "jdbc:postgresql", "garbage", " jdbc:postgresql://localhost/app",
+        List<String> notPostgresql = List.of(
+                "jdbc:mysql://localhost:3306/app",
+                "jdbc:h2:mem:app",
+                "jdbc:oracle:thin:@localhost:1521:xe",
+                "postgresql://localhost:5432/app",
+                "postgres://user:secret@localhost/app",
+                "JDBC:POSTGRESQL://localhost/app",
+                "jdbc:postgres://localhost/app",
+                "jdbc:postgresql",
+                "garbage",
+                " jdbc:postgresql://localhost/app",
                 "jdbc:pgsql://localhost/app");
         Random random = seed.random();
         // every one of them goes through the engine's options in the core's tests; a few through a start-up here
         for (String url : sample(random, notPostgresql, 4)) {
-            with(bare(), Map.of("pg-ip-listen.url", url)).run(context -> BadInputListenerTests.assertStartUpFailure(
-                    context.getStartupFailure(), "pg-ip-listen's listen connection needs PostgreSQL, but its URL is "
-                            + url + ".", "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL server "
+            with(bare(), Map.of("pg-ip-listen.url", url))
+                    .run(context -> BadInputListenerTests.assertStartUpFailure(
+                            context.getStartupFailure(),
+                            "pg-ip-listen's listen connection needs PostgreSQL, but its URL is " + url + ".",
+                            "Set pg-ip-listen.url to a jdbc:postgresql:// URL of the PostgreSQL server "
                                     + "the notifications go through."));
         }
-        List<String> unreadable = List.of("jdbc:postgresql://localhost:99999/app", "jdbc:postgresql://localhost:0/app",
-                "jdbc:postgresql://localhost:-1/app", "jdbc:postgresql://localhost:port/app",
-                "jdbc:postgresql://localhost:/app", "jdbc:postgresql://a:5432,b:x/app",
-                "jdbc:postgresql://localhost/app?options=%", "jdbc:postgresql://localhost/app?user=%zz");
+        List<String> unreadable = List.of(
+                "jdbc:postgresql://localhost:99999/app",
+                "jdbc:postgresql://localhost:0/app",
+                "jdbc:postgresql://localhost:-1/app",
+                "jdbc:postgresql://localhost:port/app",
+                "jdbc:postgresql://localhost:/app",
+                "jdbc:postgresql://a:5432,b:x/app",
+                "jdbc:postgresql://localhost/app?options=%",
+                "jdbc:postgresql://localhost/app?user=%zz");
         String action = "Set pg-ip-listen.url (or spring.datasource.url, which it defaults to) to "
                 + "jdbc:postgresql://host:port/database with a port from 1 to 65535 and %-encoded options.";
         for (String url : sample(random, unreadable, 4)) {
-            with(bare(), Map.of("pg-ip-listen.url", url)).run(context -> BadInputListenerTests.assertStartUpFailure(
-                    context.getStartupFailure(), "pg-ip-listen's listen connection URL is not one the PostgreSQL "
-                            + "driver can read: " + url + ".", action));
+            with(bare(), Map.of("pg-ip-listen.url", url))
+                    .run(context -> BadInputListenerTests.assertStartUpFailure(
+                            context.getStartupFailure(),
+                            "pg-ip-listen's listen connection URL is not one the PostgreSQL " + "driver can read: "
+                                    + url + ".",
+                            action));
         }
         // the DataSource's URL, which the listen connection takes by default, is checked the same way
         String dataSourceUrl = "jdbc:postgresql://localhost:70000/app";
-        TestContexts.runner().withPropertyValues("spring.datasource.url=" + dataSourceUrl).run(context ->
-                BadInputListenerTests.assertStartUpFailure(context.getStartupFailure(), "pg-ip-listen's listen "
-                        + "connection URL is not one the PostgreSQL driver can read: " + dataSourceUrl + ".", action));
+        TestContexts.runner()
+                .withPropertyValues("spring.datasource.url=" + dataSourceUrl)
+                .run(context -> BadInputListenerTests.assertStartUpFailure(
+                        context.getStartupFailure(),
+                        "pg-ip-listen's listen " + "connection URL is not one the PostgreSQL driver can read: "
+                                + dataSourceUrl + ".",
+                        action));
         // a blank URL is no URL: the DataSource's is used; a blank application name is no name: the default group
-        with(TestContexts.runner(), Map.of("pg-ip-listen.url", " \t", "spring.application.name", " ")).run(context -> {
-            assertThat(context).hasNotFailed();
-            PgListenOptions options = context.getBean(PgListenerContainer.class).options();
-            assertThat(options.jdbcUrl()).isEqualTo(TestPostgres.shared().jdbcUrl());
-            assertThat(options.group()).isEqualTo(PgListenOptions.DEFAULT_GROUP);
-        });
+        with(TestContexts.runner(), Map.of("pg-ip-listen.url", " \t", "spring.application.name", " "))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    PgListenOptions options =
+                            context.getBean(PgListenerContainer.class).options();
+                    assertThat(options.jdbcUrl())
+                            .isEqualTo(TestPostgres.shared().jdbcUrl());
+                    assertThat(options.group()).isEqualTo(PgListenOptions.DEFAULT_GROUP);
+                });
     }
 
     private static List<String> sample(Random random, List<String> all, int size) {
@@ -362,31 +444,41 @@ class BadInputPropertiesTests {
         String group = "refused-" + UUID.randomUUID();
         String channel = TestContexts.channel("refused");
         try (LogCapture log = new LogCapture()) {
-            TestContexts.runner(group).withUserConfiguration(BadInputApp.class).withPropertyValues(
-                    "test.channel=" + channel, "pg-ip-listen.url=" + url,
-                    "pg-ip-listen.username=" + server.username(), "pg-ip-listen.password=" + server.password())
+            TestContexts.runner(group)
+                    .withUserConfiguration(BadInputApp.class)
+                    .withPropertyValues(
+                            "test.channel=" + channel, "pg-ip-listen.url=" + url,
+                            "pg-ip-listen.username=" + server.username(), "pg-ip-listen.password=" + server.password())
                     .run(context -> {
                         assertThat(context).hasNotFailed();
                         String expected = "Group '" + group + "': cannot connect to " + url + " (1 attempt(s) so "
                                 + "far): org.postgresql.util.PSQLException: Connection to 127.0.0.1:" + port
                                 + " refused. Check that the hostname and port are correct and that the postmaster "
                                 + "is accepting TCP/IP connections.; retrying with backoff";
-                        await().atMost(Duration.ofSeconds(20)).until(() -> log.warnings().contains(expected));
-                        assertDown(context.getBean(PgListenHealthIndicator.class), context.getBean(
-                                PgListenStatus.class));
+                        await().atMost(Duration.ofSeconds(20))
+                                .until(() -> log.warnings().contains(expected));
+                        assertDown(
+                                context.getBean(PgListenHealthIndicator.class), context.getBean(PgListenStatus.class));
                         try (SilentProxy proxy = SilentProxy.before(server.jdbcUrl(), port)) {
                             BadInputApp.awaitListening(context);
-                            assertThat(context.getBean(PgListenHealthIndicator.class).health().getStatus())
+                            assertThat(context.getBean(PgListenHealthIndicator.class)
+                                            .health()
+                                            .getStatus())
                                     .isEqualTo(Status.UP);
                             // never connected, so never lost; restored tells the gap to catch up on, then the
                             // leader is told ready on every channel
                             PgListenStatus status = context.getBean(PgListenStatus.class);
                             List<PgListenEvent> events = context.getBean(EventRecorder.class).events;
-                            int channels = status.snapshot().channels().subscribed().size();
+                            int channels =
+                                    status.snapshot().channels().subscribed().size();
                             await().atMost(Duration.ofSeconds(10)).until(() -> events.size() >= 2 + channels);
-                            assertThat(events.subList(0, 2)).extracting(Object::getClass).containsExactly(
-                                    PgListenEvent.ConnectionRestored.class, PgListenEvent.LeadershipGranted.class);
-                            assertThat(events.subList(2, events.size())).hasSize(channels)
+                            assertThat(events.subList(0, 2))
+                                    .extracting(Object::getClass)
+                                    .containsExactly(
+                                            PgListenEvent.ConnectionRestored.class,
+                                            PgListenEvent.LeadershipGranted.class);
+                            assertThat(events.subList(2, events.size()))
+                                    .hasSize(channels)
                                     .allMatch(PgListenEvent.ChannelListened.class::isInstance);
                             context.close(); // while the proxy still forwards
                         }
@@ -401,19 +493,27 @@ class BadInputPropertiesTests {
         String group = "role-" + UUID.randomUUID();
         String channel = TestContexts.channel("role");
         try (LogCapture log = new LogCapture()) {
-            TestContexts.runner(group).withUserConfiguration(BadInputApp.class).withPropertyValues(
-                    "test.channel=" + channel, "pg-ip-listen.url=" + server.jdbcUrl(), "pg-ip-listen.username=" + role,
-                    "pg-ip-listen.password=not-yet").run(context -> {
+            TestContexts.runner(group)
+                    .withUserConfiguration(BadInputApp.class)
+                    .withPropertyValues(
+                            "test.channel=" + channel,
+                            "pg-ip-listen.url=" + server.jdbcUrl(),
+                            "pg-ip-listen.username=" + role,
+                            "pg-ip-listen.password=not-yet")
+                    .run(context -> {
                         assertThat(context).hasNotFailed();
                         String expected = "Group '" + group + "': cannot connect to " + server.jdbcUrl()
                                 + " (1 attempt(s) so far): org.postgresql.util.PSQLException: FATAL: role \"" + role
                                 + "\" does not exist; retrying with backoff";
-                        await().atMost(Duration.ofSeconds(20)).until(() -> log.warnings().contains(expected));
-                        assertDown(context.getBean(PgListenHealthIndicator.class), context.getBean(
-                                PgListenStatus.class));
+                        await().atMost(Duration.ofSeconds(20))
+                                .until(() -> log.warnings().contains(expected));
+                        assertDown(
+                                context.getBean(PgListenHealthIndicator.class), context.getBean(PgListenStatus.class));
                         execute(server, "CREATE ROLE \"" + role + "\" LOGIN PASSWORD 'not-yet'");
                         BadInputApp.awaitListening(context);
-                        assertThat(context.getBean(PgListenHealthIndicator.class).health().getStatus())
+                        assertThat(context.getBean(PgListenHealthIndicator.class)
+                                        .health()
+                                        .getStatus())
                                 .isEqualTo(Status.UP);
                     });
         } finally {
@@ -423,13 +523,16 @@ class BadInputPropertiesTests {
 
     private static void assertDown(PgListenHealthIndicator health, PgListenStatus status) {
         assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
-        assertThat(health.health().getDetails()).containsEntry("connected", false).containsEntry("role", "standby");
+        assertThat(health.health().getDetails())
+                .containsEntry("connected", false)
+                .containsEntry("role", "standby");
         assertThat(status.snapshot().connection().open()).isFalse();
         assertThat(status.snapshot().role()).isEqualTo(Role.STANDBY);
     }
 
     private static void execute(PostgresServer server, String sql) throws Exception {
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement()) {
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }

@@ -54,7 +54,7 @@ class BadInputPublisherTests {
             for (String name : invalidChannelNames(random)) {
                 Throwable expected = catchThrowable(() -> ChannelName.validate(name));
                 assertThat(expected).as("channel %s", name).isInstanceOf(InvalidNotificationException.class);
-                for (Object payload : new Object[] { "p", new OrderCreated(1, "x"), null, "x".repeat(8000) }) {
+                for (Object payload : new Object[] {"p", new OrderCreated(1, "x"), null, "x".repeat(8000)}) {
                     assertSameRejection(catchThrowable(() -> publisher.notify(name, payload)), expected);
                 }
                 rejected++;
@@ -96,14 +96,17 @@ class BadInputPublisherTests {
             publisher.notify(text, "the last one");
 
             BadInputListener listener = context.getBean(BadInputListener.class);
-            await().atMost(Duration.ofSeconds(20)).until(() -> listener.texts.size() >= texts.size()
-                    && listener.orders.size() >= orders.size());
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> listener.texts.size() >= texts.size() && listener.orders.size() >= orders.size());
             assertThat(listener.texts).containsExactlyElementsOf(texts);
             assertThat(listener.orders).containsExactlyElementsOf(orders);
             assertThat(orders.stream().anyMatch(order -> order.item().indexOf('\0') >= 0))
-                    .as("a NUL inside an object travels as a JSON escape").isTrue();
-            assertThat(sizes.subList(0, 15)).as("JSON sizes").containsExactly(7999, 7999, 7999, 7999, 7999, 8000,
-                    8000, 8000, 8000, 8000, 8001, 8001, 8001, 8001, 8001);
+                    .as("a NUL inside an object travels as a JSON escape")
+                    .isTrue();
+            assertThat(sizes.subList(0, 15))
+                    .as("JSON sizes")
+                    .containsExactly(
+                            7999, 7999, 7999, 7999, 7999, 8000, 8000, 8000, 8000, 8000, 8001, 8001, 8001, 8001, 8001);
             assertThat(rejected).isGreaterThan(60);
             assertThat(orders).hasSizeGreaterThan(6);
         }));
@@ -120,9 +123,11 @@ class BadInputPublisherTests {
             String text = channel + "-text";
             String table = "bad_input_" + channel.replace('-', '_');
             jdbc.execute("CREATE TABLE " + table + " (id int)");
-            List<@Nullable String> bad = new ArrayList<>(List.of(ofUtf8Bytes(random, 8000 + random.nextInt(10)),
+            List<@Nullable String> bad = new ArrayList<>(List.of(
+                    ofUtf8Bytes(random, 8000 + random.nextInt(10)),
                     insert(random, ofUtf8Bytes(random, random.nextInt(100)), "\0"),
-                    insert(random, ofUtf8Bytes(random, random.nextInt(100)), "\uDBFF"), "a".repeat(10_000_000)));
+                    insert(random, ofUtf8Bytes(random, random.nextInt(100)), "\uDBFF"),
+                    "a".repeat(10_000_000)));
             bad.add(null);
 
             // a statement PostgreSQL refused would abort the transaction (25P02); a rejection sends none
@@ -130,11 +135,13 @@ class BadInputPublisherTests {
                 jdbc.update("INSERT INTO " + table + " VALUES (1)");
                 publisher.notify(text, "tx 1");
                 for (String payload : bad) {
-                    assertSameRejection(catchThrowable(() -> publisher.notify(text, payload)),
+                    assertSameRejection(
+                            catchThrowable(() -> publisher.notify(text, payload)),
                             catchThrowable(() -> Payload.validate(text, payload)));
                 }
                 for (String name : invalidChannelNames(random).subList(0, 8)) {
-                    assertSameRejection(catchThrowable(() -> publisher.notify(name, "p")),
+                    assertSameRejection(
+                            catchThrowable(() -> publisher.notify(name, "p")),
                             catchThrowable(() -> ChannelName.validate(name)));
                 }
                 publisher.notify(text, "tx 2");

@@ -34,12 +34,15 @@ class DefaultGroupWarningTests {
 
     @Test
     void withoutANameOrAGroupStartUpWarnsOnceWithTheFixAndTheApplicationStillListens(CapturedOutput output) {
-        TestContexts.unnamed(TestPostgres.shared()).withUserConfiguration(ListenerApp.class)
-                .withPropertyValues("test.channel=" + channel).run(context -> {
+        TestContexts.unnamed(TestPostgres.shared())
+                .withUserConfiguration(ListenerApp.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
                     assertThat(context).hasNotFailed();
                     assertThat(context.getBean(PgListenerContainer.class).group())
                             .isEqualTo(PgListenOptions.DEFAULT_GROUP);
-                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
                     context.getBean(PgPublisher.class).notify(channel + "-text", "handled without a name");
                     OrderListener listener = context.getBean(OrderListener.class);
                     await().atMost(Duration.ofSeconds(10)).until(() -> !listener.texts.isEmpty());
@@ -52,24 +55,33 @@ class DefaultGroupWarningTests {
 
     @Test
     void aBlankApplicationNameIsNoNameAndWarnsToo(CapturedOutput output) {
-        TestContexts.unnamed(TestPostgres.shared()).withPropertyValues("spring.application.name= ").run(context -> {
-            assertThat(context).hasNotFailed();
-            assertThat(context.getBean(PgListenerContainer.class).group()).isEqualTo(PgListenOptions.DEFAULT_GROUP);
-        });
+        TestContexts.unnamed(TestPostgres.shared())
+                .withPropertyValues("spring.application.name= ")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(PgListenerContainer.class).group())
+                            .isEqualTo(PgListenOptions.DEFAULT_GROUP);
+                });
         assertThat(linesWithTheWarning(output)).hasSize(1);
     }
 
     @Test
     void anApplicationNameOrAGroupOrBroadcastModeGivesNoWarning(CapturedOutput output) {
-        TestContexts.unnamed(TestPostgres.shared()).withPropertyValues("spring.application.name=billing-" + channel)
-                .run(context -> assertThat(context.getBean(PgListenerContainer.class).group())
+        TestContexts.unnamed(TestPostgres.shared())
+                .withPropertyValues("spring.application.name=billing-" + channel)
+                .run(context -> assertThat(
+                                context.getBean(PgListenerContainer.class).group())
                         .isEqualTo("billing-" + channel));
-        TestContexts.unnamed(TestPostgres.shared()).withPropertyValues("pg-ip-listen.group=billing-" + channel)
-                .run(context -> assertThat(context.getBean(PgListenerContainer.class).group())
+        TestContexts.unnamed(TestPostgres.shared())
+                .withPropertyValues("pg-ip-listen.group=billing-" + channel)
+                .run(context -> assertThat(
+                                context.getBean(PgListenerContainer.class).group())
                         .isEqualTo("billing-" + channel));
         // every instance of every application listens: a shared group elects nothing, so nothing is lost
-        TestContexts.unnamed(TestPostgres.shared()).withPropertyValues("pg-ip-listen.one-process-listener=false")
-                .run(context -> assertThat(context.getBean(PgListenerContainer.class).group())
+        TestContexts.unnamed(TestPostgres.shared())
+                .withPropertyValues("pg-ip-listen.one-process-listener=false")
+                .run(context -> assertThat(
+                                context.getBean(PgListenerContainer.class).group())
                         .isEqualTo(PgListenOptions.DEFAULT_GROUP));
         // the capture sees the containers' own log lines, so it would see the warning
         assertThat(output.getAll()).contains("No @PgListener methods");
@@ -77,6 +89,9 @@ class DefaultGroupWarningTests {
     }
 
     private static List<String> linesWithTheWarning(CapturedOutput output) {
-        return output.getAll().lines().filter(line -> line.contains("Neither spring.application.name")).toList();
+        return output.getAll()
+                .lines()
+                .filter(line -> line.contains("Neither spring.application.name"))
+                .toList();
     }
 }

@@ -48,13 +48,15 @@ class LifecycleOrderTests {
 
         @Override
         public void start() {
-            log.add(name + " starts, container running: " + context.getBean(PgListenerContainer.class).isRunning());
+            log.add(name + " starts, container running: "
+                    + context.getBean(PgListenerContainer.class).isRunning());
             running = true;
         }
 
         @Override
         public void stop() {
-            log.add(name + " stops, container running: " + context.getBean(PgListenerContainer.class).isRunning());
+            log.add(name + " stops, container running: "
+                    + context.getBean(PgListenerContainer.class).isRunning());
             running = false;
         }
 
@@ -72,9 +74,13 @@ class LifecycleOrderTests {
     private static ApplicationContextRunner withRecorders(List<String> log) {
         return TestContexts.runner()
                 .withBean("webServer", Recorder.class, () -> new Recorder("web server", WEB_SERVER_PHASE, log))
-                .withBean("gracefulShutdown", Recorder.class,
+                .withBean(
+                        "gracefulShutdown",
+                        Recorder.class,
                         () -> new Recorder("graceful shutdown", GRACEFUL_SHUTDOWN_PHASE, log))
-                .withBean("defaultPhase", Recorder.class,
+                .withBean(
+                        "defaultPhase",
+                        Recorder.class,
                         () -> new Recorder("default phase", SmartLifecycle.DEFAULT_PHASE, log));
     }
 
@@ -83,25 +89,37 @@ class LifecycleOrderTests {
         List<String> log = new CopyOnWriteArrayList<>();
         withRecorders(log).run(context -> {
             assertThat(context).hasNotFailed();
-            assertThat(context.getBean(PgListenerContainer.class).getPhase()).isEqualTo(Integer.MAX_VALUE - 100)
+            assertThat(context.getBean(PgListenerContainer.class).getPhase())
+                    .isEqualTo(Integer.MAX_VALUE - 100)
                     .isEqualTo(PgListenerContainer.DEFAULT_PHASE);
         });
-        assertThat(log).containsExactly("web server starts, container running: false",
-                "graceful shutdown starts, container running: false", "default phase starts, container running: true",
-                "default phase stops, container running: true", "graceful shutdown stops, container running: false",
-                "web server stops, container running: false");
+        assertThat(log)
+                .containsExactly(
+                        "web server starts, container running: false",
+                        "graceful shutdown starts, container running: false",
+                        "default phase starts, container running: true",
+                        "default phase stops, container running: true",
+                        "graceful shutdown stops, container running: false",
+                        "web server stops, container running: false");
     }
 
     @Test
     void thePhasePropertyMovesIt() {
         List<String> log = new CopyOnWriteArrayList<>();
-        withRecorders(log).withPropertyValues("pg-ip-listen.phase=" + (WEB_SERVER_PHASE - 1)).run(context -> {
-            assertThat(context).hasNotFailed();
-            assertThat(context.getBean(PgListenerContainer.class).getPhase()).isEqualTo(WEB_SERVER_PHASE - 1);
-        });
-        assertThat(log).containsExactly("web server starts, container running: true",
-                "graceful shutdown starts, container running: true", "default phase starts, container running: true",
-                "default phase stops, container running: true", "graceful shutdown stops, container running: true",
-                "web server stops, container running: true");
+        withRecorders(log)
+                .withPropertyValues("pg-ip-listen.phase=" + (WEB_SERVER_PHASE - 1))
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(PgListenerContainer.class).getPhase())
+                            .isEqualTo(WEB_SERVER_PHASE - 1);
+                });
+        assertThat(log)
+                .containsExactly(
+                        "web server starts, container running: true",
+                        "graceful shutdown starts, container running: true",
+                        "default phase starts, container running: true",
+                        "default phase stops, container running: true",
+                        "graceful shutdown stops, container running: true",
+                        "web server stops, container running: true");
     }
 }

@@ -18,8 +18,7 @@ import io.github.pgiplisten.core.PgNotification;
 @Configuration(proxyBeanMethods = false)
 class ListenerApp {
 
-    record OrderCreated(long id, String item) {
-    }
+    record OrderCreated(long id, String item) {}
 
     static class OrderListener {
 
@@ -41,7 +40,7 @@ class ListenerApp {
             texts.add(payload);
         }
 
-        @PgListener({ "${test.channel}-raw-a", "${test.channel}-raw-b" })
+        @PgListener({"${test.channel}-raw-a", "${test.channel}-raw-b"})
         void onRaw(PgNotification notification) {
             raw.add(notification);
         }

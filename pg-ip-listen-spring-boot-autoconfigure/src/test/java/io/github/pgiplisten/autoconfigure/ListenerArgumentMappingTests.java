@@ -57,8 +57,7 @@ class ListenerArgumentMappingTests {
         }
     };
 
-    record Order(long id, String item) {
-    }
+    record Order(long id, String item) {}
 
     static class Listeners {
 
@@ -73,8 +72,11 @@ class ListenerArgumentMappingTests {
             arguments.add(notification);
         }
 
-        void withHeaders(String payload, @Header(PgListenerHeaders.CHANNEL) String channel,
-                @Header(PgListenerHeaders.SENDER_PID) int pid, @Headers Map<String, Object> headers) {
+        void withHeaders(
+                String payload,
+                @Header(PgListenerHeaders.CHANNEL) String channel,
+                @Header(PgListenerHeaders.SENDER_PID) int pid,
+                @Headers Map<String, Object> headers) {
             arguments.add(payload);
             arguments.add(channel);
             arguments.add(pid);
@@ -85,22 +87,20 @@ class ListenerArgumentMappingTests {
             arguments.add(message.getPayload());
         }
 
-        void twoPayloads(String one, Order two) {
-        }
+        void twoPayloads(String one, Order two) {}
 
-        void twoNotifications(PgNotification one, PgNotification two) {
-        }
+        void twoNotifications(PgNotification one, PgNotification two) {}
 
-        void withTenant(String payload, Tenant tenant) {
-        }
+        void withTenant(String payload, Tenant tenant) {}
     }
 
-    record Tenant(String name) {
-    }
+    record Tenant(String name) {}
 
     private static Method method(String name) {
         return java.util.Arrays.stream(Listeners.class.getDeclaredMethods())
-                .filter(method -> method.getName().equals(name)).findFirst().orElseThrow();
+                .filter(method -> method.getName().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static ListenerSignature signature(String name, HandlerMethodArgumentResolver... custom) {
@@ -154,7 +154,8 @@ class ListenerArgumentMappingTests {
 
         @Test
         void twoPayloadsOrTwoNotificationsFailNamingTheMethodAndItsParameters() {
-            assertThatThrownBy(() -> signature("twoPayloads")).isInstanceOf(PgListenConfigurationException.class)
+            assertThatThrownBy(() -> signature("twoPayloads"))
+                    .isInstanceOf(PgListenConfigurationException.class)
                     .hasMessageContaining("@PgListener method listeners#twoPayloads has 2 parameters (java.lang.String")
                     .hasMessageContaining("at most one payload parameter");
             assertThatThrownBy(() -> signature("twoNotifications"))
@@ -186,7 +187,8 @@ class ListenerArgumentMappingTests {
             assertThatThrownBy(() -> resolver.payload(bad, Order.class, Order.class))
                     .isInstanceOf(PgListenerExecutionFailedException.class)
                     .hasMessageContaining("@PgListener listeners#on could not read the payload as ")
-                    .hasMessageContaining(Order.class.getTypeName()).hasRootCauseMessage("not id:item");
+                    .hasMessageContaining(Order.class.getTypeName())
+                    .hasRootCauseMessage("not id:item");
         }
 
         @Test
@@ -210,10 +212,12 @@ class ListenerArgumentMappingTests {
             factory.setCustomArgumentResolvers(List.of(payload));
             factory.afterPropertiesSet();
             InvocableHandlerMethod handler = factory.createInvocableHandlerMethod(listeners, method);
-            PgListenerEndpoint.Direct direct = straight ? new PgListenerEndpoint.Direct(listeners, method,
-                    method.getParameterTypes(), method.getGenericParameterTypes(), payload) : null;
-            return new PgListenerEndpoint("listeners#" + name, List.of("orders"), handler, direct, List.of(),
-                    CONVERTER, true, null);
+            PgListenerEndpoint.Direct direct = straight
+                    ? new PgListenerEndpoint.Direct(
+                            listeners, method, method.getParameterTypes(), method.getGenericParameterTypes(), payload)
+                    : null;
+            return new PgListenerEndpoint(
+                    "listeners#" + name, List.of("orders"), handler, direct, List.of(), CONVERTER, true, null);
         }
 
         @Test
@@ -250,8 +254,8 @@ class ListenerArgumentMappingTests {
             };
             Method method = ReflectionUtils.findMethod(Listeners.class, "text", String.class);
             PayloadArgumentResolver payload = new PayloadArgumentResolver("listeners#text", null, null);
-            PgListenerEndpoint.Direct direct = new PgListenerEndpoint.Direct(throwing, method,
-                    method.getParameterTypes(), method.getGenericParameterTypes(), payload);
+            PgListenerEndpoint.Direct direct = new PgListenerEndpoint.Direct(
+                    throwing, method, method.getParameterTypes(), method.getGenericParameterTypes(), payload);
             assertThatThrownBy(() -> direct.invoke("listeners#text", ORDER))
                     .isInstanceOf(PgListenerExecutionFailedException.class)
                     .hasMessageStartingWith("@PgListener listeners#text threw on channel 'orders'")

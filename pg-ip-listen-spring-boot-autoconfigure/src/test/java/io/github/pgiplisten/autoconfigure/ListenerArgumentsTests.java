@@ -16,24 +16,25 @@ import org.springframework.boot.validation.autoconfigure.ValidationAutoConfigura
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
+import org.springframework.core.MethodParameter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.core.MethodParameter;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.handler.annotation.Header;
 import org.springframework.messaging.handler.annotation.Payload;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import io.github.pgiplisten.PgListenerHeaders;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Positive;
+
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgListenerExecutionFailedException;
+import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgPublisher;
-import jakarta.validation.Valid;
-import jakarta.validation.constraints.NotBlank;
-import jakarta.validation.constraints.Positive;
 
 /**
  * Listener method arguments on Spring's messaging handler methods: {@code @Payload @Valid}, {@code @Header} for the
@@ -44,14 +45,17 @@ class ListenerArgumentsTests {
     private final String channel = TestContexts.channel("arguments");
 
     private ApplicationContextRunner app() {
-        return TestContexts.runner().withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
-                .withUserConfiguration(ArgumentsApp.class).withPropertyValues("test.channel=" + channel);
+        return TestContexts.runner()
+                .withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+                .withUserConfiguration(ArgumentsApp.class)
+                .withPropertyValues("test.channel=" + channel);
     }
 
     @Test
     void payloadsAreValidatedAndHeadersMessagesAndCustomArgumentsAreFilled() {
         app().run(context -> {
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
             PgPublisher publisher = context.getBean(PgPublisher.class);
             ArgumentsListener listener = context.getBean(ArgumentsListener.class);
             Failures failures = context.getBean(Failures.class);
@@ -67,35 +71,42 @@ class ListenerArgumentsTests {
             publisher.notify(channel + "-tenant-acme", "for a tenant");
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.seen.size() == 3 && failures.seen.size() == 1);
 
-            assertThat(listener.seen).contains("order 7 tea on " + channel + "-orders from pid " + publisherPid,
-                    "message 'as a message' on " + channel + "-raw",
-                    "tenant acme: for a tenant");
+            assertThat(listener.seen)
+                    .contains(
+                            "order 7 tea on " + channel + "-orders from pid " + publisherPid,
+                            "message 'as a message' on " + channel + "-raw",
+                            "tenant acme: for a tenant");
             PgListenerExecutionFailedException failure = failures.seen.get(0);
             assertThat(failure.listener()).isEqualTo("argumentsListener#onOrder");
             assertThat(failure).hasMessageContaining("got a payload that is not valid");
-            assertThat(failure.getCause()).isInstanceOf(
-                    org.springframework.messaging.handler.annotation.support.MethodArgumentNotValidException.class)
-                    .hasMessageContaining("id").hasMessageContaining("item");
+            assertThat(failure.getCause())
+                    .isInstanceOf(
+                            org.springframework.messaging.handler.annotation.support.MethodArgumentNotValidException
+                                    .class)
+                    .hasMessageContaining("id")
+                    .hasMessageContaining("item");
         });
     }
 
     @Test
     void twoPayloadParametersBesideHeadersStillFailStartUp() {
-        TestContexts.runner().withBean("twoPayloads", TwoPayloads.class).withPropertyValues("test.channel=" + channel)
+        TestContexts.runner()
+                .withBean("twoPayloads", TwoPayloads.class)
+                .withPropertyValues("test.channel=" + channel)
                 .run(context -> {
                     assertThat(context).hasFailed();
-                    assertThat(org.springframework.core.NestedExceptionUtils
-                            .getMostSpecificCause(context.getStartupFailure()).getMessage())
-                            .contains("twoPayloads#on").contains("at most one payload parameter");
+                    assertThat(org.springframework.core.NestedExceptionUtils.getMostSpecificCause(
+                                            context.getStartupFailure())
+                                    .getMessage())
+                            .contains("twoPayloads#on")
+                            .contains("at most one payload parameter");
                 });
     }
 
-    record Order(@Positive long id, @NotBlank String item) {
-    }
+    record Order(@Positive long id, @NotBlank String item) {}
 
     /** A parameter a custom resolver fills: the tenant, from the channel's last part. */
-    record Tenant(String name) {
-    }
+    record Tenant(String name) {}
 
     static class TenantResolver implements HandlerMethodArgumentResolver {
 
@@ -116,7 +127,9 @@ class ListenerArgumentsTests {
         final List<String> seen = new CopyOnWriteArrayList<>();
 
         @PgListener("${test.channel}-orders")
-        void onOrder(@Payload @Valid Order order, @Header(PgListenerHeaders.CHANNEL) String channel,
+        void onOrder(
+                @Payload @Valid Order order,
+                @Header(PgListenerHeaders.CHANNEL) String channel,
                 @Header(PgListenerHeaders.SENDER_PID) int senderPid) {
             seen.add("order " + order.id() + " " + order.item() + " on " + channel + " from pid " + senderPid);
         }
@@ -166,7 +179,6 @@ class ListenerArgumentsTests {
     static class TwoPayloads {
 
         @PgListener("${test.channel}")
-        void on(String one, Order two, @Header(PgListenerHeaders.CHANNEL) String channel) {
-        }
+        void on(String one, Order two, @Header(PgListenerHeaders.CHANNEL) String channel) {}
     }
 }

@@ -29,8 +29,9 @@ class ListenerOptionsTests {
     private final String channel = TestContexts.channel("options");
 
     private ApplicationContextRunner app() {
-        return TestContexts.runner().withUserConfiguration(OptionsApp.class).withPropertyValues(
-                "test.channel=" + channel);
+        return TestContexts.runner()
+                .withUserConfiguration(OptionsApp.class)
+                .withPropertyValues("test.channel=" + channel);
     }
 
     @Test
@@ -40,13 +41,15 @@ class ListenerOptionsTests {
             PgListenerEndpointRegistry registry = context.getBean(PgListenerEndpointRegistry.class);
             OptionsListener listener = context.getBean(OptionsListener.class);
             PgPublisher publisher = context.getBean(PgPublisher.class);
-            assertThat(registry.getListenerIds()).containsExactlyInAnyOrder("orders", "optionsListener#onAudit",
-                    "manual", "fragile");
+            assertThat(registry.getListenerIds())
+                    .containsExactlyInAnyOrder("orders", "optionsListener#onAudit", "manual", "fragile");
             assertThat(registry.getListener("orders")).hasValueSatisfying(orders -> {
                 assertThat(orders.channels()).containsExactly(channel + "-orders");
                 assertThat(orders.isRunning()).isTrue();
             });
-            assertThat(registry.getListener("manual").orElseThrow().isRunning()).as("autoStartup=false").isFalse();
+            assertThat(registry.getListener("manual").orElseThrow().isRunning())
+                    .as("autoStartup=false")
+                    .isFalse();
             assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-orders", channel + "-audit"))
                     .isTrue();
 
@@ -57,13 +60,15 @@ class ListenerOptionsTests {
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.audits.contains("audit goes on"));
 
             registry.getListener("orders").orElseThrow().start();
-            assertThat(status.awaitListening(Duration.ofSeconds(10), channel + "-orders")).isTrue();
+            assertThat(status.awaitListening(Duration.ofSeconds(10), channel + "-orders"))
+                    .isTrue();
             publisher.notify(channel + "-orders", "after the start");
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.contains("after the start"));
             assertThat(listener.orders).containsExactly("after the start");
 
             registry.getListener("manual").orElseThrow().start();
-            assertThat(status.awaitListening(Duration.ofSeconds(10), channel + "-manual")).isTrue();
+            assertThat(status.awaitListening(Duration.ofSeconds(10), channel + "-manual"))
+                    .isTrue();
             publisher.notify(channel + "-manual", "now");
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.manual.contains("now"));
         });
@@ -72,13 +77,15 @@ class ListenerOptionsTests {
     @Test
     void aListenersOwnErrorHandlerGetsItsFailuresAndTheApplicationsTheOthers() {
         app().run(context -> {
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
             PgPublisher publisher = context.getBean(PgPublisher.class);
             publisher.notify(channel + "-fragile", "boom");
             publisher.notify(channel + "-orders", "boom");
             Failures own = context.getBean("fragileFailures", Failures.class);
             Failures global = context.getBean("applicationFailures", Failures.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
             assertThat(own.listeners).containsExactly("fragile");
             assertThat(global.listeners).containsExactly("orders");
         });
@@ -88,9 +95,15 @@ class ListenerOptionsTests {
     void theAutoStartupPropertyHoldsEveryListenerThatDoesNotSayOtherwise() {
         app().withPropertyValues("pg-ip-listen.auto-startup=false").run(context -> {
             PgListenerEndpointRegistry registry = context.getBean(PgListenerEndpointRegistry.class);
-            assertThat(registry.getListeners()).filteredOn(PgListenerEndpointRegistry.Listener::isRunning)
-                    .extracting(PgListenerEndpointRegistry.Listener::id).isEmpty();
-            assertThat(context.getBean(PgListenStatus.class).snapshot().channels().subscribed()).isEmpty();
+            assertThat(registry.getListeners())
+                    .filteredOn(PgListenerEndpointRegistry.Listener::isRunning)
+                    .extracting(PgListenerEndpointRegistry.Listener::id)
+                    .isEmpty();
+            assertThat(context.getBean(PgListenStatus.class)
+                            .snapshot()
+                            .channels()
+                            .subscribed())
+                    .isEmpty();
         });
     }
 
@@ -102,13 +115,18 @@ class ListenerOptionsTests {
             PgPublisher publisher = context.getBean(PgPublisher.class);
             List<String> tenant = new CopyOnWriteArrayList<>();
             String tenantChannel = channel + "-tenant-7";
-            registry.registerListener("tenant-7", List.of(tenantChannel), notification -> {
-                if (notification.payload().equals("bad")) {
-                    throw new IllegalStateException("cannot");
-                }
-                tenant.add(notification.payload());
-            }, true);
-            assertThat(status.awaitListening(Duration.ofSeconds(20), tenantChannel)).isTrue();
+            registry.registerListener(
+                    "tenant-7",
+                    List.of(tenantChannel),
+                    notification -> {
+                        if (notification.payload().equals("bad")) {
+                            throw new IllegalStateException("cannot");
+                        }
+                        tenant.add(notification.payload());
+                    },
+                    true);
+            assertThat(status.awaitListening(Duration.ofSeconds(20), tenantChannel))
+                    .isTrue();
             publisher.notify(tenantChannel, "bad");
             publisher.notify(tenantChannel, "hello");
             await().atMost(Duration.ofSeconds(10)).until(() -> tenant.contains("hello"));
@@ -124,19 +142,26 @@ class ListenerOptionsTests {
     @Test
     void badListenerOptionsFailStartUpNamingTheMethod() {
         assertThat(startUpFailure("missingHandlerListener", MissingHandlerListener.class))
-                .contains("missingHandlerListener#on").contains("errorHandler 'nowhere'");
-        assertThat(startUpFailure("twiceListener", TwiceListener.class)).contains("'twice'").contains("unique");
+                .contains("missingHandlerListener#on")
+                .contains("errorHandler 'nowhere'");
+        assertThat(startUpFailure("twiceListener", TwiceListener.class))
+                .contains("'twice'")
+                .contains("unique");
         assertThat(startUpFailure("badAutoStartupListener", BadAutoStartupListener.class))
-                .contains("badAutoStartupListener#on").contains("neither true nor false");
+                .contains("badAutoStartupListener#on")
+                .contains("neither true nor false");
     }
 
     private <T> String startUpFailure(String beanName, Class<T> listener) {
         String[] message = new String[1];
-        TestContexts.runner().withBean(beanName, listener).withPropertyValues("test.channel=" + channel)
+        TestContexts.runner()
+                .withBean(beanName, listener)
+                .withPropertyValues("test.channel=" + channel)
                 .run(context -> {
                     assertThat(context).hasFailed();
-                    message[0] = org.springframework.core.NestedExceptionUtils
-                            .getMostSpecificCause(context.getStartupFailure()).getMessage();
+                    message[0] = org.springframework.core.NestedExceptionUtils.getMostSpecificCause(
+                                    context.getStartupFailure())
+                            .getMessage();
                 });
         return message[0];
     }
@@ -216,25 +241,21 @@ class ListenerOptionsTests {
     static class MissingHandlerListener {
 
         @PgListener(value = "${test.channel}", errorHandler = "nowhere")
-        void on(String payload) {
-        }
+        void on(String payload) {}
     }
 
     static class TwiceListener {
 
         @PgListener(value = "${test.channel}-a", id = "twice")
-        void a(String payload) {
-        }
+        void a(String payload) {}
 
         @PgListener(value = "${test.channel}-b", id = "twice")
-        void b(String payload) {
-        }
+        void b(String payload) {}
     }
 
     static class BadAutoStartupListener {
 
         @PgListener(value = "${test.channel}", autoStartup = "maybe")
-        void on(String payload) {
-        }
+        void on(String payload) {}
     }
 }

@@ -111,21 +111,23 @@ class ListenerScopeTests {
 
     @Test
     void aPrototypeBeanWithAListenerFailsStartUpNamingBeanMethodAndScope() {
-        app().withUserConfiguration(Prototype.class).run(context -> BadInputListenerTests.assertStartUpFailure(
-                context.getStartupFailure(), description("prototypeListener", "prototype"), ACTION));
+        app().withUserConfiguration(Prototype.class)
+                .run(context -> BadInputListenerTests.assertStartUpFailure(
+                        context.getStartupFailure(), description("prototypeListener", "prototype"), ACTION));
     }
 
     @Test
     void aPrototypeBehindAScopedProxyFailsStartUpUnderItsOwnName() {
-        app().withUserConfiguration(PrototypeBehindAScopedProxy.class).run(context -> BadInputListenerTests
-                .assertStartUpFailure(context.getStartupFailure(), description("proxiedListener", "prototype"),
-                        ACTION));
+        app().withUserConfiguration(PrototypeBehindAScopedProxy.class)
+                .run(context -> BadInputListenerTests.assertStartUpFailure(
+                        context.getStartupFailure(), description("proxiedListener", "prototype"), ACTION));
     }
 
     @Test
     void aBeanOfACustomScopeFailsStartUpNamingTheScope() {
-        app().withUserConfiguration(CustomScope.class).run(context -> BadInputListenerTests.assertStartUpFailure(
-                context.getStartupFailure(), description("threadListener", "thread"), ACTION));
+        app().withUserConfiguration(CustomScope.class)
+                .run(context -> BadInputListenerTests.assertStartUpFailure(
+                        context.getStartupFailure(), description("threadListener", "thread"), ACTION));
     }
 
     @Test
@@ -134,7 +136,10 @@ class ListenerScopeTests {
             assertThat(context).hasNotFailed();
             Throwable failure = catchThrowable(() -> context.getBean("untypedListener"));
             BadInputListenerTests.assertStartUpFailure(failure, description("untypedListener", "prototype"), ACTION);
-            assertThat(context.getBean(PgListenStatus.class).snapshot().channels().subscribed())
+            assertThat(context.getBean(PgListenStatus.class)
+                            .snapshot()
+                            .channels()
+                            .subscribed())
                     .doesNotContain(channel);
         });
     }
@@ -143,11 +148,12 @@ class ListenerScopeTests {
     void aSingletonListenerWorks() {
         app().withUserConfiguration(Singleton.class).run(context -> {
             assertThat(context).hasNotFailed();
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
             context.getBean(PgPublisher.class).notify(channel, "to the singleton");
             ScopedListener listener = context.getBean(ScopedListener.class);
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listener.texts())
-                    .containsExactly("to the singleton"));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(listener.texts()).containsExactly("to the singleton"));
         });
     }
 }

@@ -31,15 +31,19 @@ class ListenerThreadsTests {
     private final String channel = TestContexts.channel("threads");
 
     static ApplicationContextRunner app(String channel) {
-        return TestContexts.runner().withUserConfiguration(ThreadsApp.class).withPropertyValues(
-                "test.channel=" + channel);
+        return TestContexts.runner()
+                .withUserConfiguration(ThreadsApp.class)
+                .withPropertyValues("test.channel=" + channel);
     }
 
     @Test
     void aTaskDecoratorBeanWrapsTheListenersAndEachChannelStaysInOrder() {
         app(channel).run(context -> {
-            Seen seen = publishAndAwait(context.getBean(PgListenStatus.class), context.getBean(PgPublisher.class),
-                    context.getBean(ThreadsListener.class), channel);
+            Seen seen = publishAndAwait(
+                    context.getBean(PgListenStatus.class),
+                    context.getBean(PgPublisher.class),
+                    context.getBean(ThreadsListener.class),
+                    channel);
             assertThat(seen.contexts()).containsOnly("decorated");
             assertThat(seen.threads()).allMatch(name -> name.startsWith("pg-ip-listen-"));
         });
@@ -53,12 +57,18 @@ class ListenerThreadsTests {
             return thread;
         });
         try {
-            app(channel).withBean(PgListenOptionsCustomizer.class, () -> options -> options.handlerExecutor(own))
+            app(channel)
+                    .withBean(PgListenOptionsCustomizer.class, () -> options -> options.handlerExecutor(own))
                     .run(context -> {
-                        Seen seen = publishAndAwait(context.getBean(PgListenStatus.class),
-                                context.getBean(PgPublisher.class), context.getBean(ThreadsListener.class), channel);
+                        Seen seen = publishAndAwait(
+                                context.getBean(PgListenStatus.class),
+                                context.getBean(PgPublisher.class),
+                                context.getBean(ThreadsListener.class),
+                                channel);
                         assertThat(seen.threads()).containsOnly("app-listener");
-                        assertThat(seen.contexts()).as("the TaskDecorator still applies").containsOnly("decorated");
+                        assertThat(seen.contexts())
+                                .as("the TaskDecorator still applies")
+                                .containsOnly("decorated");
                     });
         } finally {
             own.shutdownNow();
@@ -66,11 +76,10 @@ class ListenerThreadsTests {
     }
 
     /** What the listener saw of 200 notifications, checked in order. */
-    record Seen(List<String> contexts, List<String> threads) {
-    }
+    record Seen(List<String> contexts, List<String> threads) {}
 
-    static Seen publishAndAwait(PgListenStatus status, PgPublisher publisher, ThreadsListener listener,
-            String channel) throws InterruptedException {
+    static Seen publishAndAwait(PgListenStatus status, PgPublisher publisher, ThreadsListener listener, String channel)
+            throws InterruptedException {
         assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
         List<String> sent = IntStream.range(0, 200).mapToObj(n -> "n" + n).toList();
         sent.forEach(payload -> publisher.notify(channel, payload));

@@ -43,65 +43,51 @@ class NativeImageHintsTests {
 
     private static final ReflectionHintsPredicates reflection = RuntimeHintsPredicates.reflection();
 
-    record Item(String sku, int quantity) {
-    }
+    record Item(String sku, int quantity) {}
 
-    record OrderPlaced(long id, List<Item> items) {
-    }
+    record OrderPlaced(long id, List<Item> items) {}
 
-    record Refund(long orderId, String reason) {
-    }
+    record Refund(long orderId, String reason) {}
 
-    record Shipment(String carrier) {
-    }
+    record Shipment(String carrier) {}
 
-    record Parcel(double weight) {
-    }
+    record Parcel(double weight) {}
 
-    record Unused(String nothing) {
-    }
+    record Unused(String nothing) {}
 
     static class Orders {
 
         @PgListener("orders")
-        void onOrder(OrderPlaced order, PgNotification notification) {
-        }
+        void onOrder(OrderPlaced order, PgNotification notification) {}
 
         @PgListener("refunds")
-        void onRefunds(List<Refund> refunds) {
-        }
+        void onRefunds(List<Refund> refunds) {}
 
         @PgListener("audit")
-        void onAudit(String payload) {
-        }
+        void onAudit(String payload) {}
 
-        void notAListener(Unused unused) {
-        }
+        void notAListener(Unused unused) {}
     }
 
     /** A composed annotation, as users write them for a channel they listen to in many places. */
     @Target(ElementType.METHOD)
     @Retention(RetentionPolicy.RUNTIME)
     @PgListener("shipments")
-    @interface ShipmentListener {
-    }
+    @interface ShipmentListener {}
 
     static class Shipments {
 
         @ShipmentListener
-        void onShipment(Optional<Shipment> shipment) {
-        }
+        void onShipment(Optional<Shipment> shipment) {}
     }
 
     abstract static class ParcelListener {
 
         @PgListener("parcels")
-        void onParcel(Parcel parcel) {
-        }
+        void onParcel(Parcel parcel) {}
     }
 
-    static class Parcels extends ParcelListener {
-    }
+    static class Parcels extends ParcelListener {}
 
     interface Notifications {
 
@@ -112,16 +98,17 @@ class NativeImageHintsTests {
 
         @Override
         @PgListener("proxied")
-        public void onNotification(PgNotification notification) {
-        }
+        public void onNotification(PgNotification notification) {}
     }
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, JacksonAutoConfiguration.class,
-                    PgListenAutoConfiguration.class))
-            .withPropertyValues("spring.datasource.url=jdbc:postgresql://localhost/not-connected",
-                    "spring.application.name=native")
-            .withBean(Orders.class).withBean(Shipments.class).withBean(Parcels.class)
+            .withConfiguration(AutoConfigurations.of(
+                    DataSourceAutoConfiguration.class, JacksonAutoConfiguration.class, PgListenAutoConfiguration.class))
+            .withPropertyValues(
+                    "spring.datasource.url=jdbc:postgresql://localhost/not-connected", "spring.application.name=native")
+            .withBean(Orders.class)
+            .withBean(Shipments.class)
+            .withBean(Parcels.class)
             .withBean(ProxiedListener.class);
 
     @Test
@@ -160,7 +147,8 @@ class NativeImageHintsTests {
     @Test
     void aListenerMethodInheritedFromASuperclassIsCovered() {
         RuntimeHints hints = processAheadOfTime();
-        assertThat(reflection.onMethodInvocation(ParcelListener.class, "onParcel")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(ParcelListener.class, "onParcel"))
+                .accepts(hints);
         assertThat(binding(Parcel.class)).accepts(hints);
     }
 
@@ -189,14 +177,19 @@ class NativeImageHintsTests {
     @Test
     void theConfigurationPropertiesCanBeBound() {
         RuntimeHints hints = processAheadOfTime();
-        assertThat(reflection.onMethodInvocation(PgListenProperties.class, "setOneProcessListener")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(PgListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(PgListenProperties.Reconnect.class, "setMaxDelay")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.class, "setOneProcessListener"))
+                .accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.TcpKeepalives.class, "setIdle"))
+                .accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.Reconnect.class, "setMaxDelay"))
+                .accepts(hints);
     }
 
     private static java.util.function.Predicate<RuntimeHints> binding(Class<?> type) {
-        return reflection.onType(type).withMemberCategories(MemberCategory.INVOKE_DECLARED_CONSTRUCTORS,
-                MemberCategory.ACCESS_DECLARED_FIELDS);
+        return reflection
+                .onType(type)
+                .withMemberCategories(
+                        MemberCategory.INVOKE_DECLARED_CONSTRUCTORS, MemberCategory.ACCESS_DECLARED_FIELDS);
     }
 
     private RuntimeHints processAheadOfTime() {
@@ -204,8 +197,9 @@ class NativeImageHintsTests {
         runner.prepare(context -> {
             DefaultGenerationContext generationContext = new DefaultGenerationContext(
                     new ClassNameGenerator(ClassName.get(getClass())), new InMemoryGeneratedFiles());
-            new ApplicationContextAotGenerator().processAheadOfTime(
-                    (GenericApplicationContext) context.getSourceApplicationContext(), generationContext);
+            new ApplicationContextAotGenerator()
+                    .processAheadOfTime(
+                            (GenericApplicationContext) context.getSourceApplicationContext(), generationContext);
             hints.set(generationContext.getRuntimeHints());
         });
         return hints.get();

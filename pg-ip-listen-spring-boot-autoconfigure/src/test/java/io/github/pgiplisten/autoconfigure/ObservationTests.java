@@ -13,6 +13,7 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
 import io.github.pgiplisten.observation.PgListenObservations;
+import io.micrometer.observation.ObservationHandler.FirstMatchingCompositeObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistryAssert;
@@ -21,7 +22,6 @@ import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandle
 import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import io.micrometer.tracing.test.simple.SimpleSpan;
 import io.micrometer.tracing.test.simple.SimpleTracer;
-import io.micrometer.observation.ObservationHandler.FirstMatchingCompositeObservationHandler;
 
 /**
  * {@code pg-ip-listen.observation-enabled}: handling and publishing are Micrometer observations with OpenTelemetry's
@@ -32,7 +32,8 @@ class ObservationTests {
     private final String channel = TestContexts.channel("observed");
 
     private ApplicationContextRunner app(ObservationRegistry registry) {
-        return TestContexts.runner().withUserConfiguration(ListenerApp.class)
+        return TestContexts.runner()
+                .withUserConfiguration(ListenerApp.class)
                 .withBean(ObservationRegistry.class, () -> registry)
                 .withPropertyValues("test.channel=" + channel, "pg-ip-listen.observation-enabled=true");
     }
@@ -41,31 +42,37 @@ class ObservationTests {
     void handlingAndPublishingAreObservedWithTheMessagingConventions() {
         TestObservationRegistry registry = TestObservationRegistry.create();
         app(registry).run(context -> {
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
             PgPublisher publisher = context.getBean(PgPublisher.class);
             publisher.notify(channel + "-text", "hello");
             publisher.notify(channel + "-text", "boom");
             OrderListener listener = context.getBean(OrderListener.class);
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.contains("hello"));
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> TestObservationRegistryAssert
-                    .assertThat(registry).hasNumberOfObservationsWithNameEqualTo(PgListenObservations.LISTENER, 2));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> TestObservationRegistryAssert.assertThat(registry)
+                            .hasNumberOfObservationsWithNameEqualTo(PgListenObservations.LISTENER, 2));
 
             TestObservationRegistryAssert.assertThat(registry)
                     .hasNumberOfObservationsWithNameEqualTo(PgListenObservations.PUBLISH, 2)
-                    .hasAnObservation(observation -> observation.hasNameEqualTo(PgListenObservations.PUBLISH)
+                    .hasAnObservation(observation -> observation
+                            .hasNameEqualTo(PgListenObservations.PUBLISH)
                             .hasContextualNameEqualTo(channel + "-text publish")
                             .hasLowCardinalityKeyValue("messaging.system", "postgresql")
                             .hasLowCardinalityKeyValue("messaging.operation", "publish")
                             .hasLowCardinalityKeyValue("messaging.destination.name", channel + "-text"))
-                    .hasAnObservation(observation -> observation.hasNameEqualTo(PgListenObservations.LISTENER)
+                    .hasAnObservation(observation -> observation
+                            .hasNameEqualTo(PgListenObservations.LISTENER)
                             .hasContextualNameEqualTo(channel + "-text process")
                             .hasLowCardinalityKeyValue("messaging.system", "postgresql")
                             .hasLowCardinalityKeyValue("messaging.destination.name", channel + "-text")
                             .hasLowCardinalityKeyValue("pg-ip-listen.listener.id", "orderListener#onText")
-                            .hasLowCardinalityKeyValue("pg-ip-listen.group",
+                            .hasLowCardinalityKeyValue(
+                                    "pg-ip-listen.group",
                                     context.getEnvironment().getProperty("spring.application.name"))
                             .doesNotHaveError())
-                    .hasAnObservation(observation -> observation.hasNameEqualTo(PgListenObservations.LISTENER)
+                    .hasAnObservation(observation -> observation
+                            .hasNameEqualTo(PgListenObservations.LISTENER)
                             .hasError());
         });
     }
@@ -75,24 +82,31 @@ class ObservationTests {
         SimpleTracer tracer = new SimpleTracer();
         W3cPropagator propagator = new W3cPropagator(tracer);
         ObservationRegistry registry = ObservationRegistry.create();
-        registry.observationConfig().observationHandler(new FirstMatchingCompositeObservationHandler(
-                new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-                new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-                new DefaultTracingObservationHandler(tracer)));
+        registry.observationConfig()
+                .observationHandler(new FirstMatchingCompositeObservationHandler(
+                        new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+                        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+                        new DefaultTracingObservationHandler(tracer)));
         app(registry).withPropertyValues("pg-ip-listen.trace-propagation=true").run(context -> {
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
             context.getBean(PgPublisher.class).notify(channel + "-orders", new ListenerApp.OrderCreated(7, "tea"));
             OrderListener listener = context.getBean(OrderListener.class);
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.orders.size() == 1);
             assertThat(listener.orders).containsExactly(new ListenerApp.OrderCreated(7, "tea"));
             await().atMost(Duration.ofSeconds(10)).until(() -> tracer.getSpans().size() == 2);
             List<SimpleSpan> spans = List.copyOf(tracer.getSpans());
-            SimpleSpan publish = spans.stream().filter(span -> span.getName().endsWith("publish")).findFirst()
+            SimpleSpan publish = spans.stream()
+                    .filter(span -> span.getName().endsWith("publish"))
+                    .findFirst()
                     .orElseThrow();
-            SimpleSpan process = spans.stream().filter(span -> span.getName().endsWith("process")).findFirst()
+            SimpleSpan process = spans.stream()
+                    .filter(span -> span.getName().endsWith("process"))
+                    .findFirst()
                     .orElseThrow();
             assertThat(process.getTraceId()).as("one trace").isEqualTo(publish.getTraceId());
-            assertThat(process.getParentId()).as("the listener's span is the publish span's child")
+            assertThat(process.getParentId())
+                    .as("the listener's span is the publish span's child")
                     .isEqualTo(publish.getSpanId());
         });
     }

@@ -1,5 +1,8 @@
 package io.github.pgiplisten.autoconfigure;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -13,9 +16,6 @@ import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgNotification;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 /** The application's {@link NotificationObserver} beans see every notification, whatever they depend on. */
 class ObserverBeansTests {
 
@@ -23,8 +23,11 @@ class ObserverBeansTests {
 
     @Test
     void anObserverThatDependsOnTheListenStatusStartsAndSeesEachNotificationReceivedAndHandled() {
-        TestContexts.runner().withBean("listener", Listener.class).withBean(StatusReadingObserver.class)
-                .withPropertyValues("test.channel=" + channel).run(context -> {
+        TestContexts.runner()
+                .withBean("listener", Listener.class)
+                .withBean(StatusReadingObserver.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
                     assertThat(context).hasNotFailed();
                     PgListenStatus status = context.getBean(PgListenStatus.class);
                     assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
@@ -41,8 +44,7 @@ class ObserverBeansTests {
     static class Listener {
 
         @PgListener("${test.channel}")
-        void on(String payload) {
-        }
+        void on(String payload) {}
     }
 
     /** An observer that reads the status when told: it depends on the container that runs the engine. */

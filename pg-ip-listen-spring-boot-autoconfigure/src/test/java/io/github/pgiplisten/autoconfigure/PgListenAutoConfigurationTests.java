@@ -12,6 +12,8 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import tools.jackson.databind.json.JsonMapper;
+
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
@@ -21,16 +23,20 @@ import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.autoconfigure.metrics.PgListenMetrics;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.TestPostgres;
-import tools.jackson.databind.json.JsonMapper;
 
 class PgListenAutoConfigurationTests {
 
     @Test
     void defaultsGiveEveryBeanAndTakeTheDataSourceAndTheApplicationName() {
         TestContexts.runner("orders-service").run(context -> {
-            assertThat(context).hasNotFailed().hasSingleBean(PgPublisher.class).hasSingleBean(PgListenStatus.class)
-                    .hasSingleBean(PgListenerContainer.class).hasSingleBean(PgListenerErrorHandler.class)
-                    .hasSingleBean(PgPayloadConverter.class).hasSingleBean(PgListenHealthIndicator.class)
+            assertThat(context)
+                    .hasNotFailed()
+                    .hasSingleBean(PgPublisher.class)
+                    .hasSingleBean(PgListenStatus.class)
+                    .hasSingleBean(PgListenerContainer.class)
+                    .hasSingleBean(PgListenerErrorHandler.class)
+                    .hasSingleBean(PgPayloadConverter.class)
+                    .hasSingleBean(PgListenHealthIndicator.class)
                     .hasSingleBean(PgListenMetrics.class);
             PgListenOptions options = context.getBean(PgListenerContainer.class).options();
             assertThat(options.jdbcUrl()).isEqualTo(TestPostgres.shared().jdbcUrl());
@@ -44,7 +50,8 @@ class PgListenAutoConfigurationTests {
     @Test
     void propertyDefaultsMatchTheEngineDefaults() {
         PgListenProperties properties = new PgListenProperties();
-        PgListenOptions engine = PgListenOptions.builder("jdbc:postgresql://x/y").build();
+        PgListenOptions engine =
+                PgListenOptions.builder("jdbc:postgresql://x/y").build();
         assertThat(properties.isOneProcessListener()).isEqualTo(engine.oneProcessListener());
         assertThat(properties.getProbeInterval()).isEqualTo(engine.probeInterval());
         assertThat(properties.getProbeTimeout()).isEqualTo(engine.probeTimeout());
@@ -63,18 +70,29 @@ class PgListenAutoConfigurationTests {
     @Test
     void everyPropertyReachesTheEngine() {
         String url = TestPostgres.shared().jdbcUrl();
-        TestContexts.runner().withPropertyValues("pg-ip-listen.one-process-listener=false",
-                "pg-ip-listen.group=billing", "pg-ip-listen.url=" + url + "?connectTimeout=3",
-                "pg-ip-listen.username=" + TestPostgres.shared().username(), "pg-ip-listen.password=secret",
-                "pg-ip-listen.application-name=billing listener", "pg-ip-listen.probe-interval=7s",
-                "pg-ip-listen.probe-timeout=3s", "pg-ip-listen.lock-wait-timeout=20s",
-                "pg-ip-listen.shutdown-timeout=2s", "pg-ip-listen.progress-interval=750ms",
-                "pg-ip-listen.crash-delivery=at-most-once", "pg-ip-listen.standby-buffer-limit=4MB",
-                "pg-ip-listen.tcp-keepalives.idle=9s",
-                "pg-ip-listen.tcp-keepalives.interval=2s", "pg-ip-listen.tcp-keepalives.count=4",
-                "pg-ip-listen.reconnect.initial-delay=250ms", "pg-ip-listen.reconnect.max-delay=30s")
+        TestContexts.runner()
+                .withPropertyValues(
+                        "pg-ip-listen.one-process-listener=false",
+                        "pg-ip-listen.group=billing",
+                        "pg-ip-listen.url=" + url + "?connectTimeout=3",
+                        "pg-ip-listen.username=" + TestPostgres.shared().username(),
+                        "pg-ip-listen.password=secret",
+                        "pg-ip-listen.application-name=billing listener",
+                        "pg-ip-listen.probe-interval=7s",
+                        "pg-ip-listen.probe-timeout=3s",
+                        "pg-ip-listen.lock-wait-timeout=20s",
+                        "pg-ip-listen.shutdown-timeout=2s",
+                        "pg-ip-listen.progress-interval=750ms",
+                        "pg-ip-listen.crash-delivery=at-most-once",
+                        "pg-ip-listen.standby-buffer-limit=4MB",
+                        "pg-ip-listen.tcp-keepalives.idle=9s",
+                        "pg-ip-listen.tcp-keepalives.interval=2s",
+                        "pg-ip-listen.tcp-keepalives.count=4",
+                        "pg-ip-listen.reconnect.initial-delay=250ms",
+                        "pg-ip-listen.reconnect.max-delay=30s")
                 .run(context -> {
-                    PgListenOptions options = context.getBean(PgListenerContainer.class).options();
+                    PgListenOptions options =
+                            context.getBean(PgListenerContainer.class).options();
                     assertThat(options.oneProcessListener()).isFalse();
                     assertThat(options.group()).isEqualTo("billing");
                     assertThat(options.jdbcUrl()).isEqualTo(url + "?connectTimeout=3");
@@ -112,37 +130,56 @@ class PgListenAutoConfigurationTests {
 
     @Test
     void withoutActuatorThereIsNoHealthIndicator() {
-        TestContexts.runner().withClassLoader(new FilteredClassLoader(HealthIndicator.class)).run(context -> {
-            assertThat(context).hasNotFailed().hasSingleBean(PgListenerContainer.class)
-                    .doesNotHaveBean(PgListenHealthIndicator.class);
-        });
+        TestContexts.runner()
+                .withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+                .run(context -> {
+                    assertThat(context)
+                            .hasNotFailed()
+                            .hasSingleBean(PgListenerContainer.class)
+                            .doesNotHaveBean(PgListenHealthIndicator.class);
+                });
     }
 
     @Test
     void withoutMicrometerThereAreNoMeters() {
-        TestContexts.runner().withClassLoader(new FilteredClassLoader("io.micrometer")).run(context -> {
-            assertThat(context).hasNotFailed().hasSingleBean(PgListenerContainer.class)
-                    .doesNotHaveBean(PgListenMetrics.class);
-        });
+        TestContexts.runner()
+                .withClassLoader(new FilteredClassLoader("io.micrometer"))
+                .run(context -> {
+                    assertThat(context)
+                            .hasNotFailed()
+                            .hasSingleBean(PgListenerContainer.class)
+                            .doesNotHaveBean(PgListenMetrics.class);
+                });
     }
 
     @Test
     void withoutJacksonStringListenersWorkAndTypedOnesFailStartUpClearly() {
         FilteredClassLoader noJackson = new FilteredClassLoader(JsonMapper.class);
-        TestContexts.runner().withClassLoader(noJackson).withUserConfiguration(StringListener.class)
+        TestContexts.runner()
+                .withClassLoader(noJackson)
+                .withUserConfiguration(StringListener.class)
                 .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgPayloadConverter.class));
-        TestContexts.runner().withClassLoader(noJackson).withUserConfiguration(TypedListener.class).run(context -> {
-            assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("typedListener#on")
-                    .hasMessageContaining("needs a PgPayloadConverter");
-        });
+        TestContexts.runner()
+                .withClassLoader(noJackson)
+                .withUserConfiguration(TypedListener.class)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure())
+                            .rootCause()
+                            .hasMessageContaining("typedListener#on")
+                            .hasMessageContaining("needs a PgPayloadConverter");
+                });
     }
 
     @Test
     void disabledMeansNoBeansAndNoConnection() {
-        TestContexts.runner().withPropertyValues("pg-ip-listen.enabled=false").run(context -> assertThat(context)
-                .hasNotFailed().doesNotHaveBean(PgListenerContainer.class).doesNotHaveBean(PgPublisher.class)
-                .doesNotHaveBean(PgListenHealthIndicator.class));
+        TestContexts.runner()
+                .withPropertyValues("pg-ip-listen.enabled=false")
+                .run(context -> assertThat(context)
+                        .hasNotFailed()
+                        .doesNotHaveBean(PgListenerContainer.class)
+                        .doesNotHaveBean(PgPublisher.class)
+                        .doesNotHaveBean(PgListenHealthIndicator.class));
     }
 
     @Test
@@ -150,9 +187,11 @@ class PgListenAutoConfigurationTests {
         TestContexts.runner().withUserConfiguration(TwoPayloads.class).run(context -> {
             assertThat(context).hasFailed();
             PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
-            assertThat(failure).hasMessageContaining("@PgListener method twoPayloads#on has 2 parameters "
-                    + "(java.lang.String text, io.github.pgiplisten.autoconfigure.PgListenAutoConfigurationTests$"
-                    + "Order order)").hasMessageContaining("at most one payload parameter");
+            assertThat(failure)
+                    .hasMessageContaining("@PgListener method twoPayloads#on has 2 parameters "
+                            + "(java.lang.String text, io.github.pgiplisten.autoconfigure.PgListenAutoConfigurationTests$"
+                            + "Order order)")
+                    .hasMessageContaining("at most one payload parameter");
             FailureAnalysis analysis = new PgListenFailureAnalyzer().analyze(context.getStartupFailure());
             assertThat(analysis.getDescription()).contains("twoPayloads#on");
             assertThat(analysis.getAction()).contains("Keep one payload parameter");
@@ -163,13 +202,15 @@ class PgListenAutoConfigurationTests {
     void noUrlAnywhereFailsStartUpWithAnAction() {
         // no DataSource either: the application's own JDBC set-up would fail first when it has no URL
         new org.springframework.boot.test.context.runner.ApplicationContextRunner()
-                .withConfiguration(org.springframework.boot.autoconfigure.AutoConfigurations.of(
-                        PgListenAutoConfiguration.class))
+                .withConfiguration(
+                        org.springframework.boot.autoconfigure.AutoConfigurations.of(PgListenAutoConfiguration.class))
                 .run(context -> {
                     assertThat(context).hasFailed();
                     PgListenConfigurationException failure = configurationFailure(context.getStartupFailure());
                     assertThat(failure).hasMessageContaining("no PostgreSQL URL");
-                    assertThat(failure.action()).contains("spring.datasource.url").contains("pg-ip-listen.url");
+                    assertThat(failure.action())
+                            .contains("spring.datasource.url")
+                            .contains("pg-ip-listen.url");
                 });
     }
 
@@ -184,20 +225,19 @@ class PgListenAutoConfigurationTests {
         throw new AssertionError("no PgListenConfigurationException in " + failure, failure);
     }
 
-    record Order(long id) {
-    }
+    record Order(long id) {}
 
     @Configuration(proxyBeanMethods = false)
     static class UserBeans {
 
         @Bean
         PgPublisher myPublisher() {
-            return (channel, payload) -> { };
+            return (channel, payload) -> {};
         }
 
         @Bean
         PgListenerErrorHandler myErrorHandler() {
-            return (notification, exception) -> { };
+            return (notification, exception) -> {};
         }
 
         @Bean
@@ -253,16 +293,14 @@ class PgListenAutoConfigurationTests {
         Object stringListener() {
             return new Object() {
                 @PgListener("plain")
-                void on(String payload) {
-                }
+                void on(String payload) {}
             };
         }
     }
 
     static class TypedBean {
         @PgListener("typed")
-        void on(Order order) {
-        }
+        void on(Order order) {}
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -276,8 +314,7 @@ class PgListenAutoConfigurationTests {
 
     static class TwoPayloadBean {
         @PgListener("two")
-        void on(String text, Order order) {
-        }
+        void on(String text, Order order) {}
     }
 
     @Configuration(proxyBeanMethods = false)

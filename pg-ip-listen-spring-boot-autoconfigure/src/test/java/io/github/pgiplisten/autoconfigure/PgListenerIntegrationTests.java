@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.Map;
-
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.health.contributor.Health;
@@ -33,13 +32,15 @@ class PgListenerIntegrationTests {
     private final String channel = TestContexts.channel("it");
 
     private ApplicationContextRunner app() {
-        return TestContexts.runner().withUserConfiguration(ListenerApp.class)
+        return TestContexts.runner()
+                .withUserConfiguration(ListenerApp.class)
                 .withPropertyValues("test.channel=" + channel);
     }
 
     /** The ready signal: from here on, what is committed on the app's channels reaches its listener methods. */
     private static void awaitListening(AssertableApplicationContext context) throws InterruptedException {
-        assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+        assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                .isTrue();
     }
 
     @Test
@@ -95,7 +96,8 @@ class PgListenerIntegrationTests {
             publisher.notify(channel + "-raw-b", "B");
             OrderListener listener = context.getBean(OrderListener.class);
             await().atMost(Duration.ofSeconds(10)).until(() -> listener.raw.size() == 2);
-            assertThat(listener.raw).extracting(n -> n.channel() + "=" + n.payload())
+            assertThat(listener.raw)
+                    .extracting(n -> n.channel() + "=" + n.payload())
                     .containsExactlyInAnyOrder(channel + "-raw-a=A", channel + "-raw-b=B");
             assertThat(listener.raw).allSatisfy(n -> assertThat(n.senderPid()).isPositive());
         });
@@ -107,14 +109,17 @@ class PgListenerIntegrationTests {
             PgListenStatus status = context.getBean(PgListenStatus.class);
             assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
             assertThat(status.listeningChannels())
-                    .containsExactlyInAnyOrderElementsOf(status.snapshot().channels().subscribed());
+                    .containsExactlyInAnyOrderElementsOf(
+                            status.snapshot().channels().subscribed());
             assertThat(status.isListening(channel + "-text")).isTrue();
             EventRecorder recorder = context.getBean(EventRecorder.class);
             // the events are published right after the status changes, on the engine's event thread
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(recorder.events)
-                    .filteredOn(PgListenEvent.ChannelListened.class::isInstance)
-                    .extracting(event -> ((PgListenEvent.ChannelListened) event).channel())
-                    .containsExactlyInAnyOrderElementsOf(status.snapshot().channels().subscribed()));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(recorder.events)
+                            .filteredOn(PgListenEvent.ChannelListened.class::isInstance)
+                            .extracting(event -> ((PgListenEvent.ChannelListened) event).channel())
+                            .containsExactlyInAnyOrderElementsOf(
+                                    status.snapshot().channels().subscribed()));
 
             // published once, right after the signal: no ping, no retry
             context.getBean(PgPublisher.class).notify(channel + "-text", "first");
@@ -123,14 +128,17 @@ class PgListenerIntegrationTests {
             assertThat(listener.texts).containsExactly("first");
 
             // a channel without a listener method is never listened
-            assertThat(status.awaitListening(Duration.ofMillis(200), channel + "-nobody")).isFalse();
+            assertThat(status.awaitListening(Duration.ofMillis(200), channel + "-nobody"))
+                    .isFalse();
 
             context.close();
             assertThat(status.listeningChannels()).isEmpty();
             assertThat(status.isListening(channel + "-text")).isFalse();
-            assertThat(recorder.events).filteredOn(PgListenEvent.ChannelUnlistened.class::isInstance)
+            assertThat(recorder.events)
+                    .filteredOn(PgListenEvent.ChannelUnlistened.class::isInstance)
                     .extracting(event -> ((PgListenEvent.ChannelUnlistened) event).channel())
-                    .containsExactlyInAnyOrderElementsOf(status.snapshot().channels().subscribed());
+                    .containsExactlyInAnyOrderElementsOf(
+                            status.snapshot().channels().subscribed());
         });
     }
 
@@ -140,8 +148,9 @@ class PgListenerIntegrationTests {
         app().run(context -> {
             awaitListening(context);
             PgListenStatus status = context.getBean(PgListenStatus.class);
-            org.springframework.context.ConfigurableApplicationContext application = context
-                    .getSourceApplicationContext(org.springframework.context.ConfigurableApplicationContext.class);
+            org.springframework.context.ConfigurableApplicationContext application =
+                    context.getSourceApplicationContext(
+                            org.springframework.context.ConfigurableApplicationContext.class);
             application.pause();
             assertThat(status.snapshot().role()).isEqualTo(Role.STOPPED);
             assertThat(status.listeningChannels()).isEmpty();
@@ -165,13 +174,16 @@ class PgListenerIntegrationTests {
             }
             publisher.notify(channel + "-text", "boom");
             OrderListener listener = context.getBean(OrderListener.class);
-            await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.size() == 5
-                    && !context.getBean(RecordingErrorHandler.class).failures.isEmpty());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> listener.texts.size() == 5
+                            && !context.getBean(RecordingErrorHandler.class)
+                                    .failures
+                                    .isEmpty());
 
             PgListenStatus status = context.getBean(PgListenStatus.class);
             assertThat(status.snapshot().role()).isEqualTo(Role.LEADER);
-            assertThat(status.snapshot().channels().subscribed()).contains(channel + "-orders", channel + "-raw-a",
-                    channel + "-ping");
+            assertThat(status.snapshot().channels().subscribed())
+                    .contains(channel + "-orders", channel + "-raw-a", channel + "-ping");
             assertThat(status.snapshot().reading().lastNotificationAt()).isNotNull();
 
             Health health = context.getBean(PgListenHealthIndicator.class).health();
@@ -184,28 +196,54 @@ class PgListenerIntegrationTests {
             MeterRegistry meters = context.getBean(MeterRegistry.class);
             String text = channel + "-text";
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-                assertThat(meters.get("pg.ip.listen.notifications.received").tag("channel", text).counter()
-                        .count()).isEqualTo(6);
-                assertThat(meters.get("pg.ip.listen.notifications.dispatched").tag("channel", text).counter()
-                        .count()).isEqualTo(5);
-                assertThat(meters.get("pg.ip.listen.notifications.failed").tag("channel", text).counter()
-                        .count()).isEqualTo(1);
-                assertThat(meters.get("pg.ip.listen.dispatch").tag("channel", text).timer().count()).isEqualTo(6);
+                assertThat(meters.get("pg.ip.listen.notifications.received")
+                                .tag("channel", text)
+                                .counter()
+                                .count())
+                        .isEqualTo(6);
+                assertThat(meters.get("pg.ip.listen.notifications.dispatched")
+                                .tag("channel", text)
+                                .counter()
+                                .count())
+                        .isEqualTo(5);
+                assertThat(meters.get("pg.ip.listen.notifications.failed")
+                                .tag("channel", text)
+                                .counter()
+                                .count())
+                        .isEqualTo(1);
+                assertThat(meters.get("pg.ip.listen.dispatch")
+                                .tag("channel", text)
+                                .timer()
+                                .count())
+                        .isEqualTo(6);
             });
             assertThat(meters.get("pg.ip.listen.leader").gauge().value()).isEqualTo(1.0);
             assertThat(meters.get("pg.ip.listen.connected").gauge().value()).isEqualTo(1.0);
             // the leader reads how full the server's notification queue is with its progress confirmations
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-                    meters.get("pg.ip.listen.notification.queue.usage").gauge().value()).isBetween(0.0, 1.0));
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(meters.get("pg.ip.listen.notification.queue.usage")
+                                    .gauge()
+                                    .value())
+                            .isBetween(0.0, 1.0));
             assertThat(context.getBean(PgListenHealthIndicator.class).health().getDetails())
-                    .containsKey("notificationQueueUsage").doesNotContainKey("warning");
-            assertThat(meters.get("pg.ip.listen.leadership.changes").tag("change", "granted").counter().count())
+                    .containsKey("notificationQueueUsage")
+                    .doesNotContainKey("warning");
+            assertThat(meters.get("pg.ip.listen.leadership.changes")
+                            .tag("change", "granted")
+                            .counter()
+                            .count())
                     .isEqualTo(1);
             // a leader is no standby: nothing held, nothing dropped
             assertThat(meters.get("pg.ip.listen.standby.ready").gauge().value()).isZero();
             assertThat(meters.get("pg.ip.listen.standby.held").gauge().value()).isZero();
-            assertThat(meters.get("pg.ip.listen.standby.held.disk.bytes").gauge().value()).isZero();
-            assertThat(meters.get("pg.ip.listen.standby.dropped").functionCounter().count()).isZero();
+            assertThat(meters.get("pg.ip.listen.standby.held.disk.bytes")
+                            .gauge()
+                            .value())
+                    .isZero();
+            assertThat(meters.get("pg.ip.listen.standby.dropped")
+                            .functionCounter()
+                            .count())
+                    .isZero();
 
             assertThat(context.getBean(EventRecorder.class).events)
                     .hasAtLeastOneElementOfType(PgListenEvent.LeadershipGranted.class);
@@ -243,8 +281,8 @@ class PgListenerIntegrationTests {
         @org.springframework.context.annotation.Bean
         LazyListener proxiedListener() {
             // what @Transactional, @Async or any aspect does to a bean: a CGLIB proxy around it
-            org.springframework.aop.framework.ProxyFactory factory = new org.springframework.aop.framework.ProxyFactory(
-                    new LazyListener());
+            org.springframework.aop.framework.ProxyFactory factory =
+                    new org.springframework.aop.framework.ProxyFactory(new LazyListener());
             factory.setProxyTargetClass(true);
             factory.addAdvice((org.aopalliance.intercept.MethodInterceptor) invocation -> invocation.proceed());
             return (LazyListener) factory.getProxy();
@@ -256,7 +294,8 @@ class PgListenerIntegrationTests {
         app().withUserConfiguration(ProxiedListenerConfiguration.class).run(context -> {
             awaitListening(context);
             LazyListener proxied = context.getBean(LazyListener.class);
-            assertThat(org.springframework.aop.support.AopUtils.isCglibProxy(proxied)).isTrue();
+            assertThat(org.springframework.aop.support.AopUtils.isCglibProxy(proxied))
+                    .isTrue();
             context.getBean(PgPublisher.class).notify(channel + "-lazy", "through the proxy");
             await().atMost(Duration.ofSeconds(10)).until(() -> !proxied.texts().isEmpty());
             assertThat(proxied.texts()).containsExactly("through the proxy");
@@ -271,7 +310,8 @@ class PgListenerIntegrationTests {
             assertThat(status.snapshot().channels().subscribed()).doesNotContain(channel + "-lazy");
             assertThat(status.isListening(channel + "-lazy")).isFalse();
             LazyListener lazy = context.getBean(LazyListener.class);
-            assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-lazy")).isTrue();
+            assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-lazy"))
+                    .isTrue();
             context.getBean(PgPublisher.class).notify(channel + "-lazy", "hello");
             await().atMost(Duration.ofSeconds(10)).until(() -> !lazy.texts.isEmpty());
             assertThat(lazy.texts).containsExactly("hello");
@@ -280,10 +320,12 @@ class PgListenerIntegrationTests {
 
     @Test
     void healthIsDownWhileTheListenConnectionIsBeingReestablishedAndUpAgainAfter() {
-        io.github.pgiplisten.testsupport.LocalPostgresServer server = io.github.pgiplisten.testsupport.TestPostgres
-                .controllable();
-        TestContexts.runner("health-" + channel, server).withUserConfiguration(ListenerApp.class)
-                .withPropertyValues("test.channel=" + channel).run(context -> {
+        io.github.pgiplisten.testsupport.LocalPostgresServer server =
+                io.github.pgiplisten.testsupport.TestPostgres.controllable();
+        TestContexts.runner("health-" + channel, server)
+                .withUserConfiguration(ListenerApp.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
                     awaitListening(context);
                     PgListenHealthIndicator health = context.getBean(PgListenHealthIndicator.class);
                     assertThat(health.health().getStatus()).isEqualTo(Status.UP);
@@ -294,11 +336,13 @@ class PgListenerIntegrationTests {
                                 .until(() -> health.health().getStatus().equals(Status.DOWN));
                         assertThat(health.health().getDetails()).containsEntry("connected", false);
                         // the ready signal goes away with the session that LISTENed
-                        await().atMost(Duration.ofSeconds(20)).until(() -> status.listeningChannels().isEmpty());
+                        await().atMost(Duration.ofSeconds(20))
+                                .until(() -> status.listeningChannels().isEmpty());
                     } finally {
                         server.start();
                     }
-                    await().atMost(Duration.ofSeconds(30)).until(() -> health.health().getStatus().equals(Status.UP));
+                    await().atMost(Duration.ofSeconds(30))
+                            .until(() -> health.health().getStatus().equals(Status.UP));
                     // and comes back once the new session LISTENs: what is sent after it arrives
                     awaitListening(context);
                     context.getBean(PgPublisher.class).notify(channel + "-text", "after the restart");
@@ -306,9 +350,9 @@ class PgListenerIntegrationTests {
                     await().atMost(Duration.ofSeconds(10)).until(() -> listener.texts.contains("after the restart"));
                     assertThat(context.getBean(EventRecorder.class).events)
                             .hasAtLeastOneElementOfType(PgListenEvent.ConnectionLost.class);
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-                            context.getBean(EventRecorder.class).events)
-                            .hasAtLeastOneElementOfType(PgListenEvent.ConnectionRestored.class));
+                    await().atMost(Duration.ofSeconds(30))
+                            .untilAsserted(() -> assertThat(context.getBean(EventRecorder.class).events)
+                                    .hasAtLeastOneElementOfType(PgListenEvent.ConnectionRestored.class));
                 });
     }
 
@@ -326,7 +370,8 @@ class PgListenerIntegrationTests {
 
     private static long keepAliveThreads() {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(thread -> thread.getName().equals("pg-ip-listen-keep-alive") && !thread.isDaemon()).count();
+                .filter(thread -> thread.getName().equals("pg-ip-listen-keep-alive") && !thread.isDaemon())
+                .count();
     }
 
     private static void sleep(long millis) {

@@ -33,8 +33,9 @@ class PublisherWithoutAutoCommitTests {
     private final String channel = TestContexts.channel("noauto");
 
     private ApplicationContextRunner app() {
-        return TestContexts.runner().withUserConfiguration(ListenerApp.class).withPropertyValues(
-                "test.channel=" + channel, "spring.datasource.hikari.auto-commit=false");
+        return TestContexts.runner()
+                .withUserConfiguration(ListenerApp.class)
+                .withPropertyValues("test.channel=" + channel, "spring.datasource.hikari.auto-commit=false");
     }
 
     @Test
@@ -43,9 +44,12 @@ class PublisherWithoutAutoCommitTests {
             DataSource dataSource = context.getBean(DataSource.class);
             assertThat(dataSource).isInstanceOf(HikariDataSource.class);
             try (Connection connection = dataSource.getConnection()) {
-                assertThat(connection.getAutoCommit()).as("the pool's connections").isFalse();
+                assertThat(connection.getAutoCommit())
+                        .as("the pool's connections")
+                        .isFalse();
             }
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
             PgPublisher publisher = context.getBean(PgPublisher.class);
             TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
             TransactionTemplate supports = new TransactionTemplate(context.getBean(PlatformTransactionManager.class));
@@ -66,18 +70,21 @@ class PublisherWithoutAutoCommitTests {
             // (JdbcTemplate does not commit either: outside a transaction its statements are rolled back)
             transactions.executeWithoutResult(status -> jdbc.execute("CREATE TABLE " + table + " (id int)"));
             assertThat(catchThrowable(() -> transactions.executeWithoutResult(status -> {
-                jdbc.update("INSERT INTO " + table + " VALUES (1)");
-                publisher.notify(text, "rolled back too");
-                throw new IllegalStateException("roll back");
-            }))).hasMessage("roll back");
-            assertThat(jdbc.queryForObject("SELECT count(*) FROM " + table, Integer.class)).isZero();
+                        jdbc.update("INSERT INTO " + table + " VALUES (1)");
+                        publisher.notify(text, "rolled back too");
+                        throw new IllegalStateException("roll back");
+                    })))
+                    .hasMessage("roll back");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM " + table, Integer.class))
+                    .isZero();
             publisher.notify(text, "last");
 
             OrderListener listener = context.getBean(OrderListener.class);
             // per channel in commit order: once the last one is here, anything rolled back would have been too
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(listener.texts).contains("last"));
-            assertThat(listener.texts).containsExactly("outside", "committed", "in a scope without a transaction",
-                    "last");
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(listener.texts).contains("last"));
+            assertThat(listener.texts)
+                    .containsExactly("outside", "committed", "in a scope without a transaction", "last");
             transactions.executeWithoutResult(status -> jdbc.execute("DROP TABLE " + table));
         });
     }

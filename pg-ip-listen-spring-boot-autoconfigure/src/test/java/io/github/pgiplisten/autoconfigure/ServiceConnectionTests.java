@@ -60,11 +60,16 @@ class ServiceConnectionTests {
 
     /** A context whose properties point nowhere: only the service connection can make it work. */
     private ApplicationContextRunner app() {
-        return new ApplicationContextRunner().withConfiguration(TestContexts.ALL)
+        return new ApplicationContextRunner()
+                .withConfiguration(TestContexts.ALL)
                 .withUserConfiguration(ListenerApp.class, ServiceConnectionConfiguration.class)
-                .withPropertyValues("spring.datasource.url=" + NOT_THIS_ONE, "spring.datasource.username=nobody",
-                        "spring.application.name=" + group, "test.channel=" + channel,
-                        "pg-ip-listen.reconnect.initial-delay=50ms", "pg-ip-listen.reconnect.max-delay=500ms");
+                .withPropertyValues(
+                        "spring.datasource.url=" + NOT_THIS_ONE,
+                        "spring.datasource.username=nobody",
+                        "spring.application.name=" + group,
+                        "test.channel=" + channel,
+                        "pg-ip-listen.reconnect.initial-delay=50ms",
+                        "pg-ip-listen.reconnect.max-delay=500ms");
     }
 
     @Test
@@ -84,9 +89,11 @@ class ServiceConnectionTests {
             assertThat(listener.texts).containsExactly("through the service connection");
 
             // the session that LISTENs is on the service's server, under the group's application_name
-            Integer sessions = context.getBean(JdbcTemplate.class).queryForObject(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?", Integer.class,
-                    "pg-ip-listen " + group);
+            Integer sessions = context.getBean(JdbcTemplate.class)
+                    .queryForObject(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+                            Integer.class,
+                            "pg-ip-listen " + group);
             assertThat(sessions).isEqualTo(1);
         });
     }
@@ -94,7 +101,8 @@ class ServiceConnectionTests {
     @Test
     void pgIpListenUrlStillWinsOverTheServiceConnection() {
         app().withPropertyValues("pg-ip-listen.url=" + NOT_THIS_ONE).run(context -> {
-            assertThat(context.getBean(PgListenConnectionDetails.class).getJdbcUrl()).isEqualTo(NOT_THIS_ONE);
+            assertThat(context.getBean(PgListenConnectionDetails.class).getJdbcUrl())
+                    .isEqualTo(NOT_THIS_ONE);
         });
     }
 
@@ -117,9 +125,13 @@ class ServiceConnectionTests {
                 return server.password();
             }
         };
-        app().withBean("ownListenConnection", PgListenConnectionDetails.class, () -> own).run(context -> {
-            assertThat(context).getBeans(PgListenConnectionDetails.class).containsOnlyKeys("ownListenConnection");
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20))).isTrue();
-        });
+        app().withBean("ownListenConnection", PgListenConnectionDetails.class, () -> own)
+                .run(context -> {
+                    assertThat(context)
+                            .getBeans(PgListenConnectionDetails.class)
+                            .containsOnlyKeys("ownListenConnection");
+                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
+                });
     }
 }

@@ -21,14 +21,21 @@ class VirtualThreadListenerTests {
 
     @Test
     void listenerMethodsRunOnVirtualThreadsWithTheTaskDecoratorAndInOrder() {
-        assertThat(Runtime.version().feature()).as("this test needs Java 21 or later").isGreaterThanOrEqualTo(21);
-        ListenerThreadsTests.app(channel).withPropertyValues("spring.threads.virtual.enabled=true").run(context -> {
-            ThreadsListener listener = context.getBean(ThreadsListener.class);
-            Seen seen = ListenerThreadsTests.publishAndAwait(context.getBean(PgListenStatus.class),
-                    context.getBean(PgPublisher.class), listener, channel);
-            assertThat(listener.virtual).containsOnly(true);
-            assertThat(seen.contexts()).containsOnly("decorated");
-            assertThat(seen.threads()).allMatch(name -> name.startsWith("pg-ip-listen-"));
-        });
+        assertThat(Runtime.version().feature())
+                .as("this test needs Java 21 or later")
+                .isGreaterThanOrEqualTo(21);
+        ListenerThreadsTests.app(channel)
+                .withPropertyValues("spring.threads.virtual.enabled=true")
+                .run(context -> {
+                    ThreadsListener listener = context.getBean(ThreadsListener.class);
+                    Seen seen = ListenerThreadsTests.publishAndAwait(
+                            context.getBean(PgListenStatus.class),
+                            context.getBean(PgPublisher.class),
+                            listener,
+                            channel);
+                    assertThat(listener.virtual).containsOnly(true);
+                    assertThat(seen.contexts()).containsOnly("decorated");
+                    assertThat(seen.threads()).allMatch(name -> name.startsWith("pg-ip-listen-"));
+                });
     }
 }

@@ -23,7 +23,8 @@ class PgListenTraceEnvelopeTests {
         assertThat(opened.fields()).isEqualTo(fields);
         assertThat(opened.payload()).isEqualTo("{\"id\":7}");
         assertThat(PgListenTraceEnvelope.open(PgListenTraceEnvelope.wrap(Map.of("traceparent", TRACEPARENT), ""))
-                .payload()).isEmpty();
+                        .payload())
+                .isEmpty();
     }
 
     @Test
@@ -34,8 +35,14 @@ class PgListenTraceEnvelopeTests {
 
     @Test
     void payloadsWithoutAWellFormedEnvelopeAreLeftAlone() {
-        for (String payload : new String[] { "", "plain text from a trigger", "{\"json\":true}", "\u001Eno end",
-                "\u001Enot a field\u001Erest", "\u001E=empty key\u001Erest" }) {
+        for (String payload : new String[] {
+            "",
+            "plain text from a trigger",
+            "{\"json\":true}",
+            "\u001Eno end",
+            "\u001Enot a field\u001Erest",
+            "\u001E=empty key\u001Erest"
+        }) {
             PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(payload);
             assertThat(opened.fields()).as(payload).isEmpty();
             assertThat(opened.payload()).isEqualTo(payload);

@@ -16,8 +16,7 @@ public final class Await {
 
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
-    private Await() {
-    }
+    private Await() {}
 
     /** Returns once {@code condition} holds; fails with a message naming {@code what} after {@code atMost}. */
     public static void until(String what, Duration atMost, BooleanSupplier condition) {

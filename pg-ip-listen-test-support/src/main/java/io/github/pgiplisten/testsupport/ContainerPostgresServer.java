@@ -24,8 +24,8 @@ final class ContainerPostgresServer implements PostgresServer {
 
     @SuppressWarnings("resource") // lives as long as the JVM; Testcontainers removes it at exit
     static ContainerPostgresServer start() {
-        PostgreSQLContainer container = new PostgreSQLContainer(IMAGE)
-                .withCommand("postgres", "-c", "max_connections=300", "-c", "fsync=off");
+        PostgreSQLContainer container =
+                new PostgreSQLContainer(IMAGE).withCommand("postgres", "-c", "max_connections=300", "-c", "fsync=off");
         container.start();
         return new ContainerPostgresServer(container);
     }

@@ -12,8 +12,7 @@ import java.time.temporal.ChronoUnit;
  */
 public final class EpochMicros {
 
-    private EpochMicros() {
-    }
+    private EpochMicros() {}
 
     public static long now() {
         return of(Instant.now());

@@ -13,23 +13,22 @@ import java.util.Random;
 public final class GeneratedText {
 
     /** One UTF-8 byte each. */
-    public static final List<String> ONE_BYTE = List.of("a", "Z", "0", " ", "\t", "\n", "\r", "\"", "'", "\\", ";",
-            "-", "*", "/", "$", "%", "_", "?", "{", "}", "(", ")", ",", ":", "=", "\u0001", "\u001b", "\u007f");
+    public static final List<String> ONE_BYTE = List.of(
+            "a", "Z", "0", " ", "\t", "\n", "\r", "\"", "'", "\\", ";", "-", "*", "/", "$", "%", "_", "?", "{", "}",
+            "(", ")", ",", ":", "=", "\u0001", "\u001b", "\u007f");
 
     /** Two UTF-8 bytes each. */
     public static final List<String> TWO_BYTES = List.of("é", "ß", "ж", "Ω", "\u00a0", "\u0301", "ǅ");
 
     /** Three UTF-8 bytes each. */
-    public static final List<String> THREE_BYTES = List.of("€", "日", "本", "ー", "\u2028", "\u200b", "\ufeff",
-            "\u202e");
+    public static final List<String> THREE_BYTES = List.of("€", "日", "本", "ー", "\u2028", "\u200b", "\ufeff", "\u202e");
 
     /** Four UTF-8 bytes each (a surrogate pair in Java). */
     public static final List<String> FOUR_BYTES = List.of("🌍", "😀", "𝄞", "🀄", "\uD83C\uDDE9");
 
     private static final List<List<String>> BY_WIDTH = List.of(ONE_BYTE, TWO_BYTES, THREE_BYTES, FOUR_BYTES);
 
-    private GeneratedText() {
-    }
+    private GeneratedText() {}
 
     /**
      * Random text of exactly {@code bytes} UTF-8 bytes, of characters of the given widths (1 to 4). One-byte

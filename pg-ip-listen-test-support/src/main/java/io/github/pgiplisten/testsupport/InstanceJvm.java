@@ -32,12 +32,10 @@ public final class InstanceJvm implements AutoCloseable {
         void event(InstanceEvent event);
 
         /** Any other line of its stdout (and of its stderr, when {@link Launch#errorsToOutput()} merges them). */
-        default void line(String line) {
-        }
+        default void line(String line) {}
 
         /** A line of its stderr, when it is read apart. */
-        default void errorLine(String line) {
-        }
+        default void errorLine(String line) {}
     }
 
     /** How to start one: the command line is built from these, then {@link #start} runs it. */

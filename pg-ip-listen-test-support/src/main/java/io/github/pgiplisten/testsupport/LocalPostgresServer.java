@@ -130,7 +130,13 @@ public final class LocalPostgresServer implements PostgresServer {
 
     public synchronized void start() {
         if (!running) {
-            pgCtl("start", "-w", "-t", "60", "-l", directory.resolve("server.log").toString());
+            pgCtl(
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    directory.resolve("server.log").toString());
             running = true;
         }
     }
@@ -159,7 +165,8 @@ public final class LocalPostgresServer implements PostgresServer {
                 start();
             }
         }
-        String settings = String.join("\n",
+        String settings = String.join(
+                "\n",
                 "",
                 "# pg-ip-listen test replica",
                 "port = " + replica.port,
@@ -180,7 +187,8 @@ public final class LocalPostgresServer implements PostgresServer {
 
     /** Whether the server is in recovery (a hot standby), as it says itself. */
     public boolean isInRecovery() throws SQLException {
-        try (Connection connection = connect(); Statement statement = connection.createStatement();
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery("SELECT pg_is_in_recovery()")) {
             result.next();
             return result.getBoolean(1);
@@ -198,9 +206,21 @@ public final class LocalPostgresServer implements PostgresServer {
     }
 
     private void initialise() throws IOException {
-        asServerUser(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres",
-                "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"), "initdb");
-        String settings = String.join("\n",
+        asServerUser(
+                List.of(
+                        bin.resolve("initdb").toString(),
+                        "-D",
+                        data.toString(),
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "-E",
+                        "UTF8",
+                        "--no-locale",
+                        "--no-sync"),
+                "initdb");
+        String settings = String.join(
+                "\n",
                 "",
                 "# pg-ip-listen test server",
                 "port = " + port,
@@ -224,13 +244,25 @@ public final class LocalPostgresServer implements PostgresServer {
             // PostgreSQL reads its key only when the server user owns it and nobody else may read it
             exec(List.of("chown", runAs.get(2), certificate.toString(), key.toString()), List.of(), "chown the key");
         }
-        writeAsServerUser(data.resolve("postgresql.conf"), String.join("\n", "", "ssl = on",
-                "ssl_cert_file = '" + certificate + "'", "ssl_key_file = '" + key + "'", ""), ">>");
-        writeAsServerUser(data.resolve("pg_hba.conf"), String.join("\n",
-                "local all all trust",
-                "hostssl all all 127.0.0.1/32 trust",
-                "hostssl replication all 127.0.0.1/32 trust",
-                ""), ">");
+        writeAsServerUser(
+                data.resolve("postgresql.conf"),
+                String.join(
+                        "\n",
+                        "",
+                        "ssl = on",
+                        "ssl_cert_file = '" + certificate + "'",
+                        "ssl_key_file = '" + key + "'",
+                        ""),
+                ">>");
+        writeAsServerUser(
+                data.resolve("pg_hba.conf"),
+                String.join(
+                        "\n",
+                        "local all all trust",
+                        "hostssl all all 127.0.0.1/32 trust",
+                        "hostssl replication all 127.0.0.1/32 trust",
+                        ""),
+                ">");
         tls = true;
     }
 
@@ -240,13 +272,18 @@ public final class LocalPostgresServer implements PostgresServer {
      */
     private void writeAsServerUser(Path file, String text, String redirect) throws IOException {
         if (runAs.isEmpty()) {
-            Files.writeString(file, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            Files.writeString(
+                    file,
+                    text,
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
                     redirect.equals(">>") ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
         } else {
             Path extra = Files.createTempFile(directory, "pg-ip-listen-", ".conf");
             Files.writeString(extra, text, StandardCharsets.UTF_8);
             Files.setPosixFilePermissions(extra, PosixFilePermissions.fromString("rw-r--r--"));
-            asServerUser(List.of("sh", "-c", "cat '" + extra + "' " + redirect + " '" + file + "'"),
+            asServerUser(
+                    List.of("sh", "-c", "cat '" + extra + "' " + redirect + " '" + file + "'"),
                     "write " + file.getFileName());
         }
     }
@@ -271,14 +308,26 @@ public final class LocalPostgresServer implements PostgresServer {
     private void destroy() {
         try {
             if (Files.exists(data.resolve("postmaster.pid"))) {
-                exec(runAs, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "stop", "-m",
-                        "immediate", "-w", "-t", "20"), "pg_ctl stop");
+                exec(
+                        runAs,
+                        List.of(
+                                bin.resolve("pg_ctl").toString(),
+                                "-D",
+                                data.toString(),
+                                "stop",
+                                "-m",
+                                "immediate",
+                                "-w",
+                                "-t",
+                                "20"),
+                        "pg_ctl stop");
             }
         } catch (IOException | RuntimeException ex) {
             log.warn("Could not stop the test server in {}: {}", directory, ex.getMessage());
         }
         try (Stream<Path> files = Files.walk(directory)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            files.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException ex) {
             // a temporary directory; the operating system cleans it eventually
         }
@@ -299,8 +348,10 @@ public final class LocalPostgresServer implements PostgresServer {
         full.addAll(command);
         // output to a file, not a pipe: pg_ctl's server child inherits the pipe and would keep it open for ever
         Path outputFile = Files.createTempFile("pg-ip-listen-exec-", ".log");
-        Process process = new ProcessBuilder(full).redirectErrorStream(true)
-                .redirectOutput(outputFile.toFile()).start();
+        Process process = new ProcessBuilder(full)
+                .redirectErrorStream(true)
+                .redirectOutput(outputFile.toFile())
+                .start();
         String output;
         try {
             boolean finished = process.waitFor(120, TimeUnit.SECONDS);
@@ -331,7 +382,8 @@ public final class LocalPostgresServer implements PostgresServer {
 
     private static boolean isRoot() {
         try {
-            Process process = new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
+            Process process =
+                    new ProcessBuilder("id", "-u").redirectErrorStream(true).start();
             String uid = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             process.waitFor(10, TimeUnit.SECONDS);
             return "0".equals(uid);
@@ -345,7 +397,8 @@ public final class LocalPostgresServer implements PostgresServer {
 
     private static boolean userExists(String user) {
         try {
-            Process process = new ProcessBuilder("id", user).redirectErrorStream(true).start();
+            Process process =
+                    new ProcessBuilder("id", user).redirectErrorStream(true).start();
             process.getInputStream().readAllBytes();
             return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
         } catch (IOException ex) {

@@ -33,8 +33,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class PostgresBinaries {
 
-    private PostgresBinaries() {
-    }
+    private PostgresBinaries() {}
 
     static Optional<Path> installed() {
         String path = System.getenv("PATH");
@@ -53,7 +52,8 @@ final class PostgresBinaries {
             } catch (IOException ex) {
                 return Optional.empty();
             }
-            versions.sort(Comparator.comparingInt(PostgresBinaries::majorVersion).reversed());
+            versions.sort(
+                    Comparator.comparingInt(PostgresBinaries::majorVersion).reversed());
             for (Path version : versions) {
                 if (hasServerBinaries(version.resolve("bin"))) {
                     return Optional.of(version.resolve("bin"));
@@ -76,8 +76,8 @@ final class PostgresBinaries {
         }
         Path staging = Files.createTempDirectory(target.getParent(), "pg-ip-listen-unpack-");
         try (InputStream in = loader.getResourceAsStream(archive);
-                TarArchiveInputStream tar = new TarArchiveInputStream(
-                        new XZCompressorInputStream(new BufferedInputStream(in, 1 << 16)))) {
+                TarArchiveInputStream tar =
+                        new TarArchiveInputStream(new XZCompressorInputStream(new BufferedInputStream(in, 1 << 16)))) {
             TarArchiveEntry entry;
             while ((entry = tar.getNextEntry()) != null) {
                 Path file = staging.resolve(entry.getName()).normalize();
@@ -111,7 +111,8 @@ final class PostgresBinaries {
 
     /** The major version of the server in {@code bin}, as {@code postgres --version} says it. */
     static int serverMajorVersion(Path bin) throws IOException {
-        Process process = new ProcessBuilder(bin.resolve("postgres").toString(), "--version").redirectErrorStream(true)
+        Process process = new ProcessBuilder(bin.resolve("postgres").toString(), "--version")
+                .redirectErrorStream(true)
                 .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         Matcher version = Pattern.compile("\\(PostgreSQL\\) (\\d+)").matcher(output);
@@ -122,7 +123,8 @@ final class PostgresBinaries {
     }
 
     static boolean hasServerBinaries(Path bin) {
-        return Files.isExecutable(bin.resolve("initdb")) && Files.isExecutable(bin.resolve("pg_ctl"))
+        return Files.isExecutable(bin.resolve("initdb"))
+                && Files.isExecutable(bin.resolve("pg_ctl"))
                 && Files.isExecutable(bin.resolve("postgres"));
     }
 
@@ -148,10 +150,17 @@ final class PostgresBinaries {
 
     private static Set<PosixFilePermission> permissions(int mode) {
         Set<PosixFilePermission> result = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] order = { PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
-                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-                PosixFilePermission.OWNER_READ };
+        PosixFilePermission[] order = {
+            PosixFilePermission.OTHERS_EXECUTE,
+            PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.GROUP_WRITE,
+            PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OWNER_EXECUTE,
+            PosixFilePermission.OWNER_WRITE,
+            PosixFilePermission.OWNER_READ
+        };
         for (int bit = 0; bit < order.length; bit++) {
             if ((mode & (1 << bit)) != 0) {
                 result.add(order[bit]);
@@ -165,7 +174,8 @@ final class PostgresBinaries {
 
     private static void deleteTree(Path root) {
         try (var files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            files.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException ex) {
             // a temporary directory; nothing else depends on it
         }
@@ -174,10 +184,16 @@ final class PostgresBinaries {
     private static void makeTraversable(Path root) throws IOException {
         try (var directories = Files.walk(root)) {
             for (Path directory : (Iterable<Path>) directories.filter(Files::isDirectory)::iterator) {
-                Files.setPosixFilePermissions(directory, EnumSet.of(PosixFilePermission.OWNER_READ,
-                        PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE,
-                        PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_EXECUTE,
-                        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE));
+                Files.setPosixFilePermissions(
+                        directory,
+                        EnumSet.of(
+                                PosixFilePermission.OWNER_READ,
+                                PosixFilePermission.OWNER_WRITE,
+                                PosixFilePermission.OWNER_EXECUTE,
+                                PosixFilePermission.GROUP_READ,
+                                PosixFilePermission.GROUP_EXECUTE,
+                                PosixFilePermission.OTHERS_READ,
+                                PosixFilePermission.OTHERS_EXECUTE));
             }
         }
     }

@@ -13,8 +13,7 @@ import java.util.function.Consumer;
  */
 public final class ProcessOutput {
 
-    private ProcessOutput() {
-    }
+    private ProcessOutput() {}
 
     /** Hands every line of the process's output to {@code lines}, on a daemon thread named {@code threadName}. */
     public static void follow(Process process, String threadName, Consumer<String> lines) {
@@ -23,20 +22,23 @@ public final class ProcessOutput {
 
     /** Hands every line of {@code stream} (a process's stderr, say) to {@code lines}, on a daemon thread. */
     public static void follow(InputStream stream, String threadName, Consumer<String> lines) {
-        Thread reader = new Thread(() -> {
-            try (BufferedReader output = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = output.readLine()) != null) {
-                    try {
-                        lines.accept(line);
-                    } catch (RuntimeException ex) {
-                        // one line it could not make sense of: keep reading the others
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader output =
+                            new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = output.readLine()) != null) {
+                            try {
+                                lines.accept(line);
+                            } catch (RuntimeException ex) {
+                                // one line it could not make sense of: keep reading the others
+                            }
+                        }
+                    } catch (IOException ex) {
+                        // the process is gone
                     }
-                }
-            } catch (IOException ex) {
-                // the process is gone
-            }
-        }, threadName);
+                },
+                threadName);
         reader.setDaemon(true);
         reader.start();
     }

@@ -122,34 +122,38 @@ public final class SilentProxy implements AutoCloseable {
     }
 
     private static void pump(Link link, Socket from, Socket to, boolean fromServer, String name) {
-        Thread thread = new Thread(() -> {
-            byte[] buffer = new byte[16384];
-            // streams are not closed here: closing one closes its socket, and a silent link keeps both open
-            try {
-                InputStream in = from.getInputStream();
-                OutputStream out = to.getOutputStream();
-                int read;
-                while ((read = in.read(buffer)) >= 0) {
-                    if (fromServer && !link.silent && link.silenceAfterChunkOver > 0
-                            && read >= link.silenceAfterChunkOver) {
-                        out.write(buffer, 0, read / 2);
-                        out.flush();
-                        link.silent = true;
+        Thread thread = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16384];
+                    // streams are not closed here: closing one closes its socket, and a silent link keeps both open
+                    try {
+                        InputStream in = from.getInputStream();
+                        OutputStream out = to.getOutputStream();
+                        int read;
+                        while ((read = in.read(buffer)) >= 0) {
+                            if (fromServer
+                                    && !link.silent
+                                    && link.silenceAfterChunkOver > 0
+                                    && read >= link.silenceAfterChunkOver) {
+                                out.write(buffer, 0, read / 2);
+                                out.flush();
+                                link.silent = true;
+                            }
+                            if (!link.silent) {
+                                out.write(buffer, 0, read);
+                                out.flush();
+                            }
+                        }
+                    } catch (IOException ex) {
+                        // one side closed
+                    } finally {
+                        if (!link.silent) {
+                            closeQuietly(from);
+                            closeQuietly(to);
+                        }
                     }
-                    if (!link.silent) {
-                        out.write(buffer, 0, read);
-                        out.flush();
-                    }
-                }
-            } catch (IOException ex) {
-                // one side closed
-            } finally {
-                if (!link.silent) {
-                    closeQuietly(from);
-                    closeQuietly(to);
-                }
-            }
-        }, name);
+                },
+                name);
         thread.setDaemon(true);
         thread.start();
     }

@@ -41,8 +41,7 @@ public final class TestPostgres {
     private static @Nullable LocalPostgresServer controllable;
     private static @Nullable LocalPostgresServer tls;
 
-    private TestPostgres() {
-    }
+    private TestPostgres() {}
 
     /** The server every test of this JVM shares. */
     public static synchronized PostgresServer shared() {
@@ -122,8 +121,8 @@ public final class TestPostgres {
         List<String> tried = new ArrayList<>();
         String url = System.getenv(URL_VARIABLE);
         if (url != null && !url.isBlank()) {
-            return new ExternalPostgresServer(url.trim(), orEmpty(System.getenv(USER_VARIABLE)),
-                    orEmpty(System.getenv(PASSWORD_VARIABLE)));
+            return new ExternalPostgresServer(
+                    url.trim(), orEmpty(System.getenv(USER_VARIABLE)), orEmpty(System.getenv(PASSWORD_VARIABLE)));
         }
         tried.add(URL_VARIABLE + ": not set");
         if (ContainerPostgresServer.dockerAnswers()) {

@@ -47,8 +47,8 @@ public final class TransactionPooler implements AutoCloseable {
         if (!matcher.matches()) {
             throw new IllegalArgumentException("Cannot pool " + jdbcUrl + ": expected jdbc:postgresql://host:port/…");
         }
-        return new TransactionPooler(matcher.group(1),
-                matcher.group(2) != null ? Integer.parseInt(matcher.group(2)) : 5432);
+        return new TransactionPooler(
+                matcher.group(1), matcher.group(2) != null ? Integer.parseInt(matcher.group(2)) : 5432);
     }
 
     /** The JDBC URL {@code jdbcUrl} becomes when it goes through this pooler. */
@@ -86,7 +86,7 @@ public final class TransactionPooler implements AutoCloseable {
                 toClient.flush();
                 startup = untypedPacket(fromClient);
             }
-            Socket[] servers = { new Socket(targetHost, targetPort), new Socket(targetHost, targetPort) };
+            Socket[] servers = {new Socket(targetHost, targetPort), new Socket(targetHost, targetPort)};
             for (Socket server : servers) {
                 sockets.add(server);
                 server.getOutputStream().write(startup);
@@ -99,8 +99,8 @@ public final class TransactionPooler implements AutoCloseable {
             Object clientOutput = new Object();
             for (int i = 0; i < servers.length; i++) {
                 int index = i;
-                Thread relay = new Thread(() -> relayServer(servers, index, current, toClient, clientOutput),
-                        "pooler-server-" + i);
+                Thread relay = new Thread(
+                        () -> relayServer(servers, index, current, toClient, clientOutput), "pooler-server-" + i);
                 relay.setDaemon(true);
                 relay.start();
             }
@@ -124,8 +124,8 @@ public final class TransactionPooler implements AutoCloseable {
     }
 
     /** Relays one server session's messages; a transaction's end hands the next one to the other session. */
-    private static void relayServer(Socket[] servers, int index, AtomicInteger current, OutputStream toClient,
-            Object clientOutput) {
+    private static void relayServer(
+            Socket[] servers, int index, AtomicInteger current, OutputStream toClient, Object clientOutput) {
         try {
             DataInputStream in = new DataInputStream(servers[index].getInputStream());
             while (true) {

@@ -59,8 +59,11 @@ class InstanceJvmTest {
     void readsEventsApartFromOtherLinesAndAnswersCommandsUntilSigterm() throws Exception {
         Recorded output = new Recorded();
         long before = EpochMicros.now();
-        try (InstanceJvm jvm = InstanceJvm.launch("echo").mainClass(EchoInstance.class)
-                .systemProperty("echo.property", "set").arguments("first").start(output)) {
+        try (InstanceJvm jvm = InstanceJvm.launch("echo")
+                .mainClass(EchoInstance.class)
+                .systemProperty("echo.property", "set")
+                .arguments("first")
+                .start(output)) {
             Await.until("it is ready", Duration.ofSeconds(30), () -> output.has("ready"));
             jvm.send("hello world");
             Await.until("it echoes", Duration.ofSeconds(10), () -> output.has("echo"));
@@ -79,14 +82,19 @@ class InstanceJvmTest {
     @Test
     void aKilledInstanceStaysReadableAndDiesAtOnce() throws Exception {
         Recorded output = new Recorded();
-        try (InstanceJvm jvm = InstanceJvm.launch("victim").mainClass(EchoInstance.class).errorsToOutput()
-                .arguments("x").start(output)) {
+        try (InstanceJvm jvm = InstanceJvm.launch("victim")
+                .mainClass(EchoInstance.class)
+                .errorsToOutput()
+                .arguments("x")
+                .start(output)) {
             Await.until("it is ready", Duration.ofSeconds(30), () -> output.has("ready"));
             jvm.kill();
             assertThat(jvm.awaitExit(Duration.ofSeconds(10))).isTrue();
             assertThat(jvm.isAlive()).isFalse();
         }
-        assertThat(output.has("stopping")).as("no shutdown hook runs on SIGKILL").isFalse();
+        assertThat(output.has("stopping"))
+                .as("no shutdown hook runs on SIGKILL")
+                .isFalse();
         assertThat(output.lines).contains("an ordinary log line", "an error line");
     }
 

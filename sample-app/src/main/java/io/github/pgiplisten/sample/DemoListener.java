@@ -46,8 +46,11 @@ class DemoListener {
     void onLeadership(PgListenEvent event) {
         if (event instanceof PgListenEvent.LeadershipGranted granted) {
             report("leader");
-            log.info("this instance is the LEADER of group '{}' now: it handles every notification ({})",
-                    event.group(), granted.handedOver() ? "handed over: nothing missed, nothing repeated"
+            log.info(
+                    "this instance is the LEADER of group '{}' now: it handles every notification ({})",
+                    event.group(),
+                    granted.handedOver()
+                            ? "handed over: nothing missed, nothing repeated"
                             : "not handed over: " + granted.possibleRepeats() + " notification(s) the last leader "
                                     + "may have handled are handled again; anything sent while no instance listened "
                                     + "is gone");
@@ -56,11 +59,13 @@ class DemoListener {
             log.info("this instance stopped leading ({})", revoked.reason());
         } else if (event instanceof PgListenEvent.ChannelListened listened) {
             report("listening");
-            log.info("listening on '{}': every notification committed on it from now on is handled here",
+            log.info(
+                    "listening on '{}': every notification committed on it from now on is handled here",
                     listened.channel());
         } else if (event instanceof PgListenEvent.ConnectionRestored restored) {
             report("reconnected");
-            log.warn("listen connection back after {}: notifications sent meanwhile may have been missed",
+            log.warn(
+                    "listen connection back after {}: notifications sent meanwhile may have been missed",
                     restored.gap());
         }
     }

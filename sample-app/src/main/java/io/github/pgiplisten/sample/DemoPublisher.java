@@ -19,7 +19,9 @@ class DemoPublisher {
     private final String instance;
     private final AtomicLong sequence = new AtomicLong();
 
-    DemoPublisher(PgPublisher publisher, @Value("${demo.channel}") String channel,
+    DemoPublisher(
+            PgPublisher publisher,
+            @Value("${demo.channel}") String channel,
             @Value("${demo.instance}") String instance) {
         this.publisher = publisher;
         this.channel = channel;

@@ -59,9 +59,18 @@ public final class FleetDemo {
      * across a crash is at-least-once: the successor starts after the dead leader's last progress confirmation)
      * @param duplicated notifications handled twice otherwise (none expected)
      */
-    public record Result(List<String> firstStandbys, String firstLeader, String secondLeader, String thirdLeader,
-            long crashFailoverMs, long gracefulHandoverMs, int sent, int lost, int repeatedAfterCrash,
-            int duplicated, boolean broadcastOk) {
+    public record Result(
+            List<String> firstStandbys,
+            String firstLeader,
+            String secondLeader,
+            String thirdLeader,
+            long crashFailoverMs,
+            long gracefulHandoverMs,
+            int sent,
+            int lost,
+            int repeatedAfterCrash,
+            int duplicated,
+            boolean broadcastOk) {
 
         public String summary() {
             return "demo: crash_failover_ms=" + crashFailoverMs + " graceful_handover_ms=" + gracefulHandoverMs
@@ -77,17 +86,19 @@ public final class FleetDemo {
     private final PrintStream out;
     /** The application's executable jar, or null: start instances from this JVM's class path. */
     private final @Nullable Path applicationJar;
+
     private final String channel = "demo-" + UUID.randomUUID().toString().substring(0, 8);
-    private final String group = "pg-ip-listen-demo-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String group =
+            "pg-ip-listen-demo-" + UUID.randomUUID().toString().substring(0, 8);
     private final List<Instance> running = new CopyOnWriteArrayList<>();
     /** Send time (epoch micros) of each numbered notification. */
     private final Map<Integer, Long> sentAt = new ConcurrentHashMap<>();
     /** Who handled each number, and when (epoch micros). */
     private final Map<Integer, List<Handling>> handled = new ConcurrentHashMap<>();
+
     private volatile String lastHandler;
 
-    private record Handling(String instance, long atMicros) {
-    }
+    private record Handling(String instance, long atMicros) {}
 
     /** Starts the instances from this JVM's class path (as the test does). */
     public FleetDemo(PostgresServer server, Settings settings, PrintStream out) {
@@ -114,8 +125,10 @@ public final class FleetDemo {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.testcontainers"))
                 .setLevel(ch.qos.logback.classic.Level.OFF);
         PrintStream out = System.out;
-        say(out, "getting a throwaway PostgreSQL (a URL in " + TestPostgres.URL_VARIABLE
-                + ", Docker, installed binaries, or the binaries from Maven Central)");
+        say(
+                out,
+                "getting a throwaway PostgreSQL (a URL in " + TestPostgres.URL_VARIABLE
+                        + ", Docker, installed binaries, or the binaries from Maven Central)");
         PostgresServer server = TestPostgres.shared();
         say(out, "PostgreSQL for the demo: " + server.description());
         Result result = new FleetDemo(server, Settings.defaults(), out, Path.of(args[0])).run();
@@ -142,10 +155,17 @@ public final class FleetDemo {
         for (int i = 0; i < settings.instances(); i++) {
             fleet.add(start(name(i), true));
         }
-        Await.until("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
-        Await.until("one instance leads", Duration.ofSeconds(30), () -> leaders(fleet).size() == 1);
+        Await.until(
+                "every instance is ready",
+                Duration.ofSeconds(90),
+                () -> fleet.stream().allMatch(i -> i.ready));
+        Await.until(
+                "one instance leads",
+                Duration.ofSeconds(30),
+                () -> leaders(fleet).size() == 1);
         Instance first = leaders(fleet).get(0);
-        List<String> standbys = fleet.stream().filter(i -> i != first).map(i -> i.name).toList();
+        List<String> standbys =
+                fleet.stream().filter(i -> i != first).map(i -> i.name).toList();
         say(first.name + " is the leader; " + String.join(", ", standbys) + " wait as standbys (no polling: each "
                 + "backend sits in one blocked pg_advisory_lock)");
 
@@ -171,7 +191,9 @@ public final class FleetDemo {
             say(third.name + " took over: first notification handled " + handoverMs + " ms after the signal");
             publishFor(settings.phase(), fleet);
             publisher.close();
-            Await.until("the last notification is handled", Duration.ofSeconds(20),
+            Await.until(
+                    "the last notification is handled",
+                    Duration.ofSeconds(20),
                     () -> handled.containsKey(publisher.sent.get() - 1));
             second.jvm.awaitExit(Duration.ofSeconds(30));
 
@@ -181,8 +203,8 @@ public final class FleetDemo {
             int lost = 0;
             for (int n = 0; n < sent; n++) {
                 List<Handling> by = handled.getOrDefault(n, List.of());
-                if (by.size() == 2 && by.stream().map(Handling::instance).toList()
-                        .containsAll(List.of(first.name, second.name))) {
+                if (by.size() == 2
+                        && by.stream().map(Handling::instance).toList().containsAll(List.of(first.name, second.name))) {
                     repeated++; // at-least-once: the killed leader had not confirmed it yet
                 } else if (by.size() > 1) {
                     duplicated++;
@@ -199,8 +221,18 @@ public final class FleetDemo {
             stopAll();
 
             boolean broadcastOk = broadcast();
-            return new Result(standbys, first.name, second.name, third.name, crashMs, handoverMs, sent, lost,
-                    repeated, duplicated, broadcastOk);
+            return new Result(
+                    standbys,
+                    first.name,
+                    second.name,
+                    third.name,
+                    crashMs,
+                    handoverMs,
+                    sent,
+                    lost,
+                    repeated,
+                    duplicated,
+                    broadcastOk);
         }
     }
 
@@ -211,16 +243,24 @@ public final class FleetDemo {
         for (int i = 0; i < settings.instances(); i++) {
             fleet.add(start(name(i), false));
         }
-        Await.until("every instance is ready", Duration.ofSeconds(90), () -> fleet.stream().allMatch(i -> i.ready));
+        Await.until(
+                "every instance is ready",
+                Duration.ofSeconds(90),
+                () -> fleet.stream().allMatch(i -> i.ready));
         // LISTEN starts moments after start-up: each instance tells when it listens (PgListenEvent.ChannelListened)
-        Await.until("every instance listens", Duration.ofSeconds(30), () -> fleet.stream().allMatch(i -> i.listening));
+        Await.until(
+                "every instance listens",
+                Duration.ofSeconds(30),
+                () -> fleet.stream().allMatch(i -> i.listening));
         try (Connection connection = server.connect()) {
             int count = 100;
             for (int n = 0; n < count; n++) {
                 PgNotifier.notify(connection, channel, "#" + n);
             }
-            Await.until("every instance handles every notification", Duration.ofSeconds(20), () -> fleet.stream()
-                    .allMatch(i -> countHandledBy(i.name, count) == count));
+            Await.until(
+                    "every instance handles every notification",
+                    Duration.ofSeconds(20),
+                    () -> fleet.stream().allMatch(i -> countHandledBy(i.name, count) == count));
             boolean ok = fleet.stream().allMatch(i -> countHandledBy(i.name, count) == count)
                     && handled.values().stream().allMatch(by -> by.size() == fleet.size());
             for (Instance instance : fleet) {
@@ -236,8 +276,10 @@ public final class FleetDemo {
     }
 
     private long countHandledBy(String instance, int below) {
-        return handled.entrySet().stream().filter(e -> e.getKey() >= 0 && e.getKey() < below)
-                .filter(e -> e.getValue().stream().anyMatch(h -> h.instance().equals(instance))).count();
+        return handled.entrySet().stream()
+                .filter(e -> e.getKey() >= 0 && e.getKey() < below)
+                .filter(e -> e.getValue().stream().anyMatch(h -> h.instance().equals(instance)))
+                .count();
     }
 
     private void publishFor(Duration duration, List<Instance> fleet) throws InterruptedException {
@@ -268,7 +310,8 @@ public final class FleetDemo {
     }
 
     private Optional<Handling> firstHandlingAfter(long afterMicros, String notBy) {
-        return handled.values().stream().flatMap(List::stream)
+        return handled.values().stream()
+                .flatMap(List::stream)
                 .filter(h -> h.atMicros() >= afterMicros && !h.instance().equals(notBy))
                 .min(java.util.Comparator.comparingLong(Handling::atMicros));
     }
@@ -298,15 +341,21 @@ public final class FleetDemo {
     }
 
     private Instance start(String name, boolean oneProcessListener) throws IOException {
-        InstanceJvm.Launch launch = InstanceJvm.launch("demo-" + name).jvmOptions("-Xmx256m").errorsToOutput();
+        InstanceJvm.Launch launch =
+                InstanceJvm.launch("demo-" + name).jvmOptions("-Xmx256m").errorsToOutput();
         if (applicationJar != null) {
             launch.jar(applicationJar);
         } else {
             launch.mainClass(SampleApplication.class);
         }
-        launch.arguments("--demo.instance=" + name, "--demo.channel=" + channel, "--demo.report-events=true",
-                "--spring.datasource.url=" + server.jdbcUrl(), "--spring.datasource.username=" + server.username(),
-                "--spring.datasource.password=" + server.password(), "--pg-ip-listen.group=" + group,
+        launch.arguments(
+                "--demo.instance=" + name,
+                "--demo.channel=" + channel,
+                "--demo.report-events=true",
+                "--spring.datasource.url=" + server.jdbcUrl(),
+                "--spring.datasource.username=" + server.username(),
+                "--spring.datasource.password=" + server.password(),
+                "--pg-ip-listen.group=" + group,
                 "--pg-ip-listen.one-process-listener=" + oneProcessListener,
                 "--logging.level.io.github.pgiplisten=WARN");
         Instance instance = new Instance(name, launch);

@@ -18,8 +18,11 @@ class FleetDemoTest {
     void oneLeaderTakeoverAfterAKillZeroLossHandoverAndBroadcastToAll() throws Exception {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8);
-        FleetDemo.Result result = new FleetDemo(TestPostgres.shared(),
-                new FleetDemo.Settings(Duration.ofSeconds(2), 3, Duration.ofMillis(5)), out).run();
+        FleetDemo.Result result = new FleetDemo(
+                        TestPostgres.shared(),
+                        new FleetDemo.Settings(Duration.ofSeconds(2), 3, Duration.ofMillis(5)),
+                        out)
+                .run();
         String transcript = output.toString(StandardCharsets.UTF_8);
         System.out.println(transcript);
         System.out.println(result.summary());

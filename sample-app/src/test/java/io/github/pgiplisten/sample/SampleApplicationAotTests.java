@@ -17,9 +17,9 @@ import org.springframework.aot.hint.TypeReference;
 import org.springframework.aot.hint.predicate.ReflectionHintsPredicates;
 import org.springframework.aot.hint.predicate.RuntimeHintsPredicates;
 import org.springframework.boot.SpringApplicationAotProcessor;
-import org.springframework.context.aot.AbstractAotProcessor.Settings;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.aot.AbstractAotProcessor.Settings;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.autoconfigure.PgListenProperties;
@@ -37,24 +37,19 @@ class SampleApplicationAotTests {
 
     private static final ReflectionHintsPredicates reflection = RuntimeHintsPredicates.reflection();
 
-    record OrderLine(String item, int quantity) {
-    }
+    record OrderLine(String item, int quantity) {}
 
-    record OrderPlaced(long id, List<OrderLine> lines) {
-    }
+    record OrderPlaced(long id, List<OrderLine> lines) {}
 
-    record Refund(long orderId, String reason) {
-    }
+    record Refund(long orderId, String reason) {}
 
     static class JsonListeners {
 
         @PgListener("orders")
-        void onOrder(OrderPlaced order, PgNotification notification) {
-        }
+        void onOrder(OrderPlaced order, PgNotification notification) {}
 
         @PgListener("refunds")
-        void onRefunds(List<Refund> refunds) {
-        }
+        void onRefunds(List<Refund> refunds) {}
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -72,11 +67,15 @@ class SampleApplicationAotTests {
 
     @BeforeAll
     static void processAheadOfTime(@TempDir Path output) {
-        Settings settings = Settings.builder().sourceOutput(output.resolve("sources"))
-                .resourceOutput(output.resolve("resources")).classOutput(output.resolve("classes"))
-                .groupId("io.github.pgiplisten").artifactId("sample-app").build();
+        Settings settings = Settings.builder()
+                .sourceOutput(output.resolve("sources"))
+                .resourceOutput(output.resolve("resources"))
+                .classOutput(output.resolve("classes"))
+                .groupId("io.github.pgiplisten")
+                .artifactId("sample-app")
+                .build();
         AtomicReference<RuntimeHints> written = new AtomicReference<>();
-        String[] arguments = { "--spring.main.sources=" + JsonListenerConfiguration.class.getName() };
+        String[] arguments = {"--spring.main.sources=" + JsonListenerConfiguration.class.getName()};
         new SpringApplicationAotProcessor(SampleApplication.class, settings, arguments) {
             @Override
             protected void writeHints(RuntimeHints runtimeHints) {
@@ -90,13 +89,16 @@ class SampleApplicationAotTests {
 
     @Test
     void theDemoListenerCanBeInvoked() {
-        assertThat(reflection.onMethodInvocation(DemoListener.class, "onMessage")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(DemoListener.class, "onMessage"))
+                .accepts(hints);
     }
 
     @Test
     void jsonListenersCanBeInvokedAndTheirPayloadsBound() {
-        assertThat(reflection.onMethodInvocation(JsonListeners.class, "onOrder")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(JsonListeners.class, "onRefunds")).accepts(hints);
+        assertThat(reflection.onMethodInvocation(JsonListeners.class, "onOrder"))
+                .accepts(hints);
+        assertThat(reflection.onMethodInvocation(JsonListeners.class, "onRefunds"))
+                .accepts(hints);
         assertThat(binding(OrderPlaced.class)).accepts(hints);
         assertThat(reflection.onMethodInvocation(OrderPlaced.class, "lines")).accepts(hints);
         assertThat(binding(OrderLine.class)).accepts(hints);
@@ -113,10 +115,14 @@ class SampleApplicationAotTests {
 
     @Test
     void thePropertiesCanBeBoundAndTheFailureAnalyzerCreated() {
-        assertThat(reflection.onMethodInvocation(PgListenProperties.class, "setOneProcessListener")).accepts(hints);
-        assertThat(reflection.onMethodInvocation(PgListenProperties.TcpKeepalives.class, "setIdle")).accepts(hints);
-        assertThat(reflection.onType(TypeReference.of("io.github.pgiplisten.autoconfigure.PgListenFailureAnalyzer"))
-                .withMemberCategory(MemberCategory.INVOKE_DECLARED_CONSTRUCTORS)).accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.class, "setOneProcessListener"))
+                .accepts(hints);
+        assertThat(reflection.onMethodInvocation(PgListenProperties.TcpKeepalives.class, "setIdle"))
+                .accepts(hints);
+        assertThat(reflection
+                        .onType(TypeReference.of("io.github.pgiplisten.autoconfigure.PgListenFailureAnalyzer"))
+                        .withMemberCategory(MemberCategory.INVOKE_DECLARED_CONSTRUCTORS))
+                .accepts(hints);
     }
 
     @Test
@@ -124,12 +130,14 @@ class SampleApplicationAotTests {
         Path metadata = generated.resolve(
                 "resources/META-INF/native-image/io.github.pgiplisten/sample-app/reachability-metadata.json");
         assertThat(metadata).exists();
-        assertThat(Files.readString(metadata)).contains(WakeableSocketFactory.class.getName(),
-                DemoListener.class.getName(), "onMessage");
+        assertThat(Files.readString(metadata))
+                .contains(WakeableSocketFactory.class.getName(), DemoListener.class.getName(), "onMessage");
     }
 
     private static Predicate<RuntimeHints> binding(Class<?> type) {
-        return reflection.onType(type).withMemberCategories(MemberCategory.INVOKE_DECLARED_CONSTRUCTORS,
-                MemberCategory.ACCESS_DECLARED_FIELDS);
+        return reflection
+                .onType(type)
+                .withMemberCategories(
+                        MemberCategory.INVOKE_DECLARED_CONSTRUCTORS, MemberCategory.ACCESS_DECLARED_FIELDS);
     }
 }

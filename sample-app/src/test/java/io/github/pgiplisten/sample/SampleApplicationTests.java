@@ -29,11 +29,10 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  * application" describes: a PostgreSQL from connection details, a group of its own, the ready signal before
  * publishing, and a rolled-back test transaction that sends nothing.
  */
-@SpringBootTest(properties = { "pg-ip-listen.group=${random.uuid}", "demo.instance=test" })
+@SpringBootTest(properties = {"pg-ip-listen.group=${random.uuid}", "demo.instance=test"})
 class SampleApplicationTests {
 
-    record OrderCreated(long id, String item) {
-    }
+    record OrderCreated(long id, String item) {}
 
     /** A listener as a user writes it: a record read from JSON. */
     static class OrderEvents {
@@ -113,7 +112,8 @@ class SampleApplicationTests {
     @AfterTransaction
     void nothingArrivesFromTheRolledBackTransaction() throws InterruptedException {
         publisher.notify("orders", new OrderCreated(2, "sent after the rollback"));
-        assertThat(events.received.poll(10, TimeUnit.SECONDS)).isEqualTo(new OrderCreated(2, "sent after the rollback"));
+        assertThat(events.received.poll(10, TimeUnit.SECONDS))
+                .isEqualTo(new OrderCreated(2, "sent after the rollback"));
         assertThat(events.received).isEmpty();
     }
 }

@@ -13,8 +13,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 public final class ThrowawayPostgres {
 
-    private ThrowawayPostgres() {
-    }
+    private ThrowawayPostgres() {}
 
     public static void main(String[] args) throws InterruptedException {
         PrintStream out = System.out;
@@ -25,7 +24,7 @@ public final class ThrowawayPostgres {
         out.println();
         out.println("Start instances of the sample application against it, each in a terminal of its own:");
         out.println();
-        for (String instance : new String[] { "A", "B", "C" }) {
+        for (String instance : new String[] {"A", "B", "C"}) {
             out.println("  java -jar sample-app/target/sample-app-0.1.0-SNAPSHOT.jar " + connectionArguments(server)
                     + " --demo.instance=" + instance + " --demo.publish-interval=1s");
         }

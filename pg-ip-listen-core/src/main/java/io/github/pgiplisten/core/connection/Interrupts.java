@@ -12,8 +12,7 @@ final class Interrupts {
 
     private static final Logger log = LoggerFactory.getLogger(Interrupts.class);
 
-    private Interrupts() {
-    }
+    private Interrupts() {}
 
     /** Clears an interrupt of the current thread, with a warning: the engine's close is the way to stop it. */
     static void ignore() {

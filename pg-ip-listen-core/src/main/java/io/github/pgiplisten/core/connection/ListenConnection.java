@@ -52,13 +52,15 @@ public final class ListenConnection implements AutoCloseable {
      * OS gives up on the TCP connection). The engine's watchdog drops a connection past this deadline.
      */
     private volatile long deadline;
+
     private long readBudget;
 
     private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
             throws SQLException {
         this.connection = connection;
         this.pg = connection.unwrap(PGConnection.class);
-        this.probeTimeoutMillis = SessionSettings.saturatedMillis(options.probeTimeout().toMillis());
+        this.probeTimeoutMillis =
+                SessionSettings.saturatedMillis(options.probeTimeout().toMillis());
         this.wakeup = wakeup;
         connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
         this.backendPid = SessionChecks.serverPid(connection, pg.getBackendPID());
@@ -125,7 +127,8 @@ public final class ListenConnection implements AutoCloseable {
      */
     public void query(int waitMillis, String sql, Row row) throws SQLException {
         if (waitMillis > 0) {
-            connection.setNetworkTimeout(Runnable::run, SessionSettings.saturatedMillis((long) waitMillis + probeTimeoutMillis));
+            connection.setNetworkTimeout(
+                    Runnable::run, SessionSettings.saturatedMillis((long) waitMillis + probeTimeoutMillis));
         }
         begin(waitMillis);
         try (Statement statement = connection.createStatement()) {
@@ -133,7 +136,8 @@ public final class ListenConnection implements AutoCloseable {
             while (isResultSet || statement.getUpdateCount() != -1) {
                 if (isResultSet) {
                     try (ResultSet result = statement.getResultSet()) {
-                        String label = result.getMetaData().getColumnLabel(result.getMetaData().getColumnCount());
+                        String label = result.getMetaData()
+                                .getColumnLabel(result.getMetaData().getColumnCount());
                         while (result.next()) {
                             row.read(label, result);
                         }
@@ -205,8 +209,7 @@ public final class ListenConnection implements AutoCloseable {
         try {
             return wakeup.spill();
         } catch (java.io.IOException ex) {
-            throw new SQLException("Could not keep what the server sent while reading was paused: " + ex, "58030",
-                    ex);
+            throw new SQLException("Could not keep what the server sent while reading was paused: " + ex, "58030", ex);
         }
     }
 
@@ -275,8 +278,8 @@ public final class ListenConnection implements AutoCloseable {
 
     /** A setting of this session in its base unit ({@code pg_settings.setting}), e.g. {@code tcp_keepalives_idle}. */
     public String setting(String name) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT setting FROM pg_settings WHERE name = ?")) {
+        try (PreparedStatement statement =
+                connection.prepareStatement("SELECT setting FROM pg_settings WHERE name = ?")) {
             statement.setString(1, name);
             try (ResultSet result = statement.executeQuery()) {
                 result.next();

@@ -20,7 +20,11 @@ final class MessageFraming {
     /** The content type of a TLS handshake record, the first byte a direct TLS connection sends. */
     private static final byte TLS_HANDSHAKE = 0x16;
 
-    private enum Frames { MESSAGES, TLS_RECORDS, UNKNOWN }
+    private enum Frames {
+        MESSAGES,
+        TLS_RECORDS,
+        UNKNOWN
+    }
 
     private Frames frames = Frames.MESSAGES;
     /** Whether the driver has written anything yet: only its first bytes can begin a direct TLS handshake. */
@@ -31,6 +35,7 @@ final class MessageFraming {
     private long frameLeft;
     /** A message's and a TLS record's header are both five bytes long. */
     private final byte[] header = new byte[5];
+
     private int headerRead;
 
     /** False once GSSAPI encrypts the stream: then no boundary is known, and no budget applies. */
@@ -70,7 +75,9 @@ final class MessageFraming {
                 return;
             }
         }
-        if (frames == Frames.MESSAGES && source.remaining() == 8 && source.getInt(at) == 8
+        if (frames == Frames.MESSAGES
+                && source.remaining() == 8
+                && source.getInt(at) == 8
                 && (source.getInt(at + 4) == SSL_REQUEST_CODE || source.getInt(at + 4) == GSSENC_REQUEST_CODE)) {
             unframedAnswers++;
         }
@@ -104,7 +111,9 @@ final class MessageFraming {
         if (frames == Frames.TLS_RECORDS) {
             return ((header[3] & 0xFF) << 8) | (header[4] & 0xFF);
         }
-        long length = ((header[1] & 0xFFL) << 24) | ((header[2] & 0xFF) << 16) | ((header[3] & 0xFF) << 8)
+        long length = ((header[1] & 0xFFL) << 24)
+                | ((header[2] & 0xFF) << 16)
+                | ((header[3] & 0xFF) << 8)
                 | (header[4] & 0xFF);
         return Math.max(0, length - 4);
     }

@@ -21,8 +21,7 @@ final class SessionChecks {
     /** SQLSTATE of a connection that cannot serve: a server in recovery, or transactions in different sessions. */
     static final String CONNECTION_UNUSABLE = "08P01";
 
-    private SessionChecks() {
-    }
+    private SessionChecks() {}
 
     /**
      * Checks a connection just opened and returns its server process id, which notifications carry (a pooler or a
@@ -49,27 +48,34 @@ final class SessionChecks {
             throw sessionMoved(first, second);
         }
         if (announcedPid != first) {
-            log.info("The listen connection goes through a pooler or a proxy (the server's process {}, announced as {})"
-                    + "; that works only if it keeps one server session per client connection (PgBouncer: pool_mode "
-                    + "= session)", first, announcedPid);
+            log.info(
+                    "The listen connection goes through a pooler or a proxy (the server's process {}, announced as {})"
+                            + "; that works only if it keeps one server session per client connection (PgBouncer: pool_mode "
+                            + "= session)",
+                    first,
+                    announcedPid);
         }
         return first;
     }
 
     /** A later statement found another server process than the connection began with. */
     static SQLException sessionMoved(int before, int now) {
-        return new SQLException("The listen connection does not keep its server session between transactions (server "
-                + "process " + before + ", then " + now + "): it goes through a pooler in transaction mode "
-                + "(PgBouncer's pool_mode = transaction?), where a LISTEN and a session lock cannot live. Point the "
-                + "listen connection (pg-ip-listen.url in Spring Boot) at PostgreSQL itself or at a pooler in session "
-                + "mode.", CONNECTION_UNUSABLE);
+        return new SQLException(
+                "The listen connection does not keep its server session between transactions (server "
+                        + "process " + before + ", then " + now + "): it goes through a pooler in transaction mode "
+                        + "(PgBouncer's pool_mode = transaction?), where a LISTEN and a session lock cannot live. Point the "
+                        + "listen connection (pg-ip-listen.url in Spring Boot) at PostgreSQL itself or at a pooler in session "
+                        + "mode.",
+                CONNECTION_UNUSABLE);
     }
 
     private static SQLException inRecovery() {
-        return new SQLException("The listen connection reached a server in recovery (a hot standby), where LISTEN "
-                + "and advisory locks cannot be used. Point the listen connection (pg-ip-listen.url in Spring Boot) "
-                + "at the primary, or list every server with targetServerType=primary "
-                + "(jdbc:postgresql://host1:5432,host2:5432/db?targetServerType=primary) so it follows a failover; "
-                + "it retries meanwhile.", CONNECTION_UNUSABLE);
+        return new SQLException(
+                "The listen connection reached a server in recovery (a hot standby), where LISTEN "
+                        + "and advisory locks cannot be used. Point the listen connection (pg-ip-listen.url in Spring Boot) "
+                        + "at the primary, or list every server with targetServerType=primary "
+                        + "(jdbc:postgresql://host1:5432,host2:5432/db?targetServerType=primary) so it follows a failover; "
+                        + "it retries meanwhile.",
+                CONNECTION_UNUSABLE);
     }
 }

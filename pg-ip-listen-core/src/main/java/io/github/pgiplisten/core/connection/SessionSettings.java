@@ -25,7 +25,8 @@ record SessionSettings(String url, Properties properties) {
             PGProperty.PASSWORD.set(properties, options.password());
         }
         PGProperty.APPLICATION_NAME.set(properties, options.applicationName());
-        int connectSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, options.probeTimeout().toSeconds()));
+        int connectSeconds = (int)
+                Math.max(1, Math.min(Integer.MAX_VALUE, options.probeTimeout().toSeconds()));
         PGProperty.CONNECT_TIMEOUT.set(properties, connectSeconds);
         PGProperty.LOGIN_TIMEOUT.set(properties, connectSeconds);
         PGProperty.TCP_KEEP_ALIVE.set(properties, true);
@@ -35,14 +36,20 @@ record SessionSettings(String url, Properties properties) {
         // keepalives do not: a dead leader the server still tries to send notifications to.
         // client_connection_check_interval lets a standby's backend notice, while it waits for the lock, that its
         // client is gone, so a dead standby neither keeps its place in the queue nor takes the lock.
-        PGProperty.OPTIONS.set(properties, String.join(" ", JdbcUrls.urlOptions(options.jdbcUrl()),
-                "-c client_connection_check_interval=1000",
-                "-c tcp_keepalives_idle=" + options.tcpKeepalivesIdle().toSeconds(),
-                "-c tcp_keepalives_interval=" + options.tcpKeepalivesInterval().toSeconds(),
-                "-c tcp_keepalives_count=" + options.tcpKeepalivesCount(),
-                "-c tcp_user_timeout=" + saturatedMillis(keepaliveBudget),
-                "-c lock_timeout=" + saturatedMillis(options.lockWaitTimeout().toMillis()),
-                "-c statement_timeout=0"));
+        PGProperty.OPTIONS.set(
+                properties,
+                String.join(
+                        " ",
+                        JdbcUrls.urlOptions(options.jdbcUrl()),
+                        "-c client_connection_check_interval=1000",
+                        "-c tcp_keepalives_idle=" + options.tcpKeepalivesIdle().toSeconds(),
+                        "-c tcp_keepalives_interval="
+                                + options.tcpKeepalivesInterval().toSeconds(),
+                        "-c tcp_keepalives_count=" + options.tcpKeepalivesCount(),
+                        "-c tcp_user_timeout=" + saturatedMillis(keepaliveBudget),
+                        "-c lock_timeout="
+                                + saturatedMillis(options.lockWaitTimeout().toMillis()),
+                        "-c statement_timeout=0"));
         PGProperty.CANCEL_SIGNAL_TIMEOUT.set(properties, connectSeconds);
         String url = JdbcUrls.withoutQuery(options.jdbcUrl(), properties);
         // with several hosts and targetServerType, pgjdbc remembers which host was a standby and skips it for

@@ -32,8 +32,8 @@ final class SpillFile implements Closeable {
         FileChannel target = file;
         if (target == null) {
             Path path = Files.createTempFile("pg-ip-listen-spill-", ".bin");
-            target = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.DELETE_ON_CLOSE);
+            target = FileChannel.open(
+                    path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE);
             file = target;
             buffer = ByteBuffer.allocateDirect(64 * 1024);
         }

@@ -1,18 +1,14 @@
 package io.github.pgiplisten.core.connection;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
-import java.net.SocketOption;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.Set;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,10 +48,12 @@ final class WakeableSocket extends ChannelSocket {
     private boolean readSinceArmed;
     /** Bytes a read of notifications may take before the driver's "more pending?" check says no; 0: no limit. */
     private long budget;
+
     private long readSinceBudget;
     private boolean budgetUsed;
     /** Where messages (TLS records once encrypted) end, so a read past its budget ends at one; see the class. */
     private final MessageFraming framing = new MessageFraming();
+
     private final SpillFile spill = new SpillFile();
     private final Selector writable;
 

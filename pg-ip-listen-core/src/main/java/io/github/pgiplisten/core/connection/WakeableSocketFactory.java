@@ -48,7 +48,8 @@ public final class WakeableSocketFactory extends SocketFactory {
     /** Lets the engine wake its owner thread out of a wait for notifications; see {@link WakeableSocket}. */
     static final class Wakeup implements AutoCloseable {
 
-        private final String token = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        private final String token = Long.toHexString(
+                java.util.concurrent.ThreadLocalRandom.current().nextLong());
         private volatile @Nullable WakeableSocket socket;
         private volatile boolean open;
 

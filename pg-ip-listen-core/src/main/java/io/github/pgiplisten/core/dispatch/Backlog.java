@@ -14,7 +14,8 @@ public final class Backlog {
 
     /** An estimate of a notification's heap while it waits: two strings (at most two bytes a char) and the objects. */
     public static long sizeOf(PgNotification notification) {
-        return 96 + 2L * (notification.channel().length() + notification.payload().length());
+        return 96
+                + 2L * (notification.channel().length() + notification.payload().length());
     }
 
     private final AtomicLong count = new AtomicLong();

@@ -30,8 +30,12 @@ abstract sealed class Delivery implements Runnable {
         /** Its share of the backlog; 0 for a rehearsal, which is neither counted nor observed. */
         private final long size;
 
-        One(HandlerInvoker invoker, PgNotification notification, @Nullable Completion epoch,
-                long receivedAt, long size) {
+        One(
+                HandlerInvoker invoker,
+                PgNotification notification,
+                @Nullable Completion epoch,
+                long receivedAt,
+                long size) {
             super(invoker, epoch, receivedAt);
             this.notification = notification;
             this.size = size;
@@ -56,8 +60,12 @@ abstract sealed class Delivery implements Runnable {
         private final List<PgNotification> notifications;
         private final boolean observed;
 
-        Batch(HandlerInvoker invoker, List<PgNotification> notifications, @Nullable Completion epoch,
-                long receivedAt, boolean observed) {
+        Batch(
+                HandlerInvoker invoker,
+                List<PgNotification> notifications,
+                @Nullable Completion epoch,
+                long receivedAt,
+                boolean observed) {
             super(invoker, epoch, receivedAt);
             this.notifications = notifications;
             this.observed = observed;

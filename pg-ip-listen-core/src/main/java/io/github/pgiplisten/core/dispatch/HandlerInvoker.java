@@ -27,8 +27,11 @@ final class HandlerInvoker {
     private final NotificationObserver observer;
     private final Backlog backlog;
 
-    HandlerInvoker(Function<String, List<? extends NotificationHandler>> handlers,
-            NotificationErrorHandler errorHandler, NotificationObserver observer, Backlog backlog) {
+    HandlerInvoker(
+            Function<String, List<? extends NotificationHandler>> handlers,
+            NotificationErrorHandler errorHandler,
+            NotificationObserver observer,
+            Backlog backlog) {
         this.handlers = handlers;
         this.errorHandler = errorHandler;
         this.observer = observer;
@@ -69,8 +72,8 @@ final class HandlerInvoker {
         }
     }
 
-    private static void reportError(NotificationErrorHandler errorHandler, PgNotification notification,
-            Throwable error) {
+    private static void reportError(
+            NotificationErrorHandler errorHandler, PgNotification notification, Throwable error) {
         try {
             errorHandler.handleError(notification, error);
         } catch (Throwable secondError) {

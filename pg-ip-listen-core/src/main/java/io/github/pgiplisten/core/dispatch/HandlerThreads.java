@@ -10,8 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The handler threads an engine makes for itself when the application gives it no executor. */
 public final class HandlerThreads {
 
-    private HandlerThreads() {
-    }
+    private HandlerThreads() {}
 
     /**
      * One daemon thread per busy channel at most, named after the engine; idle threads go after a minute but two: the
@@ -24,8 +23,8 @@ public final class HandlerThreads {
             thread.setDaemon(true);
             return thread;
         };
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-                new SynchronousQueue<>(), factory);
+        ThreadPoolExecutor pool =
+                new ThreadPoolExecutor(2, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
         pool.prestartAllCoreThreads();
         return pool;
     }

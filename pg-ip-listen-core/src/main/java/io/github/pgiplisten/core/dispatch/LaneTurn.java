@@ -57,8 +57,10 @@ final class LaneTurn implements Runnable {
                 failure = ex;
             }
             if (!turn.ran) {
-                turn.lane.refused(failure != null ? failure
-                        : new IllegalStateException("The task decorator returned without running the task"));
+                turn.lane.refused(
+                        failure != null
+                                ? failure
+                                : new IllegalStateException("The task decorator returned without running the task"));
             } else if (failure != null) {
                 log.warn("The task decorator failed after its task ran", failure);
             }

@@ -57,9 +57,13 @@ public final class NotificationDispatcher {
     private final Object idleMonitor = new Object();
     /** Tasks queued and not yet run; counted without a lock, told to an {@link #awaitIdle} waiter when it is 0. */
     private final AtomicLong pending = new AtomicLong();
+
     private volatile boolean idleAwaited;
 
-    public NotificationDispatcher(Executor executor, NotificationErrorHandler errorHandler, NotificationObserver observer,
+    public NotificationDispatcher(
+            Executor executor,
+            NotificationErrorHandler errorHandler,
+            NotificationObserver observer,
             Function<String, List<? extends NotificationHandler>> handlers) {
         this(executor, UnaryOperator.identity(), errorHandler, observer, handlers);
     }
@@ -69,8 +73,12 @@ public final class NotificationDispatcher {
      * @param errorHandler told of what a handler throws, unless the handler is also a {@link NotificationErrorHandler}
      * (a subscription with its own error handler)
      */
-    public NotificationDispatcher(Executor executor, UnaryOperator<Runnable> decorator, NotificationErrorHandler errorHandler,
-            NotificationObserver observer, Function<String, List<? extends NotificationHandler>> handlers) {
+    public NotificationDispatcher(
+            Executor executor,
+            UnaryOperator<Runnable> decorator,
+            NotificationErrorHandler errorHandler,
+            NotificationObserver observer,
+            Function<String, List<? extends NotificationHandler>> handlers) {
         this.executor = executor;
         this.decorator = decorator;
         this.observer = observer;
@@ -112,10 +120,11 @@ public final class NotificationDispatcher {
         changePending(1);
         // atomic with a lane's retirement (see retire): the task lands in a lane that stays in the map
         lanes.compute(channel, (name, lane) -> {
-            Lane target = lane != null ? lane : new Lane(name);
-            target.tasks.add(delivery);
-            return target;
-        }).schedule();
+                    Lane target = lane != null ? lane : new Lane(name);
+                    target.tasks.add(delivery);
+                    return target;
+                })
+                .schedule();
     }
 
     /**
@@ -138,8 +147,7 @@ public final class NotificationDispatcher {
         dispatchAll(notifications, epoch, false);
     }
 
-    private void dispatchAll(List<PgNotification> notifications, @Nullable Completion epoch,
-            boolean observed) {
+    private void dispatchAll(List<PgNotification> notifications, @Nullable Completion epoch, boolean observed) {
         if (notifications.size() == 1) { // most reads of steady traffic: no grouping needed
             Delivery delivery = delivery(notifications.get(0), epoch, observed);
             if (delivery != null) {
@@ -190,8 +198,7 @@ public final class NotificationDispatcher {
     }
 
     /** A notification's delivery, counted in the backlog; null for a channel without handlers (told finished). */
-    private @Nullable Delivery delivery(PgNotification notification, @Nullable Completion epoch,
-            boolean observed) {
+    private @Nullable Delivery delivery(PgNotification notification, @Nullable Completion epoch, boolean observed) {
         if (!observed) {
             return new Delivery.One(invoker, notification, epoch, System.nanoTime(), 0);
         }
@@ -292,8 +299,14 @@ public final class NotificationDispatcher {
         void leaveWhenIdle() {
             if (retired && channel != null) {
                 // the handlers decide: the channel may have been subscribed again since its retirement
-                lanes.computeIfPresent(channel, (name, lane) -> lane == this && tasks.isEmpty() && !scheduled.get()
-                        && handlers.apply(name).isEmpty() ? null : lane);
+                lanes.computeIfPresent(
+                        channel,
+                        (name, lane) -> lane == this
+                                        && tasks.isEmpty()
+                                        && !scheduled.get()
+                                        && handlers.apply(name).isEmpty()
+                                ? null
+                                : lane);
             }
         }
 
@@ -327,10 +340,12 @@ public final class NotificationDispatcher {
         public void refused(Throwable cause) {
             int streak = ++refusals;
             if (streak == 1) {
-                log.error("Handler executor refused work{}; {} task(s) kept and offered again until it takes them "
-                        + "(meanwhile nothing after them is confirmed or handed over as done)",
+                log.error(
+                        "Handler executor refused work{}; {} task(s) kept and offered again until it takes them "
+                                + "(meanwhile nothing after them is confirmed or handed over as done)",
                         channel == null ? " for the engine's events" : " for channel '" + channel + "'",
-                        tasks.size(), cause);
+                        tasks.size(),
+                        cause);
             } else {
                 log.debug("Handler executor refused work again ({} times in a row): {}", streak, cause.toString());
             }
@@ -338,10 +353,13 @@ public final class NotificationDispatcher {
                 scheduled.set(false); // closed: nobody will run them
             }
         }
+
         @Override
         public void run() {
             if (refusals > 0) {
-                log.warn("Handler executor took work again after refusing it {} time(s){}", refusals,
+                log.warn(
+                        "Handler executor took work again after refusing it {} time(s){}",
+                        refusals,
                         channel == null ? "" : " for channel '" + channel + "'");
                 refusals = 0;
             }

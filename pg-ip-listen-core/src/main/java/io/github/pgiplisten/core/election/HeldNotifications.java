@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.dispatch.Backlog;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.dispatch.Backlog;
 
 /**
  * What a standby keeps of its group's notifications, in queue order, each at its position in the queue: in memory up
@@ -36,8 +36,7 @@ final class HeldNotifications implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HeldNotifications.class);
 
-    private record Held(long position, PgNotification notification, long size) {
-    }
+    private record Held(long position, PgNotification notification, long size) {}
 
     /** Notifications on disk: {@code count} of them (those at {@code skipBelow} or later) are still held. */
     private static final class Chunk {
@@ -77,8 +76,13 @@ final class HeldNotifications implements AutoCloseable {
 
     /** Keeps up to {@code memoryLimit} bytes (as {@link Backlog#sizeOf} counts them) in memory. */
     HeldNotifications(long memoryLimit) {
-        this(memoryLimit, () -> FileChannel.open(Files.createTempFile("pg-ip-listen-standby-", ".bin"),
-                StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE));
+        this(
+                memoryLimit,
+                () -> FileChannel.open(
+                        Files.createTempFile("pg-ip-listen-standby-", ".bin"),
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.DELETE_ON_CLOSE));
     }
 
     HeldNotifications(long memoryLimit, FileOpener opener) {
@@ -220,18 +224,23 @@ final class HeldNotifications implements AutoCloseable {
             while (buffer.hasRemaining()) {
                 at += target.write(buffer, at);
             }
-            chunks.addLast(new Chunk(fileEnd, bytes.size(), moved.get(moved.size() - 1).position(), moved.size()));
+            chunks.addLast(
+                    new Chunk(fileEnd, bytes.size(), moved.get(moved.size() - 1).position(), moved.size()));
             if (fileEnd == 0) {
-                log.info("A standby keeps more than {} bytes its leader has not confirmed: the oldest wait in a "
-                        + "temporary file", memoryLimit);
+                log.info(
+                        "A standby keeps more than {} bytes its leader has not confirmed: the oldest wait in a "
+                                + "temporary file",
+                        memoryLimit);
             }
             fileEnd = at;
         } catch (IOException | RuntimeException ex) {
             dropped += moved.size();
             droppedTotal += moved.size();
             lastDroppedPosition = moved.get(moved.size() - 1).position();
-            log.warn("A standby could not keep {} notification(s) its leader has not confirmed on disk ({}): dropped; "
-                    + "should it take over after a crash of its leader, they are not handled again", moved.size(),
+            log.warn(
+                    "A standby could not keep {} notification(s) its leader has not confirmed on disk ({}): dropped; "
+                            + "should it take over after a crash of its leader, they are not handled again",
+                    moved.size(),
                     ex.toString());
         }
     }
@@ -294,7 +303,9 @@ final class HeldNotifications implements AutoCloseable {
             dropped += chunk.count;
             droppedTotal += chunk.count;
             lastDroppedPosition = Math.max(lastDroppedPosition, chunk.lastPosition);
-            log.warn("A standby could not read back {} notification(s) it kept on disk ({}): dropped", chunk.count,
+            log.warn(
+                    "A standby could not read back {} notification(s) it kept on disk ({}): dropped",
+                    chunk.count,
                     ex.toString());
             return List.of();
         }

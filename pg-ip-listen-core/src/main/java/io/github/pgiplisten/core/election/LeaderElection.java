@@ -10,13 +10,13 @@ import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.engine.EngineContext;
-import io.github.pgiplisten.core.engine.EngineState;
-import io.github.pgiplisten.core.connection.ListenConnection;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.engine.EngineContext;
+import io.github.pgiplisten.core.engine.EngineState;
 
 /**
  * The election of one listener per group, on a PostgreSQL session-level advisory lock held by the same connection
@@ -79,8 +79,11 @@ public final class LeaderElection {
             succession.observe(protocol.listenAndObserve(connection, wanted));
             state.listened = wanted;
             state.lastFailure = null;
-            log.info("Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
-                    options.group(), connection.backendPid(), engine.lockKey());
+            log.info(
+                    "Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
+                    options.group(),
+                    connection.backendPid(),
+                    engine.lockKey());
             Leadership leadership = awaitLock(connection, succession);
             handedToLeadership = leadership != null;
             return leadership;
@@ -95,7 +98,8 @@ public final class LeaderElection {
     /** The standby's lock waits, until it holds the lock (its leadership) or closing (null). */
     private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession) throws SQLException {
         EngineState state = engine.state();
-        int waitMillis = (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
+        int waitMillis =
+                (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
         boolean holdsReadyLock = false;
         long droppedBefore = 0;
         Passing passing = new Passing(options.group(), options.probeTimeout());
@@ -105,15 +109,19 @@ public final class LeaderElection {
             }
             String leadMark = Protocol.newMark();
             long waitStart = System.nanoTime();
-            Protocol.Standby standby = new Protocol.Standby(succession.ready(), holdsReadyLock,
-                    passing.mayPass(waitStart));
+            Protocol.Standby standby =
+                    new Protocol.Standby(succession.ready(), holdsReadyLock, passing.mayPass(waitStart));
             Protocol.LockWait wait;
             synchronized (lockWaitMonitor) {
                 waitingOn = connection;
             }
             try {
-                wait = protocol.awaitLock(connection, waitMillis,
-                        Protocol.withChannels(Protocol.lead(leadMark), engine.subscriptions().channels()), standby);
+                wait = protocol.awaitLock(
+                        connection,
+                        waitMillis,
+                        Protocol.withChannels(
+                                Protocol.lead(leadMark), engine.subscriptions().channels()),
+                        standby);
             } catch (SQLException ex) {
                 if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
                     return null;
@@ -128,21 +136,26 @@ public final class LeaderElection {
             succession.observe(wait.observed());
             PGNotification[] batch = connection.readArrived();
             if (wait.outcome() == Protocol.Outcome.GRANTED) {
-                log.debug("Group '{}': got the lock; {} notification(s) arrived with it", options.group(),
-                        batch.length);
+                log.debug(
+                        "Group '{}': got the lock; {} notification(s) arrived with it", options.group(), batch.length);
                 return takeOver(connection, succession, leadMark, batch);
             }
             for (PGNotification notification : batch) {
                 keep(succession, notification, connection.backendPid());
             }
             long dropped = succession.droppedTotal();
-            state.standby = new EngineStatus.Standby(succession.ready(), succession.heldCount(),
-                    succession.heldBytesOnDisk(), state.standby.dropped() + dropped - droppedBefore);
+            state.standby = new EngineStatus.Standby(
+                    succession.ready(),
+                    succession.heldCount(),
+                    succession.heldBytesOnDisk(),
+                    state.standby.dropped() + dropped - droppedBefore);
             droppedBefore = dropped;
             if (wait.outcome() == Protocol.Outcome.PASSED) {
-                log.debug("Group '{}': got the lock without being ready (a gap was possible) and let it go to a "
-                        + "ready standby", options.group());
-                state.sleepUnlessClosing(passing.passed(), () -> { });
+                log.debug(
+                        "Group '{}': got the lock without being ready (a gap was possible) and let it go to a "
+                                + "ready standby",
+                        options.group());
+                state.sleepUnlessClosing(passing.passed(), () -> {});
             } else {
                 passing.reset();
                 waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
@@ -182,8 +195,8 @@ public final class LeaderElection {
         } else {
             next = lastWaitMillis;
         }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(Math.min(MIN_LOCK_WAIT_MILLIS, idleMillis),
-                Math.min(idleMillis, next)));
+        return (int) Math.min(
+                Integer.MAX_VALUE, Math.max(Math.min(MIN_LOCK_WAIT_MILLIS, idleMillis), Math.min(idleMillis, next)));
     }
 
     private int nextLockWaitMillis(int lastWaitMillis, int arrived, long tookNanos) {
@@ -199,15 +212,24 @@ public final class LeaderElection {
             throws SQLException {
         int ownPid = connection.backendPid();
         long start = System.nanoTime();
-        OwnMark.Reached lead = OwnMark.readThrough(protocol, connection, batch, leadMark, options.probeTimeout(),
-                notification -> keep(succession, notification, ownPid), "Took the lock but its announcement");
+        OwnMark.Reached lead = OwnMark.readThrough(
+                protocol,
+                connection,
+                batch,
+                leadMark,
+                options.probeTimeout(),
+                notification -> keep(succession, notification, ownPid),
+                "Took the lock but its announcement");
         if (log.isDebugEnabled()) {
-            log.debug("Group '{}': read its own announcement after {} more read(s), {} µs", options.group(),
-                    lead.reads(), (System.nanoTime() - start) / 1000);
+            log.debug(
+                    "Group '{}': read its own announcement after {} more read(s), {} µs",
+                    options.group(),
+                    lead.reads(),
+                    (System.nanoTime() - start) / 1000);
         }
         Instant leadingSince = Instant.now(); // when leading began: before anything is handled
-        Leadership leadership = new Leadership(engine, protocol, connection,
-                succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
+        Leadership leadership = new Leadership(
+                engine, protocol, connection, succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
         leadership.readAll(lead.batch(), lead.next());
         // what has arrived since goes to the handlers too before the telling and the logging
         leadership.readAll(connection.readArrived(), 0);

@@ -52,7 +52,9 @@ public final class LeaderProgress {
     private static final class SentMark {
 
         final String token;
-        @Nullable Epoch before;
+
+        @Nullable
+        Epoch before;
 
         SentMark(String token) {
             this.token = token;
@@ -70,6 +72,7 @@ public final class LeaderProgress {
     private Epoch open = new Epoch(this);
     /** The owner thread while it waits in {@link #awaitHandled}; handler threads wake it. */
     private volatile @Nullable Thread waiting;
+
     private long nextDue;
 
     LeaderProgress(long intervalNanos, String leadMark, long now) {
@@ -111,7 +114,8 @@ public final class LeaderProgress {
     }
 
     /** The progress message to send now, or null: not due yet, or nothing to say. */
-    @Nullable String due(long now) {
+    @Nullable
+    String due(long now) {
         if (now - nextDue < 0) {
             return null;
         }
@@ -202,7 +206,8 @@ public final class LeaderProgress {
      * The last word of a leader that could not finish its handlers in time: a confirmation of what is certainly
      * handled, without a new mark, or null when nothing new can be confirmed.
      */
-    @Nullable String lastConfirmation() {
+    @Nullable
+    String lastConfirmation() {
         String confirmable = null;
         for (SentMark mark : marks) {
             if (mark.before == null || !mark.before.isDone()) {

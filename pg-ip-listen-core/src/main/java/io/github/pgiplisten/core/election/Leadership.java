@@ -9,13 +9,13 @@ import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.EngineEvent;
-import io.github.pgiplisten.core.connection.ListenConnection;
-import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
+import io.github.pgiplisten.core.engine.EngineContext;
 
 /**
  * Owner thread only: one term as the group's leader, from the takeover that {@link LeaderElection} won to the
@@ -29,7 +29,6 @@ public final class Leadership {
 
     private static final Logger log = LoggerFactory.getLogger(Leadership.class);
 
-
     private final PgListenOptions options;
     private final EngineContext engine;
     private final Protocol protocol;
@@ -41,17 +40,24 @@ public final class Leadership {
     private final Instant since;
     /** What the predecessors left, handed to the dispatcher as the backlog has room ({@link #catchUp}). */
     private final HeldNotifications inherited;
+
     private final int inheritedCount;
     /** What was read after this leader's own announcement while the inherited notifications were still going out. */
     private final List<PGNotification> afterLead = new ArrayList<>();
+
     private boolean caughtUp;
 
     /**
      * Leads from now on: hands the dispatcher what {@code plan} owns, as much as the backlog limit allows at once
      * (the rest through {@link #catchUp}); {@link #tell} says so afterwards.
      */
-    Leadership(EngineContext engine, Protocol protocol, ListenConnection connection, Succession.Plan plan,
-            String leadMark, Instant since) {
+    Leadership(
+            EngineContext engine,
+            Protocol protocol,
+            ListenConnection connection,
+            Succession.Plan plan,
+            String leadMark,
+            Instant since) {
         this.options = engine.options();
         this.engine = engine;
         this.protocol = protocol;
@@ -114,21 +120,38 @@ public final class Leadership {
      * costs threads and I/O that the first handlings should not wait for.
      */
     void tell() {
-        engine.events().emit(new EngineEvent.LeadershipGranted(since, options.group(), engine.lockKey(),
-                plan.handedOver(), plan.possibleRepeats(), plan.skipped(), plan.gapPossible()));
+        engine.events()
+                .emit(new EngineEvent.LeadershipGranted(
+                        since,
+                        options.group(),
+                        engine.lockKey(),
+                        plan.handedOver(),
+                        plan.possibleRepeats(),
+                        plan.skipped(),
+                        plan.gapPossible()));
         engine.channels().tellListening();
         if (plan.handedOver()) {
-            log.info("Group '{}': this instance is the leader now; handed over, {} notification(s) queued meanwhile",
-                    options.group(), inheritedCount);
+            log.info(
+                    "Group '{}': this instance is the leader now; handed over, {} notification(s) queued meanwhile",
+                    options.group(),
+                    inheritedCount);
         } else if (plan.gapPossible()) {
-            log.warn("Group '{}': this instance is the leader now, without a handover it could follow: notifications "
-                    + "committed before it began to listen may have been handled by nobody; {} it read are handled "
-                    + "again, {} skipped ({})", options.group(), plan.possibleRepeats(), plan.skipped(),
+            log.warn(
+                    "Group '{}': this instance is the leader now, without a handover it could follow: notifications "
+                            + "committed before it began to listen may have been handled by nobody; {} it read are handled "
+                            + "again, {} skipped ({})",
+                    options.group(),
+                    plan.possibleRepeats(),
+                    plan.skipped(),
                     options.crashDelivery());
         } else {
-            log.info("Group '{}': this instance is the leader now, after a leader that did not hand over: {} "
-                    + "notification(s) it may have handled are handled again, {} skipped ({})", options.group(),
-                    plan.possibleRepeats(), plan.skipped(), options.crashDelivery());
+            log.info(
+                    "Group '{}': this instance is the leader now, after a leader that did not hand over: {} "
+                            + "notification(s) it may have handled are handled again, {} skipped ({})",
+                    options.group(),
+                    plan.possibleRepeats(),
+                    plan.skipped(),
+                    options.crashDelivery());
         }
     }
 
@@ -175,8 +198,11 @@ public final class Leadership {
         if (notification.getPID() == ownPid && message != null && message.mark() != null) {
             progress.ownMarkRead(message.mark());
         } else if (notification.getPID() != ownPid) {
-            log.debug("Group '{}': ignored '{}' from backend {} on the control channel while leading",
-                    options.group(), notification.getParameter(), notification.getPID());
+            log.debug(
+                    "Group '{}': ignored '{}' from backend {} on the control channel while leading",
+                    options.group(),
+                    notification.getParameter(),
+                    notification.getPID());
         }
     }
 
@@ -188,8 +214,11 @@ public final class Leadership {
         if (caughtUp && connection.drained() && engine.dispatcher().backlogBytes() <= options.backlogLimit() / 2) {
             String message = progress.due(now);
             if (message != null) {
-                engine.queueUsage().read(protocol.send(connection,
-                        Protocol.withChannels(message, engine.subscriptions().channels())));
+                engine.queueUsage()
+                        .read(protocol.send(
+                                connection,
+                                Protocol.withChannels(
+                                        message, engine.subscriptions().channels())));
             }
         }
     }

@@ -23,19 +23,24 @@ final class OwnMark {
      * Where the own message was found: in {@code batch}, what follows it starts at {@code next}; {@code reads}
      * counts the reads it took after the first batch.
      */
-    record Reached(PGNotification[] batch, int next, int reads) {
-    }
+    record Reached(PGNotification[] batch, int next, int reads) {}
 
-    private OwnMark() {
-    }
+    private OwnMark() {}
 
     /**
      * Reads {@code batch} and then the connection until this session's control message that sets {@code mark};
      * every notification before it goes to {@code before}, in order. Fails with {@code what} when it has not come
      * back within {@code timeout}.
      */
-    static Reached readThrough(Protocol protocol, ListenConnection connection, PGNotification[] batch, String mark,
-            Duration timeout, Consumer<PGNotification> before, String what) throws SQLException {
+    static Reached readThrough(
+            Protocol protocol,
+            ListenConnection connection,
+            PGNotification[] batch,
+            String mark,
+            Duration timeout,
+            Consumer<PGNotification> before,
+            String what)
+            throws SQLException {
         int ownPid = connection.backendPid();
         long deadline = System.nanoTime() + timeout.toNanos();
         PGNotification[] read = batch;

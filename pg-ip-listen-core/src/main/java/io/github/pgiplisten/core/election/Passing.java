@@ -30,8 +30,11 @@ final class Passing {
         if (passes == 0 || now - since < probeTimeout.toNanos()) {
             return true;
         }
-        log.warn("Group '{}': a ready standby has not taken the lock for {}; this instance takes it although "
-                + "notifications committed before it listened may be handled by nobody", group, probeTimeout);
+        log.warn(
+                "Group '{}': a ready standby has not taken the lock for {}; this instance takes it although "
+                        + "notifications committed before it listened may be handled by nobody",
+                group,
+                probeTimeout);
         return false;
     }
 

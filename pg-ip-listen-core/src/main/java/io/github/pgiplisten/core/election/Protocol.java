@@ -80,7 +80,8 @@ public final class Protocol {
 
     /** The advisory lock key of a group name. */
     public static long lockKey(String group) {
-        return ByteBuffer.wrap(sha256(group.getBytes(StandardCharsets.UTF_8)), 0, Long.BYTES).getLong();
+        return ByteBuffer.wrap(sha256(group.getBytes(StandardCharsets.UTF_8)), 0, Long.BYTES)
+                .getLong();
     }
 
     /** The control channel of the group whose lock key is {@code key}. */
@@ -167,8 +168,7 @@ public final class Protocol {
      * when it ended: only those hold or held the lock while this session read, so only their control messages count.
      * {@code holdsReadyLock}: whether this session holds the ready lock now.
      */
-    public record LockWait(Outcome outcome, Set<Integer> observed, boolean holdsReadyLock) {
-    }
+    public record LockWait(Outcome outcome, Set<Integer> observed, boolean holdsReadyLock) {}
 
     /**
      * What a standby asks of its wait besides the lock.
@@ -176,8 +176,7 @@ public final class Protocol {
      * @param holdsReadyLock whether it holds the ready lock from an earlier wait
      * @param mayPass whether, not ready, it lets the lock go to a ready standby when granted
      */
-    public record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {
-    }
+    public record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {}
 
     /**
      * LISTENs every channel and the group's control channel and, in the same round trip, finds the sessions holding
@@ -185,8 +184,7 @@ public final class Protocol {
      * Every leader that takes the lock later was waiting for it then, or announces itself after this session listens:
      * together they tell a standby every session that holds or held the lock while it listens.
      */
-    public Set<Integer> listenAndObserve(ListenConnection connection, Collection<String> channels)
-            throws SQLException {
+    public Set<Integer> listenAndObserve(ListenConnection connection, Collection<String> channels) throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         sql.add("BEGIN");
         for (String channel : channels) {
@@ -264,8 +262,11 @@ public final class Protocol {
      */
     public double send(ListenConnection connection, String message) throws SQLException {
         double[] usage = {0};
-        connection.query(0, "SELECT set_config('synchronous_commit', 'off', true), " + notify(message)
-                + ", pg_notification_queue_usage() AS usage", (label, row) -> usage[0] = row.getDouble("usage"));
+        connection.query(
+                0,
+                "SELECT set_config('synchronous_commit', 'off', true), " + notify(message)
+                        + ", pg_notification_queue_usage() AS usage",
+                (label, row) -> usage[0] = row.getDouble("usage"));
         return usage[0];
     }
 
@@ -278,7 +279,8 @@ public final class Protocol {
     public boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
         String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
                 + onLock(1) + " AND pid <> pg_backend_pid()) AS successor";
-        String sql = lastMessage == null ? unlock
+        String sql = lastMessage == null
+                ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "
                         + unlock;
         boolean[] successor = new boolean[1];
@@ -305,10 +307,13 @@ public final class Protocol {
      * standby that is not ready, once granted, lets the lock go again when a ready standby exists.
      */
     private String waitBlock(boolean passToReady) {
-        String pass = !passToReady ? "" : " IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(2)
-                + " AND granted AND pid <> pg_backend_pid()) OR EXISTS (" + olderWaiter() + ") THEN PERFORM "
-                + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME + "', 'PASSED', true); RETURN; "
-                + "END IF;";
+        String pass = !passToReady
+                ? ""
+                : " IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(2)
+                        + " AND granted AND pid <> pg_backend_pid()) OR EXISTS (" + olderWaiter() + ") THEN PERFORM "
+                        + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME
+                        + "', 'PASSED', true); RETURN; "
+                        + "END IF;";
         return "DO $pgil$ BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available OR "
                 + "query_canceled THEN RETURN; END;" + pass + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', "
                 + "true); END $pgil$";

@@ -9,10 +9,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import org.postgresql.PGNotification;
 
-import io.github.pgiplisten.core.connection.ListenConnection;
-import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 
 /**
  * Owner thread only: runs the statements of a takeover and of a handover once per connect, on a key and a channel no
@@ -35,6 +35,7 @@ public final class Rehearsal {
      * would grow the heap with each reconnect.
      */
     private final Protocol protocol = new Protocol(ThreadLocalRandom.current().nextLong());
+
     private final String channel = protocol.controlChannel();
     private boolean bookkeepingDone;
 
@@ -49,15 +50,30 @@ public final class Rehearsal {
         String leadMark = Protocol.newMark();
         String handoverMark = Protocol.newMark();
         protocol.listenAndObserve(connection, Set.of());
-        Protocol.LockWait wait = protocol.awaitLock(connection, LeaderElection.MIN_LOCK_WAIT_MILLIS,
-                Protocol.withChannels(Protocol.lead(leadMark), Set.of()), new Protocol.Standby(true, false, false));
+        Protocol.LockWait wait = protocol.awaitLock(
+                connection,
+                LeaderElection.MIN_LOCK_WAIT_MILLIS,
+                Protocol.withChannels(Protocol.lead(leadMark), Set.of()),
+                new Protocol.Standby(true, false, false));
         PGNotification[] arrived = connection.readArrived();
         if (wait.outcome() == Protocol.Outcome.GRANTED) { // a key of its own: granted unless the server is odd
-            OwnMark.readThrough(protocol, connection, arrived, leadMark, options.probeTimeout(), notification -> { },
+            OwnMark.readThrough(
+                    protocol,
+                    connection,
+                    arrived,
+                    leadMark,
+                    options.probeTimeout(),
+                    notification -> {},
                     "The rehearsal's announcement");
         }
         protocol.send(connection, Protocol.mark(handoverMark));
-        OwnMark.readThrough(protocol, connection, NOTHING, handoverMark, options.probeTimeout(), notification -> { },
+        OwnMark.readThrough(
+                protocol,
+                connection,
+                NOTHING,
+                handoverMark,
+                options.probeTimeout(),
+                notification -> {},
                 "The rehearsal's handover mark");
         protocol.release(connection, Protocol.done(handoverMark));
         connection.unlisten(Set.of(channel));
@@ -93,8 +109,7 @@ public final class Rehearsal {
         for (int n = 0; n < 8; n++) {
             succession.hold(new PgNotification(channel, Integer.toString(n), leaderPid));
         }
-        succession.control(Objects.requireNonNull(ControlMessage.parse(Protocol.progress(next, lead))),
-                leaderPid);
+        succession.control(Objects.requireNonNull(ControlMessage.parse(Protocol.progress(next, lead))), leaderPid);
         succession.control(Objects.requireNonNull(ControlMessage.parse(Protocol.done(next))), leaderPid);
         succession.hold(new PgNotification(channel, "after", leaderPid));
         succession.hold(new PgNotification(channel, "after that", leaderPid));

@@ -45,8 +45,13 @@ final class StepDown {
      * @param read hands the leadership a notification read before the handover mark (it handles it as always)
      * @param discard lets go of what the leadership inherited and has not handed out
      */
-    StepDown(EngineContext engine, Protocol protocol, ListenConnection connection, LeaderProgress progress,
-            Consumer<PGNotification> read, Runnable discard) {
+    StepDown(
+            EngineContext engine,
+            Protocol protocol,
+            ListenConnection connection,
+            LeaderProgress progress,
+            Consumer<PGNotification> read,
+            Runnable discard) {
         this.engine = engine;
         this.options = engine.options();
         this.protocol = protocol;
@@ -70,8 +75,8 @@ final class StepDown {
         log.debug("Group '{}': closing; sending the handover mark", options.group());
         protocol.send(connection, Protocol.mark(handoverMark));
         // what follows the mark belongs to the successor
-        OwnMark.readThrough(protocol, connection, NOTHING, handoverMark, options.probeTimeout(), read,
-                "The handover mark");
+        OwnMark.readThrough(
+                protocol, connection, NOTHING, handoverMark, options.probeTimeout(), read, "The handover mark");
         progress.ownMarkRead(handoverMark);
         connection.unlisten(engine.state().listened);
         engine.state().listened = Set.of();
@@ -85,11 +90,15 @@ final class StepDown {
         }
         engine.channels().tellUnlistened(Instant.now());
         if (finished) {
-            log.info("Group '{}': handed over: everything before the handover mark is handled, lock released",
+            log.info(
+                    "Group '{}': handed over: everything before the handover mark is handled, lock released",
                     options.group());
         } else {
-            log.warn("Group '{}': handlers did not finish within {}; lock released without a handover, so the "
-                    + "successor takes over as after a crash ({})", options.group(), options.shutdownTimeout(),
+            log.warn(
+                    "Group '{}': handlers did not finish within {}; lock released without a handover, so the "
+                            + "successor takes over as after a crash ({})",
+                    options.group(),
+                    options.shutdownTimeout(),
                     options.crashDelivery());
         }
         engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(), "closing"));
@@ -134,10 +143,14 @@ final class StepDown {
                 if (message != null && message.kind() == ControlMessage.Kind.LEAD) {
                     successorPid = notification.getPID();
                     // it confirms within a progress interval or two when it has work; without work it never will
-                    deadline = Math.min(deadline, System.nanoTime() + 2 * options.progressInterval().toNanos());
+                    deadline = Math.min(
+                            deadline,
+                            System.nanoTime() + 2 * options.progressInterval().toNanos());
                 } else if (message != null && message.confirmed() != null && notification.getPID() == successorPid) {
-                    log.debug("Group '{}': the successor (backend pid {}) confirmed its first handling",
-                            options.group(), successorPid);
+                    log.debug(
+                            "Group '{}': the successor (backend pid {}) confirmed its first handling",
+                            options.group(),
+                            successorPid);
                     return;
                 }
             }
@@ -156,17 +169,24 @@ final class StepDown {
         try {
             awaitHandled(handlersDeadline);
         } catch (SQLException ex) {
-            log.debug("Group '{}': the connection failed while waiting for the handlers: {}", options.group(),
+            log.debug(
+                    "Group '{}': the connection failed while waiting for the handlers: {}",
+                    options.group(),
                     ex.toString());
         }
-        log.warn("Group '{}': closing with {} notification(s) still waiting for the listeners, inherited or on the "
-                + "server: no handover, the lock goes with the connection and the successor takes over as after a "
-                + "crash ({})", options.group(), engine.dispatcher().backlog(), options.crashDelivery());
+        log.warn(
+                "Group '{}': closing with {} notification(s) still waiting for the listeners, inherited or on the "
+                        + "server: no handover, the lock goes with the connection and the successor takes over as after a "
+                        + "crash ({})",
+                options.group(),
+                engine.dispatcher().backlog(),
+                options.crashDelivery());
         discard.run();
         connection.abort();
         engine.state().role = Role.STANDBY;
         engine.channels().tellUnlistened(Instant.now());
-        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(),
-                "closing before a handover could begin"));
+        engine.events()
+                .emit(new EngineEvent.LeadershipRevoked(
+                        Instant.now(), options.group(), "closing before a handover could begin"));
     }
 }

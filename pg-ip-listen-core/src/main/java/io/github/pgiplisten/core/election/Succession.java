@@ -55,12 +55,10 @@ public final class Succession implements AutoCloseable {
      * @param skipped how many notifications it read and does not hand over that the predecessor may not have handled:
      * skipped under at-most-once, or dropped because the disk refused them
      */
-    record Plan(HeldNotifications inherited, boolean handedOver, boolean gapPossible, int possibleRepeats,
-            int skipped) {
-    }
+    record Plan(
+            HeldNotifications inherited, boolean handedOver, boolean gapPossible, int possibleRepeats, int skipped) {}
 
-    private record Mark(long position, int pid) {
-    }
+    private record Mark(long position, int pid) {}
 
     private final HeldNotifications held;
     private final HashMap<String, Mark> marks = new HashMap<>();
@@ -107,8 +105,10 @@ public final class Succession implements AutoCloseable {
             if (message.kind() == ControlMessage.Kind.LEAD) {
                 // a takeover this standby cannot follow: whatever it confirms, the next takeover is no handover
                 lastWordWasDone = false;
-                log.debug("A lead from backend {}, never seen at the lock: the next takeover is no handover, and its "
-                        + "confirmations do not count", senderPid);
+                log.debug(
+                        "A lead from backend {}, never seen at the lock: the next takeover is no handover, and its "
+                                + "confirmations do not count",
+                        senderPid);
             } else {
                 log.debug("Ignored {} from backend {}: never seen at the lock", message, senderPid);
             }

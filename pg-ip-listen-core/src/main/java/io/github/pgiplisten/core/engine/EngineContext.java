@@ -8,8 +8,15 @@ import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
  * work with, made once by the engine's facade.
  * @param lockKey the group's advisory lock key
  */
-public record EngineContext(PgListenOptions options, long lockKey, EngineState state, Subscriptions subscriptions,
-        NotificationDispatcher dispatcher, EngineEvents events, ChannelSync channels, QueueUsage queueUsage) {
+public record EngineContext(
+        PgListenOptions options,
+        long lockKey,
+        EngineState state,
+        Subscriptions subscriptions,
+        NotificationDispatcher dispatcher,
+        EngineEvents events,
+        ChannelSync channels,
+        QueueUsage queueUsage) {
 
     /** What one read may take in: a sixteenth of the backlog limit, between 64 KiB and 1 MiB. */
     public long readBudget() {

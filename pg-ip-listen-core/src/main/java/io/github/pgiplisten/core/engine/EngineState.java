@@ -30,6 +30,7 @@ public final class EngineState {
      * before it leads).
      */
     public volatile Set<String> listened = Set.of();
+
     public volatile @Nullable Instant lastNotificationAt;
     /** The share of the server's notification queue in use when last read (leader, broadcast), NaN before. */
     public volatile double queueUsage = Double.NaN;

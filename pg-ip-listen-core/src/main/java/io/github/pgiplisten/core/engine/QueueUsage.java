@@ -28,9 +28,11 @@ public final class QueueUsage {
         double before = state.queueUsage;
         state.queueUsage = usage;
         if (usage >= warning && !(before >= warning)) {
-            log.warn("PostgreSQL's notification queue is {} % full (warning at {} %): a session that LISTENs and does "
-                    + "not read holds it back, typically one idle in a transaction (see pg_stat_activity); once it is "
-                    + "full every NOTIFY on the server fails", percent(usage), percent(warning));
+            log.warn(
+                    "PostgreSQL's notification queue is {} % full (warning at {} %): a session that LISTENs and does "
+                            + "not read holds it back, typically one idle in a transaction (see pg_stat_activity); once it is "
+                            + "full every NOTIFY on the server fails",
+                    percent(usage), percent(warning));
         } else if (usage < warning / 2 && before >= warning) {
             log.info("PostgreSQL's notification queue is back to {} % full", percent(usage));
         }

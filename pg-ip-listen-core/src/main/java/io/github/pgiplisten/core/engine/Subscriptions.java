@@ -26,6 +26,7 @@ public final class Subscriptions {
     private final ConcurrentHashMap<String, CopyOnWriteArrayList<Registration>> handlers = new ConcurrentHashMap<>();
     /** Whether the channels changed since the owner thread last took them; true at first, so it LISTENs them. */
     private final AtomicBoolean changed = new AtomicBoolean(true);
+
     private final Consumer<String> channelGone;
     private final Runnable wakeOwner;
 

@@ -48,17 +48,24 @@ final class BacklogPause {
         long spilled = 0;
         long pausedAt = System.nanoTime();
         state.readingPaused = true;
-        log.warn("Group '{}': {} notification(s), about {} bytes, wait for the listeners, over the backlog limit of {} "
-                + "bytes: reading paused; what the server sends meanwhile waits in a temporary file", options.group(),
-                dispatcher.backlog(), dispatcher.backlogBytes(), limit);
+        log.warn(
+                "Group '{}': {} notification(s), about {} bytes, wait for the listeners, over the backlog limit of {} "
+                        + "bytes: reading paused; what the server sends meanwhile waits in a temporary file",
+                options.group(),
+                dispatcher.backlog(),
+                dispatcher.backlogBytes(),
+                limit);
         try {
             while (!state.closing()) {
                 // the server goes on sending: kept in a file, so it is never held up nor drops the session
                 spilled += connection.spill();
                 if (awaitAtMost(limit / 2, TimeUnit.MILLISECONDS.toNanos(100))) {
-                    log.info("Group '{}': reading resumed after {} ms; {} bytes the server sent meanwhile had waited "
-                            + "in a temporary file", options.group(),
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt), spilled);
+                    log.info(
+                            "Group '{}': reading resumed after {} ms; {} bytes the server sent meanwhile had waited "
+                                    + "in a temporary file",
+                            options.group(),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt),
+                            spilled);
                     return true;
                 }
             }

@@ -12,18 +12,18 @@ import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.engine.EngineContext;
 import io.github.pgiplisten.core.EngineEvent;
-import io.github.pgiplisten.core.engine.EngineState;
+import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
 import io.github.pgiplisten.core.election.LeaderElection;
 import io.github.pgiplisten.core.election.LeaderProgress;
 import io.github.pgiplisten.core.election.Leadership;
-import io.github.pgiplisten.core.connection.ListenConnection;
-import io.github.pgiplisten.core.dispatch.NotificationDispatcher;
-import io.github.pgiplisten.core.PgListenOptions;
-import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.election.Rehearsal;
-import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.engine.EngineContext;
+import io.github.pgiplisten.core.engine.EngineState;
 
 /**
  * The owner thread: the only thread that uses the connection, and the only one that runs this class. It connects,
@@ -86,7 +86,9 @@ public final class ListenLoop implements Runnable {
                 current = connection;
                 state.connected(connection::wake);
                 reconnect.connected();
-                log.info("Connected to PostgreSQL for group '{}' (backend pid {})", options.group(),
+                log.info(
+                        "Connected to PostgreSQL for group '{}' (backend pid {})",
+                        options.group(),
                         connection.backendPid());
                 engine.events().emit(new EngineEvent.Connected(Instant.now(), connection.backendPid()));
                 if (disconnectedAt != null) {
@@ -106,10 +108,14 @@ public final class ListenLoop implements Runnable {
             } catch (Throwable ex) {
                 if (state.closing()) {
                     if (state.role == Role.LEADER) {
-                        log.warn("Group '{}': the handover failed ({}); the lock goes with the connection, and the "
-                                + "successor takes over as after a crash", options.group(), ex.toString());
-                        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(),
-                                "closing: " + ex));
+                        log.warn(
+                                "Group '{}': the handover failed ({}); the lock goes with the connection, and the "
+                                        + "successor takes over as after a crash",
+                                options.group(),
+                                ex.toString());
+                        engine.events()
+                                .emit(new EngineEvent.LeadershipRevoked(
+                                        Instant.now(), options.group(), "closing: " + ex));
                     }
                     break;
                 }
@@ -117,8 +123,8 @@ public final class ListenLoop implements Runnable {
                     log.error("Group '{}': fatal error in the listen thread; retrying", options.group(), fatal);
                 }
                 disconnectedAt = onFailure(connection, ex, disconnectedAt);
-                state.sleepUnlessClosing(reconnect.delay(connection != null ? System.nanoTime() - openedAt : -1),
-                        this::warnInterrupted);
+                state.sleepUnlessClosing(
+                        reconnect.delay(connection != null ? System.nanoTime() - openedAt : -1), this::warnInterrupted);
             } finally {
                 current = null;
                 state.disconnected();
@@ -174,7 +180,8 @@ public final class ListenLoop implements Runnable {
     /** Broadcast mode: LISTENs, reads and dispatches everything until closing; throws on any connection failure. */
     private void broadcastUntilClosing(ListenConnection connection) throws SQLException {
         state.role = Role.BROADCAST;
-        log.info("Group '{}': this instance listens in broadcast mode (every instance handles every notification)",
+        log.info(
+                "Group '{}': this instance listens in broadcast mode (every instance handles every notification)",
                 options.group());
         engine.subscriptions().takeChanged();
         engine.channels().followAndTell(connection);
@@ -202,8 +209,8 @@ public final class ListenLoop implements Runnable {
             if (connection.drained() && engine.subscriptions().takeChanged()) {
                 engine.channels().followAndTell(connection);
             }
-            PGNotification[] batch = connection.read(readTimeout(connection, lastTraffic,
-                    leadership != null ? leadership.progress() : null));
+            PGNotification[] batch = connection.read(
+                    readTimeout(connection, lastTraffic, leadership != null ? leadership.progress() : null));
             long now = System.nanoTime();
             if (batch.length > 0) {
                 lastTraffic = now;
@@ -244,7 +251,11 @@ public final class ListenLoop implements Runnable {
         long now = System.nanoTime();
         long wait = lastTraffic + options.probeInterval().toNanos() - now;
         if (progress != null && progress.awaitsConfirmation()) {
-            wait = Math.min(wait, Math.max(progress.nanosUntilDue(now), options.progressInterval().toNanos() / 4));
+            wait = Math.min(
+                    wait,
+                    Math.max(
+                            progress.nanosUntilDue(now),
+                            options.progressInterval().toNanos() / 4));
         }
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, (wait + 999_999) / 1_000_000));
     }
@@ -260,11 +271,14 @@ public final class ListenLoop implements Runnable {
         Instant now = Instant.now();
         if (connection != null) {
             connection.abort();
-            log.warn("Group '{}': connection lost{}: {}; reconnecting", options.group(),
-                    wasLeader ? " (was the leader)" : "", cause.toString());
+            log.warn(
+                    "Group '{}': connection lost{}: {}; reconnecting",
+                    options.group(),
+                    wasLeader ? " (was the leader)" : "",
+                    cause.toString());
             if (wasLeader) {
-                engine.events().emit(new EngineEvent.LeadershipRevoked(now, options.group(),
-                        "connection lost: " + cause));
+                engine.events()
+                        .emit(new EngineEvent.LeadershipRevoked(now, options.group(), "connection lost: " + cause));
             }
             engine.channels().tellUnlistened(now); // the session is gone; the reconnect announces its channels again
             engine.events().emit(new EngineEvent.ConnectionLost(now, cause));
@@ -275,7 +289,8 @@ public final class ListenLoop implements Runnable {
     }
 
     private void warnInterrupted() {
-        log.warn("Group '{}': the listen thread was interrupted; ignored (close the engine to stop it)",
+        log.warn(
+                "Group '{}': the listen thread was interrupted; ignored (close the engine to stop it)",
                 options.group());
     }
 }

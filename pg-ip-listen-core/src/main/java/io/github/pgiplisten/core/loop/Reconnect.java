@@ -42,8 +42,12 @@ public final class Reconnect {
     void connectFailed(Throwable cause) {
         failedAttempts++;
         if (failedAttempts == 1 || failedAttempts % 10 == 0) {
-            log.warn("Group '{}': cannot connect to {} ({} attempt(s) so far): {}; retrying with backoff", group, url,
-                    failedAttempts, cause.toString());
+            log.warn(
+                    "Group '{}': cannot connect to {} ({} attempt(s) so far): {}; retrying with backoff",
+                    group,
+                    url,
+                    failedAttempts,
+                    cause.toString());
         } else {
             log.debug("Group '{}': connect attempt {} failed: {}", group, failedAttempts, cause.toString());
         }

@@ -7,8 +7,8 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.github.pgiplisten.core.connection.ListenConnection;
 import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.connection.ListenConnection;
 
 /**
  * An engine's watchdog thread: drops the connection when a statement or read of the owner thread runs past its
@@ -54,8 +54,10 @@ public final class Watchdog implements Runnable {
             long wake = now + idleNanos;
             if (connection != null) {
                 if (connection.overdue(now) && connection != aborted) {
-                    log.warn("Group '{}': no answer from the server in time (the network went silent in the middle "
-                            + "of a message?); dropping the connection", group);
+                    log.warn(
+                            "Group '{}': no answer from the server in time (the network went silent in the middle "
+                                    + "of a message?); dropping the connection",
+                            group);
                     aborted = connection; // once: its deadline stays until the owner thread notices
                     connection.abort();
                 } else if (connection.deadline() != 0 && connection.deadline() - wake < 0) {

@@ -83,7 +83,10 @@ class MessageFramingTest {
     @Test
     void anAcceptedSslRequestIsFollowedByTlsRecordsWhoseLengthDoesNotCountTheHeader() {
         framing.writing(encryptionRequest(80877103));
-        byte[] answerAndServerHello = ByteBuffer.allocate(1 + 5 + 90).put((byte) 'S').put(record(0x16, 90)).array();
+        byte[] answerAndServerHello = ByteBuffer.allocate(1 + 5 + 90)
+                .put((byte) 'S')
+                .put(record(0x16, 90))
+                .array();
 
         read(answerAndServerHello, 0, 4);
         assertThat(framing.tls()).isTrue();

@@ -33,9 +33,11 @@ class NotificationDispatcherTest {
     private final ExecutorService pool = Executors.newFixedThreadPool(4);
     private final Map<String, List<NotificationHandler>> handlers = new ConcurrentHashMap<>();
     private final List<String> errors = new CopyOnWriteArrayList<>();
-    private final NotificationDispatcher dispatcher = new NotificationDispatcher(pool,
+    private final NotificationDispatcher dispatcher = new NotificationDispatcher(
+            pool,
             (notification, error) -> errors.add(notification.payload() + ": " + error.getMessage()),
-            NotificationObserver.NONE, channel -> handlers.getOrDefault(channel, List.of()));
+            NotificationObserver.NONE,
+            channel -> handlers.getOrDefault(channel, List.of()));
     private final CountDownLatch release = new CountDownLatch(1);
 
     @AfterEach
@@ -87,7 +89,8 @@ class NotificationDispatcherTest {
             if (i % 5 == 0) {
                 dispatchAll(read, expected);
                 dispatcher.dispatch(notification, null);
-                expected.computeIfAbsent(notification.channel(), name -> new ArrayList<>()).add(i);
+                expected.computeIfAbsent(notification.channel(), name -> new ArrayList<>())
+                        .add(i);
             } else {
                 read.add(notification);
             }
@@ -149,7 +152,7 @@ class NotificationDispatcherTest {
 
     @Test
     void anIdleLaneLeavesWhenItsChannelIsRetired() throws InterruptedException {
-        subscribe("tenant-2", notification -> { });
+        subscribe("tenant-2", notification -> {});
         dispatcher.dispatch(n("tenant-2", "x"), null);
         awaitIdle();
         assertThat(dispatcher.lanes()).isEqualTo(1);
@@ -162,7 +165,7 @@ class NotificationDispatcherTest {
 
     @Test
     void aChannelSubscribedAgainAfterItsRetirementKeepsItsLane() throws InterruptedException {
-        subscribe("tenant-3", notification -> { });
+        subscribe("tenant-3", notification -> {});
         dispatcher.dispatch(n("tenant-3", "x"), null);
         awaitIdle();
 
@@ -172,7 +175,8 @@ class NotificationDispatcherTest {
     }
 
     @Test
-    void aNotificationForAChannelWithoutHandlersTakesNoLaneAndNoBacklogButFinishesItsEpoch() throws InterruptedException {
+    void aNotificationForAChannelWithoutHandlersTakesNoLaneAndNoBacklogButFinishesItsEpoch()
+            throws InterruptedException {
         Finished progress = new Finished(3);
 
         dispatcher.dispatch(n("nobody", "x"), progress);
@@ -198,9 +202,10 @@ class NotificationDispatcherTest {
         dispatcher.dispatchAll(List.of(second, n("nobody", "0"), third), progress);
 
         assertThat(dispatcher.backlog()).isEqualTo(3);
-        assertThat(dispatcher.backlogBytes()).isEqualTo(Backlog.sizeOf(first)
-                + Backlog.sizeOf(second) + Backlog.sizeOf(third));
-        assertThat(dispatcher.awaitBacklogAtMost(0, TimeUnit.MILLISECONDS.toNanos(1))).isFalse();
+        assertThat(dispatcher.backlogBytes())
+                .isEqualTo(Backlog.sizeOf(first) + Backlog.sizeOf(second) + Backlog.sizeOf(third));
+        assertThat(dispatcher.awaitBacklogAtMost(0, TimeUnit.MILLISECONDS.toNanos(1)))
+                .isFalse();
         assertThat(progress.awaitHandled(0)).isFalse();
 
         release.countDown();
@@ -215,7 +220,9 @@ class NotificationDispatcherTest {
     @Test
     void aRehearsalRunsNoHandlerAndCountsNothing() throws InterruptedException {
         List<String> observed = new CopyOnWriteArrayList<>();
-        NotificationDispatcher rehearsing = new NotificationDispatcher(Runnable::run, (notification, error) -> { },
+        NotificationDispatcher rehearsing = new NotificationDispatcher(
+                Runnable::run,
+                (notification, error) -> {},
                 new NotificationObserver() {
                     @Override
                     public void received(PgNotification notification) {
@@ -226,7 +233,8 @@ class NotificationDispatcherTest {
                     public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
                         observed.add("handled " + notification.payload());
                     }
-                }, channel -> List.of());
+                },
+                channel -> List.of());
         Finished progress = new Finished(3);
 
         rehearsing.rehearseAll(List.of(n("rehearsal", "a"), n("rehearsal", "b")), progress);
@@ -242,23 +250,27 @@ class NotificationDispatcherTest {
     void everyFailingHandlerIsReportedAndTheObserverGetsTheFirstFailure() throws InterruptedException {
         List<String> observed = new CopyOnWriteArrayList<>();
         List<String> handled = new CopyOnWriteArrayList<>();
-        NotificationDispatcher direct = new NotificationDispatcher(Runnable::run,
+        NotificationDispatcher direct = new NotificationDispatcher(
+                Runnable::run,
                 (notification, error) -> errors.add(notification.payload() + ": " + error.getMessage()),
                 new NotificationObserver() {
                     @Override
                     public void handled(PgNotification notification, long nanos, @Nullable Throwable failure) {
                         observed.add(notification.payload() + " " + (failure == null ? "ok" : failure.getMessage()));
                     }
-                }, channel -> List.of(notification -> {
-                    if (notification.payload().startsWith("bad")) {
-                        throw new IllegalStateException("first");
-                    }
-                }, notification -> {
-                    if (notification.payload().startsWith("bad")) {
-                        throw new AssertionError("second");
-                    }
-                    handled.add(notification.payload());
-                }));
+                },
+                channel -> List.of(
+                        notification -> {
+                            if (notification.payload().startsWith("bad")) {
+                                throw new IllegalStateException("first");
+                            }
+                        },
+                        notification -> {
+                            if (notification.payload().startsWith("bad")) {
+                                throw new AssertionError("second");
+                            }
+                            handled.add(notification.payload());
+                        }));
 
         direct.dispatchAll(List.of(n("orders", "good 1"), n("orders", "bad 1"), n("orders", "good 2")), null);
 
@@ -272,12 +284,15 @@ class NotificationDispatcherTest {
     void workTheExecutorRefusesStaysQueuedAndUnfinishedUntilItIsTakenThenRunsInOrder() throws InterruptedException {
         List<String> handled = new CopyOnWriteArrayList<>();
         AtomicBoolean refusing = new AtomicBoolean(true);
-        NotificationDispatcher refused = new NotificationDispatcher(task -> {
-            if (refusing.get()) {
-                throw new RejectedExecutionException("at its concurrency limit");
-            }
-            pool.execute(task);
-        }, (notification, error) -> { }, NotificationObserver.NONE,
+        NotificationDispatcher refused = new NotificationDispatcher(
+                task -> {
+                    if (refusing.get()) {
+                        throw new RejectedExecutionException("at its concurrency limit");
+                    }
+                    pool.execute(task);
+                },
+                (notification, error) -> {},
+                NotificationObserver.NONE,
                 channel -> List.of(notification -> handled.add(notification.payload())));
         Finished progress = new Finished(3);
         try {
@@ -287,7 +302,9 @@ class NotificationDispatcherTest {
 
             assertThat(handled).isEmpty();
             assertThat(refused.backlog()).isEqualTo(3);
-            assertThat(progress.awaitHandled(0)).as("a leader must not confirm what never ran").isFalse();
+            assertThat(progress.awaitHandled(0))
+                    .as("a leader must not confirm what never ran")
+                    .isFalse();
 
             refusing.set(false);
             assertThat(progress.awaitHandled(GENEROUS.toNanos())).isTrue();
@@ -304,12 +321,16 @@ class NotificationDispatcherTest {
     void aTurnATaskDecoratorDropsIsOfferedAgainRatherThanLost() throws InterruptedException {
         List<String> handled = new CopyOnWriteArrayList<>();
         AtomicInteger dropping = new AtomicInteger(3);
-        NotificationDispatcher decorated = new NotificationDispatcher(pool, task -> () -> {
-            if (dropping.getAndDecrement() > 0) {
-                throw new IllegalStateException("no security context");
-            }
-            task.run();
-        }, (notification, error) -> { }, NotificationObserver.NONE,
+        NotificationDispatcher decorated = new NotificationDispatcher(
+                pool,
+                task -> () -> {
+                    if (dropping.getAndDecrement() > 0) {
+                        throw new IllegalStateException("no security context");
+                    }
+                    task.run();
+                },
+                (notification, error) -> {},
+                NotificationObserver.NONE,
                 channel -> List.of(notification -> handled.add(notification.payload())));
         Finished progress = new Finished(2);
         try {

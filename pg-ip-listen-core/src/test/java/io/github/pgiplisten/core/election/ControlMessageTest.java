@@ -9,9 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import io.github.pgiplisten.core.election.ControlMessage.Kind;
-
 import io.github.pgiplisten.core.ChannelName;
+import io.github.pgiplisten.core.election.ControlMessage.Kind;
 
 class ControlMessageTest {
 
@@ -58,7 +57,8 @@ class ControlMessageTest {
         for (int i = 0; i < 100; i++) {
             String mark = Protocol.newMark();
             assertThat(mark).hasSize(16).matches("[0-9a-f]+");
-            assertThat(ControlMessage.parse(Protocol.mark(mark))).extracting(ControlMessage::mark)
+            assertThat(ControlMessage.parse(Protocol.mark(mark)))
+                    .extracting(ControlMessage::mark)
                     .isEqualTo(mark);
             marks.add(mark);
         }
@@ -76,26 +76,49 @@ class ControlMessageTest {
     void theChannelDigestDependsOnTheSetOfNamesOnly() {
         String digest = Protocol.channelsDigest(List.of("orders", "invoices"));
         assertThat(digest).hasSize(8).matches("[0-9a-f]+");
-        assertThat(Protocol.channelsDigest(List.of("invoices", "orders", "orders"))).isEqualTo(digest);
+        assertThat(Protocol.channelsDigest(List.of("invoices", "orders", "orders")))
+                .isEqualTo(digest);
         assertThat(Protocol.channelsDigest(List.of("orders"))).isNotEqualTo(digest);
-        assertThat(Protocol.channelsDigest(List.of("ab"))).isNotEqualTo(Protocol.channelsDigest(
-                List.of("a", "b")));
+        assertThat(Protocol.channelsDigest(List.of("ab"))).isNotEqualTo(Protocol.channelsDigest(List.of("a", "b")));
         assertThat(Protocol.channelsDigest(List.of())).hasSize(8);
         assertThat(ControlMessage.parse(Protocol.lead(MARK) + " " + digest))
-                .extracting(ControlMessage::channels).isEqualTo(digest);
+                .extracting(ControlMessage::channels)
+                .isEqualTo(digest);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "", "hello", "lead 8f00", "pg-ip-listen", "pg-ip-listen ", "pg-ip-listen lead", "pg-ip-listen lead ",
-        "pg-ip-listen lead 8F00", "pg-ip-listen lead 8f00 0a1b extra", "pg-ip-listen lead  8f00",
-        "pg-ip-listen lead 8f00 zz", "pg-ip-listen lead -", "pg-ip-listen lead 8f00 ",
-        "pg-ip-listen lead 123456789012345678901234567890abc", "pg-ip-listen mark", "pg-ip-listen mark 8f00 0a1b",
-        "pg-ip-listen mark -", "pg-ip-listen done", "pg-ip-listen done -", "pg-ip-listen done 8f00 0a1b",
-        "pg-ip-listen progress", "pg-ip-listen progress 8f00", "pg-ip-listen progress 8f00 0a1b 00ff 11",
-        "pg-ip-listen progress x -", "pg-ip-listen progress - x", "pg-ip-listen progress - - -",
-        "pg-ip-listen resign 8f00", "PG-IP-LISTEN lead 8f00", " pg-ip-listen lead 8f00"
-    })
+    @ValueSource(
+            strings = {
+                "",
+                "hello",
+                "lead 8f00",
+                "pg-ip-listen",
+                "pg-ip-listen ",
+                "pg-ip-listen lead",
+                "pg-ip-listen lead ",
+                "pg-ip-listen lead 8F00",
+                "pg-ip-listen lead 8f00 0a1b extra",
+                "pg-ip-listen lead  8f00",
+                "pg-ip-listen lead 8f00 zz",
+                "pg-ip-listen lead -",
+                "pg-ip-listen lead 8f00 ",
+                "pg-ip-listen lead 123456789012345678901234567890abc",
+                "pg-ip-listen mark",
+                "pg-ip-listen mark 8f00 0a1b",
+                "pg-ip-listen mark -",
+                "pg-ip-listen done",
+                "pg-ip-listen done -",
+                "pg-ip-listen done 8f00 0a1b",
+                "pg-ip-listen progress",
+                "pg-ip-listen progress 8f00",
+                "pg-ip-listen progress 8f00 0a1b 00ff 11",
+                "pg-ip-listen progress x -",
+                "pg-ip-listen progress - x",
+                "pg-ip-listen progress - - -",
+                "pg-ip-listen resign 8f00",
+                "PG-IP-LISTEN lead 8f00",
+                " pg-ip-listen lead 8f00"
+            })
     void anythingElseOnTheControlChannelIsNoneOfOurs(String payload) {
         assertThat(ControlMessage.parse(payload)).isNull();
     }

@@ -9,8 +9,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import io.github.pgiplisten.core.dispatch.Backlog;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.dispatch.Backlog;
 
 /** What a standby keeps past its memory limit waits on disk, in order, and goes as its leader confirms. */
 class HeldNotificationsTest {
@@ -46,7 +46,9 @@ class HeldNotificationsTest {
     }
 
     private static List<String> numbers(int from, int to) {
-        return IntStream.range(from, to).mapToObj(i -> String.format("n%04d", i)).toList();
+        return IntStream.range(from, to)
+                .mapToObj(i -> String.format("n%04d", i))
+                .toList();
     }
 
     @Test
@@ -87,7 +89,8 @@ class HeldNotificationsTest {
         List<PgNotification> first = held.takeOldest(ONE);
         hold(100, 200);
 
-        List<String> all = new ArrayList<>(first.stream().map(PgNotification::payload).toList());
+        List<String> all =
+                new ArrayList<>(first.stream().map(PgNotification::payload).toList());
         all.addAll(takeAll());
         assertThat(all).containsExactlyElementsOf(numbers(0, 200));
     }

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -15,17 +14,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
-import org.postgresql.PGNotification;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import io.github.pgiplisten.testsupport.GeneratedText;
+import org.postgresql.PGNotification;
 
 import io.github.pgiplisten.core.Engines;
-import io.github.pgiplisten.core.connection.ListenConnection;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.Transport;
+import io.github.pgiplisten.core.connection.ListenConnection;
+import io.github.pgiplisten.testsupport.GeneratedText;
 
 class ListenConnectionTest {
 
@@ -34,9 +32,13 @@ class ListenConnectionTest {
 
     @Test
     void theSessionAsksForShortKeepalivesAndBoundsLockWaits() throws Exception {
-        PgListenOptions options = engines.options().tcpKeepalivesIdle(Duration.ofSeconds(4))
-                .tcpKeepalivesInterval(Duration.ofSeconds(2)).tcpKeepalivesCount(2)
-                .lockWaitTimeout(Duration.ofMillis(1500)).applicationName("pgil settings check").build();
+        PgListenOptions options = engines.options()
+                .tcpKeepalivesIdle(Duration.ofSeconds(4))
+                .tcpKeepalivesInterval(Duration.ofSeconds(2))
+                .tcpKeepalivesCount(2)
+                .lockWaitTimeout(Duration.ofMillis(1500))
+                .applicationName("pgil settings check")
+                .build();
         try (ListenConnection connection = ListenConnection.open(options)) {
             assertThat(connection.setting("tcp_keepalives_idle")).isEqualTo("4");
             assertThat(connection.setting("tcp_keepalives_interval")).isEqualTo("2");
@@ -56,8 +58,11 @@ class ListenConnectionTest {
     void theTakeoverCommitsItsMarkerWithoutWaitingForTheWalButLeavesTheSessionAsItWas() throws Exception {
         // the session asks for synchronous commits (the test server's default is off)
         String url = engines.server().jdbcUrl() + "?options=-c%20synchronous_commit%3Don";
-        PgListenOptions options = PgListenOptions.builder(url).username(engines.server().username())
-                .password(engines.server().password()).group(engines.group()).build();
+        PgListenOptions options = PgListenOptions.builder(url)
+                .username(engines.server().username())
+                .password(engines.server().password())
+                .group(engines.group())
+                .build();
         long key = Protocol.lockKey(engines.group());
         Protocol protocol = new Protocol(key);
         try (ListenConnection connection = ListenConnection.open(options)) {
@@ -73,8 +78,11 @@ class ListenConnectionTest {
     @Test
     void optionsInTheUrlAreKeptAlongsideOursInsteadOfReplacingThem() throws Exception {
         String url = engines.server().jdbcUrl() + "?options=-c%20search_path%3Dpg_catalog&ApplicationName=ignored";
-        PgListenOptions options = PgListenOptions.builder(url).username(engines.server().username())
-                .password(engines.server().password()).group(engines.group()).applicationName("pgil url options")
+        PgListenOptions options = PgListenOptions.builder(url)
+                .username(engines.server().username())
+                .password(engines.server().password())
+                .group(engines.group())
+                .applicationName("pgil url options")
                 .build();
         try (ListenConnection connection = ListenConnection.open(options)) {
             assertThat(connection.setting("search_path")).isEqualTo("pg_catalog");
@@ -84,9 +92,9 @@ class ListenConnectionTest {
     }
 
     @Test
-    void aWaiterFindsTheHolderWaitsAtMostItsBoundAndHasTheReleasersLastWordQueuedWhenItGetsTheLock()
-            throws Exception {
-        PgListenOptions options = engines.options().lockWaitTimeout(Duration.ofSeconds(10)).build();
+    void aWaiterFindsTheHolderWaitsAtMostItsBoundAndHasTheReleasersLastWordQueuedWhenItGetsTheLock() throws Exception {
+        PgListenOptions options =
+                engines.options().lockWaitTimeout(Duration.ofSeconds(10)).build();
         long key = Protocol.lockKey(engines.group());
         Protocol protocol = new Protocol(key);
         try (ListenConnection holder = ListenConnection.open(options);
@@ -94,21 +102,22 @@ class ListenConnectionTest {
             assertThat(protocol.listenAndObserve(holder, Set.of())).isEmpty();
             assertThat(protocol.awaitLock(holder, 200, "lead h", READY).outcome())
                     .isEqualTo(Protocol.Outcome.GRANTED);
-            assertThat(protocol.listenAndObserve(waiter, Set.of()))
-                    .containsOnly(holder.backendPid());
+            assertThat(protocol.listenAndObserve(waiter, Set.of())).containsOnly(holder.backendPid());
             long before = System.nanoTime();
             Protocol.LockWait timedOut = protocol.awaitLock(waiter, 200, "lead w", READY);
             assertThat(timedOut.outcome()).isEqualTo(Protocol.Outcome.WAITED);
-            assertThat(timedOut.observed()).as("seen at the start of the wait and at its end")
+            assertThat(timedOut.observed())
+                    .as("seen at the start of the wait and at its end")
                     .containsOnly(holder.backendPid());
             assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(5));
-            assertThat(waiter.setting("lock_timeout")).as("the bound lasted one transaction").isEqualTo("10000");
+            assertThat(waiter.setting("lock_timeout"))
+                    .as("the bound lasted one transaction")
+                    .isEqualTo("10000");
 
             protocol.send(holder, "progress");
             CompletableFuture<Boolean> granted = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return protocol.awaitLock(waiter, 10_000, "lead w", READY).outcome()
-                            == Protocol.Outcome.GRANTED;
+                    return protocol.awaitLock(waiter, 10_000, "lead w", READY).outcome() == Protocol.Outcome.GRANTED;
                 } catch (SQLException ex) {
                     throw new IllegalStateException(ex);
                 }
@@ -118,8 +127,10 @@ class ListenConnectionTest {
             assertThat(granted.get(10, TimeUnit.SECONDS)).isTrue();
             // the waiter's answer came with everything queued since it listened, up to its own announcement
             assertThat(Arrays.stream(waiter.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
-                    .containsExactly(holder.backendPid() + " progress",
-                            holder.backendPid() + " done", waiter.backendPid() + " lead w");
+                    .containsExactly(
+                            holder.backendPid() + " progress",
+                            holder.backendPid() + " done",
+                            waiter.backendPid() + " lead w");
         }
     }
 
@@ -129,7 +140,8 @@ class ListenConnectionTest {
             throws Exception {
         engines.over(transport);
         String channel = engines.channel("wake");
-        try (ListenConnection connection = ListenConnection.open(engines.options().build())) {
+        try (ListenConnection connection =
+                ListenConnection.open(engines.options().build())) {
             assertThat(connection.isWakeable()).isTrue();
             connection.listen(Set.of(channel));
             CompletableFuture<PGNotification[]> waiting = CompletableFuture.supplyAsync(() -> {
@@ -147,8 +159,10 @@ class ListenConnectionTest {
             // a wake-up while no read waits is kept for the next read; statements in between are not cut
             connection.wake();
             connection.probe();
-            connection.query(0, "SELECT pg_notify('" + channel + "', 'sent while a wake-up was pending')", (label, row) -> { });
-            assertThat(connection.read(60_000)).as("ended at once by the pending wake-up, or by the notification")
+            connection.query(
+                    0, "SELECT pg_notify('" + channel + "', 'sent while a wake-up was pending')", (label, row) -> {});
+            assertThat(connection.read(60_000))
+                    .as("ended at once by the pending wake-up, or by the notification")
                     .hasSizeLessThanOrEqualTo(1);
             engines.notify(channel, GeneratedText.ofUtf8Bytes(new java.util.Random(1), 7000));
             List<String> payloads = new java.util.ArrayList<>();
@@ -158,8 +172,9 @@ class ListenConnectionTest {
                 }
                 return payloads.stream().anyMatch(payload -> payload.length() > 1000);
             });
-            assertThat(payloads).allMatch(payload -> payload.equals("sent while a wake-up was pending")
-                    || payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length == 7000);
+            assertThat(payloads)
+                    .allMatch(payload -> payload.equals("sent while a wake-up was pending")
+                            || payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length == 7000);
         }
     }
 
@@ -174,7 +189,8 @@ class ListenConnectionTest {
         engines.over(transport);
         String channel = engines.channel("budget");
         int count = 20_000;
-        try (ListenConnection connection = ListenConnection.open(engines.options().build())) {
+        try (ListenConnection connection =
+                ListenConnection.open(engines.options().build())) {
             connection.listen(Set.of(channel));
             connection.readBudget(64 * 1024);
             try (Connection publisher = engines.server().connect();
@@ -196,8 +212,10 @@ class ListenConnectionTest {
                 return payloads.size() >= count;
             });
             System.out.println(transport + ": notifications per read " + reads);
-            assertThat(payloads).containsExactlyElementsOf(
-                    java.util.stream.IntStream.range(0, count).mapToObj(n -> "n" + n).toList());
+            assertThat(payloads)
+                    .containsExactlyElementsOf(java.util.stream.IntStream.range(0, count)
+                            .mapToObj(n -> "n" + n)
+                            .toList());
             assertThat(reads.get(0)).isLessThan(count / 2);
         }
     }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.github.pgiplisten.core.Engines;
-import io.github.pgiplisten.core.connection.ListenConnection;
 import io.github.pgiplisten.core.ServerLog;
+import io.github.pgiplisten.core.connection.ListenConnection;
 
 /**
  * The election's statements against a real server: a standby that could not take over without a gap lets the lock go
@@ -35,7 +35,9 @@ public class ProtocolTest {
 
     @Test
     void aStandbyThatIsNotReadyLetsTheLockGoToAReadyOneWaitingBehindItWithoutAWord() throws Exception {
-        try (ListenConnection holder = open(); ListenConnection notReady = open(); ListenConnection ready = open()) {
+        try (ListenConnection holder = open();
+                ListenConnection notReady = open();
+                ListenConnection ready = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
             protocol.listenAndObserve(ready, Set.of());
             CompletableFuture<Protocol.LockWait> first = waitAsync(notReady, NOT_READY);
@@ -48,14 +50,15 @@ public class ProtocolTest {
             assertThat(first.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.PASSED);
             assertThat(second.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
             assertThat(Arrays.stream(ready.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
-                    .as("the one that passed said nothing").containsExactly(holder.backendPid() + " done",
-                            ready.backendPid() + " lead " + ready.backendPid());
+                    .as("the one that passed said nothing")
+                    .containsExactly(holder.backendPid() + " done", ready.backendPid() + " lead " + ready.backendPid());
         }
     }
 
     @Test
     void withoutAReadyStandbyTheOneThatHasListenedLongestGetsTheLock() throws Exception {
-        try (ListenConnection holder = open(); ListenConnection older = open()) {
+        try (ListenConnection holder = open();
+                ListenConnection older = open()) {
             Thread.sleep(20); // backend start times a clear step apart
             try (ListenConnection younger = open()) {
                 assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
@@ -67,7 +70,8 @@ public class ProtocolTest {
                 protocol.release(holder, "done");
 
                 assertThat(first.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.PASSED);
-                assertThat(second.get(10, TimeUnit.SECONDS).outcome()).as("it passes to nobody younger")
+                assertThat(second.get(10, TimeUnit.SECONDS).outcome())
+                        .as("it passes to nobody younger")
                         .isEqualTo(Protocol.Outcome.GRANTED);
             }
         }
@@ -75,7 +79,8 @@ public class ProtocolTest {
 
     @Test
     void withoutAReadyStandbyTheOneThatIsNotReadyKeepsTheLock() throws Exception {
-        try (ListenConnection holder = open(); ListenConnection notReady = open()) {
+        try (ListenConnection holder = open();
+                ListenConnection notReady = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
             CompletableFuture<Protocol.LockWait> waiting = waitAsync(notReady, NOT_READY);
             await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
@@ -88,9 +93,12 @@ public class ProtocolTest {
 
     @Test
     void aReadyStandbyHoldsTheReadyLockWhileItWaitsAndLetsItGoWhenItLeadsOrIsNoLongerReady() throws Exception {
-        try (ListenConnection holder = open(); ListenConnection standby = open()) {
+        try (ListenConnection holder = open();
+                ListenConnection standby = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
-            assertThat(engines.advisoryLocks(key, 2, true)).as("a leader holds none").isZero();
+            assertThat(engines.advisoryLocks(key, 2, true))
+                    .as("a leader holds none")
+                    .isZero();
 
             Protocol.LockWait waited = wait(standby, READY, 100);
             assertThat(waited.holdsReadyLock()).isTrue();
@@ -111,7 +119,8 @@ public class ProtocolTest {
     @Test
     void lockWaitsThatEndWithoutTheLockOrByACancelWriteNoErrorToTheServersLog() throws Exception {
         ServerLog log = ServerLog.from(engines.server());
-        try (ListenConnection holder = open(); ListenConnection waiter = open()) {
+        try (ListenConnection holder = open();
+                ListenConnection waiter = open()) {
             assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
             for (int i = 0; i < 3; i++) {
                 assertThat(wait(waiter, NOT_READY, 100).outcome()).isEqualTo(Protocol.Outcome.WAITED);
@@ -124,7 +133,8 @@ public class ProtocolTest {
         assertThat(log.errorsSince()).isEmpty();
 
         // a check of the check: a plain lock wait that times out is an ERROR in the same log
-        try (Connection holder = engines.server().connect(); Connection plain = engines.server().connect()) {
+        try (Connection holder = engines.server().connect();
+                Connection plain = engines.server().connect()) {
             holder.createStatement().execute("SELECT pg_advisory_lock(" + key + ")");
             try {
                 plain.createStatement().execute("SET lock_timeout = 100; SELECT pg_advisory_lock(" + key + ")");
@@ -145,8 +155,7 @@ public class ProtocolTest {
         return protocol.awaitLock(connection, millis, "lead " + connection.backendPid(), standby);
     }
 
-    private CompletableFuture<Protocol.LockWait> waitAsync(ListenConnection connection,
-            Protocol.Standby standby) {
+    private CompletableFuture<Protocol.LockWait> waitAsync(ListenConnection connection, Protocol.Standby standby) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return wait(connection, standby, 10_000);

@@ -1,11 +1,10 @@
 package io.github.pgiplisten.core.election;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
-
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** How often a standby waits for the lock: pure arithmetic, no server. */
 class StandbyPacingTest {

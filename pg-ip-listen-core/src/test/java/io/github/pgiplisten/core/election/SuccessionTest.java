@@ -15,8 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import io.github.pgiplisten.core.CrashDelivery;
-import io.github.pgiplisten.core.dispatch.Backlog;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.dispatch.Backlog;
 
 /**
  * Which notifications a new leader owns, from what its standby kept and the control messages it read (the marker
@@ -140,7 +140,8 @@ class SuccessionTest {
             control(Protocol.done("aa01"), LEADER);
             control(Protocol.progress(null, null), LEADER);
 
-            assertThat(succession.takeOver(CrashDelivery.AT_LEAST_ONCE).handedOver()).isFalse();
+            assertThat(succession.takeOver(CrashDelivery.AT_LEAST_ONCE).handedOver())
+                    .isFalse();
         }
     }
 
@@ -187,7 +188,8 @@ class SuccessionTest {
             control(Protocol.progress(null, "aa02"), LEADER); // b and c are handled
             control(Protocol.progress(null, "aa01"), LEADER);
 
-            assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE))).containsExactly("d");
+            assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE)))
+                    .containsExactly("d");
         }
 
         @Test
@@ -243,7 +245,8 @@ class SuccessionTest {
             control(Protocol.lead("bb00"), OTHER_LEADER); // the leader crashed; another took over
 
             assertThat(succession.ready()).isTrue();
-            assertThat(succession.takeOver(CrashDelivery.AT_LEAST_ONCE).gapPossible()).isFalse();
+            assertThat(succession.takeOver(CrashDelivery.AT_LEAST_ONCE).gapPossible())
+                    .isFalse();
         }
     }
 
@@ -281,7 +284,9 @@ class SuccessionTest {
             Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
 
             assertThat(succession.trusts(STRANGER)).isFalse();
-            assertThat(plan.handedOver()).as("someone may have handled after the done").isFalse();
+            assertThat(plan.handedOver())
+                    .as("someone may have handled after the done")
+                    .isFalse();
             assertThat(payloads(plan)).as("the stranger's done drops nothing").containsExactly("a", "b");
         }
 
@@ -293,7 +298,8 @@ class SuccessionTest {
             hold("b");
             control(Protocol.progress(null, "aa01"), OTHER_LEADER);
 
-            assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE))).containsExactly("a", "b");
+            assertThat(payloads(succession.takeOver(CrashDelivery.AT_LEAST_ONCE)))
+                    .containsExactly("a", "b");
         }
     }
 

@@ -69,8 +69,11 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
                 .withDetail("channels", new TreeSet<>(now.channels().subscribed()))
                 .withDetail("backlog", reading.backlog())
                 .withDetail("readingPaused", reading.paused())
-                .withDetail("lastNotificationAge",
-                        last == null ? "none" : Duration.between(last, Instant.now()).toString());
+                .withDetail(
+                        "lastNotificationAge",
+                        last == null
+                                ? "none"
+                                : Duration.between(last, Instant.now()).toString());
         String failure = now.connection().lastFailure();
         if (failure != null) {
             builder.withDetail("error", failure);
@@ -81,23 +84,37 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
         }
         EngineStatus.Standby standby = now.standby();
         if (role == Role.STANDBY) {
-            builder.withDetail("standby", Map.of("ready", standby.ready(), "held", standby.held(),
-                    "heldBytesOnDisk", standby.heldBytesOnDisk()));
+            builder.withDetail(
+                    "standby",
+                    Map.of(
+                            "ready",
+                            standby.ready(),
+                            "held",
+                            standby.held(),
+                            "heldBytesOnDisk",
+                            standby.heldBytesOnDisk()));
         }
         if (standby.dropped() > 0) {
-            builder.withDetail("standbyDropped", standby.dropped()).withDetail("standbyWarning", standby.dropped()
-                    + " notification(s) the leader had not confirmed were dropped by this instance as a standby "
-                    + "because the disk refused them (see the WARN lines of io.github.pgiplisten.core): had its "
-                    + "leader crashed then, they would not have been handled again");
+            builder.withDetail("standbyDropped", standby.dropped())
+                    .withDetail(
+                            "standbyWarning",
+                            standby.dropped()
+                                    + " notification(s) the leader had not confirmed were dropped by this instance as a standby "
+                                    + "because the disk refused them (see the WARN lines of io.github.pgiplisten.core): had its "
+                                    + "leader crashed then, they would not have been handled again");
         }
         double queueUsage = reading.notificationQueueUsage();
         if (!Double.isNaN(queueUsage)) {
             builder.withDetail("notificationQueueUsage", queueUsage);
             if (queueUsage >= queueUsageWarning) {
-                builder.withDetail("warning", String.format(Locale.ROOT, "PostgreSQL's notification queue "
-                        + "is %.4f %% full: a session that LISTENs and does not read holds it back, typically one idle "
-                        + "in a transaction (see pg_stat_activity); once it is full every NOTIFY on the server fails",
-                        100 * queueUsage));
+                builder.withDetail(
+                        "warning",
+                        String.format(
+                                Locale.ROOT,
+                                "PostgreSQL's notification queue "
+                                        + "is %.4f %% full: a session that LISTENs and does not read holds it back, typically one idle "
+                                        + "in a transaction (see pg_stat_activity); once it is full every NOTIFY on the server fails",
+                                100 * queueUsage));
             }
         }
     }

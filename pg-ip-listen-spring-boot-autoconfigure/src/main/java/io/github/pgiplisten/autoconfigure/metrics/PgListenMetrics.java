@@ -56,32 +56,68 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
     @Override
     public void bindTo(MeterRegistry registry) {
         this.registry = registry;
-        Gauge.builder("pg.ip.listen.leader", status, provider -> snapshot(provider).isLeader() ? 1 : 0)
-                .description("1 while this instance is the listener of its group").register(registry);
-        Gauge.builder("pg.ip.listen.connected", status, provider -> snapshot(provider).connection().open() ? 1 : 0)
-                .description("1 while the listen connection is open").register(registry);
-        Gauge.builder("pg.ip.listen.backlog", status, provider -> snapshot(provider).reading().backlog())
-                .description("Notifications read and not yet handled by the listener methods").register(registry);
-        Gauge.builder("pg.ip.listen.backlog.bytes", status, provider -> snapshot(provider).reading().backlogBytes())
-                .description("Estimated heap of the notifications read and not yet handled").baseUnit("bytes")
+        Gauge.builder(
+                        "pg.ip.listen.leader",
+                        status,
+                        provider -> snapshot(provider).isLeader() ? 1 : 0)
+                .description("1 while this instance is the listener of its group")
                 .register(registry);
-        Gauge.builder("pg.ip.listen.reading.paused", status, provider -> snapshot(provider).reading().paused() ? 1 : 0)
-                .description("1 while reading is paused because the backlog is over its limit").register(registry);
-        Gauge.builder("pg.ip.listen.notification.queue.usage", status,
-                provider -> snapshot(provider).reading().notificationQueueUsage())
+        Gauge.builder(
+                        "pg.ip.listen.connected",
+                        status,
+                        provider -> snapshot(provider).connection().open() ? 1 : 0)
+                .description("1 while the listen connection is open")
+                .register(registry);
+        Gauge.builder(
+                        "pg.ip.listen.backlog",
+                        status,
+                        provider -> snapshot(provider).reading().backlog())
+                .description("Notifications read and not yet handled by the listener methods")
+                .register(registry);
+        Gauge.builder(
+                        "pg.ip.listen.backlog.bytes",
+                        status,
+                        provider -> snapshot(provider).reading().backlogBytes())
+                .description("Estimated heap of the notifications read and not yet handled")
+                .baseUnit("bytes")
+                .register(registry);
+        Gauge.builder(
+                        "pg.ip.listen.reading.paused",
+                        status,
+                        provider -> snapshot(provider).reading().paused() ? 1 : 0)
+                .description("1 while reading is paused because the backlog is over its limit")
+                .register(registry);
+        Gauge.builder(
+                        "pg.ip.listen.notification.queue.usage",
+                        status,
+                        provider -> snapshot(provider).reading().notificationQueueUsage())
                 .description("Share of PostgreSQL's notification queue in use (0 to 1), as the leader last read it")
                 .register(registry);
-        Gauge.builder("pg.ip.listen.standby.ready", status, provider -> snapshot(provider).standby().ready() ? 1 : 0)
+        Gauge.builder(
+                        "pg.ip.listen.standby.ready",
+                        status,
+                        provider -> snapshot(provider).standby().ready() ? 1 : 0)
                 .description("1 while this instance is a standby that could take over without a possible gap")
                 .register(registry);
-        Gauge.builder("pg.ip.listen.standby.held", status, provider -> snapshot(provider).standby().held())
-                .description("Notifications this standby keeps that its leader has not confirmed").register(registry);
-        Gauge.builder("pg.ip.listen.standby.held.disk.bytes", status,
-                provider -> snapshot(provider).standby().heldBytesOnDisk())
-                .description("Bytes of them waiting in a temporary file").baseUnit("bytes").register(registry);
-        FunctionCounter.builder("pg.ip.listen.standby.dropped", status,
-                provider -> snapshot(provider).standby().dropped())
-                .description("Notifications a standby dropped because the disk refused them").register(registry);
+        Gauge.builder(
+                        "pg.ip.listen.standby.held",
+                        status,
+                        provider -> snapshot(provider).standby().held())
+                .description("Notifications this standby keeps that its leader has not confirmed")
+                .register(registry);
+        Gauge.builder(
+                        "pg.ip.listen.standby.held.disk.bytes",
+                        status,
+                        provider -> snapshot(provider).standby().heldBytesOnDisk())
+                .description("Bytes of them waiting in a temporary file")
+                .baseUnit("bytes")
+                .register(registry);
+        FunctionCounter.builder(
+                        "pg.ip.listen.standby.dropped",
+                        status,
+                        provider -> snapshot(provider).standby().dropped())
+                .description("Notifications a standby dropped because the disk refused them")
+                .register(registry);
         registry.counter("pg.ip.listen.reconnects");
         leadershipChanges(registry, "granted");
         leadershipChanges(registry, "revoked");
@@ -128,8 +164,10 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
     }
 
     private static Counter leadershipChanges(MeterRegistry registry, String change) {
-        return Counter.builder("pg.ip.listen.leadership.changes").tag("change", change)
-                .description("Leadership granted to or revoked from this instance").register(registry);
+        return Counter.builder("pg.ip.listen.leadership.changes")
+                .tag("change", change)
+                .description("Leadership granted to or revoked from this instance")
+                .register(registry);
     }
 
     /** The status now; without a status bean, that of an engine that does not run. */
@@ -146,13 +184,20 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
         final Timer dispatch;
 
         ChannelMeters(MeterRegistry registry, String channel) {
-            received = Counter.builder("pg.ip.listen.notifications.received").tag("channel", channel)
-                    .description("Notifications read from the listen connection").register(registry);
-            dispatched = Counter.builder("pg.ip.listen.notifications.dispatched").tag("channel", channel)
-                    .description("Notifications every listener method handled").register(registry);
-            failed = Counter.builder("pg.ip.listen.notifications.failed").tag("channel", channel)
-                    .description("Notifications a listener method failed on").register(registry);
-            dispatch = Timer.builder("pg.ip.listen.dispatch").tag("channel", channel)
+            received = Counter.builder("pg.ip.listen.notifications.received")
+                    .tag("channel", channel)
+                    .description("Notifications read from the listen connection")
+                    .register(registry);
+            dispatched = Counter.builder("pg.ip.listen.notifications.dispatched")
+                    .tag("channel", channel)
+                    .description("Notifications every listener method handled")
+                    .register(registry);
+            failed = Counter.builder("pg.ip.listen.notifications.failed")
+                    .tag("channel", channel)
+                    .description("Notifications a listener method failed on")
+                    .register(registry);
+            dispatch = Timer.builder("pg.ip.listen.dispatch")
+                    .tag("channel", channel)
                     .description("From reading a notification to the end of its listener methods")
                     .register(registry);
         }

@@ -13,12 +13,15 @@ import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** Micrometer meters of pg-ip-listen, when Micrometer and a registry are present. */
-@AutoConfiguration(after = PgListenAutoConfiguration.class, afterName = {
-        "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
-        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
-        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
+@AutoConfiguration(
+        after = PgListenAutoConfiguration.class,
+        afterName = {
+            "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+            "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"
+        })
 @ConditionalOnClass(MeterRegistry.class)
-@ConditionalOnBean({ MeterRegistry.class, PgListenerContainer.class })
+@ConditionalOnBean({MeterRegistry.class, PgListenerContainer.class})
 public final class PgListenMetricsAutoConfiguration {
 
     @Bean
