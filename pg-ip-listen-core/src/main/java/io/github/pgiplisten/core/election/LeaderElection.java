@@ -103,6 +103,7 @@ public final class LeaderElection {
         boolean holdsReadyLock = false;
         long droppedBefore = 0;
         Passing passing = new Passing(options.group(), options.probeTimeout());
+        Keeper keeper = new Keeper(succession, connection.backendPid());
         while (!state.closing()) {
             if (engine.subscriptions().takeChanged()) {
                 engine.channels().follow(connection);
@@ -138,10 +139,10 @@ public final class LeaderElection {
             if (wait.outcome() == Protocol.Outcome.GRANTED) {
                 log.debug(
                         "Group '{}': got the lock; {} notification(s) arrived with it", options.group(), batch.length);
-                return takeOver(connection, succession, leadMark, batch);
+                return takeOver(connection, keeper, leadMark, batch);
             }
             for (PGNotification notification : batch) {
-                keep(succession, notification, connection.backendPid());
+                keeper.read(notification);
             }
             long dropped = succession.droppedTotal();
             state.standby = new EngineStatus.Standby(
@@ -208,9 +209,9 @@ public final class LeaderElection {
      * queued after everything its predecessors sent, decides from that what it owns, hands it to the handlers and
      * handles what followed its announcement.
      */
-    Leadership takeOver(ListenConnection connection, Succession succession, String leadMark, PGNotification[] batch)
+    Leadership takeOver(ListenConnection connection, Keeper keeper, String leadMark, PGNotification[] batch)
             throws SQLException {
-        int ownPid = connection.backendPid();
+        Succession succession = keeper.succession;
         long start = System.nanoTime();
         OwnMark.Reached lead = OwnMark.readThrough(
                 protocol,
@@ -218,7 +219,7 @@ public final class LeaderElection {
                 batch,
                 leadMark,
                 options.probeTimeout(),
-                notification -> keep(succession, notification, ownPid),
+                keeper,
                 "Took the lock but its announcement");
         if (log.isDebugEnabled()) {
             log.debug(
@@ -235,6 +236,26 @@ public final class LeaderElection {
         leadership.readAll(connection.readArrived(), 0);
         leadership.tell();
         return leadership;
+    }
+
+    /**
+     * What a standby does with each notification it reads, while it waits and while it takes over (a named class,
+     * not a lambda, so the takeover does not link a call site on its critical path: see {@link OwnMark.Before}).
+     */
+    final class Keeper implements OwnMark.Before {
+
+        final Succession succession;
+        private final int ownPid;
+
+        Keeper(Succession succession, int ownPid) {
+            this.succession = succession;
+            this.ownPid = ownPid;
+        }
+
+        @Override
+        public void read(PGNotification notification) {
+            keep(succession, notification, ownPid);
+        }
     }
 
     /** A notification a standby read: kept for handlers, or a control message of another session. */

@@ -25,7 +25,7 @@ import io.github.pgiplisten.core.engine.EngineContext;
  * the lock go with the connection. It begins by handing the dispatcher what its predecessors left
  * ({@link #catchUp}), and reads nothing from the connection until that is out.
  */
-public final class Leadership {
+public final class Leadership implements StepDown.Term {
 
     private static final Logger log = LoggerFactory.getLogger(Leadership.class);
 
@@ -106,6 +106,7 @@ public final class Leadership {
     }
 
     /** Lets go of what it inherited and has not handed out (the connection failed). */
+    @Override
     public void discard() {
         inherited.close();
         afterLead.clear();
@@ -185,7 +186,9 @@ public final class Leadership {
         }
     }
 
-    private void read(PGNotification notification) {
+    /** A notification read before the handover mark: handled as always (see {@link StepDown}). */
+    @Override
+    public void read(PGNotification notification) {
         if (protocol.isControl(notification)) {
             readControl(notification);
         } else {
@@ -236,7 +239,7 @@ public final class Leadership {
      * stop came while it could not get there in time) by letting the lock go with the connection.
      */
     public void stepDown(long handlersDeadline) throws SQLException {
-        StepDown stepDown = new StepDown(engine, protocol, connection, progress, this::read, this::discard);
+        StepDown stepDown = new StepDown(engine, protocol, connection, progress, this);
         if (readyToHandOver()) {
             stepDown.handOver(handlersDeadline);
         } else {

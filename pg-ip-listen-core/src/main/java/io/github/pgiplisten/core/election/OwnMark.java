@@ -2,7 +2,6 @@ package io.github.pgiplisten.core.election;
 
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.function.Consumer;
 
 import org.postgresql.PGNotification;
 
@@ -25,6 +24,25 @@ final class OwnMark {
      */
     record Reached(PGNotification[] batch, int next, int reads) {}
 
+    /**
+     * What is done with each notification queued before the own message. Implemented by named classes, not
+     * lambdas: a lambda's call site is linked the first time it runs, which a takeover or a handover would pay on its
+     * critical path (the rehearsal cannot run those call sites).
+     */
+    interface Before {
+
+        /** Handles one notification queued before the own message, in queue order. */
+        void read(PGNotification notification);
+    }
+
+    /** Ignores what comes before (the rehearsal, whose channel carries nothing else). */
+    static final Before IGNORE = new Before() {
+        @Override
+        public void read(PGNotification notification) {
+            // the rehearsal's channel: nothing to keep
+        }
+    };
+
     private OwnMark() {}
 
     /**
@@ -38,7 +56,7 @@ final class OwnMark {
             PGNotification[] batch,
             String mark,
             Duration timeout,
-            Consumer<PGNotification> before,
+            Before before,
             String what)
             throws SQLException {
         int ownPid = connection.backendPid();
@@ -54,7 +72,7 @@ final class OwnMark {
                         return new Reached(read, next + 1, reads);
                     }
                 }
-                before.accept(notification);
+                before.read(notification);
             }
             if (System.nanoTime() - deadline > 0) {
                 throw new SQLException(what + " did not come back within " + timeout);

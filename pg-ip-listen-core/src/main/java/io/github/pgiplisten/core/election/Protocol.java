@@ -73,7 +73,7 @@ public final class Protocol {
     private final String controlChannel;
 
     /** The protocol of the group whose lock key is {@code key} ({@link #lockKey}). */
-    public Protocol(long key) {
+    Protocol(long key) {
         this.key = key;
         this.controlChannel = channel(key);
     }
@@ -111,7 +111,7 @@ public final class Protocol {
     }
 
     /** This group's control channel. */
-    public String controlChannel() {
+    String controlChannel() {
         return controlChannel;
     }
 
@@ -151,7 +151,7 @@ public final class Protocol {
     // ---- statements
 
     /** How a standby's lock wait ended. */
-    public enum Outcome {
+    enum Outcome {
         /** This session holds the election lock now, and its announcement is committed. */
         GRANTED,
         /** The wait's bound passed (or a cancel ended it); nothing was sent. */
@@ -168,7 +168,7 @@ public final class Protocol {
      * when it ended: only those hold or held the lock while this session read, so only their control messages count.
      * {@code holdsReadyLock}: whether this session holds the ready lock now.
      */
-    public record LockWait(Outcome outcome, Set<Integer> observed, boolean holdsReadyLock) {}
+    record LockWait(Outcome outcome, Set<Integer> observed, boolean holdsReadyLock) {}
 
     /**
      * What a standby asks of its wait besides the lock.
@@ -176,7 +176,7 @@ public final class Protocol {
      * @param holdsReadyLock whether it holds the ready lock from an earlier wait
      * @param mayPass whether, not ready, it lets the lock go to a ready standby when granted
      */
-    public record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {}
+    record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {}
 
     /**
      * LISTENs every channel and the group's control channel and, in the same round trip, finds the sessions holding
@@ -184,7 +184,7 @@ public final class Protocol {
      * Every leader that takes the lock later was waiting for it then, or announces itself after this session listens:
      * together they tell a standby every session that holds or held the lock while it listens.
      */
-    public Set<Integer> listenAndObserve(ListenConnection connection, Collection<String> channels) throws SQLException {
+    Set<Integer> listenAndObserve(ListenConnection connection, Collection<String> channels) throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         sql.add("BEGIN");
         for (String channel : channels) {
@@ -211,7 +211,7 @@ public final class Protocol {
      * a ready one instead of keeping it; a ready one takes the ready lock first (and lets it go when granted the
      * election lock). The notifications queued for this session during the wait arrive with the answer.
      */
-    public LockWait awaitLock(ListenConnection connection, int waitMillis, String announcement, Standby standby)
+    LockWait awaitLock(ListenConnection connection, int waitMillis, String announcement, Standby standby)
             throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
@@ -260,7 +260,7 @@ public final class Protocol {
      * Sends one message on the control channel, committed without waiting for the WAL (see {@link #awaitLock});
      * returns the share of the server's notification queue in use.
      */
-    public double send(ListenConnection connection, String message) throws SQLException {
+    double send(ListenConnection connection, String message) throws SQLException {
         double[] usage = {0};
         connection.query(
                 0,
@@ -276,7 +276,7 @@ public final class Protocol {
      * with the release, has it already queued. Returns whether another session holds or waits for the lock right
      * after the release (a successor).
      */
-    public boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
+    boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
         String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
                 + onLock(1) + " AND pid <> pg_backend_pid()) AS successor";
         String sql = lastMessage == null

@@ -47,6 +47,7 @@ public final class Rehearsal {
     /** Rehearses on a connection just opened, before it stands by. */
     public void run(ListenConnection connection) throws SQLException {
         ensureLoaded(Leadership.class); // a leadership begins on the takeover's critical path
+        ensureLoaded(StepDown.class); // and a handover's begins with one
         String leadMark = Protocol.newMark();
         String handoverMark = Protocol.newMark();
         protocol.listenAndObserve(connection, Set.of());
@@ -63,7 +64,7 @@ public final class Rehearsal {
                     arrived,
                     leadMark,
                     options.probeTimeout(),
-                    notification -> {},
+                    OwnMark.IGNORE,
                     "The rehearsal's announcement");
         }
         protocol.send(connection, Protocol.mark(handoverMark));
@@ -73,7 +74,7 @@ public final class Rehearsal {
                 NOTHING,
                 handoverMark,
                 options.probeTimeout(),
-                notification -> {},
+                OwnMark.IGNORE,
                 "The rehearsal's handover mark");
         protocol.release(connection, Protocol.done(handoverMark));
         connection.unlisten(Set.of(channel));

@@ -4,7 +4,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -25,6 +24,16 @@ import io.github.pgiplisten.core.engine.EngineContext;
  */
 final class StepDown {
 
+    /**
+     * The leadership's side of stepping down (a named implementation, not method references: see
+     * {@link OwnMark.Before}).
+     */
+    interface Term extends OwnMark.Before {
+
+        /** Lets go of what the leadership inherited and has not handed out. */
+        void discard();
+    }
+
     private static final Logger log = LoggerFactory.getLogger(StepDown.class);
 
     /** How long a leader that handed over waits, at most, for its successor's first confirmation. */
@@ -38,28 +47,17 @@ final class StepDown {
     private final ListenConnection connection;
     private final int ownPid;
     private final LeaderProgress progress;
-    private final Consumer<PGNotification> read;
-    private final Runnable discard;
+    private final Term term;
 
-    /**
-     * @param read hands the leadership a notification read before the handover mark (it handles it as always)
-     * @param discard lets go of what the leadership inherited and has not handed out
-     */
-    StepDown(
-            EngineContext engine,
-            Protocol protocol,
-            ListenConnection connection,
-            LeaderProgress progress,
-            Consumer<PGNotification> read,
-            Runnable discard) {
+    /** @param term the leadership that steps down */
+    StepDown(EngineContext engine, Protocol protocol, ListenConnection connection, LeaderProgress progress, Term term) {
         this.engine = engine;
         this.options = engine.options();
         this.protocol = protocol;
         this.connection = connection;
         this.ownPid = connection.backendPid();
         this.progress = progress;
-        this.read = read;
-        this.discard = discard;
+        this.term = term;
     }
 
     /**
@@ -76,7 +74,7 @@ final class StepDown {
         protocol.send(connection, Protocol.mark(handoverMark));
         // what follows the mark belongs to the successor
         OwnMark.readThrough(
-                protocol, connection, NOTHING, handoverMark, options.probeTimeout(), read, "The handover mark");
+                protocol, connection, NOTHING, handoverMark, options.probeTimeout(), term, "The handover mark");
         progress.ownMarkRead(handoverMark);
         connection.unlisten(engine.state().listened);
         engine.state().listened = Set.of();
@@ -181,7 +179,7 @@ final class StepDown {
                 options.group(),
                 engine.dispatcher().backlog(),
                 options.crashDelivery());
-        discard.run();
+        term.discard();
         connection.abort();
         engine.state().role = Role.STANDBY;
         engine.channels().tellUnlistened(Instant.now());

@@ -57,7 +57,7 @@ public final class Reconnect {
      * The wait before the next attempt.
      * @param workedNanos how long the connection that failed had worked, negative when none was opened
      */
-    public Duration delay(long workedNanos) {
+    Duration delay(long workedNanos) {
         if (workedNanos > STABLE_CONNECTION_NANOS) {
             backoff.reset();
             return Duration.ZERO;
