@@ -30,7 +30,7 @@ public final class ChannelName {
         int bytes = PgText.utf8Length(
                 channel, "Channel name '" + PgText.preview(channel, 80) + "'", InvalidChannelNameException::new);
         if (bytes > MAX_BYTES) {
-            throw new ChannelNameTooLongException(channel, bytes);
+            throw new ChannelNameTooLongException(channel, bytes, MAX_BYTES);
         }
         return channel;
     }

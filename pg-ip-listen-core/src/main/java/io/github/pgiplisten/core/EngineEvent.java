@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * What happens to an engine, told to the listeners added with {@link PgListenEngine#addEventListener}. Events of one
+ * What happens to an engine, told to the listeners added to the engine ({@code addEventListener}). Events of one
  * engine arrive in order, on a dispatch thread, never on the thread that owns the connection. The Spring starter
  * publishes each of them (but {@code Connected}) as the {@code PgListenEvent} of the same name.
  */

@@ -26,7 +26,7 @@ public final class Payload {
         int bytes = PgText.utf8Length(
                 payload, "Payload for channel '" + PgText.preview(channel, 80) + "'", InvalidPayloadException::new);
         if (bytes > MAX_BYTES) {
-            throw new PayloadTooLargeException(channel, bytes);
+            throw new PayloadTooLargeException(channel, bytes, MAX_BYTES);
         }
         return payload;
     }

@@ -6,14 +6,21 @@ public class PayloadTooLargeException extends InvalidPayloadException {
     private static final long serialVersionUID = 1L;
 
     private final int actualBytes;
+    private final int maxBytes;
 
-    public PayloadTooLargeException(String channel, int actualBytes) {
+    public PayloadTooLargeException(String channel, int actualBytes, int maxBytes) {
         super("Payload for channel '" + PgText.preview(channel, 80) + "' is " + actualBytes
-                + " bytes in UTF-8; NOTIFY accepts at most " + Payload.MAX_BYTES + " bytes (less than 8000)");
+                + " bytes in UTF-8; NOTIFY accepts at most " + maxBytes + " bytes (less than 8000)");
         this.actualBytes = actualBytes;
+        this.maxBytes = maxBytes;
     }
 
     public int actualBytes() {
         return actualBytes;
+    }
+
+    /** The most UTF-8 bytes allowed. */
+    public int maxBytes() {
+        return maxBytes;
     }
 }

@@ -6,8 +6,6 @@ import java.util.concurrent.Executor;
 
 import org.jspecify.annotations.Nullable;
 
-import io.github.pgiplisten.core.election.LeaderElection;
-
 /**
  * Everything an engine needs, fixed at build time. Build with {@link #builder(String)}; every option but the URL has
  * a default, every interval is a {@link Duration} from {@link #MIN_DURATION} to {@link #MAX_DURATION}, and
@@ -240,7 +238,8 @@ public final class PgListenOptions {
 
         /**
          * The election's name (default {@value PgListenOptions#DEFAULT_GROUP}): engines with the same group and
-         * database elect one listener. It maps to the advisory lock key {@link LeaderElection#lockKey(String)}.
+         * database elect one listener. It maps to an advisory lock key by a stable hash (the engine's
+         * {@code lockKey(group)}, also in SQL).
          */
         public Builder group(String group) {
             this.group = group;
