@@ -11,6 +11,13 @@ public final class Payload {
     /** The largest payload NOTIFY accepts with PostgreSQL's default 8 kB block size. */
     public static final int MAX_BYTES = 7999;
 
+    /**
+     * The largest payload of a durable message ({@code PgPublisher.publish}, {@code pg_ip_listen_publish}): 16 MiB.
+     * Only its wake-up is a NOTIFY; the message itself is a row of the log table, whose CHECK constraint enforces
+     * the same limit for publishers in SQL.
+     */
+    public static final int DURABLE_MAX_BYTES = 16 * 1024 * 1024;
+
     private Payload() {}
 
     /**
@@ -27,6 +34,27 @@ public final class Payload {
                 payload, "Payload for channel '" + PgText.preview(channel, 80) + "'", InvalidPayloadException::new);
         if (bytes > MAX_BYTES) {
             throw new PayloadTooLargeException(channel, bytes, MAX_BYTES);
+        }
+        return payload;
+    }
+
+    /**
+     * Returns the payload when a durable channel accepts it: as {@link #validate} but up to
+     * {@value #DURABLE_MAX_BYTES} UTF-8 bytes.
+     * @throws InvalidPayloadException when it is null or holds a NUL or an unpaired surrogate
+     * @throws PayloadTooLargeException when it is longer than {@value #DURABLE_MAX_BYTES} UTF-8 bytes
+     */
+    public static String validateDurable(String channel, @Nullable String payload) {
+        if (payload == null) {
+            throw new InvalidPayloadException("Payload for durable channel '" + PgText.preview(channel, 80)
+                    + "' must not be null; publish \"\" for an empty payload");
+        }
+        int bytes = PgText.utf8Length(
+                payload,
+                "Payload for durable channel '" + PgText.preview(channel, 80) + "'",
+                InvalidPayloadException::new);
+        if (bytes > DURABLE_MAX_BYTES) {
+            throw PayloadTooLargeException.forDurableChannel(channel, bytes, DURABLE_MAX_BYTES);
         }
         return payload;
     }

@@ -20,7 +20,8 @@ import com.tngtech.archunit.library.dependencies.SliceIdentifier;
  * The core's walls, checked on its compiled classes. The API package ({@code io.github.pgiplisten.core}) is what
  * applications and the Spring layer use; the internals live in sub-packages by role, in layers from the owner thread's
  * loop down to the connection and the handler threads. Only the facade ({@link PgListenEngine}) reaches into them, and
- * they use the API's values (notifications, options, events) but never the facade: nothing points back up. Each rule is
+ * they use the API's values (notifications, options, events) but never the facade: nothing points back up. Durable
+ * channels ({@code core.durable}) sit on top of the facade and use only it and the API. Each rule is
  * also run against classes made to break it ({@code io.github.pgiplisten.core.archfixture}), so a rule that stopped
  * biting would fail here too.
  */
@@ -36,6 +37,8 @@ class ArchitectureTest {
     static ArchRule layers(String root) {
         return layeredArchitecture()
                 .consideringOnlyDependenciesInAnyPackage(root + "..")
+                .layer("durable")
+                .definedBy(root + ".durable..")
                 .layer("facade")
                 .definedBy(facade(root))
                 .layer("api")
@@ -50,8 +53,10 @@ class ArchitectureTest {
                 .definedBy(root + ".dispatch..")
                 .layer("connection")
                 .definedBy(root + ".connection..")
-                .whereLayer("facade")
+                .whereLayer("durable")
                 .mayNotBeAccessedByAnyLayer()
+                .whereLayer("facade")
+                .mayOnlyBeAccessedByLayers("durable")
                 .whereLayer("loop")
                 .mayOnlyBeAccessedByLayers("facade")
                 .whereLayer("election")

@@ -1,0 +1,316 @@
+package io.github.pgiplisten.core.durable;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads one durable channel for the group: one batch (one transaction) at a time, on the consumer's pool, while the
+ * instance leads. A wake-up marks the channel dirty and schedules a drain unless one runs; the drain reads until a
+ * batch ends the window and no wake-up came meanwhile (the flag is cleared before each read, so a message committed
+ * after a read's snapshot always brings another read).
+ *
+ * <p>After a handler fails on a message, batches take one message at a time until that message is handled or
+ * dead-lettered: the messages before it are committed on their own, and it is tried again once its backoff is over.
+ * Attempts are counted in memory: a new leader starts counting again.
+ */
+final class ChannelReader implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(ChannelReader.class);
+
+    private static final Duration FIRST_TROUBLE_PAUSE = Duration.ofMillis(100);
+    private static final Duration LONGEST_TROUBLE_PAUSE = Duration.ofSeconds(5);
+
+    private final ReaderContext consumer;
+    private final String channel;
+    final List<DurableHandler> handlers = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean dirty = new AtomicBoolean();
+    private final AtomicBoolean reset = new AtomicBoolean();
+
+    // the drain's own state: one drain runs at a time
+    private long failingId = -1;
+    private int failures;
+    private @Nullable Throwable lastError;
+    private long retryAt;
+    private Duration troublePause = FIRST_TROUBLE_PAUSE;
+
+    ChannelReader(ReaderContext consumer, String channel) {
+        this.consumer = consumer;
+        this.channel = channel;
+    }
+
+    void wake() {
+        dirty.set(true);
+        schedule();
+    }
+
+    /** A new leadership: attempts are counted afresh (the messages are the same, the leader may not be). */
+    void newLeadership() {
+        reset.set(true);
+    }
+
+    private void schedule() {
+        if (consumer.isReading() && !handlers.isEmpty() && scheduled.compareAndSet(false, true)) {
+            try {
+                consumer.executor().execute(this);
+            } catch (RejectedExecutionException ex) {
+                scheduled.set(false); // closing
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            drain();
+        } finally {
+            scheduled.set(false);
+            if (dirty.get()) {
+                schedule();
+            }
+        }
+    }
+
+    private void drain() {
+        while (consumer.isReading()
+                && !handlers.isEmpty()
+                && !Thread.currentThread().isInterrupted()) {
+            if (reset.getAndSet(false)) {
+                clearFailure();
+            }
+            dirty.set(false);
+            Outcome outcome;
+            try {
+                Result result = consumer.transactions().execute(this::batch);
+                troublePause = FIRST_TROUBLE_PAUSE;
+                outcome = committed(result);
+            } catch (HandlerFailure failure) {
+                outcome = failed(failure);
+            } catch (Fenced fenced) {
+                log.debug(
+                        "Group '{}' channel '{}': the cursor moved under this batch (another leader, or a seek);"
+                                + " it rolled back",
+                        consumer.group(),
+                        channel);
+                outcome = Outcome.MORE;
+            } catch (Exception | Error ex) {
+                if (ex instanceof VirtualMachineError error) {
+                    throw error;
+                }
+                outcome = trouble(ex);
+            }
+            switch (outcome) {
+                case MORE -> {}
+                case WAIT -> consumer.pause(Duration.ofNanos(Math.max(0, retryAt - System.nanoTime())));
+                case DONE -> {
+                    if (!dirty.get()) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** One transaction: read a page, hand each message to the handlers, advance the cursor. */
+    private Result batch(Connection connection) throws Exception {
+        Cursors cursors = consumer.cursors();
+        DurableSettings settings = consumer.settings();
+        Cursors.Page page = cursors.read(
+                connection,
+                consumer.group(),
+                channel,
+                failingId >= 0 ? 1 : settings.batchSize(),
+                settings.batchBytes());
+        if (page == null) {
+            cursors.create(connection, consumer.group(), channel, settings.startFrom());
+            return new Result(Outcome.MORE, null, null);
+        }
+        Cursors.Row through = null;
+        int count = 0;
+        DurableMessage passedFailing = null;
+        DurableMessage deadLettered = null;
+        for (Cursors.Row row : page.rows()) {
+            if (row.id() == failingId) {
+                if (failures >= settings.maxAttempts()) {
+                    cursors.deadLetter(connection, consumer.group(), channel, row, failures, errorOr(lastError));
+                    through = row;
+                    count++;
+                    deadLettered = row.message(channel, failures);
+                    passedFailing = deadLettered;
+                    break;
+                }
+                if (System.nanoTime() - retryAt < 0) {
+                    if (count == 0) {
+                        return new Result(Outcome.WAIT, null, null);
+                    }
+                    break;
+                }
+            }
+            DurableMessage message = row.message(channel, row.id() == failingId ? failures + 1 : 1);
+            for (DurableHandler handler : handlers) {
+                try {
+                    handler.handle(message, connection);
+                } catch (Exception | Error ex) {
+                    if (ex instanceof VirtualMachineError error) {
+                        throw error;
+                    }
+                    throw new HandlerFailure(message, ex);
+                }
+            }
+            through = row;
+            count++;
+            if (row.id() == failingId) {
+                passedFailing = message;
+            }
+        }
+        if (!cursors.advance(connection, consumer.group(), channel, page, through, count)) {
+            throw new Fenced();
+        }
+        boolean windowDone = page.last() && count == page.rows().size();
+        if (windowDone && passedFailing == null && failingId >= 0) {
+            // a window ended without the failing message: another leader handled it meanwhile (this one's
+            // failure was a conflict with it), or the cursor was moved; it is behind the cursor now
+            return new Result(Outcome.DONE, null, null, true);
+        }
+        return new Result(windowDone ? Outcome.DONE : Outcome.MORE, passedFailing, deadLettered);
+    }
+
+    /** What a committed batch changes for the drain: applied after the commit, never before it. */
+    private Outcome committed(Result result) {
+        if (result.deadLettered != null) {
+            DurableMessage message = result.deadLettered;
+            log.error(
+                    "Durable message {} of channel '{}' is in the dead letters of group '{}' after {} failed"
+                            + " attempt(s); the channel moves on",
+                    message.id(),
+                    channel,
+                    consumer.group(),
+                    failures);
+            consumer.emit(new DurableEvent.DeadLettered(
+                    Instant.now(), consumer.group(), message, failures, errorOr(lastError)));
+        }
+        if (result.passedFailing != null || result.forgetFailing) {
+            clearFailure();
+        }
+        return result.outcome;
+    }
+
+    /**
+     * What a batch did.
+     * @param passedFailing the failing message, when this batch handled or dead-lettered it
+     * @param deadLettered the message this batch put in the dead letters
+     * @param forgetFailing whether the failing message is behind the cursor without this batch
+     */
+    private record Result(
+            Outcome outcome,
+            @Nullable DurableMessage passedFailing,
+            @Nullable DurableMessage deadLettered,
+            boolean forgetFailing) {
+
+        Result(Outcome outcome, @Nullable DurableMessage passedFailing, @Nullable DurableMessage deadLettered) {
+            this(outcome, passedFailing, deadLettered, false);
+        }
+    }
+
+    private Outcome failed(HandlerFailure failure) {
+        DurableMessage message = failure.message;
+        if (message.id() == failingId) {
+            failures++;
+        } else {
+            failingId = message.id();
+            failures = 1;
+        }
+        lastError = failure.getCause();
+        boolean willRetry = failures < consumer.settings().maxAttempts();
+        retryAt = System.nanoTime() + consumer.settings().retryBackoff().toNanos();
+        if (willRetry) {
+            log.warn(
+                    "Durable listener of group '{}' failed on message {} of channel '{}' (attempt {} of {}); rolled"
+                            + " back, tried again in {}",
+                    consumer.group(),
+                    message.id(),
+                    channel,
+                    failures,
+                    consumer.settings().maxAttempts(),
+                    consumer.settings().retryBackoff(),
+                    failure.getCause());
+        } else {
+            log.error(
+                    "Durable listener of group '{}' failed on message {} of channel '{}' {} time(s); it goes to the"
+                            + " dead letters",
+                    consumer.group(),
+                    message.id(),
+                    channel,
+                    failures,
+                    failure.getCause());
+        }
+        consumer.emit(new DurableEvent.HandlerFailed(
+                Instant.now(), consumer.group(), message, errorOr(failure.getCause()), willRetry));
+        return Outcome.MORE;
+    }
+
+    private Outcome trouble(Throwable ex) {
+        log.warn(
+                "Group '{}' could not read durable channel '{}'; trying again in {}",
+                consumer.group(),
+                channel,
+                troublePause,
+                ex);
+        consumer.pause(troublePause);
+        troublePause = troublePause.multipliedBy(2).compareTo(LONGEST_TROUBLE_PAUSE) > 0
+                ? LONGEST_TROUBLE_PAUSE
+                : troublePause.multipliedBy(2);
+        return Outcome.MORE;
+    }
+
+    private void clearFailure() {
+        failingId = -1;
+        failures = 0;
+        lastError = null;
+    }
+
+    private static Throwable errorOr(@Nullable Throwable error) {
+        return error != null ? error : new IllegalStateException("(no error recorded)");
+    }
+
+    enum Outcome {
+        /** Read again at once: the window goes on. */
+        MORE,
+        /** A message waits for its retry backoff. */
+        WAIT,
+        /** The window is done: read again only when woken. */
+        DONE
+    }
+
+    /** A handler threw: the transaction rolls back. */
+    private static final class HandlerFailure extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        final transient DurableMessage message;
+
+        HandlerFailure(DurableMessage message, Throwable cause) {
+            super("Durable listener failed on message " + message.id(), cause, false, false);
+            this.message = message;
+        }
+    }
+
+    /** The cursor's version changed under the batch: it rolls back. */
+    private static final class Fenced extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        Fenced() {
+            super("fenced", null, false, false);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+-- pg-ip-listen durable channels: the log, the cursors and the dead letters (PostgreSQL 13 or later).
+-- Safe to run again: it creates what is missing and replaces the function. The objects go into the first schema of
+-- the search_path in effect (pg-ip-listen.durable.schema sets it when the library runs this script); the function
+-- keeps that search_path, so it finds its table from any session.
+
+-- The log: append only. xid is the publishing transaction (pg_current_xact_id), which is what tells a consumer
+-- whether a message is committed in a snapshot; id orders the messages of one transaction.
+CREATE TABLE IF NOT EXISTS pg_ip_listen_message (
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    channel text NOT NULL,
+    payload text NOT NULL,
+    published_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT pg_ip_listen_message_channel CHECK (channel <> '' AND octet_length(channel) <= 63),
+    CONSTRAINT pg_ip_listen_message_payload_size CHECK (octet_length(payload) <= 16777216)
+);
+CREATE INDEX IF NOT EXISTS pg_ip_listen_message_position ON pg_ip_listen_message (channel, xid, id);
+
+-- One cursor per group (a service) and channel. Everything visible in the snapshot lo is handled; the window being
+-- drained is what is visible in hi and not in lo, handled up to (pos_xid, pos_id). version fences a consumer that
+-- lost its leadership: each batch commits only if the version it read is still there.
+CREATE TABLE IF NOT EXISTS pg_ip_listen_cursor (
+    group_name text NOT NULL,
+    channel text NOT NULL,
+    lo pg_snapshot NOT NULL,
+    hi pg_snapshot,
+    pos_xid xid8 NOT NULL DEFAULT '0',
+    pos_id bigint NOT NULL DEFAULT 0,
+    version bigint NOT NULL DEFAULT 0,
+    handled bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (group_name, channel)
+);
+
+-- Messages a group's listener failed on max-attempts times: kept with the last error, the channel moved on.
+CREATE TABLE IF NOT EXISTS pg_ip_listen_dead_letter (
+    group_name text NOT NULL,
+    channel text NOT NULL,
+    message_id bigint NOT NULL,
+    xid xid8 NOT NULL,
+    payload text NOT NULL,
+    published_at timestamptz NOT NULL,
+    attempts integer NOT NULL,
+    error text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (group_name, channel, message_id)
+);
+
+-- Publishes from SQL (a trigger, psql, any language), as PgPublisher.publish does: the message is kept in the log
+-- with the calling transaction and the listeners are woken when it commits. Returns the message's id.
+CREATE OR REPLACE FUNCTION pg_ip_listen_publish(channel text, payload text) RETURNS bigint
+    LANGUAGE sql VOLATILE SET search_path FROM CURRENT
+    AS 'SELECT pg_notify(''pg_ip_listen_durable'', $1);
+        INSERT INTO pg_ip_listen_message (channel, payload) VALUES ($1, $2) RETURNING id';
