@@ -5,6 +5,8 @@ import java.time.Instant;
 
 import org.springframework.context.ApplicationEvent;
 
+import io.github.pgiplisten.core.durable.DurableMessage;
+
 /**
  * Spring application events of the listener. Listen with {@code @EventListener} to catch up from your data after a
  * gap (notifications sent while a connection is down are not received), or to know when a channel is ready
@@ -189,6 +191,73 @@ public abstract class PgListenEvent extends ApplicationEvent {
 
         public ChannelUnlistened(Object source, String group, String channel) {
             super(source, group, channel);
+        }
+    }
+
+    /** An event about one message of a durable channel. */
+    public abstract static class DurableMessageEvent extends ChannelEvent {
+
+        private static final long serialVersionUID = 1L;
+
+        private final transient DurableMessage message;
+        private final transient Throwable error;
+
+        protected DurableMessageEvent(Object source, String group, DurableMessage message, Throwable error) {
+            super(source, group, message.channel());
+            this.message = message;
+            this.error = error;
+        }
+
+        /** The message: its id, payload and the attempt that failed. */
+        public DurableMessage message() {
+            return message;
+        }
+
+        /** What the listener threw (the last time). */
+        public Throwable error() {
+            return error;
+        }
+    }
+
+    /**
+     * A durable listener threw: its transaction rolled back, so nothing it wrote through the application's
+     * DataSource stays. {@link #willRetry()}: it gets the message again after {@code pg-ip-listen.durable.retry-backoff};
+     * otherwise a {@link DeadLettered} follows.
+     */
+    public static class DurableListenerFailed extends DurableMessageEvent {
+
+        private static final long serialVersionUID = 1L;
+
+        private final boolean willRetry;
+
+        public DurableListenerFailed(
+                Object source, String group, DurableMessage message, Throwable error, boolean willRetry) {
+            super(source, group, message, error);
+            this.willRetry = willRetry;
+        }
+
+        public boolean willRetry() {
+            return willRetry;
+        }
+    }
+
+    /**
+     * A durable message failed {@link #attempts()} times ({@code pg-ip-listen.durable.max-attempts}): it is in the
+     * table {@code pg_ip_listen_dead_letter} with its last error, and the channel moved on past it.
+     */
+    public static class DeadLettered extends DurableMessageEvent {
+
+        private static final long serialVersionUID = 1L;
+
+        private final int attempts;
+
+        public DeadLettered(Object source, String group, DurableMessage message, int attempts, Throwable error) {
+            super(source, group, message, error);
+            this.attempts = attempts;
+        }
+
+        public int attempts() {
+            return attempts;
         }
     }
 }

@@ -54,6 +54,19 @@ public @interface PgListener {
     String autoStartup() default "";
 
     /**
+     * Whether the channels are durable: messages published with {@code PgPublisher.publish} (or the SQL function
+     * {@code pg_ip_listen_publish}) are kept in a log table until this application's group has handled them, so
+     * nothing is lost while no instance runs. The group's leader handles each message once, per channel in commit
+     * order, inside a transaction of the application's DataSource that also advances the group's cursor: what the
+     * method writes through that DataSource commits exactly once with the message. A method that throws is retried
+     * ({@code pg-ip-listen.durable.max-attempts}) and then the message goes to the dead-letter table. The method may
+     * take a {@link io.github.pgiplisten.core.durable.DurableMessage} for the message's id (to make effects outside
+     * the database idempotent) and attempt. Needs the one-process-listener mode and the tables
+     * ({@code pg-ip-listen.durable.initialize-schema}). Plain {@code notify} does not reach a durable listener.
+     */
+    boolean durable() default false;
+
+    /**
      * The name of a {@link PgListenerErrorHandler} bean for this listener's failures. Default: the application's
      * {@code PgListenerErrorHandler} (which logs, unless the application defines its own).
      */

@@ -15,5 +15,14 @@ public final class PgListenerHeaders {
     /** The notification itself ({@code PgNotification}), as a {@code PgNotification} parameter gets it. */
     public static final String NOTIFICATION = "pg_notification";
 
+    /**
+     * For a durable listener, the message ({@code DurableMessage}: id, attempt, publication time), as a
+     * {@code DurableMessage} parameter gets it.
+     */
+    public static final String DURABLE_MESSAGE = "pg_durableMessage";
+
+    /** For a durable listener, the message's id in the log ({@code Long}). */
+    public static final String MESSAGE_ID = "pg_messageId";
+
     private PgListenerHeaders() {}
 }

@@ -3,12 +3,15 @@ package io.github.pgiplisten.autoconfigure;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
+import java.util.Objects;
 
 import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessException;
+import org.springframework.dao.InvalidDataAccessResourceUsageException;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.datasource.DataSourceUtils;
@@ -16,8 +19,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.core.ChannelName;
 import io.github.pgiplisten.core.Payload;
 import io.github.pgiplisten.core.PgNotifier;
+import io.github.pgiplisten.core.PgText;
+import io.github.pgiplisten.core.durable.DurableLog;
 import io.github.pgiplisten.observation.PgListenObservations;
 import io.github.pgiplisten.observation.PgListenTraceEnvelope;
 import io.github.pgiplisten.observation.PgPublishObservationContext;
@@ -42,9 +48,10 @@ class JdbcPgPublisher implements PgPublisher {
     private final @Nullable ObservationRegistry observations;
     private final PgListenObservations.@Nullable PublishConvention convention;
     private final boolean propagate;
+    private final DurableLog durableLog;
 
     JdbcPgPublisher(DataSource dataSource, @Nullable PgPayloadConverter converter) {
-        this(dataSource, converter, null, null, false);
+        this(dataSource, converter, null, null, false, new DurableLog(null));
     }
 
     /**
@@ -56,13 +63,46 @@ class JdbcPgPublisher implements PgPublisher {
             @Nullable PgPayloadConverter converter,
             @Nullable ObservationRegistry observations,
             PgListenObservations.@Nullable PublishConvention convention,
-            boolean propagate) {
+            boolean propagate,
+            DurableLog durableLog) {
         this.jdbc = new JdbcTemplate(dataSource);
         this.dataSource = dataSource;
         this.converter = converter;
         this.observations = observations;
         this.convention = convention;
         this.propagate = propagate;
+        this.durableLog = durableLog;
+    }
+
+    @Override
+    public long publish(String channel, Object payload) {
+        ChannelName.validate(channel);
+        String text = Payload.validateDurable(channel, toText(channel, payload));
+        ConnectionCallback<Long> publish = connection -> {
+            long id = durableLog.publish(connection, channel, text);
+            if (!connection.getAutoCommit() && !inSpringManagedTransaction(connection)) {
+                connection.commit();
+            }
+            return id;
+        };
+        try {
+            Long id = jdbc.execute(publish);
+            return Objects.requireNonNull(id);
+        } catch (DataAccessException ex) {
+            SQLException cause = ex.getMostSpecificCause() instanceof SQLException sql ? sql : null;
+            String state = cause != null ? cause.getSQLState() : null;
+            // undefined function, undefined table, invalid schema name
+            if (cause != null && ("42883".equals(state) || "42P01".equals(state) || "3F000".equals(state))) {
+                throw new InvalidDataAccessResourceUsageException(
+                        "Cannot publish on durable channel '" + PgText.preview(channel, 80) + "': the durable"
+                                + " channels' tables or function are missing ("
+                                + cause.getMessage() + "). Set pg-ip-listen.durable.initialize-schema"
+                                + "=always, or apply classpath:" + DurableLog.SCHEMA_SCRIPT
+                                + " with your migrations",
+                        ex);
+            }
+            throw ex;
+        }
     }
 
     @Override

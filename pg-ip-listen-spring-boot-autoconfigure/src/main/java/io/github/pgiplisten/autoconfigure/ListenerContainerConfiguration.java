@@ -4,6 +4,7 @@ import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
@@ -40,6 +41,7 @@ class ListenerContainerConfiguration {
     }
 
     @Bean
+    @DependsOnDatabaseInitialization // durable channels' tables first, when Spring Boot creates them
     PgListenerContainer pgListenerContainer(
             PgListenProperties properties,
             PgListenConnectionDetails connection,
@@ -52,6 +54,7 @@ class ListenerContainerConfiguration {
             ObjectProvider<PgListenOptionsCustomizer> customizers,
             ObjectProvider<ObservationRegistry> observations,
             ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention,
+            ObjectProvider<DurableSupport> durableSupport,
             ListableBeanFactory beans) {
         // the application's error handler: the only one, or the primary one of several (the others are for
         // @PgListener(errorHandler = "…"))
@@ -71,7 +74,8 @@ class ListenerContainerConfiguration {
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
         PgListenOptions options = factory.build(
                 taskDecorator, simpleExecutor, customizers, CompositeNotificationObserver.of(beans, observers));
-        return new PgListenerContainer(options, registry, events, properties.getPhase());
+        return new PgListenerContainer(
+                options, registry, durableSupport.getIfAvailable(), events, properties.getPhase());
     }
 
     /** The listeners by id, to stop, start and add them at run time. */

@@ -22,6 +22,8 @@ import io.github.pgiplisten.core.NotificationHandler;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Subscription;
+import io.github.pgiplisten.core.durable.DurableConsumer;
+import io.github.pgiplisten.core.durable.DurableHandler;
 
 /**
  * The container's listeners by id: which should run, and their subscriptions on the engine while it runs. A listener
@@ -37,6 +39,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     private final PgListenerErrorHandler defaultErrorHandler;
     private final ListenerInvoker invoker;
     private @Nullable PgListenEngine engine;
+    private @Nullable DurableConsumer durable;
 
     ListenerRegistry(PgListenerErrorHandler defaultErrorHandler, ListenerInvoker invoker) {
         this.defaultErrorHandler = defaultErrorHandler;
@@ -45,8 +48,12 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
 
     /** A {@code @PgListener} method; subscribed at once when the engine runs and it starts automatically. */
     void add(PgListenerEndpoint endpoint) {
-        add(new Entry(
-                endpoint.id(), endpoint.channels(), endpoint::invoke, endpoint.errorHandler(), endpoint.autoStartup()));
+        Entry entry = new Entry(
+                endpoint.id(), endpoint.channels(), endpoint::invoke, endpoint.errorHandler(), endpoint.autoStartup());
+        if (endpoint.durable()) {
+            entry.durableHandler = (message, connection) -> endpoint.invoke(message);
+        }
+        add(entry);
     }
 
     private Entry add(Entry entry) {
@@ -54,6 +61,10 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
             if (entries.containsKey(entry.id)) {
                 throw new IllegalArgumentException("A listener with id '" + entry.id + "' is registered already: "
                         + entries.get(entry.id).channels + "; ids must be unique");
+            }
+            if (entry.durableHandler != null && engine != null && durable == null) {
+                throw new IllegalArgumentException("Listener '" + entry.id + "' is durable, and the running"
+                        + " container reads no durable channel: durable listeners must exist when it starts");
             }
             entries.put(entry.id, entry);
             if (entry.wanted && engine != null) {
@@ -63,10 +74,14 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         }
     }
 
-    /** The engine starts: every listener that should run subscribes. */
-    void attach(PgListenEngine running) {
+    /**
+     * The engine starts: every listener that should run subscribes, a durable one to {@code consumer} (null when
+     * there is no durable listener).
+     */
+    void attach(PgListenEngine running, @Nullable DurableConsumer consumer) {
         synchronized (monitor) {
             engine = running;
+            durable = consumer;
             entries.values().stream().filter(entry -> entry.wanted).forEach(entry -> entry.subscribe(running));
         }
     }
@@ -75,16 +90,26 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     void detach() {
         synchronized (monitor) {
             engine = null;
+            durable = null;
             entries.values().forEach(entry -> entry.subscriptions = List.of());
         }
     }
 
-    /** The channels of every listener that should run. */
+    /** The channels of every plain (not durable) listener that should run: the ones the engine LISTENs to. */
     Set<String> wantedChannels() {
         synchronized (monitor) {
             Set<String> channels = new LinkedHashSet<>();
-            entries.values().stream().filter(entry -> entry.wanted).forEach(entry -> channels.addAll(entry.channels));
+            entries.values().stream()
+                    .filter(entry -> entry.wanted && entry.durableHandler == null)
+                    .forEach(entry -> channels.addAll(entry.channels));
             return channels;
+        }
+    }
+
+    /** Whether any listener is durable. */
+    boolean hasDurable() {
+        synchronized (monitor) {
+            return entries.values().stream().anyMatch(entry -> entry.durableHandler != null);
         }
     }
 
@@ -165,6 +190,9 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         final PgListenerErrorHandler errorHandler;
         /** Whether it should run: subscribed whenever the engine runs. */
         boolean wanted;
+        /** How it handles a durable message; null for a plain listener. */
+        @Nullable
+        DurableHandler durableHandler;
         /** Its subscriptions on the running engine; empty while not running. */
         List<Subscription> subscriptions = List.of();
 
@@ -182,7 +210,13 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         }
 
         void subscribe(PgListenEngine running) {
-            if (subscriptions.isEmpty()) {
+            DurableHandler durableHandling = durableHandler;
+            if (subscriptions.isEmpty() && durableHandling != null) {
+                DurableConsumer consumer = Objects.requireNonNull(durable, "durable consumer");
+                List<Subscription> made = new ArrayList<>();
+                channels.forEach(channel -> made.add(consumer.subscribe(channel, durableHandling)));
+                subscriptions = made;
+            } else if (subscriptions.isEmpty()) {
                 List<Subscription> made = new ArrayList<>();
                 NotificationHandler invoked = notification -> invoker.invoke(id, handler, notification);
                 channels.forEach(channel -> made.add(running.subscribe(channel, invoked, this::handleError)));
@@ -245,7 +279,14 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
                 wanted = false;
                 unsubscribe();
             }
-            log.info("Listener '{}' stopped: what is committed on {} meanwhile is not handled by it", id, channels);
+            if (durableHandler != null) {
+                log.info(
+                        "Durable listener '{}' stopped: what is published on {} meanwhile waits in the log",
+                        id,
+                        channels);
+            } else {
+                log.info("Listener '{}' stopped: what is committed on {} meanwhile is not handled by it", id, channels);
+            }
         }
 
         @Override

@@ -14,6 +14,7 @@ import org.springframework.core.annotation.SynthesizingMethodParameter;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
 
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.durable.DurableMessage;
 
 /**
  * What a {@code @PgListener} method's parameters take from a notification, checked once at start-up so that a
@@ -30,14 +31,17 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
     /**
      * @param invocable the method as called on the bean (the interface's one behind a JDK proxy)
      * @param custom the application's argument resolvers: a parameter one of them fills is theirs
-     * @throws PgListenConfigurationException when the method takes more than one payload or notification
+     * @param durable whether it is a durable listener (which may take a {@link DurableMessage})
+     * @throws PgListenConfigurationException when the method takes more than one payload or notification, or a
+     * {@link DurableMessage} without being durable
      */
     static ListenerSignature of(
-            String id, Method method, Method invocable, List<HandlerMethodArgumentResolver> custom) {
+            String id, Method method, Method invocable, List<HandlerMethodArgumentResolver> custom, boolean durable) {
         Parameter[] parameters = method.getParameters();
         List<Type> converted = new ArrayList<>();
         int payloadParameters = 0;
         int notificationParameters = 0;
+        int durableParameters = 0;
         for (int i = 0; i < parameters.length; i++) {
             MethodParameter parameter = new SynthesizingMethodParameter(invocable, i);
             if (!PayloadArgumentResolver.isPayload(parameter)
@@ -45,7 +49,16 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
                 continue; // a header, the message, or a custom resolver's
             }
             Class<?> type = parameters[i].getType();
-            if (type == PgNotification.class) {
+            if (type == DurableMessage.class) {
+                if (!durable) {
+                    throw invalid(
+                            id,
+                            "takes a DurableMessage, which only a durable listener gets",
+                            "Add durable = true to its @PgListener (and publish with PgPublisher.publish), or take a"
+                                    + " PgNotification.");
+                }
+                durableParameters++;
+            } else if (type == PgNotification.class) {
                 notificationParameters++;
             } else {
                 payloadParameters++;
@@ -54,13 +67,14 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
                 }
             }
         }
-        if (payloadParameters > 1 || notificationParameters > 1) {
+        if (payloadParameters > 1 || notificationParameters > 1 || durableParameters > 1) {
             throw invalid(
                     id,
                     "has " + parameters.length + " parameters "
                             + signature(parameters)
                             + "; a @PgListener method takes at most one payload parameter (String, "
-                            + "or a type read from JSON) and at most one PgNotification, besides @Header, @Headers and "
+                            + "or a type read from JSON) and at most one PgNotification (or DurableMessage), besides"
+                            + " @Header, @Headers and "
                             + "Message parameters",
                     "Keep one payload parameter, or take the PgNotification and read its " + "payload yourself.");
         }

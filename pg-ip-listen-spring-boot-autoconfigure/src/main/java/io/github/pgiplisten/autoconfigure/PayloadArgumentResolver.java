@@ -20,6 +20,7 @@ import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.durable.DurableMessage;
 
 /**
  * A listener method's payload parameter (unannotated or {@code @Payload}): the payload as sent for a {@code String}
@@ -60,6 +61,9 @@ final class PayloadArgumentResolver implements HandlerMethodArgumentResolver {
         Class<?> type = parameter.getParameterType();
         if (type == PgNotification.class) {
             return notification;
+        }
+        if (type == DurableMessage.class) {
+            return message.getHeaders().get(PgListenerHeaders.DURABLE_MESSAGE, DurableMessage.class);
         }
         Object value = payload(notification, type, parameter.getGenericParameterType());
         validate(parameter, value, message);

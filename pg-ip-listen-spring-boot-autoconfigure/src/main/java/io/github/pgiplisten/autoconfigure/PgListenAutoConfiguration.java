@@ -27,6 +27,7 @@ import io.github.pgiplisten.core.PgListenEngine;
     ConnectionDetailsConfigurations.PropertiesConnectionDetails.class,
     PayloadConverterConfiguration.class,
     PublisherConfiguration.class,
+    DurableConfiguration.class,
     ListenerContainerConfiguration.class
 })
 public final class PgListenAutoConfiguration {}

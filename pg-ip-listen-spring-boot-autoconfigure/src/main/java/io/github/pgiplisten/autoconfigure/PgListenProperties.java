@@ -7,12 +7,15 @@ import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DurationUnit;
+import org.springframework.boot.sql.init.DatabaseInitializationMode;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.Errors;
 import org.springframework.validation.Validator;
 
 import io.github.pgiplisten.core.CrashDelivery;
 import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.durable.DurableSettings;
+import io.github.pgiplisten.core.durable.StartFrom;
 
 // Over 300 lines because every property carries the documentation the configuration processor turns into IDE help.
 /**
@@ -151,6 +154,8 @@ public class PgListenProperties implements Validator {
     private final TcpKeepalives tcpKeepalives = new TcpKeepalives();
 
     private final Reconnect reconnect = new Reconnect();
+
+    private final Durable durable = new Durable();
 
     public boolean isEnabled() {
         return enabled;
@@ -320,10 +325,17 @@ public class PgListenProperties implements Validator {
         return reconnect;
     }
 
+    public Durable getDurable() {
+        return durable;
+    }
+
     /** This class and its nested groups, each validated as Spring Boot binds it (so errors carry their origin). */
     @Override
     public boolean supports(Class<?> type) {
-        return type == PgListenProperties.class || type == TcpKeepalives.class || type == Reconnect.class;
+        return type == PgListenProperties.class
+                || type == TcpKeepalives.class
+                || type == Reconnect.class
+                || type == Durable.class;
     }
 
     /** Rejects each value the engine would refuse, on its own field, with the engine's message. */
@@ -351,6 +363,13 @@ public class PgListenProperties implements Validator {
                         options -> options.reconnectInitialDelay(reconnect.initialDelay)
                                 .reconnectMaxDelay(reconnect.maxDelay));
             }
+        } else if (target instanceof Durable durable) {
+            checkDurable(errors, "schema", settings -> settings.schema(durable.schema));
+            checkDurable(errors, "maxAttempts", settings -> settings.maxAttempts(durable.maxAttempts));
+            checkDurable(errors, "retryBackoff", settings -> settings.retryBackoff(durable.retryBackoff));
+            checkDurable(errors, "batchSize", settings -> settings.batchSize(durable.batchSize));
+            checkDurable(errors, "pollInterval", settings -> settings.pollInterval(durable.pollInterval));
+            checkDurable(errors, "threads", settings -> settings.threads(durable.threads));
         } else if (target instanceof PgListenProperties properties) {
             String group = properties.group;
             if (group != null) {
@@ -389,6 +408,146 @@ public class PgListenProperties implements Validator {
             String message = ex.getMessage();
             errors.rejectValue(field, "pg-ip-listen.invalid", message != null ? message : ex.toString());
             return false;
+        }
+    }
+
+    private static void checkDurable(Errors errors, String field, UnaryOperator<DurableSettings.Builder> setting) {
+        try {
+            setting.apply(DurableSettings.builder()).build();
+        } catch (IllegalArgumentException ex) {
+            String message = ex.getMessage();
+            errors.rejectValue(field, "pg-ip-listen.invalid", message != null ? message : ex.toString());
+        }
+    }
+
+    /**
+     * Durable channels ({@code @PgListener(durable = true)}, {@code PgPublisher.publish}): messages kept in a log
+     * table until this application's group has handled them.
+     */
+    public static class Durable {
+
+        /**
+         * Whether to create the tables and the function at start-up: embedded (only for an embedded database, so
+         * never for PostgreSQL: create them with a migration), always (create what is missing at every start), or
+         * never. The script is classpath:io/github/pgiplisten/core/durable/schema-postgresql.sql.
+         */
+        private DatabaseInitializationMode initializeSchema = DatabaseInitializationMode.EMBEDDED;
+
+        /**
+         * The database schema of the tables and the function; by default the first schema of the connection's
+         * search_path.
+         */
+        private @Nullable String schema;
+
+        /**
+         * Where this application's group starts reading a durable channel it has never read: latest (what is
+         * published from its first start on) or earliest (everything the log still keeps).
+         */
+        private StartFrom startFrom = StartFrom.LATEST;
+
+        /**
+         * How many times a message is given to a listener that throws before it goes to the dead-letter table (the
+         * channel then moves on).
+         */
+        private int maxAttempts = 3;
+
+        /**
+         * How long a message a listener failed on waits before it is tried again.
+         */
+        private Duration retryBackoff = Duration.ofSeconds(1);
+
+        /**
+         * The most messages handled in one transaction.
+         */
+        private int batchSize = 100;
+
+        /**
+         * How often the leader looks for messages whose wake-up it missed (a lost wake-up costs at most this much
+         * latency, never a message).
+         */
+        private Duration pollInterval = Duration.ofSeconds(10);
+
+        /**
+         * How many durable channels are read at the same time (each channel one transaction at a time, in order).
+         */
+        private int threads = 4;
+
+        public DatabaseInitializationMode getInitializeSchema() {
+            return initializeSchema;
+        }
+
+        public void setInitializeSchema(DatabaseInitializationMode initializeSchema) {
+            this.initializeSchema = initializeSchema;
+        }
+
+        public @Nullable String getSchema() {
+            return schema;
+        }
+
+        public void setSchema(@Nullable String schema) {
+            this.schema = schema;
+        }
+
+        public StartFrom getStartFrom() {
+            return startFrom;
+        }
+
+        public void setStartFrom(StartFrom startFrom) {
+            this.startFrom = startFrom;
+        }
+
+        public int getMaxAttempts() {
+            return maxAttempts;
+        }
+
+        public void setMaxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        public Duration getRetryBackoff() {
+            return retryBackoff;
+        }
+
+        public void setRetryBackoff(Duration retryBackoff) {
+            this.retryBackoff = retryBackoff;
+        }
+
+        public int getBatchSize() {
+            return batchSize;
+        }
+
+        public void setBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+        }
+
+        public Duration getPollInterval() {
+            return pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public int getThreads() {
+            return threads;
+        }
+
+        public void setThreads(int threads) {
+            this.threads = threads;
+        }
+
+        /** The consumer's settings; {@code shutdownTimeout} is the application's. */
+        DurableSettings settings(Duration shutdownTimeout) {
+            return DurableSettings.builder()
+                    .schema(schema)
+                    .startFrom(startFrom)
+                    .maxAttempts(maxAttempts)
+                    .retryBackoff(retryBackoff)
+                    .batchSize(batchSize)
+                    .pollInterval(pollInterval)
+                    .threads(threads)
+                    .shutdownTimeout(shutdownTimeout)
+                    .build();
         }
     }
 

@@ -187,7 +187,16 @@ class PgListenerAnnotationBeanPostProcessor
         List<String> channels = attributes.channels(id, annotation);
         Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
         List<HandlerMethodArgumentResolver> custom = customResolvers();
-        ListenerSignature signature = ListenerSignature.of(id, method, invocable, custom);
+        if (annotation.durable() && !annotation.errorHandler().isEmpty()) {
+            throw invalid(
+                    id,
+                    "is durable and names the error handler '" + annotation.errorHandler() + "', which a durable"
+                            + " listener does not use: what it throws rolls its transaction back, the message is"
+                            + " retried (pg-ip-listen.durable.max-attempts) and then goes to the dead-letter table",
+                    "Remove errorHandler; to act on failures, listen for PgListenEvent.DurableListenerFailed and"
+                            + " PgListenEvent.DeadLettered.");
+        }
+        ListenerSignature signature = ListenerSignature.of(id, method, invocable, custom, annotation.durable());
         PgPayloadConverter converter = null;
         if (!signature.convertedTypes().isEmpty()) {
             converter = converter();
@@ -216,7 +225,15 @@ class PgListenerAnnotationBeanPostProcessor
                         bean, invocable, invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload)
                 : null;
         return new PgListenerEndpoint(
-                id, channels, handler, direct, signature.convertedTypes(), converter, autoStartup, errorHandler);
+                id,
+                channels,
+                handler,
+                direct,
+                signature.convertedTypes(),
+                converter,
+                autoStartup,
+                annotation.durable(),
+                errorHandler);
     }
 
     /** The application's argument resolvers for listener methods (beans of Spring messaging's type). */

@@ -21,6 +21,7 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.durable.DurableConsumer;
 
 /**
  * Runs the application's one {@link PgListenEngine} for the {@code @PgListener} methods. It is a {@link SmartLifecycle}
@@ -62,10 +63,12 @@ public class PgListenerContainer
     private final PgListenOptions options;
     private final int phase;
     private final ListenerRegistry registry;
+    private final @Nullable DurableSupport durableSupport;
     private final ListeningChannels listening = new ListeningChannels();
     private final EngineEventTranslator events;
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
+    private @Nullable DurableConsumer durable;
     private @Nullable ApplicationContext context;
     private @Nullable KeepAliveThread keepAlive;
     private @Nullable ShutdownSignal releaseOnSignal;
@@ -75,9 +78,14 @@ public class PgListenerContainer
      * @param phase the {@link SmartLifecycle} phase, {@link #DEFAULT_PHASE} unless configured
      */
     PgListenerContainer(
-            PgListenOptions options, ListenerRegistry registry, ApplicationEventPublisher events, int phase) {
+            PgListenOptions options,
+            ListenerRegistry registry,
+            @Nullable DurableSupport durableSupport,
+            ApplicationEventPublisher events,
+            int phase) {
         this.options = options;
         this.registry = registry;
+        this.durableSupport = durableSupport;
         this.events = new EngineEventTranslator(this, options.group(), listening, events, this::isRunning);
         this.phase = phase;
     }
@@ -95,6 +103,21 @@ public class PgListenerContainer
     void register(List<PgListenerEndpoint> endpoints) {
         synchronized (monitor) {
             for (PgListenerEndpoint endpoint : endpoints) {
+                if (endpoint.durable() && !options.oneProcessListener()) {
+                    throw new PgListenConfigurationException(
+                            "@PgListener method " + endpoint + " is durable, and durable channels need the"
+                                    + " one-process-listener mode: each group reads a durable channel once, through"
+                                    + " its elected leader, which broadcast mode (pg-ip-listen.one-process-listener="
+                                    + "false) does not have",
+                            "Remove pg-ip-listen.one-process-listener=false, or make the listener plain (without"
+                                    + " durable = true) to get every notification on every instance.");
+                }
+                if (endpoint.durable() && durableSupport == null) {
+                    throw new PgListenConfigurationException(
+                            "@PgListener method " + endpoint + " is durable, and durable channels need the"
+                                    + " application's DataSource (one, or a @Primary one) and spring-jdbc",
+                            "Add spring-boot-starter-jdbc and configure spring.datasource.*.");
+                }
                 try {
                     registry.add(endpoint);
                 } catch (IllegalArgumentException ex) {
@@ -139,15 +162,21 @@ public class PgListenerContainer
                 return;
             }
             PgListenEngine created = new PgListenEngine(options);
-            registry.attach(created);
+            DurableConsumer consumer =
+                    registry.hasDurable() && durableSupport != null ? durableSupport.consumer(created) : null;
+            registry.attach(created, consumer);
             created.addEventListener(events::translate);
             if (registry.isEmpty()) {
                 log.info("No @PgListener methods: the listen connection will hold no LISTEN");
             } else {
                 log.info("Listeners: {}", registry);
             }
+            if (consumer != null) {
+                consumer.start();
+            }
             created.start();
             engine = created;
+            durable = consumer;
             keepAlive = KeepAliveThread.start();
             releaseOnSignal = ShutdownSignal.onShutdown(created::beginClose);
         }
@@ -156,9 +185,15 @@ public class PgListenerContainer
     @Override
     public void stop() {
         PgListenEngine running;
+        DurableConsumer consumer;
         synchronized (monitor) {
             running = engine;
             engine = null;
+            consumer = durable;
+            durable = null;
+        }
+        if (consumer != null) {
+            consumer.close(); // its transactions in flight end (commit, or are fenced) before the engine hands over
         }
         if (running != null) {
             running.close();

@@ -21,6 +21,7 @@ import io.github.pgiplisten.PgListenerExecutionFailedException;
 import io.github.pgiplisten.PgListenerHeaders;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.core.durable.DurableMessage;
 
 /**
  * One {@code @PgListener} method, checked at start-up: its channels (placeholders resolved, names validated) and how
@@ -37,6 +38,7 @@ final class PgListenerEndpoint {
     private final InvocableHandlerMethod handler;
     private final @Nullable Direct direct;
     private final boolean autoStartup;
+    private final boolean durable;
     private final @Nullable PgListenerErrorHandler errorHandler;
 
     /**
@@ -51,12 +53,14 @@ final class PgListenerEndpoint {
             List<Type> payloadTypes,
             @Nullable PgPayloadConverter converter,
             boolean autoStartup,
+            boolean durable,
             @Nullable PgListenerErrorHandler errorHandler) {
         this.id = id;
         this.channels = List.copyOf(channels);
         this.handler = handler;
         this.direct = direct;
         this.autoStartup = autoStartup;
+        this.durable = durable;
         this.errorHandler = errorHandler;
         if (converter != null) {
             for (Type type : payloadTypes) {
@@ -84,6 +88,11 @@ final class PgListenerEndpoint {
         return autoStartup;
     }
 
+    /** Whether its channels are durable ({@code @PgListener(durable = true)}). */
+    boolean durable() {
+        return durable;
+    }
+
     /** Its own error handler ({@code @PgListener(errorHandler)}), or null for the application's. */
     @Nullable
     PgListenerErrorHandler errorHandler() {
@@ -99,14 +108,31 @@ final class PgListenerEndpoint {
      * @throws PgListenerExecutionFailedException when the payload cannot be read, is not valid, or the method throws
      */
     void invoke(PgNotification notification) {
+        invoke(notification, null);
+    }
+
+    /**
+     * Calls the method for a durable message, as for a notification of its channel and payload whose sender is not
+     * known (pid 0), and with the message for a {@code DurableMessage} parameter and the headers.
+     * @throws PgListenerExecutionFailedException when the payload cannot be read, is not valid, or the method throws
+     */
+    void invoke(DurableMessage message) {
+        invoke(new PgNotification(message.channel(), message.payload(), 0), message);
+    }
+
+    private void invoke(PgNotification notification, @Nullable DurableMessage message) {
         if (direct != null) {
-            direct.invoke(id, notification);
+            direct.invoke(id, notification, message);
             return;
         }
-        Map<String, Object> headers = new HashMap<>(4);
+        Map<String, Object> headers = new HashMap<>(6);
         headers.put(PgListenerHeaders.CHANNEL, notification.channel());
         headers.put(PgListenerHeaders.SENDER_PID, notification.senderPid());
         headers.put(PgListenerHeaders.NOTIFICATION, notification);
+        if (message != null) {
+            headers.put(PgListenerHeaders.DURABLE_MESSAGE, message);
+            headers.put(PgListenerHeaders.MESSAGE_ID, message.id());
+        }
         try {
             handler.invoke(new GenericMessage<>(notification.payload(), new NotificationHeaders(headers)));
         } catch (PgListenerExecutionFailedException ex) {
@@ -128,7 +154,7 @@ final class PgListenerEndpoint {
 
     /**
      * A method called straight through reflection: each parameter is the payload (as {@link PayloadArgumentResolver}
-     * reads it) or the notification.
+     * reads it), the notification or the durable message.
      */
     record Direct(Object bean, Method method, Class<?>[] types, Type[] generics, PayloadArgumentResolver payload) {
 
@@ -136,12 +162,16 @@ final class PgListenerEndpoint {
             ReflectionUtils.makeAccessible(method);
         }
 
-        void invoke(String id, PgNotification notification) {
-            Object[] arguments = new Object[types.length];
+        void invoke(String id, PgNotification notification, @Nullable DurableMessage message) {
+            @Nullable Object[] arguments = new Object[types.length];
             for (int i = 0; i < types.length; i++) {
-                arguments[i] = types[i] == PgNotification.class
-                        ? notification
-                        : payload.payload(notification, types[i], generics[i]);
+                if (types[i] == PgNotification.class) {
+                    arguments[i] = notification;
+                } else if (types[i] == DurableMessage.class) {
+                    arguments[i] = message;
+                } else {
+                    arguments[i] = payload.payload(notification, types[i], generics[i]);
+                }
             }
             try {
                 method.invoke(bean, arguments);

@@ -12,6 +12,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.core.durable.DurableLog;
 import io.github.pgiplisten.observation.PgListenObservations;
 import io.micrometer.observation.ObservationRegistry;
 
@@ -36,6 +37,7 @@ class PublisherConfiguration {
                 converter.getIfAvailable(),
                 observationRegistry,
                 publishConvention.getIfAvailable(),
-                properties.isTracePropagation());
+                properties.isTracePropagation(),
+                new DurableLog(properties.getDurable().getSchema()));
     }
 }

@@ -27,15 +27,17 @@ class ArchitectureTests {
             .that(DescribedPredicate.not(JavaClass.Predicates.resideInAPackage("io.github.pgiplisten.core..")));
 
     static final DescribedPredicate<JavaClass> CORE_INTERNALS = DescribedPredicate.describe(
-            "the core's internals (its sub-packages)",
-            type -> type.getPackageName().startsWith("io.github.pgiplisten.core."));
+            "the core's internals (its sub-packages but core.durable)",
+            type -> type.getPackageName().startsWith("io.github.pgiplisten.core.")
+                    && !type.getPackageName().equals("io.github.pgiplisten.core.durable"));
 
     @Test
     void theSpringLayerUsesTheCoresApiOnly() {
         ArchRule rule = noClasses()
                 .should()
                 .dependOnClassesThat(CORE_INTERNALS)
-                .because("the core's sub-packages are internal: only io.github.pgiplisten.core is its API");
+                .because("the core's sub-packages are internal: io.github.pgiplisten.core and"
+                        + " io.github.pgiplisten.core.durable are its API");
         rule.check(SPRING_LAYER);
     }
 

@@ -105,7 +105,7 @@ class ListenerArgumentMappingTests {
 
     private static ListenerSignature signature(String name, HandlerMethodArgumentResolver... custom) {
         Method method = method(name);
-        return ListenerSignature.of("listeners#" + name, method, method, List.of(custom));
+        return ListenerSignature.of("listeners#" + name, method, method, List.of(custom), false);
     }
 
     @Nested
@@ -217,7 +217,7 @@ class ListenerArgumentMappingTests {
                             listeners, method, method.getParameterTypes(), method.getGenericParameterTypes(), payload)
                     : null;
             return new PgListenerEndpoint(
-                    "listeners#" + name, List.of("orders"), handler, direct, List.of(), CONVERTER, true, null);
+                    "listeners#" + name, List.of("orders"), handler, direct, List.of(), CONVERTER, true, false, null);
         }
 
         @Test
@@ -256,7 +256,7 @@ class ListenerArgumentMappingTests {
             PayloadArgumentResolver payload = new PayloadArgumentResolver("listeners#text", null, null);
             PgListenerEndpoint.Direct direct = new PgListenerEndpoint.Direct(
                     throwing, method, method.getParameterTypes(), method.getGenericParameterTypes(), payload);
-            assertThatThrownBy(() -> direct.invoke("listeners#text", ORDER))
+            assertThatThrownBy(() -> direct.invoke("listeners#text", ORDER, null))
                     .isInstanceOf(PgListenerExecutionFailedException.class)
                     .hasMessageStartingWith("@PgListener listeners#text threw on channel 'orders'")
                     .hasRootCauseMessage("no 7:tea");

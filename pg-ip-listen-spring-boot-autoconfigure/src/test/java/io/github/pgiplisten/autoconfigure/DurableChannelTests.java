@@ -1,0 +1,297 @@
+package io.github.pgiplisten.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.flywaydb.core.api.migration.BaseJavaMigration;
+import org.flywaydb.core.api.migration.Context;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import io.github.pgiplisten.PgListenEvent;
+import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.core.PayloadTooLargeException;
+import io.github.pgiplisten.core.durable.DurableLog;
+import io.github.pgiplisten.core.durable.DurableMessage;
+import io.github.pgiplisten.testsupport.TestPostgres;
+
+/**
+ * Durable channels in a Spring application: {@code PgPublisher.publish} in the caller's transaction,
+ * {@code @PgListener(durable = true)} methods whose JdbcTemplate writes commit exactly once with the message, what
+ * waits while no instance runs, retries and dead letters, and the schema (created by the property, by Flyway, or
+ * missing with a clear start-up failure).
+ */
+class DurableChannelTests {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    private final String schema = "durable_" + UUID.randomUUID().toString().substring(0, 8);
+    private final String group = "durable-test-" + UUID.randomUUID();
+
+    private ApplicationContextRunner app() {
+        return TestContexts.runner(group)
+                .withUserConfiguration(OrdersApp.class)
+                .withPropertyValues(
+                        "pg-ip-listen.durable.initialize-schema=always",
+                        "pg-ip-listen.durable.schema=" + schema,
+                        "pg-ip-listen.durable.retry-backoff=50ms",
+                        "pg-ip-listen.durable.max-attempts=2",
+                        "test.schema=" + schema);
+    }
+
+    @AfterEach
+    void dropSchema() throws Exception {
+        try (Connection connection = TestPostgres.shared().connect()) {
+            connection.createStatement().execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+    }
+
+    @Test
+    void publishedWithTheCallersTransactionHandledOnceWithTheListenersWritesAndNeverOnRollback() {
+        app().run(context -> {
+            assertThat(context).hasNotFailed();
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            transactions.executeWithoutResult(status -> {
+                jdbc.update("INSERT INTO " + schema + ".orders VALUES (1)");
+                publisher.publish("orders", new OrderPlaced(1, "tea"));
+            });
+            transactions.executeWithoutResult(status -> {
+                jdbc.update("INSERT INTO " + schema + ".orders VALUES (2)");
+                publisher.publish("orders", new OrderPlaced(2, "rolled back"));
+                status.setRollbackOnly();
+            });
+            long id = publisher.publish("orders", new OrderPlaced(3, "outside a transaction"));
+
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 2);
+            Thread.sleep(300);
+            assertThat(invoices(jdbc)).containsExactly("1 tea attempt 1", "3 outside a transaction attempt 1");
+            assertThat(jdbc.queryForObject("SELECT max(message_id) FROM " + schema + ".invoices", Long.class))
+                    .isEqualTo(id);
+        });
+    }
+
+    @Test
+    void whatIsPublishedWhileNoInstanceRunsIsHandledWhenTheFleetComesBack() {
+        app().run(context -> context.getBean(PgPublisher.class).publish("orders", new OrderPlaced(1, "before")));
+        // the whole fleet is down: publish from SQL, as another service or a trigger would
+        try (Connection connection = TestPostgres.shared().connect()) {
+            connection
+                    .createStatement()
+                    .execute("SELECT " + schema + ".pg_ip_listen_publish('orders',"
+                            + " '{\"id\": 2, \"item\": \"while down\"}')");
+        } catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
+        app().run(context -> {
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 2);
+            assertThat(invoices(jdbc)).containsExactly("1 before attempt 1", "2 while down attempt 1");
+        });
+    }
+
+    @Test
+    void aListenerThatThrowsIsRetriedWithoutItsWritesThenTheMessageIsDeadLettered() {
+        app().run(context -> {
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            publisher.publish("orders", new OrderPlaced(7, "poison"));
+            publisher.publish("orders", new OrderPlaced(8, "fine"));
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).contains("8 fine attempt 1"));
+            assertThat(invoices(jdbc))
+                    .as("the failed attempts' writes rolled back")
+                    .containsExactly("8 fine attempt 1");
+            assertThat(jdbc.queryForList(
+                            "SELECT attempts || ' ' || (error LIKE '%no poison please%') FROM " + schema
+                                    + ".pg_ip_listen_dead_letter",
+                            String.class))
+                    .containsExactly("2 true");
+            Events events = context.getBean(Events.class);
+            assertThat(events.failed).hasSize(2);
+            assertThat(events.failed.get(0).willRetry()).isTrue();
+            assertThat(events.failed.get(1).willRetry()).isFalse();
+            assertThat(events.deadLettered).singleElement().satisfies(dead -> {
+                assertThat(dead.attempts()).isEqualTo(2);
+                assertThat(dead.channel()).isEqualTo("orders");
+                assertThat(dead.error()).hasRootCauseMessage("no poison please");
+            });
+        });
+    }
+
+    @Test
+    void aMegabytePayloadGoesThroughAndOneAboveTheLimitIsRefusedBeforeAnythingIsSent() {
+        app().run(context -> {
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            String large = "x".repeat(1024 * 1024);
+            publisher.publish("orders", new OrderPlaced(9, large));
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 1);
+            assertThat(invoices(jdbc).get(0)).hasSize(("9 " + large + " attempt 1").length());
+            assertThatThrownBy(() -> publisher.publish("orders", "y".repeat(16 * 1024 * 1024 + 1)))
+                    .isInstanceOf(PayloadTooLargeException.class)
+                    .hasMessageContaining("a durable message holds at most 16777216 bytes");
+        });
+    }
+
+    @Test
+    void withoutTheTablesStartUpFailsNamingThePropertyAndTheScript() {
+        TestContexts.runner(group)
+                .withUserConfiguration(OrdersApp.class)
+                .withPropertyValues("pg-ip-listen.durable.schema=" + schema, "test.schema=" + schema)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure())
+                            .rootCause()
+                            .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
+                                assertThat(failure)
+                                        .hasMessageContaining("schema '" + schema + "' lacks")
+                                        .hasMessageContaining(DurableLog.SCHEMA_SCRIPT);
+                                assertThat(failure.action())
+                                        .contains("pg-ip-listen.durable.initialize-schema=always")
+                                        .contains("pg-ip-listen.durable.schema");
+                            });
+                });
+    }
+
+    @Test
+    void publishingWithoutTheTablesSaysWhatIsMissing() {
+        TestContexts.runner(group)
+                .withPropertyValues("pg-ip-listen.durable.schema=" + schema)
+                .run(context -> assertThatThrownBy(
+                                () -> context.getBean(PgPublisher.class).publish("orders", "x"))
+                        .hasMessageContaining("the durable channels' tables or function are missing")
+                        .hasMessageContaining("pg-ip-listen.durable.initialize-schema=always"));
+    }
+
+    @Test
+    void broadcastModeRefusesADurableListenerAtStartUp() {
+        app().withPropertyValues("pg-ip-listen.one-process-listener=false").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                    .hasStackTraceContaining("is durable, and durable channels need the one-process-listener mode");
+        });
+    }
+
+    @Test
+    void flywayAppliesTheShippedScriptAndTheListenerReadsFromThere() {
+        TestContexts.runner(group)
+                .withConfiguration(AutoConfigurations.of(FlywayAutoConfiguration.class))
+                .withUserConfiguration(OrdersApp.class, FlywayMigration.class)
+                .withPropertyValues(
+                        "spring.flyway.schemas=" + schema,
+                        "spring.flyway.default-schema=" + schema,
+                        "pg-ip-listen.durable.schema=" + schema,
+                        "test.schema=" + schema)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+                    assertThat(jdbc.queryForObject(
+                                    "SELECT count(*) FROM " + schema
+                                            + ".flyway_schema_history WHERE success AND version = '1'",
+                                    Integer.class))
+                            .isEqualTo(1);
+                    context.getBean(PgPublisher.class).publish("orders", new OrderPlaced(5, "migrated"));
+                    await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 1);
+                    assertThat(invoices(jdbc)).containsExactly("5 migrated attempt 1");
+                });
+    }
+
+    private List<String> invoices(JdbcTemplate jdbc) {
+        return jdbc.queryForList("SELECT text FROM " + schema + ".invoices ORDER BY message_id", String.class);
+    }
+
+    record OrderPlaced(int id, String item) {}
+
+    /** A service with a durable listener that writes an invoice per order, through JdbcTemplate. */
+    @Configuration(proxyBeanMethods = false)
+    static class OrdersApp {
+
+        @Bean
+        Invoicing invoicing(JdbcTemplate jdbc, org.springframework.core.env.Environment environment) {
+            String schema = environment.getRequiredProperty("test.schema");
+            jdbc.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+            jdbc.execute("CREATE TABLE IF NOT EXISTS " + schema + ".orders (id int)");
+            jdbc.execute("CREATE TABLE IF NOT EXISTS " + schema + ".invoices (message_id bigint, text text)");
+            return new Invoicing(jdbc, schema);
+        }
+
+        @Bean
+        Events events() {
+            return new Events();
+        }
+    }
+
+    static class Invoicing {
+
+        private final JdbcTemplate jdbc;
+        private final String schema;
+
+        Invoicing(JdbcTemplate jdbc, String schema) {
+            this.jdbc = jdbc;
+            this.schema = schema;
+        }
+
+        @PgListener(value = "orders", durable = true)
+        void on(OrderPlaced order, DurableMessage message) {
+            jdbc.update(
+                    "INSERT INTO " + schema + ".invoices VALUES (?, ?)",
+                    message.id(),
+                    order.id() + " " + order.item() + " attempt " + message.attempt());
+            if (order.item().equals("poison")) {
+                throw new IllegalStateException("no poison please");
+            }
+        }
+    }
+
+    static class Events {
+
+        final List<PgListenEvent.DurableListenerFailed> failed = new CopyOnWriteArrayList<>();
+        final List<PgListenEvent.DeadLettered> deadLettered = new CopyOnWriteArrayList<>();
+
+        @EventListener
+        void on(PgListenEvent.DurableListenerFailed event) {
+            failed.add(event);
+        }
+
+        @EventListener
+        void on(PgListenEvent.DeadLettered event) {
+            deadLettered.add(event);
+        }
+    }
+
+    /** The shipped script as a Flyway migration, as an application would add it. */
+    @Configuration(proxyBeanMethods = false)
+    static class FlywayMigration {
+
+        @Bean
+        V1__pg_ip_listen_durable durableTables() {
+            return new V1__pg_ip_listen_durable();
+        }
+    }
+
+    @SuppressWarnings("checkstyle:TypeName")
+    static class V1__pg_ip_listen_durable extends BaseJavaMigration {
+
+        @Override
+        public void migrate(Context context) throws Exception {
+            context.getConnection().createStatement().execute(DurableLog.script());
+        }
+    }
+}
