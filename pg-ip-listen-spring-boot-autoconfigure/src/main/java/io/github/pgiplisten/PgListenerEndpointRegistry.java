@@ -1,5 +1,6 @@
 package io.github.pgiplisten;
 
+import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -37,6 +38,16 @@ public interface PgListenerEndpointRegistry {
 
     /** Stops the listener of that id and forgets it; false when there is none. */
     boolean unregisterListener(String id);
+
+    /**
+     * Moves this application's group on the durable {@code channel} back (or forward) to {@code time}, for a replay:
+     * every message published at or after it is handled again (a few published shortly before may come too: the
+     * cursor moves by transaction, and a message's time is when its transaction began). Without any message since
+     * then, the group goes on from the end of the log. A batch in flight on the leader is fenced off and read again
+     * from the new position; the leader reads at once.
+     * @throws IllegalStateException when the application reads no durable channel (no DataSource)
+     */
+    void seekToTimestamp(String channel, Instant time);
 
     /** One listener. */
     interface Listener {

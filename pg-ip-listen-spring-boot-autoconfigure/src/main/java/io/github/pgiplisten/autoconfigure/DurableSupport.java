@@ -2,6 +2,7 @@ package io.github.pgiplisten.autoconfigure;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 
 import javax.sql.DataSource;
 
@@ -48,6 +49,19 @@ public final class DurableSupport {
         DurableConsumer consumer = new DurableConsumer(engine, transactions, settings);
         consumer.addEventListener(event -> events.publishEvent(translate(consumer, event)));
         return consumer;
+    }
+
+    /** Moves {@code group}'s cursor on {@code channel} to {@code time}. */
+    void seek(String group, String channel, Instant time) {
+        try (Connection connection = dataSource.getConnection()) {
+            settings.log().seekToTimestamp(connection, group, channel, time);
+            if (!connection.getAutoCommit()) {
+                connection.commit(); // a pool without auto-commit would roll it back
+            }
+        } catch (SQLException ex) {
+            throw new IllegalStateException(
+                    "Could not move group '" + group + "' on durable channel '" + channel + "' to " + time, ex);
+        }
     }
 
     private void requireSchema() {

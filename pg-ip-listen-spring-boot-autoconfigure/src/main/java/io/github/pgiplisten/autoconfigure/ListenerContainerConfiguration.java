@@ -74,8 +74,9 @@ class ListenerContainerConfiguration {
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
         PgListenOptions options = factory.build(
                 taskDecorator, simpleExecutor, customizers, CompositeNotificationObserver.of(beans, observers));
-        return new PgListenerContainer(
-                options, registry, durableSupport.getIfAvailable(), events, properties.getPhase());
+        DurableSupport durable = durableSupport.getIfAvailable();
+        registry.seekWith(durable, options.group());
+        return new PgListenerContainer(options, registry, durable, events, properties.getPhase());
     }
 
     /** The listeners by id, to stop, start and add them at run time. */

@@ -1,5 +1,6 @@
 package io.github.pgiplisten.autoconfigure;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -40,6 +41,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     private final ListenerInvoker invoker;
     private @Nullable PgListenEngine engine;
     private @Nullable DurableConsumer durable;
+    private @Nullable DurableSupport durableSupport;
+    private String group = "";
 
     ListenerRegistry(PgListenerErrorHandler defaultErrorHandler, ListenerInvoker invoker) {
         this.defaultErrorHandler = defaultErrorHandler;
@@ -71,6 +74,35 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
                 entry.subscribe(engine);
             }
             return entry;
+        }
+    }
+
+    /** Where {@link #seekToTimestamp} moves cursors: the application's durable support and group. */
+    void seekWith(@Nullable DurableSupport support, String group) {
+        synchronized (monitor) {
+            this.durableSupport = support;
+            this.group = group;
+        }
+    }
+
+    @Override
+    public void seekToTimestamp(String channel, Instant time) {
+        ChannelName.validate(channel);
+        Objects.requireNonNull(time, "time");
+        DurableSupport support;
+        DurableConsumer consumer;
+        synchronized (monitor) {
+            support = durableSupport;
+            consumer = durable;
+        }
+        if (support == null) {
+            throw new IllegalStateException("Cannot seek on durable channel '" + channel + "': this application"
+                    + " reads no durable channel (durable channels need the application's DataSource)");
+        }
+        support.seek(group, channel, time);
+        log.info("Group '{}' moved to {} on durable channel '{}'", group, time, channel);
+        if (consumer != null) {
+            consumer.wake(channel);
         }
     }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,6 +26,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.durable.DurableLog;
@@ -104,6 +106,25 @@ class DurableChannelTests {
             JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
             await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 2);
             assertThat(invoices(jdbc)).containsExactly("1 before attempt 1", "2 while down attempt 1");
+        });
+    }
+
+    @Test
+    void theRegistryReplaysAChannelFromAPointInTime() {
+        app().run(context -> {
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            publisher.publish("orders", new OrderPlaced(1, "old"));
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 1);
+            Thread.sleep(50);
+            Instant since = Instant.now();
+            Thread.sleep(50);
+            publisher.publish("orders", new OrderPlaced(2, "new"));
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 2);
+
+            context.getBean(PgListenerEndpointRegistry.class).seekToTimestamp("orders", since);
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 3);
+            assertThat(invoices(jdbc)).containsExactly("1 old attempt 1", "2 new attempt 1", "2 new attempt 1");
         });
     }
 
