@@ -370,6 +370,7 @@ public class PgListenProperties implements Validator {
             checkDurable(errors, "batchSize", settings -> settings.batchSize(durable.batchSize));
             checkDurable(errors, "pollInterval", settings -> settings.pollInterval(durable.pollInterval));
             checkDurable(errors, "threads", settings -> settings.threads(durable.threads));
+            checkDurable(errors, "retention", settings -> settings.retention(durable.retention));
         } else if (target instanceof PgListenProperties properties) {
             String group = properties.group;
             if (group != null) {
@@ -472,6 +473,14 @@ public class PgListenProperties implements Validator {
          */
         private int threads = 4;
 
+        /**
+         * How long a handled message stays in the log at least, for replays and for groups that start at the
+         * earliest. The log is four partitions in a ring: a partition is truncated as a whole once this has passed
+         * since it stopped taking messages and every group has handled it (a group that lags keeps it); publishing
+         * moves on every half of it. Set the same value in every application that shares the log.
+         */
+        private Duration retention = Duration.ofDays(1);
+
         public DatabaseInitializationMode getInitializeSchema() {
             return initializeSchema;
         }
@@ -532,6 +541,14 @@ public class PgListenProperties implements Validator {
             return threads;
         }
 
+        public Duration getRetention() {
+            return retention;
+        }
+
+        public void setRetention(Duration retention) {
+            this.retention = retention;
+        }
+
         public void setThreads(int threads) {
             this.threads = threads;
         }
@@ -546,6 +563,7 @@ public class PgListenProperties implements Validator {
                     .batchSize(batchSize)
                     .pollInterval(pollInterval)
                     .threads(threads)
+                    .retention(retention)
                     .shutdownTimeout(shutdownTimeout)
                     .build();
         }

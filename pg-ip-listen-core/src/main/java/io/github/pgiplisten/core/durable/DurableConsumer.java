@@ -52,6 +52,7 @@ public final class DurableConsumer implements AutoCloseable {
     private final DurableTransactions transactions;
     private final DurableSettings settings;
     private final Cursors cursors;
+    private final LogMaintenance maintenance;
     private final String group;
     private final Map<String, ChannelReader> readers = new ConcurrentHashMap<>();
     private final List<Consumer<? super DurableEvent>> listeners = new CopyOnWriteArrayList<>();
@@ -78,6 +79,7 @@ public final class DurableConsumer implements AutoCloseable {
         this.transactions = transactions;
         this.settings = settings;
         this.cursors = new Cursors(settings.log());
+        this.maintenance = new LogMaintenance(settings.log(), settings.retention());
         this.group = engine.options().group();
         this.executor = new ThreadPoolExecutor(
                 settings.threads(),
@@ -151,6 +153,8 @@ public final class DurableConsumer implements AutoCloseable {
         wakeUps = engine.subscribe(DurableLog.WAKE_CHANNEL, notification -> wake(notification.payload()));
         long poll = settings.pollInterval().toMillis();
         poller.scheduleWithFixedDelay(this::wakeAll, poll, poll, TimeUnit.MILLISECONDS);
+        long maintain = LogMaintenance.interval(settings.retention()).toMillis();
+        poller.scheduleWithFixedDelay(this::maintain, maintain, maintain, TimeUnit.MILLISECONDS);
         if (engine.status().role() == Role.LEADER) {
             lead();
         }
@@ -221,6 +225,18 @@ public final class DurableConsumer implements AutoCloseable {
         ChannelReader reader = readers.get(channel);
         if (reader != null) {
             reader.wake();
+        }
+    }
+
+    /** While leading: truncates what every group has handled and is past the retention, rotates the log. */
+    private void maintain() {
+        if (!isReading()) {
+            return;
+        }
+        try {
+            maintenance.run(transactions);
+        } catch (Exception ex) {
+            log.warn("Group '{}' could not maintain the durable log (retention); trying again later", group, ex);
         }
     }
 

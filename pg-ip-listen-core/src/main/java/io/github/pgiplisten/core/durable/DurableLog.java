@@ -39,6 +39,7 @@ public final class DurableLog {
     static final String MESSAGES = "pg_ip_listen_message";
     static final String CURSORS = "pg_ip_listen_cursor";
     static final String DEAD_LETTERS = "pg_ip_listen_dead_letter";
+    static final String SLOTS = "pg_ip_listen_slot";
     static final String PUBLISH = "pg_ip_listen_publish";
 
     private final @Nullable String schema;
@@ -112,10 +113,12 @@ public final class DurableLog {
 
     /** What of the tables and the function is not there; empty when all is. */
     public List<String> missingObjects(Connection connection) throws SQLException {
-        String[] names = {table(MESSAGES), table(CURSORS), table(DEAD_LETTERS), prefix + PUBLISH + "(text,text)"};
+        String[] names = {
+            table(MESSAGES), table(CURSORS), table(DEAD_LETTERS), table(SLOTS), prefix + PUBLISH + "(text,text)"
+        };
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT to_regclass(?) IS NULL, to_regclass(?) IS NULL, to_regclass(?) IS NULL,"
-                        + " to_regprocedure(?) IS NULL")) {
+                        + " to_regclass(?) IS NULL, to_regprocedure(?) IS NULL")) {
             for (int i = 0; i < names.length; i++) {
                 statement.setString(i + 1, names[i]);
             }

@@ -20,6 +20,7 @@ public final class DurableSettings {
     private final Duration pollInterval;
     private final int threads;
     private final Duration shutdownTimeout;
+    private final Duration retention;
 
     private DurableSettings(Builder builder) {
         this.log = new DurableLog(builder.schema);
@@ -31,6 +32,7 @@ public final class DurableSettings {
         this.pollInterval = builder.pollInterval;
         this.threads = builder.threads;
         this.shutdownTimeout = builder.shutdownTimeout;
+        this.retention = builder.retention;
     }
 
     public static DurableSettings defaults() {
@@ -85,9 +87,19 @@ public final class DurableSettings {
         return shutdownTimeout;
     }
 
+    /**
+     * How long a handled message stays in the log at least (for replays, and groups that start at the earliest):
+     * a slot of the log is truncated once this has passed since it stopped taking messages and every group has
+     * handled it; publishing moves to the next slot every half of it.
+     */
+    public Duration retention() {
+        return retention;
+    }
+
     @Override
     public String toString() {
-        return "DurableSettings{schema=" + log.schema() + ", startFrom=" + startFrom + ", maxAttempts=" + maxAttempts
+        return "DurableSettings{schema=" + log.schema() + ", retention=" + retention + ", startFrom=" + startFrom
+                + ", maxAttempts=" + maxAttempts
                 + ", retryBackoff=" + retryBackoff + ", batchSize=" + batchSize + ", batchBytes=" + batchBytes
                 + ", pollInterval=" + pollInterval + ", threads=" + threads + "}";
     }
@@ -103,8 +115,17 @@ public final class DurableSettings {
         private Duration pollInterval = Duration.ofSeconds(10);
         private int threads = 4;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private Duration retention = Duration.ofDays(1);
 
         private Builder() {}
+
+        public Builder retention(Duration retention) {
+            if (retention.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("retention must be at least 1s, was " + retention);
+            }
+            this.retention = retention;
+            return this;
+        }
 
         /** The schema the tables are in; null (the default) for the connection's search_path. */
         public Builder schema(@Nullable String schema) {
