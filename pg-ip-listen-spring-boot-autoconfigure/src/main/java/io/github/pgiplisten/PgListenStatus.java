@@ -1,9 +1,11 @@
 package io.github.pgiplisten;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 import io.github.pgiplisten.core.EngineStatus;
+import io.github.pgiplisten.core.durable.ChannelLag;
 
 /**
  * This instance's listener right now; inject it anywhere. {@link #snapshot()} gives its state in named parts; the
@@ -43,4 +45,19 @@ public interface PgListenStatus {
      * @throws InterruptedException when the waiting thread is interrupted
      */
     boolean awaitListening(Duration timeout, String... channels) throws InterruptedException;
+
+    /**
+     * How far this application's group is behind on each of its durable channels ({@code @PgListener(durable =
+     * true)}), as the database says (any instance can tell, leader or not; read at most once a second). Empty while
+     * the application has no durable listener or is not running.
+     * @throws IllegalStateException when the database cannot tell (the tables are gone, no connection)
+     */
+    default List<ChannelLag> durableLag() {
+        return List.of();
+    }
+
+    /** The durable channels of this application's listeners ({@code @PgListener(durable = true)}), running or not. */
+    default Set<String> durableChannels() {
+        return Set.of();
+    }
 }

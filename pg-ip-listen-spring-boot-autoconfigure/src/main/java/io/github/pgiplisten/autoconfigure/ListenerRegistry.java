@@ -138,6 +138,17 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         }
     }
 
+    /** The channels of every durable listener, running or not. */
+    Set<String> durableChannels() {
+        synchronized (monitor) {
+            Set<String> channels = new LinkedHashSet<>();
+            entries.values().stream()
+                    .filter(entry -> entry.durableHandler != null)
+                    .forEach(entry -> channels.addAll(entry.channels));
+            return channels;
+        }
+    }
+
     /** Whether any listener is durable. */
     boolean hasDurable() {
         synchronized (monitor) {

@@ -481,6 +481,12 @@ public class PgListenProperties implements Validator {
          */
         private Duration retention = Duration.ofDays(1);
 
+        /**
+         * How long the oldest unhandled message of a durable channel may wait before the health details carry a
+         * durableWarning (still UP).
+         */
+        private Duration lagWarning = Duration.ofMinutes(1);
+
         public DatabaseInitializationMode getInitializeSchema() {
             return initializeSchema;
         }
@@ -539,6 +545,14 @@ public class PgListenProperties implements Validator {
 
         public int getThreads() {
             return threads;
+        }
+
+        public Duration getLagWarning() {
+            return lagWarning;
+        }
+
+        public void setLagWarning(Duration lagWarning) {
+            this.lagWarning = lagWarning;
         }
 
         public Duration getRetention() {

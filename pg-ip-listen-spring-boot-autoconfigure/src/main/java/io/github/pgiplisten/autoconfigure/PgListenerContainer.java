@@ -21,6 +21,7 @@ import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
+import io.github.pgiplisten.core.durable.ChannelLag;
 import io.github.pgiplisten.core.durable.DurableConsumer;
 
 /**
@@ -241,6 +242,38 @@ public class PgListenerContainer
                 : snapshot().channels().subscribed();
         return listening.await(wanted, timeout);
     }
+
+    @Override
+    public Set<String> durableChannels() {
+        return registry.durableChannels();
+    }
+
+    @Override
+    public List<ChannelLag> durableLag() {
+        DurableConsumer consumer = durable;
+        if (consumer == null) {
+            return List.of();
+        }
+        LagReading last = lastLag;
+        long now = System.nanoTime();
+        if (last != null && last.consumer == consumer && now - last.at < LAG_CACHE_NANOS) {
+            return last.lags;
+        }
+        try {
+            List<ChannelLag> lags = consumer.lag();
+            lastLag = new LagReading(consumer, now, lags);
+            return lags;
+        } catch (Exception ex) {
+            throw new IllegalStateException("Could not read the durable channels' lag: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static final long LAG_CACHE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
+
+    private volatile @Nullable LagReading lastLag;
+
+    /** The last lag read, so that health and every gauge of one scrape share one query. */
+    private record LagReading(DurableConsumer consumer, long at, List<ChannelLag> lags) {}
 
     /** The group this instance elects its listener in. */
     public String group() {

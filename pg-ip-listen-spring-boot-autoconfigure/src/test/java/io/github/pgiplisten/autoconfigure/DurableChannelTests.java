@@ -17,6 +17,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -28,10 +30,12 @@ import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgPublisher;
+import io.github.pgiplisten.autoconfigure.health.PgListenHealthIndicator;
 import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.durable.DurableLog;
 import io.github.pgiplisten.core.durable.DurableMessage;
 import io.github.pgiplisten.testsupport.TestPostgres;
+import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * Durable channels in a Spring application: {@code PgPublisher.publish} in the caller's transaction,
@@ -125,6 +129,65 @@ class DurableChannelTests {
             context.getBean(PgListenerEndpointRegistry.class).seekToTimestamp("orders", since);
             await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 3);
             assertThat(invoices(jdbc)).containsExactly("1 old attempt 1", "2 new attempt 1", "2 new attempt 1");
+        });
+    }
+
+    @Test
+    void healthAndMetricsTellTheLagTheDeadLettersAndAMissingTable() {
+        app().withPropertyValues("pg-ip-listen.durable.lag-warning=100ms").run(context -> {
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            MeterRegistry meters = context.getBean(MeterRegistry.class);
+            PgListenHealthIndicator health = context.getBean(PgListenHealthIndicator.class);
+            assertThat(meters.get("pg.ip.listen.durable.lag")
+                            .tag("channel", "orders")
+                            .gauge()
+                            .value())
+                    .as("at zero from the start")
+                    .isZero();
+
+            publisher.publish("orders", new OrderPlaced(7, "poison"));
+            await().atMost(PATIENCE)
+                    .until(() -> meters.get("pg.ip.listen.durable.dead.letters")
+                                    .tag("channel", "orders")
+                                    .gauge()
+                                    .value()
+                            == 1);
+            assertThat(meters.get("pg.ip.listen.durable.failures")
+                            .tags("channel", "orders", "retried", "false")
+                            .counter()
+                            .count())
+                    .isOne();
+            assertThat(meters.get("pg.ip.listen.durable.handled")
+                            .tag("channel", "orders")
+                            .functionCounter()
+                            .count())
+                    .isOne();
+
+            context.getBean(PgListenerEndpointRegistry.class)
+                    .getListeners()
+                    .forEach(PgListenerEndpointRegistry.Listener::stop);
+            publisher.publish("orders", new OrderPlaced(8, "waits"));
+            Thread.sleep(1200); // past the warning, and past the lag's one-second cache
+            assertThat(meters.get("pg.ip.listen.durable.lag")
+                            .tag("channel", "orders")
+                            .gauge()
+                            .value())
+                    .isOne();
+            Health stopped = health.health(true);
+            assertThat(stopped.getStatus()).isEqualTo(Status.UP);
+            assertThat(stopped.getDetails()).containsKey("durableWarning");
+            assertThat(stopped.getDetails().get("durable"))
+                    .asString()
+                    .contains("orders")
+                    .contains("behind=1")
+                    .contains("deadLetters=1");
+
+            jdbc.execute("DROP TABLE " + schema + ".pg_ip_listen_cursor");
+            Thread.sleep(1100);
+            Health broken = health.health(true);
+            assertThat(broken.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(broken.getDetails()).containsKey("durableError");
         });
     }
 

@@ -220,6 +220,15 @@ public final class DurableConsumer implements AutoCloseable {
         return leading && !closed;
     }
 
+    /**
+     * How far the group is behind on each channel this consumer reads, as the database says now (any instance of the
+     * group can tell, leader or not).
+     */
+    public List<ChannelLag> lag() throws Exception {
+        List<ChannelLag> all = transactions.execute(connection -> settings.log().lag(connection, group));
+        return all.stream().filter(lag -> readers.containsKey(lag.channel())).toList();
+    }
+
     /** Reads {@code channel} now, if this instance leads; a channel this consumer does not read is ignored. */
     public void wake(String channel) {
         ChannelReader reader = readers.get(channel);

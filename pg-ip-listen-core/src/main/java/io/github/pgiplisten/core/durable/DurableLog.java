@@ -36,16 +36,23 @@ public final class DurableLog {
      */
     public static final String WAKE_CHANNEL = "pg_ip_listen_durable";
 
+    /** The transaction-level advisory lock the script runs under (the first eight bytes of "pgilddl\0"). */
+    private static final long SCHEMA_LOCK_KEY = 0x7067696c64646c00L;
+
     static final String MESSAGES = "pg_ip_listen_message";
     static final String CURSORS = "pg_ip_listen_cursor";
     static final String DEAD_LETTERS = "pg_ip_listen_dead_letter";
     static final String SLOTS = "pg_ip_listen_slot";
     static final String PUBLISH = "pg_ip_listen_publish";
 
+    /** The most unhandled messages {@link #lag} counts per channel (counting is a scan: it stops there). */
+    public static final int LAG_COUNT_LIMIT = 100_000;
+
     private final @Nullable String schema;
     private final String prefix;
     private final String publish;
     private final String seek;
+    private final String lag;
 
     /** @param schema the schema the tables are in; null for the connection's search_path */
     public DurableLog(@Nullable String schema) {
@@ -57,6 +64,41 @@ public final class DurableLog {
                 + " FROM " + table(MESSAGES) + " WHERE channel = ? AND published_at >= ?), pg_current_snapshot()))"
                 + " ON CONFLICT (group_name, channel) DO UPDATE SET lo = excluded.lo, hi = NULL, pos_xid = '0',"
                 + " pos_id = 0, version = c.version + 1, updated_at = now()";
+        // not in lo, and not already handled in the open window
+        String unhandled = " FROM " + table(MESSAGES) + " m WHERE m.channel = c.channel"
+                + " AND (m.xid >= pg_snapshot_xmax(c.lo) OR m.xid IN (SELECT pg_snapshot_xip(c.lo)))"
+                + " AND NOT (c.hi IS NOT NULL AND pg_visible_in_snapshot(m.xid, c.hi)"
+                + " AND (m.xid, m.id) <= (c.pos_xid, c.pos_id))";
+        this.lag = "SELECT c.channel, u.behind, u.oldest, c.handled, coalesce(d.dead, 0)"
+                + " FROM " + table(CURSORS) + " c"
+                + " CROSS JOIN LATERAL (SELECT count(*) AS behind, min(published_at) AS oldest FROM (SELECT"
+                + " m.published_at" + unhandled + " LIMIT " + LAG_COUNT_LIMIT + ") x) u"
+                + " LEFT JOIN (SELECT channel, count(*) AS dead FROM " + table(DEAD_LETTERS)
+                + " WHERE group_name = ? GROUP BY channel) d ON d.channel = c.channel"
+                + " WHERE c.group_name = ? ORDER BY c.channel";
+    }
+
+    /** How far {@code group} is behind on each durable channel it reads (has a cursor on), by channel name. */
+    public List<ChannelLag> lag(Connection connection, String group) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(lag)) {
+            statement.setString(1, group);
+            statement.setString(2, group);
+            try (ResultSet result = statement.executeQuery()) {
+                List<ChannelLag> lags = new ArrayList<>();
+                while (result.next()) {
+                    long behind = result.getLong(2);
+                    Timestamp oldest = result.getTimestamp(3);
+                    lags.add(new ChannelLag(
+                            result.getString(1),
+                            behind,
+                            behind >= LAG_COUNT_LIMIT,
+                            oldest == null ? null : oldest.toInstant(),
+                            result.getLong(4),
+                            result.getLong(5)));
+                }
+                return lags;
+            }
+        }
     }
 
     /** The schema, or null for the search_path. */
@@ -97,6 +139,8 @@ public final class DurableLog {
     public void createSchema(Connection connection) throws SQLException {
         connection.setAutoCommit(false);
         try (Statement statement = connection.createStatement()) {
+            // instances that start together each run the script: one at a time, or CREATE ... IF NOT EXISTS races
+            statement.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK_KEY + ")");
             if (schema != null) {
                 statement.execute("CREATE SCHEMA IF NOT EXISTS " + quote(schema));
                 statement.execute("SET LOCAL search_path TO " + quote(schema));

@@ -303,6 +303,46 @@ class DurableConsumerTest {
     }
 
     @Test
+    void theLagSaysHowManyMessagesWaitAndSinceWhenAndTheDeadLetters() throws Exception {
+        PgListenEngine engine = durable.engine();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        DurableConsumer consumer = new DurableConsumer(
+                engine,
+                DurableTransactions.of(durable.dataSource()),
+                durable.settings().maxAttempts(1).build());
+        try (consumer) {
+            consumer.subscribe(durable.channel, (message, connection) -> {
+                if (message.payload().equals("poison")) {
+                    throw new IllegalStateException("poison");
+                }
+                seen.add(message.payload());
+            });
+            consumer.start(); // the cursor exists; the engine does not run, so nothing is read yet
+            Instant before = Instant.now();
+            durable.publish("1", "2", "poison", "3");
+
+            assertThat(consumer.lag()).singleElement().satisfies(lag -> {
+                assertThat(lag.channel()).isEqualTo(durable.channel);
+                assertThat(lag.behind()).isEqualTo(4);
+                assertThat(lag.behindCapped()).isFalse();
+                assertThat(lag.oldestUnhandled()).isBetween(before.minusSeconds(1), Instant.now());
+                assertThat(lag.handled()).isZero();
+                assertThat(lag.deadLetters()).isZero();
+            });
+
+            engine.start();
+            await().atMost(PATIENCE).until(() -> seen.size() == 3);
+            await().atMost(PATIENCE).until(() -> consumer.lag().get(0).behind() == 0);
+            assertThat(consumer.lag()).singleElement().satisfies(lag -> {
+                assertThat(lag.oldestUnhandled()).isNull();
+                assertThat(lag.oldestUnhandledAge(Instant.now())).isZero();
+                assertThat(lag.handled()).isEqualTo(4);
+                assertThat(lag.deadLetters()).isOne();
+            });
+        }
+    }
+
+    @Test
     void broadcastModeIsRefusedWithTheReason() {
         PgListenEngine engine = new PgListenEngine(
                 durable.engines.options().oneProcessListener(false).build());
@@ -313,6 +353,32 @@ class DurableConsumerTest {
                             durable.settings().build()))
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("one-process-listener mode");
+        }
+    }
+
+    @Test
+    void instancesThatCreateTheSchemaTogetherDoNotTripOverEachOther() throws Exception {
+        DurableLog log = new DurableLog(durable.schema + "_together");
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Thread thread = new Thread(() -> {
+                try (Connection connection = durable.server().connect()) {
+                    log.createSchema(connection);
+                } catch (SQLException | RuntimeException ex) {
+                    failures.add(ex);
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        try (Connection connection = durable.server().connect()) {
+            assertThat(failures).isEmpty();
+            log.requireSchema(connection);
+            DurableFixture.execute(connection, "DROP SCHEMA " + log.schema() + " CASCADE");
         }
     }
 

@@ -23,6 +23,9 @@ public final class PgListenHealthAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "pgIpListenHealthIndicator")
     PgListenHealthIndicator pgIpListenHealthIndicator(PgListenStatus status, PgListenProperties properties) {
-        return new PgListenHealthIndicator(status, properties.getQueueUsageWarning());
+        return new PgListenHealthIndicator(
+                status,
+                properties.getQueueUsageWarning(),
+                properties.getDurable().getLagWarning());
     }
 }

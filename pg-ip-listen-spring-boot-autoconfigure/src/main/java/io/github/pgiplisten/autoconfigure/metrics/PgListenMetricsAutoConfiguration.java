@@ -29,4 +29,10 @@ public final class PgListenMetricsAutoConfiguration {
     PgListenMetrics pgListenMetrics(ObjectProvider<PgListenStatus> status) {
         return new PgListenMetrics(status);
     }
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgListenDurableMetrics pgListenDurableMetrics(ObjectProvider<PgListenStatus> status) {
+        return new PgListenDurableMetrics(status);
+    }
 }
