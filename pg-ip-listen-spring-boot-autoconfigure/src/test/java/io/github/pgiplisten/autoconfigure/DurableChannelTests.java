@@ -274,6 +274,36 @@ class DurableChannelTests {
     }
 
     @Test
+    void aDurableListenerThatNamesAnErrorHandlerFailsStartUpWithWhatToDoInstead() {
+        app().withUserConfiguration(NamedErrorHandler.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                    .hasStackTraceContaining("is durable and names the error handler 'quiet'")
+                    .hasStackTraceContaining("pg-ip-listen.durable.max-attempts");
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NamedErrorHandler {
+
+        @Bean
+        io.github.pgiplisten.PgListenerErrorHandler quiet() {
+            return (notification, failure) -> {};
+        }
+
+        @Bean
+        WithErrorHandler withErrorHandler() {
+            return new WithErrorHandler();
+        }
+    }
+
+    static class WithErrorHandler {
+
+        @PgListener(value = "refunds", durable = true, errorHandler = "quiet")
+        void on(String payload) {}
+    }
+
+    @Test
     void flywayAppliesTheShippedScriptAndTheListenerReadsFromThere() {
         TestContexts.runner(group)
                 .withConfiguration(AutoConfigurations.of(FlywayAutoConfiguration.class))

@@ -51,6 +51,22 @@ class DurableConsumerTest {
     }
 
     @Test
+    void aMessageWhoseWakeUpWasLostIsFoundByThePoll() throws Exception {
+        durable.start(durable.ledger("a"), settings -> settings.pollInterval(Duration.ofMillis(500)));
+        durable.publish("woken");
+        await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 1);
+        try (Connection connection = durable.server().connect()) {
+            // written without pg_ip_listen_publish: no NOTIFY, as if the wake-up had been lost
+            DurableFixture.execute(
+                    connection,
+                    "INSERT INTO " + durable.schema + ".pg_ip_listen_message (channel, payload) VALUES ('"
+                            + durable.channel + "', 'not woken')");
+        }
+        await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 2);
+        assertThat(durable.ledgerInWriteOrder()).containsExactly("woken", "not woken");
+    }
+
+    @Test
     void whatIsPublishedWhileNoInstanceRunsWaitsForTheGroupAndComesInCommitOrder() {
         DurableFixture.Instance first = durable.start(durable.ledger("first"));
         durable.publish("1", "2");
