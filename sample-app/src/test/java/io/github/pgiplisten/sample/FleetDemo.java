@@ -34,9 +34,10 @@ import io.github.pgiplisten.testsupport.TestPostgres;
 /**
  * The fleet demo ({@code ./run-demo}), unattended: three instances of {@link SampleApplication} as separate JVMs
  * against a throwaway PostgreSQL, a steady stream of numbered notifications, the leader killed with SIGKILL, the next
- * one stopped with SIGTERM, then the fleet restarted with the one-process listener off. It prints one line per event
- * and ends with {@code demo: crash_failover_ms=… graceful_handover_ms=… lost=… repeated_after_crash=… duplicated=…
- * broadcast_ok=…} (the README defines each field).
+ * one stopped with SIGTERM, durable messages published while the whole fleet is down and handled once it is back, then
+ * the fleet restarted with the one-process listener off. It prints one line per event and ends with {@code demo:
+ * crash_failover_ms=… graceful_handover_ms=… lost=… repeated_after_crash=… duplicated=… durable_while_down=…
+ * durable_lost=… durable_duplicated=… broadcast_ok=…} (the README defines each field).
  *
  * <p>It lives in the test sources, beside the test support that gets it a PostgreSQL, so neither is in the sample
  * application's jar. {@code ./run-demo} starts it with that jar as its argument: the instances run exactly what
@@ -58,6 +59,9 @@ public final class FleetDemo {
      * @param repeatedAfterCrash notifications the killed leader handled that its successor handled again (delivery
      * across a crash is at-least-once: the successor starts after the dead leader's last progress confirmation)
      * @param duplicated notifications handled twice otherwise (none expected)
+     * @param durableWhileDown durable messages published while the whole fleet was down
+     * @param durableLost of them, how many no instance handled once the fleet was back (none expected)
+     * @param durableDuplicated of them, how many were handled more than once (none expected)
      */
     public record Result(
             List<String> firstStandbys,
@@ -70,12 +74,16 @@ public final class FleetDemo {
             int lost,
             int repeatedAfterCrash,
             int duplicated,
+            int durableWhileDown,
+            int durableLost,
+            int durableDuplicated,
             boolean broadcastOk) {
 
         public String summary() {
             return "demo: crash_failover_ms=" + crashFailoverMs + " graceful_handover_ms=" + gracefulHandoverMs
                     + " lost=" + lost + " repeated_after_crash=" + repeatedAfterCrash + " duplicated=" + duplicated
-                    + " broadcast_ok=" + broadcastOk;
+                    + " durable_while_down=" + durableWhileDown + " durable_lost=" + durableLost
+                    + " durable_duplicated=" + durableDuplicated + " broadcast_ok=" + broadcastOk;
         }
     }
 
@@ -88,6 +96,11 @@ public final class FleetDemo {
     private final @Nullable Path applicationJar;
 
     private final String channel = "demo-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String durableChannel =
+            "demo-durable-" + UUID.randomUUID().toString().substring(0, 8);
+    /** Who handled each durable message ("#n"). */
+    private final Map<Integer, List<String>> durableHandled = new ConcurrentHashMap<>();
+
     private final String group =
             "pg-ip-listen-demo-" + UUID.randomUUID().toString().substring(0, 8);
     private final List<Instance> running = new CopyOnWriteArrayList<>();
@@ -220,6 +233,8 @@ public final class FleetDemo {
                     + " handled after its last progress confirmation); handled twice otherwise: " + duplicated);
             stopAll();
 
+            int durableWhileDown = 100;
+            int[] durable = durable(durableWhileDown);
             boolean broadcastOk = broadcast();
             return new Result(
                     standbys,
@@ -232,8 +247,51 @@ public final class FleetDemo {
                     lost,
                     repeated,
                     duplicated,
+                    durableWhileDown,
+                    durable[0],
+                    durable[1],
                     broadcastOk);
         }
+    }
+
+    /**
+     * The whole fleet is down: publishes {@code count} durable messages (from SQL, as another service would), starts
+     * the fleet again and waits for them.
+     * @return how many were not handled, and how many more than once
+     */
+    private int[] durable(int count) throws Exception {
+        say("the whole fleet is down; publishing " + count + " messages on the durable channel " + durableChannel
+                + " (pg_ip_listen_publish, each in its own transaction)");
+        try (Connection connection = server.connect();
+                java.sql.PreparedStatement publish = connection.prepareStatement("SELECT pg_ip_listen_publish(?, ?)")) {
+            for (int n = 0; n < count; n++) {
+                publish.setString(1, durableChannel);
+                publish.setString(2, "#" + n);
+                publish.execute();
+            }
+        }
+        say("restarting " + settings.instances() + " instances: the group's leader handles what waited in the log");
+        List<Instance> fleet = new ArrayList<>();
+        for (int i = 0; i < settings.instances(); i++) {
+            fleet.add(start(name(i), true));
+        }
+        try {
+            Await.until(
+                    "every durable message is handled", Duration.ofSeconds(90), () -> durableHandled.size() >= count);
+        } catch (IllegalStateException timeout) {
+            say(timeout.getMessage());
+        }
+        Thread.sleep(500); // a repeat, if there were one, would come now
+        int lost = count
+                - (int) durableHandled.keySet().stream().filter(n -> n < count).count();
+        int duplicated = (int)
+                durableHandled.values().stream().filter(by -> by.size() > 1).count();
+        Map<String, Integer> byInstance = new TreeMap<>();
+        durableHandled.values().forEach(by -> by.forEach(name -> byInstance.merge(name, 1, Integer::sum)));
+        say("durable messages published while the fleet was down: " + count + "; handled " + byInstance
+                + "; not handled: " + lost + "; handled twice: " + duplicated);
+        stopAll();
+        return new int[] {lost, duplicated};
     }
 
     private boolean broadcast() throws Exception {
@@ -348,7 +406,7 @@ public final class FleetDemo {
         } else {
             launch.mainClass(SampleApplication.class);
         }
-        launch.arguments(
+        List<String> arguments = new ArrayList<>(List.of(
                 "--demo.instance=" + name,
                 "--demo.channel=" + channel,
                 "--demo.report-events=true",
@@ -357,7 +415,13 @@ public final class FleetDemo {
                 "--spring.datasource.password=" + server.password(),
                 "--pg-ip-listen.group=" + group,
                 "--pg-ip-listen.one-process-listener=" + oneProcessListener,
-                "--logging.level.io.github.pgiplisten=WARN");
+                "--logging.level.io.github.pgiplisten=WARN"));
+        if (oneProcessListener) {
+            // durable listeners need an elected reader; the broadcast part runs without one
+            arguments.add("--demo.durable-channel=" + durableChannel);
+            arguments.add("--pg-ip-listen.durable.initialize-schema=always");
+        }
+        launch.arguments(arguments.toArray(String[]::new));
         Instance instance = new Instance(name, launch);
         running.add(instance);
         say("started instance " + name + " (pid " + instance.jvm.pid() + ")");
@@ -377,6 +441,11 @@ public final class FleetDemo {
             say(instance.name + " released leadership", micros);
         } else if (event.equals("listening")) {
             instance.listening = true;
+        } else if (event.startsWith("durable #")) {
+            int number = Integer.parseInt(event.substring("durable #".length()));
+            durableHandled
+                    .computeIfAbsent(number, n -> new CopyOnWriteArrayList<>())
+                    .add(instance.name);
         } else if (event.startsWith("handled ")) {
             String payload = event.substring("handled ".length());
             if (payload.startsWith("#")) {

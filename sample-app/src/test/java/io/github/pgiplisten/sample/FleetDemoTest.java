@@ -34,6 +34,9 @@ class FleetDemoTest {
         assertThat(result.duplicated()).as(transcript).isZero();
         assertThat(result.repeatedAfterCrash()).as(transcript).isLessThanOrEqualTo(100); // two progress intervals
         assertThat(result.lost()).as(transcript).isZero();
+        assertThat(result.durableWhileDown()).isEqualTo(100);
+        assertThat(result.durableLost()).as(transcript).isZero();
+        assertThat(result.durableDuplicated()).as(transcript).isZero();
         assertThat(result.broadcastOk()).as(transcript).isTrue();
         assertThat(transcript).contains("is the leader", "took over", "handled 100 of 100");
     }
