@@ -122,6 +122,10 @@ final class ChannelReader implements Runnable {
 
     /** One transaction: read a page, hand each message to the handlers, advance the cursor. */
     private Result batch(Connection connection) throws Exception {
+        List<DurableHandler> handling = List.copyOf(handlers);
+        if (handling.isEmpty()) {
+            return new Result(Outcome.DONE, null, null); // the last handler went meanwhile: leave the messages
+        }
         Cursors cursors = consumer.cursors();
         DurableSettings settings = consumer.settings();
         Cursors.Page page = cursors.read(
@@ -156,7 +160,7 @@ final class ChannelReader implements Runnable {
                 }
             }
             DurableMessage message = row.message(channel, row.id() == failingId ? failures + 1 : 1);
-            for (DurableHandler handler : handlers) {
+            for (DurableHandler handler : handling) {
                 try {
                     handler.handle(message, connection);
                 } catch (Exception | Error ex) {
