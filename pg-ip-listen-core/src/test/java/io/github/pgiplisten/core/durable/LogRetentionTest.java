@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -18,6 +19,7 @@ import io.github.pgiplisten.core.PgListenEngine;
  * The log keeps its size by truncating whole slots: what every group has handled goes once the retention has
  * passed, what a group has not handled stays, and no message is updated or deleted on its own.
  */
+@Tag("soak") // waits out retention periods in real time (CI's second Spring Boot line leaves it out)
 class LogRetentionTest {
 
     @RegisterExtension
@@ -28,7 +30,7 @@ class LogRetentionTest {
     @Test
     void handledSlotsAreTruncatedAsTheLogRotatesAndNothingIsLostOnTheWay() throws Exception {
         durable.start(durable.ledger("a"), settings -> settings.retention(RETENTION));
-        int published = publishFor(Duration.ofSeconds(9), 50);
+        int published = publishFor(Duration.ofSeconds(6), 50);
 
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> durable.ledgerPayloads().size() >= published);
@@ -57,7 +59,7 @@ class LogRetentionTest {
         lagging.start(); // its cursor exists from here on; it reads nothing while its engine does not run
         try (engine) {
             durable.start(durable.ledger("a"), settings -> settings.retention(RETENTION));
-            int published = publishFor(Duration.ofSeconds(6), 50);
+            int published = publishFor(Duration.ofSeconds(3), 50);
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> durable.ledgerPayloads().size() >= published);
             Thread.sleep(RETENTION.multipliedBy(3).toMillis());
