@@ -69,7 +69,7 @@ public class PgListenerContainer
     private final EngineEventTranslator events;
     private final Object monitor = new Object();
     private volatile @Nullable PgListenEngine engine;
-    private @Nullable DurableConsumer durable;
+    private volatile @Nullable DurableConsumer durable;
     private @Nullable ApplicationContext context;
     private @Nullable KeepAliveThread keepAlive;
     private @Nullable ShutdownSignal releaseOnSignal;
@@ -146,8 +146,20 @@ public class PgListenerContainer
     public void onApplicationEvent(ContextClosedEvent event) {
         PgListenEngine running = engine;
         if (running != null && event.getApplicationContext() == context) {
-            running.beginClose();
+            beginHandover(running, durable);
         }
+    }
+
+    /**
+     * Starts the graceful close: first the durable batches in flight end (committed, within the shutdown timeout),
+     * so that a successor never reads a batch this leader is still handling (its effects outside the database would
+     * happen twice), then the engine hands over.
+     */
+    private static void beginHandover(PgListenEngine running, @Nullable DurableConsumer consumer) {
+        if (consumer != null) {
+            consumer.close();
+        }
+        running.beginClose();
     }
 
     /** Stops when the context is destroyed without a lifecycle stop (a failed start-up), so no thread lingers. */
@@ -179,7 +191,7 @@ public class PgListenerContainer
             engine = created;
             durable = consumer;
             keepAlive = KeepAliveThread.start();
-            releaseOnSignal = ShutdownSignal.onShutdown(created::beginClose);
+            releaseOnSignal = ShutdownSignal.onShutdown(() -> beginHandover(created, consumer));
         }
     }
 

@@ -27,6 +27,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import io.github.pgiplisten.PgListenEvent;
+import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgPublisher;
@@ -271,6 +272,71 @@ class DurableChannelTests {
             assertThat(context.getStartupFailure())
                     .hasStackTraceContaining("is durable, and durable channels need the one-process-listener mode");
         });
+    }
+
+    @Test
+    void aGracefulHandoverWaitsForTheBatchInFlightSoNothingIsHandledTwiceEvenOutsideTheDatabase() {
+        ApplicationContextRunner slow = TestContexts.runner(group)
+                .withUserConfiguration(SlowApp.class)
+                .withPropertyValues(
+                        "pg-ip-listen.durable.initialize-schema=always", "pg-ip-listen.durable.schema=" + schema);
+        List<String> effects = SlowListener.effects(group);
+        slow.run(first -> {
+            await().atMost(PATIENCE)
+                    .until(() -> first.getBean(PgListenStatus.class).snapshot().isLeader());
+            slow.run(second -> {
+                await().atMost(PATIENCE)
+                        .until(() -> second.getBean(PgListenStatus.class)
+                                .snapshot()
+                                .connection()
+                                .open());
+                PgPublisher publisher = second.getBean(PgPublisher.class);
+                for (int i = 0; i < 5; i++) {
+                    publisher.publish("slow", "#" + i);
+                }
+                await().atMost(PATIENCE).until(() -> !effects.isEmpty());
+                first.close(); // in the middle of its batch of five (300 ms each)
+                await().atMost(PATIENCE)
+                        .until(() ->
+                                second.getBean(PgListenStatus.class).snapshot().isLeader());
+                publisher.publish("slow", "after");
+                await().atMost(PATIENCE).until(() -> effects.contains("after"));
+                Thread.sleep(500);
+                assertThat(effects).containsExactly("#0", "#1", "#2", "#3", "#4", "after");
+            });
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SlowApp {
+
+        @Bean
+        SlowListener slowListener(org.springframework.core.env.Environment environment) {
+            return new SlowListener(environment.getRequiredProperty("spring.application.name"));
+        }
+    }
+
+    /** A durable listener with an effect outside the database (a list in this JVM, per group) and 300 ms a message. */
+    static class SlowListener {
+
+        private static final java.util.Map<String, List<String>> EFFECTS =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        private final String group;
+
+        SlowListener(String group) {
+            this.group = group;
+        }
+
+        static List<String> effects(String group) {
+            return EFFECTS.computeIfAbsent(group, key -> new CopyOnWriteArrayList<>());
+        }
+
+        @PgListener(value = "slow", durable = true)
+        void on(String payload) throws InterruptedException {
+            effects(group).add(payload);
+            Thread.sleep(300);
+        }
     }
 
     @Test
