@@ -44,6 +44,10 @@ public final class Benchmarks {
         SECTIONS.put("idle", IdleSection::new);
         SECTIONS.put("reconnect", server -> new ReconnectSection());
         SECTIONS.put("footprint", FootprintSection::new);
+        SECTIONS.put("durable-latency", DurableLatencySection::new);
+        SECTIONS.put("durable-drain", DurableDrainSection::new);
+        SECTIONS.put("durable-longtx", DurableLongTxSection::new);
+        SECTIONS.put("durable-publish", DurablePublishSection::new);
     }
 
     private Benchmarks() {}

@@ -46,7 +46,12 @@ final class Cursors {
                 // began after lo, committed in hi
                 + " (SELECT m.id, m.xid, m.payload, m.published_at FROM " + messages + " m"
                 + " WHERE m.channel = ? AND m.xid >= pg_snapshot_xmax(c.lo) AND m.xid < pg_snapshot_xmax(c.hi)"
-                + " AND (m.xid, m.id) > (c.pos_xid, c.pos_id) AND pg_visible_in_snapshot(m.xid, c.hi)"
+                // the position, but not before lo's xmax: the index scan starts at the row comparison's bound (a
+                // btree does not weigh it against xid >= xmax(lo)), and from (0, 0) at a window's start it would
+                // read the channel's whole history first
+                + " AND (m.xid, m.id) > (greatest(c.pos_xid, pg_snapshot_xmax(c.lo)),"
+                + " CASE WHEN c.pos_xid >= pg_snapshot_xmax(c.lo) THEN c.pos_id ELSE 0 END)"
+                + " AND pg_visible_in_snapshot(m.xid, c.hi)"
                 + " ORDER BY m.xid, m.id LIMIT ?)"
                 + ") u ORDER BY u.xid, u.id LIMIT ?) w WHERE w.before < ?) p ON true"
                 + " ORDER BY p.xid, p.id";
