@@ -14,7 +14,8 @@ import io.github.pgiplisten.core.durable.DurableTransactions;
 
 /**
  * A durable batch in a transaction of the application's transaction manager (its {@code DataSourceTransactionManager}
- * or {@code JpaTransactionManager}), READ COMMITTED, always a new one. The batch's statements run on the connection
+ * or {@code JpaTransactionManager}), always a new one, at the connection's own isolation level (setting one would
+ * cost round trips per batch; see {@link DurableTransactions} for why any level will do). The batch's statements run on the connection
  * the transaction holds for the DataSource, the one JdbcTemplate and JPA use inside it: so what a listener writes
  * commits, or rolls back, with the cursor's step.
  */
@@ -26,7 +27,6 @@ final class SpringDurableTransactions implements DurableTransactions {
     SpringDurableTransactions(PlatformTransactionManager transactionManager, DataSource dataSource) {
         this.template = new TransactionTemplate(transactionManager);
         this.template.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
-        this.template.setIsolationLevel(TransactionDefinition.ISOLATION_READ_COMMITTED);
         this.template.setName("pg-ip-listen durable batch");
         this.dataSource = dataSource;
     }

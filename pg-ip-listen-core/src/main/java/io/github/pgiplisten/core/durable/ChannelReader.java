@@ -106,7 +106,16 @@ final class ChannelReader implements Runnable {
                 if (ex instanceof VirtualMachineError error) {
                     throw error;
                 }
-                outcome = trouble(ex);
+                if (serializationFailure(ex)) {
+                    // REPEATABLE READ or SERIALIZABLE: another leader's commit on the cursor, as a fenced batch
+                    log.debug(
+                            "Group '{}' channel '{}': the batch could not serialize with another; read again",
+                            consumer.group(),
+                            channel);
+                    outcome = Outcome.MORE;
+                } else {
+                    outcome = trouble(ex);
+                }
             }
             switch (outcome) {
                 case MORE -> {}
@@ -274,6 +283,17 @@ final class ChannelReader implements Runnable {
                 ? LONGEST_TROUBLE_PAUSE
                 : troublePause.multipliedBy(2);
         return Outcome.MORE;
+    }
+
+    /** Whether {@code ex} is PostgreSQL's serialization failure or deadlock (SQLSTATE 40001, 40P01), at any depth. */
+    private static boolean serializationFailure(Throwable ex) {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql
+                    && ("40001".equals(sql.getSQLState()) || "40P01".equals(sql.getSQLState()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void clearFailure() {

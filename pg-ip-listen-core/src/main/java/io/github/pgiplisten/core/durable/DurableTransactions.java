@@ -8,8 +8,10 @@ import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs a unit of work in one READ COMMITTED transaction: committed when the work returns, rolled back when it
- * throws. The Spring starter runs it through the application's transaction manager, so that a listener's JdbcTemplate
+ * Runs a unit of work in one transaction: committed when the work returns, rolled back when it throws. The
+ * connection's isolation level is left as it is (READ COMMITTED unless the database or the pool says otherwise):
+ * every level keeps a consumer's guarantees, and under REPEATABLE READ or SERIALIZABLE a batch that meets another
+ * leader's commit fails to serialize and is read again, as a fenced one is. The Spring starter runs it through the application's transaction manager, so that a listener's JdbcTemplate
  * or JPA work joins it; {@link #of(DataSource)} is the plain JDBC one.
  */
 @FunctionalInterface
@@ -31,10 +33,7 @@ public interface DurableTransactions {
             public <T extends @Nullable Object> T execute(Work<T> work) throws Exception {
                 try (Connection connection = dataSource.getConnection()) {
                     boolean autoCommit = connection.getAutoCommit();
-                    connection.setAutoCommit(false);
-                    if (connection.getTransactionIsolation() != Connection.TRANSACTION_READ_COMMITTED) {
-                        connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                    }
+                    connection.setAutoCommit(false); // BEGIN goes with the first statement: no round trip of its own
                     try {
                         T result = work.run(connection);
                         connection.commit();

@@ -72,9 +72,14 @@ CREATE TABLE IF NOT EXISTS pg_ip_listen_dead_letter (
 );
 
 -- Publishes from SQL (a trigger, psql, any language), as PgPublisher.publish does: the message is kept in the log
--- with the calling transaction and the listeners are woken when it commits. Returns the message's id.
+-- with the calling transaction and the listeners are woken when it commits. Returns the message's id. PL/pgSQL keeps
+-- its statements' plans for the session; the body is a plain string so that any script runner splits it right.
 CREATE OR REPLACE FUNCTION pg_ip_listen_publish(channel text, payload text) RETURNS bigint
-    LANGUAGE sql VOLATILE SET search_path FROM CURRENT
-    AS 'SELECT pg_notify(''pg_ip_listen_durable'', $1);
-        INSERT INTO pg_ip_listen_message (channel, payload, slot)
-            VALUES ($1, $2, (SELECT slot FROM pg_ip_listen_slot WHERE current)) RETURNING id';
+    LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT
+    AS 'DECLARE id bigint;
+        BEGIN
+            INSERT INTO pg_ip_listen_message (channel, payload, slot)
+                VALUES ($1, $2, (SELECT s.slot FROM pg_ip_listen_slot s WHERE s.current)) RETURNING pg_ip_listen_message.id INTO id;
+            PERFORM pg_notify(''pg_ip_listen_durable'', $1);
+            RETURN id;
+        END';

@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.github.pgiplisten.core.PayloadTooLargeException;
 import io.github.pgiplisten.core.PgListenEngine;
@@ -151,8 +153,10 @@ class DurableConsumerTest {
         assertThat(handled.subList(20, 22)).containsExactly("slow", "last");
     }
 
-    @Test
-    void aLeaderThatLostItsLockInTheMiddleOfABatchCannotCommitIt() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"read committed", "repeatable read", "serializable"})
+    void aLeaderThatLostItsLockInTheMiddleOfABatchCannotCommitIt(String isolation) throws Exception {
+        durable.isolation = isolation;
         CountDownLatch inBatch = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         DurableHandler ledger = durable.ledger("old");
@@ -321,7 +325,7 @@ class DurableConsumerTest {
     @Test
     void theLagSaysHowManyMessagesWaitAndSinceWhenAndTheDeadLetters() throws Exception {
         PgListenEngine engine = durable.engine();
-        List<String> seen = new CopyOnWriteArrayList<>();
+        DurableHandler ledger = durable.ledger("a");
         DurableConsumer consumer = new DurableConsumer(
                 engine,
                 DurableTransactions.of(durable.dataSource()),
@@ -331,7 +335,7 @@ class DurableConsumerTest {
                 if (message.payload().equals("poison")) {
                     throw new IllegalStateException("poison");
                 }
-                seen.add(message.payload());
+                ledger.handle(message, connection);
             });
             consumer.start(); // the cursor exists; the engine does not run, so nothing is read yet
             Instant before = Instant.now();
@@ -347,7 +351,7 @@ class DurableConsumerTest {
             });
 
             engine.start();
-            await().atMost(PATIENCE).until(() -> seen.size() == 3);
+            await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 3);
             await().atMost(PATIENCE).until(() -> consumer.lag().get(0).behind() == 0);
             assertThat(consumer.lag()).singleElement().satisfies(lag -> {
                 assertThat(lag.oldestUnhandled()).isNull();

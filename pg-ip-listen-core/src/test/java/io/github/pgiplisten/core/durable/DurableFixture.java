@@ -32,6 +32,9 @@ final class DurableFixture implements AfterEachCallback {
     final String channel = "orders";
     private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
     private boolean created;
+    /** The consumers' connections' default isolation level ("repeatable read", say); null for the server's. */
+    @org.jspecify.annotations.Nullable
+    String isolation;
 
     PostgresServer server() {
         return engines.server();
@@ -43,6 +46,9 @@ final class DurableFixture implements AfterEachCallback {
         dataSource.setUser(server().username());
         dataSource.setPassword(server().password());
         dataSource.setApplicationName("pgil durable " + schema);
+        if (isolation != null) {
+            dataSource.setOptions("-c default_transaction_isolation=" + isolation.replace(" ", "\\ "));
+        }
         return dataSource;
     }
 
