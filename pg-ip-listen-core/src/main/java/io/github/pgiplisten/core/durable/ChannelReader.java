@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After a handler fails on a message, batches take one message at a time until that message is handled or
  * dead-lettered: the messages before it are committed on their own, and it is tried again once its backoff is over.
- * Attempts are counted in memory: a new leader starts counting again.
+ * Attempts are counted in memory: a new leader starts counting again. A handler that throws because the transaction's
+ * connection failed ({@link ConnectionLoss}) has not failed on the message: the batch is read again after the pause of
+ * any other trouble, and no attempt is counted.
  */
 final class ChannelReader implements Runnable {
 
@@ -162,6 +164,9 @@ final class ChannelReader implements Runnable {
                 } catch (Exception | Error ex) {
                     if (ex instanceof VirtualMachineError error) {
                         throw error;
+                    }
+                    if (ConnectionLoss.causes(ex)) {
+                        throw ex; // the database's trouble, not the message's: no attempt of it
                     }
                     throw new HandlerFailure(message, ex);
                 }
