@@ -1,6 +1,7 @@
 package io.github.pgiplisten.core.durable;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -37,6 +38,9 @@ final class ChannelReader implements Runnable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final AtomicBoolean reset = new AtomicBoolean();
+
+    /** The connection of the batch in flight; null between batches. */
+    private volatile @Nullable Connection inFlight;
 
     // the drain's own state: one drain runs at a time
     private long failingId = -1;
@@ -122,8 +126,43 @@ final class ChannelReader implements Runnable {
         }
     }
 
+    /**
+     * Abandons the batch in flight, if any, before this instance reads under a new leadership or stops: one whose
+     * connection went silent (a network that drops everything, with no socket timeout in the pool, as pools have by
+     * default) waits on its socket for as long as the operating system keeps the connection, and meanwhile this
+     * channel's one drain never ends, so the instance would lead without reading. Its connection is aborted: the batch
+     * rolls back (or it had committed, or is fenced), and the drain goes on with another connection.
+     */
+    void abandonBatchInFlight() {
+        Connection connection = inFlight;
+        if (connection != null) {
+            log.warn(
+                    "Group '{}' channel '{}': a batch begun before is still in flight; aborting its connection",
+                    consumer.group(),
+                    channel);
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ex) {
+                log.warn(
+                        "Group '{}' channel '{}': could not abort the batch's connection",
+                        consumer.group(),
+                        channel,
+                        ex);
+            }
+        }
+    }
+
     /** One transaction: read a page, hand each message to the handlers, advance the cursor. */
     private Result batch(Connection connection) throws Exception {
+        inFlight = connection;
+        try {
+            return handleBatch(connection);
+        } finally {
+            inFlight = null;
+        }
+    }
+
+    private Result handleBatch(Connection connection) throws Exception {
         Cursors cursors = consumer.cursors();
         DurableSettings settings = consumer.settings();
         Cursors.Page page = cursors.read(

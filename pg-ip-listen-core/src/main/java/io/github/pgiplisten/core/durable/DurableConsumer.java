@@ -173,7 +173,10 @@ public final class DurableConsumer implements AutoCloseable {
         }
     }
 
-    /** Stops reading: waits up to the shutdown timeout for the transactions in flight, then interrupts them. */
+    /**
+     * Stops reading: waits up to the shutdown timeout for the transactions in flight, then aborts their connections
+     * and interrupts them.
+     */
     @Override
     public void close() {
         synchronized (pause) {
@@ -197,6 +200,7 @@ public final class DurableConsumer implements AutoCloseable {
                         "Durable listeners of group '{}' still ran {} after closing began; interrupting them",
                         group,
                         settings.shutdownTimeout());
+                readers.values().forEach(ChannelReader::abandonBatchInFlight);
                 executor.shutdownNow();
             }
         } catch (InterruptedException ex) {
@@ -242,6 +246,9 @@ public final class DurableConsumer implements AutoCloseable {
     }
 
     private void lead() {
+        if (!leading && !closed) {
+            readers.values().forEach(ChannelReader::abandonBatchInFlight); // a batch of an earlier leadership
+        }
         synchronized (pause) {
             if (closed) {
                 return;

@@ -8,15 +8,21 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.postgresql.ds.PGSimpleDataSource;
 
+import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.testsupport.SilentProxy;
 
 /**
- * A transaction's connection lost under the listener is the database's failure, not the message's: it never counts
- * as one of the message's attempts. Found by the chaos suite's effect ledger (a leader's pool connection broke while
+ * What a consumer does when the connection of a batch fails under it. A transaction's connection lost under the
+ * listener is the database's failure, not the message's: it never counts as one of the message's attempts. Found by the chaos suite's effect ledger (a leader's pool connection broke while
  * its listener wrote an effect, and the consumer told {@code HandlerFailed} for it): three such breaks within one
  * leadership, whose own listen connection stays up (a pool behind another network path or a pooler, sessions ended by
  * an administrator or a monitoring tool), put a message the listener never failed on into the dead letters, its
@@ -67,5 +73,53 @@ class DurableConnectionLossTest {
                 .as("listener failures told")
                 .noneMatch(DurableEvent.HandlerFailed.class::isInstance);
         assertThat(instance.engine().status().role()).isEqualTo(Role.LEADER);
+    }
+
+    /**
+     * Found by the chaos suite ({@code DURABLE_SILENT_LEADER}): a leader's network went silent, its pool's connection
+     * too, in the middle of a batch; the drain thread waited on that connection's socket for good (no socket timeout,
+     * as a pool has by default, and nothing closes a silent connection's client side), and when the same instance led
+     * again it never read the channel: its one drain per channel was still "running". A new leadership now aborts the
+     * connection of a batch begun under an earlier one.
+     */
+    @Test
+    void aBatchStuckOnASilentConnectionDoesNotKeepTheNextLeadershipFromReading() throws Exception {
+        try (SilentProxy proxy = SilentProxy.before(durable.server().jdbcUrl())) {
+            PGSimpleDataSource behindProxy = durable.dataSource();
+            behindProxy.setUrl(proxy.proxiedUrl(durable.server().jdbcUrl()));
+            DurableHandler ledger = durable.ledger("a");
+            CountDownLatch silenced = new CountDownLatch(1);
+            AtomicBoolean silenceFirst = new AtomicBoolean(true);
+            PgListenEngine engine = durable.engine(); // straight to the server: only the pool goes silent
+            try (DurableConsumer consumer = new DurableConsumer(
+                    engine,
+                    DurableTransactions.of(behindProxy),
+                    durable.settings().build())) {
+                consumer.subscribe(durable.channel, (message, connection) -> {
+                    if (silenceFirst.getAndSet(false)) {
+                        proxy.silenceOpenConnections(); // this transaction's connection, in the middle of it
+                        silenced.countDown();
+                    }
+                    ledger.handle(message, connection);
+                });
+                consumer.start();
+                engine.start();
+                await().atMost(Duration.ofSeconds(20)).until(consumer::isReading);
+                durable.publish("1");
+                assertThat(silenced.await(20, TimeUnit.SECONDS)).isTrue();
+
+                // the leadership ends and comes back (the only instance): the next one must read
+                assertThat(durable.server()
+                                .terminateBackend(engine.status().connection().backendPid()))
+                        .isTrue();
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> engine.status().connection().backendPid() > 0 && consumer.isReading());
+                durable.publish("2");
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> durable.ledgerPayloads().size() >= 2);
+                Thread.sleep(300);
+                assertThat(durable.ledgerInWriteOrder()).containsExactly("1", "2");
+            }
+        }
     }
 }
