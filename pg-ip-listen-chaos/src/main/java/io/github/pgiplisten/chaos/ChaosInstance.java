@@ -4,17 +4,27 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
+import org.jspecify.annotations.Nullable;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
 import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.durable.DurableConsumer;
+import io.github.pgiplisten.core.durable.DurableEvent;
+import io.github.pgiplisten.core.durable.DurableSettings;
+import io.github.pgiplisten.core.durable.DurableTransactions;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceEvent;
 
@@ -34,11 +44,21 @@ import io.github.pgiplisten.testsupport.InstanceEvent;
  * threads &lt;ours&gt; &lt;all&gt;           answer to "threads": this library's threads, all threads
  * slow &lt;payload&gt;                 the handler is busy with this one (after the command "slow")
  * booted                          with -Dchaos.startOnCommand=true: the JVM is up, the engine waits for "start"
+ * durable &lt;payload&gt; &lt;id&gt;          (durable mode) the handler wrote the effect of a message; committed or not is
+ *                                 the effect table's to say
+ * durable-failed &lt;id&gt; &lt;error&gt;     (durable mode) a batch's handler failed, the batch rolled back
+ * dead-lettered &lt;id&gt;              (durable mode) a message went to the dead letters
  * </pre>
  * Commands on stdin: {@code threads}; {@code slow <millis>} (the handler stays busy with the next notification for
- * that long, or until {@code release}); {@code release}; {@code start} (see {@code booted}); {@code close} (graceful
+ * that long, or until {@code release}; in durable mode with the next message, its effect written and its transaction
+ * open); {@code release}; {@code start} (see {@code booted}); {@code close} (graceful
  * close, then exit). SIGTERM closes gracefully too. Times are epoch microseconds.
- * Arguments: jdbc-url user password group channel application-name.
+ * Arguments: jdbc-url user password group channel application-name [durable-schema].
+ *
+ * <p>Durable mode (a seventh argument, the schema of the durable tables): the channel is a durable channel instead,
+ * read by a {@link DurableConsumer} with the default settings on a HikariCP pool of its own (application name
+ * {@code <application-name>/durable}), whose handler inserts one row per message into {@code <schema>.chaos_effect}
+ * in the message's transaction, on the connection it is given: the effect ledger.
  */
 public final class ChaosInstance {
 
@@ -55,6 +75,11 @@ public final class ChaosInstance {
 
     private static final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
 
+    /** The command {@code slow}: how long the handler stays busy with the next message, and what ends it sooner. */
+    private static final AtomicLong busyOnNextMillis = new AtomicLong();
+
+    private static final Semaphore release = new Semaphore(0);
+
     private ChaosInstance() {}
 
     public static void main(String[] args) throws Exception {
@@ -65,29 +90,38 @@ public final class ChaosInstance {
                 .applicationName(args[5])
                 .shutdownTimeout(Duration.ofMillis(SHUTDOWN_TIMEOUT_MILLIS))
                 .build();
-        AtomicLong busyOnNextMillis = new AtomicLong();
-        Semaphore release = new Semaphore(0);
         PgListenEngine engine = new PgListenEngine(options);
         engine.addEventListener(ChaosInstance::report);
-        engine.subscribe(args[4], notification -> {
-            long busyMillis = busyOnNextMillis.getAndSet(0);
-            if (busyMillis > 0) {
-                InstanceEvent.print(out, EpochMicros.now(), "slow", notification.payload());
-                release.tryAcquire(busyMillis, TimeUnit.MILLISECONDS);
+        String durableSchema = args.length > 6 ? args[6] : null;
+        HikariDataSource pool = durableSchema != null ? pool(args) : null;
+        DurableConsumer consumer = pool != null ? durable(engine, pool, durableSchema, args[4]) : null;
+        Runnable close = () -> {
+            // as the Spring container stops: the batch in flight ends (commits, or is fenced) before the handover
+            if (consumer != null) {
+                consumer.close();
             }
-            InstanceEvent.print(out, EpochMicros.now(), "handled", notification.payload());
-        });
+            engine.close();
+            if (pool != null) {
+                pool.close();
+            }
+        };
+        if (consumer == null) {
+            engine.subscribe(args[4], notification -> {
+                busyIfAsked(notification.payload());
+                InstanceEvent.print(out, EpochMicros.now(), "handled", notification.payload());
+            });
+        }
         boolean startOnCommand = Boolean.getBoolean("chaos.startOnCommand");
         if (startOnCommand) {
             InstanceEvent.print(out, EpochMicros.now(), "booted", "");
         } else {
-            engine.start();
+            start(engine, consumer);
         }
         Thread standbyWatch = new Thread(() -> reportStandingBy(engine), "chaos-standby-watch");
         standbyWatch.setDaemon(true);
         standbyWatch.start();
         // SIGTERM: hand over, as an application's shutdown does
-        Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "chaos-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(close, "chaos-shutdown"));
         try (BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             String command;
             while ((command = commands.readLine()) != null) {
@@ -103,14 +137,87 @@ public final class ChaosInstance {
                 } else if (command.equals("release")) {
                     release.release();
                 } else if (command.equals("start") && startOnCommand) {
-                    engine.start();
+                    start(engine, consumer);
                 } else if (command.equals("close")) {
                     break;
                 }
             }
         }
-        engine.close();
+        close.run();
         System.exit(0);
+    }
+
+    /** After the command {@code slow}: stays busy with this message for the time asked, or until {@code release}. */
+    private static void busyIfAsked(String payload) throws InterruptedException {
+        long busyMillis = busyOnNextMillis.getAndSet(0);
+        if (busyMillis > 0) {
+            InstanceEvent.print(out, EpochMicros.now(), "slow", payload);
+            release.tryAcquire(busyMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static void start(PgListenEngine engine, @Nullable DurableConsumer consumer) {
+        if (consumer != null) {
+            consumer.start();
+        }
+        engine.start();
+    }
+
+    /** The pool the durable consumer's transactions run on: HikariCP, as under Spring Boot, but small. */
+    private static HikariDataSource pool(String[] args) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(args[0]);
+        config.setUsername(args[1]);
+        config.setPassword(args[2]);
+        config.setPoolName(args[5] + "-durable");
+        config.setMaximumPoolSize(2);
+        config.setMinimumIdle(1);
+        config.setValidationTimeout(1000);
+        config.setInitializationFailTimeout(-1); // the server may be away when an instance starts
+        config.addDataSourceProperty("ApplicationName", args[5] + "/durable");
+        config.addDataSourceProperty("hostRecheckSeconds", "1"); // a failover pair: find the promoted one soon
+        return new HikariDataSource(config);
+    }
+
+    /**
+     * The durable consumer with the default settings (but the schema), its handler writing the effect ledger: one
+     * row per message, in the message's transaction.
+     */
+    private static DurableConsumer durable(
+            PgListenEngine engine, HikariDataSource pool, String schema, String channel) {
+        DurableConsumer consumer = new DurableConsumer(
+                engine,
+                DurableTransactions.of(pool),
+                DurableSettings.builder().schema(schema).build());
+        String insert = "INSERT INTO " + schema + ".chaos_effect (n, message_id, by) VALUES (?, ?, ?)";
+        String by = engine.options().applicationName();
+        consumer.subscribe(channel, (message, connection) -> {
+            try (PreparedStatement statement = connection.prepareStatement(insert)) {
+                statement.setLong(1, Long.parseLong(message.payload().substring(1)));
+                statement.setLong(2, message.id());
+                statement.setString(3, by);
+                statement.executeUpdate();
+            }
+            InstanceEvent.print(out, EpochMicros.now(), "durable", message.payload() + " " + message.id());
+            busyIfAsked(message.payload()); // its effect written, its transaction open
+        });
+        consumer.addEventListener(event -> {
+            if (event instanceof DurableEvent.HandlerFailed failed) {
+                InstanceEvent.print(
+                        out,
+                        EpochMicros.of(failed.at()),
+                        "durable-failed",
+                        failed.message().id() + " "
+                                + String.valueOf(failed.error()).replace('\n', ' '));
+            } else if (event instanceof DurableEvent.DeadLettered dead) {
+                InstanceEvent.print(
+                        out,
+                        EpochMicros.of(dead.at()),
+                        "dead-lettered",
+                        Long.toString(dead.message().id()));
+            }
+        });
+        return consumer;
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +32,9 @@ import io.github.pgiplisten.testsupport.SilentProxy;
 
 /**
  * The instances under test, each a {@link ChaosInstance} in its own JVM connecting through its own
- * {@link SilentProxy}, and everything they report: who handled which number when, and their events.
+ * {@link SilentProxy}, and everything they report: who handled which number when, and their events. A fleet made
+ * with a durable schema runs its instances in durable mode: what they handled is in the effect table, and what they
+ * report of it ({@link Member#durable}) only says who wrote an effect when, committed or not.
  */
 final class ChaosFleet implements AutoCloseable {
 
@@ -77,6 +80,8 @@ final class ChaosFleet implements AutoCloseable {
         final List<Long> cuts = new CopyOnWriteArrayList<>();
         /** Payloads its handler was told to be slow on, as it began. */
         final List<String> slowOn = new CopyOnWriteArrayList<>();
+        /** Durable mode: {number, message id, epoch micros} of each effect its handler wrote, committed or not. */
+        final ConcurrentLinkedQueue<long[]> durable = new ConcurrentLinkedQueue<>();
 
         volatile int backendPid;
         volatile boolean booted;
@@ -103,6 +108,12 @@ final class ChaosFleet implements AutoCloseable {
                     });
                 }
                 case "slow" -> slowOn.add(event.detail());
+                case "durable" -> {
+                    String[] parts = event.detail().split(" ");
+                    durable.add(
+                            new long[] {Long.parseLong(parts[0].substring(1)), Long.parseLong(parts[1]), event.micros()
+                            });
+                }
                 case "booted" -> booted = true;
                 case "threads" -> {
                     String[] counts = event.detail().split(" ");
@@ -250,15 +261,24 @@ final class ChaosFleet implements AutoCloseable {
     final PostgresServer server;
     final String group;
     final String channel;
+    /** The schema of the durable tables in durable mode, else null. */
+    final @Nullable String durableSchema;
+
     final Map<Long, List<Handling>> handled = new ConcurrentHashMap<>();
     final List<Member> members = new CopyOnWriteArrayList<>();
     private int started;
     private @Nullable Connection admin;
 
     ChaosFleet(PostgresServer server, String group, String channel) {
+        this(server, group, channel, null);
+    }
+
+    /** With a schema, a fleet in durable mode (see {@link ChaosInstance}): {@code channel} is a durable channel. */
+    ChaosFleet(PostgresServer server, String group, String channel, @Nullable String durableSchema) {
         this.server = server;
         this.group = group;
         this.channel = channel;
+        this.durableSchema = durableSchema;
     }
 
     Member start() throws IOException {
@@ -283,19 +303,23 @@ final class ChaosFleet implements AutoCloseable {
                 .split("/")[0]
                 .contains(",");
         SilentProxy proxy = oneHost ? SilentProxy.before(server.jdbcUrl()) : null;
+        List<String> arguments = new ArrayList<>(List.of(
+                proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(),
+                server.username(),
+                server.password(),
+                group,
+                channel,
+                name));
+        if (durableSchema != null) {
+            arguments.add(durableSchema);
+        }
         InstanceJvm.Launch launch = InstanceJvm.launch(name)
                 .jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
                 .systemProperty("logback.configurationFile", "chaos-instance-logback.xml")
                 .systemProperty("chaos.instance.level", System.getProperty("chaos.instance.level", "INFO"))
                 .systemProperty("chaos.startOnCommand", String.valueOf(startOnCommand))
                 .mainClass(ChaosInstance.class)
-                .arguments(
-                        proxy != null ? proxy.proxiedUrl(server.jdbcUrl()) : server.jdbcUrl(),
-                        server.username(),
-                        server.password(),
-                        group,
-                        channel,
-                        name);
+                .arguments(arguments);
         Member member = new Member(name, launch, proxy);
         members.add(member);
         return member;
@@ -347,16 +371,21 @@ final class ChaosFleet implements AutoCloseable {
         return members.stream().filter(Member::leads).toList();
     }
 
-    /** SIGKILL; what it reported before is still read (see {@link #stop}). */
-    void kill(Member member) {
-        member.killedAt = EpochMicros.now();
-        member.jvm.kill();
-        try {
-            member.jvm.awaitExit(Duration.ofSeconds(10));
-        } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
+    /** SIGKILL, of several at the same moment; what they reported before is still read (see {@link #stop}). */
+    void kill(Member... members) {
+        long now = EpochMicros.now();
+        for (Member member : members) {
+            member.killedAt = now;
+            member.jvm.kill();
         }
-        closeProxy(member);
+        for (Member member : members) {
+            try {
+                member.jvm.awaitExit(Duration.ofSeconds(10));
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            closeProxy(member);
+        }
     }
 
     /** SIGTERM: the instance hands over and exits; what it reports meanwhile is still read. */
@@ -434,10 +463,10 @@ final class ChaosFleet implements AutoCloseable {
         }
     }
 
-    /** Sessions of the fleet's instances open on the server. */
+    /** Sessions of the fleet's instances' engines open on the server (not their durable pools'). */
     synchronized int sessions() throws SQLException {
-        try (PreparedStatement statement =
-                admin().prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE ?")) {
+        try (PreparedStatement statement = admin().prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE application_name LIKE ? AND application_name NOT LIKE '%/durable'")) {
             statement.setString(1, "chaos-" + group.substring(group.length() - 4) + "-%");
             try (ResultSet rows = statement.executeQuery()) {
                 rows.next();
@@ -447,8 +476,8 @@ final class ChaosFleet implements AutoCloseable {
     }
 
     /**
-     * Ends every session of the fleet in one statement, or only the one of {@code pid} when it is positive; returns
-     * how many. Runs on a connection opened beforehand, so that the fault happens right after {@link EpochMicros#now()}
+     * Ends every session of the fleet in one statement (in durable mode their pools' too), or only the one of
+     * {@code pid} when it is positive; returns how many. Runs on a connection opened beforehand, so that the fault happens right after {@link EpochMicros#now()}
      * taken before the call, not after a connection set-up.
      */
     synchronized int terminate(int pid) throws SQLException {
@@ -476,6 +505,16 @@ final class ChaosFleet implements AutoCloseable {
             admin = server.connect();
         }
         return admin;
+    }
+
+    /** A query on the suite's own session (see {@link #admin()}), e.g. of a durable fleet's effect table. */
+    synchronized <T> T query(SqlQuery<T> query) throws SQLException {
+        return query.run(admin());
+    }
+
+    @FunctionalInterface
+    interface SqlQuery<T> {
+        T run(Connection connection) throws SQLException;
     }
 
     /** Opens the connection {@link #terminate} uses, ahead of the fault. */

@@ -1,6 +1,7 @@
 package io.github.pgiplisten.core.durable;
 
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After a handler fails on a message, batches take one message at a time until that message is handled or
  * dead-lettered: the messages before it are committed on their own, and it is tried again once its backoff is over.
- * Attempts are counted in memory: a new leader starts counting again.
+ * Attempts are counted in memory: a new leader starts counting again. A handler that throws because the transaction's
+ * connection failed ({@link ConnectionLoss}) has not failed on the message: the batch is read again after the pause of
+ * any other trouble, and no attempt is counted.
  */
 final class ChannelReader implements Runnable {
 
@@ -35,6 +38,9 @@ final class ChannelReader implements Runnable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final AtomicBoolean reset = new AtomicBoolean();
+
+    /** The connection of the batch in flight; null between batches. */
+    private volatile @Nullable Connection inFlight;
 
     // the drain's own state: one drain runs at a time
     private long failingId = -1;
@@ -129,8 +135,43 @@ final class ChannelReader implements Runnable {
         }
     }
 
+    /**
+     * Abandons the batch in flight, if any, before this instance reads under a new leadership or stops: one whose
+     * connection went silent (a network that drops everything, with no socket timeout in the pool, as pools have by
+     * default) waits on its socket for as long as the operating system keeps the connection, and meanwhile this
+     * channel's one drain never ends, so the instance would lead without reading. Its connection is aborted: the batch
+     * rolls back (or it had committed, or is fenced), and the drain goes on with another connection.
+     */
+    void abandonBatchInFlight() {
+        Connection connection = inFlight;
+        if (connection != null) {
+            log.warn(
+                    "Group '{}' channel '{}': a batch begun before is still in flight; aborting its connection",
+                    consumer.group(),
+                    channel);
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException | RuntimeException ex) {
+                log.warn(
+                        "Group '{}' channel '{}': could not abort the batch's connection",
+                        consumer.group(),
+                        channel,
+                        ex);
+            }
+        }
+    }
+
     /** One transaction: read a page, hand each message to the handlers, advance the cursor. */
     private Result batch(Connection connection) throws Exception {
+        inFlight = connection;
+        try {
+            return handleBatch(connection);
+        } finally {
+            inFlight = null;
+        }
+    }
+
+    private Result handleBatch(Connection connection) throws Exception {
         List<DurableHandler> handling = List.copyOf(handlers);
         if (handling.isEmpty()) {
             return new Result(Outcome.DONE, null, null); // the last handler went meanwhile: leave the messages
@@ -175,6 +216,9 @@ final class ChannelReader implements Runnable {
                 } catch (Exception | Error ex) {
                     if (ex instanceof VirtualMachineError error) {
                         throw error;
+                    }
+                    if (ConnectionLoss.causes(ex)) {
+                        throw ex; // the database's trouble, not the message's: no attempt of it
                     }
                     throw new HandlerFailure(message, ex);
                 }

@@ -40,7 +40,9 @@ import io.github.pgiplisten.core.Subscription;
  * has not noticed yet rolls back instead of handling a batch twice.</li>
  * <li>Failures: a handler that throws rolls its transaction back; the message is tried again after
  * {@link DurableSettings#retryBackoff()}, up to {@link DurableSettings#maxAttempts()} times, then it goes to the
- * dead-letter table and the channel moves on.</li>
+ * dead-letter table and the channel moves on. A handler that throws because the transaction's connection failed
+ * (the network, a terminated session, the server going away) has not failed: that is no attempt, and the batch is
+ * read again once the database answers.</li>
  * </ul>
  * Broadcast mode (no election) has no single reader per group, so it is refused.
  */
@@ -175,7 +177,10 @@ public final class DurableConsumer implements AutoCloseable {
         }
     }
 
-    /** Stops reading: waits up to the shutdown timeout for the transactions in flight, then interrupts them. */
+    /**
+     * Stops reading: waits up to the shutdown timeout for the transactions in flight, then aborts their connections
+     * and interrupts them.
+     */
     @Override
     public void close() {
         synchronized (pause) {
@@ -199,6 +204,7 @@ public final class DurableConsumer implements AutoCloseable {
                         "Durable listeners of group '{}' still ran {} after closing began; interrupting them",
                         group,
                         settings.shutdownTimeout());
+                readers.values().forEach(ChannelReader::abandonBatchInFlight);
                 executor.shutdownNow();
             }
         } catch (InterruptedException ex) {
@@ -265,6 +271,9 @@ public final class DurableConsumer implements AutoCloseable {
     }
 
     private void lead() {
+        if (!leading && !closed) {
+            readers.values().forEach(ChannelReader::abandonBatchInFlight); // a batch of an earlier leadership
+        }
         synchronized (pause) {
             if (closed) {
                 return;
