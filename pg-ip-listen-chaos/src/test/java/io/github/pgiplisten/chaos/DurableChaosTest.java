@@ -333,6 +333,8 @@ class DurableChaosTest {
                 List.of(System.getProperty("chaos.scenarios", "").split(",")).contains(name);
         int rounds = synchronous ? Math.max(1, ROUNDS / 2) : Math.max(named ? 1 : 0, ROUNDS / 4);
         long seed = Long.getLong("chaos.seed", System.nanoTime());
+        System.out.printf(
+                "chaos: %s: %d rounds, seed %d (-Dchaos.seed=%d repeats the timing)%n", name, rounds, seed, seed);
         Random promoteRandom = new Random(seed + (synchronous ? 1 : 2));
         List<EffectLedger> ledgers = new ArrayList<>();
         List<Recovery> recoveries = new ArrayList<>();
@@ -572,7 +574,7 @@ class DurableChaosTest {
     }
 
     static String header() {
-        return "| scenario | rounds | published (COMMIT returned / failed: of these committed) | in the log | effects "
+        return "| scenario | rounds | numbers tried (COMMIT returned / COMMIT failed: of these in the log) | in the log | effects "
                 + "| lost | twice | out of order, or an effect of no message | dead letters | acknowledged, missing from the log "
                 + "| effects written, rolled back | fault (or the return) → first effect / backlog's last effect, ms |\n"
                 + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|";
