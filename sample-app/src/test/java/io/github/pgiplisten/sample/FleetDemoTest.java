@@ -7,11 +7,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import io.github.pgiplisten.testsupport.TestPostgres;
 
-/** The demo's whole experiment, end to end: three JVMs of the sample app against a real PostgreSQL. */
+/**
+ * The demo's whole experiment, end to end: three JVMs of the sample app against a real PostgreSQL. Tagged {@code soak}
+ * (it waits out a minute of real time): CI's second Spring Boot line leaves it out, as the other long runs.
+ */
+@Tag("soak")
 class FleetDemoTest {
 
     @Test
