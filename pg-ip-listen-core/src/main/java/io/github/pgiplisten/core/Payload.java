@@ -27,11 +27,9 @@ public final class Payload {
      */
     public static String validate(String channel, @Nullable String payload) {
         if (payload == null) {
-            throw new InvalidPayloadException("Payload for channel '" + PgText.preview(channel, 80)
-                    + "' must not be null; send \"\" for an empty payload");
+            throw nullPayload("channel", "send", channel);
         }
-        int bytes = PgText.utf8Length(
-                payload, "Payload for channel '" + PgText.preview(channel, 80) + "'", InvalidPayloadException::new);
+        int bytes = utf8Length("channel", channel, payload);
         if (bytes > MAX_BYTES) {
             throw new PayloadTooLargeException(channel, bytes, MAX_BYTES);
         }
@@ -46,16 +44,25 @@ public final class Payload {
      */
     public static String validateDurable(String channel, @Nullable String payload) {
         if (payload == null) {
-            throw new InvalidPayloadException("Payload for durable channel '" + PgText.preview(channel, 80)
-                    + "' must not be null; publish \"\" for an empty payload");
+            throw nullPayload("durable channel", "publish", channel);
         }
-        int bytes = PgText.utf8Length(
-                payload,
-                "Payload for durable channel '" + PgText.preview(channel, 80) + "'",
-                InvalidPayloadException::new);
+        int bytes = utf8Length("durable channel", channel, payload);
         if (bytes > DURABLE_MAX_BYTES) {
             throw PayloadTooLargeException.forDurableChannel(channel, bytes, DURABLE_MAX_BYTES);
         }
         return payload;
+    }
+
+    private static InvalidPayloadException nullPayload(String kind, String verb, String channel) {
+        return new InvalidPayloadException("Payload for " + kind + " '" + PgText.preview(channel, 80)
+                + "' must not be null; " + verb + " \"\" for an empty payload");
+    }
+
+    /** The payload's UTF-8 size, when it holds no NUL or unpaired surrogate. */
+    private static int utf8Length(String kind, String channel, String payload) {
+        return PgText.utf8Length(
+                payload,
+                "Payload for " + kind + " '" + PgText.preview(channel, 80) + "'",
+                InvalidPayloadException::new);
     }
 }

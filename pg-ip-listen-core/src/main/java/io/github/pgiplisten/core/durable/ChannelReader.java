@@ -112,7 +112,7 @@ final class ChannelReader implements Runnable {
                 if (ex instanceof VirtualMachineError error) {
                     throw error;
                 }
-                if (serializationFailure(ex)) {
+                if (ConnectionLoss.serializationFailure(ex)) {
                     // REPEATABLE READ or SERIALIZABLE: another leader's commit on the cursor, as a fenced batch
                     log.debug(
                             "Group '{}' channel '{}': the batch could not serialize with another; read again",
@@ -327,17 +327,6 @@ final class ChannelReader implements Runnable {
                 ? LONGEST_TROUBLE_PAUSE
                 : troublePause.multipliedBy(2);
         return Outcome.MORE;
-    }
-
-    /** Whether {@code ex} is PostgreSQL's serialization failure or deadlock (SQLSTATE 40001, 40P01), at any depth. */
-    private static boolean serializationFailure(Throwable ex) {
-        for (Throwable cause = ex; cause != null; cause = cause.getCause()) {
-            if (cause instanceof java.sql.SQLException sql
-                    && ("40001".equals(sql.getSQLState()) || "40P01".equals(sql.getSQLState()))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void clearFailure() {
