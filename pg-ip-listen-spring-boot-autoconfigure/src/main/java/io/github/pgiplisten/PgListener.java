@@ -67,6 +67,18 @@ public @interface PgListener {
     boolean durable() default false;
 
     /**
+     * Whether a durable listener gets its messages a batch at a time: the method takes one {@code List} parameter,
+     * of {@code String} (the payloads as sent), of {@link io.github.pgiplisten.core.durable.DurableMessage}, or of
+     * a type read from JSON, and gets the messages one transaction reads (at most
+     * {@code pg-ip-listen.durable.batch-size}), in commit order. What it writes through the application's
+     * DataSource commits with the whole batch: write its rows in one round trip (JdbcTemplate's
+     * {@code batchUpdate}, one multi-row statement) to drain a backlog many times faster than one call per message.
+     * When it throws, the batch rolls back and its messages are handed over one per call, so that only the one it
+     * fails on is retried and dead-lettered. Only with {@link #durable()}: notifications come one at a time.
+     */
+    boolean batch() default false;
+
+    /**
      * The name of a {@link PgListenerErrorHandler} bean for this listener's failures. Default: the application's
      * {@code PgListenerErrorHandler} (which logs, unless the application defines its own).
      */

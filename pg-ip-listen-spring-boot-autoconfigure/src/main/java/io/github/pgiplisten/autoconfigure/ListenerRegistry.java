@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -24,7 +25,6 @@ import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgNotification;
 import io.github.pgiplisten.core.Subscription;
 import io.github.pgiplisten.core.durable.DurableConsumer;
-import io.github.pgiplisten.core.durable.DurableHandler;
 
 /**
  * The container's listeners by id: which should run, and their subscriptions on the engine while it runs. A listener
@@ -53,8 +53,12 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     void add(PgListenerEndpoint endpoint) {
         Entry entry = new Entry(
                 endpoint.id(), endpoint.channels(), endpoint::invoke, endpoint.errorHandler(), endpoint.autoStartup());
-        if (endpoint.durable()) {
-            entry.durableHandler = (message, connection) -> endpoint.invoke(message);
+        if (endpoint.batch()) {
+            entry.durableSubscriber = (consumer, channel) ->
+                    consumer.subscribeBatch(channel, (messages, connection) -> endpoint.invoke(messages));
+        } else if (endpoint.durable()) {
+            entry.durableSubscriber = (consumer, channel) ->
+                    consumer.subscribe(channel, (message, connection) -> endpoint.invoke(message));
         }
         add(entry);
     }
@@ -65,7 +69,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
                 throw new IllegalArgumentException("A listener with id '" + entry.id + "' is registered already: "
                         + entries.get(entry.id).channels + "; ids must be unique");
             }
-            if (entry.durableHandler != null && engine != null && durable == null) {
+            if (entry.durableSubscriber != null && engine != null && durable == null) {
                 throw new IllegalArgumentException("Listener '" + entry.id + "' is durable, and the running"
                         + " container reads no durable channel: durable listeners must exist when it starts");
             }
@@ -132,7 +136,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         synchronized (monitor) {
             Set<String> channels = new LinkedHashSet<>();
             entries.values().stream()
-                    .filter(entry -> entry.wanted && entry.durableHandler == null)
+                    .filter(entry -> entry.wanted && entry.durableSubscriber == null)
                     .forEach(entry -> channels.addAll(entry.channels));
             return channels;
         }
@@ -143,7 +147,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         synchronized (monitor) {
             Set<String> channels = new LinkedHashSet<>();
             entries.values().stream()
-                    .filter(entry -> entry.durableHandler != null)
+                    .filter(entry -> entry.durableSubscriber != null)
                     .forEach(entry -> channels.addAll(entry.channels));
             return channels;
         }
@@ -152,7 +156,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     /** Whether any listener is durable. */
     boolean hasDurable() {
         synchronized (monitor) {
-            return entries.values().stream().anyMatch(entry -> entry.durableHandler != null);
+            return entries.values().stream().anyMatch(entry -> entry.durableSubscriber != null);
         }
     }
 
@@ -233,9 +237,9 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         final PgListenerErrorHandler errorHandler;
         /** Whether it should run: subscribed whenever the engine runs. */
         boolean wanted;
-        /** How it handles a durable message; null for a plain listener. */
+        /** How it subscribes to a durable channel's messages; null for a plain listener. */
         @Nullable
-        DurableHandler durableHandler;
+        BiFunction<DurableConsumer, String, Subscription> durableSubscriber;
         /** Its subscriptions on the running engine; empty while not running. */
         List<Subscription> subscriptions = List.of();
 
@@ -253,11 +257,11 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         }
 
         void subscribe(PgListenEngine running) {
-            DurableHandler durableHandling = durableHandler;
-            if (subscriptions.isEmpty() && durableHandling != null) {
+            BiFunction<DurableConsumer, String, Subscription> subscriber = durableSubscriber;
+            if (subscriptions.isEmpty() && subscriber != null) {
                 DurableConsumer consumer = Objects.requireNonNull(durable, "durable consumer");
                 List<Subscription> made = new ArrayList<>();
-                channels.forEach(channel -> made.add(consumer.subscribe(channel, durableHandling)));
+                channels.forEach(channel -> made.add(subscriber.apply(consumer, channel)));
                 subscriptions = made;
             } else if (subscriptions.isEmpty()) {
                 List<Subscription> made = new ArrayList<>();
@@ -322,7 +326,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
                 wanted = false;
                 unsubscribe();
             }
-            if (durableHandler != null) {
+            if (durableSubscriber != null) {
                 log.info(
                         "Durable listener '{}' stopped: what is published on {} meanwhile waits in the log",
                         id,

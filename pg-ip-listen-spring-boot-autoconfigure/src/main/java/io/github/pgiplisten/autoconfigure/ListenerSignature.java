@@ -4,12 +4,16 @@ import static io.github.pgiplisten.autoconfigure.PgListenerAnnotationBeanPostPro
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 import org.springframework.core.MethodParameter;
+import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.SynthesizingMethodParameter;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
 
@@ -81,6 +85,40 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
         boolean plain = custom.isEmpty()
                 && Arrays.stream(parameters).allMatch(parameter -> parameter.getAnnotations().length == 0);
         return new ListenerSignature(List.copyOf(converted), plain);
+    }
+
+    /**
+     * A batch listener's element type: its method takes exactly one parameter, unannotated, a {@code List} of
+     * {@code String}, {@link DurableMessage} or a type read from JSON.
+     * @throws PgListenConfigurationException when it is not durable, or its method takes anything else
+     */
+    static ListenerSignature batch(String id, Method method, boolean durable) {
+        if (!durable) {
+            throw invalid(
+                    id,
+                    "is a batch listener and not durable: notifications come one at a time, only a durable"
+                            + " channel's messages come in batches",
+                    "Add durable = true (and publish with PgPublisher.publish), or remove batch = true.");
+        }
+        Parameter[] parameters = method.getParameters();
+        Type element = parameters.length == 1
+                        && parameters[0].getType() == List.class
+                        && parameters[0].getAnnotations().length == 0
+                        && parameters[0].getParameterizedType() instanceof ParameterizedType list
+                ? list.getActualTypeArguments()[0]
+                : null;
+        if (element == null || element instanceof WildcardType || element instanceof TypeVariable<?>) {
+            throw invalid(
+                    id,
+                    "is a batch listener and takes " + signature(parameters) + "; a batch listener takes exactly one"
+                            + " parameter, unannotated: a List of String (the payloads as sent), of DurableMessage,"
+                            + " or of a type read from JSON",
+                    "Take List<String>, List<DurableMessage> or List<YourPayload>; validate the payloads in the"
+                            + " method (@Valid does not apply to a batch).");
+        }
+        Class<?> type = ResolvableType.forType(element).toClass();
+        boolean converted = type != String.class && type != DurableMessage.class;
+        return new ListenerSignature(converted ? List.of(element) : List.of(), false);
     }
 
     private static String signature(Parameter[] parameters) {

@@ -1,6 +1,8 @@
 package io.github.pgiplisten.autoconfigure;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -24,6 +26,7 @@ import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.Ordered;
+import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
@@ -196,7 +199,9 @@ class PgListenerAnnotationBeanPostProcessor
                     "Remove errorHandler; to act on failures, listen for PgListenEvent.DurableListenerFailed and"
                             + " PgListenEvent.DeadLettered.");
         }
-        ListenerSignature signature = ListenerSignature.of(id, method, invocable, custom, annotation.durable());
+        ListenerSignature signature = annotation.batch()
+                ? ListenerSignature.batch(id, method, annotation.durable())
+                : ListenerSignature.of(id, method, invocable, custom, annotation.durable());
         PgPayloadConverter converter = null;
         if (!signature.convertedTypes().isEmpty()) {
             converter = converter();
@@ -224,11 +229,18 @@ class PgListenerAnnotationBeanPostProcessor
                 ? new PgListenerEndpoint.Direct(
                         bean, invocable, invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload)
                 : null;
+        PgListenerEndpoint.Batch batch = null;
+        if (annotation.batch()) {
+            Type element = ((ParameterizedType) invocable.getGenericParameterTypes()[0]).getActualTypeArguments()[0];
+            batch = new PgListenerEndpoint.Batch(
+                    bean, invocable, ResolvableType.forType(element).toClass(), element, payload);
+        }
         return new PgListenerEndpoint(
                 id,
                 channels,
                 handler,
                 direct,
+                batch,
                 signature.convertedTypes(),
                 converter,
                 autoStartup,

@@ -3,6 +3,8 @@ package io.github.pgiplisten.autoconfigure;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +39,7 @@ final class PgListenerEndpoint {
     private final List<String> channels;
     private final InvocableHandlerMethod handler;
     private final @Nullable Direct direct;
+    private final @Nullable Batch batch;
     private final boolean autoStartup;
     private final boolean durable;
     private final @Nullable PgListenerErrorHandler errorHandler;
@@ -50,6 +53,7 @@ final class PgListenerEndpoint {
             List<String> channels,
             InvocableHandlerMethod handler,
             @Nullable Direct direct,
+            @Nullable Batch batch,
             List<Type> payloadTypes,
             @Nullable PgPayloadConverter converter,
             boolean autoStartup,
@@ -59,6 +63,7 @@ final class PgListenerEndpoint {
         this.channels = List.copyOf(channels);
         this.handler = handler;
         this.direct = direct;
+        this.batch = batch;
         this.autoStartup = autoStartup;
         this.durable = durable;
         this.errorHandler = errorHandler;
@@ -93,6 +98,11 @@ final class PgListenerEndpoint {
         return durable;
     }
 
+    /** Whether it takes a durable channel's messages a batch at a time ({@code @PgListener(batch = true)}). */
+    boolean batch() {
+        return batch != null;
+    }
+
     /** Its own error handler ({@code @PgListener(errorHandler)}), or null for the application's. */
     @Nullable
     PgListenerErrorHandler errorHandler() {
@@ -118,6 +128,18 @@ final class PgListenerEndpoint {
      */
     void invoke(DurableMessage message) {
         invoke(new PgNotification(message.channel(), message.payload(), 0), message);
+    }
+
+    /**
+     * Calls a batch listener's method with the batch.
+     * @throws PgListenerExecutionFailedException when the batch is one message whose payload cannot be read or on
+     * which the method throws; for a batch of several, what the method threw, as it is
+     */
+    void invoke(List<DurableMessage> messages) throws Exception {
+        if (batch == null) {
+            throw new IllegalStateException("Listener " + id + " takes one message at a time");
+        }
+        batch.invoke(id, messages);
     }
 
     private void invoke(PgNotification notification, @Nullable DurableMessage message) {
@@ -180,6 +202,44 @@ final class PgListenerEndpoint {
             } catch (IllegalAccessException ex) {
                 throw new PgListenerExecutionFailedException(id, notification, "could not be called", ex);
             }
+        }
+    }
+
+    /**
+     * A batch listener's method, called straight through reflection with the list its one parameter takes: the
+     * payloads as sent ({@code String}), the messages, or the payloads read by the converter.
+     */
+    record Batch(Object bean, Method method, Class<?> element, Type elementType, PayloadArgumentResolver payload) {
+
+        Batch {
+            ReflectionUtils.makeAccessible(method);
+        }
+
+        void invoke(String id, List<DurableMessage> messages) throws Exception {
+            List<Object> arguments = new ArrayList<>(messages.size());
+            for (DurableMessage message : messages) {
+                if (element == DurableMessage.class) {
+                    arguments.add(message);
+                } else {
+                    arguments.add(payload.payload(notification(message), element, elementType));
+                }
+            }
+            try {
+                method.invoke(bean, Collections.unmodifiableList(arguments));
+            } catch (InvocationTargetException ex) {
+                Throwable thrown = ex.getTargetException();
+                if (messages.size() == 1) {
+                    throw new PgListenerExecutionFailedException(id, notification(messages.get(0)), "threw", thrown);
+                }
+                if (thrown instanceof Exception exception) {
+                    throw exception; // the consumer says which batch, and hands its messages over one at a time
+                }
+                throw (Error) thrown;
+            }
+        }
+
+        private static PgNotification notification(DurableMessage message) {
+            return new PgNotification(message.channel(), message.payload(), 0);
         }
     }
 

@@ -474,4 +474,121 @@ class DurableChannelTests {
             context.getConnection().createStatement().execute(DurableLog.script());
         }
     }
+
+    @Test
+    void aBatchListenerGetsWhatATransactionPublishedInOneCallAndOnlyItsPoisonIsDeadLettered() {
+        app().withUserConfiguration(BatchApp.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            PgPublisher publisher = context.getBean(PgPublisher.class);
+            TransactionTemplate transactions = context.getBean(TransactionTemplate.class);
+            JdbcTemplate jdbc = context.getBean(JdbcTemplate.class);
+            BatchInvoicing invoicing = context.getBean(BatchInvoicing.class);
+            transactions.executeWithoutResult(status -> {
+                for (int id = 1; id <= 3; id++) {
+                    publisher.publish("shipments", new OrderPlaced(id, "parcel"));
+                }
+            });
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 3);
+            assertThat(invoicing.sizes).containsExactly(3);
+
+            transactions.executeWithoutResult(status -> {
+                publisher.publish("shipments", new OrderPlaced(4, "parcel"));
+                publisher.publish("shipments", new OrderPlaced(5, "poison"));
+                publisher.publish("shipments", new OrderPlaced(6, "parcel"));
+            });
+            await().atMost(PATIENCE).until(() -> invoices(jdbc).size() == 5);
+            assertThat(invoices(jdbc))
+                    .as("once each, and nothing of the failed batch's first writes")
+                    .containsExactly("1 parcel", "2 parcel", "3 parcel", "4 parcel", "6 parcel");
+            // the failed batch, then its messages one per call: the poison twice (max-attempts 2)
+            assertThat(invoicing.sizes).containsExactly(3, 3, 1, 1, 1, 1);
+            assertThat(jdbc.queryForList(
+                            "SELECT payload::json->>'id' FROM " + schema + ".pg_ip_listen_dead_letter", String.class))
+                    .containsExactly("5");
+            assertThat(context.getBean(Events.class).deadLettered)
+                    .singleElement()
+                    .satisfies(dead -> assertThat(dead.error()).hasRootCauseMessage("no poison please"));
+        });
+    }
+
+    @Test
+    void aBatchListenerThatIsNotDurableOrTakesNoListFailsStartUpSayingWhatItTakes() {
+        app().withUserConfiguration(NotDurableBatch.class)
+                .run(context -> assertThat(context.getStartupFailure())
+                        .rootCause()
+                        .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
+                            assertThat(failure).hasMessageContaining("is a batch listener and not durable");
+                            assertThat(failure.action()).startsWith("Add durable = true");
+                        }));
+        app().withUserConfiguration(BatchWithoutList.class)
+                .run(context -> assertThat(context.getStartupFailure())
+                        .rootCause()
+                        .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
+                            assertThat(failure)
+                                    .hasMessageContaining(
+                                            "is a batch listener and takes"
+                                                    + " (io.github.pgiplisten.autoconfigure.DurableChannelTests$OrderPlaced order)");
+                            assertThat(failure.action())
+                                    .startsWith("Take List<String>, List<DurableMessage> or List<YourPayload>");
+                        }));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BatchApp {
+
+        @Bean
+        BatchInvoicing batchInvoicing(JdbcTemplate jdbc, org.springframework.core.env.Environment environment) {
+            return new BatchInvoicing(jdbc, environment.getRequiredProperty("test.schema"));
+        }
+    }
+
+    /** Writes a batch's invoices with one batchUpdate; fails the batch on a poison order. */
+    static class BatchInvoicing {
+
+        final List<Integer> sizes = new CopyOnWriteArrayList<>();
+        private final JdbcTemplate jdbc;
+        private final String schema;
+
+        BatchInvoicing(JdbcTemplate jdbc, String schema) {
+            this.jdbc = jdbc;
+            this.schema = schema;
+        }
+
+        @PgListener(value = "shipments", durable = true, batch = true)
+        void on(List<OrderPlaced> orders) {
+            sizes.add(orders.size());
+            jdbc.batchUpdate(
+                    "INSERT INTO " + schema + ".invoices VALUES (?, ?)",
+                    orders.stream()
+                            .map(order -> new Object[] {order.id(), order.id() + " " + order.item()})
+                            .toList());
+            if (orders.stream().anyMatch(order -> order.item().equals("poison"))) {
+                throw new IllegalStateException("no poison please");
+            }
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NotDurableBatch {
+
+        @Bean
+        Object notDurableBatch() {
+            return new Object() {
+                @PgListener(value = "shipments", batch = true)
+                void on(List<String> payloads) {}
+            };
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class BatchWithoutList {
+
+        @Bean
+        Object batchWithoutList() {
+            return new Object() {
+                @PgListener(value = "shipments", durable = true, batch = true)
+                void on(OrderPlaced order) {}
+            };
+        }
+    }
 }

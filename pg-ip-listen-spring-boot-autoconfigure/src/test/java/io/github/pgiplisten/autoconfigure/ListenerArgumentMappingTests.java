@@ -217,7 +217,16 @@ class ListenerArgumentMappingTests {
                             listeners, method, method.getParameterTypes(), method.getGenericParameterTypes(), payload)
                     : null;
             return new PgListenerEndpoint(
-                    "listeners#" + name, List.of("orders"), handler, direct, List.of(), CONVERTER, true, false, null);
+                    "listeners#" + name,
+                    List.of("orders"),
+                    handler,
+                    direct,
+                    null,
+                    List.of(),
+                    CONVERTER,
+                    true,
+                    false,
+                    null);
         }
 
         @Test

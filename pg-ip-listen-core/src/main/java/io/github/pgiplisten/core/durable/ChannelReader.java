@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
@@ -21,6 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After a handler fails on a message, batches take one message at a time until that message is handled or
  * dead-lettered: the messages before it are committed on their own, and it is tried again once its backoff is over.
+ * A batch handler that fails on a batch of several messages does not say which one it failed on: the batch's messages
+ * are then read one per batch (no attempt counted for the batch), so the failing one is found and retried alone.
  * Attempts are counted in memory: a new leader starts counting again. A handler that throws because the transaction's
  * connection failed ({@link ConnectionLoss}) has not failed on the message: the batch is read again after the pause of
  * any other trouble, and no attempt is counted.
@@ -34,7 +38,9 @@ final class ChannelReader implements Runnable {
 
     private final ReaderContext consumer;
     private final String channel;
-    final List<DurableHandler> handlers = new CopyOnWriteArrayList<>();
+    /** The channel's handlers, each called with every batch; a per-message one through {@link #oneByOne}. */
+    final List<DurableBatchHandler> handlers = new CopyOnWriteArrayList<>();
+
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicBoolean dirty = new AtomicBoolean();
     private final AtomicBoolean reset = new AtomicBoolean();
@@ -45,6 +51,9 @@ final class ChannelReader implements Runnable {
     // the drain's own state: one drain runs at a time
     private long failingId = -1;
     private int failures;
+    /** Messages still read one per batch after a batch handler failed on a batch of them: to find the one. */
+    private int singlesLeft;
+
     private @Nullable Throwable lastError;
     private long retryAt;
     private Duration troublePause = FIRST_TROUBLE_PAUSE;
@@ -92,6 +101,7 @@ final class ChannelReader implements Runnable {
                 && !Thread.currentThread().isInterrupted()) {
             if (reset.getAndSet(false)) {
                 clearFailure();
+                singlesLeft = 0;
             }
             dirty.set(false);
             Outcome outcome;
@@ -100,6 +110,8 @@ final class ChannelReader implements Runnable {
                 troublePause = FIRST_TROUBLE_PAUSE;
                 outcome = committed(result);
             } catch (HandlerFailure failure) {
+                outcome = failed(failure);
+            } catch (BatchFailure failure) {
                 outcome = failed(failure);
             } catch (Fenced fenced) {
                 log.debug(
@@ -172,9 +184,9 @@ final class ChannelReader implements Runnable {
     }
 
     private Result handleBatch(Connection connection) throws Exception {
-        List<DurableHandler> handling = List.copyOf(handlers);
+        List<DurableBatchHandler> handling = List.copyOf(handlers);
         if (handling.isEmpty()) {
-            return new Result(Outcome.DONE, null, null); // the last handler went meanwhile: leave the messages
+            return new Result(Outcome.DONE, 0, null, null); // the last handler went meanwhile: leave the messages
         }
         Cursors cursors = consumer.cursors();
         DurableSettings settings = consumer.settings();
@@ -182,14 +194,17 @@ final class ChannelReader implements Runnable {
                 connection,
                 consumer.group(),
                 channel,
-                failingId >= 0 ? 1 : settings.batchSize(),
+                failingId >= 0 || singlesLeft > 0 ? 1 : settings.batchSize(),
                 settings.batchBytes());
         if (page == null) {
             cursors.create(connection, consumer.group(), channel, settings.startFrom());
-            return new Result(Outcome.MORE, null, null);
+            return new Result(Outcome.MORE, 0, null, null);
         }
+        // which of the page's rows this batch takes: up to a failing message waiting for its retry, or through it
+        // when it has had its attempts (then it goes to the dead letters instead of to the handlers)
         Cursors.Row through = null;
         int count = 0;
+        List<DurableMessage> messages = new ArrayList<>(page.rows().size());
         DurableMessage passedFailing = null;
         DurableMessage deadLettered = null;
         for (Cursors.Row row : page.rows()) {
@@ -204,29 +219,28 @@ final class ChannelReader implements Runnable {
                 }
                 if (System.nanoTime() - retryAt < 0) {
                     if (count == 0) {
-                        return new Result(Outcome.WAIT, null, null);
+                        return new Result(Outcome.WAIT, 0, null, null);
                     }
                     break;
                 }
-            }
-            DurableMessage message = row.message(channel, row.id() == failingId ? failures + 1 : 1);
-            for (DurableHandler handler : handling) {
-                try {
-                    handler.handle(message, connection);
-                } catch (Exception | Error ex) {
-                    if (ex instanceof VirtualMachineError error) {
-                        throw error;
-                    }
-                    if (ConnectionLoss.causes(ex)) {
-                        throw ex; // the database's trouble, not the message's: no attempt of it
-                    }
-                    throw new HandlerFailure(message, ex);
-                }
+                passedFailing = row.message(channel, failures + 1);
+                messages.add(passedFailing);
+            } else {
+                messages.add(row.message(channel, 1));
             }
             through = row;
             count++;
-            if (row.id() == failingId) {
-                passedFailing = message;
+        }
+        if (!messages.isEmpty()) {
+            List<DurableMessage> batch = Collections.unmodifiableList(messages);
+            for (DurableBatchHandler handler : handling) {
+                try {
+                    handler.handle(batch, connection);
+                } catch (HandlerFailure failure) {
+                    throw failure; // a per-message handler's, on the message it names
+                } catch (Exception | Error ex) {
+                    throw failure(batch, ex);
+                }
             }
         }
         if (!cursors.advance(connection, consumer.group(), channel, page, through, count)) {
@@ -236,9 +250,36 @@ final class ChannelReader implements Runnable {
         if (windowDone && passedFailing == null && failingId >= 0) {
             // a window ended without the failing message: another leader handled it meanwhile (this one's
             // failure was a conflict with it), or the cursor was moved; it is behind the cursor now
-            return new Result(Outcome.DONE, null, null, true);
+            return new Result(Outcome.DONE, count, null, null, true);
         }
-        return new Result(windowDone ? Outcome.DONE : Outcome.MORE, passedFailing, deadLettered);
+        return new Result(windowDone ? Outcome.DONE : Outcome.MORE, count, passedFailing, deadLettered);
+    }
+
+    /** A per-message handler as the reader calls every handler: with the batch, failing on the message it names. */
+    static DurableBatchHandler oneByOne(DurableHandler handler) {
+        return (messages, connection) -> {
+            for (DurableMessage message : messages) {
+                try {
+                    handler.handle(message, connection);
+                } catch (Exception | Error ex) {
+                    throw failure(List.of(message), ex);
+                }
+            }
+        };
+    }
+
+    /**
+     * What a handler threw on {@code messages}, as the drain takes it: the database's trouble as it is (no attempt
+     * of any message), a failure on the message when there is one, a failure on the batch otherwise.
+     */
+    private static Exception failure(List<DurableMessage> messages, Throwable ex) {
+        if (ex instanceof VirtualMachineError error) {
+            throw error;
+        }
+        if (ConnectionLoss.causes(ex)) {
+            return ex instanceof Exception exception ? exception : new IllegalStateException(ex);
+        }
+        return messages.size() == 1 ? new HandlerFailure(messages.get(0), ex) : new BatchFailure(messages, ex);
     }
 
     /** What a committed batch changes for the drain: applied after the commit, never before it. */
@@ -258,23 +299,30 @@ final class ChannelReader implements Runnable {
         if (result.passedFailing != null || result.forgetFailing) {
             clearFailure();
         }
+        singlesLeft = Math.max(0, singlesLeft - result.count);
         return result.outcome;
     }
 
     /**
      * What a batch did.
+     * @param count how many messages it moved the cursor past (handled or dead-lettered)
      * @param passedFailing the failing message, when this batch handled or dead-lettered it
      * @param deadLettered the message this batch put in the dead letters
      * @param forgetFailing whether the failing message is behind the cursor without this batch
      */
     private record Result(
             Outcome outcome,
+            int count,
             @Nullable DurableMessage passedFailing,
             @Nullable DurableMessage deadLettered,
             boolean forgetFailing) {
 
-        Result(Outcome outcome, @Nullable DurableMessage passedFailing, @Nullable DurableMessage deadLettered) {
-            this(outcome, passedFailing, deadLettered, false);
+        Result(
+                Outcome outcome,
+                int count,
+                @Nullable DurableMessage passedFailing,
+                @Nullable DurableMessage deadLettered) {
+            this(outcome, count, passedFailing, deadLettered, false);
         }
     }
 
@@ -312,6 +360,20 @@ final class ChannelReader implements Runnable {
         }
         consumer.emit(new DurableEvent.HandlerFailed(
                 Instant.now(), consumer.group(), message, errorOr(failure.getCause()), willRetry));
+        return Outcome.MORE;
+    }
+
+    private Outcome failed(BatchFailure failure) {
+        singlesLeft = failure.messages.size();
+        log.warn(
+                "Durable batch listener of group '{}' failed on a batch of {} messages of channel '{}' (ids {} to {});"
+                        + " rolled back, its messages are handed over one at a time to find the one it fails on",
+                consumer.group(),
+                failure.messages.size(),
+                channel,
+                failure.messages.get(0).id(),
+                failure.messages.get(failure.messages.size() - 1).id(),
+                failure.getCause());
         return Outcome.MORE;
     }
 
@@ -358,6 +420,19 @@ final class ChannelReader implements Runnable {
         HandlerFailure(DurableMessage message, Throwable cause) {
             super("Durable listener failed on message " + message.id(), cause, false, false);
             this.message = message;
+        }
+    }
+
+    /** A batch handler threw on a batch of several messages: the transaction rolls back. */
+    private static final class BatchFailure extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        final transient List<DurableMessage> messages;
+
+        BatchFailure(List<DurableMessage> messages, Throwable cause) {
+            super("Durable batch listener failed on " + messages.size() + " messages", cause, false, false);
+            this.messages = messages;
         }
     }
 

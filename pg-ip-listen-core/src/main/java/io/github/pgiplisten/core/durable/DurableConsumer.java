@@ -104,12 +104,26 @@ public final class DurableConsumer implements AutoCloseable {
     }
 
     /**
-     * Adds a handler for {@code channel}. The group's cursor on it is created now if it has none (where
-     * {@link DurableSettings#startFrom()} says), so what is published from now on reaches the group. Several
-     * handlers of one channel run in the same transaction, in the order they were added.
+     * Adds a handler for {@code channel}, called once per message. The group's cursor on it is created now if it has
+     * none (where {@link DurableSettings#startFrom()} says), so what is published from now on reaches the group.
+     * Several handlers of one channel run in the same transaction, in the order they were added, each over the
+     * batch's messages in turn.
      * @throws io.github.pgiplisten.core.InvalidChannelNameException for a name a channel cannot have
      */
     public Subscription subscribe(String channel, DurableHandler handler) {
+        return add(channel, ChannelReader.oneByOne(handler));
+    }
+
+    /**
+     * Adds a handler for {@code channel} that gets each batch's messages in one call (see
+     * {@link DurableBatchHandler}); otherwise as {@link #subscribe(String, DurableHandler)}.
+     * @throws io.github.pgiplisten.core.InvalidChannelNameException for a name a channel cannot have
+     */
+    public Subscription subscribeBatch(String channel, DurableBatchHandler handler) {
+        return add(channel, handler);
+    }
+
+    private Subscription add(String channel, DurableBatchHandler handler) {
         ChannelName.validate(channel);
         ChannelReader reader = readers.computeIfAbsent(channel, name -> new ChannelReader(context, name));
         reader.handlers.add(handler);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -410,6 +411,92 @@ class DurableConsumerTest {
                     .hasMessageContaining("schema 'no_such_schema' lacks \"no_such_schema\".pg_ip_listen_message")
                     .hasMessageContaining("classpath:io/github/pgiplisten/core/durable/schema-postgresql.sql");
             durable.log().requireSchema(connection);
+        }
+    }
+
+    @Test
+    void aBatchHandlerGetsWholeBatchesAndAFailedBatchIsHandedOverOneAtATimeToFindItsPoison() throws Exception {
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
+        DurableBatchHandler batchLedger = (messages, connection) -> {
+            sizes.add(messages.size());
+            try (PreparedStatement insert =
+                    connection.prepareStatement("INSERT INTO " + durable.schema + ".ledger VALUES (?, ?, 'batch')")) {
+                for (DurableMessage message : messages) {
+                    insert.setLong(1, message.id());
+                    insert.setString(2, message.payload());
+                    insert.addBatch();
+                }
+                insert.executeBatch(); // written, then rolled back when the batch fails
+            }
+            if (messages.stream().anyMatch(message -> message.payload().equals("poison"))) {
+                throw new IllegalArgumentException("cannot digest poison");
+            }
+        };
+        PgListenEngine engine = durable.engine();
+        DurableConsumer consumer = new DurableConsumer(
+                engine,
+                DurableTransactions.of(durable.dataSource()),
+                durable.settings().maxAttempts(2).build());
+        List<DurableEvent> events = new CopyOnWriteArrayList<>();
+        try (consumer) {
+            consumer.addEventListener(events::add);
+            consumer.subscribeBatch(durable.channel, batchLedger);
+            consumer.start(); // the cursor exists; nothing is read before the engine runs
+            durable.publish("1", "2", "3", "poison", "4", "5");
+            engine.start();
+            await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 5);
+            assertThat(durable.ledgerInWriteOrder()).containsExactly("1", "2", "3", "4", "5");
+            assertThat(durable.strings(
+                            "SELECT payload || ' ' || attempts FROM " + durable.schema + ".pg_ip_listen_dead_letter"))
+                    .containsExactly("poison 2");
+            // the whole backlog, then each message alone: the poison twice, then it is dead-lettered
+            assertThat(sizes).containsExactly(6, 1, 1, 1, 1, 1, 1, 1);
+            assertThat(events)
+                    .filteredOn(DurableEvent.HandlerFailed.class::isInstance)
+                    .extracting(event ->
+                            ((DurableEvent.HandlerFailed) event).message().payload())
+                    .containsExactly("poison", "poison");
+
+            // past the failed batch, batches are whole again
+            try (Connection connection = durable.server().connect()) {
+                connection.setAutoCommit(false);
+                for (int i = 6; i <= 9; i++) {
+                    durable.log().publish(connection, durable.channel, String.valueOf(i));
+                }
+                connection.commit();
+            }
+            await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 9);
+            assertThat(sizes.subList(8, sizes.size())).containsExactly(4);
+            assertThat(durable.ledgerInWriteOrder()).containsExactly("1", "2", "3", "4", "5", "6", "7", "8", "9");
+        }
+    }
+
+    @Test
+    void handlersOfOneChannelShareTheBatchTransactionAndAFailingOneRollsBackTheOthers() {
+        AtomicInteger failures = new AtomicInteger();
+        DurableHandler ledger = durable.ledger("one");
+        PgListenEngine engine = durable.engine();
+        DurableConsumer consumer = new DurableConsumer(
+                engine,
+                DurableTransactions.of(durable.dataSource()),
+                durable.settings().build());
+        try (consumer) {
+            consumer.subscribe(durable.channel, ledger);
+            consumer.subscribeBatch(durable.channel, (messages, connection) -> {
+                for (DurableMessage message : messages) {
+                    if (message.payload().equals("flaky") && failures.incrementAndGet() == 1) {
+                        throw new IllegalStateException("not yet");
+                    }
+                    durable.ledger("batch").handle(message, connection);
+                }
+            });
+            consumer.start();
+            durable.publish("a", "flaky", "b");
+            engine.start();
+            await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 6);
+            assertThat(durable.strings("SELECT payload || ' ' || by FROM " + durable.schema + ".ledger ORDER BY ctid"))
+                    .as("each message once by each handler: the failed batch's first writes were rolled back")
+                    .containsExactly("a one", "a batch", "flaky one", "flaky batch", "b one", "b batch");
         }
     }
 }
