@@ -58,8 +58,12 @@ final class Cursors {
         this.advance = "UPDATE " + cursors + " SET lo = ?::pg_snapshot, hi = ?::pg_snapshot, pos_xid = ?::xid8,"
                 + " pos_id = ?, version = version + 1, handled = handled + ?, updated_at = now()"
                 + " WHERE group_name = ? AND channel = ? AND version = ?";
+        // NOT EXISTS first: a cursor this transaction's snapshot sees is not inserted again, so the INSERT does not
+        // meet a version another leader committed since (under REPEATABLE READ or SERIALIZABLE, ON CONFLICT then
+        // fails to serialize instead of doing nothing)
         this.create = "INSERT INTO " + cursors + " (group_name, channel, lo)"
-                + " VALUES (?, ?, CASE WHEN ? THEN '1:1:'::pg_snapshot ELSE pg_current_snapshot() END)"
+                + " SELECT ?, ?, CASE WHEN ? THEN '1:1:'::pg_snapshot ELSE pg_current_snapshot() END"
+                + " WHERE NOT EXISTS (SELECT 1 FROM " + cursors + " WHERE group_name = ? AND channel = ?)"
                 + " ON CONFLICT (group_name, channel) DO NOTHING";
         this.deadLetter = "INSERT INTO " + log.table(DurableLog.DEAD_LETTERS)
                 + " (group_name, channel, message_id, xid, payload, published_at, attempts, error)"
@@ -73,6 +77,8 @@ final class Cursors {
             statement.setString(1, group);
             statement.setString(2, channel);
             statement.setBoolean(3, startFrom == StartFrom.EARLIEST);
+            statement.setString(4, group);
+            statement.setString(5, channel);
             statement.executeUpdate();
         }
     }

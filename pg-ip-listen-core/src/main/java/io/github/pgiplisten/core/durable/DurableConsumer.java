@@ -50,6 +50,9 @@ public final class DurableConsumer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DurableConsumer.class);
 
+    /** How many times a cursor is created before a failure to serialize is taken for an error. */
+    private static final int CURSOR_CREATE_ATTEMPTS = 10;
+
     private final PgListenEngine engine;
     private final DurableTransactions transactions;
     private final DurableSettings settings;
@@ -177,17 +180,29 @@ public final class DurableConsumer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Creates the group's cursor on {@code channel} unless it exists. Instances of a new group that start together
+     * create it at the same time: under REPEATABLE READ or SERIALIZABLE the losers fail to serialize, and try again
+     * (then they see it).
+     */
     private void createCursor(String channel) {
-        try {
-            transactions.execute(connection -> {
-                cursors.create(connection, group, channel, settings.startFrom());
-                return Boolean.TRUE;
-            });
-        } catch (RuntimeException ex) {
-            throw ex;
-        } catch (Exception ex) {
-            throw new IllegalStateException(
-                    "Could not create group '" + group + "''s cursor on durable channel '" + channel + "'", ex);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                transactions.execute(connection -> {
+                    cursors.create(connection, group, channel, settings.startFrom());
+                    return Boolean.TRUE;
+                });
+                return;
+            } catch (Exception ex) {
+                if (attempt < CURSOR_CREATE_ATTEMPTS && ConnectionLoss.serializationFailure(ex)) {
+                    continue;
+                }
+                if (ex instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new IllegalStateException(
+                        "Could not create group '" + group + "''s cursor on durable channel '" + channel + "'", ex);
+            }
         }
     }
 

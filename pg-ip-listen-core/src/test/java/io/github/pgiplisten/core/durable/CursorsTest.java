@@ -40,6 +40,31 @@ class CursorsTest {
     }
 
     /**
+     * An instance joining a running fleet creates its group's cursor at start-up, while the leader advances it. Under
+     * SERIALIZABLE an {@code INSERT … ON CONFLICT DO NOTHING} that meets a version committed after its snapshot fails
+     * to serialize, and the instance failed to start (seen in the build, one run in several).
+     */
+    @Test
+    void creatingACursorThatExistsDoesNotMeetTheLeadersUpdateUnderSerializable() throws Exception {
+        Cursors cursors = new Cursors(durable.log());
+        try (Connection leader = durable.server().connect();
+                Connection joining = durable.server().connect();
+                Statement joiningStatement = joining.createStatement()) {
+            cursors.create(leader, "g", durable.channel, StartFrom.LATEST);
+            joining.setAutoCommit(false);
+            joiningStatement.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+            joiningStatement.execute("SELECT 1"); // the snapshot is taken
+            DurableFixture.execute(
+                    leader,
+                    "UPDATE " + durable.schema + ".pg_ip_listen_cursor SET version = version + 1 WHERE group_name ="
+                            + " 'g'");
+
+            cursors.create(joining, "g", durable.channel, StartFrom.LATEST);
+            joining.commit();
+        }
+    }
+
+    /**
      * Buffers of the log's index this backend asked for (hits included) and has not reported yet: the difference
      * around a statement is what its index scans visited.
      */
