@@ -42,6 +42,9 @@ final class DurableDrainSection implements Section {
 
     static final Goal.Target AGAINST_SI = Goal.atLeast("ours / Spring Integration", 20);
 
+    /** The per-message INSERT listener's: at least the raw queue's that keeps the order (one consumer). */
+    static final Goal.Target AGAINST_ORDERED_RAW = Goal.atLeast("ours / raw queue with one consumer", 1);
+
     static final Goal.Target NO_OP_RATE = Goal.atLeast("messages/s", 50_000);
 
     static final Goal.Target INSERT_RATE = Goal.atLeast("messages/s", 20_000);
@@ -55,32 +58,60 @@ final class DurableDrainSection implements Section {
     /** One drain's figures. */
     record Drain(int messages, double rate, long outOfOrder, long repeated, long missing) {}
 
+    /** What the drained listener does with each message, in the consumer's transaction. */
+    enum Listener {
+        NO_OP("no-op  ", "doing nothing"),
+        INSERT("INSERT ", "INSERTing a row per message in its transaction"),
+        BATCH(
+                "batched",
+                "INSERTing a row per message in its transaction, a batch listener (one JDBC batch per"
+                        + " transaction)");
+
+        final String label;
+        final String row;
+
+        Listener(String label, String row) {
+            this.label = label;
+            this.row = row;
+        }
+
+        /** Whether {@code kind} has this listener: Spring Integration hands over one message per transaction. */
+        boolean of(DurableQueue.Kind kind) {
+            return this != BATCH || kind != DurableQueue.Kind.SPRING_INTEGRATION;
+        }
+    }
+
     @Override
     public void run(ResultsTable table) throws Exception {
         log("durable drain: " + MESSAGES + " stored messages (" + SI_MESSAGES + " for Spring Integration), "
-                + PER_TRANSACTION + " per transaction; no-op and INSERT listeners; " + ROUNDS + " round(s)");
+                + PER_TRANSACTION + " per transaction; no-op, INSERT and batched INSERT listeners; " + ROUNDS
+                + " round(s)");
         for (DurableQueue.Kind kind : DurableQueue.Kind.measured()) {
-            for (boolean insert : new boolean[] {false, true}) {
-                drain(kind, insert, kind == DurableQueue.Kind.SPRING_INTEGRATION ? 1000 : 20_000);
+            for (Listener listener : Listener.values()) {
+                if (listener.of(kind)) {
+                    drain(kind, listener, kind == DurableQueue.Kind.SPRING_INTEGRATION ? 1000 : 20_000);
+                }
             }
         }
         log("  (warmed up)");
-        Map<DurableQueue.Kind, List<Drain>> noOp = new EnumMap<>(DurableQueue.Kind.class);
-        Map<DurableQueue.Kind, List<Drain>> inserting = new EnumMap<>(DurableQueue.Kind.class);
+        Map<Listener, Map<DurableQueue.Kind, List<Drain>>> drains = new EnumMap<>(Listener.class);
         for (int round = 0; round < ROUNDS; round++) {
-            for (boolean insert : new boolean[] {false, true}) {
-                List<DurableQueue.Kind> kinds = DurableQueue.Kind.rotated(round * 2 + (insert ? 1 : 0));
+            for (Listener listener : Listener.values()) {
+                List<DurableQueue.Kind> kinds = DurableQueue.Kind.rotated(round * 3 + listener.ordinal());
                 for (DurableQueue.Kind kind : kinds) {
+                    if (!listener.of(kind)) {
+                        continue;
+                    }
                     int messages = kind == DurableQueue.Kind.SPRING_INTEGRATION ? SI_MESSAGES : MESSAGES;
-                    Drain drain = drain(kind, insert, messages);
-                    (insert ? inserting : noOp)
+                    Drain drain = drain(kind, listener, messages);
+                    drains.computeIfAbsent(listener, l -> new EnumMap<>(DurableQueue.Kind.class))
                             .computeIfAbsent(kind, k -> new ArrayList<>())
                             .add(drain);
                     log(String.format(
                             Locale.ROOT,
                             "  %-18s %s: %d in %.1f s, %.0f/s; %d out of order, %d repeated, %d missing",
                             kind.label,
-                            insert ? "INSERT" : "no-op ",
+                            listener.label,
                             drain.messages,
                             drain.messages / drain.rate,
                             drain.rate,
@@ -94,25 +125,24 @@ final class DurableDrainSection implements Section {
             log("  (not all queues measured: no rows)");
             return;
         }
-        // the raw queue with one consumer, which keeps the order as ours does: for the note, not for a goal
-        double[] single = new double[2];
-        if (RawQueue.CONSUMERS != 1) {
-            for (boolean insert : new boolean[] {false, true}) {
-                Drain drain = drain(() -> new RawQueue(server, 1), "raw queue, 1 consumer", insert, MESSAGES);
-                single[insert ? 1 : 0] = drain.rate;
-                log(String.format(
-                        Locale.ROOT,
-                        "  raw queue, 1 consumer %s: %.0f/s; %d out of order",
-                        insert ? "INSERT" : "no-op ",
-                        drain.rate,
-                        drain.outOfOrder));
-            }
+        // the raw queue with one consumer, which keeps the order as ours does
+        Map<Listener, Double> single = new EnumMap<>(Listener.class);
+        for (Listener listener : Listener.values()) {
+            Drain drain = drain(() -> new RawQueue(server, 1), "raw queue, 1 consumer", listener, MESSAGES);
+            single.put(listener, drain.rate);
+            log(String.format(
+                    Locale.ROOT,
+                    "  raw queue, 1 consumer %s: %.0f/s; %d out of order",
+                    listener.label,
+                    drain.rate,
+                    drain.outOfOrder));
         }
-        addRateRow(table, false, noOp, NO_OP_RATE, single[0]);
-        addRateRow(table, true, inserting, INSERT_RATE, single[1]);
-        long[] ours = counts(noOp, inserting, DurableQueue.Kind.OURS);
-        long[] raw = counts(noOp, inserting, DurableQueue.Kind.RAW);
-        long[] si = counts(noOp, inserting, DurableQueue.Kind.SPRING_INTEGRATION);
+        for (Listener listener : Listener.values()) {
+            addRateRow(table, listener, drains, single.get(listener));
+        }
+        long[] ours = counts(drains, DurableQueue.Kind.OURS);
+        long[] raw = counts(drains, DurableQueue.Kind.RAW);
+        long[] si = counts(drains, DurableQueue.Kind.SPRING_INTEGRATION);
         Goal[] goals = {
             DurableLatencySection.IN_ORDER.of(ours[0]),
             DurableLatencySection.NONE_REPEATED.of(ours[1]),
@@ -134,13 +164,10 @@ final class DurableDrainSection implements Section {
                 goals);
     }
 
-    private static long[] counts(
-            Map<DurableQueue.Kind, List<Drain>> noOp,
-            Map<DurableQueue.Kind, List<Drain>> inserting,
-            DurableQueue.Kind kind) {
+    private static long[] counts(Map<Listener, Map<DurableQueue.Kind, List<Drain>>> drains, DurableQueue.Kind kind) {
         long[] counts = new long[3];
-        for (Map<DurableQueue.Kind, List<Drain>> drains : List.of(noOp, inserting)) {
-            for (Drain drain : drains.get(kind)) {
+        for (Map<DurableQueue.Kind, List<Drain>> byKind : drains.values()) {
+            for (Drain drain : byKind.getOrDefault(kind, List.of())) {
                 counts[0] += drain.outOfOrder;
                 counts[1] += drain.repeated;
                 counts[2] += drain.missing;
@@ -149,23 +176,35 @@ final class DurableDrainSection implements Section {
         return counts;
     }
 
+    /**
+     * A listener's rate row. Ours against the raw queue with the same listener, and against Spring Integration's
+     * drain with a listener that does the same work (for the batch listener: its INSERT drain, since Spring
+     * Integration hands over one message per transaction). The INSERT row's raw ratio is against the raw queue's
+     * one consumer, which keeps the order as ours does: with two unordered consumers the raw queue runs the round
+     * trips of two transactions at once, which one channel's ordered reader cannot (the batched row is the one that
+     * has to meet the raw queue's two consumers).
+     */
     private static void addRateRow(
             ResultsTable table,
-            boolean insert,
-            Map<DurableQueue.Kind, List<Drain>> drains,
-            Goal.Target rateGoal,
+            Listener listener,
+            Map<Listener, Map<DurableQueue.Kind, List<Drain>>> drains,
             double singleConsumer) {
+        Map<DurableQueue.Kind, List<Drain>> byKind = drains.get(listener);
         List<Double> ours =
-                drains.get(DurableQueue.Kind.OURS).stream().map(Drain::rate).toList();
+                byKind.get(DurableQueue.Kind.OURS).stream().map(Drain::rate).toList();
         List<Double> raw =
-                drains.get(DurableQueue.Kind.RAW).stream().map(Drain::rate).toList();
-        List<Double> si = drains.get(DurableQueue.Kind.SPRING_INTEGRATION).stream()
+                byKind.get(DurableQueue.Kind.RAW).stream().map(Drain::rate).toList();
+        List<Double> si = drains
+                .get(listener == Listener.BATCH ? Listener.INSERT : listener)
+                .get(DurableQueue.Kind.SPRING_INTEGRATION)
+                .stream()
                 .map(Drain::rate)
                 .toList();
         double oursRate = Stats.median(ours);
+        double againstRaw = listener == Listener.INSERT ? oursRate / singleConsumer : oursRate / Stats.median(raw);
         Goal[] goals = {
-            rateGoal.of(oursRate),
-            AGAINST_RAW.of(oursRate / Stats.median(raw)),
+            (listener == Listener.NO_OP ? NO_OP_RATE : INSERT_RATE).of(oursRate),
+            (listener == Listener.INSERT ? AGAINST_ORDERED_RAW : AGAINST_RAW).of(againstRaw),
             AGAINST_SI.of(oursRate / Stats.median(si))
         };
         table.add(
@@ -174,17 +213,19 @@ final class DurableDrainSection implements Section {
                         "durable drain: %s stored messages (%d per transaction), listener %s, messages/s",
                         String.format(Locale.ROOT, "%,d", MESSAGES).replace(',', ' '),
                         PER_TRANSACTION,
-                        insert ? "INSERTing a row per message in its transaction" : "doing nothing"),
+                        listener.row),
                 Stats.medianAndSpread(ours, "%.0f"),
                 Stats.medianAndSpread(raw, "%.0f"),
                 String.format(
                         Locale.ROOT,
-                        "%.2f × raw queue (with %d consumers; with one, which keeps the order: %.0f/s); Spring"
-                                + " Integration %s (of %d stored), ours %.0f × that; batch size ours %d, raw queue"
-                                + " %d; %s",
+                        "%.2f × raw queue (with %d consumers; with one, which keeps the order: %.0f/s, ours %.2f ×"
+                                + " that); Spring Integration%s %s (of %d stored), ours %.0f × that; batch size ours"
+                                + " %d, raw queue %d; %s",
                         oursRate / Stats.median(raw),
                         RawQueue.CONSUMERS,
                         singleConsumer,
+                        oursRate / singleConsumer,
+                        listener == Listener.BATCH ? " (INSERT per message: it has no batch form)" : "",
                         Stats.medianAndSpread(si, "%.0f"),
                         SI_MESSAGES,
                         oursRate / Stats.median(si),
@@ -200,12 +241,12 @@ final class DurableDrainSection implements Section {
         DurableQueue open() throws Exception;
     }
 
-    private Drain drain(DurableQueue.Kind kind, boolean insert, int messages) throws Exception {
-        return drain(() -> kind.open(server, true), kind.label, insert, messages);
+    private Drain drain(DurableQueue.Kind kind, Listener listener, int messages) throws Exception {
+        return drain(() -> kind.open(server, true), kind.label, listener, messages);
     }
 
     /** A new queue, {@code messages} stored, then the consumer: its start → the last message handled. */
-    private Drain drain(QueueFactory factory, String label, boolean insert, int messages) throws Exception {
+    private Drain drain(QueueFactory factory, String label, Listener listener, int messages) throws Exception {
         String sink = "bench_sink_" + UUID.randomUUID().toString().substring(0, 8);
         try (Connection admin = server.connect();
                 Statement statement = admin.createStatement()) {
@@ -217,15 +258,28 @@ final class DurableDrainSection implements Section {
                 statement.execute("VACUUM ANALYZE");
                 String insertSql = "INSERT INTO " + sink + " (payload) VALUES (?)";
                 start = System.nanoTime();
-                queue.start((payload, connection) -> {
-                    if (insert) {
-                        try (PreparedStatement row = connection.prepareStatement(insertSql)) {
-                            row.setString(1, payload);
-                            row.executeUpdate();
+                if (listener == Listener.BATCH) {
+                    queue.startBatch((payloads, connection) -> {
+                        try (PreparedStatement rows = connection.prepareStatement(insertSql)) {
+                            for (String payload : payloads) {
+                                rows.setString(1, payload);
+                                rows.addBatch();
+                            }
+                            rows.executeBatch();
                         }
-                    }
-                    tally.handled(payload);
-                });
+                        payloads.forEach(tally::handled);
+                    });
+                } else {
+                    queue.start((payload, connection) -> {
+                        if (listener == Listener.INSERT) {
+                            try (PreparedStatement row = connection.prepareStatement(insertSql)) {
+                                row.setString(1, payload);
+                                row.executeUpdate();
+                            }
+                        }
+                        tally.handled(payload);
+                    });
+                }
                 if (!tally.await(messages, 600_000)) {
                     log("  " + label + ": only " + tally.handled() + " of " + messages + " after 10 minutes");
                 }

@@ -92,6 +92,15 @@ interface DurableQueue extends AutoCloseable {
      */
     void start(Handler handler) throws Exception;
 
+    /**
+     * Starts consuming a batch at a time: {@code handler} gets the messages each transaction takes off the queue, in
+     * one call (ours: a {@code DurableBatchHandler}). Not every queue has that form.
+     * @throws UnsupportedOperationException for a queue that hands over one message per transaction
+     */
+    default void startBatch(BatchHandler handler) throws Exception {
+        throw new UnsupportedOperationException(name() + " hands over one message per transaction");
+    }
+
     /** Stops the consumer and drops what the queue created on the server. */
     @Override
     void close() throws Exception;
@@ -100,6 +109,12 @@ interface DurableQueue extends AutoCloseable {
     @FunctionalInterface
     interface Handler {
         void handle(String payload, Connection transaction) throws Exception;
+    }
+
+    /** What a consumer does with a batch of messages, inside its transaction. */
+    @FunctionalInterface
+    interface BatchHandler {
+        void handle(java.util.List<String> payloads, Connection transaction) throws Exception;
     }
 
     /** Publishes from one thread, in transactions it commits. */

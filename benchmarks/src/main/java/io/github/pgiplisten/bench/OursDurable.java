@@ -16,6 +16,7 @@ import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.durable.DurableConsumer;
 import io.github.pgiplisten.core.durable.DurableLog;
+import io.github.pgiplisten.core.durable.DurableMessage;
 import io.github.pgiplisten.core.durable.DurableSettings;
 import io.github.pgiplisten.core.durable.DurableTransactions;
 import io.github.pgiplisten.core.durable.StartFrom;
@@ -124,6 +125,24 @@ final class OursDurable implements DurableQueue {
 
     @Override
     public void start(Handler handler) throws Exception {
+        DurableConsumer reading = startReading();
+        reading.subscribe(channel, (message, connection) -> handler.handle(message.payload(), connection));
+    }
+
+    @Override
+    public void startBatch(BatchHandler handler) throws Exception {
+        DurableConsumer reading = startReading();
+        reading.subscribeBatch(
+                channel,
+                (messages, connection) -> handler.handle(
+                        messages.stream().map(DurableMessage::payload).toList(), connection));
+    }
+
+    /**
+     * Starts the engine and the consumer and returns it once it leads: subscribed then, so that with
+     * {@code StartFrom.EARLIEST} the drain begins with the subscription, not during the election.
+     */
+    private DurableConsumer startReading() throws Exception {
         PgListenEngine started = new PgListenEngine(PgListenOptions.builder(server.jdbcUrl())
                 .username(server.username())
                 .password(server.password())
@@ -150,8 +169,7 @@ final class OursDurable implements DurableQueue {
             }
             Thread.sleep(5);
         }
-        // subscribed once it leads: with StartFrom.EARLIEST the drain begins here, not during the election
-        reading.subscribe(channel, (message, connection) -> handler.handle(message.payload(), connection));
+        return reading;
     }
 
     @Override

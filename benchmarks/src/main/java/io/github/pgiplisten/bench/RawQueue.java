@@ -98,6 +98,15 @@ final class RawQueue implements DurableQueue {
 
     @Override
     public void start(Handler handler) throws Exception {
+        startBatch((payloads, connection) -> {
+            for (String payload : payloads) {
+                handler.handle(payload, connection);
+            }
+        });
+    }
+
+    @Override
+    public void startBatch(BatchHandler handler) throws Exception {
         for (int c = 0; c < consumerCount; c++) {
             Connection connection = server.connect();
             try (Statement statement = connection.createStatement()) {
@@ -121,7 +130,7 @@ final class RawQueue implements DurableQueue {
         }
     }
 
-    private void consume(Connection connection, Handler handler) throws Exception {
+    private void consume(Connection connection, BatchHandler handler) throws Exception {
         PGConnection pg = connection.unwrap(PGConnection.class);
         try (PreparedStatement take =
                 connection.prepareStatement("DELETE FROM " + table + " WHERE id IN (SELECT id" + " FROM " + table
@@ -141,8 +150,12 @@ final class RawQueue implements DurableQueue {
                     order.add(i);
                 }
                 order.sort((a, b) -> Long.compare(ids.get(a), ids.get(b)));
+                List<String> batch = new ArrayList<>(order.size());
                 for (int i : order) {
-                    handler.handle(payloads.get(i), connection);
+                    batch.add(payloads.get(i));
+                }
+                if (!batch.isEmpty()) {
+                    handler.handle(batch, connection);
                 }
                 connection.commit();
                 if (payloads.size() < BATCH) {
