@@ -42,7 +42,7 @@ final class InJvmListeners {
     }
 
     /** @param observed with pg-ip-listen.observation-enabled and a registry that times each observation */
-    private Listener ours(boolean observed, String channel, Consumer<String> sink) {
+    private Listener ours(boolean observed, String channel, int channelCount, Consumer<String> sink) {
         OursInstance.sink = sink;
         SpringApplicationBuilder builder = new SpringApplicationBuilder(OursInstance.class)
                 .web(WebApplicationType.NONE)
@@ -51,6 +51,7 @@ final class InJvmListeners {
                         "spring.main.banner-mode=off",
                         "logging.level.root=WARN",
                         "bench.channel=" + channel,
+                        "bench.channel-count=" + channelCount,
                         "spring.datasource.url=" + server.jdbcUrl(),
                         "spring.datasource.username=" + server.username(),
                         "spring.datasource.password=" + server.password(),
@@ -84,10 +85,10 @@ final class InJvmListeners {
         };
     }
 
-    private Listener raw(String channel, Consumer<String> sink) throws SQLException {
+    private Listener raw(String channel, int channelCount, Consumer<String> sink) throws SQLException {
         Connection connection = server.connect();
         try (Statement statement = connection.createStatement()) {
-            statement.execute("LISTEN \"" + channel + "\"");
+            statement.execute(RawInstance.listenAll(OursInstance.channels(channel, channelCount)));
         }
         AtomicBoolean running = new AtomicBoolean(true);
         Thread thread = new Thread(
@@ -122,12 +123,25 @@ final class InJvmListeners {
 
     /** Ours (a Spring Boot context with {@link OursInstance}) or raw, listening once this returns. */
     Listener start(boolean ours, String channel, Consumer<String> sink) throws Exception {
-        return start(ours, false, channel, sink);
+        return start(ours, false, channel, 1, sink);
+    }
+
+    /**
+     * The same on {@code channelCount} channels ({@link OursInstance#channels}): raw LISTENs them in one statement;
+     * every payload goes to the one sink, which ours calls from a thread per channel at a time.
+     */
+    Listener start(boolean ours, String channel, int channelCount, Consumer<String> sink) throws Exception {
+        return start(ours, false, channel, channelCount, sink);
     }
 
     /** The same, ours with observation on when {@code observed}. */
     Listener start(boolean ours, boolean observed, String channel, Consumer<String> sink) throws Exception {
-        Listener listener = ours ? ours(observed, channel, sink) : raw(channel, sink);
+        return start(ours, observed, channel, 1, sink);
+    }
+
+    private Listener start(boolean ours, boolean observed, String channel, int channelCount, Consumer<String> sink)
+            throws Exception {
+        Listener listener = ours ? ours(observed, channel, channelCount, sink) : raw(channel, channelCount, sink);
         // listening starts moments after start-up: ping until the first one arrives
         AtomicBoolean pinged = new AtomicBoolean();
         Consumer<String> previous = sink;

@@ -1,8 +1,12 @@
 package io.github.pgiplisten.bench;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.event.EventListener;
@@ -11,6 +15,7 @@ import org.springframework.stereotype.Component;
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
@@ -47,6 +52,22 @@ public class OursInstance {
                         "--spring.datasource.username=" + server.username(),
                         "--spring.datasource.password=" + server.password(),
                         "--pg-ip-listen.group=" + group);
+    }
+
+    /**
+     * The channels of an instance on {@code count} channels: {@code first}, then {@code first-1} …
+     * {@code first-<count - 1>}. The first is its listener method's ({@code bench.channel}); with
+     * {@code bench.channel-count} above 1 the others are those of a listener registered at start-up through
+     * {@link PgListenerEndpointRegistry} (a {@code @PgListener} names a fixed number of channels), which hands its
+     * payloads on the same way.
+     */
+    static List<String> channels(String first, int count) {
+        List<String> channels = new ArrayList<>(count);
+        channels.add(first);
+        for (int i = 1; i < count; i++) {
+            channels.add(first + "-" + i);
+        }
+        return channels;
     }
 
     public static void main(String[] args) {
@@ -87,6 +108,36 @@ public class OursInstance {
         InstanceEvent.print("ready", "");
     }
 
+    /** To {@link #sink} inside the benchmark JVM, otherwise reported (or counted). */
+    static void deliver(String payload) {
+        Consumer<String> target = sink;
+        if (target != null) {
+            target.accept(payload);
+        } else {
+            handled(payload);
+        }
+    }
+
+    /**
+     * The channels past the first when {@code bench.channel-count} is above 1, registered before the listeners start,
+     * so the engine LISTENs them with the first in one round trip.
+     */
+    @Component
+    static class MoreChannels {
+
+        MoreChannels(
+                ObjectProvider<PgListenerEndpointRegistry> registry,
+                @Value("${bench.channel:}") String channel,
+                @Value("${bench.channel-count:1}") int count) {
+            if (count > 1) {
+                List<String> more = channels(channel, count).subList(1, count);
+                registry.getObject()
+                        .registerListener(
+                                "bench-more-channels", more, notification -> deliver(notification.payload()), true);
+            }
+        }
+    }
+
     @Component
     static class Listener {
 
@@ -98,12 +149,7 @@ public class OursInstance {
 
         @PgListener("${bench.channel}")
         void on(String payload) {
-            Consumer<String> target = sink;
-            if (target != null) {
-                target.accept(payload);
-            } else {
-                handled(payload);
-            }
+            deliver(payload);
         }
 
         @EventListener

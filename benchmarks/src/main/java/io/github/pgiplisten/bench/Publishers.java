@@ -17,24 +17,52 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 /** The load of the in-JVM sections: as fast as four publishers can, or a steady rate with send times. */
 final class Publishers {
 
+    /** How many publishers {@link #flat} runs, each on a connection of its own. */
+    static final int PUBLISHERS = 4;
+
     private Publishers() {}
+
+    /** What publisher {@code publisher} sends as its {@code sequence}-th notification. */
+    @FunctionalInterface
+    interface Payloads {
+
+        /** The throughput section's: the sequence number (distinct within a transaction, which is what counts). */
+        Payloads SEQUENCE = (publisher, sequence) -> Long.toString(sequence);
+
+        String of(int publisher, long sequence);
+    }
 
     /** Four publishers as fast as they can for 5 s; returns what reached the listener per second. */
     static double flat(PostgresServer server, String channel, boolean batched, AtomicLong received) throws Exception {
+        return flat(server, List.of(channel), batched, Payloads.SEQUENCE, received);
+    }
+
+    /**
+     * Four publishers as fast as they can for 5 s, each sending its {@code sequence}-th notification on
+     * {@code channels.get(sequence % channels.size())} (round-robin) with the payload {@code payloads} make of it;
+     * returns what reached the listener per second.
+     */
+    static double flat(
+            PostgresServer server, List<String> channels, boolean batched, Payloads payloads, AtomicLong received)
+            throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> publishers = new ArrayList<>();
-        for (int p = 0; p < 4; p++) {
+        for (int p = 0; p < PUBLISHERS; p++) {
+            int publisher = p;
             Thread thread = new Thread(
                     () -> {
                         try (Connection connection = server.connect();
                                 PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
                             connection.setAutoCommit(!batched);
-                            statement.setString(1, channel);
+                            statement.setString(1, channels.get(0));
                             long sequence = 0;
                             while (running.get()) {
                                 for (int i = 0; i < (batched ? 100 : 1); i++) {
+                                    if (channels.size() > 1) {
+                                        statement.setString(1, channels.get((int) (sequence % channels.size())));
+                                    }
                                     // distinct payloads: PostgreSQL folds identical notifications of one transaction
-                                    statement.setString(2, Long.toString(sequence++));
+                                    statement.setString(2, payloads.of(publisher, sequence++));
                                     statement.execute();
                                 }
                                 if (batched) {

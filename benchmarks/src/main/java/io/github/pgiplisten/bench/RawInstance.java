@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.StringJoiner;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -16,7 +18,8 @@ import io.github.pgiplisten.testsupport.PostgresServer;
  * The baseline: what a developer writes with raw pgjdbc. One connection; with a lock key it waits in a blocked
  * {@code pg_advisory_lock} (no timeout), then LISTENs; on SIGTERM it does what the seed library does: UNLISTEN,
  * unlock, exit. Prints {@link InstanceEvent} lines like {@link OursInstance}.
- * Arguments: url user password channel [lockKey].
+ * Arguments: url user password channel [lockKey [channelCount]]; with a channel count above 1 it LISTENs
+ * {@link OursInstance#channels} in one statement ({@link #listenAll}).
  */
 public final class RawInstance {
 
@@ -27,6 +30,21 @@ public final class RawInstance {
         return InstanceJvm.launch(name)
                 .mainClass(RawInstance.class)
                 .arguments(server.jdbcUrl(), server.username(), server.password(), channel, Long.toString(lockKey));
+    }
+
+    /** The same on {@code channelCount} channels ({@link OursInstance#channels}). */
+    static InstanceJvm.Launch launch(
+            String name, PostgresServer server, String channel, int channelCount, long lockKey) {
+        return launch(name, server, channel, lockKey).arguments(Integer.toString(channelCount));
+    }
+
+    /** {@code LISTEN "a"; LISTEN "b"; …}: every channel in one statement, so in one round trip. */
+    static String listenAll(List<String> channels) {
+        StringJoiner sql = new StringJoiner("; ");
+        for (String channel : channels) {
+            sql.add("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
+        }
+        return sql.toString();
     }
 
     public static void main(String[] args) throws Exception {
@@ -57,7 +75,8 @@ public final class RawInstance {
                 statement.execute("SELECT pg_advisory_lock(" + Long.parseLong(args[4]) + ")");
                 InstanceEvent.print("leader", "");
             }
-            statement.execute("LISTEN \"" + channel.replace("\"", "\"\"") + "\"");
+            statement.execute(
+                    listenAll(OursInstance.channels(channel, args.length > 5 ? Integer.parseInt(args[5]) : 1)));
         }
         PGConnection pg = connection.unwrap(PGConnection.class);
         OursInstance.reportCountsWhenQuiet();
