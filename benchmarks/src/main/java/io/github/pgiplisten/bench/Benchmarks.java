@@ -34,6 +34,7 @@ public final class Benchmarks {
 
     static {
         SECTIONS.put("throughput", ThroughputSection::new);
+        SECTIONS.put("payload", PayloadSection::new);
         SECTIONS.put("latency", LatencySection::new);
         SECTIONS.put("observation", ObservationSection::new);
         SECTIONS.put("burst", BurstSection::new);

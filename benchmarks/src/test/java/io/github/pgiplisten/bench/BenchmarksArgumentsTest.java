@@ -22,8 +22,8 @@ class BenchmarksArgumentsTest {
 
         assertThat(arguments.check()).isTrue();
         assertThat(arguments.sections())
-                .contains("throughput", "crash", "floor", "footprint", "durable-latency", "durable-publish")
-                .hasSize(15);
+                .contains("throughput", "payload", "crash", "floor", "footprint", "durable-latency", "durable-publish")
+                .hasSize(16);
     }
 
     @Test
