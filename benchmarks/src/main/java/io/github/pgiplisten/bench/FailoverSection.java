@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
 
@@ -27,7 +28,7 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 final class FailoverSection implements Section {
 
     /** Kills and stops in all; {@code -Dbench.failover-rounds=2} makes a quick try. */
-    private static final int FAILOVER_ROUNDS = Integer.getInteger("bench.failover-rounds", 20);
+    static final int FAILOVER_ROUNDS = Integer.getInteger("bench.failover-rounds", 20);
     /** How often the producer notifies: 500/s. */
     private static final Duration SEND_EVERY = Duration.ofMillis(2);
     /** What a successor may handle again after a crash: what the dead leader handled in two progress intervals. */
@@ -65,29 +66,38 @@ final class FailoverSection implements Section {
         this.server = server;
     }
 
+    /** What one side's rounds measured. */
+    static final class Takeovers {
+        /** Signal → the first notification another instance handled, ms. */
+        final List<Double> crash = new ArrayList<>();
+
+        final List<Double> graceful = new ArrayList<>();
+        /** The worst notify → handled latency around each graceful handover, ms. */
+        final List<Double> worst = new ArrayList<>();
+        /** Graceful lost, graceful twice, crash lost, crash handled again by the successor (most in one crash). */
+        final long[] lostDup = new long[4];
+    }
+
     @Override
     public void run(ResultsTable table) throws Exception {
-        List<Double> rawCrash = new ArrayList<>();
-        List<Double> rawGraceful = new ArrayList<>();
-        List<Double> oursWorst = new ArrayList<>();
-        List<Double> rawWorst = new ArrayList<>();
-        // graceful lost, graceful twice, crash lost, crash handled again by the successor (most in one crash)
-        long[] oursLostDup = new long[4];
-        long[] rawLostDup = new long[4];
+        Takeovers oursRounds = new Takeovers();
+        Takeovers rawRounds = new Takeovers();
         int blocks = 2;
         for (int block = 0; block < blocks; block++) {
             for (boolean ours : block % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
                         + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
-                failoverBlock(
-                        ours,
-                        FAILOVER_ROUNDS / blocks,
-                        ours ? oursCrash : rawCrash,
-                        ours ? oursGraceful : rawGraceful,
-                        ours ? oursWorst : rawWorst,
-                        ours ? oursLostDup : rawLostDup);
+                failoverBlock(ours, FAILOVER_ROUNDS / blocks, true, 1, ours ? oursRounds : rawRounds, fleet -> {});
             }
         }
+        oursCrash.addAll(oursRounds.crash);
+        oursGraceful.addAll(oursRounds.graceful);
+        List<Double> rawCrash = rawRounds.crash;
+        List<Double> rawGraceful = rawRounds.graceful;
+        List<Double> oursWorst = oursRounds.worst;
+        List<Double> rawWorst = rawRounds.worst;
+        long[] oursLostDup = oursRounds.lostDup;
+        long[] rawLostDup = rawRounds.lostDup;
         crashP50Row = table.add(
                 "crash failover: SIGKILL of the leader JVM → a standby handles, p50 ms",
                 String.format(Locale.ROOT, "%.1f", Stats.median(oursCrash)),
@@ -136,15 +146,25 @@ final class FailoverSection implements Section {
                 crashAtLeastOnce);
     }
 
-    private void failoverBlock(
-            boolean ours, int rounds, List<Double> crash, List<Double> graceful, List<Double> worst, long[] lostDup)
+    /**
+     * One fleet of three, ours or raw, on {@code channelCount} channels ({@link OursInstance#channels}; the producer
+     * goes round-robin over them): {@code rounds} kills of the leader, each followed by a graceful stop when
+     * {@code gracefulToo}. What it measures goes to {@code into}; {@code atEnd} reads the fleet after the last round,
+     * before it is closed.
+     */
+    void failoverBlock(
+            boolean ours, int rounds, boolean gracefulToo, int channelCount, Takeovers into, Consumer<Fleet> atEnd)
             throws Exception {
+        List<Double> crash = into.crash;
+        List<Double> graceful = into.graceful;
+        List<Double> worst = into.worst;
+        long[] lostDup = into.lostDup;
         String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
         long key = PgListenEngine.lockKey(group);
         try (Fleet fleet = new Fleet(name -> ours
-                ? oursInstance(server, name, channel, group)
-                : RawInstance.launch(name, server, channel, key).jvmOptions("-Xmx64m"))) {
+                ? oursInstance(server, name, channel, group).arguments("--bench.channel-count=" + channelCount)
+                : RawInstance.launch(name, server, channel, channelCount, key).jvmOptions("-Xmx64m"))) {
             for (String name : List.of("A", "B", "C")) {
                 fleet.start(name);
             }
@@ -153,10 +173,10 @@ final class FailoverSection implements Section {
                     Duration.ofSeconds(120),
                     () -> fleet.alive().stream().allMatch(i -> i.ready));
             Map<Long, Long> sentAt = new ConcurrentHashMap<>();
-            try (Notifications.Steady producer =
-                    new Notifications.Steady(server, channel, SEND_EVERY, sentAt, Benchmarks::log)) {
-                for (int round = 0; round < rounds * 2; round++) {
-                    boolean kill = round % 2 == 0;
+            try (Notifications.Steady producer = new Notifications.Steady(
+                    server, OursInstance.channels(channel, channelCount), SEND_EVERY, sentAt, Benchmarks::log)) {
+                for (int round = 0; round < (gracefulToo ? rounds * 2 : rounds); round++) {
+                    boolean kill = !gracefulToo || round % 2 == 0;
                     // the leader is whoever handled the latest notification
                     Thread.sleep(1500);
                     String leaderName = fleet.lastHandler;
@@ -243,6 +263,7 @@ final class FailoverSection implements Section {
                     Fleet.Instance replacement = fleet.start(leaderName);
                     Await.until("the replacement is ready", Duration.ofSeconds(120), () -> replacement.ready);
                 }
+                atEnd.accept(fleet);
             }
         }
     }

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,14 +47,27 @@ final class Notifications {
                 Duration interval,
                 @Nullable Map<Long, Long> sentAt,
                 Consumer<String> log) {
+            this(server, List.of(channel), interval, sentAt, log);
+        }
+
+        /** The same, {@code n} on {@code channels.get(n % channels.size())}: round-robin over the channels. */
+        Steady(
+                PostgresServer server,
+                List<String> channels,
+                Duration interval,
+                @Nullable Map<Long, Long> sentAt,
+                Consumer<String> log) {
             thread = new Thread(
                     () -> {
                         try (Connection publisher = server.connect();
                                 PreparedStatement statement = publisher.prepareStatement("SELECT pg_notify(?, ?)")) {
-                            statement.setString(1, channel);
+                            statement.setString(1, channels.get(0));
                             long next = System.nanoTime();
                             while (publishing.get()) {
                                 long n = sequence.getAndIncrement();
+                                if (channels.size() > 1) {
+                                    statement.setString(1, channels.get((int) (n % channels.size())));
+                                }
                                 if (sentAt != null) {
                                     sentAt.put(n, EpochMicros.now());
                                 }

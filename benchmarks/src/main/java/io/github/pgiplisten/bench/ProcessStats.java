@@ -48,6 +48,12 @@ final class ProcessStats {
 
     /** The heap in use (MB) of a JVM: as it is, or after a full GC (what is retained); -1 when jcmd fails. */
     static long heapUsedMb(long pid, boolean afterGc) {
+        long kb = heapUsedKb(pid, afterGc);
+        return kb < 0 ? -1 : kb / 1024;
+    }
+
+    /** The same in kB, for differences below a megabyte. */
+    static long heapUsedKb(long pid, boolean afterGc) {
         try {
             Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
             if (afterGc) {
@@ -59,7 +65,7 @@ final class ProcessStats {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             process.waitFor(30, TimeUnit.SECONDS);
             Matcher used = Pattern.compile("used (\\d+)K").matcher(output);
-            return used.find() ? Long.parseLong(used.group(1)) / 1024 : -1;
+            return used.find() ? Long.parseLong(used.group(1)) : -1;
         } catch (IOException ex) {
             return -1;
         } catch (InterruptedException ex) {
