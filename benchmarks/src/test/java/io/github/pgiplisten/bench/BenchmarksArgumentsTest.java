@@ -22,8 +22,16 @@ class BenchmarksArgumentsTest {
 
         assertThat(arguments.check()).isTrue();
         assertThat(arguments.sections())
-                .contains("throughput", "payload", "crash", "floor", "footprint", "durable-latency", "durable-publish")
-                .hasSize(16);
+                .contains(
+                        "throughput",
+                        "payload",
+                        "crash",
+                        "floor",
+                        "footprint",
+                        "channels",
+                        "durable-latency",
+                        "durable-publish")
+                .hasSize(17);
     }
 
     @Test
