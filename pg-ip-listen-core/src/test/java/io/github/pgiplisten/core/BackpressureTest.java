@@ -34,6 +34,9 @@ class BackpressureTest {
 
     private static final long SMALL_LIMIT = 256 * 1024;
 
+    /** How long the build blocks the listener of the case; {@code -Dbackpressure.blocked.seconds} sets it. */
+    private static final int BLOCKED_SECONDS_DEFAULT = 20;
+
     @RegisterExtension
     final Engines engines = Engines.onSharedServer();
 
@@ -184,13 +187,17 @@ class BackpressureTest {
     }
 
     /**
-     * The issue's case, at the default limit: a listener blocked for a minute while 5 000 notifications a second
-     * arrive on its channel. The heap holds the backlog (bounded), the other channel goes on, and afterwards every
-     * notification is handled once, in order.
+     * The issue's case, at the default limit: a listener blocked while 5 000 notifications a second arrive on its
+     * channel. The heap holds the backlog (bounded), the other channel goes on, and afterwards every notification is
+     * handled once, in order. The build blocks it for {@value #BLOCKED_SECONDS_DEFAULT} s (100 000 notifications);
+     * the issue's minute is {@code -Dbackpressure.blocked.seconds=60} (as the benchmark's blocked listener, which
+     * reports the heap and backlog it reaches). Neither reaches the 64 MiB default limit (a minute holds about 40 MiB
+     * by the engine's estimate): the pause at the limit is the first test's.
      */
     @Tag(Soak.TAG)
     @Test
-    void aListenerBlockedForAMinuteAt5000PerSecondKeepsTheHeapBoundedAndTheOtherChannelsFlowing() throws Exception {
+    void aListenerBlockedAt5000PerSecondKeepsTheHeapBoundedAndTheOtherChannelsFlowing() throws Exception {
+        int blockedSeconds = Integer.getInteger("backpressure.blocked.seconds", BLOCKED_SECONDS_DEFAULT);
         String blocked = engines.channel("blocked");
         String flowing = engines.channel("flowing");
         CountDownLatch release = new CountDownLatch(1);
@@ -242,7 +249,7 @@ class BackpressureTest {
         long mostWaiting = 0;
         long start = System.nanoTime();
         List<Long> flowingBehind = new ArrayList<>();
-        while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(60)) {
+        while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(blockedSeconds)) {
             Thread.sleep(1000);
             mostWaiting = Math.max(mostWaiting, engine.status().reading().backlogBytes());
             flowingBehind.add(flowingSent.get() - flowingRecorder.count());
@@ -252,15 +259,17 @@ class BackpressureTest {
         producer.join(10_000);
         long total = sent.get();
         System.out.printf(
-                "blocked a minute: %d sent, %d waiting at most (%d bytes est.), heap after GC %d MB → %d MB,"
+                "blocked %d s: %d sent, %d waiting at most (%d bytes est.), heap after GC %d MB → %d MB,"
                         + " paused %s%n",
+                blockedSeconds,
                 total,
                 engine.status().reading().backlog(),
                 mostWaiting,
                 heapBefore >> 20,
                 heapBlocked >> 20,
                 engine.status().reading().paused());
-        assertThat(total).as("what was sent in the minute").isGreaterThan(200_000);
+        // at least two thirds of the 5 000 a second: 200 000 in a minute
+        assertThat(total).as("what was sent while blocked").isGreaterThan(blockedSeconds * 5_000L * 2 / 3);
         assertThat(mostWaiting).isLessThanOrEqualTo(limit + 1024 * 1024);
         assertThat(heapBlocked - heapBefore)
                 .as("heap held for the blocked listener, bytes")
