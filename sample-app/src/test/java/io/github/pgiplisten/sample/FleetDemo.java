@@ -45,11 +45,14 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  */
 public final class FleetDemo {
 
-    /** How long each phase publishes, how many instances, how often a notification is sent. */
-    public record Settings(Duration phase, int instances, Duration publishInterval) {
+    /**
+     * How long each phase publishes, how many instances, how often a notification is sent, and the options of the
+     * instances' JVMs.
+     */
+    public record Settings(Duration phase, int instances, Duration publishInterval, List<String> jvmOptions) {
 
         public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(4), 3, Duration.ofMillis(5));
+            return new Settings(Duration.ofSeconds(4), 3, Duration.ofMillis(5), List.of("-Xmx256m"));
         }
     }
 
@@ -399,8 +402,9 @@ public final class FleetDemo {
     }
 
     private Instance start(String name, boolean oneProcessListener) throws IOException {
-        InstanceJvm.Launch launch =
-                InstanceJvm.launch("demo-" + name).jvmOptions("-Xmx256m").errorsToOutput();
+        InstanceJvm.Launch launch = InstanceJvm.launch("demo-" + name)
+                .jvmOptions(settings.jvmOptions().toArray(String[]::new))
+                .errorsToOutput();
         if (applicationJar != null) {
             launch.jar(applicationJar);
         } else {
