@@ -28,9 +28,9 @@ class ServerLogTest {
         ServerLog log = ServerLog.from(engines.server());
         List<PgListenEngine> fleet = List.of(start(), start(), start());
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        Thread.sleep(3000); // idle: every standby's wait ends by its bound, again and again
+        Thread.sleep(2000); // idle: every standby's wait ends by its bound, again and again (about ten times each)
         try (Connection connection = engines.server().connect()) {
-            long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
             for (int i = 0; System.nanoTime() < until; i++) { // busy: 500 a second
                 PgNotifier.notify(connection, channel, Integer.toString(i));
                 LockSupport.parkNanos(2_000_000);

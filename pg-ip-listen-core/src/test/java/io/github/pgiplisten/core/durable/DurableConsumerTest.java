@@ -140,7 +140,7 @@ class DurableConsumerTest {
             await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().contains("quick 1"));
             for (int i = 2; i <= 20; i++) {
                 durable.publish("quick " + i);
-                Thread.sleep(250); // 5 s with the transaction open, others committing around it
+                Thread.sleep(100); // 2 s with the transaction open, 19 others committing around it
             }
             await().atMost(PATIENCE).until(() -> durable.ledgerPayloads().size() == 20);
             assertThat(durable.ledgerPayloads()).doesNotContain("slow");
