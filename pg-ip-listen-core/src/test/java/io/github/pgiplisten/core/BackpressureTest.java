@@ -92,7 +92,7 @@ class BackpressureTest {
     }
 
     /**
-     * A pause longer than the session's TCP user timeout (8 s by default): the server's kernel would drop a
+     * A pause longer than the session's TCP user timeout (8 s by default, 4 s here): the server's kernel would drop a
      * connection whose reader does not read for that long, with all it held for it. While paused, the engine keeps
      * what the server sends in a temporary file instead, and nothing is lost. Over TLS too, where the file keeps the
      * encrypted records (an encrypted connection used not to spill, and lost its session and notifications here).
@@ -106,7 +106,8 @@ class BackpressureTest {
         CountDownLatch release = new CountDownLatch(1);
         Payloads recorder = new Payloads();
         List<EngineEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-        PgListenEngine engine = engines.create(options -> options.backlogLimit(SMALL_LIMIT));
+        PgListenEngine engine = engines.create(
+                options -> Engines.withShortTcpUserTimeout(options).backlogLimit(SMALL_LIMIT));
         engine.addEventListener(events::add);
         engine.subscribe(stuck, notification -> {
             release.await(60, TimeUnit.SECONDS);
@@ -133,7 +134,8 @@ class BackpressureTest {
         producer.start();
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> engine.status().reading().paused());
-        Thread.sleep(12_000); // past the 8 s the server's kernel waits for a reader that does not read
+        // past the TCP user timeout: how long the server's kernel waits for a reader that does not read
+        Thread.sleep(Engines.SHORT_TCP_USER_TIMEOUT.plusSeconds(4).toMillis());
         publishing.set(false);
         producer.join(10_000);
         assertThat(engine.status().reading().paused()).isTrue();

@@ -252,18 +252,19 @@ class GracefulHandoverTest {
     @Tag(Soak.TAG)
     @Test
     void aHandoverWhoseHandlersOutlastTheServersTcpUserTimeoutUnderTrafficStillHandsOver() throws Exception {
-        // the session's TCP user timeout is 8 s (keepalives 5 + 3 x 1 s): a leader that read nothing for longer while
-        // the server had notifications to send it would be dropped, and its handover with it
+        // the session's TCP user timeout, 4 s here (keepalives 1 + 3 x 1 s; 8 s by default): a leader that read
+        // nothing for longer while the server had notifications to send it would be dropped, and its handover with it
         List<PgListenEngine> fleet = List.of(
-                start(options -> options.shutdownTimeout(Duration.ofSeconds(30))),
-                start(options -> options.shutdownTimeout(Duration.ofSeconds(30))));
+                start(options -> Engines.withShortTcpUserTimeout(options).shutdownTimeout(Duration.ofSeconds(30))),
+                start(options -> Engines.withShortTcpUserTimeout(options).shutdownTimeout(Duration.ofSeconds(30))));
         awaitOneLeaderAndStandbys(fleet, 1);
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
         PgListenEngine other =
                 fleet.stream().filter(engine -> engine != leader).findFirst().orElseThrow();
         try (Producer producer = new Producer(" " + "x".repeat(3000))) {
             producer.awaitSent(50);
-            stallMillis = 13_000; // a few seconds fill the socket's buffers, then 8 s more
+            // a few seconds fill the socket's buffers, then past the TCP user timeout
+            stallMillis = Engines.SHORT_TCP_USER_TIMEOUT.plusSeconds(5).toMillis();
             stalling = leader;
             assertThat(stalled.await(10, TimeUnit.SECONDS)).isTrue();
             leader.close(); // waits for the stalled handler, then hands over
