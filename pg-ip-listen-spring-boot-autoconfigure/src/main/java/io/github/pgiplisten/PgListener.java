@@ -21,6 +21,8 @@ import org.springframework.aot.hint.annotation.Reflective;
  * {@code JsonMapper} that Spring Boot configured, by default);</li>
  * <li>no parameter at all.</li>
  * </ul>
+ * A {@link #batch()} listener of a durable channel takes one {@code List} of such payloads (or of
+ * {@link io.github.pgiplisten.core.durable.DurableMessage}) instead, a transaction's messages per call.
  * Notifications of one channel reach the method one at a time, in the order PostgreSQL delivered them. What the
  * method throws, and a payload that cannot be read, goes to the {@link PgListenerErrorHandler} (the one named by
  * {@link #errorHandler()}, or the application's); the next notification is handled normally. Each listener has an
@@ -74,7 +76,8 @@ public @interface PgListener {
      * DataSource commits with the whole batch: write its rows in one round trip (JdbcTemplate's
      * {@code batchUpdate}, one multi-row statement) to drain a backlog many times faster than one call per message.
      * When it throws, the batch rolls back and its messages are handed over one per call, so that only the one it
-     * fails on is retried and dead-lettered. Only with {@link #durable()}: notifications come one at a time.
+     * fails on is retried and dead-lettered (the call on the whole batch is not counted as an attempt; it is logged).
+     * Only with {@link #durable()}: notifications come one at a time.
      */
     boolean batch() default false;
 

@@ -6,8 +6,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
-import java.lang.reflect.TypeVariable;
-import java.lang.reflect.WildcardType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,6 +13,8 @@ import java.util.List;
 import org.springframework.core.MethodParameter;
 import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.SynthesizingMethodParameter;
+import org.springframework.messaging.Message;
+import org.springframework.messaging.MessageHeaders;
 import org.springframework.messaging.handler.invocation.HandlerMethodArgumentResolver;
 
 import io.github.pgiplisten.core.PgNotification;
@@ -89,10 +89,13 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
 
     /**
      * A batch listener's element type: its method takes exactly one parameter, unannotated, a {@code List} of
-     * {@code String}, {@link DurableMessage} or a type read from JSON.
+     * {@code String}, {@link DurableMessage} or a type read from JSON. A type variable (a generic base class or
+     * interface) is resolved against the bean's class, a wildcard to its bound ({@code List<? extends Event>}, as
+     * Kotlin declares {@code List<Event>} of an open type).
+     * @param beanClass the bean's own class (not a proxy's)
      * @throws PgListenConfigurationException when it is not durable, or its method takes anything else
      */
-    static ListenerSignature batch(String id, Method method, boolean durable) {
+    static Type batchElement(String id, Method method, Class<?> beanClass, boolean durable) {
         if (!durable) {
             throw invalid(
                     id,
@@ -101,13 +104,20 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
                     "Add durable = true (and publish with PgPublisher.publish), or remove batch = true.");
         }
         Parameter[] parameters = method.getParameters();
-        Type element = parameters.length == 1
-                        && parameters[0].getType() == List.class
-                        && parameters[0].getAnnotations().length == 0
-                        && parameters[0].getParameterizedType() instanceof ParameterizedType list
-                ? list.getActualTypeArguments()[0]
-                : null;
-        if (element == null || element instanceof WildcardType || element instanceof TypeVariable<?>) {
+        Type element = null;
+        if (parameters.length == 1
+                && parameters[0].getType() == List.class
+                && parameters[0].getAnnotations().length == 0) {
+            ResolvableType generic =
+                    ResolvableType.forMethodParameter(method, 0, beanClass).getGeneric(0);
+            Class<?> resolved = generic.resolve();
+            if (generic.getType() instanceof Class<?> || generic.getType() instanceof ParameterizedType) {
+                element = generic.getType();
+            } else if (resolved != null && resolved != Object.class) {
+                element = resolved; // a type variable or a wildcard, by its resolution or bound
+            }
+        }
+        if (element == null) {
             throw invalid(
                     id,
                     "is a batch listener and takes " + signature(parameters) + "; a batch listener takes exactly one"
@@ -116,6 +126,22 @@ record ListenerSignature(List<Type> convertedTypes, boolean plain) {
                     "Take List<String>, List<DurableMessage> or List<YourPayload>; validate the payloads in the"
                             + " method (@Valid does not apply to a batch).");
         }
+        Class<?> type = ResolvableType.forType(element).toClass();
+        if (type == PgNotification.class
+                || Message.class.isAssignableFrom(type)
+                || MessageHeaders.class.isAssignableFrom(type)) {
+            throw invalid(
+                    id,
+                    "is a batch listener of " + type.getSimpleName() + "s, which a batch does not hand over (it"
+                            + " hands over payloads or DurableMessages)",
+                    "Take List<DurableMessage> for each message's channel, id and payload, or List<String> or"
+                            + " List<YourPayload>.");
+        }
+        return element;
+    }
+
+    /** A batch listener's signature: the element type the converter reads, if it is not a String or a message. */
+    static ListenerSignature ofBatch(Type element) {
         Class<?> type = ResolvableType.forType(element).toClass();
         boolean converted = type != String.class && type != DurableMessage.class;
         return new ListenerSignature(converted ? List.of(element) : List.of(), false);

@@ -1,7 +1,6 @@
 package io.github.pgiplisten.autoconfigure;
 
 import java.lang.reflect.Method;
-import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -199,8 +198,12 @@ class PgListenerAnnotationBeanPostProcessor
                     "Remove errorHandler; to act on failures, listen for PgListenEvent.DurableListenerFailed and"
                             + " PgListenEvent.DeadLettered.");
         }
-        ListenerSignature signature = annotation.batch()
-                ? ListenerSignature.batch(id, method, annotation.durable())
+        Type batchElement = annotation.batch()
+                ? ListenerSignature.batchElement(
+                        id, method, ClassUtils.getUserClass(AopUtils.getTargetClass(bean)), annotation.durable())
+                : null;
+        ListenerSignature signature = batchElement != null
+                ? ListenerSignature.ofBatch(batchElement)
                 : ListenerSignature.of(id, method, invocable, custom, annotation.durable());
         PgPayloadConverter converter = null;
         if (!signature.convertedTypes().isEmpty()) {
@@ -229,12 +232,10 @@ class PgListenerAnnotationBeanPostProcessor
                 ? new PgListenerEndpoint.Direct(
                         bean, invocable, invocable.getParameterTypes(), invocable.getGenericParameterTypes(), payload)
                 : null;
-        PgListenerEndpoint.Batch batch = null;
-        if (annotation.batch()) {
-            Type element = ((ParameterizedType) invocable.getGenericParameterTypes()[0]).getActualTypeArguments()[0];
-            batch = new PgListenerEndpoint.Batch(
-                    bean, invocable, ResolvableType.forType(element).toClass(), element, payload);
-        }
+        PgListenerEndpoint.Batch batch = batchElement != null
+                ? new PgListenerEndpoint.Batch(
+                        bean, invocable, ResolvableType.forType(batchElement).toClass(), batchElement, payload)
+                : null;
         return new PgListenerEndpoint(
                 id,
                 channels,

@@ -132,8 +132,9 @@ final class PgListenerEndpoint {
 
     /**
      * Calls a batch listener's method with the batch.
-     * @throws PgListenerExecutionFailedException when the batch is one message whose payload cannot be read or on
-     * which the method throws; for a batch of several, what the method threw, as it is
+     * @throws PgListenerExecutionFailedException when a payload cannot be read (naming that message), when the batch
+     * is one message the method throws on, or when the method throws an {@code Error}; otherwise what the method
+     * threw on a batch of several, as it is (the consumer then hands its messages over one at a time)
      */
     void invoke(List<DurableMessage> messages) throws Exception {
         if (batch == null) {
@@ -228,13 +229,19 @@ final class PgListenerEndpoint {
                 method.invoke(bean, Collections.unmodifiableList(arguments));
             } catch (InvocationTargetException ex) {
                 Throwable thrown = ex.getTargetException();
-                if (messages.size() == 1) {
-                    throw new PgListenerExecutionFailedException(id, notification(messages.get(0)), "threw", thrown);
-                }
-                if (thrown instanceof Exception exception) {
+                if (messages.size() > 1 && thrown instanceof Exception exception) {
                     throw exception; // the consumer says which batch, and hands its messages over one at a time
                 }
-                throw (Error) thrown;
+                // one message, or an Error (an OutOfMemoryError a smaller batch may not meet): wrapped as a
+                // per-message listener's, so that it counts as the failure of a message or a batch, not the reader's
+                throw new PgListenerExecutionFailedException(
+                        id,
+                        notification(messages.get(0)),
+                        messages.size() == 1 ? "threw" : "threw on a batch of " + messages.size() + " messages from",
+                        thrown);
+            } catch (IllegalAccessException ex) {
+                throw new PgListenerExecutionFailedException(
+                        id, notification(messages.get(0)), "could not be called", ex);
             }
         }
 

@@ -533,6 +533,58 @@ class DurableChannelTests {
                         }));
     }
 
+    @Test
+    void aBatchListenerOnAGenericBaseClassReadsItsPayloadsAsTheBeansTypeArgument() {
+        app().withUserConfiguration(GenericBatchApp.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            context.getBean(PgPublisher.class).publish("parcels", new OrderPlaced(9, "parcel"));
+            OrderBatches batches = context.getBean(OrderBatches.class);
+            await().atMost(PATIENCE).until(() -> !batches.received.isEmpty());
+            assertThat(batches.received).containsExactly(new OrderPlaced(9, "parcel"));
+        });
+        app().withUserConfiguration(NotificationsBatch.class)
+                .run(context -> assertThat(context.getStartupFailure())
+                        .rootCause()
+                        .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
+                            assertThat(failure).hasMessageContaining("is a batch listener of PgNotifications");
+                            assertThat(failure.action()).startsWith("Take List<DurableMessage>");
+                        }));
+    }
+
+    /** A batch listener declared once for any payload type. */
+    abstract static class Batches<T> {
+
+        final List<T> received = new CopyOnWriteArrayList<>();
+
+        @PgListener(value = "parcels", durable = true, batch = true)
+        void on(List<T> items) {
+            received.addAll(items);
+        }
+    }
+
+    static class OrderBatches extends Batches<OrderPlaced> {}
+
+    @Configuration(proxyBeanMethods = false)
+    static class GenericBatchApp {
+
+        @Bean
+        OrderBatches orderBatches() {
+            return new OrderBatches();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NotificationsBatch {
+
+        @Bean
+        Object notificationsBatch() {
+            return new Object() {
+                @PgListener(value = "shipments", durable = true, batch = true)
+                void on(List<io.github.pgiplisten.core.PgNotification> notifications) {}
+            };
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class BatchApp {
 

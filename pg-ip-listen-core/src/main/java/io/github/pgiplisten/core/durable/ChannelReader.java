@@ -299,7 +299,8 @@ final class ChannelReader implements Runnable {
         if (result.passedFailing != null || result.forgetFailing) {
             clearFailure();
         }
-        singlesLeft = Math.max(0, singlesLeft - result.count);
+        // past the failed batch's messages (or the window ended: they were in it), batches are whole again
+        singlesLeft = result.outcome == Outcome.DONE ? 0 : Math.max(0, singlesLeft - result.count);
         return result.outcome;
     }
 

@@ -16,7 +16,9 @@ public interface DurableBatchHandler {
     /**
      * Handles a batch. What it throws rolls the whole batch back; its messages are then handed over one at a time
      * (each in a batch of its own), so that only the message it fails on is retried and, after the consumer's
-     * {@code maxAttempts}, goes to the dead letters; once past them, batches are whole again.
+     * {@code maxAttempts}, goes to the dead letters; once past them, batches are whole again. The failed call on the
+     * whole batch is not an attempt of any message (it is logged, not told as a {@link DurableEvent}): each message
+     * then comes alone with attempt 1, and the one it fails on gets {@code maxAttempts} calls of its own.
      * @param messages at least one, in commit order; not modifiable
      * @param connection the transaction's connection: neither commit, roll back nor close it
      */
