@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * A batch handler that fails on a batch of several messages does not say which one it failed on: the batch's messages
  * are then read one per batch (no attempt counted for the batch), so the failing one is found and retried alone.
  * Attempts are counted in memory: a new leader starts counting again. A handler that throws because the transaction's
- * connection failed ({@link ConnectionLoss}) has not failed on the message: the batch is read again after the pause of
+ * connection failed ({@link SqlStates#connectionLoss}) has not failed on the message: the batch is read again after the pause of
  * any other trouble, and no attempt is counted.
  */
 final class ChannelReader implements Runnable {
@@ -124,7 +124,7 @@ final class ChannelReader implements Runnable {
                 if (ex instanceof VirtualMachineError error) {
                     throw error;
                 }
-                if (ConnectionLoss.serializationFailure(ex)) {
+                if (SqlStates.serializationFailure(ex)) {
                     // REPEATABLE READ or SERIALIZABLE: another leader's commit on the cursor, as a fenced batch
                     log.debug(
                             "Group '{}' channel '{}': the batch could not serialize with another; read again",
@@ -276,7 +276,7 @@ final class ChannelReader implements Runnable {
         if (ex instanceof VirtualMachineError error) {
             throw error;
         }
-        if (ConnectionLoss.causes(ex)) {
+        if (SqlStates.connectionLoss(ex)) {
             return ex instanceof Exception exception ? exception : new IllegalStateException(ex);
         }
         return messages.size() == 1 ? new HandlerFailure(messages.get(0), ex) : new BatchFailure(messages, ex);

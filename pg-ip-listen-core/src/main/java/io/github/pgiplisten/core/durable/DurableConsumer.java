@@ -194,7 +194,7 @@ public final class DurableConsumer implements AutoCloseable {
                 });
                 return;
             } catch (Exception ex) {
-                if (attempt < CURSOR_CREATE_ATTEMPTS && ConnectionLoss.serializationFailure(ex)) {
+                if (attempt < CURSOR_CREATE_ATTEMPTS && SqlStates.serializationFailure(ex)) {
                     continue;
                 }
                 if (ex instanceof RuntimeException runtime) {

@@ -4,20 +4,20 @@ import java.sql.SQLException;
 import java.util.function.Predicate;
 
 /**
- * Tells a transaction's connection failing from a listener failing: the network broke, or the session was ended
- * (terminated by an administrator, the server shutting down or crashed). Such a failure says nothing of the message
- * being handled, so it must not count toward the message's attempts: three of them would put a message the listener
- * never failed on in the dead letters, its effect never written.
+ * What the durable reader reads from a failure's SQLSTATE, at any depth of its causes (a framework wraps the driver's
+ * exception): the database's trouble rather than the listener's.
  */
-final class ConnectionLoss {
+final class SqlStates {
 
-    private ConnectionLoss() {}
+    private SqlStates() {}
 
     /**
-     * Whether {@code thrown}, or one of its causes (a framework wraps the driver's exception), is a SQL exception of
-     * SQLSTATE class 08 (connection exception) or 57P01–57P03 (admin shutdown, crash shutdown, cannot connect now).
+     * Whether the transaction's connection failed: SQLSTATE class 08 (connection exception) or 57P01–57P03 (admin
+     * shutdown, crash shutdown, cannot connect now): the network broke, or the session was ended. Such a failure says
+     * nothing of the message being handled, so it must not count toward the message's attempts: three of them would
+     * put a message the listener never failed on in the dead letters, its effect never written.
      */
-    static boolean causes(Throwable thrown) {
+    static boolean connectionLoss(Throwable thrown) {
         return hasState(
                 thrown,
                 state -> state.startsWith("08")
