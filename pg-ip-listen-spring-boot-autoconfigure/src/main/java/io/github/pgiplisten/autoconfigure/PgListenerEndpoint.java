@@ -127,7 +127,12 @@ final class PgListenerEndpoint {
      * @throws PgListenerExecutionFailedException when the payload cannot be read, is not valid, or the method throws
      */
     void invoke(DurableMessage message) {
-        invoke(new PgNotification(message.channel(), message.payload(), 0), message);
+        invoke(notification(message), message);
+    }
+
+    /** A durable message as the notification of its channel and payload whose sender is not known (pid 0). */
+    private static PgNotification notification(DurableMessage message) {
+        return new PgNotification(message.channel(), message.payload(), 0);
     }
 
     /**
@@ -243,10 +248,6 @@ final class PgListenerEndpoint {
                 throw new PgListenerExecutionFailedException(
                         id, notification(messages.get(0)), "could not be called", ex);
             }
-        }
-
-        private static PgNotification notification(DurableMessage message) {
-            return new PgNotification(message.channel(), message.payload(), 0);
         }
     }
 
