@@ -512,24 +512,39 @@ class DurableChannelTests {
     }
 
     @Test
-    void aBatchListenerThatIsNotDurableOrTakesNoListFailsStartUpSayingWhatItTakes() {
-        app().withUserConfiguration(NotDurableBatch.class)
+    void aBatchListenerThatIsNotDurableOrTakesNoListOfPayloadsFailsStartUpSayingWhatItTakes() {
+        assertStartUpFails(
+                new Object() {
+                    @PgListener(value = "shipments", batch = true)
+                    void on(List<String> payloads) {}
+                },
+                "is a batch listener and not durable",
+                "Add durable = true");
+        assertStartUpFails(
+                new Object() {
+                    @PgListener(value = "shipments", durable = true, batch = true)
+                    void on(OrderPlaced order) {}
+                },
+                "is a batch listener and takes (io.github.pgiplisten.autoconfigure.DurableChannelTests$OrderPlaced"
+                        + " order)",
+                "Take List<String>, List<DurableMessage> or List<YourPayload>");
+        assertStartUpFails(
+                new Object() {
+                    @PgListener(value = "shipments", durable = true, batch = true)
+                    void on(List<io.github.pgiplisten.core.PgNotification> notifications) {}
+                },
+                "is a batch listener of PgNotifications",
+                "Take List<DurableMessage>");
+    }
+
+    /** The application with {@code listener} as a bean fails to start, saying {@code problem} and {@code action}. */
+    private void assertStartUpFails(Object listener, String problem, String action) {
+        app().withBean("listener", Object.class, () -> listener)
                 .run(context -> assertThat(context.getStartupFailure())
                         .rootCause()
                         .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
-                            assertThat(failure).hasMessageContaining("is a batch listener and not durable");
-                            assertThat(failure.action()).startsWith("Add durable = true");
-                        }));
-        app().withUserConfiguration(BatchWithoutList.class)
-                .run(context -> assertThat(context.getStartupFailure())
-                        .rootCause()
-                        .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
-                            assertThat(failure)
-                                    .hasMessageContaining(
-                                            "is a batch listener and takes"
-                                                    + " (io.github.pgiplisten.autoconfigure.DurableChannelTests$OrderPlaced order)");
-                            assertThat(failure.action())
-                                    .startsWith("Take List<String>, List<DurableMessage> or List<YourPayload>");
+                            assertThat(failure).hasMessageContaining(problem);
+                            assertThat(failure.action()).startsWith(action);
                         }));
     }
 
@@ -542,13 +557,6 @@ class DurableChannelTests {
             await().atMost(PATIENCE).until(() -> !batches.received.isEmpty());
             assertThat(batches.received).containsExactly(new OrderPlaced(9, "parcel"));
         });
-        app().withUserConfiguration(NotificationsBatch.class)
-                .run(context -> assertThat(context.getStartupFailure())
-                        .rootCause()
-                        .isInstanceOfSatisfying(PgListenConfigurationException.class, failure -> {
-                            assertThat(failure).hasMessageContaining("is a batch listener of PgNotifications");
-                            assertThat(failure.action()).startsWith("Take List<DurableMessage>");
-                        }));
     }
 
     /** A batch listener declared once for any payload type. */
@@ -570,18 +578,6 @@ class DurableChannelTests {
         @Bean
         OrderBatches orderBatches() {
             return new OrderBatches();
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class NotificationsBatch {
-
-        @Bean
-        Object notificationsBatch() {
-            return new Object() {
-                @PgListener(value = "shipments", durable = true, batch = true)
-                void on(List<io.github.pgiplisten.core.PgNotification> notifications) {}
-            };
         }
     }
 
@@ -617,30 +613,6 @@ class DurableChannelTests {
             if (orders.stream().anyMatch(order -> order.item().equals("poison"))) {
                 throw new IllegalStateException("no poison please");
             }
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class NotDurableBatch {
-
-        @Bean
-        Object notDurableBatch() {
-            return new Object() {
-                @PgListener(value = "shipments", batch = true)
-                void on(List<String> payloads) {}
-            };
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class BatchWithoutList {
-
-        @Bean
-        Object batchWithoutList() {
-            return new Object() {
-                @PgListener(value = "shipments", durable = true, batch = true)
-                void on(OrderPlaced order) {}
-            };
         }
     }
 }

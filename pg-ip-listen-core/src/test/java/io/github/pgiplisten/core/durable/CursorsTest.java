@@ -60,8 +60,13 @@ class CursorsTest {
                             + " 'g'");
 
             cursors.create(joining, "g", durable.channel, StartFrom.LATEST);
+            cursors.create(joining, "new-group", durable.channel, StartFrom.LATEST);
             joining.commit();
         }
+        assertThat(durable.strings("SELECT group_name || ' ' || version FROM " + durable.schema
+                        + ".pg_ip_listen_cursor ORDER BY group_name"))
+                .as("the leader's cursor once, as it advanced it; the new group's created")
+                .containsExactly("g 1", "new-group 0");
     }
 
     /**
