@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 
+import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.PostgresServer;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
@@ -102,6 +103,15 @@ public final class Benchmarks {
     }
 
     /** A progress line with the time of day: the sections' own measurements, as they come. */
+    /** The options of an engine in this JVM on {@code server}'s database, in {@code group}. */
+    static PgListenOptions.Builder engineOptions(PostgresServer server, String group, String applicationName) {
+        return PgListenOptions.builder(server.jdbcUrl())
+                .username(server.username())
+                .password(server.password())
+                .group(group)
+                .applicationName(applicationName);
+    }
+
     static void log(String text) {
         System.out.println(LocalTime.now().withNano(0) + "  " + text);
     }

@@ -28,7 +28,6 @@ import org.jspecify.annotations.Nullable;
 import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenEngine;
-import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
 /**
@@ -283,12 +282,8 @@ final class ChannelsSection implements Section {
      */
     private double[] oursListening(List<String> channels) throws Exception {
         String group = "bench-" + channels.get(0);
-        PgListenEngine engine = new PgListenEngine(PgListenOptions.builder(server.jdbcUrl())
-                .username(server.username())
-                .password(server.password())
-                .group(group)
-                .applicationName("bench channels")
-                .build());
+        PgListenEngine engine = new PgListenEngine(
+                Benchmarks.engineOptions(server, group, "bench channels").build());
         try {
             for (String channel : channels) {
                 engine.subscribe(channel, notification -> {});

@@ -76,7 +76,7 @@ final class DurableDrainSection implements Section {
         }
 
         /** Whether {@code kind} has this listener: Spring Integration hands over one message per transaction. */
-        boolean of(DurableQueue.Kind kind) {
+        boolean runsOn(DurableQueue.Kind kind) {
             return this != BATCH || kind != DurableQueue.Kind.SPRING_INTEGRATION;
         }
     }
@@ -88,7 +88,7 @@ final class DurableDrainSection implements Section {
                 + " round(s)");
         for (DurableQueue.Kind kind : DurableQueue.Kind.measured()) {
             for (Listener listener : Listener.values()) {
-                if (listener.of(kind)) {
+                if (listener.runsOn(kind)) {
                     drain(kind, listener, kind == DurableQueue.Kind.SPRING_INTEGRATION ? 1000 : 20_000);
                 }
             }
@@ -99,7 +99,7 @@ final class DurableDrainSection implements Section {
             for (Listener listener : Listener.values()) {
                 List<DurableQueue.Kind> kinds = DurableQueue.Kind.rotated(round * 3 + listener.ordinal());
                 for (DurableQueue.Kind kind : kinds) {
-                    if (!listener.of(kind)) {
+                    if (!listener.runsOn(kind)) {
                         continue;
                     }
                     int messages = kind == DurableQueue.Kind.SPRING_INTEGRATION ? SI_MESSAGES : MESSAGES;

@@ -13,7 +13,6 @@ import java.util.Locale;
 import java.util.UUID;
 
 import io.github.pgiplisten.core.PgListenEngine;
-import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.Await;
 import io.github.pgiplisten.testsupport.PostgresServer;
 
@@ -65,11 +64,7 @@ final class IdleSection implements Section {
             }
             AutoCloseable standby;
             if (ours) {
-                PgListenEngine engine = new PgListenEngine(PgListenOptions.builder(server.jdbcUrl())
-                        .username(server.username())
-                        .password(server.password())
-                        .group(group)
-                        .applicationName("bench idle standby")
+                PgListenEngine engine = new PgListenEngine(Benchmarks.engineOptions(server, group, "bench idle standby")
                         .build());
                 engine.subscribe("idle", notification -> {});
                 engine.start();

@@ -13,7 +13,6 @@ import org.jspecify.annotations.Nullable;
 import com.zaxxer.hikari.HikariDataSource;
 
 import io.github.pgiplisten.core.PgListenEngine;
-import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.durable.DurableConsumer;
 import io.github.pgiplisten.core.durable.DurableLog;
 import io.github.pgiplisten.core.durable.DurableMessage;
@@ -143,13 +142,10 @@ final class OursDurable implements DurableQueue {
      * {@code StartFrom.EARLIEST} the drain begins with the subscription, not during the election.
      */
     private DurableConsumer startReading() throws Exception {
-        PgListenEngine started = new PgListenEngine(PgListenOptions.builder(server.jdbcUrl())
-                .username(server.username())
-                .password(server.password())
-                .group("bench-durable-" + schema)
-                .applicationName("bench-ours-durable")
-                .shutdownTimeout(Duration.ofSeconds(5))
-                .build());
+        PgListenEngine started =
+                new PgListenEngine(Benchmarks.engineOptions(server, "bench-durable-" + schema, "bench-ours-durable")
+                        .shutdownTimeout(Duration.ofSeconds(5))
+                        .build());
         engine = started;
         DurableConsumer reading = new DurableConsumer(
                 started,
