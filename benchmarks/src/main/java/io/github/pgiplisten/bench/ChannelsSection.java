@@ -241,8 +241,8 @@ final class ChannelsSection implements Section {
         String lost = String.format(
                 Locale.ROOT,
                 "lost ours %d, raw %d; raw LISTENs its channels in one statement once it leads",
-                f.oursTakeovers().lostDup[2],
-                f.rawTakeovers().lostDup[2]);
+                f.oursTakeovers().crashLost,
+                f.rawTakeovers().crashLost);
         if (f.count() == 1) {
             table.add(takeoverFigure, ours, rawTakeover, "the other counts' base; " + lost);
         } else {

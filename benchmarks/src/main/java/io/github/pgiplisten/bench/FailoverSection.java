@@ -55,9 +55,8 @@ final class FailoverSection implements Section {
 
     private final PostgresServer server;
     /** What it measured for ours, and its rows, so that the floor can be set beside them. */
-    final List<Double> oursCrash = new ArrayList<>();
+    final Takeovers ours = new Takeovers();
 
-    final List<Double> oursGraceful = new ArrayList<>();
     ResultsTable.@Nullable Row crashP50Row;
     ResultsTable.@Nullable Row crashP99Row;
     ResultsTable.@Nullable Row gracefulRow;
@@ -74,74 +73,71 @@ final class FailoverSection implements Section {
         final List<Double> graceful = new ArrayList<>();
         /** The worst notify → handled latency around each graceful handover, ms. */
         final List<Double> worst = new ArrayList<>();
-        /** Graceful lost, graceful twice, crash lost, crash handled again by the successor (most in one crash). */
-        final long[] lostDup = new long[4];
+
+        long gracefulLost;
+        /** Handled twice, in graceful and crash rounds. */
+        long twice;
+
+        long crashLost;
+        /** Handled again by the successor after a crash (at-least-once), the most in one crash. */
+        long crashAgainMost;
     }
 
     @Override
     public void run(ResultsTable table) throws Exception {
-        Takeovers oursRounds = new Takeovers();
-        Takeovers rawRounds = new Takeovers();
+        Takeovers raw = new Takeovers();
         int blocks = 2;
         for (int block = 0; block < blocks; block++) {
             for (boolean ours : block % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
                         + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
-                failoverBlock(ours, FAILOVER_ROUNDS / blocks, true, 1, ours ? oursRounds : rawRounds, fleet -> {});
+                failoverBlock(ours, FAILOVER_ROUNDS / blocks, true, 1, ours ? this.ours : raw, fleet -> {});
             }
         }
-        oursCrash.addAll(oursRounds.crash);
-        oursGraceful.addAll(oursRounds.graceful);
-        List<Double> rawCrash = rawRounds.crash;
-        List<Double> rawGraceful = rawRounds.graceful;
-        List<Double> oursWorst = oursRounds.worst;
-        List<Double> rawWorst = rawRounds.worst;
-        long[] oursLostDup = oursRounds.lostDup;
-        long[] rawLostDup = rawRounds.lostDup;
         crashP50Row = table.add(
                 "crash failover: SIGKILL of the leader JVM → a standby handles, p50 ms",
-                String.format(Locale.ROOT, "%.1f", Stats.median(oursCrash)),
-                String.format(Locale.ROOT, "%.1f", Stats.median(rawCrash)),
+                String.format(Locale.ROOT, "%.1f", Stats.median(ours.crash)),
+                String.format(Locale.ROOT, "%.1f", Stats.median(raw.crash)),
                 "",
                 CRASH_P50_OVER_FLOOR.notChecked("the floor section did not run in the same invocation "
                         + "(./run-benchmarks --check crash floor)"));
-        Goal crashP99 = CRASH_P99.of(Stats.percentile(oursCrash, 99));
+        Goal crashP99 = CRASH_P99.of(Stats.percentile(ours.crash, 99));
         crashP99Row = table.add(
-                "crash failover, p99 ms (" + oursCrash.size() + " rounds)",
-                String.format(Locale.ROOT, "%.1f", Stats.percentile(oursCrash, 99)),
-                String.format(Locale.ROOT, "%.1f", Stats.percentile(rawCrash, 99)),
+                "crash failover, p99 ms (" + ours.crash.size() + " rounds)",
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(ours.crash, 99)),
+                String.format(Locale.ROOT, "%.1f", Stats.percentile(raw.crash, 99)),
                 crashP99.toString(),
                 crashP99);
         Goal[] graceful = {
-            GRACEFUL_MEDIAN.of(Stats.median(oursGraceful)), GRACEFUL_P99.of(Stats.percentile(oursGraceful, 99))
+            GRACEFUL_MEDIAN.of(Stats.median(ours.graceful)), GRACEFUL_P99.of(Stats.percentile(ours.graceful, 99))
         };
         gracefulRow = table.add(
                 "graceful handover: SIGTERM of the leader → the next one handles, median (min–max) ms",
-                Stats.medianAndSpread(oursGraceful, "%.1f"),
-                Stats.medianAndSpread(rawGraceful, "%.1f"),
+                Stats.medianAndSpread(ours.graceful, "%.1f"),
+                Stats.medianAndSpread(raw.graceful, "%.1f"),
                 String.format(
-                        Locale.ROOT, "%s (p99 %.1f)", Goal.describe(graceful), Stats.percentile(oursGraceful, 99)),
+                        Locale.ROOT, "%s (p99 %.1f)", Goal.describe(graceful), Stats.percentile(ours.graceful, 99)),
                 graceful);
-        Goal worst = WORST_LATENCY.of(Stats.median(oursWorst));
+        Goal worst = WORST_LATENCY.of(Stats.median(ours.worst));
         table.add(
                 "graceful handover: worst notify → handled latency around it, median (min–max) ms",
-                Stats.medianAndSpread(oursWorst, "%.1f"),
-                Stats.medianAndSpread(rawWorst, "%.1f"),
+                Stats.medianAndSpread(ours.worst, "%.1f"),
+                Stats.medianAndSpread(raw.worst, "%.1f"),
                 worst.toString(),
                 worst);
-        Goal[] gracefulOnce = {NONE_LOST.of(oursLostDup[0]), NONE_TWICE.of(oursLostDup[1])};
+        Goal[] gracefulOnce = {NONE_LOST.of(ours.gracefulLost), NONE_TWICE.of(ours.twice)};
         table.add(
                 "graceful handovers: notifications lost / handled twice (all rounds)",
-                oursLostDup[0] + " / " + oursLostDup[1],
-                rawLostDup[0] + " / " + rawLostDup[1],
+                ours.gracefulLost + " / " + ours.twice,
+                raw.gracefulLost + " / " + raw.twice,
                 Goal.describe(gracefulOnce),
                 gracefulOnce);
-        Goal[] crashAtLeastOnce = {NONE_LOST.of(oursLostDup[2]), HANDLED_AGAIN.of(oursLostDup[3])};
+        Goal[] crashAtLeastOnce = {NONE_LOST.of(ours.crashLost), HANDLED_AGAIN.of(ours.crashAgainMost)};
         table.add(
                 "crash rounds at 500/s: notifications lost (all rounds) / handled again by the successor (most in "
                         + "one crash)",
-                oursLostDup[2] + " / " + oursLostDup[3],
-                rawLostDup[2] + " / " + rawLostDup[3],
+                ours.crashLost + " / " + ours.crashAgainMost,
+                raw.crashLost + " / " + raw.crashAgainMost,
                 Goal.describe(crashAtLeastOnce),
                 crashAtLeastOnce);
     }
@@ -155,10 +151,6 @@ final class FailoverSection implements Section {
     void failoverBlock(
             boolean ours, int rounds, boolean gracefulToo, int channelCount, Takeovers into, Consumer<Fleet> atEnd)
             throws Exception {
-        List<Double> crash = into.crash;
-        List<Double> graceful = into.graceful;
-        List<Double> worst = into.worst;
-        long[] lostDup = into.lostDup;
         String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
         long key = PgListenEngine.lockKey(group);
@@ -199,7 +191,7 @@ final class FailoverSection implements Section {
                             .min()
                             .orElseThrow();
                     double ms = (takeover - signalAt) / 1000.0;
-                    (kill ? crash : graceful).add(ms);
+                    (kill ? into.crash : into.graceful).add(ms);
                     leader.jvm.awaitExit(Duration.ofSeconds(30));
                     // what was sent around the signal: lost, twice, and the worst latency (graceful rounds)
                     long lost = 0;
@@ -225,14 +217,13 @@ final class FailoverSection implements Section {
                             worstMs = Math.max(worstMs, (by.get(0).micros() - at) / 1000.0);
                         }
                     }
+                    into.twice += twice;
                     if (kill) {
-                        lostDup[2] += lost;
-                        lostDup[3] = Math.max(lostDup[3], again);
-                        lostDup[1] += twice;
+                        into.crashLost += lost;
+                        into.crashAgainMost = Math.max(into.crashAgainMost, again);
                     } else {
-                        lostDup[0] += lost;
-                        lostDup[1] += twice;
-                        worst.add(worstMs);
+                        into.gracefulLost += lost;
+                        into.worst.add(worstMs);
                     }
                     Fleet.Instance successor = fleet.byName(fleet.handled.values().stream()
                             .flatMap(List::stream)

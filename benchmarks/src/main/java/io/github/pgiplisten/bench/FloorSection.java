@@ -109,8 +109,8 @@ final class FloorSection implements Section {
      * against the floor checked.
      */
     void compareWith(FailoverSection failover) {
-        List<Double> oursCrash = failover.oursCrash;
-        List<Double> oursGraceful = failover.oursGraceful;
+        List<Double> oursCrash = failover.ours.crash;
+        List<Double> oursGraceful = failover.ours.graceful;
         ResultsTable.@Nullable Row crashP50Row = failover.crashP50Row;
         ResultsTable.@Nullable Row crashP99Row = failover.crashP99Row;
         ResultsTable.@Nullable Row gracefulRow = failover.gracefulRow;
