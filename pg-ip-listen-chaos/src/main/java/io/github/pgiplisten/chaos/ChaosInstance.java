@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,8 +22,10 @@ import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.Role;
+import io.github.pgiplisten.core.durable.DurableBatchHandler;
 import io.github.pgiplisten.core.durable.DurableConsumer;
 import io.github.pgiplisten.core.durable.DurableEvent;
+import io.github.pgiplisten.core.durable.DurableMessage;
 import io.github.pgiplisten.core.durable.DurableSettings;
 import io.github.pgiplisten.core.durable.DurableTransactions;
 import io.github.pgiplisten.testsupport.EpochMicros;
@@ -53,12 +56,14 @@ import io.github.pgiplisten.testsupport.InstanceEvent;
  * that long, or until {@code release}; in durable mode with the next message, its effect written and its transaction
  * open); {@code release}; {@code start} (see {@code booted}); {@code close} (graceful
  * close, then exit). SIGTERM closes gracefully too. Times are epoch microseconds.
- * Arguments: jdbc-url user password group channel application-name [durable-schema].
+ * Arguments: jdbc-url user password group channel application-name [durable-schema [batch|one-by-one]].
  *
  * <p>Durable mode (a seventh argument, the schema of the durable tables): the channel is a durable channel instead,
  * read by a {@link DurableConsumer} with the default settings on a HikariCP pool of its own (application name
  * {@code <application-name>/durable}), whose handler inserts one row per message into {@code <schema>.chaos_effect}
- * in the message's transaction, on the connection it is given: the effect ledger.
+ * in the message's transaction, on the connection it is given: the effect ledger. With {@code batch} (the eighth
+ * argument) the handler is a {@code DurableBatchHandler} that inserts a batch's rows as one JDBC batch; otherwise a
+ * {@code DurableHandler}, one row per call.
  */
 public final class ChaosInstance {
 
@@ -94,7 +99,9 @@ public final class ChaosInstance {
         engine.addEventListener(ChaosInstance::report);
         String durableSchema = args.length > 6 ? args[6] : null;
         HikariDataSource pool = durableSchema != null ? pool(args) : null;
-        DurableConsumer consumer = pool != null ? durable(engine, pool, durableSchema, args[4]) : null;
+        DurableConsumer consumer = pool != null
+                ? durable(engine, pool, durableSchema, args[4], args.length > 7 && args[7].equals("batch"))
+                : null;
         Runnable close = () -> {
             // as the Spring container stops: the batch in flight ends (commits, or is fenced) before the handover
             if (consumer != null) {
@@ -181,26 +188,36 @@ public final class ChaosInstance {
 
     /**
      * The durable consumer with the default settings (but the schema), its handler writing the effect ledger: one
-     * row per message, in the message's transaction.
+     * row per message, in the message's transaction; a batch's rows in one JDBC batch when {@code batch}.
      */
     private static DurableConsumer durable(
-            PgListenEngine engine, HikariDataSource pool, String schema, String channel) {
+            PgListenEngine engine, HikariDataSource pool, String schema, String channel, boolean batch) {
         DurableConsumer consumer = new DurableConsumer(
                 engine,
                 DurableTransactions.of(pool),
                 DurableSettings.builder().schema(schema).build());
         String insert = "INSERT INTO " + schema + ".chaos_effect (n, message_id, by) VALUES (?, ?, ?)";
         String by = engine.options().applicationName();
-        consumer.subscribe(channel, (message, connection) -> {
+        DurableBatchHandler effects = (messages, connection) -> {
             try (PreparedStatement statement = connection.prepareStatement(insert)) {
-                statement.setLong(1, Long.parseLong(message.payload().substring(1)));
-                statement.setLong(2, message.id());
-                statement.setString(3, by);
-                statement.executeUpdate();
+                for (DurableMessage message : messages) {
+                    statement.setLong(1, Long.parseLong(message.payload().substring(1)));
+                    statement.setLong(2, message.id());
+                    statement.setString(3, by);
+                    statement.addBatch();
+                }
+                statement.executeBatch();
             }
-            InstanceEvent.print(out, EpochMicros.now(), "durable", message.payload() + " " + message.id());
-            busyIfAsked(message.payload()); // its effect written, its transaction open
-        });
+            for (DurableMessage message : messages) {
+                InstanceEvent.print(out, EpochMicros.now(), "durable", message.payload() + " " + message.id());
+            }
+            busyIfAsked(messages.get(messages.size() - 1).payload()); // its effects written, its transaction open
+        };
+        if (batch) {
+            consumer.subscribeBatch(channel, effects);
+        } else {
+            consumer.subscribe(channel, (message, connection) -> effects.handle(List.of(message), connection));
+        }
         consumer.addEventListener(event -> {
             if (event instanceof DurableEvent.HandlerFailed failed) {
                 InstanceEvent.print(

@@ -312,6 +312,8 @@ final class ChaosFleet implements AutoCloseable {
                 name));
         if (durableSchema != null) {
             arguments.add(durableSchema);
+            // every other instance reads with a batch handler: whichever leads, under every fault, both kinds do
+            arguments.add(started % 2 == 0 ? "batch" : "one-by-one");
         }
         InstanceJvm.Launch launch = InstanceJvm.launch(name)
                 .jvmOptions("-Xmx96m", "-XX:+UseSerialGC")
