@@ -66,7 +66,8 @@ public final class Engines implements AfterEachCallback {
      * The TCP user timeout of {@link #withShortTcpUserTimeout}: keepalives after 1 s idle, then 3 every second (the
      * session's tcp_user_timeout is their sum; 5 + 3 x 1 = 8 s by default).
      */
-    static final Duration SHORT_TCP_USER_TIMEOUT = Duration.ofSeconds(4);
+    static final Duration SHORT_TCP_USER_TIMEOUT =
+            Duration.ofSeconds(1).plus(Duration.ofSeconds(1).multipliedBy(3));
 
     /**
      * Options whose session the server's kernel drops after {@link #SHORT_TCP_USER_TIMEOUT} without reads, for tests
