@@ -62,21 +62,24 @@ public final class Engines implements AfterEachCallback {
         return group;
     }
 
+    private static final Duration SHORT_KEEPALIVE = Duration.ofSeconds(1);
+
+    private static final int SHORT_KEEPALIVES = 3;
+
     /**
      * The TCP user timeout of {@link #withShortTcpUserTimeout}: keepalives after 1 s idle, then 3 every second (the
      * session's tcp_user_timeout is their sum; 5 + 3 x 1 = 8 s by default).
      */
-    static final Duration SHORT_TCP_USER_TIMEOUT =
-            Duration.ofSeconds(1).plus(Duration.ofSeconds(1).multipliedBy(3));
+    static final Duration SHORT_TCP_USER_TIMEOUT = SHORT_KEEPALIVE.plus(SHORT_KEEPALIVE.multipliedBy(SHORT_KEEPALIVES));
 
     /**
      * Options whose session the server's kernel drops after {@link #SHORT_TCP_USER_TIMEOUT} without reads, for tests
      * that pause reading past it: half the default's wait, the same behaviour.
      */
     static PgListenOptions.Builder withShortTcpUserTimeout(PgListenOptions.Builder options) {
-        return options.tcpKeepalivesIdle(Duration.ofSeconds(1))
-                .tcpKeepalivesInterval(Duration.ofSeconds(1))
-                .tcpKeepalivesCount(3);
+        return options.tcpKeepalivesIdle(SHORT_KEEPALIVE)
+                .tcpKeepalivesInterval(SHORT_KEEPALIVE)
+                .tcpKeepalivesCount(SHORT_KEEPALIVES);
     }
 
     /** A channel name no other test uses. */
