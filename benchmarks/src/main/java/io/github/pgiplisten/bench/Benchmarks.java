@@ -47,6 +47,7 @@ public final class Benchmarks {
         SECTIONS.put("reconnect", server -> new ReconnectSection());
         SECTIONS.put("footprint", FootprintSection::new);
         SECTIONS.put("channels", ChannelsSection::new);
+        SECTIONS.put("fleet", FleetSection::new);
         SECTIONS.put("durable-latency", DurableLatencySection::new);
         SECTIONS.put("durable-drain", DurableDrainSection::new);
         SECTIONS.put("durable-longtx", DurableLongTxSection::new);

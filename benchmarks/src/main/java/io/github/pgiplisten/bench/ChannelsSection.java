@@ -155,18 +155,24 @@ final class ChannelsSection implements Section {
         for (int block = 0; block < blocks; block++) {
             for (boolean ours : block % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 int rounds = kills / blocks + (block < kills % blocks ? 1 : 0);
-                failover.failoverBlock(ours, rounds, false, count, ours ? oursTakeovers : rawTakeovers, fleet -> {
-                    long pid = fleet.byName(fleet.lastHandler).jvm.pid();
-                    long kb = ProcessStats.heapUsedKb(pid, true);
-                    if (kb >= 0) { // -1: jcmd failed
-                        (ours ? oursHeap : rawHeap).add(kb / 1024.0);
+                FailoverSection.Shape shape =
+                        new FailoverSection.Shape(3, count, FailoverSection.SEND_EVERY, List.of());
+                FailoverSection.Readings leaderHeap = new FailoverSection.Readings() {
+                    @Override
+                    public void underTraffic(Fleet fleet) {
+                        long pid = fleet.byName(fleet.lastHandler).jvm.pid();
+                        long kb = ProcessStats.heapUsedKb(pid, true);
+                        if (kb >= 0) { // -1: jcmd failed
+                            (ours ? oursHeap : rawHeap).add(kb / 1024.0);
+                        }
+                        log(String.format(
+                                Locale.ROOT,
+                                "    %s leader's heap after a full GC: %.1f MB",
+                                ours ? "ours" : "raw ",
+                                kb / 1024.0));
                     }
-                    log(String.format(
-                            Locale.ROOT,
-                            "    %s leader's heap after a full GC: %.1f MB",
-                            ours ? "ours" : "raw ",
-                            kb / 1024.0));
-                });
+                };
+                failover.failoverBlock(ours, shape, rounds, false, ours ? oursTakeovers : rawTakeovers, leaderHeap);
             }
         }
 

@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
 
@@ -30,7 +29,7 @@ final class FailoverSection implements Section {
     /** Kills and stops in all; {@code -Dbench.failover-rounds=2} makes a quick try. */
     static final int FAILOVER_ROUNDS = Integer.getInteger("bench.failover-rounds", 20);
     /** How often the producer notifies: 500/s. */
-    private static final Duration SEND_EVERY = Duration.ofMillis(2);
+    static final Duration SEND_EVERY = Duration.ofMillis(2);
     /** What a successor may handle again after a crash: what the dead leader handled in two progress intervals. */
     private static final long AGAIN_AT_MOST =
             2 * new PgListenProperties().getProgressInterval().toNanos() / SEND_EVERY.toNanos();
@@ -91,7 +90,7 @@ final class FailoverSection implements Section {
             for (boolean ours : block % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
                         + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
-                failoverBlock(ours, FAILOVER_ROUNDS / blocks, true, 1, ours ? this.ours : raw, fleet -> {});
+                failoverBlock(ours, Shape.THREE, FAILOVER_ROUNDS / blocks, true, ours ? this.ours : raw, Readings.NONE);
             }
         }
         crashP50Row = table.add(
@@ -143,30 +142,67 @@ final class FailoverSection implements Section {
     }
 
     /**
-     * One fleet of three, ours or raw, on {@code channelCount} channels ({@link OursInstance#channels}; the producer
-     * goes round-robin over them): {@code rounds} kills of the leader, each followed by a graceful stop when
-     * {@code gracefulToo}. What it measures goes to {@code into}; {@code atEnd} reads the fleet after the last round,
-     * before it is closed.
+     * What a block's fleet looks like: {@code instances} JVMs on {@code channels} channels
+     * ({@link OursInstance#channels}; the producer goes round-robin over them), a notification every
+     * {@code sendEvery}, and JVM options added to each side's own.
      */
-    void failoverBlock(
-            boolean ours, int rounds, boolean gracefulToo, int channelCount, Takeovers into, Consumer<Fleet> atEnd)
+    record Shape(int instances, int channels, Duration sendEvery, List<String> jvmOptions) {
+
+        /** The crash and graceful rounds' fleet: three JVMs on one channel, 500 notifications a second. */
+        static final Shape THREE = new Shape(3, 1, SEND_EVERY, List.of());
+
+        /** Instance names: A, B, C, … (past Z: I26, I27, …). */
+        List<String> names() {
+            List<String> names = new ArrayList<>(instances);
+            for (int i = 0; i < instances; i++) {
+                names.add(i < 26 ? String.valueOf((char) ('A' + i)) : "I" + i);
+            }
+            return names;
+        }
+    }
+
+    /** What a section reads from a block's fleet after its last round, before the fleet is closed. */
+    interface Readings {
+
+        Readings NONE = new Readings() {};
+
+        /** With the producer still sending. */
+        default void underTraffic(Fleet fleet) throws Exception {}
+
+        /** Once the producer has stopped. */
+        default void quiet(Fleet fleet) throws Exception {}
+    }
+
+    /**
+     * One fleet of {@code shape}, ours or raw: {@code rounds} kills of the leader, each followed by a graceful stop
+     * when {@code gracefulToo}. What it measures goes to {@code into}; {@code readings} reads the fleet after the last
+     * round.
+     */
+    void failoverBlock(boolean ours, Shape shape, int rounds, boolean gracefulToo, Takeovers into, Readings readings)
             throws Exception {
         String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
         long key = PgListenEngine.lockKey(group);
-        try (Fleet fleet = new Fleet(name -> ours
-                ? oursInstance(server, name, channel, group).arguments("--bench.channel-count=" + channelCount)
-                : RawInstance.launch(name, server, channel, channelCount, key).jvmOptions("-Xmx64m"))) {
-            for (String name : List.of("A", "B", "C")) {
+        try (Fleet fleet = new Fleet(name -> (ours
+                        ? oursInstance(server, name, channel, group)
+                                .arguments("--bench.channel-count=" + shape.channels())
+                        : RawInstance.launch(name, server, channel, shape.channels(), key)
+                                .jvmOptions("-Xmx64m"))
+                .jvmOptions(shape.jvmOptions().toArray(String[]::new)))) {
+            for (String name : shape.names()) {
                 fleet.start(name);
             }
             Await.until(
                     "the fleet is ready",
-                    Duration.ofSeconds(120),
+                    Duration.ofSeconds(60L * shape.instances()),
                     () -> fleet.alive().stream().allMatch(i -> i.ready));
             Map<Long, Long> sentAt = new ConcurrentHashMap<>();
             try (Notifications.Steady producer = new Notifications.Steady(
-                    server, OursInstance.channels(channel, channelCount), SEND_EVERY, sentAt, Benchmarks::log)) {
+                    server,
+                    OursInstance.channels(channel, shape.channels()),
+                    shape.sendEvery(),
+                    sentAt,
+                    Benchmarks::log)) {
                 for (int round = 0; round < (gracefulToo ? rounds * 2 : rounds); round++) {
                     boolean kill = !gracefulToo || round % 2 == 0;
                     // the leader is whoever handled the latest notification
@@ -254,8 +290,9 @@ final class FailoverSection implements Section {
                     Fleet.Instance replacement = fleet.start(leaderName);
                     Await.until("the replacement is ready", Duration.ofSeconds(120), () -> replacement.ready);
                 }
-                atEnd.accept(fleet);
+                readings.underTraffic(fleet);
             }
+            readings.quiet(fleet);
         }
     }
 

@@ -83,10 +83,10 @@ final class IdleSection implements Section {
                 standby = connection;
             }
             Thread.sleep(3000);
-            long before = transactions();
+            long before = transactions(server);
             long start = System.nanoTime();
             Thread.sleep(60_000);
-            long after = transactions();
+            long after = transactions(server);
             double seconds = (System.nanoTime() - start) / 1e9;
             standby.close();
             // the measuring query itself is one transaction
@@ -102,7 +102,7 @@ final class IdleSection implements Section {
     }
 
     /** Committed and rolled-back transactions of the database so far, once backends have flushed their counts. */
-    private long transactions() throws SQLException {
+    static long transactions(PostgresServer server) throws SQLException {
         try (Connection connection = server.connect();
                 Statement statement = connection.createStatement()) {
             Thread.sleep(1100); // let backends flush their statistics
@@ -136,10 +136,10 @@ final class IdleSection implements Section {
                                             .count()
                                     == 1);
             Thread.sleep(5000);
-            long before = transactions();
+            long before = transactions(server);
             long start = System.nanoTime();
             Thread.sleep(60_000);
-            long after = transactions();
+            long after = transactions(server);
             return Math.max(0, after - before - 1) / ((System.nanoTime() - start) / 1e9);
         }
     }

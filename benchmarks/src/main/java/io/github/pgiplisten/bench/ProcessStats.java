@@ -46,6 +46,44 @@ final class ProcessStats {
         return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
+    /**
+     * utime + stime in clock ticks of every process running {@code command} ({@code postgres}: the server's
+     * postmaster and backends), by pid.
+     */
+    static Map<Long, Long> cpuTicksOf(String command) throws IOException {
+        Map<Long, Long> ticks = new HashMap<>();
+        try (var entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path entry : entries) {
+                long pid = Long.parseLong(entry.getFileName().toString());
+                try {
+                    String stat = Files.readString(entry.resolve("stat"));
+                    if (stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+                            .equals(command)) {
+                        ticks.put(pid, cpuTicks(pid));
+                    }
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        return ticks;
+    }
+
+    /**
+     * The ticks {@code command}'s processes spent from {@code before} to now: the growth of those still running plus
+     * all of those started since (those that exited meanwhile are not counted).
+     */
+    static long cpuTicksSince(String command, Map<Long, Long> before) throws IOException {
+        long spent = 0;
+        for (Map.Entry<Long, Long> now : cpuTicksOf(command).entrySet()) {
+            spent += now.getValue() - before.getOrDefault(now.getKey(), 0L);
+        }
+        return spent;
+    }
+
+    /** USER_HZ: the clock ticks of a second in {@code /proc}'s CPU times, on Linux. */
+    static final double TICKS_PER_SECOND = 100;
+
     /** The heap in use (MB) of a JVM: as it is, or after a full GC (what is retained); -1 when jcmd fails. */
     static long heapUsedMb(long pid, boolean afterGc) {
         long kb = heapUsedKb(pid, afterGc);
