@@ -92,15 +92,28 @@ public record EngineStatus(
      * @param heldBytesOnDisk bytes of them waiting in a temporary file, past {@code standbyBufferLimit} in memory
      * @param dropped notifications its standbys (this engine, on any connection) dropped because the disk refused
      * them: after a crash of their leader they would not be handled again (each was logged at WARN)
+     * @param cold whether it is a cold standby: the group has its {@code hotStandbys} already, and this one waits,
+     * without listening, for a hot standby's place (it keeps nothing, is never ready, and takes over only when no hot
+     * standby is left)
      */
-    public record Standby(boolean ready, long held, long heldBytesOnDisk, long dropped) {
+    public record Standby(boolean ready, long held, long heldBytesOnDisk, long dropped, boolean cold) {
 
         /** Not a standby, nothing dropped. */
-        public static final Standby NONE = new Standby(false, 0, 0, 0);
+        public static final Standby NONE = new Standby(false, 0, 0, 0, false);
+
+        /** A hot standby (or none): listening, keeping {@code held}. */
+        public Standby(boolean ready, long held, long heldBytesOnDisk, long dropped) {
+            this(ready, held, heldBytesOnDisk, dropped, false);
+        }
 
         /** No longer waiting: what it kept is gone, what its standbys dropped still counts. */
         public Standby ended() {
             return new Standby(false, 0, 0, dropped);
+        }
+
+        /** A cold standby's waiting: nothing kept, nothing ready, what its standbys dropped still counts. */
+        public Standby coldened() {
+            return new Standby(false, 0, 0, dropped, true);
         }
     }
 }

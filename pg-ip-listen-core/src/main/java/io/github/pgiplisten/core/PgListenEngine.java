@@ -176,7 +176,7 @@ public final class PgListenEngine implements AutoCloseable {
                 && connection != null
                 && owner.isAlive()
                 && !connection.overdue(System.nanoTime())
-                && state.listened.containsAll(channels);
+                && (state.standby.cold() || state.listened.containsAll(channels));
         return new EngineStatus(
                 now,
                 listens,

@@ -20,6 +20,12 @@ public final class PgListenOptions {
     /** The group name used when none is given. */
     public static final String DEFAULT_GROUP = "pg-ip-listen";
 
+    /** Hot standbys of a group by default: two, so a takeover without a gap survives two instances stopping at once. */
+    public static final int DEFAULT_HOT_STANDBYS = 2;
+
+    /** The most hot standbys a group may ask for: each is a lock a cold standby tries in one statement. */
+    public static final int MAX_HOT_STANDBYS = 64;
+
     /** The shortest interval or timeout an option takes. */
     public static final Duration MIN_DURATION = Duration.ofMillis(1);
 
@@ -44,6 +50,7 @@ public final class PgListenOptions {
     private final Duration progressInterval;
     private final CrashDelivery crashDelivery;
     private final long standbyBufferLimit;
+    private final int hotStandbys;
     private final long backlogLimit;
     private final double queueUsageWarning;
     private final @Nullable Executor handlerExecutor;
@@ -70,6 +77,7 @@ public final class PgListenOptions {
         this.progressInterval = builder.progressInterval;
         this.crashDelivery = builder.crashDelivery;
         this.standbyBufferLimit = builder.standbyBufferLimit;
+        this.hotStandbys = builder.hotStandbys;
         this.backlogLimit = builder.backlogLimit;
         this.queueUsageWarning = builder.queueUsageWarning;
         this.handlerExecutor = builder.handlerExecutor;
@@ -155,6 +163,10 @@ public final class PgListenOptions {
         return standbyBufferLimit;
     }
 
+    public int hotStandbys() {
+        return hotStandbys;
+    }
+
     public long backlogLimit() {
         return backlogLimit;
     }
@@ -188,7 +200,8 @@ public final class PgListenOptions {
                 + tcpKeepalivesInterval + "/" + tcpKeepalivesCount + ", reconnect=" + reconnectInitialDelay + ".."
                 + reconnectMaxDelay + ", shutdownTimeout=" + shutdownTimeout + ", progressInterval=" + progressInterval
                 + ", crashDelivery=" + crashDelivery
-                + ", standbyBufferLimit=" + standbyBufferLimit + ", backlogLimit=" + backlogLimit
+                + ", standbyBufferLimit=" + standbyBufferLimit + ", hotStandbys=" + hotStandbys
+                + ", backlogLimit=" + backlogLimit
                 + ", queueUsageWarning=" + queueUsageWarning + "]";
     }
 
@@ -213,6 +226,7 @@ public final class PgListenOptions {
         private Duration progressInterval = Duration.ofMillis(100);
         private CrashDelivery crashDelivery = CrashDelivery.AT_LEAST_ONCE;
         private long standbyBufferLimit = 32L * 1024 * 1024;
+        private int hotStandbys = DEFAULT_HOT_STANDBYS;
         private long backlogLimit = 64L * 1024 * 1024;
         private double queueUsageWarning = 0.5;
         private @Nullable Executor handlerExecutor;
@@ -345,6 +359,19 @@ public final class PgListenOptions {
         }
 
         /**
+         * How many standbys of the group are hot (default {@value PgListenOptions#DEFAULT_HOT_STANDBYS}): they LISTEN
+         * and keep what they read, so one of them takes over without a gap, and after a crash nothing is lost. The
+         * others are cold: they wait, without listening, for a hot standby's place (a hot standby that became leader
+         * or left frees it), and cost neither the server nor the network anything per notification. PostgreSQL wakes
+         * every listening session on every commit that notifies, so a fleet of twenty hot standbys would cost the
+         * server twenty wake-ups per notification.
+         */
+        public Builder hotStandbys(int hotStandbys) {
+            this.hotStandbys = hotStandbys;
+            return this;
+        }
+
+        /**
          * The most a leader (or a broadcast instance) holds in memory of notifications read but not yet handled, in
          * bytes of notifications (default 64 MiB). Past it the engine stops reading the connection, so PostgreSQL
          * keeps the rest in its notification queue, until its handlers have brought the backlog down to half of it.
@@ -442,6 +469,10 @@ public final class PgListenOptions {
             if (backlogLimit < 64 * 1024) {
                 throw new IllegalArgumentException("backlogLimit must be at least 64 KiB (65536 bytes, room for a few "
                         + "notifications of PostgreSQL's largest size), got: " + backlogLimit);
+            }
+            if (hotStandbys < 1 || hotStandbys > MAX_HOT_STANDBYS) {
+                throw new IllegalArgumentException("hotStandbys must be between 1 and " + MAX_HOT_STANDBYS
+                        + " (standbys that listen and take over without a gap), got: " + hotStandbys);
             }
             if (standbyBufferLimit < 64 * 1024) {
                 throw new IllegalArgumentException("standbyBufferLimit must be at least 64 KiB (65536 bytes, room for "

@@ -64,6 +64,7 @@ final class ListenOptionsFactory {
                 .progressInterval(properties.getProgressInterval())
                 .crashDelivery(properties.getCrashDelivery())
                 .standbyBufferLimit(properties.getStandbyBufferLimit().toBytes())
+                .hotStandbys(properties.getHotStandbys())
                 .backlogLimit(properties.getBacklogLimit().toBytes())
                 .queueUsageWarning(properties.getQueueUsageWarning())
                 .tcpKeepalivesIdle(properties.getTcpKeepalives().getIdle())

@@ -110,6 +110,15 @@ public class PgListenProperties implements Validator {
     private DataSize standbyBufferLimit = DataSize.ofMegabytes(32);
 
     /**
+     * How many standbys of the group are hot: they listen and keep what they read, so one of them takes over without
+     * a gap and nothing is lost after a crash. The other instances are cold standbys: they wait, without listening,
+     * for a hot standby's place (a hot one that starts to lead or leaves frees it), so a large fleet costs the server
+     * no more per notification than a fleet of three. PostgreSQL wakes every listening session on every commit that
+     * notifies.
+     */
+    private int hotStandbys = PgListenOptions.DEFAULT_HOT_STANDBYS;
+
+    /**
      * The most the leader (or a broadcast instance) holds in memory of notifications read but not yet handled by the
      * listener methods. Past it, they get nothing more until they are down to half; what the server sends meanwhile
      * waits in a temporary file, so the server is never held up: nothing is lost, but while paused no channel is
@@ -269,6 +278,14 @@ public class PgListenProperties implements Validator {
         this.standbyBufferLimit = standbyBufferLimit;
     }
 
+    public int getHotStandbys() {
+        return hotStandbys;
+    }
+
+    public void setHotStandbys(int hotStandbys) {
+        this.hotStandbys = hotStandbys;
+    }
+
     public double getQueueUsageWarning() {
         return queueUsageWarning;
     }
@@ -391,6 +408,7 @@ public class PgListenProperties implements Validator {
                     "standbyBufferLimit",
                     options -> options.standbyBufferLimit(
                             properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
+            check(errors, "hotStandbys", options -> options.hotStandbys(properties.hotStandbys));
             check(errors, "queueUsageWarning", options -> options.queueUsageWarning(properties.queueUsageWarning));
             check(
                     errors,

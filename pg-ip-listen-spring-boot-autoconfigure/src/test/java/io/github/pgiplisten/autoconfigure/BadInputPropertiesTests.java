@@ -162,6 +162,17 @@ class BadInputPropertiesTests {
                                         "tcpKeepalivesCount must be at least 1, got: " + count,
                                         "pg-ip-listen.tcp-keepalives.count")));
             }
+            for (int count : new int[] {0, -1, PgListenOptions.MAX_HOT_STANDBYS + 1 + random.nextInt(1000)}) {
+                bare().withPropertyValues("pg-ip-listen.hot-standbys=" + count)
+                        .run(context -> assertBindingRejected(
+                                context.getStartupFailure(),
+                                new Rejection(
+                                        "hotStandbys",
+                                        count,
+                                        "hotStandbys must be between 1 and " + PgListenOptions.MAX_HOT_STANDBYS
+                                                + " (standbys that listen and take over without a gap), got: " + count,
+                                        "pg-ip-listen.hot-standbys")));
+            }
             Duration max = Duration.ofMillis(1 + random.nextInt(10_000));
             Duration initial = max.plusMillis(1 + random.nextInt(10_000));
             bare().withPropertyValues(

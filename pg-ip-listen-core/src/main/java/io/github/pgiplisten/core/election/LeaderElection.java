@@ -3,6 +3,7 @@ package io.github.pgiplisten.core.election;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
@@ -47,6 +48,9 @@ public final class LeaderElection {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     static final int MIN_LOCK_WAIT_MILLIS = 100;
 
+    /** A cold standby waits for the gate this many times longer than for the lock (see {@link #awaitHotPlace}). */
+    static final int COLD_WAIT_FACTOR = 6;
+
     /** SQLSTATE of a statement ended by a cancel request (a standby's lock wait, on close). */
     private static final String QUERY_CANCELED = "57014";
 
@@ -64,11 +68,80 @@ public final class LeaderElection {
     }
 
     /**
+     * Owner thread: takes a hot standby's place of the group, waiting for one as a cold standby when the group has
+     * its {@code hotStandbys} already. A cold standby LISTENs nothing, so the server neither wakes nor queues anything
+     * for it; one of them at a time waits for a place (the gate's holder, each wait bounded by
+     * {@code lockWaitTimeout}, trying the places in turn), the others wait for the gate, each wait bounded by
+     * {@value #COLD_WAIT_FACTOR} times that: an idle cold standby costs the server a statement a minute. Returns the
+     * place (1 to {@code hotStandbys}); 0 when closing first.
+     */
+    public int awaitHotPlace(ListenConnection connection) throws SQLException {
+        EngineState state = engine.state();
+        state.role = Role.STANDBY;
+        int places = options.hotStandbys();
+        int lockWaitMillis =
+                (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
+        int gateWaitMillis = (int) Math.min(Integer.MAX_VALUE, (long) COLD_WAIT_FACTOR * lockWaitMillis);
+        boolean head = false;
+        int waitOn = 1 + ThreadLocalRandom.current().nextInt(places);
+        try {
+            while (!state.closing()) {
+                Protocol.ColdWait wait;
+                synchronized (lockWaitMonitor) {
+                    waitingOn = connection;
+                }
+                try {
+                    wait = protocol.awaitHotPlace(
+                            connection, places, head ? lockWaitMillis : gateWaitMillis, head, waitOn);
+                } catch (SQLException ex) {
+                    if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
+                        return 0;
+                    }
+                    throw ex;
+                } finally {
+                    synchronized (lockWaitMonitor) {
+                        waitingOn = null;
+                    }
+                }
+                if (wait.place() > 0) {
+                    if (state.standby.cold()) {
+                        log.info(
+                                "Group '{}': this cold standby took hot standby place {} of {} and listens now",
+                                options.group(),
+                                wait.place(),
+                                places);
+                    }
+                    return wait.place();
+                }
+                if (!state.standby.cold()) {
+                    state.standby = state.standby.coldened();
+                    state.lastFailure = null;
+                    log.info(
+                            "Group '{}': this instance is a cold standby (backend pid {}): the group has its {} hot "
+                                    + "standby(s), so it waits, without listening, for the place of one that leads or "
+                                    + "leaves",
+                            options.group(),
+                            connection.backendPid(),
+                            places);
+                }
+                if (head && wait.head()) {
+                    waitOn = waitOn % places + 1; // the place it waited for is held on: wait for the next one
+                }
+                head = wait.head();
+            }
+            return 0;
+        } finally {
+            state.standby = state.standby.ended();
+        }
+    }
+
+    /**
      * Owner thread: a hot standby. LISTENs every channel and the control channel, then waits for the group's lock,
      * keeping what the server delivers whenever a wait ends. Returns the leadership once this session holds the lock
      * and has begun to hand its listeners what it owns; null when closing first.
+     * @param hotPlace the hot standby's place this session holds ({@link #awaitHotPlace}), let go when it leads
      */
-    public @Nullable Leadership standBy(ListenConnection connection) throws SQLException {
+    public @Nullable Leadership standBy(ListenConnection connection, int hotPlace) throws SQLException {
         EngineState state = engine.state();
         state.role = Role.STANDBY;
         Succession succession = new Succession(options.standbyBufferLimit());
@@ -84,7 +157,7 @@ public final class LeaderElection {
                     options.group(),
                     connection.backendPid(),
                     engine.lockKey());
-            Leadership leadership = awaitLock(connection, succession);
+            Leadership leadership = awaitLock(connection, succession, hotPlace);
             handedToLeadership = leadership != null;
             return leadership;
         } finally {
@@ -96,7 +169,8 @@ public final class LeaderElection {
     }
 
     /** The standby's lock waits, until it holds the lock (its leadership) or closing (null). */
-    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession) throws SQLException {
+    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession, int hotPlace)
+            throws SQLException {
         EngineState state = engine.state();
         int waitMillis =
                 (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
@@ -111,7 +185,7 @@ public final class LeaderElection {
             String leadMark = Protocol.newMark();
             long waitStart = System.nanoTime();
             Protocol.Standby standby =
-                    new Protocol.Standby(succession.ready(), holdsReadyLock, passing.mayPass(waitStart));
+                    new Protocol.Standby(succession.ready(), holdsReadyLock, passing.mayPass(waitStart), hotPlace);
             Protocol.LockWait wait;
             synchronized (lockWaitMonitor) {
                 waitingOn = connection;

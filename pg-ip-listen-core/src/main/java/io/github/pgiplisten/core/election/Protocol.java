@@ -66,6 +66,12 @@ public final class Protocol {
     /** The transaction-local setting through which the wait's block tells its outcome. */
     private static final String OUTCOME = "pg_ip_listen.outcome";
 
+    /** The transaction-local settings through which a cold standby's wait tells the place it took, and the gate. */
+    private static final String PLACE = "pg_ip_listen.place";
+
+    private static final String HEAD = "pg_ip_listen.head";
+    private static final byte[] PLACE_SALT = "pg-ip-listen hot standby place".getBytes(StandardCharsets.UTF_8);
+
     /** The transaction-local setting that says whether this session holds the ready lock during the wait. */
     private static final String READY = "pg_ip_listen.ready";
 
@@ -176,7 +182,21 @@ public final class Protocol {
      * @param holdsReadyLock whether it holds the ready lock from an earlier wait
      * @param mayPass whether, not ready, it lets the lock go to a ready standby when granted
      */
-    record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {}
+    record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass, int hotPlace) {
+
+        /** A standby that holds no hot standby's place (a rehearsal, a test). */
+        Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {
+            this(ready, holdsReadyLock, mayPass, 0);
+        }
+    }
+
+    /**
+     * How a cold standby's wait ended.
+     * @param place the hot standby's place this session holds now (1 to the group's number of hot standbys), or 0
+     * @param head whether this session holds the gate: the one cold standby that waits for a place, the others wait
+     * for the gate
+     */
+    record ColdWait(int place, boolean head) {}
 
     /**
      * LISTENs every channel and the group's control channel and, in the same round trip, finds the sessions holding
@@ -238,6 +258,10 @@ public final class Protocol {
             sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ") WHERE " + granted()
                     + " AND current_setting('" + READY + "') = 'true'");
         }
+        if (standby.hotPlace() > 0) {
+            // a leader is no hot standby: its place goes to a cold one
+            sql.add("SELECT pg_advisory_unlock(" + placeKey(standby.hotPlace()) + ") WHERE " + granted());
+        }
         // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
         sql.add(observe() + " AND NOT " + granted());
         Set<Integer> observed = new HashSet<>();
@@ -254,6 +278,69 @@ public final class Protocol {
             }
         });
         return new LockWait(outcome[0], observed, readyLock[0] && outcome[0] != Outcome.GRANTED);
+    }
+
+    /**
+     * A cold standby's wait, at most {@code waitMillis}: takes a free hot standby's place if there is one; otherwise
+     * waits for the gate, or, holding it ({@code head}), for place {@code waitOn}. The gate makes one cold standby at
+     * a time wait for a place, so the others block without a statement until it has one. A place once held, the gate
+     * is let go in the same round trip. Places and the gate are session-level advisory locks on keys of their own
+     * ({@link #placeKey}); a place is let go when its holder takes the election lock ({@link #awaitLock}) or its
+     * session ends.
+     */
+    ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head, int waitOn)
+            throws SQLException {
+        StringBuilder block = new StringBuilder("DO $pgil$ BEGIN");
+        for (int place = 1; place <= places; place++) {
+            block.append(" IF pg_try_advisory_lock(")
+                    .append(placeKey(place))
+                    .append(") THEN PERFORM set_config('")
+                    .append(PLACE)
+                    .append("', '")
+                    .append(place)
+                    .append("', true); RETURN; END IF;");
+        }
+        block.append(" BEGIN PERFORM pg_advisory_lock(")
+                .append(placeKey(head ? waitOn : 0))
+                .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;")
+                .append(
+                        head
+                                ? " PERFORM set_config('" + PLACE + "', '" + waitOn + "', true);"
+                                : " PERFORM set_config('" + HEAD + "', 'true', true);")
+                .append(" END $pgil$");
+        String holdsPlace = "current_setting('" + PLACE + "') <> '0'";
+        String sql = "SELECT set_config('lock_timeout', '" + waitMillis + "', true), set_config('" + PLACE
+                + "', '0', true), set_config('" + HEAD + "', '" + head + "', true); "
+                + block + "; "
+                + "SELECT pg_advisory_unlock(" + placeKey(0) + ") AS gate "
+                + "WHERE " + holdsPlace + " AND current_setting('" + HEAD + "') = 'true'; "
+                + "SELECT current_setting('" + PLACE + "')::int AS place, (current_setting('" + HEAD + "') = 'true' "
+                + "AND NOT " + holdsPlace + ") AS head";
+        int[] place = {0};
+        boolean[] isHead = {head};
+        connection.query(waitMillis, sql, (label, row) -> {
+            if ("head".equals(label)) {
+                place[0] = row.getInt("place");
+                isHead[0] = row.getBoolean("head");
+            }
+        });
+        return new ColdWait(place[0], isHead[0]);
+    }
+
+    /**
+     * The advisory lock key of hot standby place {@code place} of this group (1, 2, …), or of the gate (0): the first
+     * 8 bytes of the SHA-256 of the group's key and the place, so no group's places meet another's locks.
+     */
+    long placeKey(int place) {
+        return ByteBuffer.wrap(
+                        sha256(ByteBuffer.allocate(Long.BYTES + PLACE_SALT.length + Integer.BYTES)
+                                .putLong(key)
+                                .put(PLACE_SALT)
+                                .putInt(place)
+                                .array()),
+                        0,
+                        Long.BYTES)
+                .getLong();
     }
 
     /**

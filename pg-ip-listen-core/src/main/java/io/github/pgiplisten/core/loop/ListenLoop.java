@@ -97,7 +97,8 @@ public final class ListenLoop implements Runnable {
                 }
                 if (options.oneProcessListener()) {
                     rehearsal.run(connection);
-                    Leadership leadership = election.standBy(connection);
+                    int hotPlace = election.awaitHotPlace(connection);
+                    Leadership leadership = hotPlace == 0 ? null : election.standBy(connection, hotPlace);
                     if (leadership == null) {
                         break; // closing while a standby
                     }

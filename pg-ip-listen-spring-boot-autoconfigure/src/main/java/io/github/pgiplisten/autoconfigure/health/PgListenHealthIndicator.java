@@ -19,7 +19,8 @@ import io.github.pgiplisten.core.Role;
 import io.github.pgiplisten.core.durable.ChannelLag;
 
 /**
- * UP while this instance listens as its role asks (a standby is healthy too: it listens and is ready to take over),
+ * UP while this instance listens as its role asks (a standby is healthy too: a hot one listens and is ready to take
+ * over, a cold one waits for a hot one's place),
  * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
  * in time), UNKNOWN before start and after stop. Details:
  * <ul>
@@ -30,8 +31,9 @@ import io.github.pgiplisten.core.durable.ChannelLag;
  * <li>{@code notificationQueueUsage}, with a {@code warning} from {@code pg-ip-listen.queue-usage-warning} on: how
  * full PostgreSQL's notification queue is (still UP, but every NOTIFY fails once it is full);</li>
  * <li>{@code groupWarning}: the group's leader listens to other channels (another service under the same name?);</li>
- * <li>{@code standby} (a standby): {@code ready} (it could take over without a possible gap), {@code held} and
- * {@code heldBytesOnDisk} (what its leader has not confirmed yet);</li>
+ * <li>{@code standby} (a standby): {@code hot} (it listens and keeps what it reads; a cold one waits, without
+ * listening, for a hot standby's place: {@code pg-ip-listen.hot-standbys}), {@code ready} (it could take over without
+ * a possible gap), {@code held} and {@code heldBytesOnDisk} (what its leader has not confirmed yet);</li>
  * <li>{@code durable}: per durable channel, how far the group is behind ({@code behind}, {@code oldestUnhandledAge}),
  * {@code handled} and {@code deadLetters}; a {@code durableWarning} past {@code pg-ip-listen.durable.lag-warning};
  * DOWN with {@code durableError} when the database cannot tell (the tables are gone);</li>
@@ -107,6 +109,8 @@ public class PgListenHealthIndicator extends AbstractHealthIndicator {
             builder.withDetail(
                     "standby",
                     Map.of(
+                            "hot",
+                            !standby.cold(),
                             "ready",
                             standby.ready(),
                             "held",

@@ -83,7 +83,9 @@ class PgListenHealthIndicatorTests {
         assertThat(new PgListenHealthIndicator(status(Role.STANDBY, true, true, Double.NaN, waiting))
                         .health()
                         .getDetails())
-                .containsEntry("standby", java.util.Map.of("ready", true, "held", 1200L, "heldBytesOnDisk", 4096L))
+                .containsEntry(
+                        "standby",
+                        java.util.Map.of("hot", true, "ready", true, "held", 1200L, "heldBytesOnDisk", 4096L))
                 .doesNotContainKeys("standbyDropped", "standbyWarning");
         assertThat(new PgListenHealthIndicator(status(Role.LEADER, true, true))
                         .health()

@@ -1,0 +1,157 @@
+package io.github.pgiplisten.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Past the group's hot standbys ({@code hotStandbys}) an instance waits cold: it LISTENs nothing, so the server wakes
+ * and queues nothing for it, and it takes a hot standby's place when one starts to lead or leaves, so the group keeps
+ * its hot standbys and a crash after a takeover still loses nothing.
+ */
+class ColdStandbyTest {
+
+    @RegisterExtension
+    final Engines engines = Engines.onSharedServer();
+
+    private final String channel = engines.channel("c");
+
+    /** Short waits, so a cold standby notices a free place within a second. */
+    private static UnaryOperator<PgListenOptions.Builder> options(int hotStandbys) {
+        return options -> options.hotStandbys(hotStandbys).lockWaitTimeout(Duration.ofMillis(500));
+    }
+
+    /** The same, and the leader confirms nothing: its hot standbys keep all it handles. */
+    private static UnaryOperator<PgListenOptions.Builder> unconfirmed(int hotStandbys) {
+        return options -> options(hotStandbys).apply(options).progressInterval(Duration.ofHours(1));
+    }
+
+    @Test
+    void pastItsHotStandbysAGroupWaitsColdWithoutListeningAndHealthy() {
+        List<PgListenEngine> fleet = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            fleet.add(engines.startWatched(channel, unconfirmed(2)));
+        }
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 2);
+        assertThat(fleet)
+                .allSatisfy(engine -> assertThat(engine.status().listens())
+                        .as("a cold standby is healthy: it waits as its role asks")
+                        .isTrue());
+
+        List<String> numbers =
+                IntStream.rangeClosed(1, 5).mapToObj(Integer::toString).toList();
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(leader).count() == numbers.size());
+        // the leader confirms nothing here: a hot standby keeps all five, the cold one never got any
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> hot(fleet).stream()
+                        .allMatch(standby -> standby.status().standby().held() == 5));
+        PgListenEngine cold = cold(fleet).get(0);
+        assertThat(cold.status().standby().held()).isZero();
+        assertThat(cold.status().standby().ready()).isFalse();
+        assertThat(cold.status().channels().listening()).isEmpty();
+    }
+
+    @Test
+    void aColdStandbyTakesThePlaceOfTheHotOneThatLeadsSoASecondCrashLosesNothingEither() {
+        List<PgListenEngine> fleet = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            fleet.add(engines.startWatched(channel, options(1)));
+        }
+        PgListenEngine first = Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 1);
+        PgListenEngine wasCold = cold(fleet).get(0);
+        engines.notify(channel, "1", "2", "3");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(first).count() == 3);
+
+        // a crash: the hot standby takes over; its place goes to the cold one
+        PgListenEngine second = hot(fleet).get(0);
+        assertThat(engines.server().terminateBackend(first.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> Engines.leaders(fleet).size() == 1
+                        && Engines.leaders(fleet).get(0) != first);
+        PgListenEngine leader = Engines.leaders(fleet).get(0);
+        assertThat(leader).isNotSameAs(wasCold).isSameAs(second);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> !wasCold.status().standby().cold()
+                        && wasCold.status().role() == Role.STANDBY
+                        && wasCold.status().listens());
+
+        // what the leader confirms of 4 and 5 (a mark the new hot standby saw) makes it ready
+        engines.notify(channel, "4", "5");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(leader).payloads().containsAll(List.of("4", "5")));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> wasCold.status().standby().ready());
+        // a second crash: the standby that was cold has listened since before 4 and 5, and takes over without a gap
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(20)).until(() -> wasCold.status().role() == Role.LEADER);
+        engines.notify(channel, "6");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(wasCold).payloads().contains("6"));
+        assertThat(engines.recorder(wasCold).payloads())
+                .doesNotContain("1", "2", "3")
+                .endsWith("6");
+        EngineEvent.LeadershipGranted granted = engines.leadership(wasCold);
+        assertThat(granted.handedOver()).isFalse();
+        assertThat(granted.gapPossible()).isFalse();
+        Set<String> handled = new TreeSet<>();
+        fleet.forEach(engine -> handled.addAll(engines.recorder(engine).payloads()));
+        assertThat(handled).containsExactly("1", "2", "3", "4", "5", "6");
+    }
+
+    @Test
+    void withNoHotStandbyLeftAColdOneTakesOver() {
+        List<PgListenEngine> fleet = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            fleet.add(engines.startWatched(channel, options(1)));
+        }
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 1);
+        PgListenEngine cold = cold(fleet).get(0);
+        PgListenEngine hot = hot(fleet).get(0);
+
+        CompletableFuture.allOf(CompletableFuture.runAsync(leader::close), CompletableFuture.runAsync(hot::close))
+                .join();
+        await().atMost(Duration.ofSeconds(20)).until(() -> cold.status().role() == Role.LEADER);
+        engines.notify(channel, "after");
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(cold).payloads().contains("after"));
+    }
+
+    private static List<PgListenEngine> cold(List<PgListenEngine> fleet) {
+        return fleet.stream()
+                .filter(engine -> engine.status().role() == Role.STANDBY
+                        && engine.status().standby().cold())
+                .toList();
+    }
+
+    /** Hot standbys that listen on every channel. */
+    private static List<PgListenEngine> hot(List<PgListenEngine> fleet) {
+        return fleet.stream()
+                .filter(engine -> engine.status().role() == Role.STANDBY
+                        && !engine.status().standby().cold()
+                        && engine.status().listens())
+                .toList();
+    }
+}
