@@ -94,6 +94,7 @@ public final class ChaosInstance {
                 .group(args[3])
                 .applicationName(args[5])
                 .shutdownTimeout(Duration.ofMillis(SHUTDOWN_TIMEOUT_MILLIS))
+                .hotStandbys(Integer.getInteger("chaos.hotStandbys", PgListenOptions.DEFAULT_HOT_STANDBYS))
                 .build();
         PgListenEngine engine = new PgListenEngine(options);
         engine.addEventListener(ChaosInstance::report);

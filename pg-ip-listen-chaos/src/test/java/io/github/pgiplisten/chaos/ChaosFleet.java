@@ -24,6 +24,7 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 
 import io.github.pgiplisten.core.PgListenEngine;
+import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.EpochMicros;
 import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.InstanceJvm;
@@ -320,6 +321,10 @@ final class ChaosFleet implements AutoCloseable {
                 .systemProperty("logback.configurationFile", "chaos-instance-logback.xml")
                 .systemProperty("chaos.instance.level", System.getProperty("chaos.instance.level", "INFO"))
                 .systemProperty("chaos.startOnCommand", String.valueOf(startOnCommand))
+                // HOT_STANDBYS=1 ./run-chaos …: a fleet of three is then a leader, a hot and a cold standby
+                .systemProperty(
+                        "chaos.hotStandbys",
+                        System.getProperty("chaos.hot-standbys", String.valueOf(PgListenOptions.DEFAULT_HOT_STANDBYS)))
                 .mainClass(ChaosInstance.class)
                 .arguments(arguments);
         Member member = new Member(name, launch, proxy);
