@@ -82,6 +82,18 @@ public final class LeaderElection {
         int lockWaitMillis =
                 (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
         int gateWaitMillis = (int) Math.min(Integer.MAX_VALUE, (long) COLD_WAIT_FACTOR * lockWaitMillis);
+        int free = protocol.tryHotPlace(connection, places);
+        if (free > 0) {
+            return free;
+        }
+        state.standby = state.standby.coldened();
+        state.lastFailure = null;
+        log.info(
+                "Group '{}': this instance is a cold standby (backend pid {}): the group has its {} hot standby(s), "
+                        + "so it waits, without listening, for the place of one that leads or leaves",
+                options.group(),
+                connection.backendPid(),
+                places);
         boolean head = false;
         int waitOn = 1 + ThreadLocalRandom.current().nextInt(places);
         try {
@@ -104,25 +116,12 @@ public final class LeaderElection {
                     }
                 }
                 if (wait.place() > 0) {
-                    if (state.standby.cold()) {
-                        log.info(
-                                "Group '{}': this cold standby took hot standby place {} of {} and listens now",
-                                options.group(),
-                                wait.place(),
-                                places);
-                    }
-                    return wait.place();
-                }
-                if (!state.standby.cold()) {
-                    state.standby = state.standby.coldened();
-                    state.lastFailure = null;
                     log.info(
-                            "Group '{}': this instance is a cold standby (backend pid {}): the group has its {} hot "
-                                    + "standby(s), so it waits, without listening, for the place of one that leads or "
-                                    + "leaves",
+                            "Group '{}': this cold standby took hot standby place {} of {} and listens now",
                             options.group(),
-                            connection.backendPid(),
+                            wait.place(),
                             places);
+                    return wait.place();
                 }
                 if (head && wait.head()) {
                     waitOn = waitOn % places + 1; // the place it waited for is held on: wait for the next one

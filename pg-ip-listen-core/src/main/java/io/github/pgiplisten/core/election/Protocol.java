@@ -290,6 +290,17 @@ public final class Protocol {
      */
     ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head, int waitOn)
             throws SQLException {
+        return hotPlace(connection, places, waitMillis, head, waitOn);
+    }
+
+    /** Takes a free hot standby's place if there is one, without waiting: the place, or 0. */
+    int tryHotPlace(ListenConnection connection, int places) throws SQLException {
+        return hotPlace(connection, places, 0, false, 0).place();
+    }
+
+    /** {@link #awaitHotPlace}; with {@code waitMillis} 0 only the try. */
+    private ColdWait hotPlace(ListenConnection connection, int places, int waitMillis, boolean head, int waitOn)
+            throws SQLException {
         StringBuilder block = new StringBuilder("DO $pgil$ BEGIN");
         for (int place = 1; place <= places; place++) {
             block.append(" IF pg_try_advisory_lock(")
@@ -300,14 +311,16 @@ public final class Protocol {
                     .append(place)
                     .append("', true); RETURN; END IF;");
         }
-        block.append(" BEGIN PERFORM pg_advisory_lock(")
-                .append(placeKey(head ? waitOn : 0))
-                .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;")
-                .append(
-                        head
-                                ? " PERFORM set_config('" + PLACE + "', '" + waitOn + "', true);"
-                                : " PERFORM set_config('" + HEAD + "', 'true', true);")
-                .append(" END $pgil$");
+        if (waitMillis > 0) {
+            block.append(" BEGIN PERFORM pg_advisory_lock(")
+                    .append(placeKey(head ? waitOn : 0))
+                    .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;")
+                    .append(
+                            head
+                                    ? " PERFORM set_config('" + PLACE + "', '" + waitOn + "', true);"
+                                    : " PERFORM set_config('" + HEAD + "', 'true', true);");
+        }
+        block.append(" END $pgil$");
         String holdsPlace = "current_setting('" + PLACE + "') <> '0'";
         String sql = "SELECT set_config('lock_timeout', '" + waitMillis + "', true), set_config('" + PLACE
                 + "', '0', true), set_config('" + HEAD + "', '" + head + "', true); "
