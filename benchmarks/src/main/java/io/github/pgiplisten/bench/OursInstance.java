@@ -40,6 +40,17 @@ public class OursInstance {
     static final java.util.concurrent.atomic.AtomicLong handledCount = new java.util.concurrent.atomic.AtomicLong();
 
     /**
+     * With {@code -Dbench.report=batched} a handled notification is queued as its line, with the moment it was
+     * handled, and a reporter thread prints what is queued 2 ms after the first ({@link #flushReports}): the handler never writes
+     * to the harness's pipe itself. At 2 000 a second, a handler that printed each line waited whenever the harness
+     * read its pipe late, and a stopping leader waited for such handlers (half a second in some graceful rounds).
+     */
+    static final boolean BATCHED = "batched".equals(System.getProperty("bench.report"));
+
+    private static final java.util.concurrent.LinkedBlockingQueue<String> reports =
+            new java.util.concurrent.LinkedBlockingQueue<>();
+
+    /**
      * How the benchmarks start it in a JVM of its own, on {@code channel} in {@code group}; callers add the heap and
      * what else their figure needs.
      */
@@ -72,6 +83,7 @@ public class OursInstance {
 
     public static void main(String[] args) {
         reportCountsWhenQuiet();
+        reportInBatches();
         SpringApplication.run(OursInstance.class, args);
     }
 
@@ -90,10 +102,54 @@ public class OursInstance {
         }
     }
 
-    /** A handled payload: reported, or counted when quiet. */
+    /** With {@link #BATCHED}, the reporter thread; it prints until the JVM ends. */
+    static void reportInBatches() {
+        if (BATCHED) {
+            Thread reporter = new Thread(
+                    () -> {
+                        try {
+                            while (true) {
+                                String first = reports.take(); // asleep while nothing is handled (a standby)
+                                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000L);
+                                flushReports(first);
+                            }
+                        } catch (InterruptedException ex) {
+                            Thread.currentThread().interrupt();
+                        }
+                    },
+                    "bench-report");
+            reporter.setDaemon(true);
+            reporter.start();
+        }
+    }
+
+    /** Prints every queued report line, in one write. */
+    static void flushReports() {
+        flushReports(null);
+    }
+
+    private static void flushReports(@Nullable String first) {
+        StringBuilder lines = new StringBuilder();
+        if (first != null) {
+            lines.append(first).append('\n');
+        }
+        for (String line = reports.poll(); line != null; line = reports.poll()) {
+            lines.append(line).append('\n');
+        }
+        if (!lines.isEmpty()) {
+            synchronized (System.out) {
+                System.out.print(lines);
+                System.out.flush();
+            }
+        }
+    }
+
+    /** A handled payload: reported (at once, or queued when batched), or counted when quiet. */
     static void handled(String payload) {
         if (QUIET) {
             handledCount.incrementAndGet();
+        } else if (BATCHED) {
+            reports.add(InstanceEvent.format(io.github.pgiplisten.testsupport.EpochMicros.now(), "handled", payload));
         } else {
             InstanceEvent.print("handled", payload);
         }
@@ -135,6 +191,37 @@ public class OursInstance {
                         .registerListener(
                                 "bench-more-channels", more, notification -> deliver(notification.payload()), true);
             }
+        }
+    }
+
+    /**
+     * Prints what is still queued (with {@link #BATCHED}) once the listeners have stopped and a leader has handed
+     * over: the last phase to stop, after the listener container's.
+     */
+    @Component
+    static class LastReports implements org.springframework.context.SmartLifecycle {
+
+        private volatile boolean running;
+
+        @Override
+        public void start() {
+            running = true;
+        }
+
+        @Override
+        public void stop() {
+            flushReports();
+            running = false;
+        }
+
+        @Override
+        public boolean isRunning() {
+            return running;
+        }
+
+        @Override
+        public int getPhase() {
+            return Integer.MIN_VALUE;
         }
     }
 

@@ -60,15 +60,17 @@ public final class RawInstance {
                             connection.unwrap(PGConnection.class).getNotifications();
                     if (last != null) {
                         for (PGNotification notification : last) {
-                            InstanceEvent.print("handled", notification.getParameter());
+                            OursInstance.handled(notification.getParameter());
                         }
                     }
+                    OursInstance.flushReports();
                     connection.close();
                 } catch (SQLException ex) {
                     // exiting anyway
                 }
             }
         }));
+        OursInstance.reportInBatches();
         OursInstance.reportReady();
         try (Statement statement = connection.createStatement()) {
             if (elect) {
