@@ -108,7 +108,12 @@ final class FleetSection implements Section {
     private void measure(boolean ours, int size, Figures into) throws Exception {
         String side = ours ? "ours" : "raw";
         log("  fleet of " + size + ", " + side + ": starting " + size + " JVMs");
-        FailoverSection.Shape shape = new FailoverSection.Shape(size, 1, SEND_EVERY, JVM_OPTIONS);
+        List<String> jvmOptions = new java.util.ArrayList<>(JVM_OPTIONS);
+        String more = System.getProperty("bench.fleet-jvm-options", "");
+        if (!more.isBlank()) { // for example a flight recording: -XX:StartFlightRecording=duration=30s,filename=…
+            jvmOptions.addAll(List.of(more.trim().split("\\s+")));
+        }
+        FailoverSection.Shape shape = new FailoverSection.Shape(size, 1, SEND_EVERY, jvmOptions);
         failover.failoverBlock(ours, shape, ROUNDS, true, into.takeovers, new FailoverSection.Readings() {
             @Override
             public void underTraffic(Fleet fleet) throws Exception {
