@@ -134,18 +134,23 @@ final class FleetSection implements Section {
             @Override
             public void quiet(Fleet fleet) throws Exception {
                 Thread.sleep(5000);
+                long[] countsBefore = databaseCounts();
                 long before = IdleSection.transactions(server);
                 long start = System.nanoTime();
                 Thread.sleep(IDLE.toMillis());
                 long after = IdleSection.transactions(server);
+                long[] countsAfter = databaseCounts();
                 // the measuring query itself is one transaction
                 into.idleStatements = Math.max(0, after - before - 1) / ((System.nanoTime() - start) / 1e9);
                 log(String.format(
                         Locale.ROOT,
-                        "    %s idle: %.2f statements/s over %d s",
+                        "    %s idle: %.2f statements/s over %d s (commits %d, rollbacks %d, new sessions %d)",
                         side,
                         into.idleStatements,
-                        IDLE.toSeconds()));
+                        IDLE.toSeconds(),
+                        countsAfter[0] - countsBefore[0],
+                        countsAfter[1] - countsBefore[1],
+                        countsAfter[2] - countsBefore[2]));
             }
         });
     }
@@ -188,6 +193,19 @@ final class FleetSection implements Section {
         }
         into.serverCpu = percentOfCore(ProcessStats.cpuTicksSince("postgres", serverTicks), seconds);
         into.queuePeak = queuePeak;
+    }
+
+    /** The database's commits, rollbacks and sessions so far ({@code pg_stat_database}), to tell them apart. */
+    private long[] databaseCounts() throws Exception {
+        try (Connection connection = server.connect();
+                Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_stat_clear_snapshot()");
+            try (ResultSet result = statement.executeQuery("SELECT xact_commit, xact_rollback, sessions "
+                    + "FROM pg_stat_database WHERE datname = current_database()")) {
+                result.next();
+                return new long[] {result.getLong(1), result.getLong(2), result.getLong(3)};
+            }
+        }
     }
 
     private static double percentOfCore(long ticks, double seconds) {
