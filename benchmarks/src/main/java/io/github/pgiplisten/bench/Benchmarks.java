@@ -113,6 +113,14 @@ public final class Benchmarks {
                 .applicationName(applicationName);
     }
 
+    /** A comma-separated list of numbers from system property {@code property}, {@code defaults} without it. */
+    static List<Integer> integers(String property, String defaults) {
+        return Arrays.stream(System.getProperty(property, defaults).split(","))
+                .map(String::trim)
+                .map(Integer::valueOf)
+                .toList();
+    }
+
     static void log(String text) {
         System.out.println(LocalTime.now().withNano(0) + "  " + text);
     }

@@ -8,7 +8,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,11 +52,7 @@ import io.github.pgiplisten.testsupport.PostgresServer;
 final class ChannelsSection implements Section {
 
     /** The channel counts; {@code -Dbench.channel-counts=1,100} makes a quicker try. */
-    static final List<Integer> COUNTS = Arrays.stream(
-                    System.getProperty("bench.channel-counts", "1,100,1000").split(","))
-            .map(String::trim)
-            .map(Integer::valueOf)
-            .toList();
+    static final List<Integer> COUNTS = Benchmarks.integers("bench.channel-counts", "1,100,1000");
 
     /** Counts from which the listening goal applies: the 1 000 channels. */
     private static final int LISTENING_GOAL_FROM = 1000;

@@ -6,7 +6,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,11 +26,8 @@ import io.github.pgiplisten.testsupport.PostgresServer;
  */
 final class FleetSection implements Section {
 
-    static final List<Integer> SIZES = Arrays.stream(
-                    System.getProperty("bench.fleet-sizes", "3,10,20").split(","))
-            .map(String::trim)
-            .map(Integer::valueOf)
-            .toList();
+    /** The fleet sizes; {@code -Dbench.fleet-sizes=3,20} makes a quicker try. */
+    static final List<Integer> SIZES = Benchmarks.integers("bench.fleet-sizes", "3,10,20");
 
     /** Kills, and as many graceful stops, a fleet; {@code -Dbench.fleet-rounds=2} makes a quick try. */
     private static final int ROUNDS = Integer.getInteger("bench.fleet-rounds", 10);
