@@ -29,9 +29,10 @@ class BenchmarksArgumentsTest {
                         "floor",
                         "footprint",
                         "channels",
+                        "fleet",
                         "durable-latency",
                         "durable-publish")
-                .hasSize(17);
+                .hasSize(18);
     }
 
     @Test
