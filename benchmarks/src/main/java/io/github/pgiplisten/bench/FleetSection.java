@@ -45,6 +45,10 @@ final class FleetSection implements Section {
     private static final Duration CPU_WINDOW = Duration.ofSeconds(10);
     private static final Duration IDLE = Duration.ofSeconds(Integer.getInteger("bench.fleet-idle-seconds", 20));
 
+    /** How long after the producer stopped the idle window begins ({@code -Dbench.fleet-idle-after-seconds}). */
+    private static final Duration IDLE_AFTER =
+            Duration.ofSeconds(Integer.getInteger("bench.fleet-idle-after-seconds", 5));
+
     /** The size whose takeovers the others are held to. */
     private static final int BASE_SIZE = 3;
 
@@ -129,7 +133,7 @@ final class FleetSection implements Section {
 
             @Override
             public void quiet(Fleet fleet) throws Exception {
-                Thread.sleep(5000);
+                Thread.sleep(IDLE_AFTER.toMillis());
                 long[] countsBefore = databaseCounts();
                 long before = IdleSection.transactions(server);
                 long start = System.nanoTime();
