@@ -45,9 +45,14 @@ final class FleetSection implements Section {
     private static final Duration CPU_WINDOW = Duration.ofSeconds(10);
     private static final Duration IDLE = Duration.ofSeconds(Integer.getInteger("bench.fleet-idle-seconds", 20));
 
-    /** How long after the producer stopped the idle window begins ({@code -Dbench.fleet-idle-after-seconds}). */
+    /**
+     * How long after the producer stopped the idle window begins ({@code -Dbench.fleet-idle-after-seconds}): past a
+     * minute, because PostgreSQL 15 may hold a busy backend's transaction counts back for up to 60 s before it adds
+     * them to {@code pg_stat_database}, and 5 s after 2 000 commits a second counted 5–16 "statements" a second of the
+     * rounds as the idle fleet's.
+     */
     private static final Duration IDLE_AFTER =
-            Duration.ofSeconds(Integer.getInteger("bench.fleet-idle-after-seconds", 5));
+            Duration.ofSeconds(Integer.getInteger("bench.fleet-idle-after-seconds", 65));
 
     /** The size whose takeovers the others are held to. */
     private static final int BASE_SIZE = 3;

@@ -37,6 +37,14 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * it, gets it. A wait that ends without the lock is not an error: the wait runs in a PL/pgSQL block that catches its
  * {@code lock_timeout} (and a cancel at close), so a waiting standby writes nothing to the server's log.
  *
+ * <p><b>Hot standby places.</b> Only {@code hotStandbys} standbys listen: each holds a <em>place</em>, a
+ * session-level advisory lock on a key of its own ({@link #placeKey}, places 1 to {@code hotStandbys}), taken before
+ * it LISTENs and let go in the statement that grants it the election lock. The others are cold: they LISTEN nothing,
+ * so PostgreSQL, which signals every listening session on every commit that notifies, neither wakes nor queues
+ * anything for them. One cold standby at a time holds the <em>gate</em> ({@code placeKey(0)}) and waits for a place;
+ * the rest wait for the gate ({@link #awaitHotPlace}). A standby that becomes hot is a new standby like any other:
+ * not ready until it has seen its leader confirm a mark it saw.
+ *
  * <p><b>Messages</b>, each a position in the notification queue that all sessions of the group read in the same
  * order; a mark is named by a token, and a confirmation names a mark of the same sender:
  * <ul>
