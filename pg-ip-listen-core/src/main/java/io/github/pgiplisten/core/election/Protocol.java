@@ -294,20 +294,9 @@ public final class Protocol {
      * a time wait for a place, so the others block without a statement until it has one. A place once held, the gate
      * is let go in the same round trip. Places and the gate are session-level advisory locks on keys of their own
      * ({@link #placeKey}); a place is let go when its holder takes the election lock ({@link #awaitLock}) or its
-     * session ends.
+     * session ends. With {@code waitMillis} 0 only the try ({@link #tryHotPlace}).
      */
     ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head, int waitOn)
-            throws SQLException {
-        return hotPlace(connection, places, waitMillis, head, waitOn);
-    }
-
-    /** Takes a free hot standby's place if there is one, without waiting: the place, or 0. */
-    int tryHotPlace(ListenConnection connection, int places) throws SQLException {
-        return hotPlace(connection, places, 0, false, 0).place();
-    }
-
-    /** {@link #awaitHotPlace}; with {@code waitMillis} 0 only the try. */
-    private ColdWait hotPlace(ListenConnection connection, int places, int waitMillis, boolean head, int waitOn)
             throws SQLException {
         StringBuilder block = new StringBuilder("DO $pgil$ BEGIN");
         for (int place = 1; place <= places; place++) {
@@ -346,6 +335,11 @@ public final class Protocol {
             }
         });
         return new ColdWait(place[0], isHead[0]);
+    }
+
+    /** Takes a free hot standby's place if there is one, without waiting: the place, or 0. */
+    int tryHotPlace(ListenConnection connection, int places) throws SQLException {
+        return awaitHotPlace(connection, places, 0, false, 0).place();
     }
 
     /**
