@@ -92,8 +92,8 @@ public record EngineStatus(
      * @param heldBytesOnDisk bytes of them waiting in a temporary file, past {@code standbyBufferLimit} in memory
      * @param dropped notifications its standbys (this engine, on any connection) dropped because the disk refused
      * them: after a crash of their leader they would not be handled again (each was logged at WARN)
-     * @param cold whether it is a cold standby: the group has its {@code hotStandbys} already, and this one waits,
-     * without listening, for a hot standby's place (it keeps nothing, is never ready, and takes over only when no hot
+     * @param cold whether it is a cold standby: the group has its leader and {@code hotStandbys} already, and this
+     * one waits, without listening, for the leader's place (it keeps nothing, is never ready, and takes over only when no hot
      * standby is left)
      */
     public record Standby(boolean ready, long held, long heldBytesOnDisk, long dropped, boolean cold) {

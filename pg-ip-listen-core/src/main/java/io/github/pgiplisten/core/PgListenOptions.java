@@ -361,8 +361,8 @@ public final class PgListenOptions {
         /**
          * How many standbys of the group are hot (default {@value PgListenOptions#DEFAULT_HOT_STANDBYS}): they LISTEN
          * and keep what they read, so one of them takes over without a gap, and after a crash nothing is lost. The
-         * others are cold: they wait, without listening, for a hot standby's place (a hot standby that became leader
-         * or left frees it), and cost neither the server nor the network anything per notification. PostgreSQL wakes
+         * others are cold: they wait, without listening, for the leader's place (free when the leader leaves, by a
+         * handover or a crash) or one a hot standby left, and cost neither the server nor the network anything per notification. PostgreSQL wakes
          * every listening session on every commit that notifies, so a fleet of twenty hot standbys would cost the
          * server twenty wake-ups per notification.
          */

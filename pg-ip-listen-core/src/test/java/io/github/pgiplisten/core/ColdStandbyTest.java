@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Past the group's hot standbys ({@code hotStandbys}) an instance waits cold: it LISTENs nothing, so the server wakes
- * and queues nothing for it, and it takes a hot standby's place when one starts to lead or leaves, so the group keeps
- * its hot standbys and a crash after a takeover still loses nothing.
+ * Past the group's leader and hot standbys ({@code hotStandbys}) an instance waits cold: it LISTENs nothing, so the
+ * server wakes and queues nothing for it, and it takes the leader's place when the leader leaves, by a crash or a
+ * handover, so the group keeps its hot standbys and a crash after a takeover still loses nothing.
  */
 class ColdStandbyTest {
 
@@ -27,9 +27,12 @@ class ColdStandbyTest {
 
     private final String channel = engines.channel("c");
 
-    /** Short waits, so a cold standby notices a free place within a second. */
+    /**
+     * Waits of a minute, longer than the test waits: a cold standby that becomes hot within the test's bounds took a
+     * place the moment it was free, not after its wait timed out and it looked again.
+     */
     private static UnaryOperator<PgListenOptions.Builder> options(int hotStandbys) {
-        return options -> options.hotStandbys(hotStandbys).lockWaitTimeout(Duration.ofMillis(500));
+        return options -> options.hotStandbys(hotStandbys).lockWaitTimeout(Duration.ofMinutes(1));
     }
 
     /** The same, and the leader confirms nothing: its hot standbys keep all it handles. */
@@ -63,6 +66,15 @@ class ColdStandbyTest {
         PgListenEngine cold = cold(fleet).get(0);
         assertThat(cold.status().standby().held()).isZero();
         assertThat(cold.status().standby().ready()).isFalse();
+
+        // a handover: the leader's session ends, and the cold one takes its place
+        leader.close();
+        fleet.remove(leader);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> Engines.leaders(fleet).size() == 1
+                        && hot(fleet).size() == 2
+                        && cold(fleet).isEmpty());
+        assertThat(hot(fleet)).contains(cold);
     }
 
     @Test
@@ -79,7 +91,7 @@ class ColdStandbyTest {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> engines.recorder(first).count() == 3);
 
-        // a crash: the hot standby takes over; its place goes to the cold one
+        // a crash: the hot standby takes over; the crashed leader's place goes to the cold one
         PgListenEngine second = hot(fleet).get(0);
         assertThat(engines.server().terminateBackend(first.status().connection().backendPid()))
                 .isTrue();

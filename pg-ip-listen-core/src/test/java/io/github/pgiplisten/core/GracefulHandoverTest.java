@@ -312,6 +312,8 @@ class GracefulHandoverTest {
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> fleet.stream()
                                 .filter(engine -> engine.status().role() == Role.STANDBY
+                                        && !engine.status().standby().cold()
+                                        && engine.status().listens()
                                         && engine.status().connection().open())
                                 .count()
                         == standbys);

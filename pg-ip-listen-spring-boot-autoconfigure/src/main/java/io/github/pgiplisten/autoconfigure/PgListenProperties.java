@@ -112,7 +112,7 @@ public class PgListenProperties implements Validator {
     /**
      * How many standbys of the group are hot: they listen and keep what they read, so one of them takes over without
      * a gap and nothing is lost after a crash. The other instances are cold standbys: they wait, without listening,
-     * for a hot standby's place (a hot one that starts to lead or leaves frees it), so a large fleet costs the server
+     * for a place (the leader's, free when the leader leaves, or one a hot standby left), so a large fleet costs the server
      * no more per notification than a fleet of three. PostgreSQL wakes every listening session on every commit that
      * notifies.
      */

@@ -68,17 +68,18 @@ public final class LeaderElection {
     }
 
     /**
-     * Owner thread: takes a hot standby's place of the group, waiting for one as a cold standby when the group has
-     * its {@code hotStandbys} already. A cold standby LISTENs nothing, so the server neither wakes nor queues anything
-     * for it; one of them at a time waits for a place (the gate's holder, each wait bounded by
-     * {@code lockWaitTimeout}, trying the places in turn), the others wait for the gate, each wait bounded by
-     * {@value #COLD_WAIT_FACTOR} times that: an idle cold standby costs the server a statement a minute. Returns the
-     * place (1 to {@code hotStandbys}); 0 when closing first.
+     * Owner thread: takes one of the group's places (a hot standby's, which it keeps when it leads), waiting for one as
+     * a cold standby when the leader and {@code hotStandbys} standbys hold them all. A cold standby LISTENs nothing, so
+     * the server neither wakes nor queues anything for it; one of them at a time waits for the leader's place (the
+     * gate's holder, each wait bounded by {@code lockWaitTimeout}; the leader's place is free the moment its session
+     * ends, after a handover or a crash), the others wait for the gate, each wait bounded by {@value #COLD_WAIT_FACTOR}
+     * times that: an idle cold standby costs the server a statement a minute. Returns the place (1 to
+     * {@code hotStandbys + 1}); 0 when closing first.
      */
     public int awaitHotPlace(ListenConnection connection) throws SQLException {
         EngineState state = engine.state();
         state.role = Role.STANDBY;
-        int places = options.hotStandbys();
+        int places = options.hotStandbys() + 1; // the leader keeps its place
         int lockWaitMillis =
                 (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
         int gateWaitMillis = (int) Math.min(Integer.MAX_VALUE, (long) COLD_WAIT_FACTOR * lockWaitMillis);
@@ -89,42 +90,35 @@ public final class LeaderElection {
         state.standby = state.standby.coldened();
         state.lastFailure = null;
         log.info(
-                "Group '{}': this instance is a cold standby (backend pid {}): the group has its {} hot standby(s), "
-                        + "so it waits, without listening, for the place of one that leads or leaves",
+                "Group '{}': this instance is a cold standby (backend pid {}): the group has its {} hot standby(s) "
+                        + "and its leader, so it waits, without listening, for the place of the leader or one that "
+                        + "leaves",
                 options.group(),
                 connection.backendPid(),
-                places);
+                options.hotStandbys());
         boolean head = false;
         int waitOn = 1 + ThreadLocalRandom.current().nextInt(places);
         try {
             while (!state.closing()) {
-                Protocol.ColdWait wait;
-                synchronized (lockWaitMonitor) {
-                    waitingOn = connection;
-                }
-                try {
-                    wait = protocol.awaitHotPlace(
-                            connection, places, head ? lockWaitMillis : gateWaitMillis, head, waitOn);
-                } catch (SQLException ex) {
-                    if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
-                        return 0;
-                    }
-                    throw ex;
-                } finally {
-                    synchronized (lockWaitMonitor) {
-                        waitingOn = null;
-                    }
+                boolean asHead = head;
+                int target = waitOn;
+                Protocol.ColdWait wait = cancellable(
+                        connection,
+                        () -> protocol.awaitHotPlace(
+                                connection, places, asHead ? lockWaitMillis : gateWaitMillis, asHead, target));
+                if (wait == null) {
+                    return 0;
                 }
                 if (wait.place() > 0) {
                     log.info(
-                            "Group '{}': this cold standby took hot standby place {} of {} and listens now",
+                            "Group '{}': this cold standby took place {} of {} and listens now",
                             options.group(),
                             wait.place(),
                             places);
                     return wait.place();
                 }
                 if (head && wait.head()) {
-                    waitOn = waitOn % places + 1; // the place it waited for is held on: wait for the next one
+                    waitOn = waitOn % places + 1; // no leader held a place, and the one it waited for is held on
                 }
                 head = wait.head();
             }
@@ -138,9 +132,8 @@ public final class LeaderElection {
      * Owner thread: a hot standby. LISTENs every channel and the control channel, then waits for the group's lock,
      * keeping what the server delivers whenever a wait ends. Returns the leadership once this session holds the lock
      * and has begun to hand its listeners what it owns; null when closing first.
-     * @param hotPlace the hot standby's place this session holds ({@link #awaitHotPlace}), let go when it leads
      */
-    public @Nullable Leadership standBy(ListenConnection connection, int hotPlace) throws SQLException {
+    public @Nullable Leadership standBy(ListenConnection connection) throws SQLException {
         EngineState state = engine.state();
         state.role = Role.STANDBY;
         Succession succession = new Succession(options.standbyBufferLimit());
@@ -156,7 +149,7 @@ public final class LeaderElection {
                     options.group(),
                     connection.backendPid(),
                     engine.lockKey());
-            Leadership leadership = awaitLock(connection, succession, hotPlace);
+            Leadership leadership = awaitLock(connection, succession);
             handedToLeadership = leadership != null;
             return leadership;
         } finally {
@@ -168,8 +161,7 @@ public final class LeaderElection {
     }
 
     /** The standby's lock waits, until it holds the lock (its leadership) or closing (null). */
-    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession, int hotPlace)
-            throws SQLException {
+    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession) throws SQLException {
         EngineState state = engine.state();
         int waitMillis =
                 (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
@@ -184,27 +176,19 @@ public final class LeaderElection {
             String leadMark = Protocol.newMark();
             long waitStart = System.nanoTime();
             Protocol.Standby standby =
-                    new Protocol.Standby(succession.ready(), holdsReadyLock, passing.mayPass(waitStart), hotPlace);
-            Protocol.LockWait wait;
-            synchronized (lockWaitMonitor) {
-                waitingOn = connection;
-            }
-            try {
-                wait = protocol.awaitLock(
-                        connection,
-                        waitMillis,
-                        Protocol.withChannels(
-                                Protocol.lead(leadMark), engine.subscriptions().channels()),
-                        standby);
-            } catch (SQLException ex) {
-                if (state.closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
-                    return null;
-                }
-                throw ex;
-            } finally {
-                synchronized (lockWaitMonitor) {
-                    waitingOn = null;
-                }
+                    new Protocol.Standby(succession.ready(), holdsReadyLock, passing.mayPass(waitStart));
+            int thisWaitMillis = waitMillis;
+            Protocol.LockWait wait = cancellable(
+                    connection,
+                    () -> protocol.awaitLock(
+                            connection,
+                            thisWaitMillis,
+                            Protocol.withChannels(
+                                    Protocol.lead(leadMark),
+                                    engine.subscriptions().channels()),
+                            standby));
+            if (wait == null) {
+                return null;
             }
             holdsReadyLock = wait.holdsReadyLock();
             succession.observe(wait.observed());
@@ -249,6 +233,31 @@ public final class LeaderElection {
             ListenConnection connection = waitingOn;
             if (connection != null) {
                 connection.cancel();
+            }
+        }
+    }
+
+    /** A wait on the listen connection that {@link #cancelWait} may end. */
+    @FunctionalInterface
+    private interface Wait<T> {
+        T run() throws SQLException;
+    }
+
+    /** Runs {@code wait} so that {@link #cancelWait} can end it: its result, or null when cancelled while closing. */
+    private <T> @Nullable T cancellable(ListenConnection connection, Wait<T> wait) throws SQLException {
+        synchronized (lockWaitMonitor) {
+            waitingOn = connection;
+        }
+        try {
+            return wait.run();
+        } catch (SQLException ex) {
+            if (engine.state().closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
+                return null;
+            }
+            throw ex;
+        } finally {
+            synchronized (lockWaitMonitor) {
+                waitingOn = null;
             }
         }
     }

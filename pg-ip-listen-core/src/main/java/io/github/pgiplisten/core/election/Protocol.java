@@ -38,12 +38,13 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * {@code lock_timeout} (and a cancel at close), so a waiting standby writes nothing to the server's log.
  *
  * <p><b>Hot standby places.</b> Only {@code hotStandbys} standbys listen: each holds a <em>place</em>, a
- * session-level advisory lock on a key of its own ({@link #placeKey}, places 1 to {@code hotStandbys}), taken before
- * it LISTENs and let go in the statement that grants it the election lock. The others are cold: they LISTEN nothing,
- * so PostgreSQL, which signals every listening session on every commit that notifies, neither wakes nor queues
- * anything for them. One cold standby at a time holds the <em>gate</em> ({@code placeKey(0)}) and waits for a place;
- * the rest wait for the gate ({@link #awaitHotPlace}). A standby that becomes hot is a new standby like any other:
- * not ready until it has seen its leader confirm a mark it saw.
+ * session-level advisory lock on a key of its own ({@link #placeKey}, places 1 to {@code hotStandbys + 1}), taken
+ * before it LISTENs and kept when it leads, so the leader holds one of the places and its session, ending by a crash or
+ * after a handover, frees it. The others are cold: they LISTEN nothing, so PostgreSQL, which signals every listening
+ * session on every commit that notifies, neither wakes nor queues anything for them. One cold standby at a time holds
+ * the <em>gate</em> ({@code placeKey(0)}) and waits for the leader's place; the rest wait for the gate
+ * ({@link #awaitHotPlace}). A standby that becomes hot is a new standby like any other: not ready until it has seen its
+ * leader confirm a mark it saw.
  *
  * <p><b>Messages</b>, each a position in the notification queue that all sessions of the group read in the same
  * order; a mark is named by a token, and a confirmation names a mark of the same sender:
@@ -190,17 +191,11 @@ public final class Protocol {
      * @param holdsReadyLock whether it holds the ready lock from an earlier wait
      * @param mayPass whether, not ready, it lets the lock go to a ready standby when granted
      */
-    record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass, int hotPlace) {
-
-        /** A standby that holds no hot standby's place (a rehearsal, a test). */
-        Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {
-            this(ready, holdsReadyLock, mayPass, 0);
-        }
-    }
+    record Standby(boolean ready, boolean holdsReadyLock, boolean mayPass) {}
 
     /**
      * How a cold standby's wait ended.
-     * @param place the hot standby's place this session holds now (1 to the group's number of hot standbys), or 0
+     * @param place the place this session holds now (1 to the group's number of hot standbys + 1), or 0
      * @param head whether this session holds the gate: the one cold standby that waits for a place, the others wait
      * for the gate
      */
@@ -266,10 +261,6 @@ public final class Protocol {
             sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ") WHERE " + granted()
                     + " AND current_setting('" + READY + "') = 'true'");
         }
-        if (standby.hotPlace() > 0) {
-            // a leader is no hot standby: its place goes to a cold one
-            sql.add("SELECT pg_advisory_unlock(" + placeKey(standby.hotPlace()) + ") WHERE " + granted());
-        }
         // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
         sql.add(observe() + " AND NOT " + granted());
         Set<Integer> observed = new HashSet<>();
@@ -289,33 +280,48 @@ public final class Protocol {
     }
 
     /**
-     * A cold standby's wait, at most {@code waitMillis}: takes a free hot standby's place if there is one; otherwise
-     * waits for the gate, or, holding it ({@code head}), for place {@code waitOn}. The gate makes one cold standby at
-     * a time wait for a place, so the others block without a statement until it has one. A place once held, the gate
-     * is let go in the same round trip. Places and the gate are session-level advisory locks on keys of their own
-     * ({@link #placeKey}); a place is let go when its holder takes the election lock ({@link #awaitLock}) or its
-     * session ends. With {@code waitMillis} 0 only the try ({@link #tryHotPlace}).
+     * A cold standby's wait, at most {@code waitMillis}: takes a free place if there is one; otherwise waits for the
+     * gate, or, holding it ({@code head}), for the place of the leader, whose session lets it go when it ends, or,
+     * when no leader holds a place, for place {@code waitOn}. The gate makes one cold standby at a time wait for a
+     * place, so the others block without a statement until it has one. A place once held, the gate is let go in the
+     * same round trip. Places and the gate are session-level advisory locks on keys of their own ({@link #placeKey}),
+     * let go when their session ends. With {@code waitMillis} 0 only the try ({@link #tryHotPlace}).
      */
     ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head, int waitOn)
             throws SQLException {
-        StringBuilder block = new StringBuilder("DO $pgil$ BEGIN");
+        StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
         for (int place = 1; place <= places; place++) {
-            block.append(" IF pg_try_advisory_lock(")
-                    .append(placeKey(place))
-                    .append(") THEN PERFORM set_config('")
-                    .append(PLACE)
-                    .append("', '")
-                    .append(place)
-                    .append("', true); RETURN; END IF;");
+            keys.add(Long.toString(placeKey(place)));
         }
-        if (waitMillis > 0) {
+        StringBuilder block = new StringBuilder("DO $pgil$ DECLARE places bigint[] := ")
+                .append(keys)
+                .append("; target int; BEGIN FOR place IN 1..")
+                .append(places)
+                .append(" LOOP IF pg_try_advisory_lock(places[place]) THEN PERFORM set_config('")
+                .append(PLACE)
+                .append("', place::text, true); RETURN; END IF; END LOOP;");
+        if (waitMillis > 0 && head) {
+            // the leader's place: a crash or a handover frees it, and the leader is who leaves when a standby leads
+            block.append(" SELECT i INTO target FROM generate_subscripts(places, 1) AS i, pg_locks held"
+                            + " WHERE held.locktype = 'advisory' AND held.objsubid = 1 AND held.granted"
+                            + " AND held.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                            + " AND ((held.classid::int8 << 32) | held.objid::int8) = places[i]"
+                            + " AND held.pid IN (SELECT pid FROM pg_locks WHERE ")
+                    .append(onLock(1))
+                    .append(" AND granted) LIMIT 1; target := coalesce(target, ")
+                    .append(waitOn)
+                    .append("); BEGIN PERFORM pg_advisory_lock(places[target]);"
+                            + " EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;"
+                            + " PERFORM set_config('")
+                    .append(PLACE)
+                    .append("', target::text, true);");
+        } else if (waitMillis > 0) {
             block.append(" BEGIN PERFORM pg_advisory_lock(")
-                    .append(placeKey(head ? waitOn : 0))
-                    .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;")
-                    .append(
-                            head
-                                    ? " PERFORM set_config('" + PLACE + "', '" + waitOn + "', true);"
-                                    : " PERFORM set_config('" + HEAD + "', 'true', true);");
+                    .append(placeKey(0))
+                    .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;"
+                            + " PERFORM set_config('")
+                    .append(HEAD)
+                    .append("', 'true', true);");
         }
         block.append(" END $pgil$");
         String holdsPlace = "current_setting('" + PLACE + "') <> '0'";
@@ -337,7 +343,7 @@ public final class Protocol {
         return new ColdWait(place[0], isHead[0]);
     }
 
-    /** Takes a free hot standby's place if there is one, without waiting: the place, or 0. */
+    /** Takes a free place if there is one, without waiting: the place, or 0. */
     int tryHotPlace(ListenConnection connection, int places) throws SQLException {
         return awaitHotPlace(connection, places, 0, false, 0).place();
     }

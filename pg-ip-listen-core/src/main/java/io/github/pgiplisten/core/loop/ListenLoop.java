@@ -97,8 +97,8 @@ public final class ListenLoop implements Runnable {
                 }
                 if (options.oneProcessListener()) {
                     rehearsal.run(connection);
-                    int hotPlace = election.awaitHotPlace(connection);
-                    Leadership leadership = hotPlace == 0 ? null : election.standBy(connection, hotPlace);
+                    Leadership leadership =
+                            election.awaitHotPlace(connection) == 0 ? null : election.standBy(connection);
                     if (leadership == null) {
                         break; // closing while a standby
                     }

@@ -20,7 +20,7 @@ import io.github.pgiplisten.core.durable.ChannelLag;
 
 /**
  * UP while this instance listens as its role asks (a standby is healthy too: a hot one listens and is ready to take
- * over, a cold one waits for a hot one's place),
+ * over, a cold one waits for the leader's place),
  * DOWN whenever it cannot, whatever the cause (no connection, a channel not LISTENed, a server that does not answer
  * in time), UNKNOWN before start and after stop. Details:
  * <ul>
@@ -32,7 +32,7 @@ import io.github.pgiplisten.core.durable.ChannelLag;
  * full PostgreSQL's notification queue is (still UP, but every NOTIFY fails once it is full);</li>
  * <li>{@code groupWarning}: the group's leader listens to other channels (another service under the same name?);</li>
  * <li>{@code standby} (a standby): {@code hot} (it listens and keeps what it reads; a cold one waits, without
- * listening, for a hot standby's place: {@code pg-ip-listen.hot-standbys}), {@code ready} (it could take over without
+ * listening, for the leader's place: {@code pg-ip-listen.hot-standbys}), {@code ready} (it could take over without
  * a possible gap), {@code held} and {@code heldBytesOnDisk} (what its leader has not confirmed yet);</li>
  * <li>{@code durable}: per durable channel, how far the group is behind ({@code behind}, {@code oldestUnhandledAge}),
  * {@code handled} and {@code deadLetters}; a {@code durableWarning} past {@code pg-ip-listen.durable.lag-warning};
