@@ -43,6 +43,14 @@ final class FleetSection implements Section {
             "-Xmx128m", "-XX:+UseSerialGC", "-Dspring.datasource.hikari.minimum-idle=1", "-Dbench.report=batched");
 
     private static final Duration CPU_WINDOW = Duration.ofSeconds(10);
+
+    /**
+     * How long after the last round the CPU window begins ({@code -Dbench.fleet-warm-seconds}): the round's
+     * replacement JVM has just become ready and compiles for tens of seconds yet (a standby started 20 s earlier spent
+     * 5 % of a core in the JIT compiler threads alone), which is the JVM's start-up, not what a standby costs.
+     */
+    private static final Duration WARM = Duration.ofSeconds(Integer.getInteger("bench.fleet-warm-seconds", 60));
+
     private static final Duration IDLE = Duration.ofSeconds(Integer.getInteger("bench.fleet-idle-seconds", 20));
 
     /**
@@ -162,13 +170,13 @@ final class FleetSection implements Section {
 
     /**
      * CPU of the leader, of every standby (the busiest and the idlest are kept: ours' hot and cold standbys) and of
-     * the server over {@link #CPU_WINDOW}, and the queue's peak.
+     * the server over {@link #CPU_WINDOW}, and the queue's peak; {@link #WARM} after the last round.
      */
     private void cpuAndQueue(Fleet fleet, Figures into) throws Exception {
         Fleet.Instance leader = fleet.byName(fleet.lastHandler);
         List<Fleet.Instance> standbys =
                 fleet.alive().stream().filter(instance -> instance != leader).toList();
-        Thread.sleep(2000);
+        Thread.sleep(WARM.toMillis());
         long leaderTicks = ProcessStats.cpuTicks(leader.jvm.pid());
         long[] standbyTicks = new long[standbys.size()];
         for (int i = 0; i < standbys.size(); i++) {
