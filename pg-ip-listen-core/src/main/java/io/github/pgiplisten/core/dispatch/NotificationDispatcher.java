@@ -26,7 +26,8 @@ import io.github.pgiplisten.core.PgNotification;
 /**
  * Hands notifications from the reader thread to handlers on an executor, one lane per channel: a lane runs at most one
  * task at a time, in arrival order, so a channel's notifications are handled in order while a slow handler delays
- * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own.
+ * only its own channel. The reader never waits for a handler. Engine events travel on a lane of their own. The lanes'
+ * turns run on {@link LaneRunners}: executor tasks that run one ready lane after another.
  *
  * <p>It counts what waits in its lanes ({@link Backlog}); the reader stops reading while that is over the engine's
  * backlog limit, so a handler slower than its channel's traffic cannot grow the heap without bound. Work the executor
@@ -45,9 +46,8 @@ public final class NotificationDispatcher {
     /** Tasks a lane runs before it yields its thread to other lanes. */
     private static final int BATCH = 256;
 
-    private final Executor executor;
-    private final UnaryOperator<Runnable> decorator;
     private final Retries retries = new Retries();
+    private final LaneRunners runners;
     private final NotificationObserver observer;
     private final Function<String, List<? extends NotificationHandler>> handlers;
     private final Backlog backlog = new Backlog();
@@ -79,8 +79,7 @@ public final class NotificationDispatcher {
             NotificationErrorHandler errorHandler,
             NotificationObserver observer,
             Function<String, List<? extends NotificationHandler>> handlers) {
-        this.executor = executor;
-        this.decorator = decorator;
+        this.runners = new LaneRunners(executor, decorator, retries);
         this.observer = observer;
         this.handlers = handlers;
         this.invoker = new HandlerInvoker(handlers, errorHandler, observer, backlog);
@@ -281,15 +280,14 @@ public final class NotificationDispatcher {
     }
 
     /** A serial queue: at most one of its tasks runs at a time, in submission order. */
-    private final class Lane implements LaneTurn.Lane {
+    private final class Lane implements LaneRunners.Lane {
 
         private final @Nullable String channel;
         private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+        /** Ready or in a runner's turn: owned by whoever set it. */
         private final AtomicBoolean scheduled = new AtomicBoolean();
         /** Its channel has no handler any more: it leaves the map when idle. */
         private volatile boolean retired;
-        /** Refusals in a row; touched only by whoever owns {@code scheduled}. */
-        private int refusals;
 
         Lane(@Nullable String channel) {
             this.channel = channel;
@@ -318,51 +316,17 @@ public final class NotificationDispatcher {
 
         private void schedule() {
             if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
-                offer();
-            }
-        }
-
-        /** Hands this lane's turn to the executor; the caller owns {@code scheduled}. */
-        private void offer() {
-            LaneTurn turn = new LaneTurn(this);
-            try {
-                executor.execute(turn.guarded(decorator.apply(turn)));
-            } catch (RuntimeException ex) { // refused, or a decorator that failed
-                refused(ex);
-            }
-        }
-
-        /**
-         * The executor refused this lane's turn, or its decorator did not run it: the tasks stay queued (counted in the
-         * backlog, their epochs open) and are offered again after a backoff, until the engine closes.
-         */
-        @Override
-        public void refused(Throwable cause) {
-            int streak = ++refusals;
-            if (streak == 1) {
-                log.error(
-                        "Handler executor refused work{}; {} task(s) kept and offered again until it takes them "
-                                + "(meanwhile nothing after them is confirmed or handed over as done)",
-                        channel == null ? " for the engine's events" : " for channel '" + channel + "'",
-                        tasks.size(),
-                        cause);
-            } else {
-                log.debug("Handler executor refused work again ({} times in a row): {}", streak, cause.toString());
-            }
-            if (!retries.after(Retries.delayMillis(streak), this::offer)) {
-                scheduled.set(false); // closed: nobody will run them
+                runners.ready(this);
             }
         }
 
         @Override
-        public void run() {
-            if (refusals > 0) {
-                log.warn(
-                        "Handler executor took work again after refusing it {} time(s){}",
-                        refusals,
-                        channel == null ? "" : " for channel '" + channel + "'");
-                refusals = 0;
-            }
+        public int queued() {
+            return tasks.size();
+        }
+
+        @Override
+        public void turn() {
             try {
                 for (int i = 0; i < BATCH; i++) {
                     Runnable task = tasks.poll();

@@ -127,6 +127,56 @@ class NotificationDispatcherTest {
     }
 
     @Test
+    void aReadOverAHundredChannelsTakesTwoExecutorTasksNotOneAChannel() {
+        java.util.concurrent.LinkedBlockingQueue<Runnable> offered = new java.util.concurrent.LinkedBlockingQueue<>();
+        List<String> handled = new CopyOnWriteArrayList<>();
+        NotificationDispatcher counted = new NotificationDispatcher(
+                offered::add, // runs nothing by itself: the test runs what was offered, one task at a time
+                (notification, error) -> {},
+                NotificationObserver.NONE,
+                channel -> List.of(notification -> handled.add(notification.payload())));
+        List<PgNotification> read = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            read.add(n("tenant-" + i, Integer.toString(i)));
+        }
+        try {
+            counted.dispatchAll(read, null);
+            assertThat(offered).hasSize(1);
+            int tasks = 0;
+            for (Runnable task = offered.poll(); task != null; task = offered.poll()) {
+                task.run();
+                tasks++;
+            }
+            assertThat(handled).hasSize(100);
+            // the first runner starts a second one when it begins a turn with lanes waiting: a turn may block
+            assertThat(tasks).isEqualTo(2);
+            assertThat(counted.backlog()).isZero();
+        } finally {
+            counted.close();
+        }
+    }
+
+    @Test
+    void aSlowChannelDelaysOnlyItselfWhenItsLaneWasReadyFirstOfMany() {
+        List<String> slow = new CopyOnWriteArrayList<>();
+        List<String> fast = new CopyOnWriteArrayList<>();
+        subscribe("slow", blocked(slow));
+        List<PgNotification> read = new ArrayList<>(List.of(n("slow", "s1")));
+        for (int i = 0; i < 50; i++) {
+            String channel = "fast-" + i;
+            subscribe(channel, notification -> fast.add(notification.payload()));
+            read.add(n(channel, Integer.toString(i)));
+        }
+
+        dispatcher.dispatchAll(read, null);
+
+        await().atMost(GENEROUS).untilAsserted(() -> assertThat(fast).hasSize(50));
+        assertThat(slow).isEmpty();
+        release.countDown();
+        await().atMost(GENEROUS).untilAsserted(() -> assertThat(slow).containsExactly("s1"));
+    }
+
+    @Test
     void aRetiredChannelsLaneLeavesOnceItHasRunWhatItHeld() throws InterruptedException {
         List<String> handled = new CopyOnWriteArrayList<>();
         CountDownLatch started = new CountDownLatch(1);
