@@ -48,6 +48,12 @@ public final class LeaderElection {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     static final int MIN_LOCK_WAIT_MILLIS = 100;
 
+    /**
+     * A cold standby at the gate that finds no leader holding a place (an election under way) looks again after this,
+     * doubling while that lasts, up to {@code lockWaitTimeout}.
+     */
+    static final int LEADERLESS_WAIT_MILLIS = 50;
+
     /** A cold standby waits for the gate this many times longer than for the lock (see {@link #awaitHotPlace}). */
     static final int COLD_WAIT_FACTOR = 6;
 
@@ -98,14 +104,22 @@ public final class LeaderElection {
                 options.hotStandbys());
         boolean head = false;
         int waitOn = 1 + ThreadLocalRandom.current().nextInt(places);
+        int early = 0;
         try {
             while (!state.closing()) {
                 boolean asHead = head;
                 int target = waitOn;
+                int leaderless = (int) Math.min(lockWaitMillis, (long) LEADERLESS_WAIT_MILLIS << Math.min(20, early));
+                long waitStart = System.nanoTime();
                 Protocol.ColdWait wait = cancellable(
                         connection,
                         () -> protocol.awaitHotPlace(
-                                connection, places, asHead ? lockWaitMillis : gateWaitMillis, asHead, target));
+                                connection,
+                                places,
+                                asHead ? lockWaitMillis : gateWaitMillis,
+                                asHead,
+                                target,
+                                leaderless));
                 if (wait == null) {
                     return 0;
                 }
@@ -119,6 +133,10 @@ public final class LeaderElection {
                 }
                 if (head && wait.head()) {
                     waitOn = waitOn % places + 1; // no leader held a place, and the one it waited for is held on
+                    // a wait cut short found no leader: look again soon, less often the longer that lasts
+                    early = System.nanoTime() - waitStart < TimeUnit.MILLISECONDS.toNanos(lockWaitMillis) / 2
+                            ? early + 1
+                            : 0;
                 }
                 head = wait.head();
             }
