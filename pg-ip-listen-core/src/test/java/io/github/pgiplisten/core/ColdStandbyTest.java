@@ -78,6 +78,28 @@ class ColdStandbyTest {
     }
 
     @Test
+    void aColdStandbyTakesThePlaceOfAHotStandbyThatLeavesNotOnlyTheLeaders() {
+        List<PgListenEngine> fleet = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            fleet.add(engines.startWatched(channel, options(2)));
+        }
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 2);
+        PgListenEngine cold = cold(fleet).get(0);
+        PgListenEngine leaving = hot(fleet).get(0);
+
+        // the cold one waits for the leader's place; a hot standby that stops frees another, which it takes within
+        // a second of looking again, long before its minute-long wait ends
+        leaving.close();
+        fleet.remove(leaving);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> hot(fleet).size() == 2 && cold(fleet).isEmpty());
+        assertThat(hot(fleet)).contains(cold);
+        assertThat(Engines.leaders(fleet)).containsExactly(leader);
+    }
+
+    @Test
     void afterACrashTheGroupHasItsHotStandbyAgainSoASecondCrashLosesNothingEither() {
         List<PgListenEngine> fleet = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -94,6 +116,10 @@ class ColdStandbyTest {
         // a crash: the hot standby takes over; the crashed leader's place goes to the cold one, or to the crashed
         // instance itself when it reconnects first: either way the group has its hot standby again
         PgListenEngine second = hot(fleet).get(0);
+        // ready (it saw the leader confirm a mark it saw): it takes over without a gap, and the cold one, which takes
+        // the crashed leader's place at once, lets the lock go to it should the server grant it first
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> second.status().standby().ready());
         assertThat(engines.server().terminateBackend(first.status().connection().backendPid()))
                 .isTrue();
         await().atMost(Duration.ofSeconds(20))

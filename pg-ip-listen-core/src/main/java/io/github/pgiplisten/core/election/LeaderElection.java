@@ -3,7 +3,6 @@ package io.github.pgiplisten.core.election;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
@@ -48,12 +47,6 @@ public final class LeaderElection {
     /** The shortest lock wait of a busy standby: at most ten lock waits a second, however heavy the traffic. */
     static final int MIN_LOCK_WAIT_MILLIS = 100;
 
-    /**
-     * A cold standby at the gate that finds no leader holding a place (an election under way) looks again after this,
-     * doubling while that lasts, up to {@code lockWaitTimeout}.
-     */
-    static final int LEADERLESS_WAIT_MILLIS = 50;
-
     /** A cold standby waits for the gate this many times longer than for the lock (see {@link #awaitHotPlace}). */
     static final int COLD_WAIT_FACTOR = 6;
 
@@ -78,7 +71,8 @@ public final class LeaderElection {
      * a cold standby when the leader and {@code hotStandbys} standbys hold them all. A cold standby LISTENs nothing, so
      * the server neither wakes nor queues anything for it; one of them at a time waits for the leader's place (the
      * gate's holder, each wait bounded by {@code lockWaitTimeout}; the leader's place is free the moment its session
-     * ends, after a handover or a crash), the others wait for the gate, each wait bounded by {@value #COLD_WAIT_FACTOR}
+     * ends, after a handover or a crash, and inside the wait it looks again each second for any free place and for who
+     * leads), the others wait for the gate, each wait bounded by {@value #COLD_WAIT_FACTOR}
      * times that: an idle cold standby costs the server a statement a minute. Returns the place (1 to
      * {@code hotStandbys + 1}); 0 when closing first.
      */
@@ -103,23 +97,13 @@ public final class LeaderElection {
                 connection.backendPid(),
                 options.hotStandbys());
         boolean head = false;
-        int waitOn = 1 + ThreadLocalRandom.current().nextInt(places);
-        int early = 0;
         try {
             while (!state.closing()) {
                 boolean asHead = head;
-                int target = waitOn;
-                int leaderless = (int) Math.min(lockWaitMillis, (long) LEADERLESS_WAIT_MILLIS << Math.min(20, early));
-                long waitStart = System.nanoTime();
                 Protocol.ColdWait wait = cancellable(
                         connection,
                         () -> protocol.awaitHotPlace(
-                                connection,
-                                places,
-                                asHead ? lockWaitMillis : gateWaitMillis,
-                                asHead,
-                                target,
-                                leaderless));
+                                connection, places, asHead ? lockWaitMillis : gateWaitMillis, asHead));
                 if (wait == null) {
                     return 0;
                 }
@@ -130,13 +114,6 @@ public final class LeaderElection {
                             wait.place(),
                             places);
                     return wait.place();
-                }
-                if (head && wait.head()) {
-                    waitOn = waitOn % places + 1; // no leader held a place, and the one it waited for is held on
-                    // a wait cut short found no leader: look again soon, less often the longer that lasts
-                    early = System.nanoTime() - waitStart < TimeUnit.MILLISECONDS.toNanos(lockWaitMillis) / 2
-                            ? early + 1
-                            : 0;
                 }
                 head = wait.head();
             }

@@ -285,15 +285,13 @@ public final class Protocol {
     /**
      * A cold standby's wait, at most {@code waitMillis}: takes a free place if there is one; otherwise waits for the
      * gate, or, holding it ({@code head}), for the place of the leader, whose session lets it go when it ends, trying
-     * every place and looking up the leader again each {@value #LEADER_LOOKUP_MILLIS} ms within the one statement, or,
-     * when no leader holds a place (an election under way), for place {@code waitOn} at most {@code leaderlessMillis}. The gate makes one cold standby at a time wait for a
-     * place, so the others block without a statement until it has one. A place once held, the gate is let go in the
-     * same round trip. Places and the gate are session-level advisory locks on keys of their own ({@link #placeKey}),
-     * let go when their session ends. With {@code waitMillis} 0 only the try ({@link #tryHotPlace}).
+     * every place and looking up the leader again each {@value #LEADER_LOOKUP_MILLIS} ms within the one statement. The
+     * gate makes one cold standby at a time wait for a place, so the others block without a statement until it has
+     * one. A place once held, the gate is let go in the same round trip. Places and the gate are session-level advisory
+     * locks on keys of their own ({@link #placeKey}), let go when their session ends. With {@code waitMillis} 0 only
+     * the try ({@link #tryHotPlace}).
      */
-    ColdWait awaitHotPlace(
-            ListenConnection connection, int places, int waitMillis, boolean head, int waitOn, int leaderlessMillis)
-            throws SQLException {
+    ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head) throws SQLException {
         StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
         for (int place = 1; place <= places; place++) {
             keys.add(Long.toString(placeKey(place)));
@@ -305,37 +303,32 @@ public final class Protocol {
                 + " set_config('" + PLACE + "', place::text, true); RETURN; END IF; END LOOP;";
         block.append(tryEach);
         if (waitMillis > 0 && head) {
-            // the leader's place: a crash or a handover frees it. Every second the places are tried again and the
-            // leader looked up again, so neither a place another session left (a hot standby, a leader that handed
-            // over and lets its session end later) nor a session that held the election lock only for a moment (a
-            // standby passing it on) is missed for long; with no leader holding a place (an election under way, or a
-            // leader of an older version) a short wait, then the caller looks again
+            // the leader's place, which a crash or a handover frees. Every second the places are tried again and the
+            // leader is looked up again, so neither a place another session left (a hot standby; a leader that handed
+            // over and ends its session a little later) nor a session that held the election lock only for a moment
+            // (a standby passing it on) is missed for more than a second; with no leader holding a place (an election
+            // under way) it waits a second for place 1
             block.append(" deadline := clock_timestamp() + interval '")
                     .append(waitMillis)
                     .append(" milliseconds'; LOOP")
-                    .append(tryEach) // a place a hot standby or a former leader left
+                    .append(tryEach)
                     .append(" target := NULL;")
-                    .append(" SELECT i INTO target FROM generate_subscripts(places, 1) AS i, pg_locks held"
-                            + " WHERE held.locktype = 'advisory' AND held.objsubid = 1 AND held.granted"
-                            + " AND held.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    .append(" SELECT i INTO target FROM generate_subscripts(places, 1) AS i, pg_locks held WHERE ")
+                    .append(inThisDatabase("held."))
+                    .append(" AND held.locktype = 'advisory' AND held.objsubid = 1 AND held.granted"
                             + " AND ((held.classid::int8 << 32) | held.objid::int8) = places[i]"
                             + " AND held.pid IN (SELECT pid FROM pg_locks WHERE ")
                     .append(onLock(1))
-                    .append(" AND granted) LIMIT 1; slice := CASE WHEN target IS NULL THEN ")
-                    .append(Math.max(1, leaderlessMillis))
-                    .append(" ELSE ")
+                    .append(" AND granted) LIMIT 1;" + " slice := least(")
                     .append(LEADER_LOOKUP_MILLIS)
-                    .append(" END; target := coalesce(target, ")
-                    .append(waitOn)
-                    .append("); slice := least(slice, (extract(epoch FROM deadline - clock_timestamp()) * 1000)::int);"
+                    .append(", (extract(epoch FROM deadline - clock_timestamp()) * 1000)::int);"
                             + " EXIT WHEN slice <= 0; PERFORM set_config('lock_timeout', slice::text, true);"
+                            + " target := coalesce(target, 1);"
                             + " BEGIN PERFORM pg_advisory_lock(places[target]); PERFORM set_config('")
                     .append(PLACE)
                     .append("', target::text, true); RETURN;"
                             + " EXCEPTION WHEN lock_not_available THEN NULL; WHEN query_canceled THEN RETURN; END;"
-                            + " EXIT WHEN slice <> ")
-                    .append(LEADER_LOOKUP_MILLIS)
-                    .append("; END LOOP;");
+                            + " END LOOP;");
         } else if (waitMillis > 0) {
             block.append(" BEGIN PERFORM pg_advisory_lock(")
                     .append(placeKey(0))
@@ -366,7 +359,7 @@ public final class Protocol {
 
     /** Takes a free place if there is one, without waiting: the place, or 0. */
     int tryHotPlace(ListenConnection connection, int places) throws SQLException {
-        return awaitHotPlace(connection, places, 0, false, 0, 0).place();
+        return awaitHotPlace(connection, places, 0, false).place();
     }
 
     /**
@@ -484,8 +477,13 @@ public final class Protocol {
 
     /** {@link #onLock(int)} on the {@code pg_locks} columns of {@code alias} (for example {@code "l."}). */
     private String onLock(String alias, int objsubid) {
-        return alias + "locktype = 'advisory' AND " + alias + "objsubid = " + objsubid + " AND " + alias + "database = "
-                + "(SELECT oid FROM pg_database WHERE datname = current_database()) AND " + alias + "classid = '"
-                + (key >>> 32) + "'::oid AND " + alias + "objid = '" + (key & 0xFFFF_FFFFL) + "'::oid";
+        return alias + "locktype = 'advisory' AND " + alias + "objsubid = " + objsubid + " AND " + inThisDatabase(alias)
+                + " AND " + alias + "classid = '" + (key >>> 32) + "'::oid AND " + alias + "objid = '"
+                + (key & 0xFFFF_FFFFL) + "'::oid";
+    }
+
+    /** The {@code pg_locks} rows (of {@code alias}) of this session's database. */
+    private static String inThisDatabase(String alias) {
+        return alias + "database = (SELECT oid FROM pg_database WHERE datname = current_database())";
     }
 }
