@@ -79,7 +79,7 @@ public final class LeaderElection {
     public int awaitHotPlace(ListenConnection connection) throws SQLException {
         EngineState state = engine.state();
         state.role = Role.STANDBY;
-        int places = options.hotStandbys() + 1; // the leader keeps its place
+        int places = Protocol.places(options.hotStandbys());
         int lockWaitMillis =
                 (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
         int gateWaitMillis = (int) Math.min(Integer.MAX_VALUE, (long) COLD_WAIT_FACTOR * lockWaitMillis);

@@ -39,8 +39,8 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  *
  * <p><b>Hot standby places.</b> Only {@code hotStandbys} standbys listen: each holds a <em>place</em>, a
  * session-level advisory lock on a key of its own ({@link #placeKey}, places 1 to {@code hotStandbys + 1}), taken
- * before it LISTENs and kept when it leads, so the leader holds one of the places and its session, ending by a crash or
- * after a handover, frees it. The others are cold: they LISTEN nothing, so PostgreSQL, which signals every listening
+ * before it LISTENs and kept when it leads, so the leader holds one of the places: it lets it go in the statement
+ * that hands over ({@link #release(ListenConnection, String, int)}), and a crash frees it with the session. The others are cold: they LISTEN nothing, so PostgreSQL, which signals every listening
  * session on every commit that notifies, neither wakes nor queues anything for them. One cold standby at a time holds
  * the <em>gate</em> ({@code placeKey(0)}) and waits for the leader's place; the rest wait for the gate
  * ({@link #awaitHotPlace}). A standby that becomes hot is a new standby like any other: not ready until it has seen its
@@ -292,12 +292,8 @@ public final class Protocol {
      * the try ({@link #tryHotPlace}).
      */
     ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head) throws SQLException {
-        StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
-        for (int place = 1; place <= places; place++) {
-            keys.add(Long.toString(placeKey(place)));
-        }
         StringBuilder block = new StringBuilder("DO $pgil$ DECLARE places bigint[] := ")
-                .append(keys)
+                .append(placeKeys(places))
                 .append("; target int; slice int; deadline timestamptz; BEGIN");
         String tryEach = " FOR place IN 1.." + places + " LOOP IF pg_try_advisory_lock(places[place]) THEN PERFORM"
                 + " set_config('" + PLACE + "', place::text, true); RETURN; END IF; END LOOP;";
@@ -357,6 +353,20 @@ public final class Protocol {
         return new ColdWait(place[0], isHead[0]);
     }
 
+    /** A group's places: one for each hot standby and one the leader keeps while it leads. */
+    static int places(int hotStandbys) {
+        return hotStandbys + 1;
+    }
+
+    /** The keys of places 1 to {@code places}, as an SQL array literal. */
+    private String placeKeys(int places) {
+        StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
+        for (int place = 1; place <= places; place++) {
+            keys.add(Long.toString(placeKey(place)));
+        }
+        return keys.toString();
+    }
+
     /** Takes a free place if there is one, without waiting: the place, or 0. */
     int tryHotPlace(ListenConnection connection, int places) throws SQLException {
         return awaitHotPlace(connection, places, 0, false).place();
@@ -399,8 +409,23 @@ public final class Protocol {
      * after the release (a successor).
      */
     boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
+        return release(connection, lastMessage, 0);
+    }
+
+    /**
+     * {@link #release(ListenConnection, String)}, and then lets go of whichever of the group's {@code places} this
+     * session holds (a leader keeps its place while it leads): a leader that steps down to close frees it at once for
+     * a cold standby, not only when its session ends.
+     */
+    boolean release(ListenConnection connection, @Nullable String lastMessage, int places) throws SQLException {
         String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
                 + onLock(1) + " AND pid <> pg_backend_pid()) AS successor";
+        if (places > 0) {
+            unlock += "; SELECT pg_advisory_unlock(k) FROM unnest(" + placeKeys(places)
+                    + ") AS k WHERE k IN (SELECT (classid::int8 "
+                    + "<< 32) | objid::int8 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
+                    + "AND objsubid = 1 AND granted)";
+        }
         String sql = lastMessage == null
                 ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "

@@ -56,6 +56,30 @@ public class ProtocolTest {
     }
 
     @Test
+    void aLeaderThatStepsDownLetsGoOfItsPlaceWhileItsSessionGoesOn() throws Exception {
+        int places = Protocol.places(2);
+        try (ListenConnection leader = open();
+                ListenConnection hot = open();
+                ListenConnection cold = open()) {
+            int leaderPlace = protocol.tryHotPlace(leader, places);
+            assertThat(protocol.tryHotPlace(hot, places)).isPositive().isNotEqualTo(leaderPlace);
+            assertThat(wait(leader, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            assertThat(engines.advisoryLocks(protocol.placeKey(leaderPlace), 1, true))
+                    .as("a leader keeps its place")
+                    .isEqualTo(1);
+
+            protocol.release(leader, "done", places);
+
+            assertThat(engines.advisoryLocks(protocol.placeKey(leaderPlace), 1, true))
+                    .isZero();
+            assertThat(protocol.tryHotPlace(cold, places))
+                    .as("a cold standby takes the place before the old leader's session ends")
+                    .isEqualTo(leaderPlace);
+            assertThat(engines.advisoryLocks(key, 1, true)).isZero();
+        }
+    }
+
+    @Test
     void withoutAReadyStandbyTheOneThatHasListenedLongestGetsTheLock() throws Exception {
         try (ListenConnection holder = open();
                 ListenConnection older = open()) {
