@@ -63,7 +63,7 @@ public final class LeaderElection {
     public LeaderElection(EngineContext engine) {
         this.engine = engine;
         this.options = engine.options();
-        this.protocol = new Protocol(engine.lockKey());
+        this.protocol = new Protocol(engine.lockKey(), options.hotStandbys());
     }
 
     /**
@@ -79,11 +79,10 @@ public final class LeaderElection {
     public int awaitHotPlace(ListenConnection connection) throws SQLException {
         EngineState state = engine.state();
         state.role = Role.STANDBY;
-        int places = Protocol.places(options.hotStandbys());
         int lockWaitMillis =
                 (int) Math.min(Integer.MAX_VALUE, options.lockWaitTimeout().toMillis());
         int gateWaitMillis = (int) Math.min(Integer.MAX_VALUE, (long) COLD_WAIT_FACTOR * lockWaitMillis);
-        int free = protocol.tryHotPlace(connection, places);
+        int free = protocol.tryHotPlace(connection);
         if (free > 0) {
             return free;
         }
@@ -102,8 +101,7 @@ public final class LeaderElection {
                 boolean asHead = head;
                 Protocol.ColdWait wait = cancellable(
                         connection,
-                        () -> protocol.awaitHotPlace(
-                                connection, places, asHead ? lockWaitMillis : gateWaitMillis, asHead));
+                        () -> protocol.awaitHotPlace(connection, asHead ? lockWaitMillis : gateWaitMillis, asHead));
                 if (wait == null) {
                     return 0;
                 }
@@ -112,7 +110,7 @@ public final class LeaderElection {
                             "Group '{}': this cold standby took place {} of {} and listens now",
                             options.group(),
                             wait.place(),
-                            places);
+                            protocol.places());
                     return wait.place();
                 }
                 head = wait.head();

@@ -39,8 +39,12 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  *
  * <p><b>Hot standby places.</b> Only {@code hotStandbys} standbys listen: each holds a <em>place</em>, a
  * session-level advisory lock on a key of its own ({@link #placeKey}, places 1 to {@code hotStandbys + 1}), taken
- * before it LISTENs and kept when it leads, so the leader holds one of the places: it lets it go in the statement
- * that hands over ({@link #release(ListenConnection, String, int)}), and a crash frees it with the session. The others are cold: they LISTEN nothing, so PostgreSQL, which signals every listening
+ * before it LISTENs and kept when it leads, so the leader holds one of the places and its session, ending by a crash or
+ * after a handover, frees it. A place is also how a standby tells the others it is there: every session that could
+ * take the lock holds one from before it listens until its session ends, so a standby that looks at the places as well
+ * as the lock (when it listens, at the start and end of every lock wait) sees every session whose control messages it
+ * reads, also one that joined, led and handed over between two of its looks at the lock. The others are
+ * cold: they LISTEN nothing, so PostgreSQL, which signals every listening
  * session on every commit that notifies, neither wakes nor queues anything for them. One cold standby at a time holds
  * the <em>gate</em> ({@code placeKey(0)}) and waits for the leader's place; the rest wait for the gate
  * ({@link #awaitHotPlace}). A standby that becomes hot is a new standby like any other: not ready until it has seen its
@@ -89,11 +93,16 @@ public final class Protocol {
 
     private final long key;
     private final String controlChannel;
+    private final int places;
 
-    /** The protocol of the group whose lock key is {@code key} ({@link #lockKey}). */
-    Protocol(long key) {
+    /**
+     * The protocol of the group whose lock key is {@code key} ({@link #lockKey}) and which has {@code hotStandbys}
+     * hot standbys: {@code hotStandbys + 1} places, one kept by the leader.
+     */
+    Protocol(long key, int hotStandbys) {
         this.key = key;
         this.controlChannel = channel(key);
+        this.places = hotStandbys + 1;
     }
 
     /** The advisory lock key of a group name. */
@@ -265,6 +274,7 @@ public final class Protocol {
                     + " AND current_setting('" + READY + "') = 'true'");
         }
         // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
+        // (whoever led before this grant was ahead in the queue, so seen at the wait's start, by the lock or its place)
         sql.add(observe() + " AND NOT " + granted());
         Set<Integer> observed = new HashSet<>();
         Outcome[] outcome = {Outcome.WAITED};
@@ -291,9 +301,9 @@ public final class Protocol {
      * locks on keys of their own ({@link #placeKey}), let go when their session ends. With {@code waitMillis} 0 only
      * the try ({@link #tryHotPlace}).
      */
-    ColdWait awaitHotPlace(ListenConnection connection, int places, int waitMillis, boolean head) throws SQLException {
+    ColdWait awaitHotPlace(ListenConnection connection, int waitMillis, boolean head) throws SQLException {
         StringBuilder block = new StringBuilder("DO $pgil$ DECLARE places bigint[] := ")
-                .append(placeKeys(places))
+                .append(placeKeys())
                 .append("; target int; slice int; deadline timestamptz; BEGIN");
         String tryEach = " FOR place IN 1.." + places + " LOOP IF pg_try_advisory_lock(places[place]) THEN PERFORM"
                 + " set_config('" + PLACE + "', place::text, true); RETURN; END IF; END LOOP;";
@@ -353,13 +363,13 @@ public final class Protocol {
         return new ColdWait(place[0], isHead[0]);
     }
 
-    /** A group's places: one for each hot standby and one the leader keeps while it leads. */
-    static int places(int hotStandbys) {
-        return hotStandbys + 1;
+    /** The group's places: one for each hot standby and one the leader keeps while it leads. */
+    int places() {
+        return places;
     }
 
-    /** The keys of places 1 to {@code places}, as an SQL array literal. */
-    private String placeKeys(int places) {
+    /** The keys of the group's places, as an SQL array literal. */
+    private String placeKeys() {
         StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
         for (int place = 1; place <= places; place++) {
             keys.add(Long.toString(placeKey(place)));
@@ -368,8 +378,8 @@ public final class Protocol {
     }
 
     /** Takes a free place if there is one, without waiting: the place, or 0. */
-    int tryHotPlace(ListenConnection connection, int places) throws SQLException {
-        return awaitHotPlace(connection, places, 0, false).place();
+    int tryHotPlace(ListenConnection connection) throws SQLException {
+        return awaitHotPlace(connection, 0, false).place();
     }
 
     /**
@@ -409,23 +419,8 @@ public final class Protocol {
      * after the release (a successor).
      */
     boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
-        return release(connection, lastMessage, 0);
-    }
-
-    /**
-     * {@link #release(ListenConnection, String)}, and then lets go of whichever of the group's {@code places} this
-     * session holds (a leader keeps its place while it leads): a leader that steps down to close frees it at once for
-     * a cold standby, not only when its session ends.
-     */
-    boolean release(ListenConnection connection, @Nullable String lastMessage, int places) throws SQLException {
         String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
                 + onLock(1) + " AND pid <> pg_backend_pid()) AS successor";
-        if (places > 0) {
-            unlock += "; SELECT pg_advisory_unlock(k) FROM unnest(" + placeKeys(places)
-                    + ") AS k WHERE k IN (SELECT (classid::int8 "
-                    + "<< 32) | objid::int8 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' "
-                    + "AND objsubid = 1 AND granted)";
-        }
         String sql = lastMessage == null
                 ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "
@@ -482,9 +477,14 @@ public final class Protocol {
         return "current_setting('" + OUTCOME + "') = 'GRANTED'";
     }
 
-    /** The sessions holding or waiting for the election lock now. */
+    /**
+     * The sessions holding or waiting for the election lock now, and those holding a place: every session that could
+     * hold the lock while this one reads holds a place from before it listens until its session ends.
+     */
     private String observe() {
-        return "SELECT pid AS observed FROM pg_locks WHERE " + onLock(1);
+        return "SELECT pid AS observed FROM pg_locks WHERE ((" + onLock(1) + ") OR (locktype = 'advisory' AND "
+                + "objsubid = 1 AND granted AND " + inThisDatabase("") + " AND ((classid::int8 << 32) | objid::int8) = "
+                + "ANY (" + placeKeys() + ")))";
     }
 
     /** The ready lock's key: the group's key as the two 32-bit halves of the two-key form. */

@@ -34,7 +34,7 @@ public final class Rehearsal {
      * pgjdbc interns the channel name of every notification it reads in a JVM-wide cache, so a new name per connect
      * would grow the heap with each reconnect.
      */
-    private final Protocol protocol = new Protocol(ThreadLocalRandom.current().nextLong());
+    private final Protocol protocol = new Protocol(ThreadLocalRandom.current().nextLong(), 0);
 
     private final String channel = protocol.controlChannel();
     private boolean bookkeepingDone;

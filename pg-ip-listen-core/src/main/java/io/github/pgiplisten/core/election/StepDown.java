@@ -81,7 +81,7 @@ final class StepDown {
         log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
         boolean finished = awaitHandled(handlersDeadline);
         String lastWord = finished ? Protocol.done(handoverMark) : progress.lastConfirmation();
-        boolean successor = protocol.release(connection, lastWord, Protocol.places(options.hotStandbys()));
+        boolean successor = protocol.release(connection, lastWord);
         engine.state().role = Role.STANDBY;
         if (successor) {
             awaitSuccessor();

@@ -64,7 +64,7 @@ class ListenConnectionTest {
                 .group(engines.group())
                 .build();
         long key = Protocol.lockKey(engines.group());
-        Protocol protocol = new Protocol(key);
+        Protocol protocol = new Protocol(key, 2);
         try (ListenConnection connection = ListenConnection.open(options)) {
             assertThat(protocol.awaitLock(connection, 1000, "x", READY).outcome())
                     .isEqualTo(Protocol.Outcome.GRANTED);
@@ -96,7 +96,7 @@ class ListenConnectionTest {
         PgListenOptions options =
                 engines.options().lockWaitTimeout(Duration.ofSeconds(10)).build();
         long key = Protocol.lockKey(engines.group());
-        Protocol protocol = new Protocol(key);
+        Protocol protocol = new Protocol(key, 2);
         try (ListenConnection holder = ListenConnection.open(options);
                 ListenConnection waiter = ListenConnection.open(options)) {
             assertThat(protocol.listenAndObserve(holder, Set.of())).isEmpty();

@@ -31,7 +31,7 @@ public class ProtocolTest {
     final Engines engines = Engines.onControllableServer();
 
     private final long key = Protocol.lockKey(engines.group());
-    private final Protocol protocol = new Protocol(key);
+    private final Protocol protocol = new Protocol(key, 2);
 
     @Test
     void aStandbyThatIsNotReadyLetsTheLockGoToAReadyOneWaitingBehindItWithoutAWord() throws Exception {
@@ -56,26 +56,55 @@ public class ProtocolTest {
     }
 
     @Test
-    void aLeaderThatStepsDownLetsGoOfItsPlaceWhileItsSessionGoesOn() throws Exception {
-        int places = Protocol.places(2);
+    void aStandbySeesEverySessionThatHoldsAPlaceAtTheEndOfItsWaitEvenOneNeverAtTheLock() throws Exception {
         try (ListenConnection leader = open();
-                ListenConnection hot = open();
-                ListenConnection cold = open()) {
-            int leaderPlace = protocol.tryHotPlace(leader, places);
-            assertThat(protocol.tryHotPlace(hot, places)).isPositive().isNotEqualTo(leaderPlace);
+                ListenConnection standby = open();
+                ListenConnection newcomer = open()) {
+            assertThat(protocol.tryHotPlace(leader)).isPositive();
             assertThat(wait(leader, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
-            assertThat(engines.advisoryLocks(protocol.placeKey(leaderPlace), 1, true))
-                    .as("a leader keeps its place")
-                    .isEqualTo(1);
+            assertThat(protocol.tryHotPlace(standby)).isPositive();
+            CompletableFuture<Protocol.LockWait> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return wait(standby, READY, 3000);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
 
-            protocol.release(leader, "done", places);
+            // joins while the standby waits: from here until its session ends it could take the lock
+            assertThat(protocol.tryHotPlace(newcomer)).isPositive();
 
-            assertThat(engines.advisoryLocks(protocol.placeKey(leaderPlace), 1, true))
-                    .isZero();
-            assertThat(protocol.tryHotPlace(cold, places))
-                    .as("a cold standby takes the place before the old leader's session ends")
-                    .isEqualTo(leaderPlace);
-            assertThat(engines.advisoryLocks(key, 1, true)).isZero();
+            Protocol.LockWait timedOut = waiting.get(10, TimeUnit.SECONDS);
+            assertThat(timedOut.outcome()).isEqualTo(Protocol.Outcome.WAITED);
+            assertThat(timedOut.observed()).contains(leader.backendPid(), newcomer.backendPid());
+        }
+    }
+
+    @Test
+    void aStandbyGrantedTheLockSeesThePredecessorItWasNeverWithAtTheLockByItsPlace() throws Exception {
+        try (ListenConnection first = open();
+                ListenConnection second = open();
+                ListenConnection successor = open()) {
+            assertThat(protocol.tryHotPlace(first)).isPositive();
+            assertThat(protocol.tryHotPlace(second)).isPositive();
+            assertThat(protocol.tryHotPlace(successor)).isPositive();
+            assertThat(wait(first, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            CompletableFuture<Protocol.LockWait> secondWaits = waitAsync(second, READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+            protocol.release(first, "done");
+            assertThat(secondWaits.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            // the successor starts its wait only now: the second leader holds the lock, the first is gone from it
+            CompletableFuture<Protocol.LockWait> successorWaits = waitAsync(successor, READY);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+
+            protocol.release(second, "done");
+
+            Protocol.LockWait granted = successorWaits.get(10, TimeUnit.SECONDS);
+            assertThat(granted.outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            assertThat(granted.observed())
+                    .as("both predecessors, seen by the places they hold")
+                    .contains(first.backendPid(), second.backendPid());
         }
     }
 
