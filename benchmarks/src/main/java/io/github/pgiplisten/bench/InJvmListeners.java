@@ -41,7 +41,10 @@ final class InJvmListeners {
         }
     }
 
-    /** @param observed with pg-ip-listen.observation-enabled and a registry that times each observation */
+    /**
+     * @param observed with pg-ip-listen.observation-enabled: Spring Boot's observation registry, whose meter handlers
+     * time each observation (an application with Micrometer and no tracer)
+     */
     private Listener ours(boolean observed, String channel, int channelCount, Consumer<String> sink) {
         OursInstance.sink = sink;
         SpringApplicationBuilder builder = new SpringApplicationBuilder(OursInstance.class)
@@ -57,18 +60,10 @@ final class InJvmListeners {
                         "spring.datasource.password=" + server.password(),
                         "pg-ip-listen.group=bench-" + channel,
                         "pg-ip-listen.observation-enabled=" + observed);
-        if (observed) {
-            // what an application with Micrometer and no tracer pays: a timer per observation
-            builder.initializers(context -> ((org.springframework.context.support.GenericApplicationContext) context)
-                    .registerBean(io.micrometer.observation.ObservationRegistry.class, () -> {
-                        io.micrometer.observation.ObservationRegistry registry =
-                                io.micrometer.observation.ObservationRegistry.create();
-                        registry.observationConfig()
-                                .observationHandler(
-                                        new io.micrometer.core.instrument.observation.DefaultMeterObservationHandler(
-                                                new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
-                        return registry;
-                    }));
+        if (observed && Boolean.getBoolean("bench.observation-boot-handler")) {
+            // for a before/after figure: Boot's own meter handler times listeners too, looking the timer up each time
+            builder.properties("spring.autoconfigure.exclude="
+                    + "io.github.pgiplisten.autoconfigure.metrics.PgListenMetricsAutoConfiguration");
         }
         ConfigurableApplicationContext context = builder.run();
         return new Listener() {

@@ -7,12 +7,19 @@ import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgPublisher;
 import io.github.pgiplisten.autoconfigure.ListenerApp.OrderListener;
 import io.github.pgiplisten.observation.PgListenObservations;
+import io.github.pgiplisten.observation.PgListenerMeterObservationHandler;
+import io.micrometer.core.instrument.LongTaskTimer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationHandler.FirstMatchingCompositeObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.observation.tck.TestObservationRegistry;
@@ -109,5 +116,91 @@ class ObservationTests {
                     .as("the listener's span is the publish span's child")
                     .isEqualTo(publish.getSpanId());
         });
+    }
+
+    @Test
+    void withSpringBootsObservationRegistryListenersAreTimedByTheirOwnHandlerAndEverythingElseByBoots() {
+        TestContexts.runner()
+                .withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class))
+                .withUserConfiguration(ListenerApp.class)
+                .withPropertyValues("test.channel=" + channel, "pg-ip-listen.observation-enabled=true")
+                .run(context -> {
+                    assertThat(context).hasSingleBean(PgListenerMeterObservationHandler.class);
+                    assertThat(context.getBeanProvider(ObservationHandler.class).orderedStream())
+                            .as("Boot hands an observation to the first meter handler that supports it, in bean order")
+                            .first()
+                            .isInstanceOf(PgListenerMeterObservationHandler.class);
+                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
+                    PgPublisher publisher = context.getBean(PgPublisher.class);
+                    for (int i = 0; i < 3; i++) {
+                        publisher.notify(channel + "-text", "hello " + i);
+                    }
+                    publisher.notify(channel + "-text", "boom");
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    String group = context.getEnvironment().getProperty("spring.application.name");
+                    await().atMost(Duration.ofSeconds(10))
+                            .untilAsserted(() -> assertThat(meters.find(PgListenObservations.LISTENER)
+                                            .tags("error", "none", "messaging.destination.name", channel + "-text")
+                                            .tags(
+                                                    "pg-ip-listen.listener.id",
+                                                    "orderListener#onText",
+                                                    "pg-ip-listen.group",
+                                                    group)
+                                            .timer())
+                                    .isNotNull()
+                                    .extracting(Timer::count)
+                                    .isEqualTo(3L));
+                    await().atMost(Duration.ofSeconds(10))
+                            .untilAsserted(() -> assertThat(meters.find(PgListenObservations.LISTENER)
+                                            .tagKeys("error")
+                                            .timers())
+                                    .as("the failed one is timed with its error")
+                                    .anySatisfy(
+                                            timer -> assertThat(timer.getId().getTag("error"))
+                                                    .isNotEqualTo("none")));
+                    assertThat(meters.find(PgListenObservations.LISTENER + ".active")
+                                    .tag("messaging.destination.name", channel + "-text")
+                                    .longTaskTimer())
+                            .as("a long task timer, as Boot's own handler makes")
+                            .isNotNull()
+                            .extracting(LongTaskTimer::activeTasks)
+                            .isEqualTo(0);
+                    assertThat(meters.find(PgListenObservations.PUBLISH).timer())
+                            .as("publishing stays with Boot's handler")
+                            .isNotNull()
+                            .extracting(Timer::count)
+                            .isEqualTo(4L);
+                });
+    }
+
+    @Test
+    void ignoredLongTaskTimersAreIgnoredForListenersToo() {
+        TestContexts.runner()
+                .withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class))
+                .withUserConfiguration(ListenerApp.class)
+                .withPropertyValues(
+                        "test.channel=" + channel,
+                        "pg-ip-listen.observation-enabled=true",
+                        "management.metrics.observations.ignored-meters=long-task-timer")
+                .run(context -> {
+                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
+                    context.getBean(PgPublisher.class).notify(channel + "-text", "hello");
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() ->
+                                    meters.find(PgListenObservations.LISTENER).timer() != null);
+                    assertThat(meters.find(PgListenObservations.LISTENER + ".active")
+                                    .meters())
+                            .isEmpty();
+                });
+    }
+
+    @Test
+    void withObservationOffNoHandlerIsAdded() {
+        TestContexts.runner()
+                .withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class))
+                .run(context -> assertThat(context).doesNotHaveBean(PgListenerMeterObservationHandler.class));
     }
 }
