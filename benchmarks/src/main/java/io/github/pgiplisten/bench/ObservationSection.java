@@ -14,7 +14,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.github.pgiplisten.core.PgNotification;
+import io.github.pgiplisten.observation.PgListenObservations;
+import io.github.pgiplisten.observation.PgListenTraceEnvelope;
+import io.github.pgiplisten.observation.PgListenerMeterObservationHandler;
+import io.github.pgiplisten.observation.PgListenerObservationContext;
 import io.github.pgiplisten.testsupport.PostgresServer;
+import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 
 /**
  * Ours with observation on (a Micrometer timer per handled notification) against ours with it off and raw, in the same
@@ -82,6 +92,7 @@ final class ObservationSection implements Section {
                         Stats.medianAndSpread(rates.get("off"), "%.0f"),
                         Stats.median(rates.get("on")) / Stats.median(rates.get("off"))),
                 rateGoal);
+        perObservationCost(table);
         double overhead = Stats.median(p99.get("on")) - Stats.median(p99.get("raw"));
         Goal latencyGoal = LatencySection.P99_OVER_RAW.of(overhead);
         table.add(
@@ -95,5 +106,66 @@ final class ObservationSection implements Section {
                         latencyGoal,
                         Stats.medianAndSpread(p99.get("off"), "%.2f")),
                 latencyGoal);
+    }
+
+    /**
+     * What one listener observation costs the thread that handles, with nothing else running: a listener's observation
+     * as the starter makes it (its context and default convention), through an observation registry with Micrometer's
+     * default meter handler (Spring Boot's, with its long task timer) and through one with the starter's listener
+     * meter handler first, as Spring Boot groups them. Nanoseconds per observation over {@value #COST_CALLS} calls,
+     * the last of {@value #COST_ROUNDS} rounds each, alternating.
+     */
+    private void perObservationCost(ResultsTable table) {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ObservationRegistry boots = ObservationRegistry.create();
+        boots.observationConfig().observationHandler(new DefaultMeterObservationHandler(meters));
+        ObservationRegistry ours = ObservationRegistry.create();
+        ours.observationConfig()
+                .observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
+                        new PgListenerMeterObservationHandler(meters), new DefaultMeterObservationHandler(meters)));
+        PgNotification notification = new PgNotification("bench-cost", "payload", 1);
+        PgListenTraceEnvelope.Opened opened = PgListenTraceEnvelope.open(notification.payload());
+        PgListenObservations.DefaultListenerConvention convention =
+                new PgListenObservations.DefaultListenerConvention();
+        double bootsNanos = 0;
+        double oursNanos = 0;
+        for (int round = 0; round < COST_ROUNDS; round++) {
+            bootsNanos = nanosPerObservation(boots, convention, notification, opened);
+            oursNanos = nanosPerObservation(ours, convention, notification, opened);
+        }
+        log(String.format(
+                Locale.ROOT,
+                "  one listener observation: %.0f ns with Boot's meter handler, %.0f ns with ours",
+                bootsNanos,
+                oursNanos));
+        table.add(
+                "one listener observation (timer and long task timer), ns on the handling thread",
+                String.format(Locale.ROOT, "%.0f", oursNanos),
+                "",
+                String.format(
+                        Locale.ROOT,
+                        "with Micrometer's default meter handler instead (Spring Boot's): %.0f ns",
+                        bootsNanos));
+    }
+
+    private static final int COST_ROUNDS = 5;
+    private static final int COST_CALLS = 2_000_000;
+
+    private static double nanosPerObservation(
+            ObservationRegistry registry,
+            PgListenObservations.DefaultListenerConvention convention,
+            PgNotification notification,
+            PgListenTraceEnvelope.Opened opened) {
+        long[] handled = {0};
+        long start = System.nanoTime();
+        for (int i = 0; i < COST_CALLS; i++) {
+            Observation.createNotStarted(
+                            null,
+                            convention,
+                            () -> new PgListenerObservationContext(notification, opened, "bench#cost", "bench"),
+                            registry)
+                    .observe(() -> handled[0]++);
+        }
+        return (System.nanoTime() - start) / (double) COST_CALLS;
     }
 }
