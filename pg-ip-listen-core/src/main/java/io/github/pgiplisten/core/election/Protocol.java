@@ -88,6 +88,9 @@ public final class Protocol {
     /** How often a cold standby at the gate looks again which session leads, while it waits for its place. */
     private static final int LEADER_LOOKUP_MILLIS = 1000;
 
+    /** The transaction-local setting through which the handover mark's statement tells whether a standby waited. */
+    private static final String STANDBY = "pg_ip_listen.standby_waits";
+
     /** The transaction-local setting that says whether this session holds the ready lock during the wait. */
     private static final String READY = "pg_ip_listen.ready";
 
@@ -368,6 +371,15 @@ public final class Protocol {
         return places;
     }
 
+    /** The keys of the gate and the group's places, as an SQL array literal. */
+    private String placeKeysAndGate() {
+        StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
+        for (int place = 0; place <= places; place++) {
+            keys.add(Long.toString(placeKey(place)));
+        }
+        return keys.toString();
+    }
+
     /** The keys of the group's places, as an SQL array literal. */
     private String placeKeys() {
         StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
@@ -410,6 +422,42 @@ public final class Protocol {
                         + ", pg_notification_queue_usage() AS usage",
                 (label, row) -> usage[0] = row.getDouble("usage"));
         return usage[0];
+    }
+
+    /**
+     * Sends a stopping leader's handover mark ({@link #mark}) once a standby that will read it waits for the lock, in one
+     * round trip. A standby waits for the lock only after it LISTENs, so one waiting now sees the mark and everything
+     * after it. When none waits but another session of the group holds or waits for a place or the gate (a hot standby
+     * between two of its waits, or cold standbys), this session first lets go of its own place, so that the cold
+     * standby at the gate takes it and listens, and then waits, up to {@code waitMillis}, for a standby at the lock:
+     * without that, a leader stopping together with the group's last hot standby would hand over to nobody, and what
+     * is committed until a cold one listens would be handled by nobody. A session alone in its group sends at once.
+     * Returns whether a standby waited for the lock when the mark was sent.
+     */
+    boolean sendHandoverMark(ListenConnection connection, String mark, int waitMillis) throws SQLException {
+        String others = "pid <> pg_backend_pid() AND locktype = 'advisory' AND objsubid = 1 AND " + inThisDatabase("")
+                + " AND ((classid::int8 << 32) | objid::int8) = ANY (" + placeKeysAndGate() + ")";
+        String waiter = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1) + " AND NOT granted AND pid <> "
+                + "pg_backend_pid())";
+        String sql = "SELECT set_config('" + STANDBY + "', 'false', true); DO $pgil$ DECLARE deadline timestamptz := "
+                + "clock_timestamp() + interval '" + waitMillis
+                + " milliseconds'; released boolean := false; BEGIN LOOP"
+                + " IF " + waiter + " THEN PERFORM set_config('" + STANDBY + "', 'true', true); RETURN; END IF;"
+                + " IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE " + others + ") OR clock_timestamp() >= deadline THEN"
+                + " RETURN; END IF;"
+                + " IF NOT released THEN PERFORM pg_advisory_unlock(k) FROM unnest(" + placeKeys() + ") AS k WHERE k IN"
+                + " (SELECT (classid::int8 << 32) | objid::int8 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype"
+                + " = 'advisory' AND objsubid = 1 AND granted); released := true; END IF;"
+                + " PERFORM pg_sleep(0.002); END LOOP; END $pgil$; "
+                + "SELECT set_config('synchronous_commit', 'off', true), " + notify(mark(mark)) + ", current_setting('"
+                + STANDBY + "') AS standby";
+        boolean[] standby = {false};
+        connection.query(0, sql, (label, row) -> {
+            if ("standby".equals(label)) {
+                standby[0] = Boolean.parseBoolean(row.getString("standby"));
+            }
+        });
+        return standby[0];
     }
 
     /**

@@ -67,7 +67,7 @@ public final class Rehearsal {
                     OwnMark.IGNORE,
                     "The rehearsal's announcement");
         }
-        protocol.send(connection, Protocol.mark(handoverMark));
+        protocol.sendHandoverMark(connection, handoverMark, 0);
         OwnMark.readThrough(
                 protocol,
                 connection,

@@ -39,6 +39,12 @@ final class StepDown {
     /** How long a leader that handed over waits, at most, for its successor's first confirmation. */
     private static final long SUCCESSOR_WAIT_MILLIS = 500;
 
+    /**
+     * How long a stopping leader waits, before its handover mark, for a standby to wait for the lock when none does but
+     * the group has other sessions (a cold one at the gate takes the place this leader lets go, then listens).
+     */
+    private static final long STANDBY_WAIT_MILLIS = 2000;
+
     private static final PGNotification[] NOTHING = new PGNotification[0];
 
     private final EngineContext engine;
@@ -71,7 +77,15 @@ final class StepDown {
         String handoverMark = Protocol.newMark();
         progress.sending(handoverMark);
         log.debug("Group '{}': closing; sending the handover mark", options.group());
-        protocol.send(connection, Protocol.mark(handoverMark));
+        long waitNanos =
+                Math.min(TimeUnit.MILLISECONDS.toNanos(STANDBY_WAIT_MILLIS), handlersDeadline - System.nanoTime());
+        if (!protocol.sendHandoverMark(
+                connection, handoverMark, (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(waitNanos)))) {
+            log.debug(
+                    "Group '{}': no standby waited for the lock when the handover mark went out: the later leader "
+                            + "takes over without a handover",
+                    options.group());
+        }
         // what follows the mark belongs to the successor
         OwnMark.readThrough(
                 protocol, connection, NOTHING, handoverMark, options.probeTimeout(), term, "The handover mark");
