@@ -179,9 +179,10 @@ public final class LeaderElection {
                             Protocol.withChannels(
                                     Protocol.lead(leadMark),
                                     engine.subscriptions().channels()),
-                            standby));
+                            standby,
+                            closingStayMillis()));
             if (wait == null) {
-                return null;
+                return lastWordOnTheLock(connection, keeper, holdsReadyLock);
             }
             holdsReadyLock = wait.holdsReadyLock();
             succession.observe(wait.observed());
@@ -212,7 +213,50 @@ public final class LeaderElection {
                 waitMillis = nextLockWaitMillis(waitMillis, batch.length, System.nanoTime() - waitStart);
             }
         }
-        return null;
+        return lastWordOnTheLock(connection, keeper, holdsReadyLock);
+    }
+
+    /**
+     * How long a closing standby stays on the lock for a stopping leader's handover: until the shutdown timeout after
+     * close() began (see {@link #lastWordOnTheLock}); the shutdown timeout itself while not closing.
+     */
+    private int closingStayMillis() {
+        EngineState state = engine.state();
+        long left = state.closing()
+                ? state.handlersDeadline(options.shutdownTimeout()) - System.nanoTime()
+                : options.shutdownTimeout().toNanos();
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left)));
+    }
+
+    /**
+     * Owner thread, a standby closing: a stopping leader may have sent its handover mark counting on this standby,
+     * which waited for the lock a moment before it began to close. While that leader's handover is under way, this
+     * standby takes the lock if it comes free, and then, closing, hands over in turn; otherwise it leaves at once
+     * (see {@link Protocol#awaitLockWhileClosing}). Bounded by the shutdown timeout. Its leadership, or null.
+     */
+    private @Nullable Leadership lastWordOnTheLock(ListenConnection connection, Keeper keeper, boolean holdsReadyLock)
+            throws SQLException {
+        int waitMillis = closingStayMillis();
+        String leadMark = Protocol.newMark();
+        Protocol.LockWait wait = protocol.awaitLockWhileClosing(
+                connection,
+                waitMillis,
+                Protocol.withChannels(
+                        Protocol.lead(leadMark), engine.subscriptions().channels()),
+                new Protocol.Standby(keeper.succession.ready(), holdsReadyLock, false));
+        keeper.succession.observe(wait.observed());
+        PGNotification[] batch = connection.readArrived();
+        if (wait.outcome() != Protocol.Outcome.GRANTED) {
+            log.debug(
+                    "Group '{}': closing as a standby; another session leads and no handover counts on this one",
+                    options.group());
+            return null;
+        }
+        log.debug(
+                "Group '{}': closing, got the lock its stopping leader freed (it may have counted on this standby); "
+                        + "taking over to hand over in turn",
+                options.group());
+        return takeOver(connection, keeper, leadMark, batch);
     }
 
     /**

@@ -247,9 +247,44 @@ public final class Protocol {
      * held sends {@code announcement} on the control channel in the same transaction, so the announcement is queued
      * after everything any predecessor sent while it held the lock. A standby that is not ready passes the lock on to
      * a ready one instead of keeping it; a ready one takes the ready lock first (and lets it go when granted the
-     * election lock). The notifications queued for this session during the wait arrive with the answer.
+     * election lock). The notifications queued for this session during the wait arrive with the answer. A cancel (the
+     * standby closes) ends the wait, and then the standby stays on the lock while a stopping leader's handover is under
+     * way, at most {@code closingStayMillis}, as {@link #awaitLockWhileClosing} does, without a moment off it.
      */
+    LockWait awaitLock(
+            ListenConnection connection, int waitMillis, String announcement, Standby standby, int closingStayMillis)
+            throws SQLException {
+        return awaitLock(
+                connection,
+                waitMillis,
+                announcement,
+                standby,
+                waitBlock(!standby.ready() && standby.mayPass(), closingStayMillis));
+    }
+
+    /** {@link #awaitLock(ListenConnection, int, String, Standby, int)} of a standby that does not stay when closing. */
     LockWait awaitLock(ListenConnection connection, int waitMillis, String announcement, Standby standby)
+            throws SQLException {
+        return awaitLock(connection, waitMillis, announcement, standby, 0);
+    }
+
+    /**
+     * A closing standby's last word on the lock, in the statement of {@link #awaitLock} with another wait: a stopping
+     * leader that counted on this standby (it waited for the lock when the leader sent its handover mark, see
+     * {@link #sendHandoverMark}) holds the group's handover lock until it has released the election lock. This
+     * standby, which may have left the lock's queue just after the leader counted it, takes the lock whenever it is
+     * free (and, closing, hands over in turn), and leaves, with the outcome {@link Outcome#WAITED}, once another
+     * session holds it with no handover under way, or after {@code waitMillis}. Another session leading as usual: it
+     * leaves at once.
+     */
+    LockWait awaitLockWhileClosing(ListenConnection connection, int waitMillis, String announcement, Standby standby)
+            throws SQLException {
+        String block = "DO $pgil$ BEGIN" + stayWhileHandingOver(waitMillis) + " END $pgil$";
+        return awaitLock(connection, waitMillis, announcement, standby, block);
+    }
+
+    private LockWait awaitLock(
+            ListenConnection connection, int waitMillis, String announcement, Standby standby, String block)
             throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
@@ -267,7 +302,7 @@ public final class Protocol {
         } else if (standby.holdsReadyLock()) {
             sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ")");
         }
-        sql.add(waitBlock(!standby.ready() && standby.mayPass()));
+        sql.add(block);
         // lock_timeout bounds the advisory lock wait only: once that lock is held, a timeout in the announcement's
         // commit (it waits for the notification queue's lock) would leave the session lock held and the wait "failed"
         sql.add("SELECT set_config('lock_timeout', '0', true), current_setting('" + OUTCOME + "') AS outcome");
@@ -371,6 +406,20 @@ public final class Protocol {
         return places;
     }
 
+    /**
+     * The group's handover lock: held by a stopping leader from its handover mark until it releases the election lock
+     * (see {@link #sendHandoverMark} and {@link #awaitLockWhileClosing}). A key of its own, as a place's is.
+     */
+    long handoverKey() {
+        return placeKey(-1);
+    }
+
+    /** The {@code pg_locks} rows of the session-level advisory lock on {@code lockKey} in this database. */
+    private static String onKey(long lockKey) {
+        return "locktype = 'advisory' AND objsubid = 1 AND " + inThisDatabase("") + " AND classid = '"
+                + (lockKey >>> 32) + "'::oid AND objid = '" + (lockKey & 0xFFFF_FFFFL) + "'::oid";
+    }
+
     /** The keys of the gate and the group's places, as an SQL array literal. */
     private String placeKeysAndGate() {
         StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
@@ -395,7 +444,8 @@ public final class Protocol {
     }
 
     /**
-     * The advisory lock key of hot standby place {@code place} of this group (1, 2, …), or of the gate (0): the first
+     * The advisory lock key of hot standby place {@code place} of this group (1, 2, …), of the gate (0) or of the
+     * handover lock (-1, {@link #handoverKey}): the first
      * 8 bytes of the SHA-256 of the group's key and the place, so no group's places meet another's locks.
      */
     long placeKey(int place) {
@@ -439,7 +489,10 @@ public final class Protocol {
                 + " AND ((classid::int8 << 32) | objid::int8) = ANY (" + placeKeysAndGate() + ")";
         String waiter = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1) + " AND NOT granted AND pid <> "
                 + "pg_backend_pid())";
-        String sql = "SELECT set_config('" + STANDBY + "', 'false', true); DO $pgil$ DECLARE deadline timestamptz := "
+        // the handover lock first: a standby that leaves the lock's queue from here on sees it (see
+        // awaitLockWhileClosing), one that left before is not counted below
+        String sql = "SELECT pg_try_advisory_lock(" + handoverKey() + "), set_config('" + STANDBY + "', 'false', "
+                + "true); DO $pgil$ DECLARE deadline timestamptz := "
                 + "clock_timestamp() + interval '" + waitMillis
                 + " milliseconds'; released boolean := false; BEGIN LOOP"
                 + " IF " + waiter + " THEN PERFORM set_config('" + STANDBY + "', 'true', true); RETURN; END IF;"
@@ -468,7 +521,10 @@ public final class Protocol {
      */
     boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
         String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
-                + onLock(1) + " AND pid <> pg_backend_pid()) AS successor";
+                + onLock(1) + " AND pid <> pg_backend_pid()) AS successor; SELECT pg_advisory_unlock(k) FROM (VALUES ("
+                + handoverKey() + "::bigint)) AS h(k) WHERE EXISTS (SELECT 1 FROM pg_locks WHERE "
+                + onKey(handoverKey())
+                + " AND granted AND pid = pg_backend_pid())";
         String sql = lastMessage == null
                 ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "
@@ -496,7 +552,7 @@ public final class Protocol {
      * The wait itself, as a PL/pgSQL block: a timeout or a cancel ends it quietly (no ERROR in the server's log); a
      * standby that is not ready, once granted, lets the lock go again when a ready standby exists.
      */
-    private String waitBlock(boolean passToReady) {
+    private String waitBlock(boolean passToReady, int closingStayMillis) {
         String pass = !passToReady
                 ? ""
                 : " IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(2)
@@ -504,9 +560,24 @@ public final class Protocol {
                         + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME
                         + "', 'PASSED', true); RETURN; "
                         + "END IF;";
-        return "DO $pgil$ BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available OR "
-                + "query_canceled THEN RETURN; END;" + pass + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', "
-                + "true); END $pgil$";
+        return "DO $pgil$ BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available THEN "
+                + "RETURN; WHEN query_canceled THEN" + stayWhileHandingOver(closingStayMillis) + " RETURN; END;" + pass
+                + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); END $pgil$";
+    }
+
+    /**
+     * PL/pgSQL statements: while another session holds the group's handover lock (a stopping leader between its
+     * handover mark and its release), try the election lock every 2 ms, at most {@code stayMillis}; taking it sets the
+     * outcome GRANTED and returns. A cancel during the stay (close() repeats its cancel) is absorbed.
+     */
+    private String stayWhileHandingOver(int stayMillis) {
+        String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey()) + " AND granted AND pid <>"
+                + " pg_backend_pid())";
+        return " DECLARE stay_until timestamptz := clock_timestamp() + interval '" + stayMillis + " milliseconds';"
+                + " BEGIN LOOP IF pg_try_advisory_lock(" + key + ") THEN PERFORM set_config('" + OUTCOME
+                + "', 'GRANTED', true); RETURN; END IF; EXIT WHEN NOT " + handingOver + " OR clock_timestamp() >= "
+                + "stay_until; BEGIN PERFORM pg_sleep(0.002); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;"
+                + " END;";
     }
 
     /**
