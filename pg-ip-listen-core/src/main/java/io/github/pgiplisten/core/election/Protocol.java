@@ -279,7 +279,8 @@ public final class Protocol {
      */
     LockWait awaitLockWhileClosing(ListenConnection connection, int waitMillis, String announcement, Standby standby)
             throws SQLException {
-        String block = "DO $pgil$ BEGIN" + stayWhileHandingOver(waitMillis) + " END $pgil$";
+        String block =
+                "DO $pgil$ DECLARE stay_until timestamptz; BEGIN" + stayWhileHandingOver(waitMillis) + " END $pgil$";
         return awaitLock(connection, waitMillis, announcement, standby, block);
     }
 
@@ -560,24 +561,31 @@ public final class Protocol {
                         + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME
                         + "', 'PASSED', true); RETURN; "
                         + "END IF;";
-        return "DO $pgil$ BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available THEN "
+        return "DO $pgil$ DECLARE stay_until timestamptz; BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION"
+                + " WHEN lock_not_available THEN "
                 + "RETURN; WHEN query_canceled THEN" + stayWhileHandingOver(closingStayMillis) + " RETURN; END;" + pass
                 + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); END $pgil$";
     }
 
     /**
-     * PL/pgSQL statements: while another session holds the group's handover lock (a stopping leader between its
-     * handover mark and its release), try the election lock every 2 ms, at most {@code stayMillis}; taking it sets the
-     * outcome GRANTED and returns. A cancel during the stay (close() repeats its cancel) is absorbed.
+     * PL/pgSQL statements (with {@code stay_until} declared by the block): while another session holds the group's
+     * handover lock (a stopping leader between its handover mark and its release), try the election lock every 2 ms,
+     * at most {@code stayMillis}; holding it sets the outcome GRANTED and returns. Each round is a block of its own that
+     * absorbs a cancel: close() repeats its cancel, and the server may raise the one that ended the wait once more
+     * inside the handler that runs this. A round a cancel cuts short never takes the lock twice: it looks first
+     * whether this session holds it already.
      */
     private String stayWhileHandingOver(int stayMillis) {
         String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey()) + " AND granted AND pid <>"
                 + " pg_backend_pid())";
-        return " DECLARE stay_until timestamptz := clock_timestamp() + interval '" + stayMillis + " milliseconds';"
-                + " BEGIN LOOP IF pg_try_advisory_lock(" + key + ") THEN PERFORM set_config('" + OUTCOME
-                + "', 'GRANTED', true); RETURN; END IF; EXIT WHEN NOT " + handingOver + " OR clock_timestamp() >= "
-                + "stay_until; BEGIN PERFORM pg_sleep(0.002); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;"
-                + " END;";
+        String granted = "PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); RETURN;";
+        return " LOOP BEGIN IF stay_until IS NULL THEN stay_until := clock_timestamp() + interval '" + stayMillis
+                + " milliseconds'; END IF; IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1)
+                + " AND granted AND pid"
+                + " = pg_backend_pid()) THEN " + granted + " END IF; IF pg_try_advisory_lock(" + key + ") THEN "
+                + granted
+                + " END IF; EXIT WHEN NOT " + handingOver + " OR clock_timestamp() >= stay_until; PERFORM"
+                + " pg_sleep(0.002); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;";
     }
 
     /**
