@@ -50,6 +50,12 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * ({@link #awaitHotPlace}). A standby that becomes hot is a new standby like any other: not ready until it has seen its
  * leader confirm a mark it saw.
  *
+ * <p><b>Handover lock.</b> A stopping leader sends its handover mark once a standby waits for the lock (letting its
+ * place go to a cold standby first when none does, {@link #sendHandoverMark}), and holds a third key of the group
+ * ({@link #handoverKey}) from then until its release. A standby that closes meanwhile may be the one it counted on:
+ * while that key is held it stays on the election lock, takes it when it is free and hands over in turn
+ * ({@link #awaitLockWhileClosing}, and the cancel handler of every lock wait).
+ *
  * <p><b>Messages</b>, each a position in the notification queue that all sessions of the group read in the same
  * order; a mark is named by a token, and a confirmation names a mark of the same sender:
  * <ul>
