@@ -381,10 +381,17 @@ public final class Protocol {
                             + " EXCEPTION WHEN lock_not_available THEN NULL; WHEN query_canceled THEN RETURN; END;"
                             + " END LOOP;");
         } else if (waitMillis > 0) {
-            block.append(" BEGIN PERFORM pg_advisory_lock(")
+            // as for the election lock (see waitBlock): a gate granted as the wait's timeout fires is held, and one
+            // taken twice would outlive the unlock that passes it on
+            String gateHeld = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(placeKey(0))
+                    + " AND granted AND pid = pg_backend_pid())";
+            block.append(" IF NOT ")
+                    .append(gateHeld)
+                    .append(" THEN BEGIN PERFORM pg_advisory_lock(")
                     .append(placeKey(0))
-                    .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN RETURN; END;"
-                            + " PERFORM set_config('")
+                    .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN IF NOT ")
+                    .append(gateHeld)
+                    .append(" THEN RETURN; END IF; END; END IF; PERFORM set_config('")
                     .append(HEAD)
                     .append("', 'true', true);");
         }
@@ -557,7 +564,10 @@ public final class Protocol {
 
     /**
      * The wait itself, as a PL/pgSQL block: a timeout or a cancel ends it quietly (no ERROR in the server's log); a
-     * standby that is not ready, once granted, lets the lock go again when a ready standby exists.
+     * standby that is not ready, once granted, lets the lock go again when a ready standby exists. PostgreSQL keeps a
+     * lock granted in the very instant the wait's {@code lock_timeout} fires and still reports the timeout; the block
+     * takes such a lock as granted, and never waits for a lock this session holds already: a lock taken twice would
+     * outlive the release that hands it over (the successor would get it only when this session ends).
      */
     private String waitBlock(boolean passToReady, int closingStayMillis) {
         String pass = !passToReady
@@ -567,10 +577,14 @@ public final class Protocol {
                         + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME
                         + "', 'PASSED', true); RETURN; "
                         + "END IF;";
-        return "DO $pgil$ DECLARE stay_until timestamptz; BEGIN BEGIN PERFORM pg_advisory_lock(" + key + "); EXCEPTION"
-                + " WHEN lock_not_available THEN "
-                + "RETURN; WHEN query_canceled THEN" + stayWhileHandingOver(closingStayMillis) + " RETURN; END;" + pass
-                + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); END $pgil$";
+        // a lock granted in the instant its lock_timeout fires is kept although the wait ends with the timeout's
+        // error: taken as granted here, never taken a second time (a lock held twice survives the release)
+        String heldHere =
+                "EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1) + " AND granted AND pid = pg_backend_pid())";
+        return "DO $pgil$ DECLARE stay_until timestamptz; BEGIN IF NOT " + heldHere + " THEN BEGIN PERFORM "
+                + "pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available THEN IF NOT " + heldHere + " THEN "
+                + "RETURN; END IF; WHEN query_canceled THEN" + stayWhileHandingOver(closingStayMillis) + " RETURN; END;"
+                + " END IF;" + pass + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); END $pgil$";
     }
 
     /**

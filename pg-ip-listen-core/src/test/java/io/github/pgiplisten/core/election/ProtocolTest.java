@@ -109,6 +109,45 @@ public class ProtocolTest {
     }
 
     @Test
+    void aLockThisSessionHoldsAlreadyIsTakenAsGrantedNotTwiceSoTheReleaseFreesIt() throws Exception {
+        // PostgreSQL keeps a lock granted in the instant a wait's lock_timeout fires, and still reports the timeout:
+        // the session holds it without knowing
+        try (ListenConnection standby = open();
+                ListenConnection next = open()) {
+            standby.query(0, "SELECT pg_advisory_lock(" + key + ")", (label, row) -> {});
+
+            assertThat(wait(standby, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            protocol.release(standby, "done");
+
+            assertThat(engines.advisoryLocks(key, 1, true))
+                    .as("held once, released once")
+                    .isZero();
+            assertThat(wait(next, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+        }
+    }
+
+    @Test
+    void aGateThisSessionHoldsAlreadyIsNotTakenTwiceSoTakingAPlaceFreesIt() throws Exception {
+        try (ListenConnection leader = open();
+                ListenConnection hot = open();
+                ListenConnection other = open();
+                ListenConnection cold = open()) {
+            assertThat(protocol.tryHotPlace(leader)).isPositive();
+            assertThat(protocol.tryHotPlace(hot)).isPositive();
+            assertThat(protocol.tryHotPlace(other)).isPositive();
+            cold.query(0, "SELECT pg_advisory_lock(" + protocol.placeKey(0) + ")", (label, row) -> {});
+
+            assertThat(protocol.awaitHotPlace(cold, 200, false).head()).isTrue();
+            other.close(); // frees a place
+            assertThat(protocol.awaitHotPlace(cold, 2000, true).place()).isPositive();
+
+            assertThat(engines.advisoryLocks(protocol.placeKey(0), 1, true))
+                    .as("the gate, held once, is free for the next cold standby")
+                    .isZero();
+        }
+    }
+
+    @Test
     void withoutAReadyStandbyTheOneThatHasListenedLongestGetsTheLock() throws Exception {
         try (ListenConnection holder = open();
                 ListenConnection older = open()) {
