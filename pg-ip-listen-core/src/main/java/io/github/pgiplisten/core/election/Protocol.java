@@ -103,6 +103,11 @@ public final class Protocol {
     private final long key;
     private final String controlChannel;
     private final int places;
+    /** The keys of places 1 to {@code places}, and of the gate and those places, as SQL array literals: made once. */
+    private final String placeKeys;
+
+    private final String placeKeysAndGate;
+    private final long handoverKey;
 
     /**
      * The protocol of the group whose lock key is {@code key} ({@link #lockKey}) and which has {@code hotStandbys}
@@ -112,6 +117,9 @@ public final class Protocol {
         this.key = key;
         this.controlChannel = channel(key);
         this.places = hotStandbys + 1;
+        this.placeKeys = keyArray(1, places);
+        this.placeKeysAndGate = keyArray(0, places);
+        this.handoverKey = placeKey(-1);
     }
 
     /** The advisory lock key of a group name. */
@@ -348,7 +356,7 @@ public final class Protocol {
      */
     ColdWait awaitHotPlace(ListenConnection connection, int waitMillis, boolean head) throws SQLException {
         StringBuilder block = new StringBuilder("DO $pgil$ DECLARE places bigint[] := ")
-                .append(placeKeys())
+                .append(placeKeys)
                 .append("; target int; slice int; deadline timestamptz; BEGIN");
         String tryEach = " FOR place IN 1.." + places + " LOOP IF pg_try_advisory_lock(places[place]) THEN PERFORM"
                 + " set_config('" + PLACE + "', place::text, true); RETURN; END IF; END LOOP;";
@@ -367,7 +375,7 @@ public final class Protocol {
                     .append(" SELECT i INTO target FROM generate_subscripts(places, 1) AS i, pg_locks held WHERE ")
                     .append(inThisDatabase("held."))
                     .append(" AND held.locktype = 'advisory' AND held.objsubid = 1 AND held.granted"
-                            + " AND ((held.classid::int8 << 32) | held.objid::int8) = places[i]"
+                            + " AND " + lockKeyOf("held.") + " = places[i]"
                             + " AND held.pid IN (SELECT pid FROM pg_locks WHERE ")
                     .append(onLock(1))
                     .append(" AND granted) LIMIT 1;" + " slice := least(")
@@ -383,8 +391,7 @@ public final class Protocol {
         } else if (waitMillis > 0) {
             // as for the election lock (see waitBlock): a gate granted as the wait's timeout fires is held, and one
             // taken twice would outlive the unlock that passes it on
-            String gateHeld = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(placeKey(0))
-                    + " AND granted AND pid = pg_backend_pid())";
+            String gateHeld = heldHere(placeKey(0));
             block.append(" IF NOT ")
                     .append(gateHeld)
                     .append(" THEN BEGIN PERFORM pg_advisory_lock(")
@@ -425,7 +432,7 @@ public final class Protocol {
      * (see {@link #sendHandoverMark} and {@link #awaitLockWhileClosing}). A key of its own, as a place's is.
      */
     long handoverKey() {
-        return placeKey(-1);
+        return handoverKey;
     }
 
     /** The {@code pg_locks} rows of the session-level advisory lock on {@code lockKey} in this database. */
@@ -434,22 +441,23 @@ public final class Protocol {
                 + (lockKey >>> 32) + "'::oid AND objid = '" + (lockKey & 0xFFFF_FFFFL) + "'::oid";
     }
 
-    /** The keys of the gate and the group's places, as an SQL array literal. */
-    private String placeKeysAndGate() {
+    /** The keys of places {@code from} to {@code to} (0 is the gate), as an SQL array literal. */
+    private String keyArray(int from, int to) {
         StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
-        for (int place = 0; place <= places; place++) {
+        for (int place = from; place <= to; place++) {
             keys.add(Long.toString(placeKey(place)));
         }
         return keys.toString();
     }
 
-    /** The keys of the group's places, as an SQL array literal. */
-    private String placeKeys() {
-        StringJoiner keys = new StringJoiner(", ", "ARRAY[", "]::bigint[]");
-        for (int place = 1; place <= places; place++) {
-            keys.add(Long.toString(placeKey(place)));
-        }
-        return keys.toString();
+    /** The 64-bit key of a {@code pg_locks} row of a session-level advisory lock (of {@code alias}, e.g. "held."). */
+    private static String lockKeyOf(String alias) {
+        return "((" + alias + "classid::int8 << 32) | " + alias + "objid::int8)";
+    }
+
+    /** Whether this session holds the session-level advisory lock on {@code lockKey}. */
+    private static String heldHere(long lockKey) {
+        return "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(lockKey) + " AND granted AND pid = pg_backend_pid())";
     }
 
     /** Takes a free place if there is one, without waiting: the place, or 0. */
@@ -500,20 +508,20 @@ public final class Protocol {
      */
     boolean sendHandoverMark(ListenConnection connection, String mark, int waitMillis) throws SQLException {
         String others = "pid <> pg_backend_pid() AND locktype = 'advisory' AND objsubid = 1 AND " + inThisDatabase("")
-                + " AND ((classid::int8 << 32) | objid::int8) = ANY (" + placeKeysAndGate() + ")";
+                + " AND " + lockKeyOf("") + " = ANY (" + placeKeysAndGate + ")";
         String waiter = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1) + " AND NOT granted AND pid <> "
                 + "pg_backend_pid())";
         // the handover lock first: a standby that leaves the lock's queue from here on sees it (see
         // awaitLockWhileClosing), one that left before is not counted below
-        String sql = "SELECT pg_try_advisory_lock(" + handoverKey() + "), set_config('" + STANDBY + "', 'false', "
+        String sql = "SELECT pg_try_advisory_lock(" + handoverKey + "), set_config('" + STANDBY + "', 'false', "
                 + "true); DO $pgil$ DECLARE deadline timestamptz := "
                 + "clock_timestamp() + interval '" + waitMillis
                 + " milliseconds'; released boolean := false; BEGIN LOOP"
                 + " IF " + waiter + " THEN PERFORM set_config('" + STANDBY + "', 'true', true); RETURN; END IF;"
                 + " IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE " + others + ") OR clock_timestamp() >= deadline THEN"
                 + " RETURN; END IF;"
-                + " IF NOT released THEN PERFORM pg_advisory_unlock(k) FROM unnest(" + placeKeys() + ") AS k WHERE k IN"
-                + " (SELECT (classid::int8 << 32) | objid::int8 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype"
+                + " IF NOT released THEN PERFORM pg_advisory_unlock(k) FROM unnest(" + placeKeys + ") AS k WHERE k IN"
+                + " (SELECT " + lockKeyOf("") + " FROM pg_locks WHERE pid = pg_backend_pid() AND locktype"
                 + " = 'advisory' AND objsubid = 1 AND granted); released := true; END IF;"
                 + " PERFORM pg_sleep(0.002); END LOOP; END $pgil$; "
                 + "SELECT set_config('synchronous_commit', 'off', true), " + notify(mark(mark)) + ", current_setting('"
@@ -536,9 +544,7 @@ public final class Protocol {
     boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
         String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
                 + onLock(1) + " AND pid <> pg_backend_pid()) AS successor; SELECT pg_advisory_unlock(k) FROM (VALUES ("
-                + handoverKey() + "::bigint)) AS h(k) WHERE EXISTS (SELECT 1 FROM pg_locks WHERE "
-                + onKey(handoverKey())
-                + " AND granted AND pid = pg_backend_pid())";
+                + handoverKey + "::bigint)) AS h(k) WHERE " + heldHere(handoverKey);
         String sql = lastMessage == null
                 ? unlock
                 : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "
@@ -579,8 +585,7 @@ public final class Protocol {
                         + "END IF;";
         // a lock granted in the instant its lock_timeout fires is kept although the wait ends with the timeout's
         // error: taken as granted here, never taken a second time (a lock held twice survives the release)
-        String heldHere =
-                "EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1) + " AND granted AND pid = pg_backend_pid())";
+        String heldHere = heldHere(key);
         return "DO $pgil$ DECLARE stay_until timestamptz; BEGIN IF NOT " + heldHere + " THEN BEGIN PERFORM "
                 + "pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available THEN IF NOT " + heldHere + " THEN "
                 + "RETURN; END IF; WHEN query_canceled THEN" + stayWhileHandingOver(closingStayMillis) + " RETURN; END;"
@@ -596,13 +601,12 @@ public final class Protocol {
      * whether this session holds it already.
      */
     private String stayWhileHandingOver(int stayMillis) {
-        String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey()) + " AND granted AND pid <>"
+        String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey) + " AND granted AND pid <>"
                 + " pg_backend_pid())";
         String granted = "PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); RETURN;";
         return " LOOP BEGIN IF stay_until IS NULL THEN stay_until := clock_timestamp() + interval '" + stayMillis
-                + " milliseconds'; END IF; IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(1)
-                + " AND granted AND pid"
-                + " = pg_backend_pid()) THEN " + granted + " END IF; IF pg_try_advisory_lock(" + key + ") THEN "
+                + " milliseconds'; END IF; IF " + heldHere(key) + " THEN " + granted
+                + " END IF; IF pg_try_advisory_lock(" + key + ") THEN "
                 + granted
                 + " END IF; EXIT WHEN NOT " + handingOver + " OR clock_timestamp() >= stay_until; PERFORM"
                 + " pg_sleep(0.002); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;";
@@ -630,8 +634,8 @@ public final class Protocol {
      */
     private String observe() {
         return "SELECT pid AS observed FROM pg_locks WHERE ((" + onLock(1) + ") OR (locktype = 'advisory' AND "
-                + "objsubid = 1 AND granted AND " + inThisDatabase("") + " AND ((classid::int8 << 32) | objid::int8) = "
-                + "ANY (" + placeKeys() + ")))";
+                + "objsubid = 1 AND granted AND " + inThisDatabase("") + " AND " + lockKeyOf("") + " = ANY ("
+                + placeKeys + ")))";
     }
 
     /** The ready lock's key: the group's key as the two 32-bit halves of the two-key form. */
