@@ -152,10 +152,22 @@ public final class PgListenEngine implements AutoCloseable {
      */
     public Subscription subscribe(String channel, NotificationHandler handler, NotificationErrorHandler errorHandler) {
         ChannelName.validate(channel);
-        return subscriptions.add(
-                channel,
-                Objects.requireNonNull(handler, "handler must not be null"),
-                Objects.requireNonNull(errorHandler, "errorHandler must not be null"));
+        Objects.requireNonNull(handler, "handler must not be null");
+        Objects.requireNonNull(errorHandler, "errorHandler must not be null");
+        observeSubscribed(channel);
+        return subscriptions.add(channel, handler, errorHandler);
+    }
+
+    /** Tells the observer before the channel can bring anything; an observer that fails costs only its metrics. */
+    private void observeSubscribed(String channel) {
+        NotificationObserver observer = options.observer();
+        if (observer != NotificationObserver.NONE) {
+            try {
+                observer.subscribed(channel);
+            } catch (RuntimeException | LinkageError ex) {
+                log.warn("Notification observer failed on the subscription to channel '{}'", channel, ex);
+            }
+        }
     }
 
     /** Adds a listener for {@link EngineEvent}s; events arrive in order on a dispatch thread. */

@@ -80,6 +80,33 @@ class DispatchTest {
     }
 
     @Test
+    void theObserverHearsOfEachSubscriptionBeforeItsFirstNotificationAndOneThatFailsThereStopsNothing() {
+        String channel = engines.channel("observed");
+        List<String> told = new CopyOnWriteArrayList<>();
+        PgListenEngine engine = engines.create(options -> options.observer(new NotificationObserver() {
+            @Override
+            public void subscribed(String subscribedChannel) {
+                told.add("subscribed " + subscribedChannel);
+                throw new IllegalStateException("an observer that cannot make its meters");
+            }
+
+            @Override
+            public void received(PgNotification notification) {
+                told.add("received " + notification.payload());
+            }
+        }));
+        Recorder recorder = new Recorder();
+        engine.subscribe(channel, recorder::handle);
+        engine.start();
+        Engines.awaitSingleListeningLeader(List.of(engine));
+
+        engines.notify(channel, "one");
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> recorder.count() == 1);
+        assertThat(told).containsExactly("subscribed " + channel, "received one");
+    }
+
+    @Test
     void aSlowHandlerDelaysOnlyItsOwnChannel() throws Exception {
         String slow = engines.channel("slow");
         String fast = engines.channel("fast");

@@ -24,7 +24,8 @@ final class CompositeNotificationObserver implements NotificationObserver {
 
     /**
      * The observer beans of a context: {@link NotificationObserver#NONE} when it defines none, otherwise looked up
-     * when the engine first tells them something, once every singleton exists. The engine's options are built with
+     * when the engine first tells them something (the first subscription, as the container starts the engine), once
+     * every singleton exists, and so never on a new leader's first notification. The engine's options are built with
      * the container bean, so looking them up then would make an observer that depends on the container (on
      * {@code PgListenStatus}, say) a circular reference.
      */
@@ -44,6 +45,11 @@ final class CompositeNotificationObserver implements NotificationObserver {
             return observers.get(0);
         }
         return new CompositeNotificationObserver(observers);
+    }
+
+    @Override
+    public void subscribed(String channel) {
+        observers.forEach(observer -> observer.subscribed(channel));
     }
 
     @Override
@@ -78,6 +84,11 @@ final class CompositeNotificationObserver implements NotificationObserver {
                 }
             }
             return resolved;
+        }
+
+        @Override
+        public void subscribed(String channel) {
+            observers().subscribed(channel);
         }
 
         @Override

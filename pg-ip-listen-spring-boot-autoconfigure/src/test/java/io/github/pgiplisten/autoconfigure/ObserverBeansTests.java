@@ -31,9 +31,12 @@ class ObserverBeansTests {
                     assertThat(context).hasNotFailed();
                     PgListenStatus status = context.getBean(PgListenStatus.class);
                     assertThat(status.awaitListening(Duration.ofSeconds(20))).isTrue();
+                    StatusReadingObserver observer = context.getBean(StatusReadingObserver.class);
+                    // told of the subscription as the engine started: looked up then, not at the first notification
+                    assertThat(observer.subscribed).containsExactly(channel);
+                    assertThat(observer.received).isEmpty();
                     context.getBean(JdbcTemplate.class).queryForList("SELECT pg_notify(?, 'hello')", channel);
 
-                    StatusReadingObserver observer = context.getBean(StatusReadingObserver.class);
                     await().atMost(Duration.ofSeconds(10)).until(() -> observer.handled.contains("hello"));
                     assertThat(observer.received).containsExactly("hello");
                     assertThat(observer.handled).containsExactly("hello");
@@ -54,9 +57,15 @@ class ObserverBeansTests {
         final List<String> received = new CopyOnWriteArrayList<>();
         final List<String> handled = new CopyOnWriteArrayList<>();
         final List<String> channelsSeen = new CopyOnWriteArrayList<>();
+        final List<String> subscribed = new CopyOnWriteArrayList<>();
 
         StatusReadingObserver(PgListenStatus status) {
             this.status = status;
+        }
+
+        @Override
+        public void subscribed(String channel) {
+            subscribed.add(channel);
         }
 
         @Override

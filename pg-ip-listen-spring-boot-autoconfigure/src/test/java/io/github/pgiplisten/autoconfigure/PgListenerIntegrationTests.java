@@ -168,6 +168,19 @@ class PgListenerIntegrationTests {
     void healthMetricsStatusAndEventsDescribeTheListener() {
         app().run(context -> {
             awaitListening(context);
+            // a subscribed channel has its meters before its first notification, at zero
+            MeterRegistry meters = context.getBean(MeterRegistry.class);
+            String quiet = channel + "-ping";
+            assertThat(meters.get("pg.ip.listen.notifications.received")
+                            .tag("channel", quiet)
+                            .counter()
+                            .count())
+                    .isZero();
+            assertThat(meters.get("pg.ip.listen.dispatch")
+                            .tag("channel", quiet)
+                            .timer()
+                            .count())
+                    .isZero();
             PgPublisher publisher = context.getBean(PgPublisher.class);
             for (int i = 0; i < 5; i++) {
                 publisher.notify(channel + "-text", "m" + i);
@@ -193,7 +206,6 @@ class PgListenerIntegrationTests {
             assertThat(details.get("channels").toString()).contains(channel + "-text");
             assertThat(details.get("lastNotificationAge").toString()).startsWith("PT");
 
-            MeterRegistry meters = context.getBean(MeterRegistry.class);
             String text = channel + "-text";
             await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
                 assertThat(meters.get("pg.ip.listen.notifications.received")

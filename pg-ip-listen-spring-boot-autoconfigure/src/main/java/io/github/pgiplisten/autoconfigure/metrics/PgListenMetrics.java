@@ -123,6 +123,12 @@ public class PgListenMetrics implements MeterBinder, NotificationObserver, Appli
         leadershipChanges(registry, "revoked");
     }
 
+    /** The channel's meters from its subscription on, at zero until it brings something. */
+    @Override
+    public void subscribed(String channel) {
+        meters(channel);
+    }
+
     @Override
     public void received(PgNotification notification) {
         ChannelMeters meters = meters(notification.channel());
