@@ -43,9 +43,9 @@ import io.github.pgiplisten.testsupport.InstanceEvent;
  * after each of them is over, so printing never delays the measured path: a moment as the event's time, a count as
  * its detail.
  *
- * <p>Mode {@code victim} (arguments: victim url user password channel key rssKb): connects and LISTENs, touches memory
- * until its resident set is {@code rssKb}, then waits for the lock and leads, reading every notification, until it is
- * killed.
+ * <p>Mode {@code victim} (arguments: victim url user password channel key rssKb sessions): connects and LISTENs, opens
+ * idle connections until it has {@code sessions}, touches memory until its resident set is {@code rssKb}, then waits
+ * for the lock and leads, reading every notification, until it is killed.
  */
 public final class FloorInstance {
 
@@ -60,6 +60,9 @@ public final class FloorInstance {
     private static final boolean BUFFERED_READ = "buffered".equals(System.getProperty("bench.floor-read"));
 
     private static final List<ByteBuffer> RESIDENT = new ArrayList<>();
+
+    /** A victim's sessions besides its listen connection, as many as an idle instance of ours holds. */
+    private static final List<Connection> IDLE_SESSIONS = new ArrayList<>();
 
     private final Statement statement;
     private final PGConnection pg;
@@ -85,8 +88,12 @@ public final class FloorInstance {
         if (mode.equals("victim")) {
             long key = Long.parseLong(args[5]);
             long rssKb = Long.parseLong(args[6]);
+            int sessions = Integer.parseInt(args[7]);
             properties.setProperty("ApplicationName", "floor-victim");
             FloorInstance victim = new FloorInstance(DriverManager.getConnection(args[1], properties), channel);
+            for (int idle = 1; idle < sessions; idle++) { // as an application's pool: open, idle, ended by the kill
+                IDLE_SESSIONS.add(DriverManager.getConnection(args[1], properties));
+            }
             victim.run("LISTEN " + quote(channel));
             touchUntilResident(rssKb);
             count("ready", residentKb());

@@ -76,9 +76,11 @@ final class FloorSection implements Section {
                 String.format(
                         Locale.ROOT,
                         "crash floor: kill -9 of a raw victim JVM holding the lock (resident %.0f "
-                                + "MB; an idle instance of ours: %.0f MB) → a warm raw waiter handles, p50 / p99 ms (%d rounds)",
+                                + "MB; an idle instance of ours: %.0f MB; %d server sessions, as ours) → a warm raw "
+                                + "waiter handles, p50 / p99 ms (%d rounds)",
                         crash.victimRssMb(),
                         crash.oursRssMb(),
+                        crash.sessions(),
                         crash.killToHandled().size()),
                 "",
                 String.format(

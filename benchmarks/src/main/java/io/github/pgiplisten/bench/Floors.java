@@ -42,7 +42,10 @@ final class Floors {
             List<Double> backlog,
             int gaps) {}
 
-    /** The crash floor, per measured round, in ms; resident sizes in MB. */
+    /**
+     * The crash floor, per measured round, in ms; resident sizes in MB; the sessions an idle instance of ours holds
+     * (its listen connection and the application's pool), which the victim holds as well.
+     */
     record Crash(
             List<Double> killToGranted,
             List<Double> killToLocked,
@@ -50,7 +53,11 @@ final class Floors {
             List<Double> killToHandled,
             List<Double> backlog,
             double oursRssMb,
-            double victimRssMb) {}
+            double victimRssMb,
+            int sessions) {}
+
+    /** An idle instance of ours: its resident memory, and the server sessions it holds. */
+    private record Idle(double rssMb, int sessions) {}
 
     private final PostgresServer server;
     private final Consumer<String> log;
@@ -178,14 +185,13 @@ final class Floors {
     // ---- crash ----
 
     /**
-     * @param ours how to start one of our instances, idle (its resident memory is what the victim touches), or
-     *        {@code null} for a small victim
+     * @param ours how to start one of our instances, idle (its resident memory is what the victim touches, its server
+     *        sessions what the victim holds: a killed application's sessions all end at once, and the server's CPU
+     *        for their ends is part of what a takeover waits for), or {@code null} for a small victim
      */
     Crash crash(int rounds, @Nullable Function<String, InstanceJvm.Launch> ours) throws Exception {
-        double oursRssMb = 0;
-        if (ours != null) {
-            oursRssMb = idleResidentMb(ours);
-        }
+        Idle idle = ours != null ? idleInstance(ours) : new Idle(0, 1);
+        double oursRssMb = idle.rssMb();
         long targetKb = (long) (oursRssMb * 1024);
         String channel = "floor-" + UUID.randomUUID().toString().substring(0, 8);
         String control = channel + "-control";
@@ -196,7 +202,11 @@ final class Floors {
                         + "warm raw waiter handles, a notification every 2 ms, %d rounds (and 1 unmeasured)",
                 ours == null
                         ? "small"
-                        : String.format(Locale.ROOT, "resident %.0f MB like an idle instance " + "of ours", oursRssMb),
+                        : String.format(
+                                Locale.ROOT,
+                                "resident %.0f MB and %d server sessions like an idle instance of ours",
+                                oursRssMb,
+                                idle.sessions()),
                 rounds));
         List<Double> killToGranted = new ArrayList<>();
         List<Double> killToLocked = new ArrayList<>();
@@ -223,7 +233,8 @@ final class Floors {
                                         server.password(),
                                         channel,
                                         Long.toString(key),
-                                        Long.toString(targetKb)));
+                                        Long.toString(targetKb),
+                                        Integer.toString(idle.sessions())));
                 try {
                     Await.until(
                             "the victim waits for the lock",
@@ -272,16 +283,40 @@ final class Floors {
             }
         }
         return new Crash(
-                killToGranted, killToLocked, killToRead, killToHandled, backlog, oursRssMb, Stats.median(victimRss));
+                killToGranted,
+                killToLocked,
+                killToRead,
+                killToHandled,
+                backlog,
+                oursRssMb,
+                Stats.median(victimRss),
+                idle.sessions());
     }
 
-    /** Resident memory of an idle instance of ours: 10 s after it is ready, as in the footprint figure. */
-    private double idleResidentMb(Function<String, InstanceJvm.Launch> ours) throws Exception {
-        try (Fleet fleet = new Fleet(ours)) {
+    /**
+     * Resident memory of an idle instance of ours, 10 s after it is ready as in the footprint figure, and the server
+     * sessions it opened (the listen connection, and the pool Spring Boot's SQL initialization starts when it asks
+     * whether the database is embedded: Hikari's ten by default).
+     */
+    private Idle idleInstance(Function<String, InstanceJvm.Launch> ours) throws Exception {
+        try (Connection counter = server.connect();
+                Fleet fleet = new Fleet(ours)) {
+            int before = clientSessions(counter);
             Fleet.Instance instance = fleet.start("rss");
             Await.until("an instance of ours is ready", Duration.ofSeconds(120), () -> instance.ready);
             Thread.sleep(10_000);
-            return ProcessStats.residentKb(instance.jvm.pid()) / 1024.0;
+            return new Idle(
+                    ProcessStats.residentKb(instance.jvm.pid()) / 1024.0,
+                    Math.max(1, clientSessions(counter) - before));
+        }
+    }
+
+    private static int clientSessions(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'");
+                ResultSet result = statement.executeQuery()) {
+            result.next();
+            return result.getInt(1);
         }
     }
 
