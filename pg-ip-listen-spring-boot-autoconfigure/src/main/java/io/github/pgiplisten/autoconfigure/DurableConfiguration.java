@@ -71,6 +71,17 @@ class DurableConfiguration {
             this.log = log;
         }
 
+        /**
+         * Never: the durable log is PostgreSQL's. Spring Boot's answer would open a connection to ask the database for
+         * its name, which starts the application's pool at start-up (Hikari's ten idle sessions) in every application
+         * with the starter, durable channels or not; so {@code initialize-schema: embedded} (the default) runs
+         * nothing, as it would after the question, without asking it.
+         */
+        @Override
+        protected boolean isEmbeddedDatabase() {
+            return false;
+        }
+
         @Override
         protected void runScripts(Scripts scripts) {
             try (Connection connection = getDataSource().getConnection()) {

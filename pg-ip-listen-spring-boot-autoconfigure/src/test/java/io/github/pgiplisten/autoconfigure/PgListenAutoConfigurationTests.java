@@ -12,6 +12,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import com.zaxxer.hikari.HikariDataSource;
 import tools.jackson.databind.json.JsonMapper;
 
 import io.github.pgiplisten.PgListenStatus;
@@ -25,6 +26,21 @@ import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.testsupport.TestPostgres;
 
 class PgListenAutoConfigurationTests {
+
+    @Test
+    void anApplicationThatListensAndNeverPublishesLeavesItsConnectionPoolUnstarted() {
+        // a killed instance's pool sessions all end at once, and a small server's CPU for their ends delays the
+        // takeover: the starter opens none of them (the durable schema's initializer asked whether the database was
+        // embedded, which opened one and so started Hikari's ten)
+        TestContexts.runner().withUserConfiguration(StringListener.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                    .isTrue();
+            assertThat(context.getBean(HikariDataSource.class).getHikariPoolMXBean())
+                    .as("the pool, started by a first connection")
+                    .isNull();
+        });
+    }
 
     @Test
     void defaultsGiveEveryBeanAndTakeTheDataSourceAndTheApplicationName() {
