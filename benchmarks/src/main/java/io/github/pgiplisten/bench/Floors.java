@@ -295,8 +295,7 @@ final class Floors {
 
     /**
      * Resident memory of an idle instance of ours, 10 s after it is ready as in the footprint figure, and the server
-     * sessions it opened (the listen connection, and the pool Spring Boot's SQL initialization starts when it asks
-     * whether the database is embedded: Hikari's ten by default).
+     * sessions it opened (its listen connection; and whatever else it holds, as the ten of a started pool did).
      */
     private Idle idleInstance(Function<String, InstanceJvm.Launch> ours) throws Exception {
         try (Connection counter = server.connect();
