@@ -43,8 +43,8 @@ final class Floors {
             int gaps) {}
 
     /**
-     * The crash floor, per measured round, in ms; resident sizes in MB; the sessions an idle instance of ours holds
-     * (its listen connection and the application's pool), which the victim holds as well.
+     * The crash floor, per measured round, in ms; resident sizes in MB; the server sessions an idle instance of ours
+     * holds (its listen connection, and any its application opened), which the victim holds as well.
      */
     record Crash(
             List<Double> killToGranted,
