@@ -49,7 +49,11 @@ public sealed interface EngineEvent {
             boolean gapPossible)
             implements EngineEvent {}
 
-    /** This engine no longer holds the group's lock: its connection broke, or it is closing. */
+    /**
+     * This engine no longer holds the group's lock: its connection broke, or it is closing. {@code at} is when the
+     * lock was let go (at a handover: the release, which comes before the successor's {@link LeadershipGranted}), not
+     * when the event is told.
+     */
     record LeadershipRevoked(Instant at, String group, String reason) implements EngineEvent {}
 
     /** The channel is LISTENed on the current connection. */

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
@@ -153,6 +154,39 @@ class LeaderElectionTest {
         assertThat(second.payloads()).containsExactly("to b");
         a.close(); // twice is fine
         assertThat(engines.server().backendPids(a.options().applicationName())).isEmpty();
+    }
+
+    @Test
+    void aHandedOverLeadershipIsRevokedAtTheReleaseNotWhenTheOldLeaderHasWaitedForItsSuccessor() {
+        String channel = engines.channel("stamp");
+        // with a long progress interval an idle successor confirms nothing, and the stopping leader waits the whole
+        // successor wait (500 ms) after its release before it stops
+        UnaryOperator<PgListenOptions.Builder> slowProgress =
+                options -> options.progressInterval(Duration.ofSeconds(2));
+        PgListenEngine a = engines.startWatched(channel, slowProgress);
+        Engines.awaitSingleListeningLeader(List.of(a));
+        PgListenEngine b = engines.startWatched(channel, slowProgress);
+        engines.awaitWaitingStandby(b);
+
+        a.close();
+        EngineEvent.LeadershipGranted granted = await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () -> engines.events(b).stream()
+                                .filter(EngineEvent.LeadershipGranted.class::isInstance)
+                                .map(EngineEvent.LeadershipGranted.class::cast)
+                                .findFirst()
+                                .orElse(null),
+                        Objects::nonNull);
+        EngineEvent.LeadershipRevoked revoked = engines.events(a).stream()
+                .filter(EngineEvent.LeadershipRevoked.class::isInstance)
+                .map(EngineEvent.LeadershipRevoked.class::cast)
+                .findFirst()
+                .orElseThrow();
+
+        assertThat(granted.handedOver()).isTrue();
+        // the successor's lock wait ends with the release, so its leadership begins just after the old one ended;
+        // stamped after the successor wait, the old leadership would end half a second after the new one began
+        assertThat(revoked.at()).isBefore(granted.at().plusMillis(250));
     }
 
     @Test

@@ -96,6 +96,7 @@ final class StepDown {
         boolean finished = awaitHandled(handlersDeadline);
         String lastWord = finished ? Protocol.done(handoverMark) : progress.lastConfirmation();
         boolean successor = protocol.release(connection, lastWord);
+        Instant released = Instant.now(); // the leadership ends here, not after the wait for the successor below
         engine.state().role = Role.STANDBY;
         if (successor) {
             awaitSuccessor();
@@ -113,7 +114,7 @@ final class StepDown {
                     options.shutdownTimeout(),
                     options.crashDelivery());
         }
-        engine.events().emit(new EngineEvent.LeadershipRevoked(Instant.now(), options.group(), "closing"));
+        engine.events().emit(new EngineEvent.LeadershipRevoked(released, options.group(), "closing"));
     }
 
     /**
