@@ -1,6 +1,7 @@
 package io.github.pgiplisten.core.election;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
@@ -221,15 +222,27 @@ public class ProtocolTest {
             CompletableFuture<Protocol.LockWait> cancelled = waitAsync(waiter, READY);
             await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
             waiter.cancel();
-            // close() repeats its cancel every 50 ms while the wait has not returned (the server may raise the first
-            // one again inside the block's handler); not sooner: a second cancel sent at once can land on the
-            // statements after the block, which no handler catches (CI saw that ERROR once, 2026-12-07)
-            try {
-                cancelled.get(50, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException stillWaiting) {
-                waiter.cancel();
-            }
             assertThat(cancelled.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.WAITED);
+
+            // a closing standby whose stopping leader is handing over stays on the lock; close() repeats its cancel
+            // every 50 ms while the wait has not returned, so the repeat lands in the stay (each round of which
+            // absorbs a cancel), never on the statements after the block: a cancel sent there at once would be an
+            // ERROR no handler catches (CI saw that once, 2026-12-07, when this test sent its two back to back)
+            try (Connection handingOver = engines.server().connect()) {
+                handingOver.createStatement().execute("SELECT pg_advisory_lock(" + protocol.handoverKey() + ")");
+                CompletableFuture<Protocol.LockWait> staying = waitAsync(waiter, READY, 10_000);
+                await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
+                waiter.cancel();
+                assertThatThrownBy(() -> staying.get(100, TimeUnit.MILLISECONDS))
+                        .as("it stays while the handover lock is held")
+                        .isInstanceOf(TimeoutException.class);
+                waiter.cancel();
+                assertThatThrownBy(() -> staying.get(100, TimeUnit.MILLISECONDS))
+                        .as("the repeated cancel ends no more than a round of the stay")
+                        .isInstanceOf(TimeoutException.class);
+                handingOver.createStatement().execute("SELECT pg_advisory_unlock(" + protocol.handoverKey() + ")");
+                assertThat(staying.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.WAITED);
+            }
         }
         assertThat(log.errorsSince()).isEmpty();
 
@@ -257,9 +270,16 @@ public class ProtocolTest {
     }
 
     private CompletableFuture<Protocol.LockWait> waitAsync(ListenConnection connection, Protocol.Standby standby) {
+        return waitAsync(connection, standby, 0);
+    }
+
+    /** A lock wait of 10 s in the background; {@code closingStayMillis} as a closing standby's (0: none). */
+    private CompletableFuture<Protocol.LockWait> waitAsync(
+            ListenConnection connection, Protocol.Standby standby, int closingStayMillis) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return wait(connection, standby, 10_000);
+                return protocol.awaitLock(
+                        connection, 10_000, "lead " + connection.backendPid(), standby, closingStayMillis);
             } catch (SQLException ex) {
                 throw new IllegalStateException(ex);
             }
