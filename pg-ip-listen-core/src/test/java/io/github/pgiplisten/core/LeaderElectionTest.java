@@ -11,6 +11,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
@@ -187,6 +189,37 @@ class LeaderElectionTest {
         // the successor's lock wait ends with the release, so its leadership begins just after the old one ended;
         // stamped after the successor wait, the old leadership would end half a second after the new one began
         assertThat(revoked.at()).isBefore(granted.at().plusMillis(250));
+    }
+
+    @Test
+    void aHandoverIsToldAsOneWhenTheConnectionFailsWhileTheOldLeaderWaitsForItsSuccessor() throws Exception {
+        String channel = engines.channel("courtesy");
+        // an idle successor confirms nothing: the stopping leader waits the whole successor wait (500 ms)
+        UnaryOperator<PgListenOptions.Builder> slowProgress =
+                options -> options.progressInterval(Duration.ofSeconds(2));
+        PgListenEngine a = engines.startWatched(channel, slowProgress);
+        Engines.awaitSingleListeningLeader(List.of(a));
+        PgListenEngine b = engines.startWatched(channel, slowProgress);
+        engines.awaitWaitingStandby(b);
+        int oldLeaderPid = a.status().connection().backendPid();
+
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(a::close);
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> engines.events(b).stream().anyMatch(EngineEvent.LeadershipGranted.class::isInstance));
+        // the old leader has released its lock and waits for its successor's first confirmation
+        engines.server().terminateBackend(oldLeaderPid);
+        closing.get(10, TimeUnit.SECONDS);
+
+        assertThat(engines.events(b))
+                .filteredOn(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipGranted) event).handedOver())
+                .containsExactly(true);
+        assertThat(engines.events(a))
+                .as("the handover is over at the release: a connection lost afterwards does not unsay it")
+                .filteredOn(EngineEvent.LeadershipRevoked.class::isInstance)
+                .map(event -> ((EngineEvent.LeadershipRevoked) event).reason())
+                .containsExactly("closing");
     }
 
     @Test

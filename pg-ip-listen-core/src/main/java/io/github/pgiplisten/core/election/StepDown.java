@@ -99,7 +99,15 @@ final class StepDown {
         Instant released = Instant.now(); // the leadership ends here, not after the wait for the successor below
         engine.state().role = Role.STANDBY;
         if (successor) {
-            awaitSuccessor();
+            try {
+                awaitSuccessor();
+            } catch (SQLException ex) {
+                // the handover is complete (its last word committed, the lock free): only the wait ended early
+                log.debug(
+                        "Group '{}': the connection failed while waiting for the successor's first confirmation: {}",
+                        options.group(),
+                        ex.toString());
+            }
         }
         engine.channels().tellUnlistened(Instant.now());
         if (finished) {
