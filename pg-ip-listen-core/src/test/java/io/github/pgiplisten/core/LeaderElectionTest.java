@@ -160,15 +160,9 @@ class LeaderElectionTest {
 
     @Test
     void aHandedOverLeadershipIsRevokedAtTheReleaseNotWhenTheOldLeaderHasWaitedForItsSuccessor() {
-        String channel = engines.channel("stamp");
-        // with a long progress interval an idle successor confirms nothing, and the stopping leader waits the whole
-        // successor wait (500 ms) after its release before it stops
-        UnaryOperator<PgListenOptions.Builder> slowProgress =
-                options -> options.progressInterval(Duration.ofSeconds(2));
-        PgListenEngine a = engines.startWatched(channel, slowProgress);
-        Engines.awaitSingleListeningLeader(List.of(a));
-        PgListenEngine b = engines.startWatched(channel, slowProgress);
-        engines.awaitWaitingStandby(b);
+        List<PgListenEngine> pair = leaderAndAnIdleStandby(engines.channel("stamp"));
+        PgListenEngine a = pair.get(0);
+        PgListenEngine b = pair.get(1);
 
         a.close();
         EngineEvent.LeadershipGranted granted = await().atMost(Duration.ofSeconds(10))
@@ -193,14 +187,9 @@ class LeaderElectionTest {
 
     @Test
     void aHandoverIsToldAsOneWhenTheConnectionFailsWhileTheOldLeaderWaitsForItsSuccessor() throws Exception {
-        String channel = engines.channel("courtesy");
-        // an idle successor confirms nothing: the stopping leader waits the whole successor wait (500 ms)
-        UnaryOperator<PgListenOptions.Builder> slowProgress =
-                options -> options.progressInterval(Duration.ofSeconds(2));
-        PgListenEngine a = engines.startWatched(channel, slowProgress);
-        Engines.awaitSingleListeningLeader(List.of(a));
-        PgListenEngine b = engines.startWatched(channel, slowProgress);
-        engines.awaitWaitingStandby(b);
+        List<PgListenEngine> pair = leaderAndAnIdleStandby(engines.channel("courtesy"));
+        PgListenEngine a = pair.get(0);
+        PgListenEngine b = pair.get(1);
         int oldLeaderPid = a.status().connection().backendPid();
 
         CompletableFuture<Void> closing = CompletableFuture.runAsync(a::close);
@@ -220,6 +209,20 @@ class LeaderElectionTest {
                 .filteredOn(EngineEvent.LeadershipRevoked.class::isInstance)
                 .map(event -> ((EngineEvent.LeadershipRevoked) event).reason())
                 .containsExactly("closing");
+    }
+
+    /**
+     * A leader and a standby waiting for its lock, both with a long progress interval: an idle successor confirms
+     * nothing, so the leader, when it stops, waits the whole successor wait (500 ms) after its release.
+     */
+    private List<PgListenEngine> leaderAndAnIdleStandby(String channel) {
+        UnaryOperator<PgListenOptions.Builder> slowProgress =
+                options -> options.progressInterval(Duration.ofSeconds(2));
+        PgListenEngine leader = engines.startWatched(channel, slowProgress);
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        PgListenEngine standby = engines.startWatched(channel, slowProgress);
+        engines.awaitWaitingStandby(standby);
+        return List.of(leader, standby);
     }
 
     @Test
