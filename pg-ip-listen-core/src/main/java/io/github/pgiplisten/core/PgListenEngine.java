@@ -289,8 +289,8 @@ public final class PgListenEngine implements AutoCloseable {
         }
         try {
             while (owner.isAlive() && System.nanoTime() < deadline) {
-                election.cancelWait();
-                owner.join(50);
+                // a wait is cancelled once it says it waits; until then, look again at once
+                owner.join(election.cancelWait() ? 1 : 50);
             }
             if (owner.isAlive()) {
                 ListenConnection connection = loop.connection();

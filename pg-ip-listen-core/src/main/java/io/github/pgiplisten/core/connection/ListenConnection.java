@@ -5,12 +5,14 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.Collection;
 import java.util.Properties;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.postgresql.PGProperty;
@@ -54,6 +56,9 @@ public final class ListenConnection implements AutoCloseable {
     private volatile long deadline;
 
     private long readBudget;
+
+    /** The statement {@link #query} runs now, null while none runs: another thread reads what it has reported. */
+    private volatile @Nullable Statement running;
 
     private ListenConnection(Connection connection, PgListenOptions options, WakeableSocketFactory.Wakeup wakeup)
             throws SQLException {
@@ -119,6 +124,12 @@ public final class ListenConnection implements AutoCloseable {
         public void read(String label, ResultSet row) throws SQLException;
     }
 
+    /** A message the statement raised (a PL/pgSQL {@code RAISE} below {@code WARNING}), in the order raised. */
+    @FunctionalInterface
+    public interface Report {
+        public void read(String message) throws SQLException;
+    }
+
     /**
      * Runs {@code sql} (statements separated by semicolons, sent in one round trip) under the watchdog's deadline and
      * hands every row of every result to {@code row}: {@code waitMillis} the server may legitimately take (a lock
@@ -126,12 +137,22 @@ public final class ListenConnection implements AutoCloseable {
      * live elsewhere because of what they mean (the election's protocol).
      */
     public void query(int waitMillis, String sql, Row row) throws SQLException {
+        query(waitMillis, sql, row, message -> {});
+    }
+
+    /**
+     * {@link #query(int, String, Row)}, and then every message the statement raised to {@code report}: a statement
+     * that is one PL/pgSQL block tells its results so. While it runs, another thread can ask whether it has raised a
+     * given message yet ({@link #reported}).
+     */
+    public void query(int waitMillis, String sql, Row row, Report report) throws SQLException {
         if (waitMillis > 0) {
             connection.setNetworkTimeout(
                     Runnable::run, SessionSettings.saturatedMillis((long) waitMillis + probeTimeoutMillis));
         }
         begin(waitMillis);
         try (Statement statement = connection.createStatement()) {
+            running = statement;
             boolean isResultSet = statement.execute(sql);
             while (isResultSet || statement.getUpdateCount() != -1) {
                 if (isResultSet) {
@@ -145,12 +166,38 @@ public final class ListenConnection implements AutoCloseable {
                 }
                 isResultSet = statement.getMoreResults();
             }
+            for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+                report.read(String.valueOf(warning.getMessage()));
+            }
         } finally {
+            running = null;
             end();
             if (waitMillis > 0 && !connection.isClosed()) {
                 connection.setNetworkTimeout(Runnable::run, probeTimeoutMillis);
             }
         }
+    }
+
+    /**
+     * From any thread: whether the statement {@link #query} runs now has raised {@code message} yet. The server sends
+     * such a message the moment it is raised, and the driver, reading on for the statement's end, keeps it with the
+     * statement, where this looks for it.
+     */
+    public boolean reported(String message) {
+        Statement statement = running;
+        if (statement == null) {
+            return false;
+        }
+        try {
+            for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+                if (message.equals(warning.getMessage())) {
+                    return true;
+                }
+            }
+        } catch (SQLException ex) {
+            // the statement has just ended and was closed: nothing runs
+        }
+        return false;
     }
 
     /** LISTENs every channel in one round trip. */

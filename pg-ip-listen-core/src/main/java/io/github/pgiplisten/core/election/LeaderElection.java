@@ -56,9 +56,7 @@ public final class LeaderElection {
     private final EngineContext engine;
     private final PgListenOptions options;
     private final Protocol protocol;
-    private final Object lockWaitMonitor = new Object();
-    /** The connection whose lock wait is running, under {@code lockWaitMonitor}; null while none runs. */
-    private @Nullable ListenConnection waitingOn;
+    private final CancellableWait cancellableWait = new CancellableWait();
 
     public LeaderElection(EngineContext engine) {
         this.engine = engine;
@@ -260,42 +258,25 @@ public final class LeaderElection {
     }
 
     /**
-     * Any thread (close): ends a standby's lock wait by a cancel request. Under {@code lockWaitMonitor}, which the
-     * owner thread takes before it counts a wait as over, and the driver's cancel returns only once the server has
-     * signalled the backend: so a cancel meant for a lock wait can never land on a later statement (a takeover's
-     * announcement, a handover).
+     * Any thread (close): ends a standby's wait (for the lock, or for a place) by a cancel request, once it has
+     * reported that it waits (see {@link CancellableWait}). Returns whether a wait runs that could not be cancelled
+     * yet because it has not reported so: call again soon.
      */
-    public void cancelWait() {
-        synchronized (lockWaitMonitor) {
-            ListenConnection connection = waitingOn;
-            if (connection != null) {
-                connection.cancel();
-            }
-        }
-    }
-
-    /** A wait on the listen connection that {@link #cancelWait} may end. */
-    @FunctionalInterface
-    private interface Wait<T> {
-        T run() throws SQLException;
+    public boolean cancelWait() {
+        return cancellableWait.cancel();
     }
 
     /** Runs {@code wait} so that {@link #cancelWait} can end it: its result, or null when cancelled while closing. */
-    private <T> @Nullable T cancellable(ListenConnection connection, Wait<T> wait) throws SQLException {
-        synchronized (lockWaitMonitor) {
-            waitingOn = connection;
-        }
+    private <T> @Nullable T cancellable(ListenConnection connection, CancellableWait.Wait<T> wait) throws SQLException {
         try {
-            return wait.run();
+            return cancellableWait.run(connection, wait);
         } catch (SQLException ex) {
+            // the wait catches close()'s cancel; one that still fails it landed in the commit of an announcement (the
+            // one window README names), or came from elsewhere
             if (engine.state().closing() && QUERY_CANCELED.equals(ex.getSQLState())) {
                 return null;
             }
             throw ex;
-        } finally {
-            synchronized (lockWaitMonitor) {
-                waitingOn = null;
-            }
         }
     }
 

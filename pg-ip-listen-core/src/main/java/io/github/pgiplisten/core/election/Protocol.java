@@ -34,8 +34,10 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * shared by every standby that could take over without a gap (see {@link Succession#ready()}). A standby that could
  * not, and is granted the election lock while a ready standby exists, or while a standby that has listened longer
  * waits for it, lets it go again at once, inside the same statement and without a word: that standby, waiting behind
- * it, gets it. A wait that ends without the lock is not an error: the wait runs in a PL/pgSQL block that catches its
- * {@code lock_timeout} (and a cancel at close), so a waiting standby writes nothing to the server's log.
+ * it, gets it. A wait that ends without the lock is not an error: each wait is one PL/pgSQL block that catches its
+ * {@code lock_timeout}, and a cancel at close from the moment it reports that it waits ({@link #WAITING}; see
+ * {@link CancellableWait}), so a waiting standby writes nothing to the server's log. The block tells its results by a
+ * message it raises at its end.
  *
  * <p><b>Hot standby places.</b> Only {@code hotStandbys} standbys listen: each holds a <em>place</em>, a
  * session-level advisory lock on a key of its own ({@link #placeKey}, places 1 to {@code hotStandbys + 1}), taken
@@ -82,13 +84,19 @@ public final class Protocol {
     /** A mark or confirmation a message leaves out. */
     static final String NONE = "-";
 
-    /** The transaction-local setting through which the wait's block tells its outcome. */
-    private static final String OUTCOME = "pg_ip_listen.outcome";
+    /**
+     * What a wait raises just before it blocks (a PL/pgSQL {@code RAISE DEBUG}, which the statement asks the server to
+     * send it): from there to the statement's end every part of it catches a cancel, so a closing instance may cancel
+     * it from then on, and only then (see {@link CancellableWait}).
+     */
+    static final String WAITING = PREFIX + "waiting";
 
-    /** The transaction-local settings through which a cold standby's wait tells the place it took, and the gate. */
-    private static final String PLACE = "pg_ip_listen.place";
+    /** What a lock wait raises last: its outcome, whether it holds the ready lock, and the sessions it observed. */
+    private static final String WAIT_RESULT = PREFIX + "wait ";
 
-    private static final String HEAD = "pg_ip_listen.head";
+    /** What a cold standby's wait raises last: the place it holds (0: none) and whether it holds the gate. */
+    private static final String PLACE_RESULT = PREFIX + "place ";
+
     private static final byte[] PLACE_SALT = "pg-ip-listen hot standby place".getBytes(StandardCharsets.UTF_8);
 
     /** How often a cold standby at the gate looks again which session leads, while it waits for its place. */
@@ -96,9 +104,6 @@ public final class Protocol {
 
     /** The transaction-local setting through which the handover mark's statement tells whether a standby waited. */
     private static final String STANDBY = "pg_ip_listen.standby_waits";
-
-    /** The transaction-local setting that says whether this session holds the ready lock during the wait. */
-    private static final String READY = "pg_ip_listen.ready";
 
     private final long key;
     private final String controlChannel;
@@ -293,56 +298,123 @@ public final class Protocol {
      */
     LockWait awaitLockWhileClosing(ListenConnection connection, int waitMillis, String announcement, Standby standby)
             throws SQLException {
-        String block =
-                "DO $pgil$ DECLARE stay_until timestamptz; BEGIN" + stayWhileHandingOver(waitMillis) + " END $pgil$";
-        return awaitLock(connection, waitMillis, announcement, standby, block);
+        return awaitLock(connection, waitMillis, announcement, standby, " cancelled := true;" + stay(waitMillis));
     }
 
+    /**
+     * The lock wait's statement: one PL/pgSQL block, whose {@code wait} part sets {@code outcome} (and
+     * {@code cancelled} when a cancel ended the wait); its results come as one message raised at its end
+     * ({@link #WAIT_RESULT}). Nothing cancels it before the wait reports {@link #WAITING} (see {@link CancellableWait}),
+     * and from there on it catches a cancel wherever one lands: inside the wait (which then ends, or stays for a
+     * handover) or after it, where the block's handler does what the cancel cut short once more, from the locks this
+     * session holds. Session-level advisory locks are not undone with the subtransaction a cancel rolls back; the
+     * announcement and the transaction-local settings are, so the handler sets them again.
+     */
     private LockWait awaitLock(
-            ListenConnection connection, int waitMillis, String announcement, Standby standby, String block)
+            ListenConnection connection, int waitMillis, String announcement, Standby standby, String wait)
             throws SQLException {
-        StringJoiner sql = new StringJoiner("; ");
+        // what pg_stat_activity shows first: the statement text is cut at track_activity_query_size (1 kB)
+        StringBuilder sql = new StringBuilder("/* pg-ip-listen: a standby waits for pg_advisory_lock(" + key
+                + "), the group's lock */ DO $pgil$ DECLARE outcome text := 'WAITED'; ready_lock boolean := false;"
+                + " seen text; cancelled boolean := false; stay_until timestamptz; BEGIN");
         // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
-        // or a synchronous replica (a notification is not durable anyway), which would delay every takeover
-        sql.add("SELECT set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '" + waitMillis
-                + "', true), set_config('" + OUTCOME + "', 'WAITED', true)");
-        sql.add(observe());
+        // or a synchronous replica (a notification is not durable anyway), which would delay every takeover. The
+        // messages the block raises go to this session at DEBUG, a level the server's log leaves out by default
+        sql.append(" PERFORM set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '")
+                .append(waitMillis)
+                .append("', true), set_config('client_min_messages', 'debug1', true);")
+                .append(" SELECT string_agg(observed::text, ' ') INTO seen FROM (")
+                .append(observe())
+                .append(") AS o;");
         // a try, never a wait: nothing takes the ready lock exclusively, and were something to, this wait must not
         // block on it; the session records whether it holds the lock, so it lets go of it only if it does
         if (standby.ready() && !standby.holdsReadyLock()) {
-            sql.add("SELECT set_config('" + READY + "', pg_try_advisory_lock_shared(" + readyLock()
-                    + ")::text, true) AS ready_lock");
+            sql.append(" ready_lock := pg_try_advisory_lock_shared(")
+                    .append(readyLock())
+                    .append(");");
         } else if (standby.ready()) {
-            sql.add("SELECT set_config('" + READY + "', 'true', true) AS ready_lock");
+            sql.append(" ready_lock := true;");
         } else if (standby.holdsReadyLock()) {
-            sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ")");
+            sql.append(" PERFORM pg_advisory_unlock_shared(")
+                    .append(readyLock())
+                    .append(");");
         }
-        sql.add(block);
-        // lock_timeout bounds the advisory lock wait only: once that lock is held, a timeout in the announcement's
-        // commit (it waits for the notification queue's lock) would leave the session lock held and the wait "failed"
-        sql.add("SELECT set_config('lock_timeout', '0', true), current_setting('" + OUTCOME + "') AS outcome");
-        sql.add("SELECT " + notify(announcement) + " WHERE " + granted());
-        if (standby.ready()) {
-            sql.add("SELECT pg_advisory_unlock_shared(" + readyLock() + ") WHERE " + granted()
-                    + " AND current_setting('" + READY + "') = 'true'");
-        }
-        // who waits now counts only for a standby that goes on waiting: a one-time filter skips the scan after a grant
-        // (whoever led before this grant was ahead in the queue, so seen at the wait's start, by the lock or its place)
-        sql.add(observe() + " AND NOT " + granted());
-        Set<Integer> observed = new HashSet<>();
-        Outcome[] outcome = {Outcome.WAITED};
-        boolean[] readyLock = {false};
-        connection.query(waitMillis, sql.toString(), (label, row) -> {
-            switch (label) {
-                case "observed" -> observed.add(row.getInt("observed"));
-                case "outcome" -> outcome[0] = Outcome.valueOf(row.getString("outcome"));
-                case "ready_lock" -> readyLock[0] = Boolean.parseBoolean(row.getString("ready_lock"));
-                default -> {
-                    // a statement whose rows say nothing here
-                }
+        sql.append(catchingCancels(
+                        wait + afterWait(announcement, standby.ready(), false),
+                        afterWait(announcement, standby.ready(), true)))
+                .append(" END $pgil$");
+        String[] result = {null};
+        connection.query(waitMillis, sql.toString(), (label, row) -> {}, message -> {
+            if (message.startsWith(WAIT_RESULT)) {
+                result[0] = message;
             }
         });
-        return new LockWait(outcome[0], observed, readyLock[0] && outcome[0] != Outcome.GRANTED);
+        if (result[0] == null) {
+            throw new SQLException("The lock wait's statement ended without telling its outcome", "XX000");
+        }
+        // "<outcome> <holds the ready lock> <observed pid>..."
+        String[] parts = result[0].substring(WAIT_RESULT.length()).split(" ");
+        Outcome outcome = Outcome.valueOf(parts[0]);
+        Set<Integer> observed = new HashSet<>();
+        for (int i = 2; i < parts.length; i++) {
+            if (!parts[i].isEmpty()) {
+                observed.add(Integer.parseInt(parts[i]));
+            }
+        }
+        return new LockWait(outcome, observed, Boolean.parseBoolean(parts[1]) && outcome != Outcome.GRANTED);
+    }
+
+    /**
+     * PL/pgSQL: {@code body}, and {@code handler} in its place when a cancel cuts it short, twice over: the server
+     * delivers one cancel request as up to two signals (the postmaster signals the backend, and then its process
+     * group, which is the backend alone), so a cancel can be raised a second time once the first is caught. Only
+     * {@code body}'s lock waits catch more; {@code handler} is what {@code body} does after its wait, done again from the
+     * locks this session holds.
+     */
+    private static String catchingCancels(String body, String handler) {
+        return " BEGIN BEGIN" + body + " EXCEPTION WHEN query_canceled THEN" + handler
+                + " END; EXCEPTION WHEN query_canceled THEN" + handler + " END;";
+    }
+
+    /**
+     * PL/pgSQL statements after the wait: once granted, the announcement (and the ready lock let go); otherwise the
+     * sessions that hold or wait for the lock now (who waits now counts only for a standby that goes on waiting:
+     * whoever led before a grant was ahead in the queue, so seen at the wait's start, by the lock or its place). Then
+     * the result. {@code again}: in the handler of a cancel that cut them short, where the outcome and the ready lock
+     * are read from the locks this session holds, because a cancel may have landed between a lock's change and the
+     * variable's.
+     */
+    private String afterWait(String announcement, boolean ready, boolean again) {
+        StringBuilder after = new StringBuilder();
+        if (again) {
+            after.append(" IF ")
+                    .append(heldHere(key))
+                    .append(" THEN outcome := 'GRANTED'; ELSIF outcome = 'GRANTED' THEN outcome := 'PASSED'; END IF;");
+        }
+        // lock_timeout bounds the advisory lock wait only: once that lock is held, a timeout in the announcement's
+        // commit (it waits for the notification queue's lock) would leave the session lock held and the wait "failed"
+        after.append(" PERFORM set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '0', true);"
+                        + " IF outcome = 'GRANTED' THEN PERFORM ")
+                .append(notify(announcement))
+                .append(';');
+        if (ready && again) {
+            after.append(" PERFORM pg_advisory_unlock_shared(")
+                    .append(readyLock())
+                    .append(") FROM pg_locks WHERE ")
+                    .append(onLock(2))
+                    .append(" AND granted AND pid = pg_backend_pid();");
+        } else if (ready) {
+            after.append(" IF ready_lock THEN PERFORM pg_advisory_unlock_shared(")
+                    .append(readyLock())
+                    .append("); END IF;");
+        }
+        return after.append(" ready_lock := false; ELSE SELECT concat_ws(' ', seen, string_agg(observed::text, ' '))"
+                        + " INTO seen FROM (")
+                .append(observe())
+                .append(") AS o; END IF; RAISE DEBUG '")
+                .append(WAIT_RESULT)
+                .append("% % %', outcome, ready_lock::text, coalesce(seen, '');")
+                .toString();
     }
 
     /**
@@ -355,71 +427,96 @@ public final class Protocol {
      * the try ({@link #tryHotPlace}).
      */
     ColdWait awaitHotPlace(ListenConnection connection, int waitMillis, boolean head) throws SQLException {
-        StringBuilder block = new StringBuilder("DO $pgil$ DECLARE places bigint[] := ")
+        StringBuilder sql = new StringBuilder(
+                        "/* pg-ip-listen: a cold standby waits for a place (pg_advisory_lock) */ DO $pgil$ DECLARE places"
+                                + " bigint[] := ")
                 .append(placeKeys)
-                .append("; target int; slice int; deadline timestamptz; BEGIN");
-        String tryEach = " FOR place IN 1.." + places + " LOOP IF pg_try_advisory_lock(places[place]) THEN PERFORM"
-                + " set_config('" + PLACE + "', place::text, true); RETURN; END IF; END LOOP;";
-        block.append(tryEach);
+                .append("; taken int := 0; head boolean := ")
+                .append(head)
+                .append("; target int; slice int; deadline timestamptz; BEGIN PERFORM set_config('lock_timeout', '")
+                .append(waitMillis)
+                .append("', true), set_config('client_min_messages', 'debug1', true);");
+        String tryEach = " FOR place IN 1.." + places + " LOOP IF pg_try_advisory_lock(places[place]) THEN taken :="
+                + " place; EXIT; END IF; END LOOP;";
+        StringBuilder body = new StringBuilder(tryEach);
         if (waitMillis > 0 && head) {
             // the leader's place, which a crash or a handover frees. Every second the places are tried again and the
             // leader is looked up again, so neither a place another session left (a hot standby; a leader that handed
             // over and ends its session a little later) nor a session that held the election lock only for a moment
             // (a standby passing it on) is missed for more than a second; with no leader holding a place (an election
             // under way) it waits a second for place 1
-            block.append(" deadline := clock_timestamp() + interval '")
+            body.append(" IF taken = 0 THEN RAISE DEBUG '")
+                    .append(WAITING)
+                    .append("'; deadline := clock_timestamp() + interval '")
                     .append(waitMillis)
-                    .append(" milliseconds'; LOOP")
+                    .append(" milliseconds'; END IF; WHILE taken = 0 LOOP")
                     .append(tryEach)
-                    .append(" target := NULL;")
+                    .append(" EXIT WHEN taken > 0; target := NULL;")
                     .append(" SELECT i INTO target FROM generate_subscripts(places, 1) AS i, pg_locks held WHERE ")
                     .append(inThisDatabase("held."))
                     .append(" AND held.locktype = 'advisory' AND held.objsubid = 1 AND held.granted"
                             + " AND " + lockKeyOf("held.") + " = places[i]"
                             + " AND held.pid IN (SELECT pid FROM pg_locks WHERE ")
                     .append(onLock(1))
-                    .append(" AND granted) LIMIT 1;" + " slice := least(")
+                    .append(" AND granted) LIMIT 1; slice := least(")
                     .append(LEADER_LOOKUP_MILLIS)
                     .append(", (extract(epoch FROM deadline - clock_timestamp()) * 1000)::int);"
                             + " EXIT WHEN slice <= 0; PERFORM set_config('lock_timeout', slice::text, true);"
-                            + " target := coalesce(target, 1);"
-                            + " BEGIN PERFORM pg_advisory_lock(places[target]); PERFORM set_config('")
-                    .append(PLACE)
-                    .append("', target::text, true); RETURN;"
-                            + " EXCEPTION WHEN lock_not_available THEN NULL; WHEN query_canceled THEN RETURN; END;"
-                            + " END LOOP;");
+                            + " target := coalesce(target, 1); BEGIN PERFORM pg_advisory_lock(places[target]);"
+                            + " taken := target; EXCEPTION WHEN lock_not_available THEN NULL; END; END LOOP;");
         } else if (waitMillis > 0) {
             // as for the election lock (see waitBlock): a gate granted as the wait's timeout fires is held, and one
             // taken twice would outlive the unlock that passes it on
             String gateHeld = heldHere(placeKey(0));
-            block.append(" IF NOT ")
+            body.append(" IF taken = 0 THEN IF ")
                     .append(gateHeld)
-                    .append(" THEN BEGIN PERFORM pg_advisory_lock(")
+                    .append(" THEN head := true; ELSE BEGIN RAISE DEBUG '")
+                    .append(WAITING)
+                    .append("'; PERFORM pg_advisory_lock(")
                     .append(placeKey(0))
-                    .append("); EXCEPTION WHEN lock_not_available OR query_canceled THEN IF NOT ")
+                    .append("); head := true; EXCEPTION WHEN lock_not_available THEN head := ")
                     .append(gateHeld)
-                    .append(" THEN RETURN; END IF; END; END IF; PERFORM set_config('")
-                    .append(HEAD)
-                    .append("', 'true', true);");
+                    .append("; END; END IF; END IF;");
         }
-        block.append(" END $pgil$");
-        String holdsPlace = "current_setting('" + PLACE + "') <> '0'";
-        String sql = "SELECT set_config('lock_timeout', '" + waitMillis + "', true), set_config('" + PLACE
-                + "', '0', true), set_config('" + HEAD + "', '" + head + "', true); "
-                + block + "; "
-                + "SELECT pg_advisory_unlock(" + placeKey(0) + ") AS gate "
-                + "WHERE " + holdsPlace + " AND current_setting('" + HEAD + "') = 'true'; "
-                + "SELECT current_setting('" + PLACE + "')::int AS place, (current_setting('" + HEAD + "') = 'true' "
-                + "AND NOT " + holdsPlace + ") AS head";
-        int[] place = {0};
-        boolean[] isHead = {head};
-        connection.query(waitMillis, sql, (label, row) -> {
-            if ("head".equals(label)) {
-                place[0] = row.getInt("place");
-                isHead[0] = row.getBoolean("head");
+        sql.append(catchingCancels(body.toString() + afterPlaceWait(false), afterPlaceWait(true)))
+                .append(" END $pgil$");
+        String[] result = {null};
+        connection.query(waitMillis, sql.toString(), (label, row) -> {}, message -> {
+            if (message.startsWith(PLACE_RESULT)) {
+                result[0] = message;
             }
         });
-        return new ColdWait(place[0], isHead[0]);
+        if (result[0] == null) {
+            throw new SQLException("The wait for a place ended without telling its outcome", "XX000");
+        }
+        // "<place> <holds the gate>"
+        String[] parts = result[0].substring(PLACE_RESULT.length()).split(" ");
+        return new ColdWait(Integer.parseInt(parts[0]), Boolean.parseBoolean(parts[1]));
+    }
+
+    /**
+     * PL/pgSQL statements after a cold standby's wait: a place once held, the gate is let go; then the result. {@code
+     * again}: in the handler of a cancel (close() ends the wait so), where the place and the gate are read from the
+     * locks this session holds.
+     */
+    private String afterPlaceWait(boolean again) {
+        StringBuilder after = new StringBuilder();
+        if (again) {
+            after.append(
+                            " SELECT coalesce(min(i), 0) INTO taken FROM generate_subscripts(places, 1) AS i, pg_locks held"
+                                    + " WHERE ")
+                    .append(inThisDatabase("held."))
+                    .append(" AND held.locktype = 'advisory' AND held.objsubid = 1 AND held.granted AND held.pid ="
+                            + " pg_backend_pid() AND " + lockKeyOf("held.") + " = places[i]; head := ")
+                    .append(heldHere(placeKey(0)))
+                    .append(';');
+        }
+        return after.append(" IF taken > 0 AND head THEN PERFORM pg_advisory_unlock(")
+                .append(placeKey(0))
+                .append("); head := false; END IF; RAISE DEBUG '")
+                .append(PLACE_RESULT)
+                .append("% %', taken, head::text;")
+                .toString();
     }
 
     /** The group's places: one for each hot standby and one the leader keeps while it leads. */
@@ -569,47 +666,41 @@ public final class Protocol {
     }
 
     /**
-     * The wait itself, as a PL/pgSQL block: a timeout or a cancel ends it quietly (no ERROR in the server's log); a
-     * standby that is not ready, once granted, lets the lock go again when a ready standby exists. PostgreSQL keeps a
-     * lock granted in the very instant the wait's {@code lock_timeout} fires and still reports the timeout; the block
-     * takes such a lock as granted, and never waits for a lock this session holds already: a lock taken twice would
-     * outlive the release that hands it over (the successor would get it only when this session ends).
+     * The wait itself, PL/pgSQL statements that set {@code outcome}: a timeout or a cancel ends it quietly (no ERROR
+     * in the server's log), a cancel after the wait reported {@link #WAITING}; a standby that is not ready, once
+     * granted, lets the lock go again when a ready standby exists. PostgreSQL keeps a lock granted in the very instant
+     * the wait's {@code lock_timeout} fires and still reports the timeout; the block takes such a lock as granted, and
+     * never waits for a lock this session holds already: a lock taken twice would outlive the release that hands it
+     * over (the successor would get it only when this session ends).
      */
     private String waitBlock(boolean passToReady, int closingStayMillis) {
         String pass = !passToReady
                 ? ""
-                : " IF EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(2)
-                        + " AND granted AND pid <> pg_backend_pid()) OR EXISTS (" + olderWaiter() + ") THEN PERFORM "
-                        + "pg_advisory_unlock(" + key + "); PERFORM set_config('" + OUTCOME
-                        + "', 'PASSED', true); RETURN; "
-                        + "END IF;";
-        // a lock granted in the instant its lock_timeout fires is kept although the wait ends with the timeout's
-        // error: taken as granted here, never taken a second time (a lock held twice survives the release)
+                : " IF outcome = 'GRANTED' AND NOT cancelled AND (EXISTS (SELECT 1 FROM pg_locks WHERE " + onLock(2)
+                        + " AND granted AND pid <> pg_backend_pid()) OR EXISTS (" + olderWaiter() + ")) THEN PERFORM "
+                        + "pg_advisory_unlock(" + key + "); outcome := 'PASSED'; END IF;";
         String heldHere = heldHere(key);
-        return "DO $pgil$ DECLARE stay_until timestamptz; BEGIN IF NOT " + heldHere + " THEN BEGIN PERFORM "
-                + "pg_advisory_lock(" + key + "); EXCEPTION WHEN lock_not_available THEN IF NOT " + heldHere + " THEN "
-                + "RETURN; END IF; WHEN query_canceled THEN" + stayWhileHandingOver(closingStayMillis) + " RETURN; END;"
-                + " END IF;" + pass + " PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); END $pgil$";
+        return " IF " + heldHere + " THEN outcome := 'GRANTED'; ELSE BEGIN RAISE DEBUG '" + WAITING + "'; PERFORM "
+                + "pg_advisory_lock(" + key + "); outcome := 'GRANTED'; EXCEPTION WHEN lock_not_available THEN IF "
+                + heldHere + " THEN outcome := 'GRANTED'; END IF; WHEN query_canceled THEN cancelled := true;"
+                + stay(closingStayMillis) + " END; END IF;" + pass;
     }
 
     /**
      * PL/pgSQL statements (with {@code stay_until} declared by the block): while another session holds the group's
      * handover lock (a stopping leader between its handover mark and its release), try the election lock every 2 ms,
-     * at most {@code stayMillis}; holding it sets the outcome GRANTED and returns. Each round is a block of its own that
-     * absorbs a cancel: close() repeats its cancel, and the server may raise the one that ended the wait once more
-     * inside the handler that runs this. A round a cancel cuts short never takes the lock twice: it looks first
-     * whether this session holds it already.
+     * at most {@code stayMillis}; holding it sets the outcome GRANTED and ends the stay. Each round is a block of its
+     * own that absorbs a cancel (close() cancels once, but a cancel from elsewhere must not end a stay either); a round
+     * a cancel cuts short never takes the lock twice: it looks first whether this session holds it already.
      */
-    private String stayWhileHandingOver(int stayMillis) {
+    private String stay(int stayMillis) {
         String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey) + " AND granted AND pid <>"
                 + " pg_backend_pid())";
-        String granted = "PERFORM set_config('" + OUTCOME + "', 'GRANTED', true); RETURN;";
         return " LOOP BEGIN IF stay_until IS NULL THEN stay_until := clock_timestamp() + interval '" + stayMillis
-                + " milliseconds'; END IF; IF " + heldHere(key) + " THEN " + granted
-                + " END IF; IF pg_try_advisory_lock(" + key + ") THEN "
-                + granted
-                + " END IF; EXIT WHEN NOT " + handingOver + " OR clock_timestamp() >= stay_until; PERFORM"
-                + " pg_sleep(0.002); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP;";
+                + " milliseconds'; END IF; IF " + heldHere(key) + " THEN outcome := 'GRANTED'; EXIT; END IF; IF"
+                + " pg_try_advisory_lock(" + key + ") THEN outcome := 'GRANTED'; EXIT; END IF; EXIT WHEN NOT "
+                + handingOver + " OR clock_timestamp() >= stay_until; PERFORM pg_sleep(0.002); EXCEPTION WHEN "
+                + "query_canceled THEN NULL; END; END LOOP;";
     }
 
     /**
@@ -622,10 +713,6 @@ public final class Protocol {
         return "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE " + onLock("l.", 1)
                 + " AND NOT l.granted AND a.backend_start < (SELECT backend_start FROM pg_stat_activity WHERE pid = "
                 + "pg_backend_pid())";
-    }
-
-    private static String granted() {
-        return "current_setting('" + OUTCOME + "') = 'GRANTED'";
     }
 
     /**
