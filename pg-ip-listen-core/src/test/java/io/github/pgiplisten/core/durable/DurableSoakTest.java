@@ -94,11 +94,20 @@ class DurableSoakTest {
         assertThat(seen[0].cardinality() + seen[1].cardinality()).isEqualTo(total);
         assertThat(samples)
                 .allSatisfy(sample -> assertThat(sample.logDeadTuples).isZero());
+        // flat: the ring holds at most about twice the retention's messages (the current slot, for half of it, and
+        // closed slots until it has passed), however long it runs; a log never truncated would hold all of them
+        List<Sample> afterTheFirstThird = samples.subList(samples.size() / 3, samples.size());
+        assertThat(afterTheFirstThird)
+                .as("the log's rows, against the retention's messages")
+                .allSatisfy(sample ->
+                        assertThat(sample.logRows()).isLessThanOrEqualTo(rate * retention.toSeconds() * 5 / 2));
+        // its size on disk swings more than its rows (a CI run: 0.58-1.16 MB while it held 3 000-3 400 rows; the
+        // ten-minute soak in RELIABILITY.md: 7-12 MB)
         List<Sample> middle = samples.subList(samples.size() / 3, 2 * samples.size() / 3);
         List<Sample> end = samples.subList(2 * samples.size() / 3, samples.size());
         long middleMax = middle.stream().mapToLong(Sample::logBytes).max().orElseThrow();
         long endMax = end.stream().mapToLong(Sample::logBytes).max().orElseThrow();
-        assertThat(endMax).as("the log's size, last third against middle third").isLessThanOrEqualTo(middleMax * 3 / 2);
+        assertThat(endMax).as("the log's size, last third against middle third").isLessThanOrEqualTo(middleMax * 2);
         assertThat(end).allSatisfy(sample -> assertThat(sample.cursorBytes).isLessThanOrEqualTo(256 * 1024));
     }
 
