@@ -179,18 +179,19 @@ public final class ListenConnection implements AutoCloseable {
     }
 
     /**
-     * From any thread: whether the statement {@link #query} runs now has raised {@code message} yet. The server sends
-     * such a message the moment it is raised, and the driver, reading on for the statement's end, keeps it with the
-     * statement, where this looks for it.
+     * From any thread: whether the statement {@link #query} runs now has raised a message that begins with
+     * {@code prefix} yet. The server sends such a message the moment it is raised, and the driver, reading on for the
+     * statement's end, keeps it with the statement, where this looks for it.
      */
-    public boolean reported(String message) {
+    public boolean reported(String prefix) {
         Statement statement = running;
         if (statement == null) {
             return false;
         }
         try {
             for (SQLWarning warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
-                if (message.equals(warning.getMessage())) {
+                String message = warning.getMessage();
+                if (message != null && message.startsWith(prefix)) {
                     return true;
                 }
             }
@@ -335,12 +336,16 @@ public final class ListenConnection implements AutoCloseable {
         }
     }
 
-    /** From any thread: asks the server to cancel the statement running now (a lock wait). */
-    public void cancel() {
+    /**
+     * From any thread: asks the server to cancel the statement running now (a lock wait); whether the request reached
+     * the server (it returns once the server has taken it). Closing the connection ends the wait too.
+     */
+    public boolean cancel() {
         try {
             pg.cancelQuery();
+            return true;
         } catch (SQLException ex) {
-            // the connection is going away anyway; closing it ends the wait too
+            return false;
         }
     }
 

@@ -46,11 +46,13 @@ final class CancellableWait {
     }
 
     /**
-     * Any thread: cancels the wait running now if it has reported that it waits and has not been cancelled yet. Under
-     * the monitor that the owner thread takes before it counts a wait as over, and the driver's cancel returns only
-     * once the server has signalled the backend: so a cancel meant for a wait never lands on a later statement (a
-     * takeover's announcement, a handover). Returns whether a wait runs that this could not cancel yet because it has
-     * not reported waiting: call again soon.
+     * Any thread: cancels the wait running now if it has reported that it waits, has not yet reported its result
+     * (after which only its commit is left, which a cancel would fail), and has not been cancelled yet. Under the
+     * monitor that the owner thread takes before it counts a wait as over, and the driver's cancel returns only once
+     * the server has signalled the backend: so a cancel meant for a wait never lands on a later statement (a takeover's
+     * announcement, a handover). Returns whether a wait runs that this could not cancel yet because it has not
+     * reported waiting: call again soon. A cancel request that fails (the server unreachable) is sent again at the next
+     * call.
      */
     boolean cancel() {
         synchronized (monitor) {
@@ -58,11 +60,14 @@ final class CancellableWait {
             if (connection == null || cancelled) {
                 return false;
             }
+            if (connection.reported(Protocol.RESULT)) {
+                cancelled = true;
+                return false;
+            }
             if (!connection.reported(Protocol.WAITING)) {
                 return true;
             }
-            connection.cancel();
-            cancelled = true;
+            cancelled = connection.cancel();
             return false;
         }
     }

@@ -91,11 +91,14 @@ public final class Protocol {
      */
     static final String WAITING = PREFIX + "waiting";
 
+    /** What every wait's result begins with: once it is raised, only the statement's commit is left. */
+    static final String RESULT = PREFIX + "result ";
+
     /** What a lock wait raises last: its outcome, whether it holds the ready lock, and the sessions it observed. */
-    private static final String WAIT_RESULT = PREFIX + "wait ";
+    private static final String WAIT_RESULT = RESULT + "wait ";
 
     /** What a cold standby's wait raises last: the place it holds (0: none) and whether it holds the gate. */
-    private static final String PLACE_RESULT = PREFIX + "place ";
+    private static final String PLACE_RESULT = RESULT + "place ";
 
     private static final byte[] PLACE_SALT = "pg-ip-listen hot standby place".getBytes(StandardCharsets.UTF_8);
 
@@ -278,7 +281,8 @@ public final class Protocol {
                 waitMillis,
                 announcement,
                 standby,
-                waitBlock(!standby.ready() && standby.mayPass(), closingStayMillis));
+                waitBlock(!standby.ready() && standby.mayPass(), closingStayMillis),
+                closingStayMillis);
     }
 
     /** {@link #awaitLock(ListenConnection, int, String, Standby, int)} of a standby that does not stay when closing. */
@@ -298,7 +302,8 @@ public final class Protocol {
      */
     LockWait awaitLockWhileClosing(ListenConnection connection, int waitMillis, String announcement, Standby standby)
             throws SQLException {
-        return awaitLock(connection, waitMillis, announcement, standby, " cancelled := true;" + stay(waitMillis));
+        return awaitLock(
+                connection, waitMillis, announcement, standby, " cancelled := true;" + stay(waitMillis), waitMillis);
     }
 
     /**
@@ -311,7 +316,12 @@ public final class Protocol {
      * announcement and the transaction-local settings are, so the handler sets them again.
      */
     private LockWait awaitLock(
-            ListenConnection connection, int waitMillis, String announcement, Standby standby, String wait)
+            ListenConnection connection,
+            int waitMillis,
+            String announcement,
+            Standby standby,
+            String wait,
+            int closingStayMillis)
             throws SQLException {
         // what pg_stat_activity shows first: the statement text is cut at track_activity_query_size (1 kB)
         StringBuilder sql = new StringBuilder("/* pg-ip-listen: a standby waits for pg_advisory_lock(" + key
@@ -339,9 +349,12 @@ public final class Protocol {
                     .append(readyLock())
                     .append(");");
         }
+        // a cancel that lands outside the wait's own handler (the second signal of a request, one from elsewhere)
+        // still leads to the stay: it is where a closing standby goes
         sql.append(catchingCancels(
                         wait + afterWait(announcement, standby.ready(), false),
-                        afterWait(announcement, standby.ready(), true)))
+                        " cancelled := true;" + stay(closingStayMillis)
+                                + afterWait(announcement, standby.ready(), true)))
                 .append(" END $pgil$");
         String[] result = {null};
         connection.query(waitMillis, sql.toString(), (label, row) -> {}, message -> {
@@ -463,7 +476,9 @@ public final class Protocol {
                     .append(", (extract(epoch FROM deadline - clock_timestamp()) * 1000)::int);"
                             + " EXIT WHEN slice <= 0; PERFORM set_config('lock_timeout', slice::text, true);"
                             + " target := coalesce(target, 1); BEGIN PERFORM pg_advisory_lock(places[target]);"
-                            + " taken := target; EXCEPTION WHEN lock_not_available THEN NULL; END; END LOOP;");
+                            + " taken := target; EXCEPTION WHEN lock_not_available THEN IF ")
+                    .append(heldHere("places[target]"))
+                    .append(" THEN taken := target; END IF; END; END LOOP;");
         } else if (waitMillis > 0) {
             // as for the election lock (see waitBlock): a gate granted as the wait's timeout fires is held, and one
             // taken twice would outlive the unlock that passes it on
@@ -555,6 +570,12 @@ public final class Protocol {
     /** Whether this session holds the session-level advisory lock on {@code lockKey}. */
     private static String heldHere(long lockKey) {
         return "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(lockKey) + " AND granted AND pid = pg_backend_pid())";
+    }
+
+    /** {@link #heldHere(long)} of a key that an SQL expression gives (a place in the block's array). */
+    private static String heldHere(String keyExpression) {
+        return "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND " + inThisDatabase("")
+                + " AND " + lockKeyOf("") + " = " + keyExpression + " AND granted AND pid = pg_backend_pid())";
     }
 
     /** Takes a free place if there is one, without waiting: the place, or 0. */
@@ -689,9 +710,11 @@ public final class Protocol {
     /**
      * PL/pgSQL statements (with {@code stay_until} declared by the block): while another session holds the group's
      * handover lock (a stopping leader between its handover mark and its release), try the election lock every 2 ms,
-     * at most {@code stayMillis}; holding it sets the outcome GRANTED and ends the stay. Each round is a block of its
-     * own that absorbs a cancel (close() cancels once, but a cancel from elsewhere must not end a stay either); a round
-     * a cancel cuts short never takes the lock twice: it looks first whether this session holds it already.
+     * at most {@code stayMillis} ({@code stay_until} survives a rollback, so a stay begun again keeps its bound);
+     * holding it sets the outcome GRANTED and ends the stay. Each round is a block of its own that absorbs a cancel
+     * (the second signal of close()'s request, or one from elsewhere), and the handler of a cancel that lands between
+     * two rounds begins the stay again (see {@link #awaitLock}); a round a cancel cuts short never takes the lock
+     * twice: it looks first whether this session holds it already.
      */
     private String stay(int stayMillis) {
         String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey) + " AND granted AND pid <>"
