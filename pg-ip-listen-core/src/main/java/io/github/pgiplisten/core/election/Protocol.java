@@ -356,17 +356,8 @@ public final class Protocol {
                         " cancelled := true;" + stay(closingStayMillis)
                                 + afterWait(announcement, standby.ready(), true)))
                 .append(" END $pgil$");
-        String[] result = {null};
-        connection.query(waitMillis, sql.toString(), (label, row) -> {}, message -> {
-            if (message.startsWith(WAIT_RESULT)) {
-                result[0] = message;
-            }
-        });
-        if (result[0] == null) {
-            throw new SQLException("The lock wait's statement ended without telling its outcome", "XX000");
-        }
         // "<outcome> <holds the ready lock> <observed pid>..."
-        String[] parts = result[0].substring(WAIT_RESULT.length()).split(" ");
+        String[] parts = runForResult(connection, waitMillis, sql, WAIT_RESULT);
         Outcome outcome = Outcome.valueOf(parts[0]);
         Set<Integer> observed = new HashSet<>();
         for (int i = 2; i < parts.length; i++) {
@@ -375,6 +366,25 @@ public final class Protocol {
             }
         }
         return new LockWait(outcome, observed, Boolean.parseBoolean(parts[1]) && outcome != Outcome.GRANTED);
+    }
+
+    /**
+     * Runs a wait's block and returns the fields of the result it raised last (the one that counts when a cancel made
+     * its handler raise it again), the words after {@code result}.
+     */
+    private static String[] runForResult(ListenConnection connection, int waitMillis, CharSequence block, String result)
+            throws SQLException {
+        String[] last = {null};
+        connection.query(waitMillis, block.toString(), (label, row) -> {}, message -> {
+            if (message.startsWith(result)) {
+                last[0] = message;
+            }
+        });
+        if (last[0] == null) {
+            throw new SQLException(
+                    "A wait's statement ended without telling its result (" + result.trim() + ")", "XX000");
+        }
+        return last[0].substring(result.length()).split(" ");
     }
 
     /**
@@ -495,17 +505,8 @@ public final class Protocol {
         }
         sql.append(catchingCancels(body.toString() + afterPlaceWait(false), afterPlaceWait(true)))
                 .append(" END $pgil$");
-        String[] result = {null};
-        connection.query(waitMillis, sql.toString(), (label, row) -> {}, message -> {
-            if (message.startsWith(PLACE_RESULT)) {
-                result[0] = message;
-            }
-        });
-        if (result[0] == null) {
-            throw new SQLException("The wait for a place ended without telling its outcome", "XX000");
-        }
         // "<place> <holds the gate>"
-        String[] parts = result[0].substring(PLACE_RESULT.length()).split(" ");
+        String[] parts = runForResult(connection, waitMillis, sql, PLACE_RESULT);
         return new ColdWait(Integer.parseInt(parts[0]), Boolean.parseBoolean(parts[1]));
     }
 
