@@ -125,6 +125,49 @@ class GracefulHandoverTest {
         }
     }
 
+    @Test
+    void theOnlyHotStandbyStoppingWhileItsLeaderWaitsLongForItsHandlersStaysAndHandsOverToTheColdOneLosingNothing()
+            throws Exception {
+        // the leader counted on the hot standby when it sent its handover mark; that standby, stopping, stays on the
+        // lock for the whole handover, here longer than its wait's statement may be silent on the network (its bound
+        // plus the 500 ms probe timeout) and than the watchdog's allowance for it (plus twice that)
+        java.util.function.UnaryOperator<PgListenOptions.Builder> oneHot =
+                options -> options.hotStandbys(1).probeTimeout(Duration.ofMillis(500));
+        List<PgListenEngine> fleet = new CopyOnWriteArrayList<>(List.of(start(oneHot), start(oneHot), start(oneHot)));
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> fleet.stream()
+                                .filter(engine -> engine.status().standby().cold())
+                                .count()
+                        == 1);
+        PgListenEngine hot = fleet.stream()
+                .filter(engine -> engine != leader && !engine.status().standby().cold())
+                .findFirst()
+                .orElseThrow();
+        PgListenEngine cold = fleet.stream()
+                .filter(engine -> engine != leader && engine != hot)
+                .findFirst()
+                .orElseThrow();
+        long handoverKey = io.github.pgiplisten.core.election.ProtocolKeys.handoverKey(engines.group());
+        try (Producer producer = new Producer()) {
+            producer.awaitSent(producer.sent() + 50);
+            stallMillis = 3000;
+            stalling = leader;
+            stalled.await(10, TimeUnit.SECONDS);
+            CompletableFuture<Void> leaderClosed = CompletableFuture.runAsync(leader::close);
+            await().atMost(Duration.ofSeconds(10)).until(() -> engines.advisoryLocks(handoverKey, 1, true) == 1);
+            CompletableFuture<Void> hotClosed = CompletableFuture.runAsync(hot::close);
+            leaderClosed.get(20, TimeUnit.SECONDS);
+            hotClosed.get(20, TimeUnit.SECONDS);
+            Engines.awaitSingleListeningLeader(List.of(cold));
+            producer.awaitSent(producer.sent() + 50);
+        }
+        assertEveryNumberHandledOnceInOrder();
+        assertThat(leaderships.get(hot))
+                .as("the staying standby took over from the stopping leader, and handed over in turn")
+                .hasSize(1);
+    }
+
     private void stopTheLeaderAndTheOnlyHotStandby(boolean atTheSameMoment) throws Exception {
         java.util.function.UnaryOperator<PgListenOptions.Builder> oneHot = options -> options.hotStandbys(1);
         List<PgListenEngine> fleet = new CopyOnWriteArrayList<>(List.of(start(oneHot), start(oneHot), start(oneHot)));

@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Properties;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
@@ -54,6 +55,9 @@ public final class ListenConnection implements AutoCloseable {
      * OS gives up on the TCP connection). The engine's watchdog drops a connection past this deadline.
      */
     private volatile long deadline;
+
+    private static final AtomicLongFieldUpdater<ListenConnection> DEADLINE =
+            AtomicLongFieldUpdater.newUpdater(ListenConnection.class, "deadline");
 
     private long readBudget;
 
@@ -105,6 +109,20 @@ public final class ListenConnection implements AutoCloseable {
 
     private void end() {
         deadline = 0;
+    }
+
+    /**
+     * From any thread: lets the statement running now take up to {@code millis} more from now before the watchdog
+     * counts it as overdue: a closing standby's wait, which its cancel turns into a stay for a stopping leader's
+     * handover. The stay keeps the network busy meanwhile (see the election's protocol). A statement that has ended
+     * in the meantime is left alone: its deadline is not brought back.
+     */
+    public void allowMore(long millis) {
+        long current = deadline;
+        long at = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis + 2L * probeTimeoutMillis);
+        if (current != 0 && at - current > 0) {
+            DEADLINE.compareAndSet(this, current, at == 0 ? 1 : at);
+        }
     }
 
     /** From any thread: whether a statement or read has run past its deadline (see {@link #deadline}). */

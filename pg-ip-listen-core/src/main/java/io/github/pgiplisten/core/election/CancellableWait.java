@@ -52,9 +52,10 @@ final class CancellableWait {
      * the server has signalled the backend: so a cancel meant for a wait never lands on a later statement (a takeover's
      * announcement, a handover). Returns whether a wait runs that this could not cancel yet because it has not
      * reported waiting: call again soon. A cancel request that fails (the server unreachable) is sent again at the next
-     * call.
+     * call. {@code stayMillis}: how long the cancelled wait may go on as a closing standby's stay for a stopping leader's
+     * handover; the watchdog allows the statement that much more.
      */
-    boolean cancel() {
+    boolean cancel(long stayMillis) {
         synchronized (monitor) {
             ListenConnection connection = waitingOn;
             if (connection == null || cancelled) {
@@ -67,6 +68,7 @@ final class CancellableWait {
             if (!connection.reported(Protocol.WAITING)) {
                 return true;
             }
+            connection.allowMore(stayMillis);
             cancelled = connection.cancel();
             return false;
         }

@@ -263,7 +263,7 @@ public final class LeaderElection {
      * yet because it has not reported so: call again soon.
      */
     public boolean cancelWait() {
-        return cancellableWait.cancel();
+        return cancellableWait.cancel(closingStayMillis());
     }
 
     /** Runs {@code wait} so that {@link #cancelWait} can end it: its result, or null when cancelled while closing. */

@@ -91,6 +91,16 @@ public final class Protocol {
      */
     static final String WAITING = PREFIX + "waiting";
 
+    /**
+     * What a closing standby's stay raises when it begins and every {@value #STAYING_EVERY_MILLIS} ms while it lasts:
+     * a stay lasts as long as the stopping leader's handover, up to the shutdown timeout, longer than the wait's
+     * statement may be silent on the network (its bound plus the probe timeout); each message restarts the driver's
+     * read, and tells the instance that its statement runs on (see {@link ListenConnection#allowMore}).
+     */
+    static final String STAYING = PREFIX + "staying";
+
+    private static final int STAYING_EVERY_MILLIS = 200;
+
     /** What every wait's result begins with: once it is raised, only the statement's commit is left. */
     static final String RESULT = PREFIX + "result ";
 
@@ -326,7 +336,7 @@ public final class Protocol {
         // what pg_stat_activity shows first: the statement text is cut at track_activity_query_size (1 kB)
         StringBuilder sql = new StringBuilder("/* pg-ip-listen: a standby waits for pg_advisory_lock(" + key
                 + "), the group's lock */ DO $pgil$ DECLARE outcome text := 'WAITED'; ready_lock boolean := false;"
-                + " seen text; cancelled boolean := false; stay_until timestamptz; BEGIN");
+                + " seen text; cancelled boolean := false; stay_until timestamptz; stay_told timestamptz; BEGIN");
         // the announcement makes this a transaction with an XID: its commit need not wait for the WAL to reach disk
         // or a synchronous replica (a notification is not durable anyway), which would delay every takeover. The
         // messages the block raises go to this session at DEBUG, a level the server's log leaves out by default
@@ -721,7 +731,9 @@ public final class Protocol {
         String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey) + " AND granted AND pid <>"
                 + " pg_backend_pid())";
         return " LOOP BEGIN IF stay_until IS NULL THEN stay_until := clock_timestamp() + interval '" + stayMillis
-                + " milliseconds'; END IF; IF " + heldHere(key) + " THEN outcome := 'GRANTED'; EXIT; END IF; IF"
+                + " milliseconds'; END IF; IF stay_told IS NULL OR clock_timestamp() >= stay_told + interval '"
+                + STAYING_EVERY_MILLIS + " milliseconds' THEN stay_told := clock_timestamp(); RAISE DEBUG '" + STAYING
+                + "'; END IF; IF " + heldHere(key) + " THEN outcome := 'GRANTED'; EXIT; END IF; IF"
                 + " pg_try_advisory_lock(" + key + ") THEN outcome := 'GRANTED'; EXIT; END IF; EXIT WHEN NOT "
                 + handingOver + " OR clock_timestamp() >= stay_until; PERFORM pg_sleep(0.002); EXCEPTION WHEN "
                 + "query_canceled THEN NULL; END; END LOOP;";

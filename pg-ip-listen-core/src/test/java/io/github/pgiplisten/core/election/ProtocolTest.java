@@ -263,6 +263,39 @@ public class ProtocolTest {
     }
 
     /**
+     * A closing standby stays on the lock for as long as its stopping leader hands over, which may outlast what the
+     * wait's statement is allowed to be silent on the network (its bound plus the probe timeout): the stay tells the
+     * instance that it goes on, so the driver's read never times out and the standby is still there to take over.
+     */
+    @Test
+    void aClosingStandbyThatStaysLongerThanItsWaitsNetworkAllowanceKeepsItsSession() throws Exception {
+        try (ListenConnection holder = open();
+                ListenConnection waiter = ListenConnection.open(
+                        engines.options().probeTimeout(Duration.ofMillis(500)).build());
+                Connection handingOver = engines.server().connect()) {
+            assertThat(wait(holder, READY, 1000).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+            handingOver.createStatement().execute("SELECT pg_advisory_lock(" + protocol.handoverKey() + ")");
+            CancellableWait cancellable = new CancellableWait();
+            CompletableFuture<Protocol.LockWait> staying = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return cancellable.run(waiter, () -> protocol.awaitLock(waiter, 100, "lead w", READY, 10_000));
+                } catch (SQLException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> waiter.reported(Protocol.WAITING));
+            cancellable.cancel(10_000);
+
+            Thread.sleep(2000); // four times the 100 ms wait plus the 500 ms probe timeout
+            assertThat(staying).isNotDone();
+            protocol.release(holder, "done"); // the leader's release: the staying standby takes the lock
+            handingOver.createStatement().execute("SELECT pg_advisory_unlock(" + protocol.handoverKey() + ")");
+
+            assertThat(staying.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
+        }
+    }
+
+    /**
      * close() cancels a standby's wait at whatever moment it comes: before the statement has begun to wait, while it
      * waits, as its bound runs out, after it. Waits for the lock (200) and for the gate (100), every other one bounded
      * by 5 ms (its cancel races with its end) and the others by 10 s (only their cancel ends them), each cancelled as
@@ -316,7 +349,7 @@ public class ProtocolTest {
             // half of them in the first millisecond, where the statement has not begun to wait yet
             LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(i % 4 < 2 ? 1_000_000 : 8_000_000));
             while (!running.isDone() && System.nanoTime() < giveUp) {
-                cancellable.cancel();
+                cancellable.cancel(0);
                 LockSupport.parkNanos(1_000_000);
             }
             running.get(1, TimeUnit.SECONDS); // a wait of 10 s has ended within 5 s: by its cancel
