@@ -400,13 +400,15 @@ public final class Protocol {
     /**
      * PL/pgSQL: {@code body}, and {@code handler} in its place when a cancel cuts it short, twice over: the server
      * delivers one cancel request as up to two signals (the postmaster signals the backend, and then its process
-     * group, which is the backend alone), so a cancel can be raised a second time once the first is caught. Only
-     * {@code body}'s lock waits catch more; {@code handler} is what {@code body} does after its wait, done again from the
-     * locks this session holds.
+     * group, which is the backend alone), so a cancel can be raised a second time once the first is caught. A lock
+     * wait's {@code lock_timeout} that fires in the instant a cancel ends the wait is raised late too, at the next
+     * statement (PostgreSQL keeps its indicator for that), so these levels catch it as well: three raises at most, one
+     * caught by the wait's own handler. {@code handler} is what {@code body} does after its wait, done again from
+     * the locks this session holds.
      */
     private static String catchingCancels(String body, String handler) {
-        return " BEGIN BEGIN" + body + " EXCEPTION WHEN query_canceled THEN" + handler
-                + " END; EXCEPTION WHEN query_canceled THEN" + handler + " END;";
+        return " BEGIN BEGIN" + body + " EXCEPTION WHEN query_canceled OR lock_not_available THEN" + handler
+                + " END; EXCEPTION WHEN query_canceled OR lock_not_available THEN" + handler + " END;";
     }
 
     /**
@@ -498,7 +500,9 @@ public final class Protocol {
                             + " target := coalesce(target, 1); BEGIN PERFORM pg_advisory_lock(places[target]);"
                             + " taken := target; EXCEPTION WHEN lock_not_available THEN IF ")
                     .append(heldHere("places[target]"))
-                    .append(" THEN taken := target; END IF; END; END LOOP;");
+                    .append(" THEN taken := target; END IF; WHEN query_canceled THEN IF ")
+                    .append(heldHere("places[target]"))
+                    .append(" THEN taken := target; END IF; EXIT; END; END LOOP;");
         } else if (waitMillis > 0) {
             // as for the election lock (see waitBlock): a gate granted as the wait's timeout fires is held, and one
             // taken twice would outlive the unlock that passes it on
@@ -509,7 +513,7 @@ public final class Protocol {
                     .append(WAITING)
                     .append("'; PERFORM pg_advisory_lock(")
                     .append(placeKey(0))
-                    .append("); head := true; EXCEPTION WHEN lock_not_available THEN head := ")
+                    .append("); head := true; EXCEPTION WHEN lock_not_available OR query_canceled THEN head := ")
                     .append(gateHeld)
                     .append("; END; END IF; END IF;");
         }
@@ -736,7 +740,7 @@ public final class Protocol {
                 + "'; END IF; IF " + heldHere(key) + " THEN outcome := 'GRANTED'; EXIT; END IF; IF"
                 + " pg_try_advisory_lock(" + key + ") THEN outcome := 'GRANTED'; EXIT; END IF; EXIT WHEN NOT "
                 + handingOver + " OR clock_timestamp() >= stay_until; PERFORM pg_sleep(0.002); EXCEPTION WHEN "
-                + "query_canceled THEN NULL; END; END LOOP;";
+                + "query_canceled OR lock_not_available THEN NULL; END; END LOOP;";
     }
 
     /**
