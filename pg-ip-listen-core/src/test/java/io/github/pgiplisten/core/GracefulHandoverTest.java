@@ -133,21 +133,10 @@ class GracefulHandoverTest {
         // plus the 500 ms probe timeout) and than the watchdog's allowance for it (plus twice that)
         java.util.function.UnaryOperator<PgListenOptions.Builder> oneHot =
                 options -> options.hotStandbys(1).probeTimeout(Duration.ofMillis(500));
-        List<PgListenEngine> fleet = new CopyOnWriteArrayList<>(List.of(start(oneHot), start(oneHot), start(oneHot)));
-        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> fleet.stream()
-                                .filter(engine -> engine.status().standby().cold())
-                                .count()
-                        == 1);
-        PgListenEngine hot = fleet.stream()
-                .filter(engine -> engine != leader && !engine.status().standby().cold())
-                .findFirst()
-                .orElseThrow();
-        PgListenEngine cold = fleet.stream()
-                .filter(engine -> engine != leader && engine != hot)
-                .findFirst()
-                .orElseThrow();
+        OneHotFleet fleet = oneHotFleet(oneHot);
+        PgListenEngine leader = fleet.leader();
+        PgListenEngine hot = fleet.hot();
+        PgListenEngine cold = fleet.cold();
         long handoverKey = io.github.pgiplisten.core.election.ProtocolKeys.handoverKey(engines.group());
         try (Producer producer = new Producer()) {
             producer.awaitSent(producer.sent() + 50);
@@ -168,8 +157,11 @@ class GracefulHandoverTest {
                 .hasSize(1);
     }
 
-    private void stopTheLeaderAndTheOnlyHotStandby(boolean atTheSameMoment) throws Exception {
-        java.util.function.UnaryOperator<PgListenOptions.Builder> oneHot = options -> options.hotStandbys(1);
+    /** A leader, its one hot standby and a cold standby. */
+    private record OneHotFleet(PgListenEngine leader, PgListenEngine hot, PgListenEngine cold) {}
+
+    /** Three engines started with {@code oneHot} (one hot standby), once one leads and one is cold. */
+    private OneHotFleet oneHotFleet(java.util.function.UnaryOperator<PgListenOptions.Builder> oneHot) {
         List<PgListenEngine> fleet = new CopyOnWriteArrayList<>(List.of(start(oneHot), start(oneHot), start(oneHot)));
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
         await().atMost(Duration.ofSeconds(20))
@@ -185,6 +177,15 @@ class GracefulHandoverTest {
                 .filter(engine -> engine != leader && engine != hot)
                 .findFirst()
                 .orElseThrow();
+        return new OneHotFleet(leader, hot, cold);
+    }
+
+    private void stopTheLeaderAndTheOnlyHotStandby(boolean atTheSameMoment) throws Exception {
+        java.util.function.UnaryOperator<PgListenOptions.Builder> oneHot = options -> options.hotStandbys(1);
+        OneHotFleet fleet = oneHotFleet(oneHot);
+        PgListenEngine leader = fleet.leader();
+        PgListenEngine hot = fleet.hot();
+        PgListenEngine cold = fleet.cold();
         try (Producer producer = new Producer()) {
             producer.awaitSent(producer.sent() + 50);
             if (atTheSameMoment) {
