@@ -182,7 +182,9 @@ class ChaosTest {
         Ledger ledger = Ledger.settled(fleet, producer, from, producer.count());
         record(scenario, rounds, ledger, recoveries);
         assertThat(ledger.clean())
-                .as("%s: %s%n%s", scenario, ledger, ledger.problems())
+                .as(() -> String.format(
+                        "%s: %s%n%s%nleaderships:%s",
+                        scenario, ledger, ledger.problems(), Ledger.leaderships(fleet, from, producer.count())))
                 .isTrue();
         if (STANDBYS_LISTEN.contains(scenario)) {
             assertThat(ledger.lostToFaults())

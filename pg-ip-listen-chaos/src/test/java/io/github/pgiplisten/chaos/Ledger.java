@@ -230,6 +230,64 @@ record Ledger(
         return problems;
     }
 
+    /**
+     * Every leadership of the fleet that handled one of the numbers {@code from} to {@code to}, in the order they
+     * began: when (µs after the first's start), whether it began with a handover, what it announced it might repeat,
+     * and the numbers it handled (first and last, with their times, and how many of them another leadership handled
+     * too). What a failed ledger prints, so that a rare failure in CI can be read without a rerun.
+     */
+    static String leaderships(ChaosFleet fleet, long from, long to) {
+        List<Term> terms = new ArrayList<>();
+        fleet.members.forEach(member -> terms.addAll(member.terms()));
+        terms.sort((one, other) -> Long.compare(one.start(), other.start()));
+        long origin = terms.isEmpty() ? 0 : terms.get(0).start();
+        StringBuilder out = new StringBuilder();
+        for (Term term : terms) {
+            long count = 0;
+            long shared = 0;
+            long firstN = -1;
+            long lastN = -1;
+            long firstAt = 0;
+            long lastAt = 0;
+            for (long n = from; n < to; n++) {
+                List<Handling> handlings = fleet.handled.get(n);
+                if (handlings == null) {
+                    continue;
+                }
+                for (Handling handling : handlings) {
+                    if (handling.member() == term.member() && handling.term() == term.index()) {
+                        count++;
+                        shared += handlings.size() > 1 ? 1 : 0;
+                        if (firstN < 0) {
+                            firstN = n;
+                            firstAt = handling.micros();
+                        }
+                        lastN = n;
+                        lastAt = handling.micros();
+                    }
+                }
+            }
+            if (count == 0) {
+                continue;
+            }
+            out.append(String.format(
+                    "%n  %s: %d .. %s µs, handedOver=%s possibleRepeats=%d: handled %d, n%d at %d .. n%d at %d, %d of "
+                            + "them handled by another leadership too",
+                    term.name(),
+                    term.start() - origin,
+                    term.end() == Long.MAX_VALUE ? "open" : Long.toString(term.end() - origin),
+                    term.handedOver(),
+                    term.possibleRepeats(),
+                    count,
+                    firstN,
+                    firstAt - origin,
+                    lastN,
+                    lastAt - origin,
+                    shared));
+        }
+        return out.toString();
+    }
+
     boolean clean() {
         return duplicates.isEmpty() && outOfOrder.isEmpty() && interleaved.isEmpty() && lost.isEmpty();
     }

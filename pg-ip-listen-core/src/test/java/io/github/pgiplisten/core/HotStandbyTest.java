@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
@@ -58,6 +60,77 @@ class HotStandbyTest {
         assertThat(granted.handedOver()).isFalse();
         assertThat(granted.possibleRepeats()).isEqualTo(numbers.size());
         assertThat(granted.skipped()).isZero();
+    }
+
+    @Test
+    void aStandbyWhoseSessionEndsJustAfterItsTakeoverGaveItsHandlersWorkStillTellsThatLeadershipFirst()
+            throws Exception {
+        // the chaos suite's TERMINATE_ALL, made certain: the standby's backend ends in the instant between its takeover
+        // handing its handlers what it owns and its telling (the owner thread hands a runner to the executor there)
+        AtomicReference<PgListenEngine> standbyRef = new AtomicReference<>();
+        AtomicBoolean armed = new AtomicBoolean();
+        List<String> cut = new CopyOnWriteArrayList<>();
+        PgListenEngine leader = leaderStuckOn("1", UnaryOperator.identity());
+        PgListenEngine standby = standby(options -> options.handlerExecutor(task -> {
+            if (armed.compareAndSet(true, false)) {
+                cut.add(Thread.currentThread().getName());
+                endSessionOf(standbyRef.get());
+            }
+            Thread thread = new Thread(task, "handler");
+            thread.setDaemon(true);
+            thread.start();
+        }));
+        standbyRef.set(standby);
+        engines.notify(channel, numbers);
+        await().atMost(Duration.ofSeconds(10)).until(() -> handledByLeader.contains("1"));
+
+        armed.set(true);
+        assertThat(engines.server()
+                        .terminateBackend(leader.status().connection().backendPid()))
+                .isTrue();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        engines.events(standby).stream().anyMatch(EngineEvent.LeadershipRevoked.class::isInstance));
+        assertThat(cut).as("the session ended on the takeover's thread").hasSize(1);
+        assertThat(cut.get(0)).startsWith("pg-ip-listen-");
+        List<EngineEvent> events = engines.events(standby);
+        int granted = indexOf(events, EngineEvent.LeadershipGranted.class);
+        int revoked = indexOf(events, EngineEvent.LeadershipRevoked.class);
+        assertThat(granted)
+                .as("the leadership whose handlers ran is told before it is revoked: %s", events)
+                .isBetween(0, revoked);
+        EngineEvent.LeadershipGranted told = (EngineEvent.LeadershipGranted) events.get(granted);
+        assertThat(told.handedOver()).isFalse();
+        assertThat(told.possibleRepeats()).isEqualTo(numbers.size());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> engines.recorder(standby).count() >= numbers.size());
+        assertThat(engines.recorder(standby).payloads().subList(0, numbers.size()))
+                .containsExactlyElementsOf(numbers);
+    }
+
+    /** Ends a session and returns once its client can have read the server's FATAL (the backend is gone). */
+    private void endSessionOf(PgListenEngine engine) {
+        int pid = engine.status().connection().backendPid();
+        assertThat(engines.server().terminateBackend(pid)).isTrue();
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5))
+                .until(() -> !engines.server()
+                        .backendPids(engine.options().applicationName())
+                        .contains(pid));
+        try {
+            Thread.sleep(50); // the FATAL and the socket's end on their way over loopback
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int indexOf(List<EngineEvent> events, Class<? extends EngineEvent> type) {
+        for (int i = 0; i < events.size(); i++) {
+            if (type.isInstance(events.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test

@@ -331,10 +331,16 @@ public final class LeaderElection {
         Instant leadingSince = Instant.now(); // when leading began: before anything is handled
         Leadership leadership = new Leadership(
                 engine, protocol, connection, succession.takeOver(options.crashDelivery()), leadMark, leadingSince);
-        leadership.readAll(lead.batch(), lead.next());
-        // what has arrived since goes to the handlers too before the telling and the logging
-        leadership.readAll(connection.readArrived(), 0);
-        leadership.tell();
+        try {
+            leadership.readAll(lead.batch(), lead.next());
+            // what has arrived since goes to the handlers too before the telling and the logging
+            leadership.readAll(connection.readArrived(), 0);
+        } finally {
+            // the handlers have what this leadership owns from the constructor on: it is told even when the session
+            // ends in this instant (the chaos suite's TERMINATE_ALL ended a standby's session just after its grant,
+            // and its handlers ran the possible repeats of a leadership nobody heard of), and then revoked at once
+            leadership.tell();
+        }
         return leadership;
     }
 
