@@ -314,8 +314,11 @@ final class FailoverSection implements Section {
 
     /** One of our instances in a JVM of its own, as the crash and graceful rounds (and the crash floor) start it. */
     static InstanceJvm.Launch oursInstance(PostgresServer server, String name, String channel, String group) {
+        String more = System.getProperty("bench.ours-jvm-options", "");
         return OursInstance.launch(name, server, channel, group)
                 .jvmOptions("-Xmx256m")
+                // for example -Xlog:class+load:file=/tmp/ours-%p.log: what a takeover or a handover loads
+                .jvmOptions(more.isBlank() ? new String[0] : more.trim().split("\\s+"))
                 .arguments(
                         "--logging.level.io.github.pgiplisten=" + System.getProperty("bench.ours-log", "WARN"),
                         "--spring.main.banner-mode=off",
