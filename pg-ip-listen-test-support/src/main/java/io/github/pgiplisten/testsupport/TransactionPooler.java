@@ -87,7 +87,9 @@ public final class TransactionPooler implements AutoCloseable {
                 startup = untypedPacket(fromClient);
             }
             Socket[] servers = {new Socket(targetHost, targetPort), new Socket(targetHost, targetPort)};
+            client.setTcpNoDelay(true); // no 40 ms waits for a delayed ACK (see SilentProxy)
             for (Socket server : servers) {
+                server.setTcpNoDelay(true);
                 sockets.add(server);
                 server.getOutputStream().write(startup);
                 server.getOutputStream().flush();
