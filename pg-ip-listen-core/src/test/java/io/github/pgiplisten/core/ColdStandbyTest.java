@@ -15,6 +15,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import io.github.pgiplisten.testsupport.SilentProxy;
+
 /**
  * Past the group's leader and hot standbys ({@code hotStandbys}) an instance waits cold: it LISTENs nothing, so the
  * server wakes and queues nothing for it, and it takes the leader's place when the leader leaves, by a crash or a
@@ -180,6 +182,39 @@ class ColdStandbyTest {
         engines.notify(channel, "after");
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> engines.recorder(cold).payloads().contains("after"));
+    }
+
+    @Test
+    void aClosingColdStandbyWhoseCancelRequestGotLostSendsItAgain() throws Exception {
+        List<PgListenEngine> group =
+                List.of(engines.startWatched(channel, options(1)), engines.startWatched(channel, options(1)));
+        Engines.awaitSingleListeningLeader(group);
+        await().atMost(Duration.ofSeconds(20)).until(() -> hot(group).size() == 1);
+        try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
+            // its wait for the leader's place lasts a minute and close() may take 40 s: only a cancel ends it sooner
+            PgListenEngine cold = engines.create(options -> PgListenOptions.builder(
+                            proxy.proxiedUrl(engines.server().jdbcUrl()))
+                    .username(engines.server().username())
+                    .password(engines.server().password())
+                    .group(engines.group())
+                    .applicationName("pgil cold " + engines.group().substring(5, 13))
+                    .hotStandbys(1)
+                    .lockWaitTimeout(Duration.ofMinutes(1))
+                    .shutdownTimeout(Duration.ofSeconds(30)));
+            cold.start();
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> cold(List.of(cold)).size() == 1);
+            engines.awaitWaitingStandby(cold);
+
+            proxy.refuseNewConnections(); // the cancel request's connection fails, and the driver does not say so
+            CompletableFuture<Void> closing = CompletableFuture.runAsync(cold::close);
+            Thread.sleep(300);
+            assertThat(closing).as("the lost cancel ended nothing").isNotDone();
+            proxy.acceptNewConnections();
+            await().atMost(Duration.ofSeconds(15)).until(closing::isDone);
+            assertThat(engines.server().backendPids(cold.options().applicationName()))
+                    .isEmpty();
+        }
     }
 
     private static List<PgListenEngine> cold(List<PgListenEngine> fleet) {

@@ -22,7 +22,8 @@ public final class SilentProxy implements AutoCloseable {
 
     private static final Pattern HOST_AND_PORT = Pattern.compile("^jdbc:postgresql://([^/:?]+)(?::(\\d+))?(/.*)$");
 
-    private final ServerSocket listener;
+    private volatile ServerSocket listener;
+    private final int listenPort;
     private final String targetHost;
     private final int targetPort;
     private final List<Link> links = new CopyOnWriteArrayList<>();
@@ -31,9 +32,29 @@ public final class SilentProxy implements AutoCloseable {
         this.targetHost = targetHost;
         this.targetPort = targetPort;
         this.listener = new ServerSocket(listenPort, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(this::accept, "silent-proxy-accept");
+        this.listenPort = listener.getLocalPort();
+        startAccepting(listener);
+    }
+
+    private void startAccepting(ServerSocket socket) {
+        Thread acceptor = new Thread(() -> accept(socket), "silent-proxy-accept");
         acceptor.setDaemon(true);
         acceptor.start();
+    }
+
+    /**
+     * Refuses new connections (nothing listens on the proxy's port) until {@link #acceptNewConnections()}; the open
+     * ones flow on. What a client sees when it cannot reach the server for a new connection, such as a cancel request.
+     */
+    public void refuseNewConnections() {
+        closeQuietly(listener);
+    }
+
+    /** Listens on the proxy's port again, after {@link #refuseNewConnections()}. */
+    public void acceptNewConnections() throws IOException {
+        ServerSocket socket = new ServerSocket(listenPort, 50, InetAddress.getLoopbackAddress());
+        listener = socket;
+        startAccepting(socket);
     }
 
     /** A proxy in front of the server a JDBC URL points at. */
@@ -65,7 +86,7 @@ public final class SilentProxy implements AutoCloseable {
 
     /** The JDBC URL {@code jdbcUrl} becomes when it goes through this proxy. */
     public String proxiedUrl(String jdbcUrl) {
-        return urlOnLoopbackPort(jdbcUrl, listener.getLocalPort());
+        return urlOnLoopbackPort(jdbcUrl, listenPort);
     }
 
     /** Every connection open now goes silent: nothing passes in either direction, nothing is closed. */
@@ -102,11 +123,11 @@ public final class SilentProxy implements AutoCloseable {
         links.clear();
     }
 
-    private void accept() {
-        while (!listener.isClosed()) {
+    private void accept(ServerSocket socket) {
+        while (!socket.isClosed()) {
             Socket client = null;
             try {
-                client = listener.accept();
+                client = socket.accept();
                 Socket server = new Socket(targetHost, targetPort);
                 // as the driver and the server do on their own sockets: with Nagle's algorithm on, a chunk written
                 // while the one before is not yet acknowledged waits for the peer's delayed ACK (40 ms on Linux). The

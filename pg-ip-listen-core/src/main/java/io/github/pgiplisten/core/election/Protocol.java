@@ -99,7 +99,7 @@ public final class Protocol {
      */
     static final String STAYING = PREFIX + "staying";
 
-    private static final int STAYING_EVERY_MILLIS = 200;
+    static final int STAYING_EVERY_MILLIS = 200;
 
     /** What every wait's result begins with: once it is raised, only the statement's commit is left. */
     static final String RESULT = PREFIX + "result ";
