@@ -192,12 +192,8 @@ class ColdStandbyTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> hot(group).size() == 1);
         try (SilentProxy proxy = SilentProxy.before(engines.server().jdbcUrl())) {
             // its wait for the leader's place lasts a minute and close() may take 40 s: only a cancel ends it sooner
-            PgListenEngine cold = engines.create(options -> PgListenOptions.builder(
-                            proxy.proxiedUrl(engines.server().jdbcUrl()))
-                    .username(engines.server().username())
-                    .password(engines.server().password())
-                    .group(engines.group())
-                    .applicationName("pgil cold " + engines.group().substring(5, 13))
+            PgListenEngine cold = engines.create(options -> engines.optionsVia(
+                            proxy.proxiedUrl(engines.server().jdbcUrl()), "cold")
                     .hotStandbys(1)
                     .lockWaitTimeout(Duration.ofMinutes(1))
                     .shutdownTimeout(Duration.ofSeconds(30)));
@@ -209,7 +205,9 @@ class ColdStandbyTest {
             proxy.refuseNewConnections(); // the cancel request's connection fails, and the driver does not say so
             CompletableFuture<Void> closing = CompletableFuture.runAsync(cold::close);
             Thread.sleep(300);
-            assertThat(closing).as("the lost cancel ended nothing").isNotDone();
+            assertThat(closing)
+                    .as("the lost cancel ended nothing: %s, %s", closing, cold.status())
+                    .isNotDone();
             proxy.acceptNewConnections();
             await().atMost(Duration.ofSeconds(15)).until(closing::isDone);
             assertThat(engines.server().backendPids(cold.options().applicationName()))

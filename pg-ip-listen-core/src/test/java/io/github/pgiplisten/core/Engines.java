@@ -88,11 +88,19 @@ public final class Engines implements AfterEachCallback {
     }
 
     public PgListenOptions.Builder options() {
-        return PgListenOptions.builder(server.jdbcUrl())
+        return optionsVia(server.jdbcUrl(), "#" + (engines.size() + 1));
+    }
+
+    /**
+     * {@link #options()} for an engine whose connections go to {@code jdbcUrl} (a proxy in front of this test's
+     * server), named after {@code name} so the server's sessions show which it is.
+     */
+    public PgListenOptions.Builder optionsVia(String jdbcUrl, String name) {
+        return PgListenOptions.builder(jdbcUrl)
                 .username(server.username())
                 .password(server.password())
                 .group(group)
-                .applicationName("pgil " + group.substring(5, 13) + " #" + (engines.size() + 1))
+                .applicationName("pgil " + group.substring(5, 13) + " " + name)
                 .reconnectInitialDelay(Duration.ofMillis(50))
                 .reconnectMaxDelay(Duration.ofMillis(500))
                 .shutdownTimeout(Duration.ofSeconds(5));

@@ -25,13 +25,8 @@ class PoolerTest {
     void aPoolerInTransactionModeIsReportedAndNeverElected() throws Exception {
         try (TransactionPooler pooler =
                 TransactionPooler.before(engines.server().jdbcUrl())) {
-            PgListenEngine engine = engines.create(options -> PgListenOptions.builder(
-                            pooler.pooledUrl(engines.server().jdbcUrl()))
-                    .username(engines.server().username())
-                    .password(engines.server().password())
-                    .group(engines.group())
-                    .applicationName("pgil pooled " + engines.group().substring(5, 13))
-                    .reconnectInitialDelay(Duration.ofMillis(50))
+            PgListenEngine engine = engines.create(options -> engines.optionsVia(
+                            pooler.pooledUrl(engines.server().jdbcUrl()), "pooled")
                     .reconnectMaxDelay(Duration.ofMillis(200)));
             List<Role> roles = new ArrayList<>();
             engine.subscribe(engines.channel("pooled"), new Recorder());

@@ -103,16 +103,10 @@ class SilentNetworkTest {
     /** A started engine that connects through the proxy, probes every 500 ms and gives a probe 1 s. */
     private PgListenEngine behind(
             SilentProxy proxy, String name, String channel, Recorder recorder, List<EngineEvent> events) {
-        PgListenEngine engine = engines.create(options -> PgListenOptions.builder(
-                        proxy.proxiedUrl(engines.server().jdbcUrl()))
-                .username(engines.server().username())
-                .password(engines.server().password())
-                .group(engines.group())
-                .applicationName("pgil " + name + " " + engines.group().substring(5, 13))
-                .probeInterval(Duration.ofMillis(500))
-                .probeTimeout(Duration.ofSeconds(1))
-                .reconnectInitialDelay(Duration.ofMillis(50))
-                .reconnectMaxDelay(Duration.ofMillis(500)));
+        PgListenEngine engine = engines.create(
+                options -> engines.optionsVia(proxy.proxiedUrl(engines.server().jdbcUrl()), name)
+                        .probeInterval(Duration.ofMillis(500))
+                        .probeTimeout(Duration.ofSeconds(1)));
         engine.addEventListener(events::add);
         engine.subscribe(channel, recorder);
         return engine.start();
