@@ -62,9 +62,9 @@ final class CancellableWait {
      * monitor that the owner thread takes before it counts a wait as over, and the driver's cancel returns only once
      * the server has signalled the backend: so a cancel meant for a wait never lands on a later statement (a takeover's
      * announcement, a handover). Returns whether a wait runs that this could not cancel yet because it has not
-     * reported waiting: call again soon. A cancel request that fails (the server unreachable) is sent again at the next
-     * call, and so is one that has shown no effect after {@link #RESEND_NANOS} (the driver does not tell one that was
-     * lost on its way). {@code stayMillis}: how long the cancelled wait may go on as a closing standby's stay for a
+     * reported waiting: call again soon. A cancel request the driver refuses (its connection closed) is sent again at
+     * the next call; one that never reached the server the driver does not report (it ignores a failed connection for
+     * a cancel), so a request that has shown no effect after {@link #RESEND_NANOS} is sent again. {@code stayMillis}: how long the cancelled wait may go on as a closing standby's stay for a
      * stopping leader's handover; the watchdog allows the statement that much more.
      */
     boolean cancel(long stayMillis) {
