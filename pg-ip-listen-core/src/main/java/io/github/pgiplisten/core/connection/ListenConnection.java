@@ -355,16 +355,21 @@ public final class ListenConnection implements AutoCloseable {
     }
 
     /**
-     * From any thread: asks the server to cancel the statement running now (a lock wait); whether the request reached
-     * the server (it returns once the server has taken it). Closing the connection ends the wait too.
+     * From any thread, one at a time: asks the server to cancel the statement running now (a lock wait); whether the
+     * request reached the server (it returns once the server has taken it, see {@link CancelSocket}). False when the
+     * connection is closed or the request's connection failed: send it again. Where the URL names a socket factory of
+     * its own, a failed connection for the request cannot be seen (the driver ignores it): true. Closing the connection
+     * ends the wait too.
      */
     public boolean cancel() {
+        wakeup.cancelling();
         try {
             pg.cancelQuery();
-            return true;
         } catch (SQLException ex) {
             return false;
         }
+        Boolean delivered = wakeup.cancelDelivered();
+        return delivered == null || delivered;
     }
 
     /** From any thread: drops the socket at once, without waiting for the thread using it. */

@@ -14,7 +14,8 @@ import org.jspecify.annotations.Nullable;
  * The socket factory the engine names in its listen connection's properties ({@code socketFactory}, with a token in
  * {@code socketFactoryArg}); the driver creates it by name. Not for use elsewhere. While the connection opens, the
  * sockets it creates are {@link WakeableSocket}s handed to that connection's {@link Wakeup}; once it is open, any
- * further socket (the driver's cancel requests) is a plain one.
+ * further socket is one of the driver's cancel requests, a {@link CancelSocket} that tells whether the request reached
+ * the server (the driver ignores a failed one).
  */
 public final class WakeableSocketFactory extends SocketFactory {
 
@@ -52,6 +53,8 @@ public final class WakeableSocketFactory extends SocketFactory {
                 java.util.concurrent.ThreadLocalRandom.current().nextLong());
         private volatile @Nullable WakeableSocket socket;
         private volatile boolean open;
+        /** The socket of the last cancel request since {@link #cancelling()}; null while none was made. */
+        private volatile @Nullable CancelSocket cancel;
 
         Wakeup() {
             opening.put(token, this);
@@ -125,9 +128,27 @@ public final class WakeableSocketFactory extends SocketFactory {
             return current != null && current.budgetUsed();
         }
 
+        /** A cancel request is about to be sent: forgets the last one's socket. */
+        void cancelling() {
+            cancel = null;
+        }
+
+        /**
+         * Whether the cancel request sent since {@link #cancelling()} reached the server: its connection opened and the
+         * server closed it (what the server does once it has signalled the backend). Null when no socket was made for
+         * it here (the URL names a socket factory of its own): not known.
+         */
+        @Nullable
+        Boolean cancelDelivered() {
+            CancelSocket current = cancel;
+            return current != null ? current.delivered() : null;
+        }
+
         private Socket newSocket() throws IOException {
             if (open) {
-                return new Socket();
+                CancelSocket created = new CancelSocket();
+                cancel = created;
+                return created;
             }
             WakeableSocket created = new WakeableSocket();
             socket = created;

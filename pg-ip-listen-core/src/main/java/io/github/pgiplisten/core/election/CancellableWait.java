@@ -1,7 +1,6 @@
 package io.github.pgiplisten.core.election;
 
 import java.sql.SQLException;
-import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
 
@@ -14,9 +13,11 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * user request} to the server's log. So the cancel goes out only once the statement has reported that it waits
  * ({@link Protocol#WAITING}, raised inside the block that catches a cancel, just before the wait, and from there to its
  * end every part of the statement catches one), and once per statement: a statement that goes on after its cancel (a
- * closing standby staying for a handover) ends by itself, bounded. Only a request that shows no effect for a second
- * (it got lost on its way: the driver does not say) is sent again. A cancel that comes after the statement has ended
- * meets an idle session, which ignores it.
+ * closing standby staying for a handover) ends by itself, bounded. Only a request that did not reach the server is
+ * sent again ({@link ListenConnection#cancel}): the statement catches the two signals one request may raise, and a
+ * third once its wait's timeout fired with the cancel, and no more, so a request is never sent again because it seems
+ * slow to show (a stalled JVM, a busy server). A cancel that comes after the statement has ended meets an idle session,
+ * which ignores it.
  */
 final class CancellableWait {
 
@@ -26,20 +27,11 @@ final class CancellableWait {
         T run() throws SQLException;
     }
 
-    /**
-     * How long a cancel request may take to show before it is sent again: the wait ends (its result is told) or stays
-     * for a handover (it says so every {@value Protocol#STAYING_EVERY_MILLIS} ms). The driver tells no request that
-     * got lost: it ignores a failed connection to the server for a cancel.
-     */
-    static final long RESEND_NANOS = TimeUnit.SECONDS.toNanos(1);
-
     private final Object monitor = new Object();
     /** The connection whose wait runs now, under {@code monitor}; null while none runs. */
     private @Nullable ListenConnection waitingOn;
     /** Whether the wait running now has been cancelled, under {@code monitor}. */
     private boolean cancelled;
-    /** When it was cancelled last ({@link System#nanoTime()}), under {@code monitor}. */
-    private long cancelledAt;
 
     /** Owner thread: runs {@code wait} so that {@link #cancel} can end it. */
     <T> T run(ListenConnection connection, Wait<T> wait) throws SQLException {
@@ -62,10 +54,9 @@ final class CancellableWait {
      * monitor that the owner thread takes before it counts a wait as over, and the driver's cancel returns only once
      * the server has signalled the backend: so a cancel meant for a wait never lands on a later statement (a takeover's
      * announcement, a handover). Returns whether a wait runs that this could not cancel yet because it has not
-     * reported waiting: call again soon. A cancel request the driver refuses (its connection closed) is sent again at
-     * the next call; one that never reached the server the driver does not report (it ignores a failed connection for
-     * a cancel), so a request that has shown no effect after {@link #RESEND_NANOS} is sent again. {@code stayMillis}: how long the cancelled wait may go on as a closing standby's stay for a
-     * stopping leader's handover; the watchdog allows the statement that much more.
+     * reported waiting: call again soon. A cancel request that did not reach the server is sent again at the next
+     * call. {@code stayMillis}: how long the cancelled wait may go on as a closing standby's stay for a stopping
+     * leader's handover; the watchdog allows the statement that much more.
      */
     boolean cancel(long stayMillis) {
         synchronized (monitor) {
@@ -78,15 +69,13 @@ final class CancellableWait {
                 return false;
             }
             if (cancelled) {
-                if (System.nanoTime() - cancelledAt < RESEND_NANOS || connection.reported(Protocol.STAYING)) {
-                    return false; // on its way, or it has ended the wait: the statement ends by itself, bounded
-                }
-            } else if (!connection.reported(Protocol.WAITING)) {
+                return false; // the statement ends by itself, bounded
+            }
+            if (!connection.reported(Protocol.WAITING)) {
                 return true;
             }
             connection.allowMore(stayMillis);
             cancelled = connection.cancel();
-            cancelledAt = System.nanoTime();
             return false;
         }
     }

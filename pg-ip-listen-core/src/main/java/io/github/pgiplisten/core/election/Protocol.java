@@ -99,7 +99,7 @@ public final class Protocol {
      */
     static final String STAYING = PREFIX + "staying";
 
-    static final int STAYING_EVERY_MILLIS = 200;
+    private static final int STAYING_EVERY_MILLIS = 200;
 
     /** What every wait's result begins with: once it is raised, only the statement's commit is left. */
     static final String RESULT = PREFIX + "result ";
@@ -404,11 +404,16 @@ public final class Protocol {
      * wait's {@code lock_timeout} that fires in the instant a cancel ends the wait is raised late too, at the next
      * statement (PostgreSQL keeps its indicator for that), so these levels catch it as well: three raises at most, one
      * caught by the wait's own handler. {@code handler} is what {@code body} does after its wait, done again from
-     * the locks this session holds.
+     * the locks this session holds. Each path ends in a RETURN of its own, inside the levels that catch: a block that
+     * runs to its end executes PL/pgSQL's implicit RETURN, which has no line of its own, and checks for a cancel
+     * before it outside every handler. A cancel sent just before the result was raised (close() saw none yet) failed
+     * the statement there ({@code ERROR: canceling statement due to user request}, {@code Where: PL/pgSQL function
+     * inline_code_block} without a line), about once in a thousand cancelled waits. After the RETURN only the
+     * commit is left.
      */
     private static String catchingCancels(String body, String handler) {
-        return " BEGIN BEGIN" + body + " EXCEPTION WHEN query_canceled OR lock_not_available THEN" + handler
-                + " END; EXCEPTION WHEN query_canceled OR lock_not_available THEN" + handler + " END;";
+        return " BEGIN BEGIN" + body + " RETURN; EXCEPTION WHEN query_canceled OR lock_not_available THEN" + handler
+                + " RETURN; END; EXCEPTION WHEN query_canceled OR lock_not_available THEN" + handler + " RETURN; END;";
     }
 
     /**
