@@ -190,12 +190,6 @@ public final class LeaderElection {
                         "Group '{}': got the lock; {} notification(s) arrived with it", options.group(), batch.length);
                 return takeOver(connection, keeper, leadMark, batch);
             }
-            if (wait.outcome() == Protocol.Outcome.PASSED && state.closing()) {
-                log.debug(
-                        "Group '{}': closing, got the lock and let it go to a ready standby waiting for it",
-                        options.group());
-                return null;
-            }
             for (PGNotification notification : batch) {
                 keeper.read(notification);
             }

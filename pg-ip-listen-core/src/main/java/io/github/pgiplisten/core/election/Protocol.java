@@ -306,7 +306,7 @@ public final class Protocol {
      * leader that counted on this standby (it waited for the lock when the leader sent its handover mark, see
      * {@link #sendHandoverMark}) holds the group's handover lock until it has released the election lock. This
      * standby, which may have left the lock's queue just after the leader counted it, takes the lock whenever it is
-     * free (and, closing, lets it go at once to a ready standby waiting for it, or else hands over in turn), and leaves, with the outcome {@link Outcome#WAITED}, once another
+     * free (and, closing, hands over in turn), and leaves, with the outcome {@link Outcome#WAITED}, once another
      * session holds it with no handover under way, or after {@code waitMillis}. Another session leading as usual: it
      * leaves at once.
      */
@@ -431,19 +431,6 @@ public final class Protocol {
                     .append(heldHere(key))
                     .append(" THEN outcome := 'GRANTED'; ELSIF outcome = 'GRANTED' THEN outcome := 'PASSED'; END IF;");
         }
-        // a closing standby (cancelled) that got the lock lets it go, without a word, to a ready standby waiting for
-        // it: that one saw the stopping leader's handover mark (ready means that it saw a mark its leader confirmed,
-        // before the handover's), so it follows the handover as this one would have, and the lock goes on at once,
-        // not after a takeover and a handover of this one's own. A closing standby staying for a handover never
-        // waits in the lock's queue, so two never pass it back and forth
-        after.append(" IF outcome = 'GRANTED' AND cancelled AND EXISTS (SELECT 1 FROM pg_locks w JOIN pg_locks r ON"
-                        + " r.pid = w.pid WHERE ")
-                .append(onLock("w.", 1))
-                .append(" AND NOT w.granted AND ")
-                .append(onLock("r.", 2))
-                .append(" AND r.granted AND w.pid <> pg_backend_pid()) THEN PERFORM pg_advisory_unlock(")
-                .append(key)
-                .append("); outcome := 'PASSED'; END IF;");
         // lock_timeout bounds the advisory lock wait only: once that lock is held, a timeout in the announcement's
         // commit (it waits for the notification queue's lock) would leave the session lock held and the wait "failed"
         after.append(" PERFORM set_config('synchronous_commit', 'off', true), set_config('lock_timeout', '0', true);"

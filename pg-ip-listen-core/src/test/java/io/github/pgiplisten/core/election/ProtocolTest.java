@@ -61,46 +61,6 @@ public class ProtocolTest {
     }
 
     @Test
-    void aClosingStandbyThatGetsTheLockLetsItGoToAReadyOneWaitingForItWithoutAWord() throws Exception {
-        try (ListenConnection closing = open();
-                ListenConnection ready = open()) {
-            // the closing standby has the lock (its wait was granted as close() cancelled it); a ready one waits
-            closing.query(0, "SELECT pg_advisory_lock(" + key + ")", (label, row) -> {});
-            protocol.listenAndObserve(ready, Set.of());
-            CompletableFuture<Protocol.LockWait> waiting = waitAsync(ready, READY);
-            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
-
-            Protocol.LockWait last = protocol.awaitLockWhileClosing(closing, 1000, "lead closing", READY);
-
-            assertThat(last.outcome()).isEqualTo(Protocol.Outcome.PASSED);
-            assertThat(waiting.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
-            assertThat(Arrays.stream(ready.readArrived()).map(n -> n.getPID() + " " + n.getParameter()))
-                    .as("the closing one said nothing")
-                    .containsExactly(ready.backendPid() + " lead " + ready.backendPid());
-        }
-    }
-
-    @Test
-    void aClosingStandbyThatGetsTheLockKeepsItWhenTheOneWaitingIsNotReady() throws Exception {
-        try (ListenConnection closing = open();
-                ListenConnection notReady = open()) {
-            closing.query(0, "SELECT pg_advisory_lock(" + key + ")", (label, row) -> {});
-            CompletableFuture<Protocol.LockWait> waiting = waitAsync(notReady, NOT_READY);
-            await().atMost(Duration.ofSeconds(10)).until(() -> engines.waitersFor(key) == 1);
-
-            // not ready itself either: it holds no ready lock, which would make the waiting one pass the lock on
-            Protocol.LockWait last = protocol.awaitLockWhileClosing(
-                    closing, 1000, "lead closing", new Protocol.Standby(false, false, false));
-
-            assertThat(last.outcome())
-                    .as("it takes over (to hand over in turn): the waiting one may have missed the leader's mark")
-                    .isEqualTo(Protocol.Outcome.GRANTED);
-            protocol.release(closing, null);
-            assertThat(waiting.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Protocol.Outcome.GRANTED);
-        }
-    }
-
-    @Test
     void aStandbySeesEverySessionThatHoldsAPlaceAtTheEndOfItsWaitEvenOneNeverAtTheLock() throws Exception {
         try (ListenConnection leader = open();
                 ListenConnection standby = open();
