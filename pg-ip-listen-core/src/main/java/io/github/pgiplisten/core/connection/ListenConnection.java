@@ -356,20 +356,22 @@ public final class ListenConnection implements AutoCloseable {
 
     /**
      * From any thread, one at a time: asks the server to cancel the statement running now (a lock wait); whether the
-     * request reached the server (it returns once the server has taken it, see {@link CancelSocket}). False when the
-     * connection is closed or the request's connection failed: send it again. Where the URL names a socket factory of
-     * its own, a failed connection for the request cannot be seen (the driver ignores it): true. Closing the connection
-     * ends the wait too.
+     * request went out (see {@link CancelSocket}). False when the connection is closed or the request's connection or
+     * write failed: it never reached the server, send it again. Where the URL names a socket factory of its own, a
+     * failed connection for the request cannot be seen (the driver ignores it): true. Closing the connection ends the
+     * wait too.
      */
     public boolean cancel() {
         wakeup.cancelling();
         try {
             pg.cancelQuery();
         } catch (SQLException ex) {
-            return false;
+            // closed before a request went out; or the server (a proxy) answered the written request with something
+            // other than the end of the connection, which the driver reports: that request went out all the same
+            return Boolean.TRUE.equals(wakeup.cancelSent());
         }
-        Boolean delivered = wakeup.cancelDelivered();
-        return delivered == null || delivered;
+        Boolean sent = wakeup.cancelSent();
+        return sent == null || sent;
     }
 
     /** From any thread: drops the socket at once, without waiting for the thread using it. */

@@ -14,8 +14,8 @@ import org.jspecify.annotations.Nullable;
  * The socket factory the engine names in its listen connection's properties ({@code socketFactory}, with a token in
  * {@code socketFactoryArg}); the driver creates it by name. Not for use elsewhere. While the connection opens, the
  * sockets it creates are {@link WakeableSocket}s handed to that connection's {@link Wakeup}; once it is open, any
- * further socket is one of the driver's cancel requests, a {@link CancelSocket} that tells whether the request reached
- * the server (the driver ignores a failed one).
+ * further socket is one of the driver's cancel requests, a {@link CancelSocket} that tells whether the request went out
+ * (the driver ignores a failed one).
  */
 public final class WakeableSocketFactory extends SocketFactory {
 
@@ -134,14 +134,14 @@ public final class WakeableSocketFactory extends SocketFactory {
         }
 
         /**
-         * Whether the cancel request sent since {@link #cancelling()} reached the server: its connection opened and the
-         * server closed it (what the server does once it has signalled the backend). Null when no socket was made for
-         * it here (the URL names a socket factory of its own): not known.
+         * Whether the cancel request sent since {@link #cancelling()} went out: its connection opened and the request
+         * was written (see {@link CancelSocket}). Null when no socket was made for it here (the URL names a socket
+         * factory of its own, or the driver had no key to send): not known.
          */
         @Nullable
-        Boolean cancelDelivered() {
+        Boolean cancelSent() {
             CancelSocket current = cancel;
-            return current != null ? current.delivered() : null;
+            return current != null ? current.sent() : null;
         }
 
         private Socket newSocket() throws IOException {

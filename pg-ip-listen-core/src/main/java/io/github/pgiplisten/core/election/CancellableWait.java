@@ -13,8 +13,8 @@ import io.github.pgiplisten.core.connection.ListenConnection;
  * user request} to the server's log. So the cancel goes out only once the statement has reported that it waits
  * ({@link Protocol#WAITING}, raised inside the block that catches a cancel, just before the wait, and from there to its
  * end every part of the statement catches one), and once per statement: a statement that goes on after its cancel (a
- * closing standby staying for a handover) ends by itself, bounded. Only a request that did not reach the server is
- * sent again ({@link ListenConnection#cancel}): the statement catches the two signals one request may raise, and a
+ * closing standby staying for a handover) ends by itself, bounded. Only a request that surely did not reach the
+ * server (its connection or write failed) is sent again ({@link ListenConnection#cancel}): the statement catches the two signals one request may raise, and a
  * third once its wait's timeout fired with the cancel, and no more, so a request is never sent again because it seems
  * slow to show (a stalled JVM, a busy server). A cancel that comes after the statement has ended meets an idle session,
  * which ignores it.
@@ -54,7 +54,7 @@ final class CancellableWait {
      * monitor that the owner thread takes before it counts a wait as over, and the driver's cancel returns only once
      * the server has signalled the backend: so a cancel meant for a wait never lands on a later statement (a takeover's
      * announcement, a handover). Returns whether a wait runs that this could not cancel yet because it has not
-     * reported waiting: call again soon. A cancel request that did not reach the server is sent again at the next
+     * reported waiting: call again soon. A cancel request that surely did not reach the server is sent again at the next
      * call. {@code stayMillis}: how long the cancelled wait may go on as a closing standby's stay for a stopping
      * leader's handover; the watchdog allows the statement that much more.
      */
