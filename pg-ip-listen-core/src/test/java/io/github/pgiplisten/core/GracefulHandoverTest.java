@@ -146,15 +146,26 @@ class GracefulHandoverTest {
             CompletableFuture<Void> leaderClosed = CompletableFuture.runAsync(leader::close);
             await().atMost(Duration.ofSeconds(10)).until(() -> engines.advisoryLocks(handoverKey, 1, true) == 1);
             CompletableFuture<Void> hotClosed = CompletableFuture.runAsync(hot::close);
+            // past its wait's bound on a silent network (100 ms plus the probe timeout) and the watchdog's allowance
+            // (plus twice that), the leader still waiting for its stalled handler
+            Thread.sleep(1500);
+            assertThat(hotClosed)
+                    .as("the closing standby stays on the lock while its leader hands over")
+                    .isNotDone();
             leaderClosed.get(20, TimeUnit.SECONDS);
             hotClosed.get(20, TimeUnit.SECONDS);
             Engines.awaitSingleListeningLeader(List.of(cold));
             producer.awaitSent(producer.sent() + 50);
         }
         assertEveryNumberHandledOnceInOrder();
-        assertThat(leaderships.get(hot))
-                .as("the staying standby took over from the stopping leader, and handed over in turn")
-                .hasSize(1);
+        // who takes the lock at the release is not fixed: the staying standby (it then hands over in turn), or the
+        // cold one, which took the place the leader let go at its mark and waits in the lock's queue; when that one
+        // has become ready meanwhile (a confirmation of a mark it saw), it takes over itself
+        assertThat(leaderships.get(hot)).hasSizeLessThanOrEqualTo(1);
+        assertThat(leaderships.get(cold))
+                .as("the cold standby leads in the end, after a handover")
+                .last()
+                .satisfies(granted -> assertThat(granted.handedOver()).isTrue());
     }
 
     /** A leader, its one hot standby and a cold standby. */
