@@ -734,7 +734,11 @@ public final class Protocol {
      * holding it sets the outcome GRANTED and ends the stay. Each round is a block of its own that absorbs a cancel
      * (the second signal of close()'s request, or one from elsewhere), and the handler of a cancel that lands between
      * two rounds begins the stay again (see {@link #awaitLock}); a round a cancel cuts short never takes the lock
-     * twice: it looks first whether this session holds it already.
+     * twice: it looks first whether this session holds it already. A round that finds the handover lock gone tries the
+     * election lock once more before it leaves: the leader's release frees the election lock and then the handover
+     * lock in one round trip, so both may go between the round's try and its look, and the lock would then go to
+     * nobody (a CI run of 2026-12-07: the only hot standby, stopping with its leader, left; the cold standby took the
+     * free lock later, without the handover, and what was sent between the mark and its LISTEN was lost).
      */
     private String stay(int stayMillis) {
         String handingOver = "EXISTS (SELECT 1 FROM pg_locks WHERE " + onKey(handoverKey) + " AND granted AND pid <>"
@@ -743,8 +747,9 @@ public final class Protocol {
                 + " milliseconds'; END IF; IF stay_told IS NULL OR clock_timestamp() >= stay_told + interval '"
                 + STAYING_EVERY_MILLIS + " milliseconds' THEN stay_told := clock_timestamp(); RAISE DEBUG '" + STAYING
                 + "'; END IF; IF " + heldHere(key) + " THEN outcome := 'GRANTED'; EXIT; END IF; IF"
-                + " pg_try_advisory_lock(" + key + ") THEN outcome := 'GRANTED'; EXIT; END IF; EXIT WHEN NOT "
-                + handingOver + " OR clock_timestamp() >= stay_until; PERFORM pg_sleep(0.002); EXCEPTION WHEN "
+                + " pg_try_advisory_lock(" + key + ") THEN outcome := 'GRANTED'; EXIT; END IF; IF NOT " + handingOver
+                + " THEN IF pg_try_advisory_lock(" + key + ") THEN outcome := 'GRANTED'; END IF; EXIT; END IF;"
+                + " EXIT WHEN clock_timestamp() >= stay_until; PERFORM pg_sleep(0.002); EXCEPTION WHEN "
                 + "query_canceled OR lock_not_available THEN NULL; END; END LOOP;";
     }
 
