@@ -30,11 +30,12 @@ public abstract class PgListenEvent extends ApplicationEvent {
 
     /**
      * This instance became the listener of its group. When {@link #handedOver()} is true the previous leader handed
-     * over gracefully: nothing was missed, nothing is repeated. When false there was no leader to hand over (the
-     * first one, or the whole group was down: what was sent meanwhile is lost), or the previous one crashed, lost its
-     * connection or could not finish its listeners in time: with {@code crash-delivery: at-least-once} (the default)
-     * this instance handles again what came after its last progress confirmation ({@link #possibleRepeats()}), with
-     * {@code at-most-once} it skips them ({@link #skipped()}). When {@link #gapPossible()} is true this instance could
+     * over gracefully: nothing was missed, nothing is repeated. When {@link #firstLeader()} is true no other instance
+     * led the group while this one listened (a new group, or every instance was gone): what was sent before it
+     * listened was heard by nobody. Otherwise the previous leader crashed, lost its connection or could not finish its
+     * listeners in time: with {@code crash-delivery: at-least-once} (the default) this instance hands its listeners
+     * what came after the predecessor's last progress confirmation ({@link #possibleRepeats()}; any of them the
+     * predecessor had handled already is handled twice), with {@code at-most-once} it skips them ({@link #skipped()}). When {@link #gapPossible()} is true this instance could
      * not follow its predecessor from its last confirmation on (it began to listen after it), so notifications
      * committed in between may have been handled by nobody. Catch up from your data if that matters.
      */
@@ -46,6 +47,7 @@ public abstract class PgListenEvent extends ApplicationEvent {
         private final int possibleRepeats;
         private final int skipped;
         private final boolean gapPossible;
+        private final boolean firstLeader;
 
         public LeadershipGranted(
                 Object source,
@@ -53,12 +55,14 @@ public abstract class PgListenEvent extends ApplicationEvent {
                 boolean handedOver,
                 int possibleRepeats,
                 int skipped,
-                boolean gapPossible) {
+                boolean gapPossible,
+                boolean firstLeader) {
             super(source, group);
             this.handedOver = handedOver;
             this.possibleRepeats = possibleRepeats;
             this.skipped = skipped;
             this.gapPossible = gapPossible;
+            this.firstLeader = firstLeader;
         }
 
         /** True when the previous leader handed over gracefully: nothing missed, nothing handled twice. */
@@ -66,7 +70,10 @@ public abstract class PgListenEvent extends ApplicationEvent {
             return handedOver;
         }
 
-        /** Notifications this instance handles that the crashed predecessor may have handled already. */
+        /**
+         * Notifications this instance hands its listeners that a predecessor which did not hand over may have handled
+         * already (those it had handled are handled twice); 0 after a handover and for the first leader.
+         */
         public int possibleRepeats() {
             return possibleRepeats;
         }
@@ -82,6 +89,11 @@ public abstract class PgListenEvent extends ApplicationEvent {
          */
         public boolean gapPossible() {
             return gapPossible;
+        }
+
+        /** True when no other instance led the group while this one listened: the group's first leader. */
+        public boolean firstLeader() {
+            return firstLeader;
         }
     }
 

@@ -24,20 +24,24 @@ public sealed interface EngineEvent {
      * <ul>
      * <li>{@code handedOver} true: the previous leader handed over gracefully; this engine handles exactly what it did
      * not, so nothing was missed and nothing is repeated.</li>
-     * <li>{@code handedOver} false: there was no leader to hand over (the first one, or the whole group was down), or
-     * the previous leader crashed, lost its connection or could not finish its handlers in time. Under
-     * {@link CrashDelivery#AT_LEAST_ONCE} this engine handles again what came after the predecessor's last progress
-     * confirmation ({@code possibleRepeats} of them); under {@link CrashDelivery#AT_MOST_ONCE} it skips them
-     * ({@code skipped}). What was committed while no instance listened at all is lost either way: catch up from the
-     * data if that matters.</li>
+     * <li>{@code firstLeader} true: no other instance led the group while this engine listened (a new group, or the
+     * first leader after every instance was gone): what it read was nobody's before, so it handles all of it under
+     * either delivery, and what was committed before it listened was heard by nobody: catch up from the data if that
+     * matters.</li>
+     * <li>{@code handedOver} false otherwise: the previous leader crashed, lost its connection or could not finish its
+     * handlers in time. Under {@link CrashDelivery#AT_LEAST_ONCE} this engine hands its handlers what came after the
+     * predecessor's last progress confirmation ({@code possibleRepeats} of them: those the predecessor had handled
+     * already are handled twice); under {@link CrashDelivery#AT_MOST_ONCE} it skips them ({@code skipped}).</li>
      * <li>{@code gapPossible} true: this engine could not follow its predecessors from their last confirmation on
      * (it began to listen after it: the group's first leader, a standby that had just joined, or one whose confirmed
      * mark it never saw), so what was committed between that confirmation and its LISTEN may have been handled by
      * nobody. A standby in that state lets the lock go to one that could follow, when there is one.</li>
      * </ul>
-     * @param possibleRepeats notifications handed to the handlers that the crashed predecessor may have handled
+     * @param possibleRepeats notifications handed to the handlers that a predecessor which did not hand over may have
+     * handled already; 0 after a handover and for the first leader
      * @param skipped notifications this engine read but does not handle, that the predecessor may not have handled
      * @param gapPossible whether notifications committed before this engine began to listen may have been missed
+     * @param firstLeader whether no other instance led the group while this engine listened
      */
     record LeadershipGranted(
             Instant at,
@@ -46,7 +50,8 @@ public sealed interface EngineEvent {
             boolean handedOver,
             int possibleRepeats,
             int skipped,
-            boolean gapPossible)
+            boolean gapPossible,
+            boolean firstLeader)
             implements EngineEvent {}
 
     /**

@@ -16,9 +16,17 @@ import org.jspecify.annotations.Nullable;
  * @param channels its channels
  * @param reading what it reads: the last notification, what waits for the handlers, the server's queue
  * @param standby what this engine keeps as a standby, and what its standbys had to drop
+ * @param lastTakeover how this engine's latest leadership began (handed over, after a crash, the group's first), null
+ * when it never led
  */
 public record EngineStatus(
-        Role role, boolean listens, Connection connection, Channels channels, Reading reading, Standby standby) {
+        Role role,
+        boolean listens,
+        Connection connection,
+        Channels channels,
+        Reading reading,
+        Standby standby,
+        EngineEvent.@Nullable LeadershipGranted lastTakeover) {
 
     /** Not started, or closed: nothing connected, read or kept; {@code subscribed} are the channels it would listen. */
     public static EngineStatus stopped(Set<String> subscribed) {
@@ -28,7 +36,8 @@ public record EngineStatus(
                 Connection.NONE,
                 new Channels(subscribed, Set.of(), null),
                 Reading.NONE,
-                Standby.NONE);
+                Standby.NONE,
+                null);
     }
 
     /** Whether this engine is the one of its group that receives notifications. */

@@ -1,6 +1,14 @@
 package io.github.pgiplisten.core;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -128,7 +136,7 @@ public final class PgListenEngine implements AutoCloseable {
             if (!started.compareAndSet(false, true)) {
                 throw new IllegalStateException("Engine for group '" + options.group() + "' is already started");
             }
-            state.role = options.oneProcessListener() ? Role.STANDBY : Role.BROADCAST;
+            state.role = Role.CONNECTING;
             owner.start();
             watchdog.start();
         }
@@ -201,7 +209,8 @@ public final class PgListenEngine implements AutoCloseable {
                         dispatcher.backlogBytes(),
                         state.readingPaused,
                         state.queueUsage),
-                state.standby);
+                state.standby,
+                state.lastTakeover);
     }
 
     /** The dispatcher's channel lanes in use now (for tests). */
@@ -217,6 +226,55 @@ public final class PgListenEngine implements AutoCloseable {
 
     public PgListenOptions options() {
         return options;
+    }
+
+    /**
+     * Every session of this engine's group as the server sees it now, leader first: who holds the group's lock, who
+     * waits for it (hot standbys), who holds a place or waits for one (cold standbys), from {@code pg_locks} and
+     * {@code pg_stat_activity}, in one statement on {@code connection}: a connection of the application (its
+     * DataSource), never the listen connection, which is busy reading. Read-only: it takes no lock. Of a session
+     * that another role opened, PostgreSQL shows its start and address only to members of that role or of
+     * {@code pg_read_all_stats}; they are null otherwise (one role for the whole service, the usual setup, sees all).
+     * @throws SQLException when the statement fails
+     */
+    public List<GroupSession> groupSessions(Connection connection) throws SQLException {
+        return groupSessions(connection, options.group(), options.hotStandbys());
+    }
+
+    /**
+     * {@link #groupSessions(Connection)} of any group, without an engine: {@code hotStandbys} as the group's instances
+     * are configured (their places are looked for).
+     * @throws SQLException when the statement fails
+     */
+    public static List<GroupSession> groupSessions(Connection connection, String group, int hotStandbys)
+            throws SQLException {
+        boolean waitStart = connection.getMetaData().getDatabaseMajorVersion() >= 14;
+        List<GroupSession> sessions = new ArrayList<>();
+        try (Statement statement = connection.createStatement();
+                ResultSet row =
+                        statement.executeQuery(Protocol.groupSessions(lockKey(group), hotStandbys, waitStart))) {
+            while (row.next()) {
+                boolean leads = row.getBoolean("leads");
+                int place = row.getInt("place");
+                Timestamp waitingSince = row.getTimestamp("waiting_since");
+                sessions.add(new GroupSession(
+                        row.getInt("pid"),
+                        Objects.requireNonNullElse(row.getString("application_name"), ""),
+                        row.getString("client_address"),
+                        instant(row.getTimestamp("backend_start")),
+                        leads ? Role.LEADER : Role.STANDBY,
+                        leads || row.getBoolean("waits") || place > 0,
+                        place,
+                        !leads && row.getBoolean("ready"),
+                        leads && row.getBoolean("handing_over"),
+                        instant(waitingSince)));
+            }
+        }
+        return sessions;
+    }
+
+    private static @Nullable Instant instant(@Nullable Timestamp timestamp) {
+        return timestamp == null ? null : timestamp.toInstant();
     }
 
     /** The advisory lock key this engine's group elects its leader with. */

@@ -1,5 +1,6 @@
 package io.github.pgiplisten.core;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -37,6 +38,9 @@ public final class PgListenOptions {
     private final @Nullable String password;
     private final String group;
     private final boolean oneProcessListener;
+    /** PostgreSQL's longest {@code application_name} (NAMEDATALEN - 1). */
+    private static final int APPLICATION_NAME_BYTES = 63;
+
     private final String applicationName;
     private final Duration probeInterval;
     private final Duration probeTimeout;
@@ -64,7 +68,8 @@ public final class PgListenOptions {
         this.password = builder.password;
         this.group = builder.group;
         this.oneProcessListener = builder.oneProcessListener;
-        this.applicationName = builder.applicationName != null ? builder.applicationName : "pg-ip-listen " + group;
+        this.applicationName =
+                builder.applicationName != null ? builder.applicationName : defaultApplicationName(group, instanceId());
         this.probeInterval = builder.probeInterval;
         this.probeTimeout = builder.probeTimeout;
         this.lockWaitTimeout = builder.lockWaitTimeout;
@@ -109,6 +114,39 @@ public final class PgListenOptions {
 
     public boolean oneProcessListener() {
         return oneProcessListener;
+    }
+
+    /**
+     * {@code "pg-ip-listen <group> <instance>"} in at most 63 bytes of UTF-8 (PostgreSQL cuts a longer
+     * {@code application_name}): the group is shortened, the instance kept, so that {@code pg_stat_activity} and the
+     * server's log ({@code %a}) tell the instances of a fleet apart.
+     */
+    static String defaultApplicationName(String group, String instance) {
+        int budget = APPLICATION_NAME_BYTES - utf8Length("pg-ip-listen  " + instance);
+        StringBuilder shortened = new StringBuilder();
+        int used = 0;
+        for (int i = 0; i < group.length(); ) {
+            int codePoint = group.codePointAt(i);
+            int bytes = utf8Length(new String(Character.toChars(codePoint)));
+            if (used + bytes > budget) {
+                break;
+            }
+            shortened.appendCodePoint(codePoint);
+            used += bytes;
+            i += Character.charCount(codePoint);
+        }
+        return "pg-ip-listen " + shortened + " " + instance;
+    }
+
+    /** This process: {@code <HOSTNAME>/<pid>} when the environment names the host (containers do), else the pid. */
+    static String instanceId() {
+        String host = System.getenv("HOSTNAME");
+        long pid = ProcessHandle.current().pid();
+        return host == null || host.isBlank() ? Long.toString(pid) : host.strip() + "/" + pid;
+    }
+
+    private static int utf8Length(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
     }
 
     public String applicationName() {
@@ -266,7 +304,11 @@ public final class PgListenOptions {
             return this;
         }
 
-        /** The connection's {@code application_name}, for operators (default {@code "pg-ip-listen <group>"}). */
+        /**
+         * The connection's {@code application_name}, for operators: default {@code "pg-ip-listen <group> <instance>"},
+         * the instance being {@code <HOSTNAME>/<pid>} (the pod's name in Kubernetes) or the process id alone, and the
+         * group shortened so that the whole fits the server's 63 bytes (see {@link #applicationName()}).
+         */
         public Builder applicationName(String applicationName) {
             this.applicationName = applicationName;
             return this;

@@ -4,10 +4,15 @@ package io.github.pgiplisten.core;
 public enum Role {
     /** Holds the group's lock and LISTENs: the one instance of the group that receives notifications. */
     LEADER,
-    /** Waits for the group's lock without listening (also while disconnected in one-process-listener mode). */
+    /** Connected, and waits for the group's lock (a hot standby LISTENs meanwhile, a cold one waits for a place). */
     STANDBY,
     /** One-process listener switched off: LISTENs without any election, like every other instance. */
     BROADCAST,
+    /**
+     * Started and not connected to the server: connecting for the first time or again after a lost connection, in
+     * either mode. It neither leads nor stands by: until it connects, another instance of the group takes over.
+     */
+    CONNECTING,
     /** Closed, or not started yet. */
     STOPPED
 }

@@ -44,13 +44,8 @@ class ColdStandbyTest {
 
     @Test
     void pastItsHotStandbysAGroupWaitsColdWithoutListeningAndHealthy() {
-        List<PgListenEngine> fleet = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            fleet.add(engines.startWatched(channel, unconfirmed(2)));
-        }
+        List<PgListenEngine> fleet = fleetWithOneColdStandby(unconfirmed(2));
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 2);
         assertThat(fleet)
                 .allSatisfy(engine -> assertThat(engine.status().listens())
                         .as("a cold standby is healthy: it waits as its role asks")
@@ -81,13 +76,8 @@ class ColdStandbyTest {
 
     @Test
     void aColdStandbyTakesThePlaceOfAHotStandbyThatLeavesNotOnlyTheLeaders() {
-        List<PgListenEngine> fleet = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            fleet.add(engines.startWatched(channel, options(2)));
-        }
+        List<PgListenEngine> fleet = fleetWithOneColdStandby(options(2));
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 2);
         PgListenEngine cold = cold(fleet).get(0);
         PgListenEngine leaving = hot(fleet).get(0);
 
@@ -103,13 +93,8 @@ class ColdStandbyTest {
 
     @Test
     void afterACrashTheGroupHasItsHotStandbyAgainSoASecondCrashLosesNothingEither() {
-        List<PgListenEngine> fleet = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            fleet.add(engines.startWatched(channel, options(1)));
-        }
+        List<PgListenEngine> fleet = fleetWithOneColdStandby(options(1));
         PgListenEngine first = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 1);
         PgListenEngine wasCold = cold(fleet).get(0);
         engines.notify(channel, "1", "2", "3");
         await().atMost(Duration.ofSeconds(10))
@@ -166,13 +151,8 @@ class ColdStandbyTest {
 
     @Test
     void withNoHotStandbyLeftAColdOneTakesOver() {
-        List<PgListenEngine> fleet = new ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-            fleet.add(engines.startWatched(channel, options(1)));
-        }
+        List<PgListenEngine> fleet = fleetWithOneColdStandby(options(1));
         PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
-        await().atMost(Duration.ofSeconds(20))
-                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == 1);
         PgListenEngine cold = cold(fleet).get(0);
         PgListenEngine hot = hot(fleet).get(0);
 
@@ -213,6 +193,72 @@ class ColdStandbyTest {
             assertThat(engines.server().backendPids(cold.options().applicationName()))
                     .isEmpty();
         }
+    }
+
+    /**
+     * The group as the server sees it, asked through a connection of the application's own: the leader first, with
+     * its place; the hot standby at the lock with its place and since when it waits; the cold standby waiting for a
+     * place; each under its instance's application_name. Every instance of the group gives the same answer.
+     */
+    @Test
+    void theGroupsSessionsShowWhoLeadsWhoWaitsAtTheLockAndWhoWaitsForAPlace() throws Exception {
+        List<PgListenEngine> fleet = fleetWithOneColdStandby(options(1));
+        PgListenEngine leader = Engines.awaitSingleListeningLeader(fleet);
+        PgListenEngine hot = hot(fleet).get(0);
+        PgListenEngine cold = cold(fleet).get(0);
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            List<GroupSession> sessions;
+            try (java.sql.Connection connection = engines.server().connect()) {
+                sessions = leader.groupSessions(connection);
+                assertThat(cold.groupSessions(connection)).isEqualTo(sessions);
+            }
+            assertThat(sessions).hasSize(3);
+            GroupSession first = sessions.get(0);
+            assertThat(first.pid()).isEqualTo(leader.status().connection().backendPid());
+            assertThat(first.isLeader()).isTrue();
+            assertThat(first.applicationName()).isEqualTo(leader.options().applicationName());
+            assertThat(first.place()).isPositive();
+            assertThat(first.handingOver()).isFalse();
+            assertThat(first.backendStart()).isNotNull();
+            GroupSession waiting = session(sessions, hot);
+            assertThat(waiting.role()).isEqualTo(Role.STANDBY);
+            assertThat(waiting.hot()).isTrue();
+            assertThat(waiting.place()).isPositive().isNotEqualTo(first.place());
+            assertThat(waiting.waitingSince())
+                    .as("at the lock (PostgreSQL 14+)")
+                    .isNotNull();
+            GroupSession waitingForAPlace = session(sessions, cold);
+            assertThat(waitingForAPlace.hot()).isFalse();
+            assertThat(waitingForAPlace.place()).isZero();
+            assertThat(waitingForAPlace.ready()).isFalse();
+        });
+    }
+
+    private static GroupSession session(List<GroupSession> sessions, PgListenEngine engine) {
+        int pid = engine.status().connection().backendPid();
+        return sessions.stream()
+                .filter(session -> session.pid() == pid)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no session of backend " + pid + " in " + sessions));
+    }
+
+    /**
+     * A leader, {@code hotStandbys} hot standbys and one cold standby, each engine with {@code options} (its
+     * {@code hotStandbys} among them), once all are in their places.
+     */
+    private List<PgListenEngine> fleetWithOneColdStandby(UnaryOperator<PgListenOptions.Builder> options) {
+        List<PgListenEngine> fleet = new ArrayList<>();
+        int hotStandbys = options.apply(PgListenOptions.builder("jdbc:postgresql://localhost/unused"))
+                .build()
+                .hotStandbys();
+        for (int i = 0; i < hotStandbys + 2; i++) {
+            fleet.add(engines.startWatched(channel, options));
+        }
+        Engines.awaitSingleListeningLeader(fleet);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> cold(fleet).size() == 1 && hot(fleet).size() == hotStandbys);
+        return fleet;
     }
 
     private static List<PgListenEngine> cold(List<PgListenEngine> fleet) {

@@ -65,6 +65,45 @@ class LeaderElectionTest {
         });
     }
 
+    /**
+     * A new group's first leader is told as such (nobody led while it listened: nothing it read can be a repeat), and
+     * the standby that takes over from it after a crash is not: it found a leader when it began to listen, idle as
+     * that one was.
+     */
+    @Test
+    void theFirstLeaderOfANewGroupIsToldSoAndItsSuccessorAfterACrashIsNot() {
+        String channel = engines.channel("first");
+        PgListenEngine first = engines.startWatched(channel, UnaryOperator.identity());
+        Engines.awaitSingleListeningLeader(List.of(first));
+        PgListenEngine second = engines.startWatched(channel, UnaryOperator.identity());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> second.status().role() == Role.STANDBY
+                        && second.status().listens());
+
+        assertThat(engines.server().terminateBackend(first.status().connection().backendPid()))
+                .isTrue();
+        Engines.awaitSingleListeningLeader(List.of(second));
+
+        EngineEvent.LeadershipGranted firstGrant = granted(first);
+        assertThat(firstGrant.firstLeader()).isTrue();
+        assertThat(firstGrant.possibleRepeats()).isZero();
+        assertThat(firstGrant.handedOver()).isFalse();
+        EngineEvent.LeadershipGranted secondGrant = granted(second);
+        assertThat(secondGrant.firstLeader()).isFalse();
+        assertThat(secondGrant.handedOver()).isFalse();
+        assertThat(second.status().lastTakeover())
+                .as("the status tells the latest takeover")
+                .isEqualTo(secondGrant);
+    }
+
+    private EngineEvent.LeadershipGranted granted(PgListenEngine engine) {
+        return engines.events(engine).stream()
+                .filter(EngineEvent.LeadershipGranted.class::isInstance)
+                .map(EngineEvent.LeadershipGranted.class::cast)
+                .findFirst()
+                .orElseThrow();
+    }
+
     @Test
     void aStandbyTakesOverWhenTheLeadersBackendIsTerminatedAndTheOldLeaderComesBackAsStandby() {
         String channel = engines.channel("jobs");

@@ -16,7 +16,7 @@ class PgListenOptionsTest {
         PgListenOptions options = PgListenOptions.builder(URL).build();
         assertThat(options.group()).isEqualTo("pg-ip-listen");
         assertThat(options.oneProcessListener()).isTrue();
-        assertThat(options.applicationName()).isEqualTo("pg-ip-listen pg-ip-listen");
+        assertThat(options.applicationName()).isEqualTo("pg-ip-listen pg-ip-listen " + PgListenOptions.instanceId());
         assertThat(options.probeInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(options.lockWaitTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(options.tcpKeepalivesIdle()).isEqualTo(Duration.ofSeconds(5));
@@ -26,9 +26,26 @@ class PgListenOptionsTest {
     }
 
     @Test
-    void theApplicationNameFollowsTheGroup() {
+    void theApplicationNameFollowsTheGroupAndNamesTheInstance() {
         assertThat(PgListenOptions.builder(URL).group("orders").build().applicationName())
-                .isEqualTo("pg-ip-listen orders");
+                .isEqualTo("pg-ip-listen orders " + PgListenOptions.instanceId());
+        assertThat(PgListenOptions.instanceId())
+                .as("<HOSTNAME>/<pid> or the pid")
+                .endsWith(Long.toString(ProcessHandle.current().pid()));
+        assertThat(PgListenOptions.defaultApplicationName("orders", "orders-7d9f8c-x2kq/1"))
+                .isEqualTo("pg-ip-listen orders orders-7d9f8c-x2kq/1");
+    }
+
+    /** PostgreSQL keeps 63 bytes of an application_name: a long group is shortened, never the instance. */
+    @Test
+    void aLongGroupIsShortenedSoThatTheInstanceFitsTheServersSixtyThreeBytes() {
+        String instance = "orders-7d9f8c-x2kq/1";
+        String name = PgListenOptions.defaultApplicationName("g".repeat(100), instance);
+        assertThat(name).hasSize(63).startsWith("pg-ip-listen ggg").endsWith(" " + instance);
+        String accented = PgListenOptions.defaultApplicationName("Grüße über 🌍 ".repeat(5), instance);
+        assertThat(accented.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .isLessThanOrEqualTo(63);
+        assertThat(accented).endsWith(" " + instance).doesNotContain("\uFFFD");
     }
 
     @Test

@@ -38,7 +38,7 @@ class ServerRestartTest {
         Thread.sleep(3000);
         assertThat(fleet).allSatisfy(engine -> {
             assertThat(engine.status().connection().open()).isFalse();
-            assertThat(engine.status().role()).isEqualTo(Role.STANDBY);
+            assertThat(engine.status().role()).isEqualTo(Role.CONNECTING);
         });
         server().start();
         assertFleetRecovered(true);

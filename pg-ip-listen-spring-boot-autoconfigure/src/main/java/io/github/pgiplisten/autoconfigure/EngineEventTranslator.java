@@ -46,7 +46,8 @@ final class EngineEventTranslator {
                     granted.handedOver(),
                     granted.possibleRepeats(),
                     granted.skipped(),
-                    granted.gapPossible());
+                    granted.gapPossible(),
+                    granted.firstLeader());
         } else if (event instanceof EngineEvent.LeadershipRevoked revoked) {
             springEvent = new PgListenEvent.LeadershipRevoked(source, group, revoked.reason());
         } else if (event instanceof EngineEvent.ConnectionLost lost && running.getAsBoolean()) {

@@ -64,7 +64,8 @@ public class PgListenProperties implements Validator {
     private @Nullable String password;
 
     /**
-     * The listen connection's application_name, as shown in pg_stat_activity. Defaults to 'pg-ip-listen <group>'.
+     * The listen connection's application_name, as shown in pg_stat_activity and the server's log. Defaults to
+     * 'pg-ip-listen <group> <instance>', the instance being '<HOSTNAME>/<pid>' (or the pid), within 63 bytes.
      */
     private @Nullable String applicationName;
 

@@ -1,5 +1,7 @@
 package io.github.pgiplisten.autoconfigure;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +21,7 @@ import org.springframework.context.event.ContextClosedEvent;
 import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.core.EngineStatus;
+import io.github.pgiplisten.core.GroupSession;
 import io.github.pgiplisten.core.PgListenEngine;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.durable.ChannelLag;
@@ -286,6 +289,16 @@ public class PgListenerContainer
 
     /** The last lag read, so that health and every gauge of one scrape share one query. */
     private record LagReading(DurableConsumer consumer, long at, List<ChannelLag> lags) {}
+
+    /**
+     * Every session of this instance's group as the server sees it now, leader first ({@link GroupSession}), asked on
+     * {@code connection}: one of the application's DataSource, never the listen connection. Works before start and
+     * after stop too.
+     * @throws SQLException when the statement fails
+     */
+    public List<GroupSession> groupSessions(Connection connection) throws SQLException {
+        return PgListenEngine.groupSessions(connection, options.group(), options.hotStandbys());
+    }
 
     /** The group this instance elects its listener in. */
     public String group() {

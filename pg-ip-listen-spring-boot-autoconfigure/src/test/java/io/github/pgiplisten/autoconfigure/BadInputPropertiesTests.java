@@ -536,9 +536,9 @@ class BadInputPropertiesTests {
         assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
         assertThat(health.health().getDetails())
                 .containsEntry("connected", false)
-                .containsEntry("role", "standby");
+                .containsEntry("role", "connecting");
         assertThat(status.snapshot().connection().open()).isFalse();
-        assertThat(status.snapshot().role()).isEqualTo(Role.STANDBY);
+        assertThat(status.snapshot().role()).isEqualTo(Role.CONNECTING);
     }
 
     private static void execute(PostgresServer server, String sql) throws Exception {

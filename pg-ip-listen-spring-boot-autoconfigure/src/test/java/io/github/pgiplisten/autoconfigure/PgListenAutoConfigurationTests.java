@@ -59,7 +59,10 @@ class PgListenAutoConfigurationTests {
             assertThat(options.username()).isEqualTo(TestPostgres.shared().username());
             assertThat(options.group()).isEqualTo("orders-service");
             assertThat(options.oneProcessListener()).isTrue();
-            assertThat(options.applicationName()).isEqualTo("pg-ip-listen orders-service");
+            assertThat(options.applicationName())
+                    .as("the group, then this instance: pg_stat_activity tells a fleet's sessions apart")
+                    .startsWith("pg-ip-listen orders-service ")
+                    .endsWith(Long.toString(ProcessHandle.current().pid()));
         });
     }
 
@@ -138,7 +141,8 @@ class PgListenAutoConfigurationTests {
             assertThat(context.getBean(PgPayloadConverter.class)).isSameAs(context.getBean("myConverter"));
             assertThat(context.getBean(PgListenConnectionDetails.class)).isSameAs(context.getBean("myConnection"));
             assertThat(context.getBean(PgListenerContainer.class).options().applicationName())
-                    .isEqualTo("pg-ip-listen " + context.getEnvironment().getProperty("spring.application.name"));
+                    .startsWith(
+                            "pg-ip-listen " + context.getEnvironment().getProperty("spring.application.name") + " ");
             assertThat(context).getBean("pgIpListenHealthIndicator").isNotInstanceOf(PgListenHealthIndicator.class);
             assertThat(context.getBean(PgListenMetrics.class)).isSameAs(context.getBean("myMetrics"));
         });

@@ -93,7 +93,7 @@ class ServiceConnectionTests {
                     .queryForObject(
                             "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
                             Integer.class,
-                            "pg-ip-listen " + group);
+                            context.getBean(PgListenerContainer.class).options().applicationName());
             assertThat(sessions).isEqualTo(1);
         });
     }

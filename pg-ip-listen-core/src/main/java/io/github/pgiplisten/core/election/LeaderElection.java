@@ -132,15 +132,23 @@ public final class LeaderElection {
         try {
             engine.subscriptions().takeChanged();
             Set<String> wanted = engine.subscriptions().channels();
-            succession.observe(protocol.listenAndObserve(connection, wanted));
+            Protocol.Listened listened = protocol.listenAndObserve(connection, wanted);
+            succession.observe(listened.observed());
+            if (listened.led()) {
+                succession.ledWhenListening();
+            }
             state.listened = wanted;
             state.lastFailure = null;
-            log.info(
-                    "Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
-                    options.group(),
-                    connection.backendPid(),
-                    engine.lockKey());
-            Leadership leadership = awaitLock(connection, succession);
+            if (listened.led()) {
+                tellStandingBy(connection);
+            } else {
+                log.debug(
+                        "Group '{}': listening (backend pid {}); nobody leads, so this instance asks for lock {}",
+                        options.group(),
+                        connection.backendPid(),
+                        engine.lockKey());
+            }
+            Leadership leadership = awaitLock(connection, succession, listened.led());
             handedToLeadership = leadership != null;
             return leadership;
         } finally {
@@ -151,9 +159,22 @@ public final class LeaderElection {
         }
     }
 
-    /** The standby's lock waits, until it holds the lock (its leadership) or closing (null). */
-    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession) throws SQLException {
+    private void tellStandingBy(ListenConnection connection) {
+        log.info(
+                "Group '{}': this instance is a standby (backend pid {}), listening and waiting for lock {}",
+                options.group(),
+                connection.backendPid(),
+                engine.lockKey());
+    }
+
+    /**
+     * The standby's lock waits, until it holds the lock (its leadership) or closing (null). {@code told}: whether it
+     * said it is a standby; one that found nobody leading says so only once a wait ends without the lock.
+     */
+    private @Nullable Leadership awaitLock(ListenConnection connection, Succession succession, boolean told)
+            throws SQLException {
         EngineState state = engine.state();
+        boolean toldStandingBy = told;
         int waitMillis =
                 (int) Math.min(MIN_LOCK_WAIT_MILLIS, options.lockWaitTimeout().toMillis());
         boolean holdsReadyLock = false;
@@ -192,6 +213,10 @@ public final class LeaderElection {
             }
             for (PGNotification notification : batch) {
                 keeper.read(notification);
+            }
+            if (!toldStandingBy) {
+                tellStandingBy(connection);
+                toldStandingBy = true;
             }
             long dropped = succession.droppedTotal();
             state.standby = new EngineStatus.Standby(

@@ -9,6 +9,7 @@ import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.pgiplisten.core.CrashDelivery;
 import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.PgNotification;
@@ -121,39 +122,56 @@ public final class Leadership implements StepDown.Term {
      * costs threads and I/O that the first handlings should not wait for.
      */
     void tell() {
-        engine.events()
-                .emit(new EngineEvent.LeadershipGranted(
-                        since,
-                        options.group(),
-                        engine.lockKey(),
-                        plan.handedOver(),
-                        plan.possibleRepeats(),
-                        plan.skipped(),
-                        plan.gapPossible()));
+        EngineEvent.LeadershipGranted granted = new EngineEvent.LeadershipGranted(
+                since,
+                options.group(),
+                engine.lockKey(),
+                plan.handedOver(),
+                plan.possibleRepeats(),
+                plan.skipped(),
+                plan.gapPossible(),
+                plan.firstLeader());
+        engine.state().lastTakeover = granted;
+        engine.events().emit(granted);
         engine.channels().tellListening();
         if (plan.handedOver()) {
             log.info(
                     "Group '{}': this instance is the leader now; handed over, {} notification(s) queued meanwhile",
                     options.group(),
                     inheritedCount);
+        } else if (plan.firstLeader()) {
+            log.info(
+                    "Group '{}': this instance is the first leader of the group (no instance led it while this one "
+                            + "listened; what was sent before it began to listen was heard by nobody); {} "
+                            + "notification(s) it read as it took the lock go to the handlers",
+                    options.group(),
+                    inheritedCount);
         } else if (plan.gapPossible()) {
             log.warn(
-                    "Group '{}': this instance is the leader now, without a handover it could follow: notifications "
-                            + "committed before it began to listen may have been handled by nobody; {} it read are handled "
-                            + "again, {} skipped ({})",
+                    "Group '{}': this instance is the leader now, after a leader that did not hand over and whose "
+                            + "last confirmation it could not follow (it began to listen after it): notifications "
+                            + "committed before it listened may have been handled by nobody; {}",
                     options.group(),
-                    plan.possibleRepeats(),
-                    plan.skipped(),
-                    options.crashDelivery());
+                    afterNoHandover(plan));
         } else {
             log.info(
-                    "Group '{}': this instance is the leader now, after a leader that did not hand over: {} "
-                            + "notification(s) it may have handled are handled again, {} skipped ({})",
+                    "Group '{}': this instance is the leader now, after a leader that did not hand over; {}",
                     options.group(),
-                    plan.possibleRepeats(),
-                    plan.skipped(),
-                    options.crashDelivery());
+                    afterNoHandover(plan));
         }
+    }
+
+    /** What a takeover without a handover does with what came after the predecessor's last confirmation. */
+    private String afterNoHandover(Succession.Plan plan) {
+        if (options.crashDelivery() == CrashDelivery.AT_MOST_ONCE) {
+            return plan.skipped() + " notification(s) after its last confirmation are not handled (AT_MOST_ONCE): "
+                    + "those it had not handled yet are lost";
+        }
+        String refused = plan.skipped() == 0
+                ? ""
+                : "; " + plan.skipped() + " the disk refused while this instance waited are lost";
+        return plan.possibleRepeats() + " notification(s) after its last confirmation go to the handlers "
+                + "(AT_LEAST_ONCE): any of them it had handled already is handled twice" + refused;
     }
 
     /**

@@ -140,6 +140,38 @@ public final class Protocol {
         this.handoverKey = placeKey(-1);
     }
 
+    /**
+     * One row per session of the group that holds or waits for its lock, its ready lock, a place, the gate or the
+     * handover lock, leader first, then by the session's start: {@code pid, application_name, client_address,
+     * backend_start, leads, waits, ready, place, at_gate, handing_over, waiting_since} ({@code waiting_since} only
+     * with {@code waitStart}: {@code pg_locks.waitstart} is PostgreSQL 14's). Read-only; for any connection of the
+     * group's database. {@code hotStandbys}: the group's, as this instance knows it (its places are looked for).
+     */
+    public static String groupSessions(long key, int hotStandbys, boolean waitStart) {
+        return new Protocol(key, hotStandbys).groupSessions(waitStart);
+    }
+
+    private String groupSessions(boolean waitStart) {
+        StringJoiner places = new StringJoiner(", ");
+        for (int place = -1; place <= this.places; place++) {
+            places.add("(" + placeKey(place) + "::bigint, " + place + ")");
+        }
+        String lockKey = lockKeyOf("l.");
+        return "SELECT l.pid, a.application_name, host(a.client_addr) AS client_address, a.backend_start,"
+                + " bool_or(l.objsubid = 1 AND " + lockKey + " = " + key + " AND l.granted) AS leads,"
+                + " bool_or(l.objsubid = 1 AND " + lockKey + " = " + key + " AND NOT l.granted) AS waits,"
+                + " bool_or(l.objsubid = 2 AND " + lockKey + " = " + key + " AND l.granted) AS ready,"
+                + " coalesce(max(p.place) FILTER (WHERE l.granted AND p.place > 0), 0) AS place,"
+                + " bool_or(p.place = 0) AS at_gate,"
+                + " bool_or(p.place = -1 AND l.granted) AS handing_over, "
+                + (waitStart ? "min(l.waitstart) FILTER (WHERE NOT l.granted)" : "NULL::timestamptz")
+                + " AS waiting_since FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid LEFT JOIN (VALUES "
+                + places + ") AS p(k, place) ON l.objsubid = 1 AND " + lockKey + " = p.k WHERE l.locktype = "
+                + "'advisory' AND " + inThisDatabase("l.") + " AND ((l.objsubid IN (1, 2) AND " + lockKey + " = "
+                + key + ") OR p.k IS NOT NULL) GROUP BY l.pid, a.application_name, a.client_addr, a.backend_start"
+                + " ORDER BY leads DESC, a.backend_start, l.pid";
+    }
+
     /** The advisory lock key of a group name. */
     public static long lockKey(String group) {
         return ByteBuffer.wrap(sha256(group.getBytes(StandardCharsets.UTF_8)), 0, Long.BYTES)
@@ -254,7 +286,7 @@ public final class Protocol {
      * Every leader that takes the lock later was waiting for it then, or announces itself after this session listens:
      * together they tell a standby every session that holds or held the lock while it listens.
      */
-    Set<Integer> listenAndObserve(ListenConnection connection, Collection<String> channels) throws SQLException {
+    Listened listenAndObserve(ListenConnection connection, Collection<String> channels) throws SQLException {
         StringJoiner sql = new StringJoiner("; ");
         sql.add("BEGIN");
         for (String channel : channels) {
@@ -262,17 +294,28 @@ public final class Protocol {
         }
         sql.add("LISTEN " + ChannelName.quote(controlChannel));
         // a holder that releases before the LISTENs commit: its last words are not heard anyway
-        sql.add("SELECT pid AS observed FROM pg_locks WHERE " + onLock(1) + " AND granted");
+        sql.add("SELECT pid AS holder FROM pg_locks WHERE " + onLock(1) + " AND granted");
         sql.add("COMMIT");
         sql.add(observe());
         Set<Integer> observed = new HashSet<>();
+        boolean[] led = {false};
         connection.query(0, sql.toString(), (label, row) -> {
             if ("observed".equals(label)) {
                 observed.add(row.getInt("observed"));
+            } else if ("holder".equals(label)) {
+                observed.add(row.getInt("holder"));
+                led[0] = true;
             }
         });
-        return observed;
+        return new Listened(observed, led[0]);
     }
+
+    /**
+     * What {@link #listenAndObserve} found.
+     * @param observed the sessions at the lock or holding a place (backend pids)
+     * @param led whether another session held the group's lock as this one began to listen
+     */
+    record Listened(Set<Integer> observed, boolean led) {}
 
     /**
      * Waits for the group's lock, at most {@code waitMillis} (the transaction's {@code lock_timeout}), and once it is

@@ -51,12 +51,20 @@ public final class Succession implements AutoCloseable {
      * @param handedOver whether the predecessor handed over (nothing missed, nothing repeated)
      * @param gapPossible whether notifications committed before this session began to listen may have been handled by
      * nobody: the last confirmation it read named a mark it never saw (or none came)
-     * @param possibleRepeats how many of {@code inherited} the crashed predecessor may have handled already
+     * @param possibleRepeats how many of {@code inherited} a predecessor that did not hand over may have handled
+     * already (each of those it did handle is handled twice); 0 after a handover and for the group's first leader
      * @param skipped how many notifications it read and does not hand over that the predecessor may not have handled:
      * skipped under at-most-once, or dropped because the disk refused them
+     * @param firstLeader whether no other session led the group while this one listened: nothing it read can have been
+     * handled before, and what was sent before it listened was heard by nobody
      */
     record Plan(
-            HeldNotifications inherited, boolean handedOver, boolean gapPossible, int possibleRepeats, int skipped) {}
+            HeldNotifications inherited,
+            boolean handedOver,
+            boolean gapPossible,
+            int possibleRepeats,
+            int skipped,
+            boolean firstLeader) {}
 
     private record Mark(long position, int pid) {}
 
@@ -70,6 +78,9 @@ public final class Succession implements AutoCloseable {
     };
     private long position;
     private boolean anchored;
+    /** Another session led the group while this one listened: it held the lock, or a control message came. */
+    private boolean predecessorSeen;
+
     private boolean lastWordWasDone;
 
     /** Keeps up to {@code memoryLimit} bytes in memory, the rest on disk. */
@@ -89,6 +100,11 @@ public final class Succession implements AutoCloseable {
         }
     }
 
+    /** Another session held the group's lock as this one began to listen. */
+    void ledWhenListening() {
+        predecessorSeen = true;
+    }
+
     /** Whether control messages of this session count (it was seen at the lock). */
     boolean trusts(int pid) {
         return observed.containsKey(pid);
@@ -101,6 +117,7 @@ public final class Succession implements AutoCloseable {
 
     /** A control message of another session, in queue order. */
     void control(ControlMessage message, int senderPid) {
+        predecessorSeen = true; // only a session that holds or held the lock sends one
         if (!trusts(senderPid)) {
             if (message.kind() == ControlMessage.Kind.LEAD) {
                 // a takeover this standby cannot follow: whatever it confirms, the next takeover is no handover
@@ -152,13 +169,17 @@ public final class Succession implements AutoCloseable {
         int count = held.count();
         marks.clear();
         if (handedOver) {
-            return new Plan(held, true, false, 0, 0);
+            return new Plan(held, true, false, 0, 0, false);
+        }
+        if (!predecessorSeen) {
+            // no leader before it while it listened: what it kept is nobody's yet, under either delivery
+            return new Plan(held, false, gapPossible, 0, dropped, true);
         }
         if (crashDelivery == CrashDelivery.AT_LEAST_ONCE) {
-            return new Plan(held, false, gapPossible, count, dropped);
+            return new Plan(held, false, gapPossible, count, dropped, false);
         }
         held.close();
-        return new Plan(held, false, gapPossible, 0, count + dropped);
+        return new Plan(held, false, gapPossible, 0, count + dropped, false);
     }
 
     /** Drops what is kept (the connection is gone, or the engine closes as a standby). */

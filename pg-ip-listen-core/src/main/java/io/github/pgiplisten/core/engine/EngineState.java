@@ -6,6 +6,7 @@ import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
+import io.github.pgiplisten.core.EngineEvent;
 import io.github.pgiplisten.core.EngineStatus;
 import io.github.pgiplisten.core.Role;
 
@@ -21,6 +22,8 @@ public final class EngineState {
     private volatile boolean closing;
 
     public volatile Role role = Role.STOPPED;
+    /** How this engine's latest leadership began; null while it never led. */
+    public volatile EngineEvent.@Nullable LeadershipGranted lastTakeover;
     /** Ends the owner thread's read on the open connection; null between connections. */
     private volatile @Nullable Runnable waker;
     /** The channels this engine handles on the current connection (empty for a standby). */

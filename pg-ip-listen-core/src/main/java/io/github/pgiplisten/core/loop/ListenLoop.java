@@ -84,6 +84,7 @@ public final class ListenLoop implements Runnable {
                 connection = ListenConnection.open(options);
                 openedAt = System.nanoTime(); // a slow connect does not count as a connection that worked
                 current = connection;
+                state.role = options.oneProcessListener() ? Role.STANDBY : Role.BROADCAST;
                 state.connected(connection::wake);
                 reconnect.connected();
                 log.info(
@@ -266,9 +267,7 @@ public final class ListenLoop implements Runnable {
         state.lastFailure = cause.getMessage() != null ? cause.getMessage() : cause.toString();
         state.listening = Set.of(); // before any event: a listener that reads the status sees the loss
         boolean wasLeader = state.role == Role.LEADER;
-        if (options.oneProcessListener()) {
-            state.role = Role.STANDBY;
-        }
+        state.role = Role.CONNECTING;
         Instant now = Instant.now();
         if (connection != null) {
             connection.abort();

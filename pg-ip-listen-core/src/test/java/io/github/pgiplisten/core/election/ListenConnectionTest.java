@@ -99,10 +99,12 @@ class ListenConnectionTest {
         Protocol protocol = new Protocol(key, 2);
         try (ListenConnection holder = ListenConnection.open(options);
                 ListenConnection waiter = ListenConnection.open(options)) {
-            assertThat(protocol.listenAndObserve(holder, Set.of())).isEmpty();
+            assertThat(protocol.listenAndObserve(holder, Set.of())).isEqualTo(new Protocol.Listened(Set.of(), false));
             assertThat(protocol.awaitLock(holder, 200, "lead h", READY).outcome())
                     .isEqualTo(Protocol.Outcome.GRANTED);
-            assertThat(protocol.listenAndObserve(waiter, Set.of())).containsOnly(holder.backendPid());
+            assertThat(protocol.listenAndObserve(waiter, Set.of()))
+                    .as("the holder, seen as the leader when the waiter began to listen")
+                    .isEqualTo(new Protocol.Listened(Set.of(holder.backendPid()), true));
             long before = System.nanoTime();
             Protocol.LockWait timedOut = protocol.awaitLock(waiter, 200, "lead w", READY);
             assertThat(timedOut.outcome()).isEqualTo(Protocol.Outcome.WAITED);

@@ -146,6 +146,52 @@ class SuccessionTest {
     }
 
     @Nested
+    class AFirstLeader {
+
+        @ParameterizedTest
+        @EnumSource(CrashDelivery.class)
+        void handsOverAllItReadAsNobodysBeforeWhateverTheCrashDelivery(CrashDelivery crashDelivery) {
+            hold("a", "b"); // read between its LISTEN and its lock: no leader existed to handle them
+
+            Succession.Plan plan = succession.takeOver(crashDelivery);
+
+            assertThat(plan.firstLeader()).isTrue();
+            assertThat(payloads(plan)).containsExactly("a", "b");
+            assertThat(plan.handedOver()).isFalse();
+            assertThat(plan.possibleRepeats())
+                    .as("nobody can have handled them")
+                    .isZero();
+            assertThat(plan.skipped()).isZero();
+        }
+
+        @Test
+        void isNotOneThatFoundALeaderAsItBeganToListenEvenAnIdleOneThatSaidNothing() {
+            seeAtTheLock(LEADER);
+            succession.ledWhenListening();
+            hold("a");
+
+            Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
+
+            assertThat(plan.firstLeader()).isFalse();
+            assertThat(plan.possibleRepeats())
+                    .as("the idle leader may have handled it before it died")
+                    .isEqualTo(1);
+        }
+
+        @Test
+        void isNotOneThatHeardALeaderAfterItBeganToListenEvenOneNeverSeenAtTheLock() {
+            hold("a");
+            control(Protocol.lead("aa00"), STRANGER);
+            hold("b");
+
+            Succession.Plan plan = succession.takeOver(CrashDelivery.AT_LEAST_ONCE);
+
+            assertThat(plan.firstLeader()).isFalse();
+            assertThat(plan.possibleRepeats()).isEqualTo(2);
+        }
+    }
+
+    @Nested
     class AfterACrash {
 
         private void leaderConfirmsThenDies() {
@@ -329,6 +375,7 @@ class SuccessionTest {
         @Test
         void isDroppedOldestFirstAndReportedSkipped() {
             refused.observe(Set.of(LEADER));
+            refused.ledWhenListening(); // an idle leader: it said nothing yet
             holdRefused("a", "b", "c", "d", "e");
 
             Succession.Plan plan = refused.takeOver(CrashDelivery.AT_LEAST_ONCE);
@@ -375,6 +422,7 @@ class SuccessionTest {
         @Test
         void atMostOnceSkipsWhatItKeptAndWhatItDropped() {
             refused.observe(Set.of(LEADER));
+            refused.ledWhenListening(); // an idle leader: it said nothing yet
             holdRefused("a", "b", "c", "d", "e");
 
             Succession.Plan plan = refused.takeOver(CrashDelivery.AT_MOST_ONCE);

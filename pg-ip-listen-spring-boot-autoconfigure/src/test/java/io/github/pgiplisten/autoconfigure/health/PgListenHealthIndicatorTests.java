@@ -118,7 +118,8 @@ class PgListenHealthIndicatorTests {
                 new EngineStatus.Channels(
                         Set.of("orders"), role == Role.LEADER && listens ? Set.of("orders") : Set.of(), null),
                 new EngineStatus.Reading(null, 0, 0, false, usage),
-                standby);
+                standby,
+                null);
         return new PgListenStatus() {
 
             @Override
