@@ -15,6 +15,7 @@ import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 import io.github.pgiplisten.testsupport.PostgresServer;
 import io.github.pgiplisten.testsupport.TestPostgres;
@@ -23,7 +24,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  * Engines for one test against a real server, each test in a group and channels of its own, all closed after the
  * test. Register with {@code @RegisterExtension}.
  */
-public final class Engines implements AfterEachCallback {
+public final class Engines implements AfterEachCallback, TestWatcher {
 
     private PostgresServer server;
     private final String group = "test-" + UUID.randomUUID();
@@ -245,6 +246,24 @@ public final class Engines implements AfterEachCallback {
     public void afterEach(@org.jspecify.annotations.Nullable ExtensionContext context) {
         for (PgListenEngine engine : engines) {
             engine.close();
+        }
+    }
+
+    /**
+     * A failed test prints the election's and the listen loop's DEBUG lines of its group (logback-test.xml writes them
+     * to {@code target/election-debug.log}), so that a rare race leaves its story in the build output.
+     */
+    @Override
+    public void testFailed(ExtensionContext context, @org.jspecify.annotations.Nullable Throwable cause) {
+        java.nio.file.Path file = java.nio.file.Path.of("target", "election-debug.log");
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(file)) {
+            List<String> ours = lines.filter(line -> line.contains(group)).toList();
+            System.out.println("---- " + context.getDisplayName() + " failed: the DEBUG lines of group " + group + " ("
+                    + ours.size() + ", from " + file + ") ----");
+            ours.forEach(System.out::println);
+            System.out.println("---- end of group " + group + " ----");
+        } catch (java.io.IOException | java.io.UncheckedIOException ex) {
+            System.out.println("No DEBUG lines of group " + group + ": " + ex);
         }
     }
 }
