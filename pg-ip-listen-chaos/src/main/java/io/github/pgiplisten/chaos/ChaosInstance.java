@@ -54,7 +54,8 @@ import io.github.pgiplisten.testsupport.InstanceEvent;
  * </pre>
  * Commands on stdin: {@code threads}; {@code slow <millis>} (the handler stays busy with the next notification for
  * that long, or until {@code release}; in durable mode with the next message, its effect written and its transaction
- * open); {@code release}; {@code start} (see {@code booted}); {@code close} (graceful
+ * open); {@code release}; {@code start} (see {@code booted}); {@code switchover} (asks the engine for one; prints
+ * {@code switchover ok <successor pid>} or {@code switchover refused <reason>}); {@code close} (graceful
  * close, then exit). SIGTERM closes gracefully too. Times are epoch microseconds.
  * Arguments: jdbc-url user password group channel application-name [durable-schema [batch|one-by-one]].
  *
@@ -144,6 +145,13 @@ public final class ChaosInstance {
                     busyOnNextMillis.set(Long.parseLong(command.substring("slow ".length())));
                 } else if (command.equals("release")) {
                     release.release();
+                } else if (command.equals("switchover")) {
+                    engine.switchover()
+                            .whenComplete((successor, failure) -> InstanceEvent.print(
+                                    out,
+                                    EpochMicros.now(),
+                                    "switchover",
+                                    failure == null ? "ok " + successor : "refused " + failure.getMessage()));
                 } else if (command.equals("start") && startOnCommand) {
                     start(engine, consumer);
                 } else if (command.equals("close")) {

@@ -224,6 +224,11 @@ final class ChaosFleet implements AutoCloseable {
             jvm.send("start");
         }
 
+        /** Asks its engine for a switchover (see {@code ChaosInstance}: it prints the answer as {@code switchover}). */
+        void switchover() throws IOException {
+            jvm.send("switchover");
+        }
+
         /** Ends the handler's busy spell at once. */
         void release() throws IOException {
             jvm.send("release");

@@ -46,6 +46,8 @@ class ChaosTest {
                 + "a crash: nothing may be lost)"),
         STOP_JOIN("SIGTERM of the leader's JVM while its handler is busy (within the shutdown timeout), two new "
                 + "instances starting meanwhile (graceful: nothing may be lost or repeated)"),
+        SWITCHOVER("switchover asked of the leader: it hands over and stays on as a standby (graceful: nothing may be "
+                + "lost or repeated)"),
         TERMINATE_LEADER("pg_terminate_backend of the leader's session"),
         TERMINATE_ALL("pg_terminate_backend of every instance's session at once"),
         RESTART_FAST("server restart, fast mode"),
@@ -96,12 +98,13 @@ class ChaosTest {
             Scenario.STOP_TWO,
             Scenario.STOP_SLOW,
             Scenario.STOP_JOIN,
+            Scenario.SWITCHOVER,
             Scenario.TERMINATE_LEADER,
             Scenario.SILENT_LEADER);
 
     /** Graceful handovers: nothing may be handled twice, not even as the at-least-once of a crash. */
     static final java.util.Set<Scenario> GRACEFUL =
-            java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_JOIN);
+            java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_JOIN, Scenario.SWITCHOVER);
 
     private static final int ROUNDS = Integer.getInteger("chaos.rounds", 2);
     private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
@@ -253,6 +256,7 @@ class ChaosTest {
                 sinceWhat = "the server was back";
             }
             case STOP_LEADER -> fleet.stop(leader);
+            case SWITCHOVER -> leader.switchover();
             case STOP_TWO ->
                 fleet.stop(
                         leader,
@@ -338,6 +342,17 @@ class ChaosTest {
         });
         List<InstanceEvent> takeovers = new ArrayList<>();
         fleet.members.forEach(member -> takeovers.addAll(member.eventsAfter(faultAt, "leader")));
+        if (scenario == Scenario.SWITCHOVER) {
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(leader.eventsAfter(faultAt, "switchover"))
+                            .as("the old leader's answer to the switchover")
+                            .singleElement()
+                            .satisfies(answer -> assertThat(answer.detail()).startsWith("ok ")));
+            assertThat(newLeader).isNotSameAs(leader);
+            // it stays on: a standby again, listening, in the same JVM
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !leader.eventsAfter(faultAt, "standby").isEmpty());
+        }
         if (scenario == Scenario.KILL_STANDBY) {
             assertThat(takeovers)
                     .as("the leader stays the leader when a standby dies")

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -297,6 +298,35 @@ public final class PgListenEngine implements AutoCloseable {
      */
     public void beginClose() {
         state.beginClosing();
+    }
+
+    /**
+     * A switchover: this engine, the leader, hands over to a hot standby of its group as at a graceful stop (its
+     * handover mark, its handlers finished, its release: nothing lost, nothing twice, the successor's takeover
+     * {@code handedOver}) and then stays on as a standby: it ends its session and connects again, as a fresh standby.
+     * The future completes once the lock is released, with the successor's backend pid (0 when it did not announce
+     * itself within half a second), and fails with an {@link IllegalStateException} that says why when this engine
+     * does not lead, closes, or finds no hot standby in its group to take over (nothing is handed over then). Handlers
+     * that do not finish within the shutdown timeout make it a takeover as after a crash, as at a stop. A second
+     * request while one is under way gets the same future.
+     */
+    public CompletableFuture<Integer> switchover() {
+        if (state.closing() || !started.get()) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "The engine of group '" + options.group() + "' is not running: no switchover"));
+        }
+        if (state.role != Role.LEADER) {
+            return CompletableFuture.failedFuture(new IllegalStateException("This instance does not lead group '"
+                    + options.group() + "' (it is " + state.role.name().toLowerCase(java.util.Locale.ROOT)
+                    + "): ask the leader for the switchover (groupSessions() shows which instance it is)"));
+        }
+        CompletableFuture<Integer> request = new CompletableFuture<>();
+        CompletableFuture<Integer> pending = state.switchover.compareAndExchange(null, request);
+        if (pending != null) {
+            return pending;
+        }
+        state.wake();
+        return request;
     }
 
     /**

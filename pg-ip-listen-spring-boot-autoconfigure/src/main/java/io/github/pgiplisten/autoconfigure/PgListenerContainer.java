@@ -291,6 +291,22 @@ public class PgListenerContainer
     private record LagReading(DurableConsumer consumer, long at, List<ChannelLag> lags) {}
 
     /**
+     * A switchover: when this instance leads, it hands over to a hot standby of its group as at a graceful stop
+     * (nothing lost, nothing twice) and stays on as a standby (see {@link PgListenEngine#switchover()}). The future
+     * completes with the successor's backend pid once the lock is released, or fails with an
+     * {@link IllegalStateException} that says why there was no switchover (not the leader, no hot standby, not
+     * running).
+     */
+    public java.util.concurrent.CompletableFuture<Integer> switchover() {
+        PgListenEngine running = engine;
+        if (running == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+                    "The listener container of group '" + options.group() + "' is not running: no switchover"));
+        }
+        return running.switchover();
+    }
+
+    /**
      * Every session of this instance's group as the server sees it now, leader first ({@link GroupSession}), asked on
      * {@code connection}: one of the application's DataSource, never the listen connection. Works before start and
      * after stop too.

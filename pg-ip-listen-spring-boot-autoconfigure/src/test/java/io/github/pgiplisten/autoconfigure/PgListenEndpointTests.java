@@ -132,14 +132,60 @@ class PgListenEndpointTests {
         });
     }
 
+    /** The write operation hands the lead over to the hot standby, which leads after a handover; the other stays. */
+    @Test
+    void theWriteOperationSwitchesTheLeaderOverToAHotStandby() {
+        instance(true).run(first -> {
+            PgListenStatus leader = first.getBean(PgListenStatus.class);
+            assertThat(leader.awaitListening(Duration.ofSeconds(20))).isTrue();
+            instance(false).run(second -> {
+                PgListenStatus standby = second.getBean(PgListenStatus.class);
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> standby.snapshot().listens());
+
+                Map<String, Object> answer = invoke("switchover");
+
+                assertThat(answer)
+                        .containsEntry("switchedOver", true)
+                        .containsEntry(
+                                "successorPid", standby.snapshot().connection().backendPid())
+                        .containsEntry("reason", null);
+                assertThat(standby.awaitListening(Duration.ofSeconds(20))).isTrue();
+                assertThat(standby.snapshot().lastTakeover()).isNotNull();
+                assertThat(standby.snapshot().lastTakeover().handedOver()).isTrue();
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> leader.snapshot().role() == Role.STANDBY
+                                && leader.snapshot().listens());
+            });
+        });
+    }
+
+    @Test
+    void theWriteOperationRefusesWithoutAHotStandbyAndSaysWhy() {
+        instance(true).run(only -> {
+            PgListenStatus leader = only.getBean(PgListenStatus.class);
+            assertThat(leader.awaitListening(Duration.ofSeconds(20))).isTrue();
+
+            Map<String, Object> answer = invoke("switchover");
+
+            assertThat(answer).containsEntry("switchedOver", false).containsEntry("successorPid", null);
+            assertThat((String) answer.get("reason")).contains("No hot standby of group '" + group + "'");
+            assertThat(leader.snapshot().isLeader()).isTrue();
+        });
+    }
+
     /** The endpoint's read operation over JMX, as Spring Boot maps its answer (maps and lists, as the JSON). */
     private static Map<String, Object> read() throws Exception {
+        return invoke("fleet");
+    }
+
+    private static Map<String, Object> invoke(String operation) throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         ObjectName name = server.queryNames(
                         new ObjectName("org.springframework.boot:type=Endpoint,name=Pglisten,*"), null)
                 .iterator()
                 .next();
-        return map(server.invoke(name, "fleet", new Object[0], new String[0]));
+        return map(server.invoke(name, operation, new Object[0], new String[0]));
     }
 
     @SuppressWarnings("unchecked")

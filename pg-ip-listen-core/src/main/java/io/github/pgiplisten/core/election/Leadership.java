@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -250,6 +251,35 @@ public final class Leadership implements StepDown.Term {
      */
     public boolean readyToHandOver() {
         return caughtUp && connection.drained() && engine.dispatcher().backlogBytes() <= options.backlogLimit();
+    }
+
+    /**
+     * Why a switchover asked for now cannot be done, or null when it can: it needs a hot standby of the group (one
+     * that waits for the lock or holds a place) to hand over to. Owner thread; one round trip on the connection.
+     */
+    public @Nullable String switchoverRefusal() throws SQLException {
+        if (protocol.hotStandbyExists(connection)) {
+            return null;
+        }
+        return "No hot standby of group '" + options.group() + "' waits to take over: this instance stays the leader"
+                + " (start another instance first; a cold standby takes a hot standby's place within a second)";
+    }
+
+    /**
+     * A switchover by {@code handlersDeadline}, once {@link #readyToHandOver()}: the handover of a graceful stop,
+     * after which the instance goes on as a standby. Returns the successor's backend pid (0 when it did not announce
+     * itself in time); throws {@link IllegalStateException} when the handlers did not finish in time (the successor
+     * then takes over as after a crash, as at a stop).
+     */
+    public int switchOver(long handlersDeadline) throws SQLException {
+        StepDown.Handover handover =
+                new StepDown(engine, protocol, connection, progress, this).handOver(handlersDeadline, true);
+        if (!handover.finished()) {
+            throw new IllegalStateException("The handlers of group '" + options.group() + "' did not finish within "
+                    + options.shutdownTimeout() + ": the lock went to the successor as after a crash ("
+                    + options.crashDelivery() + ")");
+        }
+        return handover.successorPid();
     }
 
     /**

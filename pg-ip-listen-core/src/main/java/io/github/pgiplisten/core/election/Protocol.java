@@ -717,6 +717,21 @@ public final class Protocol {
     }
 
     /**
+     * Whether another session of the group waits for its lock or holds a hot standby's place now: one a switchover can
+     * hand over to.
+     */
+    boolean hotStandbyExists(ListenConnection connection) throws SQLException {
+        boolean[] exists = {false};
+        connection.query(
+                0,
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid <> pg_backend_pid() AND ((" + onLock(1) + " AND NOT "
+                        + "granted) OR (locktype = 'advisory' AND objsubid = 1 AND granted AND " + inThisDatabase("")
+                        + " AND " + lockKeyOf("") + " = ANY (" + placeKeys + ")))) AS hot",
+                (label, row) -> exists[0] = row.getBoolean("hot"));
+        return exists[0];
+    }
+
+    /**
      * Steps down in one round trip: commits {@code lastMessage} on the control channel (when not null), then releases
      * the group's lock. The message is committed before the lock is free, so the successor, whose lock wait ends
      * with the release, has it already queued. Returns whether another session holds or waits for the lock right

@@ -74,6 +74,22 @@ final class StepDown {
      * it as a crash.
      */
     void handOver(long handlersDeadline) throws SQLException {
+        handOver(handlersDeadline, false);
+    }
+
+    /**
+     * How a handover ended.
+     * @param finished whether the handlers finished before the release: a handover, not a takeover as after a crash
+     * @param successorPid the backend pid of the successor that announced itself while this one waited for it, 0 for
+     * none
+     */
+    record Handover(boolean finished, int successorPid) {}
+
+    /**
+     * {@link #handOver(long)}, for a switchover when {@code switchover} ({@link Leadership#switchOver}): the same
+     * handover, told as a switchover, after which the instance goes on as a standby.
+     */
+    Handover handOver(long handlersDeadline, boolean switchover) throws SQLException {
         String handoverMark = Protocol.newMark();
         progress.sending(handoverMark);
         log.debug("Group '{}': closing; sending the handover mark", options.group());
@@ -98,9 +114,10 @@ final class StepDown {
         boolean successor = protocol.release(connection, lastWord);
         Instant released = Instant.now(); // the leadership ends here, not after the wait for the successor below
         engine.state().role = Role.STANDBY;
+        int successorPid = 0;
         if (successor) {
             try {
-                awaitSuccessor();
+                successorPid = awaitSuccessor();
             } catch (SQLException ex) {
                 // the handover is complete (its last word committed, the lock free): only the wait ended early
                 log.debug(
@@ -112,8 +129,9 @@ final class StepDown {
         engine.channels().tellUnlistened(Instant.now());
         if (finished) {
             log.info(
-                    "Group '{}': handed over: everything before the handover mark is handled, lock released",
-                    options.group());
+                    "Group '{}': handed over: everything before the handover mark is handled, lock released{}",
+                    options.group(),
+                    switchover ? " (a switchover: this instance connects again as a standby)" : "");
         } else {
             log.warn(
                     "Group '{}': handlers did not finish within {}; lock released without a handover, so the "
@@ -122,7 +140,10 @@ final class StepDown {
                     options.shutdownTimeout(),
                     options.crashDelivery());
         }
-        engine.events().emit(new EngineEvent.LeadershipRevoked(released, options.group(), "closing"));
+        engine.events()
+                .emit(new EngineEvent.LeadershipRevoked(
+                        released, options.group(), switchover ? "switchover" : "closing"));
+        return new Handover(finished, successorPid);
     }
 
     /**
@@ -151,7 +172,7 @@ final class StepDown {
      * machine (or the database server's cores) would otherwise have the successor's takeover compete with this
      * process's teardown. Reads only control messages; nothing is handled.
      */
-    private void awaitSuccessor() throws SQLException {
+    private int awaitSuccessor() throws SQLException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUCCESSOR_WAIT_MILLIS);
         int successorPid = 0;
         long left;
@@ -172,10 +193,11 @@ final class StepDown {
                             "Group '{}': the successor (backend pid {}) confirmed its first handling",
                             options.group(),
                             successorPid);
-                    return;
+                    return successorPid;
                 }
             }
         }
+        return successorPid;
     }
 
     /**

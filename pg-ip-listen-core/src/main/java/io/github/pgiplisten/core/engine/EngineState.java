@@ -24,6 +24,12 @@ public final class EngineState {
     public volatile Role role = Role.STOPPED;
     /** How this engine's latest leadership began; null while it never led. */
     public volatile EngineEvent.@Nullable LeadershipGranted lastTakeover;
+    /**
+     * A switchover asked for and not yet begun by the owner thread: completed with the successor's backend pid (0 when
+     * it did not announce itself in time) once this leader has handed over, or exceptionally when it refuses.
+     */
+    public final java.util.concurrent.atomic.AtomicReference<java.util.concurrent.@Nullable CompletableFuture<Integer>>
+            switchover = new java.util.concurrent.atomic.AtomicReference<>();
     /** Ends the owner thread's read on the open connection; null between connections. */
     private volatile @Nullable Runnable waker;
     /** The channels this engine handles on the current connection (empty for a standby). */

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
@@ -146,11 +147,62 @@ public final class ListenLoop implements Runnable {
     private void leadUntilClosing(ListenConnection connection, Leadership leadership) throws SQLException {
         try {
             readUntilClosing(connection, leadership);
+            while (!state.closing()) {
+                CompletableFuture<Integer> switchover = state.switchover.get();
+                if (switchover != null && switchOver(connection, leadership, switchover)) {
+                    return; // handed over: the session ends, and the loop connects again as a standby
+                }
+                readUntilClosing(connection, leadership);
+            }
             long handlersDeadline = state.handlersDeadline(options.shutdownTimeout());
             readUntilHandover(connection, leadership, handlersDeadline);
             leadership.stepDown(handlersDeadline);
         } finally {
             leadership.discard(); // what it inherited and did not hand out yet: a failure leaves it to the successor
+            CompletableFuture<Integer> pending = state.switchover.getAndSet(null);
+            if (pending != null) {
+                pending.completeExceptionally(new IllegalStateException("Group '" + options.group()
+                        + "': no switchover, the leadership ended first ("
+                        + (state.closing() ? "closing" : "connection lost") + ")"));
+            }
+        }
+    }
+
+    /**
+     * A switchover asked for ({@link io.github.pgiplisten.core.PgListenEngine#switchover()}): refused, with the
+     * reason, when no hot standby is there or the leader cannot get to a handover within the shutdown timeout (it
+     * leads on); otherwise the handover of a graceful stop. Returns whether it handed over. The request is completed
+     * either way.
+     */
+    private boolean switchOver(ListenConnection connection, Leadership leadership, CompletableFuture<Integer> request)
+            throws SQLException {
+        try {
+            String refusal = leadership.switchoverRefusal();
+            if (refusal == null) {
+                long handlersDeadline =
+                        System.nanoTime() + options.shutdownTimeout().toNanos();
+                readUntilHandover(connection, leadership, handlersDeadline);
+                if (!leadership.readyToHandOver()) {
+                    refusal = "Group '" + options.group() + "': the leader could not get to a handover within "
+                            + options.shutdownTimeout() + " (its listeners are behind): it leads on";
+                } else {
+                    log.info("Group '{}': a switchover: handing over to a standby", options.group());
+                    try {
+                        request.complete(leadership.switchOver(handlersDeadline));
+                    } catch (IllegalStateException ex) {
+                        request.completeExceptionally(ex);
+                    }
+                    return true;
+                }
+            }
+            log.warn("Switchover refused: {}", refusal);
+            request.completeExceptionally(new IllegalStateException(refusal));
+            return false;
+        } catch (SQLException | RuntimeException ex) {
+            request.completeExceptionally(ex);
+            throw ex;
+        } finally {
+            state.switchover.compareAndSet(request, null);
         }
     }
 
@@ -201,7 +253,9 @@ public final class ListenLoop implements Runnable {
         long lastTraffic = System.nanoTime();
         long probeNanos = options.probeInterval().toNanos();
         connection.readBudget(engine.readBudget());
-        while (!state.closing() && pause.readsWithinLimit(connection)) {
+        while (!state.closing()
+                && (leadership == null || state.switchover.get() == null)
+                && pause.readsWithinLimit(connection)) {
             if (leadership != null && !leadership.caughtUp()) {
                 // what the predecessors left goes out first; the socket is not read meanwhile, only kept drained
                 leadership.catchUp();

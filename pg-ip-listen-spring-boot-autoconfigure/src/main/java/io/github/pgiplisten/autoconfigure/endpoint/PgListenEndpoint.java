@@ -9,6 +9,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import javax.sql.DataSource;
 
@@ -16,6 +19,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 import io.github.pgiplisten.core.EngineEvent;
@@ -33,6 +37,9 @@ import io.github.pgiplisten.core.durable.ChannelLag;
 @Endpoint(id = "pglisten")
 public class PgListenEndpoint {
 
+    /** How much longer than the shutdown timeout the write operation waits for a switchover. */
+    private static final long SWITCHOVER_MARGIN_MILLIS = 5000;
+
     private final PgListenerContainer container;
     private final ObjectProvider<DataSource> dataSource;
 
@@ -49,6 +56,40 @@ public class PgListenEndpoint {
                 instance(status),
                 sessions(status.connection().backendPid()));
     }
+
+    /**
+     * A switchover: this instance, when it leads, hands over to a hot standby of its group and stays on as a standby
+     * ({@code POST /actuator/pglisten}). Answers once the lock is released (at most the shutdown timeout and a few
+     * seconds), or at once with the reason when there is no switchover: this instance does not lead (send it to the
+     * leader: {@code sessions} shows it), or no hot standby waits to take over.
+     */
+    @WriteOperation
+    public Switchover switchover() {
+        long waitMillis = container.options().shutdownTimeout().toMillis() + SWITCHOVER_MARGIN_MILLIS;
+        try {
+            int successor = container.switchover().get(waitMillis, TimeUnit.MILLISECONDS);
+            return new Switchover(true, successor == 0 ? null : successor, null);
+        } catch (ExecutionException ex) {
+            Throwable cause = ex.getCause() != null ? ex.getCause() : ex;
+            return new Switchover(false, null, String.valueOf(cause.getMessage()));
+        } catch (TimeoutException ex) {
+            return new Switchover(false, null, "no answer within " + waitMillis + " ms: see the log of this instance");
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return new Switchover(false, null, "interrupted while waiting for the switchover");
+        }
+    }
+
+    /**
+     * The switchover's answer.
+     * @param switchedOver whether this instance handed over
+     * @param successorPid the backend pid of the new leader's listen session, when it announced itself in time
+     * @param reason why there was no switchover, null when there was
+     */
+    public record Switchover(
+            boolean switchedOver,
+            @Nullable Integer successorPid,
+            @Nullable String reason) {}
 
     private Instance instance(EngineStatus status) {
         EngineStatus.Reading reading = status.reading();
