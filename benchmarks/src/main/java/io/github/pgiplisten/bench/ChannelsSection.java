@@ -167,7 +167,13 @@ final class ChannelsSection implements Section {
                                 kb / 1024.0));
                     }
                 };
-                failover.failoverBlock(ours, shape, rounds, false, ours ? oursTakeovers : rawTakeovers, leaderHeap);
+                failover.failoverBlock(
+                        ours,
+                        shape,
+                        rounds,
+                        FailoverSection.Fault.CRASH,
+                        ours ? oursTakeovers : rawTakeovers,
+                        leaderHeap);
             }
         }
 

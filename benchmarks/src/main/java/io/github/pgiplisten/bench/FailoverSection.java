@@ -74,6 +74,25 @@ final class FailoverSection implements Section {
         this.server = server;
     }
 
+    /** What a round does to the leader. */
+    enum Fault {
+        /** SIGKILL of its JVM: a crash. */
+        KILL,
+        /** SIGTERM of its JVM: a graceful stop. */
+        TERM,
+        /** A switchover asked on its stdin (ours only): it hands over and stays on as a standby. */
+        SWITCHOVER;
+
+        /** Crash rounds only. */
+        static final List<Fault> CRASH = List.of(KILL);
+
+        /** A kill, then a graceful stop. */
+        static final List<Fault> CRASH_AND_GRACEFUL = List.of(KILL, TERM);
+
+        /** A kill, a graceful stop, then a switchover. */
+        static final List<Fault> ALL = List.of(KILL, TERM, SWITCHOVER);
+    }
+
     /** What one side's rounds measured. */
     static final class Takeovers {
         /** Signal → the first notification another instance handled, ms. */
@@ -90,6 +109,11 @@ final class FailoverSection implements Section {
         long crashLost;
         /** Handled again by the successor after a crash (at-least-once), the most in one crash. */
         long crashAgainMost;
+
+        /** Switchover asked → the first notification another instance handled, ms. */
+        final List<Double> switchover = new ArrayList<>();
+
+        long switchoverLost;
     }
 
     @Override
@@ -99,8 +123,15 @@ final class FailoverSection implements Section {
         for (int block = 0; block < blocks; block++) {
             for (boolean ours : block % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 log("failover, " + (ours ? "ours" : "raw") + ": 3 JVMs, a notification every 2 ms, "
-                        + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops");
-                failoverBlock(ours, Shape.THREE, FAILOVER_ROUNDS / blocks, true, ours ? this.ours : raw, Readings.NONE);
+                        + FAILOVER_ROUNDS / blocks + " kills and " + FAILOVER_ROUNDS / blocks + " graceful stops"
+                        + (ours ? " and " + FAILOVER_ROUNDS / blocks + " switchovers" : ""));
+                failoverBlock(
+                        ours,
+                        Shape.THREE,
+                        FAILOVER_ROUNDS / blocks,
+                        ours ? Fault.ALL : Fault.CRASH_AND_GRACEFUL,
+                        ours ? this.ours : raw,
+                        Readings.NONE);
             }
         }
         crashP50Row = table.add(
@@ -141,6 +172,22 @@ final class FailoverSection implements Section {
                 raw.gracefulLost + " / " + raw.twice,
                 Goal.describe(gracefulOnce),
                 gracefulOnce);
+        Goal[] switchover = {
+            GRACEFUL_MEDIAN.of(Stats.median(ours.switchover)),
+            GRACEFUL_P99.of(Stats.percentile(ours.switchover, 99)),
+            NONE_LOST.of(ours.switchoverLost)
+        };
+        table.add(
+                "switchover: asked of the leader (it stays on as a standby) → the next one handles, median (min–max) ms",
+                Stats.medianAndSpread(ours.switchover, "%.1f"),
+                "none (raw pgjdbc has no switchover)",
+                String.format(
+                        Locale.ROOT,
+                        "%s (p99 %.1f; lost %d, handled twice counted with the graceful rounds)",
+                        Goal.describe(switchover),
+                        Stats.percentile(ours.switchover, 99),
+                        ours.switchoverLost),
+                switchover);
         Goal[] crashAtLeastOnce = {NONE_LOST.of(ours.crashLost), HANDLED_AGAIN.of(ours.crashAgainMost)};
         table.add(
                 "crash rounds at 500/s: notifications lost (all rounds) / handled again by the successor (most in "
@@ -184,11 +231,11 @@ final class FailoverSection implements Section {
     }
 
     /**
-     * One fleet of {@code shape}, ours or raw: {@code rounds} kills of the leader, each followed by a graceful stop
-     * when {@code gracefulToo}. What it measures goes to {@code into}; {@code readings} reads the fleet after the last
-     * round.
+     * One fleet of {@code shape}, ours or raw: {@code rounds} times the faults of {@code cycle} in turn (a kill, a
+     * graceful stop, a switchover). What it measures goes to {@code into}; {@code readings} reads the fleet after the
+     * last round.
      */
-    void failoverBlock(boolean ours, Shape shape, int rounds, boolean gracefulToo, Takeovers into, Readings readings)
+    void failoverBlock(boolean ours, Shape shape, int rounds, List<Fault> cycle, Takeovers into, Readings readings)
             throws Exception {
         String channel = "fo-" + UUID.randomUUID().toString().substring(0, 8);
         String group = "bench-" + channel;
@@ -216,17 +263,18 @@ final class FailoverSection implements Section {
                     shape.sendEvery(),
                     sentAt,
                     Benchmarks::log)) {
-                for (int round = 0; round < (gracefulToo ? rounds * 2 : rounds); round++) {
-                    boolean kill = !gracefulToo || round % 2 == 0;
+                for (int round = 0; round < rounds * cycle.size(); round++) {
+                    Fault fault = cycle.get(round % cycle.size());
+                    boolean kill = fault == Fault.KILL;
                     // the leader is whoever handled the latest notification
                     Thread.sleep(1500);
                     String leaderName = fleet.lastHandler;
                     Fleet.Instance leader = fleet.byName(leaderName);
                     long signalAt = EpochMicros.now();
-                    if (kill) {
-                        leader.jvm.kill();
-                    } else {
-                        leader.jvm.terminate();
+                    switch (fault) {
+                        case KILL -> leader.jvm.kill();
+                        case TERM -> leader.jvm.terminate();
+                        case SWITCHOVER -> leader.jvm.send("switchover");
                     }
                     Await.until(
                             "another instance handles",
@@ -240,8 +288,15 @@ final class FailoverSection implements Section {
                             .min()
                             .orElseThrow();
                     double ms = (takeover - signalAt) / 1000.0;
-                    (kill ? into.crash : into.graceful).add(ms);
-                    leader.jvm.awaitExit(Duration.ofSeconds(30));
+                    (switch (fault) {
+                                case KILL -> into.crash;
+                                case TERM -> into.graceful;
+                                case SWITCHOVER -> into.switchover;
+                            })
+                            .add(ms);
+                    if (fault != Fault.SWITCHOVER) {
+                        leader.jvm.awaitExit(Duration.ofSeconds(30));
+                    }
                     // what was sent around the signal: lost, twice, and the worst latency (graceful rounds)
                     long lost = 0;
                     long twice = 0;
@@ -270,9 +325,11 @@ final class FailoverSection implements Section {
                     if (kill) {
                         into.crashLost += lost;
                         into.crashAgainMost = Math.max(into.crashAgainMost, again);
-                    } else {
+                    } else if (fault == Fault.TERM) {
                         into.gracefulLost += lost;
                         into.worst.add(worstMs);
+                    } else {
+                        into.switchoverLost += lost;
                     }
                     Fleet.Instance successor = fleet.byName(fleet.handled.values().stream()
                             .flatMap(List::stream)
@@ -295,7 +352,11 @@ final class FailoverSection implements Section {
                             Locale.ROOT,
                             "  %s %s %s: %.1f ms to the next handled, lost %d, again %d, twice %d%s%s",
                             ours ? "ours" : "raw ",
-                            kill ? "SIGKILL" : "SIGTERM",
+                            switch (fault) {
+                                case KILL -> "SIGKILL";
+                                case TERM -> "SIGTERM";
+                                case SWITCHOVER -> "switchover";
+                            },
                             leaderName,
                             ms,
                             lost,
@@ -303,8 +364,10 @@ final class FailoverSection implements Section {
                             twice,
                             kill ? "" : String.format(Locale.ROOT, ", worst latency %.1f ms", worstMs),
                             phases));
-                    Fleet.Instance replacement = fleet.start(leaderName);
-                    Await.until("the replacement is ready", Duration.ofSeconds(120), () -> replacement.ready);
+                    if (fault != Fault.SWITCHOVER) { // a switchover's old leader stays on as a standby
+                        Fleet.Instance replacement = fleet.start(leaderName);
+                        Await.until("the replacement is ready", Duration.ofSeconds(120), () -> replacement.ready);
+                    }
                 }
                 readings.underTraffic(fleet);
             }

@@ -133,45 +133,51 @@ final class FleetSection implements Section {
             jvmOptions.addAll(List.of(more.trim().split("\\s+")));
         }
         FailoverSection.Shape shape = new FailoverSection.Shape(size, 1, SEND_EVERY, jvmOptions);
-        failover.failoverBlock(ours, shape, ROUNDS, true, into.takeovers, new FailoverSection.Readings() {
-            @Override
-            public void underTraffic(Fleet fleet) throws Exception {
-                cpuAndQueue(fleet, into);
-                log(String.format(
-                        Locale.ROOT,
-                        "    %s at %d/s: CPU leader %.1f %%, standbys %.1f–%.1f %%, server %.1f %% of a core; "
-                                + "notification queue peak %.4f %%",
-                        side,
-                        RATE,
-                        into.leaderCpu,
-                        into.idlestStandbyCpu,
-                        into.busiestStandbyCpu,
-                        into.serverCpu,
-                        into.queuePeak));
-            }
+        failover.failoverBlock(
+                ours,
+                shape,
+                ROUNDS,
+                FailoverSection.Fault.CRASH_AND_GRACEFUL,
+                into.takeovers,
+                new FailoverSection.Readings() {
+                    @Override
+                    public void underTraffic(Fleet fleet) throws Exception {
+                        cpuAndQueue(fleet, into);
+                        log(String.format(
+                                Locale.ROOT,
+                                "    %s at %d/s: CPU leader %.1f %%, standbys %.1f–%.1f %%, server %.1f %% of a core; "
+                                        + "notification queue peak %.4f %%",
+                                side,
+                                RATE,
+                                into.leaderCpu,
+                                into.idlestStandbyCpu,
+                                into.busiestStandbyCpu,
+                                into.serverCpu,
+                                into.queuePeak));
+                    }
 
-            @Override
-            public void quiet(Fleet fleet) throws Exception {
-                Thread.sleep(IDLE_AFTER.toMillis());
-                long[] countsBefore = databaseCounts();
-                long before = IdleSection.transactions(server);
-                long start = System.nanoTime();
-                Thread.sleep(IDLE.toMillis());
-                long after = IdleSection.transactions(server);
-                long[] countsAfter = databaseCounts();
-                // the measuring query itself is one transaction
-                into.idleStatements = Math.max(0, after - before - 1) / ((System.nanoTime() - start) / 1e9);
-                log(String.format(
-                        Locale.ROOT,
-                        "    %s idle: %.2f statements/s over %d s (commits %d, rollbacks %d, new sessions %d)",
-                        side,
-                        into.idleStatements,
-                        IDLE.toSeconds(),
-                        countsAfter[0] - countsBefore[0],
-                        countsAfter[1] - countsBefore[1],
-                        countsAfter[2] - countsBefore[2]));
-            }
-        });
+                    @Override
+                    public void quiet(Fleet fleet) throws Exception {
+                        Thread.sleep(IDLE_AFTER.toMillis());
+                        long[] countsBefore = databaseCounts();
+                        long before = IdleSection.transactions(server);
+                        long start = System.nanoTime();
+                        Thread.sleep(IDLE.toMillis());
+                        long after = IdleSection.transactions(server);
+                        long[] countsAfter = databaseCounts();
+                        // the measuring query itself is one transaction
+                        into.idleStatements = Math.max(0, after - before - 1) / ((System.nanoTime() - start) / 1e9);
+                        log(String.format(
+                                Locale.ROOT,
+                                "    %s idle: %.2f statements/s over %d s (commits %d, rollbacks %d, new sessions %d)",
+                                side,
+                                into.idleStatements,
+                                IDLE.toSeconds(),
+                                countsAfter[0] - countsBefore[0],
+                                countsAfter[1] - countsBefore[1],
+                                countsAfter[2] - countsBefore[2]));
+                    }
+                });
     }
 
     /**

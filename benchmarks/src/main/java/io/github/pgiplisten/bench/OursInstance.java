@@ -16,6 +16,7 @@ import io.github.pgiplisten.PgListenEvent;
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerEndpointRegistry;
+import io.github.pgiplisten.autoconfigure.PgListenerContainer;
 import io.github.pgiplisten.testsupport.InstanceEvent;
 import io.github.pgiplisten.testsupport.InstanceJvm;
 import io.github.pgiplisten.testsupport.PostgresServer;
@@ -84,7 +85,39 @@ public class OursInstance {
     public static void main(String[] args) {
         reportCountsWhenQuiet();
         reportInBatches();
-        SpringApplication.run(OursInstance.class, args);
+        org.springframework.context.ConfigurableApplicationContext context =
+                SpringApplication.run(OursInstance.class, args);
+        followCommands(context);
+    }
+
+    /**
+     * In its own JVM, reads commands on stdin: {@code switchover} asks the listener container for one and prints
+     * {@code switchover ok <successor pid>} or {@code switchover refused <reason>}.
+     */
+    private static void followCommands(org.springframework.context.ConfigurableApplicationContext context) {
+        Thread commands = new Thread(
+                () -> {
+                    try (java.io.BufferedReader in = new java.io.BufferedReader(
+                            new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
+                        String command;
+                        while ((command = in.readLine()) != null) {
+                            if (command.equals("switchover")) {
+                                context.getBean(PgListenerContainer.class)
+                                        .switchover()
+                                        .whenComplete((successor, failure) -> InstanceEvent.print(
+                                                "switchover",
+                                                failure == null
+                                                        ? "ok " + successor
+                                                        : "refused " + failure.getMessage()));
+                            }
+                        }
+                    } catch (java.io.IOException ex) {
+                        // stdin closed: no more commands
+                    }
+                },
+                "bench-commands");
+        commands.setDaemon(true);
+        commands.start();
     }
 
     static void reportCountsWhenQuiet() {
