@@ -145,11 +145,10 @@ class PgListenEndpointTests {
 
                 Map<String, Object> answer = invoke("switchover");
 
-                assertThat(answer)
-                        .containsEntry("switchedOver", true)
-                        .containsEntry(
-                                "successorPid", standby.snapshot().connection().backendPid())
-                        .containsEntry("reason", null);
+                assertThat(answer).containsEntry("switchedOver", true).containsEntry("reason", null);
+                assertThat(answer.get("successorPid"))
+                        .as("the successor's backend pid, or none when it did not announce itself within half a second")
+                        .isIn(standby.snapshot().connection().backendPid(), null);
                 assertThat(standby.awaitListening(Duration.ofSeconds(20))).isTrue();
                 assertThat(standby.snapshot().lastTakeover()).isNotNull();
                 assertThat(standby.snapshot().lastTakeover().handedOver()).isTrue();
