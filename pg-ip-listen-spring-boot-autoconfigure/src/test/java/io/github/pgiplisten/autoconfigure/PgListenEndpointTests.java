@@ -173,6 +173,31 @@ class PgListenEndpointTests {
         });
     }
 
+    /**
+     * Actuator's access control applies: read-only keeps the view and leaves out the switchover. (An application
+     * writes {@code read-only}; a bare context runner lacks Spring Boot's lenient enum conversion, hence the constant.)
+     */
+    @Test
+    void readOnlyAccessKeepsTheViewWithoutTheSwitchover() {
+        instance(true)
+                .withPropertyValues("management.endpoint.pglisten.access=READ_ONLY")
+                .run(only -> {
+                    assertThat(only.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
+                    assertThat(read()).containsEntry("group", group);
+                    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+                    ObjectName name = server.queryNames(
+                                    new ObjectName("org.springframework.boot:type=Endpoint,name=Pglisten,*"), null)
+                            .iterator()
+                            .next();
+                    assertThat(server.getMBeanInfo(name).getOperations())
+                            .extracting(javax.management.MBeanOperationInfo::getName)
+                            .containsExactly("fleet");
+                    assertThat(only.getBean(PgListenStatus.class).snapshot().isLeader())
+                            .isTrue();
+                });
+    }
+
     /** The endpoint's read operation over JMX, as Spring Boot maps its answer (maps and lists, as the JSON). */
     private static Map<String, Object> read() throws Exception {
         return invoke("fleet");
