@@ -185,12 +185,9 @@ class PgListenEndpointTests {
                     assertThat(only.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
                             .isTrue();
                     assertThat(read()).containsEntry("group", group);
-                    MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-                    ObjectName name = server.queryNames(
-                                    new ObjectName("org.springframework.boot:type=Endpoint,name=Pglisten,*"), null)
-                            .iterator()
-                            .next();
-                    assertThat(server.getMBeanInfo(name).getOperations())
+                    assertThat(ManagementFactory.getPlatformMBeanServer()
+                                    .getMBeanInfo(endpointName())
+                                    .getOperations())
                             .extracting(javax.management.MBeanOperationInfo::getName)
                             .containsExactly("fleet");
                     assertThat(only.getBean(PgListenStatus.class).snapshot().isLeader())
@@ -204,12 +201,16 @@ class PgListenEndpointTests {
     }
 
     private static Map<String, Object> invoke(String operation) throws Exception {
+        return map(ManagementFactory.getPlatformMBeanServer()
+                .invoke(endpointName(), operation, new Object[0], new String[0]));
+    }
+
+    /** The endpoint's MBean, as Spring Boot names it (one exposing context at a time in this JVM). */
+    private static ObjectName endpointName() throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        ObjectName name = server.queryNames(
-                        new ObjectName("org.springframework.boot:type=Endpoint,name=Pglisten,*"), null)
+        return server.queryNames(new ObjectName("org.springframework.boot:type=Endpoint,name=Pglisten,*"), null)
                 .iterator()
                 .next();
-        return map(server.invoke(name, operation, new Object[0], new String[0]));
     }
 
     @SuppressWarnings("unchecked")
