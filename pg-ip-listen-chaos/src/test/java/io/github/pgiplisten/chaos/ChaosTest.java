@@ -31,7 +31,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  * round at a random moment. After every round the fleet must be back to exactly one leader (by its own account and
  * by {@code pg_locks}), every instance whose connection broke must have told so (gap events), and no session or
  * thread may be left over; after every scenario, the ledger of what was sent and handled must hold (see
- * {@link Ledger}). {@code -Dchaos.rounds=N} sets the rounds per scenario (the build runs 2; {@code ./run-chaos} runs
+ * {@link Ledger}). {@code -Dchaos.rounds=N} sets the rounds per scenario (the build runs 1; {@code ./run-chaos} runs
  * more and writes the table of RELIABILITY.md); {@code -Dchaos.seed} repeats a run's random timing;
  * {@code -Dchaos.scenarios=KILL_LEADER,DOWN_20S} runs only those.
  */
@@ -106,7 +106,7 @@ class ChaosTest {
     static final java.util.Set<Scenario> GRACEFUL =
             java.util.EnumSet.of(Scenario.STOP_LEADER, Scenario.STOP_TWO, Scenario.STOP_JOIN, Scenario.SWITCHOVER);
 
-    private static final int ROUNDS = Integer.getInteger("chaos.rounds", 2);
+    private static final int ROUNDS = Integer.getInteger("chaos.rounds", 1);
     private static final long SEED = Long.getLong("chaos.seed", System.nanoTime());
     private static final Random random = new Random(SEED);
     private static final List<String> table = new ArrayList<>();
