@@ -83,7 +83,8 @@ public @interface PgListener {
 
     /**
      * The name of a {@link PgListenerErrorHandler} bean for this listener's failures. Default: the application's
-     * {@code PgListenerErrorHandler} (which logs, unless the application defines its own).
+     * (see {@link PgListenerErrorHandler}). A bean named here is not the application's unless it is
+     * {@code @Primary}, even when it is the only one of its type.
      */
     String errorHandler() default "";
 }

@@ -49,14 +49,22 @@ public interface PgListenerEndpointRegistry {
      */
     void seekToTimestamp(String channel, Instant time);
 
-    /** One listener. */
+    /**
+     * One listener. Its {@code toString()} says its id, channels and whether it runs ({@code orders [orders] running},
+     * {@code audit [audit] durable stopped}), as the container's "Listeners: …" log line at start-up shows them.
+     */
     interface Listener {
 
         String id();
 
         List<String> channels();
 
-        /** Whether it handles notifications now (while the application's listeners run). */
+        /**
+         * Whether it handles notifications now: started (automatically or by {@link #start()}) and the application's
+         * listeners run. False for a listener with {@code autoStartup = "false"} until it is started, after
+         * {@link #stop()}, and for every listener before the container starts and after it stops. On a standby it is
+         * true as on the leader: a running listener of a standby handles once that instance leads.
+         */
         boolean isRunning();
 
         /** Starts handling what is committed on its channels from now on (LISTENed within moments). */

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.BeansException;
@@ -27,6 +28,8 @@ final class ListenerAttributes {
 
     private final @Nullable ConfigurableBeanFactory beanFactory;
     private final @Nullable EmbeddedValueResolver resolver;
+    /** The error handler beans that listeners name, which are not the application's unless {@code @Primary}. */
+    private final Set<String> namedErrorHandlers = ConcurrentHashMap.newKeySet();
 
     ListenerAttributes(@Nullable ConfigurableBeanFactory beanFactory) {
         this.beanFactory = beanFactory;
@@ -98,7 +101,13 @@ final class ListenerAttributes {
                             + ", not a PgListenerErrorHandler",
                     "Name a PgListenerErrorHandler bean.");
         }
+        namedErrorHandlers.add(bean);
         return beanFactory.getBean(bean, PgListenerErrorHandler.class);
+    }
+
+    /** The beans that listeners named in {@code errorHandler} so far. */
+    Set<String> namedErrorHandlers() {
+        return Set.copyOf(namedErrorHandlers);
     }
 
     List<String> channels(String id, PgListener annotation) {

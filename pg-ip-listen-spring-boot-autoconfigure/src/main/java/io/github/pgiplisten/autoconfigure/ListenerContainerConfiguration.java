@@ -3,7 +3,6 @@ package io.github.pgiplisten.autoconfigure;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
 import org.springframework.context.ApplicationEventPublisher;
@@ -15,7 +14,6 @@ import org.springframework.core.task.TaskDecorator;
 
 import io.github.pgiplisten.PgListenOptionsCustomizer;
 import io.github.pgiplisten.PgListenerEndpointRegistry;
-import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.core.NotificationObserver;
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.observation.PgListenObservations;
@@ -23,7 +21,7 @@ import io.micrometer.observation.ObservationRegistry;
 
 /**
  * The {@code @PgListener} side: the post-processor that finds the methods, the container that runs the engine for
- * them, their registry and the application's error handler.
+ * them and their registry (which chooses the application's error handler, see {@link ApplicationErrorHandler}).
  */
 @Configuration(proxyBeanMethods = false)
 class ListenerContainerConfiguration {
@@ -35,18 +33,11 @@ class ListenerContainerConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
-    PgListenerErrorHandler pgListenerErrorHandler() {
-        return new LoggingPgListenerErrorHandler();
-    }
-
-    @Bean
     @DependsOnDatabaseInitialization // durable channels' tables first, when Spring Boot creates them
     PgListenerContainer pgListenerContainer(
             PgListenProperties properties,
             PgListenConnectionDetails connection,
             Environment environment,
-            ObjectProvider<PgListenerErrorHandler> errorHandlers,
             ObjectProvider<NotificationObserver> observers,
             ApplicationEventPublisher events,
             ObjectProvider<TaskDecorator> taskDecorator,
@@ -56,21 +47,11 @@ class ListenerContainerConfiguration {
             ObjectProvider<PgListenObservations.ListenerConvention> listenerConvention,
             ObjectProvider<DurableSupport> durableSupport,
             ListableBeanFactory beans) {
-        // the application's error handler: the only one, or the primary one of several (the others are for
-        // @PgListener(errorHandler = "…"))
-        PgListenerErrorHandler errorHandler = errorHandlers.getIfUnique();
-        if (errorHandler == null) {
-            throw new PgListenConfigurationException(
-                    "There are several PgListenerErrorHandler beans and none is "
-                            + "@Primary, so pg-ip-listen cannot tell which one is the application's.",
-                    "Mark the "
-                            + "application-wide one @Primary; name the others in @PgListener(errorHandler = \"…\").");
-        }
         ListenOptionsFactory factory = new ListenOptionsFactory(properties, connection, environment);
         ObservationRegistry observationRegistry =
                 properties.isObservationEnabled() ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
         ListenerRegistry registry = new ListenerRegistry(
-                errorHandler,
+                named -> ApplicationErrorHandler.choose(beans, named),
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
         PgListenOptions options = factory.build(
                 taskDecorator, simpleExecutor, customizers, CompositeNotificationObserver.of(beans, observers));

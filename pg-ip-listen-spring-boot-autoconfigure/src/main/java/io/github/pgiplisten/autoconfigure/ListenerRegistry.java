@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -37,16 +38,39 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
 
     private final Object monitor = new Object();
     private final Map<String, Entry> entries = new LinkedHashMap<>();
-    private final PgListenerErrorHandler defaultErrorHandler;
+    private final Function<Set<String>, PgListenerErrorHandler> errorHandlerChooser;
+    private volatile @Nullable PgListenerErrorHandler applicationErrorHandler;
     private final ListenerInvoker invoker;
     private @Nullable PgListenEngine engine;
     private @Nullable DurableConsumer durable;
     private @Nullable DurableSupport durableSupport;
     private String group = "";
 
-    ListenerRegistry(PgListenerErrorHandler defaultErrorHandler, ListenerInvoker invoker) {
-        this.defaultErrorHandler = defaultErrorHandler;
+    /**
+     * @param errorHandlerChooser the application's error handler, given the bean names that listeners name as their
+     *     own (see {@link ApplicationErrorHandler})
+     */
+    ListenerRegistry(Function<Set<String>, PgListenerErrorHandler> errorHandlerChooser, ListenerInvoker invoker) {
+        this.errorHandlerChooser = errorHandlerChooser;
         this.invoker = invoker;
+    }
+
+    /**
+     * Chooses the application's error handler, once every singleton's listeners have named theirs.
+     * @throws PgListenConfigurationException when it cannot be told
+     */
+    void chooseErrorHandler(Set<String> named) {
+        applicationErrorHandler = errorHandlerChooser.apply(named);
+    }
+
+    /** The handler of every listener that names none; chosen at start-up, or now if nothing chose it yet. */
+    PgListenerErrorHandler applicationErrorHandler() {
+        PgListenerErrorHandler chosen = applicationErrorHandler;
+        if (chosen == null) {
+            chosen = errorHandlerChooser.apply(Set.of());
+            applicationErrorHandler = chosen;
+        }
+        return chosen;
     }
 
     /** A {@code @PgListener} method; subscribed at once when the engine runs and it starts automatically. */
@@ -233,8 +257,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         final String id;
         final List<String> channels;
         final NotificationHandler handler;
-        /** Its own, or the application's. */
-        final PgListenerErrorHandler errorHandler;
+        /** Its own; null for the application's. */
+        final @Nullable PgListenerErrorHandler errorHandler;
         /** Whether it should run: subscribed whenever the engine runs. */
         boolean wanted;
         /** How it subscribes to a durable channel's messages; null for a plain listener. */
@@ -252,7 +276,7 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
             this.id = id;
             this.channels = List.copyOf(channels);
             this.handler = handler;
-            this.errorHandler = errorHandler != null ? errorHandler : defaultErrorHandler;
+            this.errorHandler = errorHandler;
             this.wanted = wanted;
         }
 
@@ -278,12 +302,14 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
          * time) and goes, as it always has, to the application's error handler, named {@code (unknown)}.
          */
         private void handleError(PgNotification notification, Throwable error) {
+            PgListenerErrorHandler own = errorHandler;
             if (error instanceof PgListenerExecutionFailedException failure) {
-                errorHandler.handleError(notification, failure);
+                (own != null ? own : applicationErrorHandler()).handleError(notification, failure);
             } else {
-                defaultErrorHandler.handleError(
-                        notification,
-                        new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
+                applicationErrorHandler()
+                        .handleError(
+                                notification,
+                                new PgListenerExecutionFailedException("(unknown)", notification, "failed", error));
             }
         }
 
@@ -336,9 +362,11 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
             }
         }
 
+        /** Its id, channels and whether it runs: {@code orders [orders] running}, or {@code stopped}. */
         @Override
         public String toString() {
-            return id + " " + channels;
+            return id + " " + channels + (durableSubscriber != null ? " durable" : "")
+                    + (isRunning() ? " running" : " stopped");
         }
     }
 }

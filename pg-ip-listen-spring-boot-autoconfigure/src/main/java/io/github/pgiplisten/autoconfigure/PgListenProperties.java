@@ -29,6 +29,15 @@ public class PgListenProperties implements Validator {
     /** Any URL the engine accepts, so that a check only looks at the one option it sets. */
     private static final String VALID_URL = "jdbc:postgresql://localhost/postgres";
 
+    /** The code of a value the engine would refuse; its one argument says what the property takes. */
+    static final String INVALID = "pg-ip-listen.invalid";
+
+    private static final String DURATION =
+            "a duration from 1ms to " + PgListenOptions.MAX_DURATION.toMillis() + "ms (about 24 days)";
+    private static final String WHOLE_SECONDS = "a whole number of seconds (PostgreSQL's unit) from 1s to "
+            + PgListenOptions.MAX_DURATION.toSeconds() + "s";
+    private static final String SIZE = "a size of at least 64KB (room for a few notifications of the largest size)";
+
     /**
      * Whether to enable pg-ip-listen: @PgListener methods, the listen connection and PgPublisher.
      */
@@ -360,84 +369,146 @@ public class PgListenProperties implements Validator {
     @Override
     public void validate(Object target, Errors errors) {
         if (target instanceof TcpKeepalives keepalives) {
-            check(errors, "idle", options -> options.tcpKeepalivesIdle(keepalives.idle));
-            check(errors, "interval", options -> options.tcpKeepalivesInterval(keepalives.interval));
-            check(errors, "count", options -> options.tcpKeepalivesCount(keepalives.count));
+            check(errors, "idle", WHOLE_SECONDS, options -> options.tcpKeepalivesIdle(keepalives.idle));
+            check(errors, "interval", WHOLE_SECONDS, options -> options.tcpKeepalivesInterval(keepalives.interval));
+            check(
+                    errors,
+                    "count",
+                    "a whole number, at least 1",
+                    options -> options.tcpKeepalivesCount(keepalives.count));
         } else if (target instanceof Reconnect reconnect) {
             boolean valid = check(
                     errors,
                     "initialDelay",
+                    DURATION,
                     options -> options.reconnectInitialDelay(reconnect.initialDelay)
                             .reconnectMaxDelay(PgListenOptions.MAX_DURATION));
             valid &= check(
                     errors,
                     "maxDelay",
+                    DURATION,
                     options -> options.reconnectInitialDelay(PgListenOptions.MIN_DURATION)
                             .reconnectMaxDelay(reconnect.maxDelay));
             if (valid) {
                 check(
                         errors,
                         "maxDelay",
+                        DURATION + ", not shorter than pg-ip-listen.reconnect.initial-delay",
                         options -> options.reconnectInitialDelay(reconnect.initialDelay)
                                 .reconnectMaxDelay(reconnect.maxDelay));
             }
         } else if (target instanceof Durable durable) {
-            checkDurable(errors, "schema", settings -> settings.schema(durable.schema));
-            checkDurable(errors, "maxAttempts", settings -> settings.maxAttempts(durable.maxAttempts));
-            checkDurable(errors, "retryBackoff", settings -> settings.retryBackoff(durable.retryBackoff));
-            checkDurable(errors, "batchSize", settings -> settings.batchSize(durable.batchSize));
-            checkDurable(errors, "pollInterval", settings -> settings.pollInterval(durable.pollInterval));
-            checkDurable(errors, "threads", settings -> settings.threads(durable.threads));
-            checkDurable(errors, "retention", settings -> settings.retention(durable.retention));
+            checkDurable(
+                    errors,
+                    "schema",
+                    "a schema name that is not blank (leave it out for the search_path's first)",
+                    settings -> settings.schema(durable.schema));
+            checkDurable(
+                    errors,
+                    "maxAttempts",
+                    "a whole number, at least 1",
+                    settings -> settings.maxAttempts(durable.maxAttempts));
+            checkDurable(
+                    errors,
+                    "retryBackoff",
+                    "a duration, 0s or longer",
+                    settings -> settings.retryBackoff(durable.retryBackoff));
+            checkDurable(
+                    errors,
+                    "batchSize",
+                    "a whole number, at least 1",
+                    settings -> settings.batchSize(durable.batchSize));
+            checkDurable(
+                    errors,
+                    "pollInterval",
+                    "a duration longer than 0s",
+                    settings -> settings.pollInterval(durable.pollInterval));
+            checkDurable(
+                    errors, "threads", "a whole number, at least 1", settings -> settings.threads(durable.threads));
+            checkDurable(
+                    errors,
+                    "retention",
+                    "a duration of at least 1s",
+                    settings -> settings.retention(durable.retention));
         } else if (target instanceof PgListenProperties properties) {
             String group = properties.group;
             if (group != null) {
-                check(errors, "group", options -> options.group(group));
+                check(errors, "group", "a name that is not blank", options -> options.group(group));
             }
             String applicationName = properties.applicationName;
             if (applicationName != null) {
-                check(errors, "applicationName", options -> options.applicationName(applicationName));
+                check(
+                        errors,
+                        "applicationName",
+                        "a name that is not empty",
+                        options -> options.applicationName(applicationName));
             }
-            check(errors, "probeInterval", options -> options.probeInterval(properties.probeInterval));
-            check(errors, "probeTimeout", options -> options.probeTimeout(properties.probeTimeout));
-            check(errors, "lockWaitTimeout", options -> options.lockWaitTimeout(properties.lockWaitTimeout));
-            check(errors, "shutdownTimeout", options -> options.shutdownTimeout(properties.shutdownTimeout));
-            check(errors, "progressInterval", options -> options.progressInterval(properties.progressInterval));
-            check(errors, "crashDelivery", options -> options.crashDelivery(properties.crashDelivery));
+            check(errors, "probeInterval", DURATION, options -> options.probeInterval(properties.probeInterval));
+            check(errors, "probeTimeout", DURATION, options -> options.probeTimeout(properties.probeTimeout));
+            check(errors, "lockWaitTimeout", DURATION, options -> options.lockWaitTimeout(properties.lockWaitTimeout));
+            check(errors, "shutdownTimeout", DURATION, options -> options.shutdownTimeout(properties.shutdownTimeout));
+            check(
+                    errors,
+                    "progressInterval",
+                    DURATION,
+                    options -> options.progressInterval(properties.progressInterval));
+            check(
+                    errors,
+                    "crashDelivery",
+                    "AT_LEAST_ONCE or AT_MOST_ONCE",
+                    options -> options.crashDelivery(properties.crashDelivery));
             check(
                     errors,
                     "standbyBufferLimit",
+                    SIZE,
                     options -> options.standbyBufferLimit(
                             properties.standbyBufferLimit == null ? -1 : properties.standbyBufferLimit.toBytes()));
-            check(errors, "hotStandbys", options -> options.hotStandbys(properties.hotStandbys));
-            check(errors, "queueUsageWarning", options -> options.queueUsageWarning(properties.queueUsageWarning));
+            check(
+                    errors,
+                    "hotStandbys",
+                    "a whole number from 1 to " + PgListenOptions.MAX_HOT_STANDBYS,
+                    options -> options.hotStandbys(properties.hotStandbys));
+            check(
+                    errors,
+                    "queueUsageWarning",
+                    "a share of the queue above 0 and at most 1 (0.5 is half full)",
+                    options -> options.queueUsageWarning(properties.queueUsageWarning));
             check(
                     errors,
                     "backlogLimit",
+                    SIZE,
                     options -> options.backlogLimit(
                             properties.backlogLimit == null ? -1 : properties.backlogLimit.toBytes()));
         }
     }
 
-    /** Builds options with one setting changed; rejects the field with the engine's message when they fail. */
-    private static boolean check(Errors errors, String field, UnaryOperator<PgListenOptions.Builder> setting) {
+    /**
+     * Builds options with one setting changed; rejects the field with the engine's message when they fail, and with
+     * the values it takes as the error's one argument (which {@link PgListenPropertiesFailureAnalyzer} shows).
+     */
+    private static boolean check(
+            Errors errors, String field, String allowed, UnaryOperator<PgListenOptions.Builder> setting) {
         try {
             setting.apply(PgListenOptions.builder(VALID_URL)).build();
             return true;
         } catch (IllegalArgumentException ex) {
-            String message = ex.getMessage();
-            errors.rejectValue(field, "pg-ip-listen.invalid", message != null ? message : ex.toString());
+            reject(errors, field, allowed, ex);
             return false;
         }
     }
 
-    private static void checkDurable(Errors errors, String field, UnaryOperator<DurableSettings.Builder> setting) {
+    private static void checkDurable(
+            Errors errors, String field, String allowed, UnaryOperator<DurableSettings.Builder> setting) {
         try {
             setting.apply(DurableSettings.builder()).build();
         } catch (IllegalArgumentException ex) {
-            String message = ex.getMessage();
-            errors.rejectValue(field, "pg-ip-listen.invalid", message != null ? message : ex.toString());
+            reject(errors, field, allowed, ex);
         }
+    }
+
+    private static void reject(Errors errors, String field, String allowed, IllegalArgumentException ex) {
+        String message = ex.getMessage();
+        errors.rejectValue(field, INVALID, new Object[] {allowed}, message != null ? message : ex.toString());
     }
 
     /**

@@ -94,6 +94,7 @@ class PgListenerAnnotationBeanPostProcessor
         rejectListenersOnBeansThatAreNotSingletons();
         if (beanFactory != null) {
             PgListenerContainer target = beanFactory.getBean(PgListenerContainer.class);
+            target.registry().chooseErrorHandler(attributes.namedErrorHandlers());
             target.register(endpoints);
             endpoints.clear();
             container = target;

@@ -1,9 +1,9 @@
 package io.github.pgiplisten.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.lang.reflect.Constructor;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.sql.Connection;
@@ -18,7 +18,10 @@ import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Bindable;
@@ -26,9 +29,11 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.validation.FieldError;
 import org.springframework.validation.ObjectError;
@@ -57,6 +62,7 @@ import io.github.pgiplisten.testsupport.TestPostgres;
  * does not stop the application: it starts, reports DOWN, says why in the log, retries with backoff and listens once
  * the server lets it.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class BadInputPropertiesTests {
 
     /**
@@ -317,27 +323,62 @@ class BadInputPropertiesTests {
         }
     }
 
-    /** The start-up failed binding with exactly these field errors, and Spring Boot's analysis shows each. */
-    private static void assertBindingRejected(@Nullable Throwable failure, Rejection... rejections) throws Exception {
+    /**
+     * The start-up failed binding with exactly these field errors, and the analysis an application prints shows each
+     * by its property (kebab case), with the engine's reason and what it takes.
+     */
+    private static void assertBindingRejected(@Nullable Throwable failure, Rejection... rejections) {
         assertRejected(failure, rejections);
-        String description = bindValidationAnalyzer().analyze(failure).getDescription();
+        FailureAnalysis analysis = new PgListenPropertiesFailureAnalyzer().analyze(failure);
+        assertThat(analysis).as("our analysis of %s", failure).isNotNull();
         for (Rejection rejection : rejections) {
-            assertThat(description)
-                    .contains(String.format(
-                            "%n    Property: %s.%s%n    Value: \"%s\"%n    " + "Origin: \"%s\" from property source",
-                            rejection.objectName(), rejection.field(), rejection.value(), rejection.property()))
-                    .contains(String.format("%n    Reason: %s%n", rejection.message()));
+            assertThat(analysis.getDescription())
+                    .contains(String.format("%n    %s: ", rejection.property()))
+                    .contains("reason: " + rejection.message() + "\n");
+            if (!rejection.property().endsWith("." + rejection.field())) {
+                assertThat(analysis.getDescription())
+                        .as("the field's name")
+                        .doesNotContain(rejection.objectName() + "." + rejection.field());
+            }
+            assertThat(analysis.getAction()).contains(String.format("%n    %s: ", rejection.property()));
         }
     }
 
-    /** Spring Boot's own analysis of a failed binding validation, as an application's start-up prints it. */
-    private static FailureAnalyzer bindValidationAnalyzer() throws Exception {
-        Constructor<?> constructor = Class.forName(
-                        "org.springframework.boot.diagnostics.analyzer.BindValidationFailureAnalyzer")
-                .getDeclaredConstructor();
-        constructor.setAccessible(true);
-        return (FailureAnalyzer) constructor.newInstance();
+    @Test
+    void anApplicationStartedWithAValueOutOfRangeSaysThePropertyAsWrittenTheValueAsTypedWhatItTakesAndItsDefault(
+            CapturedOutput output) {
+        assertThat(startUpReport(output, "pg-ip-listen.shutdown-timeout", "0s"))
+                .contains(String.format("%n    pg-ip-listen.shutdown-timeout: 0s%n"))
+                .contains("takes: a duration from 1ms to 2147483647ms")
+                .contains("reason: shutdownTimeout must be positive, got: PT0S")
+                .contains("pg-ip-listen.shutdown-timeout: a duration from 1ms to 2147483647ms (about 24 days) "
+                        + "(default 10s)")
+                .doesNotContain("pg-ip-listen.shutdownTimeout")
+                .doesNotContain("Update your application's configuration");
+        assertThat(startUpReport(output, "pg-ip-listen.tcp-keepalives.idle", "1500ms"))
+                .contains(String.format("%n    pg-ip-listen.tcp-keepalives.idle: 1500ms%n"))
+                .contains("takes: a whole number of seconds (PostgreSQL's unit) from 1s to 2147483s")
+                .contains("(default 5s)");
+        assertThat(startUpReport(output, "pg-ip-listen.backlog-limit", "1KB"))
+                .contains(String.format("%n    pg-ip-listen.backlog-limit: 1KB%n"))
+                .contains("takes: a size of at least 64KB")
+                .contains("(default 64MB)");
     }
+
+    /** What an application started with one bad value prints (Spring Boot's report of its failure analysis). */
+    private static String startUpReport(CapturedOutput output, String property, String value) {
+        SpringApplication application = new SpringApplication(BadValueApp.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        application.setDefaultProperties(
+                Map.of("pg-ip-listen.url", TestPostgres.shared().jdbcUrl(), property, value));
+        assertThatThrownBy(application::run).isNotNull();
+        String all = output.getAll();
+        return all.substring(all.lastIndexOf("APPLICATION FAILED TO START"));
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    @org.springframework.boot.autoconfigure.ImportAutoConfiguration(PgListenAutoConfiguration.class)
+    static class BadValueApp {}
 
     private static String expectedDurationRule(String option, Duration value, boolean wholeSeconds) {
         if (value.isNegative() || value.isZero()) {

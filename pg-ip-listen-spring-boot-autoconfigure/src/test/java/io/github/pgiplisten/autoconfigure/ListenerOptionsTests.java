@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Primary;
@@ -24,6 +27,7 @@ import io.github.pgiplisten.PgPublisher;
  * {@link PgListenerEndpointRegistry}: listeners by id, stopped and started at run time while the others go on, and
  * listeners registered at run time for channels chosen then.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ListenerOptionsTests {
 
     private final String channel = TestContexts.channel("options");
@@ -53,7 +57,14 @@ class ListenerOptionsTests {
             assertThat(status.awaitListening(Duration.ofSeconds(20), channel + "-orders", channel + "-audit"))
                     .isTrue();
 
+            assertThat(registry.getListener("orders").orElseThrow())
+                    .hasToString("orders [" + channel + "-orders] running");
+            assertThat(registry.getListener("manual").orElseThrow())
+                    .hasToString("manual [" + channel + "-manual] stopped");
+
             registry.getListener("orders").orElseThrow().stop();
+            assertThat(registry.getListener("orders").orElseThrow())
+                    .hasToString("orders [" + channel + "-orders] stopped");
             await().atMost(Duration.ofSeconds(10)).until(() -> !status.isListening(channel + "-orders"));
             publisher.notify(channel + "-orders", "while stopped");
             publisher.notify(channel + "-audit", "audit goes on");
@@ -89,6 +100,66 @@ class ListenerOptionsTests {
             assertThat(own.listeners).containsExactly("fragile");
             assertThat(global.listeners).containsExactly("orders");
         });
+    }
+
+    @Test
+    void aHandlerThatOneListenerNamesStaysItsOwnWhenItIsTheOnlyOneAndTheOthersFailuresAreLogged(CapturedOutput output) {
+        TestContexts.runner()
+                .withUserConfiguration(NamedHandlerOnlyApp.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
+                    assertThat(((ListenerRegistry) context.getBean(PgListenerEndpointRegistry.class))
+                                    .applicationErrorHandler())
+                            .as("the application's handler")
+                            .isInstanceOf(LoggingPgListenerErrorHandler.class);
+                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
+                    PgPublisher publisher = context.getBean(PgPublisher.class);
+                    publisher.notify(channel + "-orders", "boom");
+                    publisher.notify(channel + "-fragile", "boom");
+                    Failures own = context.getBean(Failures.class);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() ->
+                                    own.listeners.size() == 1 && output.getAll().contains("@PgListener orders threw"));
+                    assertThat(own.listeners).containsExactly("fragile");
+                });
+    }
+
+    @Test
+    void theOneHandlerNoListenerNamesIsTheApplicationsWithoutPrimary() {
+        TestContexts.runner()
+                .withUserConfiguration(NamedAndUnnamedHandlerApp.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
+                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                            .isTrue();
+                    PgPublisher publisher = context.getBean(PgPublisher.class);
+                    publisher.notify(channel + "-fragile", "boom");
+                    publisher.notify(channel + "-orders", "boom");
+                    Failures own = context.getBean("fragileFailures", Failures.class);
+                    Failures global = context.getBean("applicationFailures", Failures.class);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
+                    assertThat(own.listeners).containsExactly("fragile");
+                    assertThat(global.listeners).containsExactly("orders");
+                });
+    }
+
+    @Test
+    void twoHandlersNoListenerNamesAndNoneOfThemPrimaryFailStartUpNamingBoth() {
+        TestContexts.runner()
+                .withUserConfiguration(TwoUnnamedHandlersApp.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
+                    assertThat(context).hasFailed();
+                    Throwable failure = context.getStartupFailure();
+                    assertThat(failure).isInstanceOf(PgListenConfigurationException.class);
+                    assertThat(failure.getMessage())
+                            .contains("several PgListenerErrorHandler beans [first, second]")
+                            .contains("none is @Primary");
+                    assertThat(((PgListenConfigurationException) failure).action())
+                            .contains("@Primary");
+                });
     }
 
     @Test
@@ -235,6 +306,70 @@ class ListenerOptionsTests {
         @Primary
         PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
             return applicationFailures.handler();
+        }
+    }
+
+    /** One listener names the only error handler bean; "orders" names none. */
+    @Configuration(proxyBeanMethods = false)
+    static class NamedHandlerOnlyApp {
+
+        @Bean
+        OptionsListener optionsListener() {
+            return new OptionsListener();
+        }
+
+        @Bean
+        Failures fragileFailures() {
+            return new Failures();
+        }
+
+        @Bean
+        PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
+            return fragileFailures.handler();
+        }
+    }
+
+    /** A named handler and one no listener names, neither primary. */
+    @Configuration(proxyBeanMethods = false)
+    static class NamedAndUnnamedHandlerApp {
+
+        @Bean
+        OptionsListener optionsListener() {
+            return new OptionsListener();
+        }
+
+        @Bean
+        Failures fragileFailures() {
+            return new Failures();
+        }
+
+        @Bean
+        Failures applicationFailures() {
+            return new Failures();
+        }
+
+        @Bean
+        PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
+            return fragileFailures.handler();
+        }
+
+        @Bean
+        PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
+            return applicationFailures.handler();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoUnnamedHandlersApp {
+
+        @Bean
+        PgListenerErrorHandler first() {
+            return (notification, exception) -> {};
+        }
+
+        @Bean
+        PgListenerErrorHandler second() {
+            return (notification, exception) -> {};
         }
     }
 

@@ -17,6 +17,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
+import io.github.pgiplisten.PgListenerEndpointRegistry;
 import io.github.pgiplisten.PgListenerErrorHandler;
 import io.github.pgiplisten.PgPayloadConverter;
 import io.github.pgiplisten.PgPublisher;
@@ -50,7 +51,8 @@ class PgListenAutoConfigurationTests {
                     .hasSingleBean(PgPublisher.class)
                     .hasSingleBean(PgListenStatus.class)
                     .hasSingleBean(PgListenerContainer.class)
-                    .hasSingleBean(PgListenerErrorHandler.class)
+                    .doesNotHaveBean(
+                            PgListenerErrorHandler.class) // the logging default is no bean (ApplicationErrorHandler)
                     .hasSingleBean(PgPayloadConverter.class)
                     .hasSingleBean(PgListenHealthIndicator.class)
                     .hasSingleBean(PgListenMetrics.class);
@@ -137,7 +139,9 @@ class PgListenAutoConfigurationTests {
         TestContexts.runner().withUserConfiguration(UserBeans.class).run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(PgPublisher.class)).isSameAs(context.getBean("myPublisher"));
-            assertThat(context.getBean(PgListenerErrorHandler.class)).isSameAs(context.getBean("myErrorHandler"));
+            assertThat(((ListenerRegistry) context.getBean(PgListenerEndpointRegistry.class)).applicationErrorHandler())
+                    .as("the only error handler, which no listener names, is the application's")
+                    .isSameAs(context.getBean("myErrorHandler"));
             assertThat(context.getBean(PgPayloadConverter.class)).isSameAs(context.getBean("myConverter"));
             assertThat(context.getBean(PgListenConnectionDetails.class)).isSameAs(context.getBean("myConnection"));
             assertThat(context.getBean(PgListenerContainer.class).options().applicationName())
