@@ -2,7 +2,6 @@ package io.github.pgiplisten.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -10,26 +9,24 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.context.transaction.AfterTransaction;
 import org.springframework.transaction.annotation.Transactional;
 
-import io.github.pgiplisten.PgListenStatus;
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgPublisher;
-import io.github.pgiplisten.testsupport.PostgresServer;
-import io.github.pgiplisten.testsupport.TestPostgres;
+import io.github.pgiplisten.test.PgListenTestDatabase;
 
 /**
- * The sample application as its developer tests it, with nothing but the starter and spring-boot-starter-test as
- * dependencies (no JSON starter of its own: the starter brings it), in the way the README's "Testing your
- * application" describes: a PostgreSQL from connection details, a group of its own, the ready signal before
- * publishing, and a rolled-back test transaction that sends nothing.
+ * The sample application as its developer tests it, with nothing but the starter, spring-boot-starter-test and the
+ * test kit as dependencies (no JSON starter of its own: the starter brings it), in the way the README's "Testing your
+ * application" describes: {@code @PgListenTestDatabase} for a PostgreSQL without Docker, a group of its own and the
+ * ready signal, and a rolled-back test transaction that sends nothing.
  */
-@SpringBootTest(properties = {"pg-ip-listen.group=${random.uuid}", "demo.instance=test"})
+@SpringBootTest(properties = "demo.instance=test")
+@PgListenTestDatabase // a throwaway PostgreSQL, a group of its own, the ready signal before each test
 class SampleApplicationTests {
 
     record OrderCreated(long id, String item) {}
@@ -46,33 +43,7 @@ class SampleApplicationTests {
     }
 
     @TestConfiguration(proxyBeanMethods = false)
-    static class TestDatabase {
-
-        /**
-         * What {@code @ServiceConnection} on a Testcontainers {@code PostgreSQLContainer} registers; here from the
-         * test support, which finds a PostgreSQL without Docker too. The DataSource and the listen connection both
-         * follow it.
-         */
-        @Bean
-        JdbcConnectionDetails testDatabase() {
-            PostgresServer server = TestPostgres.shared();
-            return new JdbcConnectionDetails() {
-                @Override
-                public String getJdbcUrl() {
-                    return server.jdbcUrl();
-                }
-
-                @Override
-                public String getUsername() {
-                    return server.username();
-                }
-
-                @Override
-                public String getPassword() {
-                    return server.password();
-                }
-            };
-        }
+    static class Listeners {
 
         @Bean
         OrderEvents orderEvents() {
@@ -84,15 +55,11 @@ class SampleApplicationTests {
     PgPublisher publisher;
 
     @Autowired
-    PgListenStatus status;
-
-    @Autowired
     OrderEvents events;
 
-    /** The ready signal: publish only once the listen connection LISTENs, or the first notification may be missed. */
+    /** The kit has waited for the ready signal before each test: publishing at once is safe. */
     @BeforeEach
-    void awaitListening() throws InterruptedException {
-        assertThat(status.awaitListening(Duration.ofSeconds(30))).isTrue();
+    void clear() {
         events.received.clear();
     }
 
