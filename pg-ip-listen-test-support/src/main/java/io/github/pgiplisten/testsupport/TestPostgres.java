@@ -132,7 +132,8 @@ public final class TestPostgres {
                 tried.add("Testcontainers: a Docker engine answered but the container did not start: " + ex);
             }
         } else {
-            tried.add("Testcontainers: no Docker engine answers");
+            tried.add("Testcontainers: no Docker engine answers (DOCKER_HOST unset and no Docker or Podman socket"
+                    + " in its usual places)");
         }
         LocalPostgresServer local = startLocal(tried);
         if (local != null) {
