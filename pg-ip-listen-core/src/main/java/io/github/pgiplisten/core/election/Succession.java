@@ -27,7 +27,7 @@ import io.github.pgiplisten.core.PgNotification;
  * confirmation of a mark this standby never saw (sent before it listened) drops nothing and leaves it <em>not
  * anchored</em>: what was committed between that mark and its LISTEN may have been handled by nobody.</li>
  * <li>Ready: anchored (the last confirmation named a mark it saw) and nothing dropped. Only a ready standby can take
- * over without a possible gap; one that is not lets the lock go to a ready one (see {@link LockStatements}).</li>
+ * over without a possible gap; one that is not lets the lock go to a ready one (see {@link Protocol}).</li>
  * <li>On taking over (reading its own {@code lead}, which is queued after everything its predecessors sent): when
  * the last word of the predecessors was a {@code done} of a mark it saw, the predecessor stopped at that mark and what
  * is kept is exactly what nobody handled: a handover. Otherwise the predecessor crashed (or could not finish in time):
