@@ -4,8 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
+import org.springframework.aop.scope.ScopedProxyUtils;
+import org.springframework.beans.factory.BeanFactoryUtils;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.AbstractBeanDefinition;
 
 import io.github.pgiplisten.PgListenerErrorHandler;
 
@@ -13,8 +17,9 @@ import io.github.pgiplisten.PgListenerErrorHandler;
  * Which {@link PgListenerErrorHandler} bean is the application's, the one told of every listener that names none:
  * the {@code @Primary} one; else the only one that no {@code @PgListener(errorHandler = "…")} names; else, when every
  * such bean is named by a listener (or there is none), the default that logs. A handler declared for one listener
- * therefore never becomes every listener's by being the only bean of its type. Chosen once all singletons exist (so
- * every listener of a singleton has named its handler), when the container first needs it.
+ * therefore never becomes every listener's by being the only bean of its type. Only beans Spring would inject by type
+ * count (not a scoped proxy's target, not one declared no autowire candidate), in this context and its ancestors.
+ * Chosen once all singletons exist, with the handlers that every listener names, lazy beans' listeners included.
  */
 final class ApplicationErrorHandler {
 
@@ -27,7 +32,10 @@ final class ApplicationErrorHandler {
     static PgListenerErrorHandler choose(ListableBeanFactory beans, Set<String> named) {
         List<String> primary = new ArrayList<>();
         List<String> unnamed = new ArrayList<>();
-        for (String name : beans.getBeanNamesForType(PgListenerErrorHandler.class)) {
+        for (String name : BeanFactoryUtils.beanNamesForTypeIncludingAncestors(beans, PgListenerErrorHandler.class)) {
+            if (!isCandidate(beans, name)) {
+                continue;
+            }
             if (isPrimary(beans, name)) {
                 primary.add(name);
             }
@@ -56,6 +64,24 @@ final class ApplicationErrorHandler {
                         + "application's.",
                 "Mark the application-wide one @Primary, or name each of the others in a @PgListener(errorHandler ="
                         + " \"…\").");
+    }
+
+    /**
+     * Whether Spring would inject it by type: not the target behind a scoped proxy (the proxy is the candidate), not a
+     * bean declared {@code autowireCandidate = false} or {@code defaultCandidate = false}.
+     */
+    private static boolean isCandidate(ListableBeanFactory beans, String name) {
+        if (ScopedProxyUtils.isScopedTarget(name)) {
+            return false;
+        }
+        if (beans instanceof ConfigurableListableBeanFactory configurable
+                && configurable.containsBeanDefinition(name)) {
+            BeanDefinition definition = configurable.getMergedBeanDefinition(name);
+            return definition.isAutowireCandidate()
+                    && (!(definition instanceof AbstractBeanDefinition abstractDefinition)
+                            || abstractDefinition.isDefaultCandidate());
+        }
+        return true;
     }
 
     private static boolean isPrimary(ListableBeanFactory beans, String name) {

@@ -12,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.beans.factory.config.EmbeddedValueResolver;
+import org.springframework.core.SimpleAliasRegistry;
 
 import io.github.pgiplisten.PgListener;
 import io.github.pgiplisten.PgListenerErrorHandler;
@@ -101,8 +102,17 @@ final class ListenerAttributes {
                             + ", not a PgListenerErrorHandler",
                     "Name a PgListenerErrorHandler bean.");
         }
-        namedErrorHandlers.add(bean);
+        namedErrorHandlers.add(canonical(bean));
         return beanFactory.getBean(bean, PgListenerErrorHandler.class);
+    }
+
+    /** The bean a listener's {@code errorHandler} names, placeholders resolved and aliases followed. */
+    String errorHandlerName(String id, PgListener annotation) {
+        return canonical(resolve(id, "errorHandler", annotation.errorHandler()));
+    }
+
+    private String canonical(String bean) {
+        return beanFactory instanceof SimpleAliasRegistry aliases ? aliases.canonicalName(bean) : bean;
     }
 
     /** The beans that listeners named in {@code errorHandler} so far. */

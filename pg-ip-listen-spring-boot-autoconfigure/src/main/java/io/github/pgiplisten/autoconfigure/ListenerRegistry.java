@@ -38,6 +38,8 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
 
     private final Object monitor = new Object();
     private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private static final PgListenerErrorHandler UNCHOSEN = new LoggingPgListenerErrorHandler();
+
     private final Function<Set<String>, PgListenerErrorHandler> errorHandlerChooser;
     private volatile @Nullable PgListenerErrorHandler applicationErrorHandler;
     private final ListenerInvoker invoker;
@@ -63,14 +65,13 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
         applicationErrorHandler = errorHandlerChooser.apply(named);
     }
 
-    /** The handler of every listener that names none; chosen at start-up, or now if nothing chose it yet. */
+    /**
+     * The handler of every listener that names none, chosen at start-up; the logging default until then (no listener
+     * runs before the container starts, which is after the choice).
+     */
     PgListenerErrorHandler applicationErrorHandler() {
         PgListenerErrorHandler chosen = applicationErrorHandler;
-        if (chosen == null) {
-            chosen = errorHandlerChooser.apply(Set.of());
-            applicationErrorHandler = chosen;
-        }
-        return chosen;
+        return chosen != null ? chosen : UNCHOSEN;
     }
 
     /** A {@code @PgListener} method; subscribed at once when the engine runs and it starts automatically. */

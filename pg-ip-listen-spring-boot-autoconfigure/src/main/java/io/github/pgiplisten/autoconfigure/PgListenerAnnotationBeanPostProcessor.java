@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -94,7 +95,7 @@ class PgListenerAnnotationBeanPostProcessor
         rejectListenersOnBeansThatAreNotSingletons();
         if (beanFactory != null) {
             PgListenerContainer target = beanFactory.getBean(PgListenerContainer.class);
-            target.registry().chooseErrorHandler(attributes.namedErrorHandlers());
+            target.registry().chooseErrorHandler(namedErrorHandlers());
             target.register(endpoints);
             endpoints.clear();
             container = target;
@@ -113,6 +114,37 @@ class PgListenerAnnotationBeanPostProcessor
             classesWithoutListeners.add(targetClass);
         }
         return methods;
+    }
+
+    /**
+     * The error handlers that listeners name: those of the singletons made so far, and those of lazy singletons not
+     * made yet (from their definitions' types, as {@link #rejectListenersOnBeansThatAreNotSingletons} reads them), so
+     * that a handler named only by a lazy bean's listener is not taken for the application's.
+     */
+    private Set<String> namedErrorHandlers() {
+        Set<String> named = new HashSet<>(attributes.namedErrorHandlers());
+        if (beanFactory instanceof ConfigurableListableBeanFactory listable) {
+            for (String name : listable.getBeanDefinitionNames()) {
+                BeanDefinition definition = listable.getMergedBeanDefinition(name);
+                if (!definition.isSingleton() || !definition.isLazyInit() || listable.containsSingleton(name)) {
+                    continue;
+                }
+                Class<?> type;
+                try {
+                    type = listable.getType(name, false);
+                } catch (RuntimeException ex) {
+                    continue;
+                }
+                if (type != null) {
+                    listenerMethods(ClassUtils.getUserClass(type)).forEach((method, annotation) -> {
+                        if (!annotation.errorHandler().isEmpty()) {
+                            named.add(attributes.errorHandlerName(name + "#" + method.getName(), annotation));
+                        }
+                    });
+                }
+            }
+        }
+        return named;
     }
 
     /**

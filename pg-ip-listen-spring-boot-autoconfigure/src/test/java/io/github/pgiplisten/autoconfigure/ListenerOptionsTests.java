@@ -126,6 +126,20 @@ class ListenerOptionsTests {
     }
 
     @Test
+    void aHandlerNamedByALazyBeansListenerOrThroughAnAliasIsNotTheApplications() {
+        TestContexts.runner()
+                .withUserConfiguration(LazyAndAliasApp.class)
+                .withPropertyValues("test.channel=" + channel)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(((ListenerRegistry) context.getBean(PgListenerEndpointRegistry.class))
+                                    .applicationErrorHandler())
+                            .as("both handlers are named (one through its alias, one only by a lazy bean's listener)")
+                            .isInstanceOf(LoggingPgListenerErrorHandler.class);
+                });
+    }
+
+    @Test
     void theOneHandlerNoListenerNamesIsTheApplicationsWithoutPrimary() {
         TestContexts.runner()
                 .withUserConfiguration(NamedAndUnnamedHandlerApp.class)
@@ -326,6 +340,43 @@ class ListenerOptionsTests {
         @Bean
         PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
             return fragileFailures.handler();
+        }
+    }
+
+    static class AliasListener {
+
+        @PgListener(value = "${test.channel}-alias", errorHandler = "aliasOfFirst")
+        void on(String payload) {}
+    }
+
+    static class LazyListener {
+
+        @PgListener(value = "${test.channel}-lazy", errorHandler = "second")
+        void on(String payload) {}
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class LazyAndAliasApp {
+
+        @Bean
+        AliasListener aliasListener() {
+            return new AliasListener();
+        }
+
+        @Bean
+        @org.springframework.context.annotation.Lazy
+        LazyListener lazyListener() {
+            return new LazyListener();
+        }
+
+        @Bean({"first", "aliasOfFirst"})
+        PgListenerErrorHandler first() {
+            return (notification, exception) -> {};
+        }
+
+        @Bean
+        PgListenerErrorHandler second() {
+            return (notification, exception) -> {};
         }
     }
 

@@ -17,7 +17,10 @@ import io.github.pgiplisten.PgListenStatus;
  */
 class ReadySignalTestExecutionListener extends AbstractTestExecutionListener {
 
-    /** After dependency injection (which starts a paused context again), before the test's own listeners. */
+    /**
+     * After dependency injection, before a test-managed transaction begins ({@code TransactionalTestExecutionListener})
+     * and before {@code @Sql} scripts run. Getting the application context restarts a paused one.
+     */
     @Override
     public int getOrder() {
         return DependencyInjectionTestExecutionListener.ORDER + 10;

@@ -5,6 +5,7 @@ import java.util.UUID;
 
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.autoconfigure.container.ContainerImageMetadata;
 import org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.MapPropertySource;
@@ -40,6 +41,10 @@ final class TestDatabaseContextCustomizer implements ContextCustomizer {
         if (context.getBeanFactory() instanceof BeanDefinitionRegistry registry) {
             RootBeanDefinition definition =
                     new RootBeanDefinition(JdbcConnectionDetails.class, TestDatabaseContextCustomizer::details);
+            // the mark @ServiceConnection leaves on container connection details: test slices that replace a
+            // DataSource that is not a test's (@JdbcTest, @DataJpaTest: @AutoConfigureTestDatabase's NON_TEST) keep
+            // this one, so the DataSource and the listen connection stay on the same server
+            new ContainerImageMetadata("postgres").addTo(definition);
             registry.registerBeanDefinition(BEAN_NAME, definition);
         } else {
             context.getBeanFactory().registerSingleton(BEAN_NAME, details());
