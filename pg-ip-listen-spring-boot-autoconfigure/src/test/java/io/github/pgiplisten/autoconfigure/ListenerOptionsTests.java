@@ -14,6 +14,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
 
 import io.github.pgiplisten.PgListenStatus;
@@ -291,39 +292,7 @@ class ListenerOptionsTests {
         }
     }
 
-    @Configuration(proxyBeanMethods = false)
-    static class OptionsApp {
-
-        @Bean
-        OptionsListener optionsListener() {
-            return new OptionsListener();
-        }
-
-        @Bean
-        Failures fragileFailures() {
-            return new Failures();
-        }
-
-        @Bean
-        Failures applicationFailures() {
-            return new Failures();
-        }
-
-        /** For the one listener that names it. */
-        @Bean
-        PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
-            return fragileFailures.handler();
-        }
-
-        /** The application's: the primary one of several. */
-        @Bean
-        @Primary
-        PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
-            return applicationFailures.handler();
-        }
-    }
-
-    /** One listener names the only error handler bean; "orders" names none. */
+    /** The listeners and the handler that one of them ("fragile") names, the only handler bean; "orders" names none. */
     @Configuration(proxyBeanMethods = false)
     static class NamedHandlerOnlyApp {
 
@@ -340,6 +309,39 @@ class ListenerOptionsTests {
         @Bean
         PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
             return fragileFailures.handler();
+        }
+    }
+
+    /** Beside the named handler, one that no listener names, not primary: the application's all the same. */
+    @Configuration(proxyBeanMethods = false)
+    @Import(NamedHandlerOnlyApp.class)
+    static class NamedAndUnnamedHandlerApp {
+
+        @Bean
+        Failures applicationFailures() {
+            return new Failures();
+        }
+
+        @Bean
+        PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
+            return applicationFailures.handler();
+        }
+    }
+
+    /** Beside the named handler, the application's: the primary one of several. */
+    @Configuration(proxyBeanMethods = false)
+    @Import(NamedHandlerOnlyApp.class)
+    static class OptionsApp {
+
+        @Bean
+        Failures applicationFailures() {
+            return new Failures();
+        }
+
+        @Bean
+        @Primary
+        PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
+            return applicationFailures.handler();
         }
     }
 
@@ -377,36 +379,6 @@ class ListenerOptionsTests {
         @Bean
         PgListenerErrorHandler second() {
             return (notification, exception) -> {};
-        }
-    }
-
-    /** A named handler and one no listener names, neither primary. */
-    @Configuration(proxyBeanMethods = false)
-    static class NamedAndUnnamedHandlerApp {
-
-        @Bean
-        OptionsListener optionsListener() {
-            return new OptionsListener();
-        }
-
-        @Bean
-        Failures fragileFailures() {
-            return new Failures();
-        }
-
-        @Bean
-        Failures applicationFailures() {
-            return new Failures();
-        }
-
-        @Bean
-        PgListenerErrorHandler fragileErrors(Failures fragileFailures) {
-            return fragileFailures.handler();
-        }
-
-        @Bean
-        PgListenerErrorHandler applicationErrors(Failures applicationFailures) {
-            return applicationFailures.handler();
         }
     }
 
