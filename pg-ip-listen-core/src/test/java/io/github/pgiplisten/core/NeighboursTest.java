@@ -59,4 +59,37 @@ class NeighboursTest {
                 .until(() -> engines.recorder(leader).count() == 5);
         assertThat(same.status().channels().groupWarning()).isNull();
     }
+
+    /**
+     * An instance that stops closes its durable consumer, and with it the subscription to the durable channels'
+     * wake-up, before its engine; a leader doing so still sends progress messages. That is no other service under the
+     * same group name: nobody warns of it.
+     */
+    @Test
+    void theDurableWakeUpChannelIsNotPartOfTheChannelsALeaderAndItsStandbysCompare() {
+        String shared = engines.channel("shared");
+        PgListenEngine leader = engines.create();
+        leader.subscribe(shared, new Recorder());
+        leader.subscribe(io.github.pgiplisten.core.durable.DurableLog.WAKE_CHANNEL, new Recorder());
+        leader.start();
+        Engines.awaitSingleListeningLeader(List.of(leader));
+        PgListenEngine withoutWakeUps = engines.create();
+        withoutWakeUps.subscribe(shared, new Recorder());
+        withoutWakeUps.start();
+        PgListenEngine otherService = engines.create();
+        otherService.subscribe(shared, new Recorder());
+        otherService.subscribe(engines.channel("elsewhere"), new Recorder());
+        otherService.start();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> withoutWakeUps.status().listens()
+                        && otherService.status().listens());
+        engines.notify(shared, "a", "b", "c");
+        await().atMost(Duration.ofSeconds(10))
+                .alias("progress messages reached the standbys: the one with another channel warns")
+                .until(() -> otherService.status().channels().groupWarning() != null);
+        engines.notify(shared, "d");
+        await().during(Duration.ofMillis(500))
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> withoutWakeUps.status().channels().groupWarning() == null);
+    }
 }

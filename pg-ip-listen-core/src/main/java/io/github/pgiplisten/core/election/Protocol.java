@@ -183,10 +183,24 @@ public final class Protocol {
         return "pg-ip-listen:" + Long.toHexString(key);
     }
 
-    /** 8 hex digits of the SHA-256 of the sorted channel names: equal sets, equal digests. */
+    /**
+     * The prefix of the library's own channels that an engine may listen to beside the application's (the durable
+     * channels' wake-up, {@code pg_ip_listen_durable}): not part of the channel digest.
+     */
+    static final String OWN_CHANNEL_PREFIX = "pg_ip_listen_";
+
+    /**
+     * 8 hex digits of the SHA-256 of the sorted channel names, the library's own left out: equal sets, equal digests.
+     * The durable channels' wake-up is left out because an instance that stops closes its durable consumer (and that
+     * subscription) before its engine: with it in the digest, a stopping leader's last progress messages would make
+     * its standbys warn of "another service with the same group name".
+     */
     static String channelsDigest(Collection<String> channels) {
         StringBuilder names = new StringBuilder();
         for (String channel : new TreeSet<>(channels)) {
+            if (channel.startsWith(OWN_CHANNEL_PREFIX)) {
+                continue;
+            }
             names.append(channel).append('\0');
         }
         return HexFormat.of().formatHex(sha256(names.toString().getBytes(StandardCharsets.UTF_8)), 0, 4);

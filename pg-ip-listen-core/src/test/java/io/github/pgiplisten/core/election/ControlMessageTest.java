@@ -81,6 +81,10 @@ class ControlMessageTest {
         assertThat(Protocol.channelsDigest(List.of("orders"))).isNotEqualTo(digest);
         assertThat(Protocol.channelsDigest(List.of("ab"))).isNotEqualTo(Protocol.channelsDigest(List.of("a", "b")));
         assertThat(Protocol.channelsDigest(List.of())).hasSize(8);
+        assertThat(Protocol.channelsDigest(List.of("orders", "invoices", "pg_ip_listen_durable")))
+                .as("the durable channels' wake-up, which a stopping instance drops before its engine stops")
+                .isEqualTo(digest);
+        assertThat(io.github.pgiplisten.core.durable.DurableLog.WAKE_CHANNEL).startsWith(Protocol.OWN_CHANNEL_PREFIX);
         assertThat(ControlMessage.parse(Protocol.lead(MARK) + " " + digest))
                 .extracting(ControlMessage::channels)
                 .isEqualTo(digest);
