@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
@@ -88,19 +89,22 @@ class ListenerOptionsTests {
 
     @Test
     void aListenersOwnErrorHandlerGetsItsFailuresAndTheApplicationsTheOthers() {
-        app().run(context -> {
-            assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
-                    .isTrue();
-            PgPublisher publisher = context.getBean(PgPublisher.class);
-            publisher.notify(channel + "-fragile", "boom");
-            publisher.notify(channel + "-orders", "boom");
-            Failures own = context.getBean("fragileFailures", Failures.class);
-            Failures global = context.getBean("applicationFailures", Failures.class);
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
-            assertThat(own.listeners).containsExactly("fragile");
-            assertThat(global.listeners).containsExactly("orders");
-        });
+        app().run(this::ownAndApplicationHandlersGetTheirListenersFailures);
+    }
+
+    /** "fragile" names its handler, "orders" none: each failure goes to the right one ("applicationErrors"). */
+    private void ownAndApplicationHandlersGetTheirListenersFailures(AssertableApplicationContext context)
+            throws InterruptedException {
+        assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
+                .isTrue();
+        PgPublisher publisher = context.getBean(PgPublisher.class);
+        publisher.notify(channel + "-fragile", "boom");
+        publisher.notify(channel + "-orders", "boom");
+        Failures own = context.getBean("fragileFailures", Failures.class);
+        Failures global = context.getBean("applicationFailures", Failures.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
+        assertThat(own.listeners).containsExactly("fragile");
+        assertThat(global.listeners).containsExactly("orders");
     }
 
     @Test
@@ -145,19 +149,7 @@ class ListenerOptionsTests {
         TestContexts.runner()
                 .withUserConfiguration(NamedAndUnnamedHandlerApp.class)
                 .withPropertyValues("test.channel=" + channel)
-                .run(context -> {
-                    assertThat(context.getBean(PgListenStatus.class).awaitListening(Duration.ofSeconds(20)))
-                            .isTrue();
-                    PgPublisher publisher = context.getBean(PgPublisher.class);
-                    publisher.notify(channel + "-fragile", "boom");
-                    publisher.notify(channel + "-orders", "boom");
-                    Failures own = context.getBean("fragileFailures", Failures.class);
-                    Failures global = context.getBean("applicationFailures", Failures.class);
-                    await().atMost(Duration.ofSeconds(10))
-                            .until(() -> own.listeners.size() == 1 && global.listeners.size() == 1);
-                    assertThat(own.listeners).containsExactly("fragile");
-                    assertThat(global.listeners).containsExactly("orders");
-                });
+                .run(this::ownAndApplicationHandlersGetTheirListenersFailures);
     }
 
     @Test
