@@ -91,7 +91,8 @@ class DashboardTests {
         }
         Set<String> names = new TreeSet<>();
         for (String query : queries) {
-            Matcher matcher = METRIC.matcher(query);
+            // label values ("pg_ip_listen_durable", the wake-up channel the handling panels leave out) are no metric
+            Matcher matcher = METRIC.matcher(query.replaceAll("\"[^\"]*\"", "\"\""));
             while (matcher.find()) {
                 names.add(matcher.group());
             }
