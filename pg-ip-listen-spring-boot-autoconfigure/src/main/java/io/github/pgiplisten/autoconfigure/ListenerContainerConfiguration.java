@@ -51,7 +51,6 @@ class ListenerContainerConfiguration {
         ObservationRegistry observationRegistry =
                 properties.isObservationEnabled() ? observations.getIfAvailable(() -> ObservationRegistry.NOOP) : null;
         ListenerRegistry registry = new ListenerRegistry(
-                named -> ApplicationErrorHandler.choose(beans, named),
                 new ListenerInvoker(observationRegistry, listenerConvention.getIfAvailable(), factory.group()));
         PgListenOptions options = factory.build(
                 taskDecorator, simpleExecutor, customizers, CompositeNotificationObserver.of(beans, observers));

@@ -11,7 +11,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiFunction;
-import java.util.function.Function;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -40,7 +39,6 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     private final Map<String, Entry> entries = new LinkedHashMap<>();
     private static final PgListenerErrorHandler UNCHOSEN = new LoggingPgListenerErrorHandler();
 
-    private final Function<Set<String>, PgListenerErrorHandler> errorHandlerChooser;
     private volatile @Nullable PgListenerErrorHandler applicationErrorHandler;
     private final ListenerInvoker invoker;
     private @Nullable PgListenEngine engine;
@@ -48,21 +46,13 @@ final class ListenerRegistry implements PgListenerEndpointRegistry {
     private @Nullable DurableSupport durableSupport;
     private String group = "";
 
-    /**
-     * @param errorHandlerChooser the application's error handler, given the bean names that listeners name as their
-     *     own (see {@link ApplicationErrorHandler})
-     */
-    ListenerRegistry(Function<Set<String>, PgListenerErrorHandler> errorHandlerChooser, ListenerInvoker invoker) {
-        this.errorHandlerChooser = errorHandlerChooser;
+    ListenerRegistry(ListenerInvoker invoker) {
         this.invoker = invoker;
     }
 
-    /**
-     * Chooses the application's error handler, once every singleton's listeners have named theirs.
-     * @throws PgListenConfigurationException when it cannot be told
-     */
-    void chooseErrorHandler(Set<String> named) {
-        applicationErrorHandler = errorHandlerChooser.apply(named);
+    /** The application's error handler, once every singleton's listeners have named theirs (see ApplicationErrorHandler). */
+    void useErrorHandler(PgListenerErrorHandler chosen) {
+        applicationErrorHandler = chosen;
     }
 
     /**

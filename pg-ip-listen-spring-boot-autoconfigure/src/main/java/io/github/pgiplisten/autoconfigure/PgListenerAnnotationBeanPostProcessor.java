@@ -93,9 +93,9 @@ class PgListenerAnnotationBeanPostProcessor
     @Override
     public void afterSingletonsInstantiated() {
         rejectListenersOnBeansThatAreNotSingletons();
-        if (beanFactory != null) {
-            PgListenerContainer target = beanFactory.getBean(PgListenerContainer.class);
-            target.registry().chooseErrorHandler(namedErrorHandlers());
+        if (beanFactory instanceof ConfigurableListableBeanFactory listable) {
+            PgListenerContainer target = listable.getBean(PgListenerContainer.class);
+            target.registry().useErrorHandler(ApplicationErrorHandler.choose(listable, namedErrorHandlers()));
             target.register(endpoints);
             endpoints.clear();
             container = target;
@@ -118,32 +118,19 @@ class PgListenerAnnotationBeanPostProcessor
 
     /**
      * The error handlers that listeners name: those of the singletons made so far, and those of lazy singletons not
-     * made yet (from their definitions' types, as {@link #rejectListenersOnBeansThatAreNotSingletons} reads them), so
-     * that a handler named only by a lazy bean's listener is not taken for the application's.
+     * made yet (read from their definitions), so that a handler named only by a lazy bean's listener is not taken for
+     * the application's.
      */
     private Set<String> namedErrorHandlers() {
         Set<String> named = new HashSet<>(attributes.namedErrorHandlers());
-        if (beanFactory instanceof ConfigurableListableBeanFactory listable) {
-            for (String name : listable.getBeanDefinitionNames()) {
-                BeanDefinition definition = listable.getMergedBeanDefinition(name);
-                if (!definition.isSingleton() || !definition.isLazyInit() || listable.containsSingleton(name)) {
-                    continue;
-                }
-                Class<?> type;
-                try {
-                    type = listable.getType(name, false);
-                } catch (RuntimeException ex) {
-                    continue;
-                }
-                if (type != null) {
-                    listenerMethods(ClassUtils.getUserClass(type)).forEach((method, annotation) -> {
-                        if (!annotation.errorHandler().isEmpty()) {
-                            named.add(attributes.errorHandlerName(name + "#" + method.getName(), annotation));
-                        }
-                    });
-                }
-            }
-        }
+        forEachListenerDefinition(
+                (listable, name, definition) ->
+                        definition.isSingleton() && definition.isLazyInit() && !listable.containsSingleton(name),
+                (name, definition, methods) -> methods.forEach((method, annotation) -> {
+                    if (!annotation.errorHandler().isEmpty()) {
+                        named.add(attributes.errorHandlerName(name + "#" + method.getName(), annotation));
+                    }
+                }));
         return named;
     }
 
@@ -153,27 +140,49 @@ class PgListenerAnnotationBeanPostProcessor
      * instances do not exist yet at start-up: their definitions tell the scope and, mostly, the type.
      */
     private void rejectListenersOnBeansThatAreNotSingletons() {
+        forEachListenerDefinition(
+                (listable, name, definition) -> !definition.isSingleton() && !definition.isAbstract(),
+                (name, definition, methods) -> {
+                    throw wrongScope(name, methods, definition.getScope());
+                });
+    }
+
+    /**
+     * The {@code @PgListener} methods of the bean definitions that {@code which} picks, read from each definition's
+     * type without making the bean (or its FactoryBean); a definition whose type cannot be told now is skipped.
+     */
+    private void forEachListenerDefinition(DefinitionFilter which, ListenerDefinition action) {
         if (!(beanFactory instanceof ConfigurableListableBeanFactory listable)) {
             return;
         }
         for (String name : listable.getBeanDefinitionNames()) {
             BeanDefinition definition = listable.getMergedBeanDefinition(name);
-            if (definition.isSingleton() || definition.isAbstract()) {
+            if (!which.test(listable, name, definition)) {
                 continue;
             }
             Class<?> type;
             try {
-                type = listable.getType(name, false); // without making the bean or its FactoryBean
+                type = listable.getType(name, false);
             } catch (RuntimeException ex) {
-                continue; // a definition whose type cannot be told now: checked when an instance is made
+                continue;
             }
             if (type != null) {
                 Map<Method, PgListener> methods = listenerMethods(ClassUtils.getUserClass(type));
                 if (!methods.isEmpty()) {
-                    throw wrongScope(name, methods, definition.getScope());
+                    action.accept(name, definition, methods);
                 }
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface DefinitionFilter {
+        boolean test(ConfigurableListableBeanFactory listable, String name, BeanDefinition definition);
+    }
+
+    @FunctionalInterface
+    private interface ListenerDefinition {
+        void accept(String name, BeanDefinition definition, Map<Method, PgListener> methods);
     }
 
     /** The scope of the bean when it is not a singleton (a FactoryBean's objects that are not count as prototypes). */

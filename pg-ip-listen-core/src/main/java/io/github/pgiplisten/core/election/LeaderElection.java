@@ -411,9 +411,6 @@ public final class LeaderElection {
      */
     private void compareChannels(String leaderDigest, int leaderPid) {
         EngineState state = engine.state();
-        if (state.closing()) {
-            return; // a stopping instance's listeners go away before its engine does: nothing to compare any more
-        }
         if (leaderDigest.equals(Protocol.channelsDigest(engine.subscriptions().channels()))) {
             state.groupWarning = null;
             return;

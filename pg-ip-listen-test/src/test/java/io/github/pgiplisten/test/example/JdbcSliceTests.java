@@ -31,11 +31,7 @@ class JdbcSliceTests {
     @Test
     void theSliceKeepsTheKitsDatabaseForTheDataSourceAndTheListenConnection() {
         assertThat(jdbc.queryForObject("SELECT version()", String.class)).startsWith("PostgreSQL");
-        Integer listenSessions = jdbc.queryForObject(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
-                Integer.class,
-                container.options().applicationName());
-        assertThat(listenSessions)
+        assertThat(ListenSessions.on(jdbc, container))
                 .as("the listen session, on the DataSource's server")
                 .isEqualTo(1);
     }

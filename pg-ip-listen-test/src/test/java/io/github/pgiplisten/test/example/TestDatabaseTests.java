@@ -66,12 +66,7 @@ class TestDatabaseTests {
                 .isEqualTo(TestPostgres.shared().jdbcUrl());
         assertThat(container.options().jdbcUrl())
                 .isEqualTo(TestPostgres.shared().jdbcUrl());
-        Integer listenSessions = new JdbcTemplate(dataSource)
-                .queryForObject(
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
-                        Integer.class,
-                        container.options().applicationName());
-        assertThat(listenSessions)
+        assertThat(ListenSessions.on(new JdbcTemplate(dataSource), container))
                 .as("the listen session, on the DataSource's server")
                 .isEqualTo(1);
     }
