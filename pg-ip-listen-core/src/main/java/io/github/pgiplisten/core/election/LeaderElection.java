@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.jspecify.annotations.Nullable;
 import org.postgresql.PGNotification;
+import org.postgresql.core.Notification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -387,6 +388,19 @@ public final class LeaderElection {
         public void read(PGNotification notification) {
             keep(succession, notification, ownPid);
         }
+    }
+
+    /**
+     * For the {@link Rehearsal}: a keeper as a standby's, reading into {@code succession} (a throwaway one) for a session
+     * of {@code ownPid}, so that a standby's reading runs compiled before the first takeover needs it.
+     */
+    Keeper rehearsalKeeper(Succession succession, int ownPid) {
+        return new Keeper(succession, ownPid);
+    }
+
+    /** For the {@link Rehearsal}: a control message on this group's control channel, as sent by {@code pid}. */
+    PGNotification rehearsalControl(String message, int pid) {
+        return new Notification(protocol.controlChannel(), pid, message);
     }
 
     /** A notification a standby read: kept for handlers, or a control message of another session. */

@@ -768,6 +768,18 @@ public final class Protocol {
         return successor[0];
     }
 
+    /**
+     * The rehearsal's backlog: {@code count} notifications on the control channel whose payloads are no control
+     * messages (their numbers), in one statement; a session that listens gets them back at its next read.
+     */
+    void sendToSelf(ListenConnection connection, int count) throws SQLException {
+        connection.query(
+                0,
+                "SELECT count(pg_notify(" + literal(controlChannel) + ", g::text)) FROM generate_series(1, " + count
+                        + ") AS g",
+                (label, row) -> {});
+    }
+
     /** {@code pg_notify} of {@code message} on the control channel: the one place a control message is sent. */
     private String notify(String message) {
         return "pg_notify(" + literal(controlChannel) + ", " + literal(message) + ")";

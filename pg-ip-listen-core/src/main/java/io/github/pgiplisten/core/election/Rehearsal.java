@@ -3,11 +3,11 @@ package io.github.pgiplisten.core.election;
 import java.lang.invoke.MethodHandles;
 import java.sql.SQLException;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 import org.postgresql.PGNotification;
+import org.postgresql.core.Notification;
 
 import io.github.pgiplisten.core.PgListenOptions;
 import io.github.pgiplisten.core.PgNotification;
@@ -27,8 +27,16 @@ public final class Rehearsal {
 
     private static final PGNotification[] NOTHING = new PGNotification[0];
 
+    /**
+     * How many notifications the rehearsal sends itself before its lock wait, which brings them back as a takeover's
+     * lock wait brings a standby's backlog: past the JIT's first compile threshold for the driver's reading of a
+     * notification and for a standby's keeping of it.
+     */
+    private static final int WARM_NOTIFICATIONS = 256;
+
     private final PgListenOptions options;
     private final NotificationDispatcher dispatcher;
+    private final LeaderElection election;
     /**
      * The rehearsal's protocol, on a key and so a control channel of its own, one per engine rather than per connect:
      * pgjdbc interns the channel name of every notification it reads in a JVM-wide cache, so a new name per connect
@@ -39,9 +47,10 @@ public final class Rehearsal {
     private final String channel = protocol.controlChannel();
     private boolean bookkeepingDone;
 
-    public Rehearsal(PgListenOptions options, NotificationDispatcher dispatcher) {
+    public Rehearsal(PgListenOptions options, NotificationDispatcher dispatcher, LeaderElection election) {
         this.options = options;
         this.dispatcher = dispatcher;
+        this.election = election;
     }
 
     /** Rehearses on a connection just opened, before it stands by. */
@@ -51,6 +60,10 @@ public final class Rehearsal {
         String leadMark = Protocol.newMark();
         String handoverMark = Protocol.newMark();
         protocol.listenAndObserve(connection, Set.of());
+        // a backlog for the wait to bring, read as a standby reads its own: a standby usually takes over once, maybe
+        // seconds after it started (a rolling deploy's new instance), and its reading would otherwise run in the
+        // interpreter on the takeover's critical path (a few ms for 200 notifications here)
+        protocol.sendToSelf(connection, WARM_NOTIFICATIONS);
         Protocol.LockWait wait = protocol.awaitLock(
                 connection,
                 LeaderElection.MIN_LOCK_WAIT_MILLIS,
@@ -58,14 +71,16 @@ public final class Rehearsal {
                 new Protocol.Standby(true, false, false));
         PGNotification[] arrived = connection.readArrived();
         if (wait.outcome() == Protocol.Outcome.GRANTED) { // a key of its own: granted unless the server is odd
-            OwnMark.readThrough(
-                    protocol,
-                    connection,
-                    arrived,
-                    leadMark,
-                    options.probeTimeout(),
-                    OwnMark.IGNORE,
-                    "The rehearsal's announcement");
+            try (Succession kept = new Succession(options.standbyBufferLimit())) {
+                OwnMark.readThrough(
+                        protocol,
+                        connection,
+                        arrived,
+                        leadMark,
+                        options.probeTimeout(),
+                        election.rehearsalKeeper(kept, connection.backendPid()),
+                        "The rehearsal's announcement");
+            }
         }
         protocol.sendHandoverMark(connection, handoverMark, 0);
         OwnMark.readThrough(
@@ -104,16 +119,19 @@ public final class Rehearsal {
         int leaderPid = -1 - round;
         Succession succession = new Succession(options.standbyBufferLimit());
         succession.observe(List.of(leaderPid));
+        // read as a standby reads (LeaderElection.Keeper), a session of its own pid that is neither the leader's nor
+        // any backend's
+        OwnMark.Before keeper = election.rehearsalKeeper(succession, -2 - round);
         String lead = Protocol.newMark();
         String next = Protocol.newMark();
-        succession.control(Objects.requireNonNull(ControlMessage.parse(Protocol.lead(lead))), leaderPid);
+        keeper.read(election.rehearsalControl(Protocol.lead(lead), leaderPid));
         for (int n = 0; n < 8; n++) {
-            succession.hold(new PgNotification(channel, Integer.toString(n), leaderPid));
+            keeper.read(new Notification(channel, leaderPid, Integer.toString(n)));
         }
-        succession.control(Objects.requireNonNull(ControlMessage.parse(Protocol.progress(next, lead))), leaderPid);
-        succession.control(Objects.requireNonNull(ControlMessage.parse(Protocol.done(next))), leaderPid);
-        succession.hold(new PgNotification(channel, "after", leaderPid));
-        succession.hold(new PgNotification(channel, "after that", leaderPid));
+        keeper.read(election.rehearsalControl(Protocol.progress(next, lead), leaderPid));
+        keeper.read(election.rehearsalControl(Protocol.done(next), leaderPid));
+        keeper.read(new Notification(channel, leaderPid, "after"));
+        keeper.read(new Notification(channel, leaderPid, "after that"));
         Succession.Plan plan = succession.takeOver(options.crashDelivery());
         List<PgNotification> inherited = plan.inherited().takeOldest(Long.MAX_VALUE);
         plan.inherited().close();

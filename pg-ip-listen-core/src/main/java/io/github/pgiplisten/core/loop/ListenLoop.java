@@ -61,7 +61,7 @@ public final class ListenLoop implements Runnable {
         this.state = engine.state();
         this.dispatcher = engine.dispatcher();
         this.election = election;
-        this.rehearsal = new Rehearsal(options, dispatcher);
+        this.rehearsal = new Rehearsal(options, dispatcher, election);
         this.reconnect = new Reconnect(options);
         this.pause = new BacklogPause(engine, this::warnInterrupted);
     }
