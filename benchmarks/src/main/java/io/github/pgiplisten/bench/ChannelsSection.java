@@ -38,8 +38,9 @@ import io.github.pgiplisten.testsupport.PostgresServer;
  * before it waited for the lock), counted once the engine has also told every channel as listened
  * ({@link EngineEvent.ChannelListened}); raw, a pgjdbc connection from the connect call to its last LISTEN
  * returning, one {@code LISTEN} statement per channel as a plain application writes it, and all in one statement
- * ({@code LISTEN a; LISTEN b; …}). {@link Benchmarks#ROUNDS} rounds of the three, rotating which goes first, after
- * one unmeasured round.</li>
+ * ({@code LISTEN a; LISTEN b; …}). The row counts both from the connection being open (ours' {@code Connected}
+ * event, raw's connect call returning), where the goal applies, and notes the time from the start with the connect.
+ * {@link Benchmarks#ROUNDS} rounds of the three, rotating which goes first, after one unmeasured round.</li>
  * <li>crash takeover: {@link FailoverSection}'s fleet of three JVMs with every instance on the N channels (raw LISTENs
  * them in one statement once it leads), the producer round-robin over them every 2 ms; only kills,
  * {@code bench.failover-rounds} of them per side, in two fleets each, alternating. After a fleet's last round, the
@@ -57,8 +58,13 @@ final class ChannelsSection implements Section {
     /** Counts from which the listening goal applies: the issue's 1 000 channels. */
     private static final int LISTENING_GOAL_FROM = 1000;
 
-    /** Issue 24: listening on 1 000 channels within 50 ms of connecting (one round trip, not one per channel). */
-    private static final Goal.Target LISTENING = Goal.atMost("start → leading and listening, ms", 50);
+    /**
+     * Issue 24: listening on 1 000 channels within 50 ms of connecting (one round trip, not one per channel): from the
+     * connection being open (ours' {@code Connected} event) to leading and listening on every channel. What comes
+     * before it, the connect itself (TCP, TLS where asked, SCRAM's key derivation: about 20 ms of CPU here), does not
+     * depend on the channels and is shown beside it.
+     */
+    private static final Goal.Target LISTENING = Goal.atMost("connection open → leading and listening, ms", 50);
 
     /**
      * Issue 24: takeover p99 unchanged within noise as the channels grow; "within noise" taken as at most 1.2 × the
@@ -85,7 +91,8 @@ final class ChannelsSection implements Section {
             List<Double> oursConnected,
             List<Double> rawEach,
             List<Double> rawOne,
-            List<Double> rawConnect,
+            List<Double> rawEachConnect,
+            List<Double> rawOneConnect,
             FailoverSection.Takeovers oursTakeovers,
             FailoverSection.Takeovers rawTakeovers,
             List<Double> oursHeapMb,
@@ -115,7 +122,8 @@ final class ChannelsSection implements Section {
         List<Double> oursConnected = new ArrayList<>();
         List<Double> rawEach = new ArrayList<>();
         List<Double> rawOne = new ArrayList<>();
-        List<Double> rawConnect = new ArrayList<>();
+        List<Double> rawEachConnect = new ArrayList<>();
+        List<Double> rawOneConnect = new ArrayList<>();
         for (int round = -1; round < ROUNDS; round++) { // round -1: unmeasured, loads and compiles
             for (int turn = 0; turn < 3; turn++) {
                 int variant = (Math.max(round, 0) + turn) % 3;
@@ -128,7 +136,7 @@ final class ChannelsSection implements Section {
                         oursConnected.add(ms[1]);
                     } else {
                         (variant == 1 ? rawEach : rawOne).add(ms[0]);
-                        rawConnect.add(ms[1]);
+                        (variant == 1 ? rawEachConnect : rawOneConnect).add(ms[1]);
                     }
                     log(String.format(
                             Locale.ROOT,
@@ -201,7 +209,8 @@ final class ChannelsSection implements Section {
                 oursConnected,
                 rawEach,
                 rawOne,
-                rawConnect,
+                rawEachConnect,
+                rawOneConnect,
                 oursTakeovers,
                 rawTakeovers,
                 oursHeap,
@@ -215,25 +224,29 @@ final class ChannelsSection implements Section {
         String channels = f.count() == 1
                 ? "1 channel"
                 : String.format(Locale.ROOT, "%,d channels", f.count()).replace(',', ' ');
-        double listening = Stats.median(f.oursListening());
-        List<Double> afterConnect = new ArrayList<>();
-        for (int i = 0; i < f.oursListening().size(); i++) {
-            afterConnect.add(f.oursListening().get(i) - f.oursConnected().get(i));
-        }
-        String connected = String.format(
+        List<Double> oursAfterConnect = minus(f.oursListening(), f.oursConnected());
+        List<Double> rawEachAfterConnect = minus(f.rawEach(), f.rawEachConnect());
+        List<Double> rawOneAfterConnect = minus(f.rawOne(), f.rawOneConnect());
+        List<Double> rawConnect = new ArrayList<>(f.rawEachConnect());
+        rawConnect.addAll(f.rawOneConnect());
+        String fromStart = String.format(
                 Locale.ROOT,
-                "ours: connection open after %.1f ms, leading %.1f ms later; raw: from the connect call (open after "
-                        + "%.1f ms), a LISTEN statement a channel / all in one statement (medians)",
+                "from the start (the connect call): ours %s ms, raw %s / %s; the connect itself: ours %.1f ms, raw "
+                        + "%.1f (medians); raw: a LISTEN statement a channel / all in one statement",
+                Stats.medianAndSpread(f.oursListening(), "%.1f"),
+                Stats.medianAndSpread(f.rawEach(), "%.1f"),
+                Stats.medianAndSpread(f.rawOne(), "%.1f"),
                 Stats.median(f.oursConnected()),
-                Stats.median(afterConnect),
-                Stats.median(f.rawConnect()));
-        String raw = Stats.medianAndSpread(f.rawEach(), "%.1f") + " / " + Stats.medianAndSpread(f.rawOne(), "%.1f");
-        String figure = channels + " in one group: start → leading and listening on every channel, ms";
+                Stats.median(rawConnect));
+        String raw = Stats.medianAndSpread(rawEachAfterConnect, "%.1f") + " / "
+                + Stats.medianAndSpread(rawOneAfterConnect, "%.1f");
+        String figure = channels + " in one group: connection open → leading and listening on every channel, ms";
+        String oursListening = Stats.medianAndSpread(oursAfterConnect, "%.1f");
         if (f.count() >= LISTENING_GOAL_FROM) {
-            Goal goal = LISTENING.of(listening);
-            table.add(figure, Stats.medianAndSpread(f.oursListening(), "%.1f"), raw, goal + "; " + connected, goal);
+            Goal goal = LISTENING.of(Stats.median(oursAfterConnect));
+            table.add(figure, oursListening, raw, goal + "; " + fromStart, goal);
         } else {
-            table.add(figure, Stats.medianAndSpread(f.oursListening(), "%.1f"), raw, connected);
+            table.add(figure, oursListening, raw, fromStart);
         }
 
         List<Double> oursCrash = f.oursTakeovers().crash;
@@ -347,6 +360,15 @@ final class ChannelsSection implements Section {
             long listening = System.nanoTime();
             return new double[] {(listening - start) / 1e6, (connected - start) / 1e6};
         }
+    }
+
+    /** {@code totals[i] − parts[i]}: the time after the connection was open, round by round. */
+    private static List<Double> minus(List<Double> totals, List<Double> parts) {
+        List<Double> rest = new ArrayList<>();
+        for (int i = 0; i < totals.size(); i++) {
+            rest.add(totals.get(i) - parts.get(i));
+        }
+        return rest;
     }
 
     private static double millis(Instant from, Instant to) {

@@ -49,11 +49,27 @@ final class FailoverSection implements Section {
      * run: {@link FloorSection#compareWith} checks it; without the floor section it is not checked.
      */
     static final Goal.Target CRASH_P50_OVER_FLOOR =
-            Goal.atMost("p50 against the warm floor, ms", 5).over("floor");
+            Goal.atMost("p50 against the warm floor, ms", 2).over("floor");
+
+    /** Issue 24: the crash p99 at most 5 ms over the warm floor's p99 of the same run (with the floor section). */
+    static final Goal.Target CRASH_P99_OVER_FLOOR =
+            Goal.atMost("p99 against the warm floor's p99, ms", 5).over("floor p99");
 
     private static final Goal.Target CRASH_P99 = Goal.atMost("p99, ms", 50);
-    private static final Goal.Target GRACEFUL_MEDIAN = Goal.atMost("median, ms", 10);
-    private static final Goal.Target GRACEFUL_P99 = Goal.atMost("p99, ms", 20).shownAs("p99");
+
+    /**
+     * Issue 24's graceful handover: median ≤ 5 ms, p99 ≤ 10 ms from the SIGTERM. Where the warm floor of the same run
+     * (the handover's steps in bare pgjdbc, counted from its cue, without the signal) misses a bound itself, the bound
+     * is out of this machine's reach and ours is held to the floor as the crash goals are: median ≤ floor + 2, p99 ≤
+     * floor p99 + 5 ({@link FloorSection#compareWith}).
+     */
+    static final Goal.Target GRACEFUL_MEDIAN = Goal.atMost("median, ms", 5);
+
+    static final Goal.Target GRACEFUL_P99 = Goal.atMost("p99, ms", 10).shownAs("p99");
+    static final Goal.Target GRACEFUL_MEDIAN_OVER_FLOOR =
+            Goal.atMost("median, ms", 2).over("floor");
+    static final Goal.Target GRACEFUL_P99_OVER_FLOOR =
+            Goal.atMost("p99, ms", 5).shownAs("p99").over("floor p99");
     private static final Goal.Target WORST_LATENCY = Goal.atMost("median of each round's worst, ms", 20);
     private static final Goal.Target NONE_LOST = Goal.none("lost");
     private static final Goal.Target NONE_TWICE = Goal.none("twice");
@@ -69,6 +85,7 @@ final class FailoverSection implements Section {
     ResultsTable.@Nullable Row crashP50Row;
     ResultsTable.@Nullable Row crashP99Row;
     ResultsTable.@Nullable Row gracefulRow;
+    ResultsTable.@Nullable Row switchoverRow;
 
     FailoverSection(PostgresServer server) {
         this.server = server;
@@ -147,7 +164,9 @@ final class FailoverSection implements Section {
                 String.format(Locale.ROOT, "%.1f", Stats.percentile(ours.crash, 99)),
                 String.format(Locale.ROOT, "%.1f", Stats.percentile(raw.crash, 99)),
                 crashP99.toString(),
-                crashP99);
+                crashP99,
+                CRASH_P99_OVER_FLOOR.notChecked("the floor section did not run in the same invocation "
+                        + "(./run-benchmarks --check crash floor)"));
         Goal[] graceful = {
             GRACEFUL_MEDIAN.of(Stats.median(ours.graceful)), GRACEFUL_P99.of(Stats.percentile(ours.graceful, 99))
         };
@@ -177,7 +196,7 @@ final class FailoverSection implements Section {
             GRACEFUL_P99.of(Stats.percentile(ours.switchover, 99)),
             NONE_LOST.of(ours.switchoverLost)
         };
-        table.add(
+        switchoverRow = table.add(
                 "switchover: asked of the leader (it stays on as a standby) → the next one handles, median (min–max) ms",
                 Stats.medianAndSpread(ours.switchover, "%.1f"),
                 "none (raw pgjdbc has no switchover)",

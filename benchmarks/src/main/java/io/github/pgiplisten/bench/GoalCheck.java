@@ -11,7 +11,9 @@ import java.util.Map;
  * goals stay out of the unit tests (these machines are too noisy for them), so this is where a regression shows: the
  * summary names each row that missed a goal, with the figure and the bound, and the exit code is 1. A goal the run could
  * not evaluate (the crash p50 against the floor when the floor section did not run) is listed as not checked: it
- * neither passes nor fails the run.
+ * neither passes nor fails the run. A goal whose bound the warm floor of the same run misses too (the graceful
+ * handover's 5 ms on a machine where the same steps in bare pgjdbc take 7) is listed as out of reach, with the floor's
+ * figure: it fails the run only when ours also misses the stand-in goal over that floor.
  */
 final class GoalCheck {
 
@@ -19,10 +21,20 @@ final class GoalCheck {
     static final int MISSED_EXIT_CODE = 1;
 
     /** How a row's verdict reads; MISSED in capitals, to be found in a long log. */
-    private static final Map<Goal.Verdict, String> WORDS =
-            Map.of(Goal.Verdict.MET, "passed", Goal.Verdict.MISSED, "MISSED", Goal.Verdict.NOT_CHECKED, "not checked");
+    private static final Map<Goal.Verdict, String> WORDS = Map.of(
+            Goal.Verdict.MET,
+            "passed",
+            Goal.Verdict.MISSED,
+            "MISSED",
+            Goal.Verdict.NOT_CHECKED,
+            "not checked",
+            Goal.Verdict.OUT_OF_REACH,
+            "out of reach");
 
     private static final String INDENT = "               ";
+
+    private static final Map<Goal.Verdict, String> PREFIX =
+            Map.of(Goal.Verdict.MISSED, "missed ", Goal.Verdict.OUT_OF_REACH, "out of reach ");
 
     private final List<ResultsTable.Row> rows;
 
@@ -57,22 +69,27 @@ final class GoalCheck {
             lines.add("  " + String.format("%-12s", WORDS.get(verdict)) + " " + row.figure());
             for (Goal goal : row.goals()) {
                 if (goal.verdict() != Goal.Verdict.MET) {
-                    lines.add(INDENT + (goal.verdict() == Goal.Verdict.MISSED ? "missed " : "") + goal.outcome());
+                    lines.add(INDENT + PREFIX.getOrDefault(goal.verdict(), "") + goal.outcome());
                     goalsNotChecked += goal.verdict() == Goal.Verdict.NOT_CHECKED ? 1 : 0;
                 }
             }
         }
         int met = rowsBy.getOrDefault(Goal.Verdict.MET, 0);
         int missed = rowsBy.getOrDefault(Goal.Verdict.MISSED, 0);
+        int outOfReach = rowsBy.getOrDefault(Goal.Verdict.OUT_OF_REACH, 0);
         long withoutGoal = rows.stream().filter(row -> row.goals().isEmpty()).count();
         lines.add(
                 0,
                 String.format(
-                        "Goals (--check): %d rows checked, %d passed, %d missed; %d %s not checked; %d "
+                        "Goals (--check): %d rows checked, %d passed, %d missed%s; %d %s not checked; %d "
                                 + "rows state no goal",
-                        met + missed,
+                        met + missed + outOfReach,
                         met,
                         missed,
+                        outOfReach == 0
+                                ? ""
+                                : ", " + outOfReach + " out of reach (the warm floor misses the bound too; ours "
+                                        + "held to the floor instead)",
                         goalsNotChecked,
                         goalsNotChecked == 1 ? "goal" : "goals",
                         withoutGoal));
@@ -89,11 +106,17 @@ final class GoalCheck {
         summary().forEach(out::println);
     }
 
-    /** MISSED if any goal is, MET if every other one was, NOT_CHECKED if the run could evaluate none. */
+    /**
+     * MISSED if any goal is, OUT_OF_REACH if any other one is, MET if every other one was, NOT_CHECKED if the run could
+     * evaluate none.
+     */
     private static Goal.Verdict verdictOf(ResultsTable.Row row) {
         List<Goal.Verdict> verdicts = row.goals().stream().map(Goal::verdict).toList();
         if (verdicts.contains(Goal.Verdict.MISSED)) {
             return Goal.Verdict.MISSED;
+        }
+        if (verdicts.contains(Goal.Verdict.OUT_OF_REACH)) {
+            return Goal.Verdict.OUT_OF_REACH;
         }
         return verdicts.contains(Goal.Verdict.MET) ? Goal.Verdict.MET : Goal.Verdict.NOT_CHECKED;
     }

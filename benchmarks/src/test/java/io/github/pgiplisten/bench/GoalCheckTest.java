@@ -2,6 +2,8 @@ package io.github.pgiplisten.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 /** The check of {@code ./run-benchmarks --check} on tables made here, without running a benchmark. */
@@ -96,6 +98,41 @@ class GoalCheckTest {
         });
         assertThat(new GoalCheck(table.rows()).summary())
                 .contains("               missed p50 against the warm floor, ms: 14.2 (goal ≤ floor + 5 = 13)");
+    }
+
+    @Test
+    void aBoundTheWarmFloorMissesTooIsOutOfReachAndOursIsHeldToTheFloorInstead() {
+        Goal.Target median = Goal.atMost("median, ms", 5);
+        Goal.Target overFloor = Goal.atMost("median, ms", 2).over("floor");
+        ResultsTable table = new ResultsTable();
+        ResultsTable.Row near = table.add("graceful, near its floor", "8.1", "40", "", median.of(8.1));
+        ResultsTable.Row far = table.add("graceful, far above its floor", "19.0", "40", "", median.of(19.0));
+        ResultsTable.Row reached = table.add("graceful, the floor within the bound", "6.0", "40", "", median.of(6.0));
+
+        near.replaceGoal(median.reachable(8.1, 7.0, overFloor));
+        far.replaceGoal(median.reachable(19.0, 7.0, overFloor));
+        reached.replaceGoal(median.reachable(6.0, 4.0, overFloor));
+
+        GoalCheck check = new GoalCheck(table.rows());
+        assertThat(near.goals()).singleElement().extracting(Goal::verdict).isEqualTo(Goal.Verdict.OUT_OF_REACH);
+        assertThat(far.goals()).singleElement().extracting(Goal::verdict).isEqualTo(Goal.Verdict.MISSED);
+        // where the floor reaches the bound, the bound stands: 6.0 misses ≤ 5 although it is within floor + 2
+        assertThat(reached.goals()).singleElement().extracting(Goal::verdict).isEqualTo(Goal.Verdict.MISSED);
+        assertThat(check.exitCode()).isEqualTo(GoalCheck.MISSED_EXIT_CODE);
+        assertThat(check.summary())
+                .containsExactly(
+                        "Goals (--check): 3 rows checked, 0 passed, 2 missed, 1 out of reach (the warm floor misses the "
+                                + "bound too; ours held to the floor instead); 0 goals not checked; 0 rows state no goal",
+                        "  out of reach graceful, near its floor",
+                        "               out of reach median, ms: 8.1 (goal ≤ 5), out of reach here: the warm floor of "
+                                + "this run measured 7; held to ≤ floor + 2 = 9",
+                        "  MISSED       graceful, far above its floor",
+                        "               missed median, ms: 19 (goal ≤ 5), out of reach here: the warm floor of this run "
+                                + "measured 7; held to ≤ floor + 2 = 9",
+                        "  MISSED       graceful, the floor within the bound",
+                        "               missed median, ms: 6 (goal ≤ 5)",
+                        "2 rows missed a goal (exit code 1).");
+        assertThat(new GoalCheck(List.of(near)).exitCode()).isZero();
     }
 
     @Test
