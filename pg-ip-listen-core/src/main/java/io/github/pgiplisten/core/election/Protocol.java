@@ -752,15 +752,35 @@ public final class Protocol {
      * after the release (a successor).
      */
     boolean release(ListenConnection connection, @Nullable String lastMessage) throws SQLException {
-        String unlock = "SELECT pg_advisory_unlock(" + key + ") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE "
-                + onLock(1) + " AND pid <> pg_backend_pid()) AS successor; SELECT pg_advisory_unlock(k) FROM (VALUES ("
-                + handoverKey + "::bigint)) AS h(k) WHERE " + heldHere(handoverKey);
-        String sql = lastMessage == null
-                ? unlock
-                : "BEGIN; SELECT set_config('synchronous_commit', 'off', true), " + notify(lastMessage) + "; COMMIT; "
-                        + unlock;
+        return release(connection, lastMessage, Set.of());
+    }
+
+    /**
+     * {@link #release(ListenConnection, String)}, UNLISTENing {@code unlisten} first in the same round trip: a
+     * stopping leader whose handlers are done by the time it has read its handover mark stops listening there, not a
+     * round trip earlier on its successor's path.
+     */
+    boolean release(ListenConnection connection, @Nullable String lastMessage, Collection<String> unlisten)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder();
+        for (String channel : unlisten) {
+            sql.append("UNLISTEN ").append(ChannelName.quote(channel)).append("; ");
+        }
+        if (lastMessage != null) {
+            sql.append("BEGIN; SELECT set_config('synchronous_commit', 'off', true), ")
+                    .append(notify(lastMessage))
+                    .append("; COMMIT; ");
+        }
+        sql.append("SELECT pg_advisory_unlock(")
+                .append(key)
+                .append(") AS released, EXISTS (SELECT 1 FROM pg_locks WHERE ")
+                .append(onLock(1))
+                .append(" AND pid <> pg_backend_pid()) AS successor; SELECT pg_advisory_unlock(k) FROM (VALUES (")
+                .append(handoverKey)
+                .append("::bigint)) AS h(k) WHERE ")
+                .append(heldHere(handoverKey));
         boolean[] successor = new boolean[1];
-        connection.query(0, sql, (label, row) -> {
+        connection.query(0, sql.toString(), (label, row) -> {
             if ("successor".equals(label)) {
                 successor[0] = row.getBoolean("successor");
             }

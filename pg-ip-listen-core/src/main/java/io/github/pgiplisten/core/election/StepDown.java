@@ -47,6 +47,12 @@ final class StepDown {
 
     private static final PGNotification[] NOTHING = new PGNotification[0];
 
+    /**
+     * How long a stopping leader that has read its handover mark waits for its handlers before it UNLISTENs on its own:
+     * within it, the UNLISTEN goes with the release.
+     */
+    private static final long HANDLERS_MOMENT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
     private final EngineContext engine;
     private final PgListenOptions options;
     private final Protocol protocol;
@@ -69,7 +75,8 @@ final class StepDown {
     /**
      * A graceful stop: sends the handover mark, handles everything before it, stops listening to the group's channels
      * (what comes after the mark is the successor's, and an unread socket would stall the server's session), waits for
-     * the handlers until {@code handlersDeadline}, then commits {@code done} and frees the lock in one round trip.
+     * the handlers until {@code handlersDeadline}, then commits {@code done} and frees the lock in one round trip (the
+     * UNLISTEN goes with it when the handlers are done within a millisecond of the mark).
      * Handlers that do not finish in time leave only a confirmation of what they did finish, so the successor takes
      * it as a crash.
      */
@@ -106,12 +113,21 @@ final class StepDown {
         OwnMark.readThrough(
                 protocol, connection, NOTHING, handoverMark, options.probeTimeout(), term, "The handover mark");
         progress.ownMarkRead(handoverMark);
-        connection.unlisten(engine.state().listened);
-        engine.state().listened = Set.of();
-        log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
-        boolean finished = awaitHandled(handlersDeadline);
+        // what comes after the mark is not this leader's: it stops listening, in the release's round trip when its
+        // handlers are done within a moment (the usual case), or at once when they take longer (so that the server
+        // stops sending it what it would only drop while it waits)
+        Set<String> listened = engine.state().listened;
+        boolean finished = progress.awaitHandled(HANDLERS_MOMENT_NANOS);
+        if (!finished) {
+            connection.unlisten(listened);
+            engine.state().listened = Set.of();
+            listened = Set.of();
+            log.debug("Group '{}': read through the handover mark; waiting for the handlers", options.group());
+            finished = awaitHandled(handlersDeadline);
+        }
         String lastWord = finished ? Protocol.done(handoverMark) : progress.lastConfirmation();
-        boolean successor = protocol.release(connection, lastWord);
+        boolean successor = protocol.release(connection, lastWord, listened);
+        engine.state().listened = Set.of();
         Instant released = Instant.now(); // the leadership ends here, not after the wait for the successor below
         engine.state().role = Role.STANDBY;
         int successorPid = 0;
