@@ -790,13 +790,15 @@ public final class Protocol {
 
     /**
      * The rehearsal's backlog: {@code count} notifications on the control channel whose payloads are no control
-     * messages (their numbers), in one statement; a session that listens gets them back at its next read.
+     * messages (their numbers), in one statement committed without waiting for the WAL (see {@link #awaitLock}: a
+     * rehearsal runs at every connect, and a synchronous replica that is away must not hold it up); a session that
+     * listens gets them with the statement's reply.
      */
     void sendToSelf(ListenConnection connection, int count) throws SQLException {
         connection.query(
                 0,
-                "SELECT count(pg_notify(" + literal(controlChannel) + ", g::text)) FROM generate_series(1, " + count
-                        + ") AS g",
+                "SELECT set_config('synchronous_commit', 'off', true), count(pg_notify(" + literal(controlChannel)
+                        + ", g::text)) FROM generate_series(1, " + count + ") AS g",
                 (label, row) -> {});
     }
 

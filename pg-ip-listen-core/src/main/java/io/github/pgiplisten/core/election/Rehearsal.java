@@ -28,9 +28,9 @@ public final class Rehearsal {
     private static final PGNotification[] NOTHING = new PGNotification[0];
 
     /**
-     * How many notifications the rehearsal sends itself before its lock wait, which brings them back as a takeover's
-     * lock wait brings a standby's backlog: past the JIT's first compile threshold for the driver's reading of a
-     * notification and for a standby's keeping of it.
+     * How many notifications the rehearsal sends itself before its lock wait (they come back with that statement's
+     * reply and are read through with the wait's, as a takeover reads a standby's backlog): past the JIT's first
+     * compile threshold for the driver's reading of a notification and for a standby's keeping of it.
      */
     private static final int WARM_NOTIFICATIONS = 256;
 
@@ -60,7 +60,7 @@ public final class Rehearsal {
         String leadMark = Protocol.newMark();
         String handoverMark = Protocol.newMark();
         protocol.listenAndObserve(connection, Set.of());
-        // a backlog for the wait to bring, read as a standby reads its own: a standby usually takes over once, maybe
+        // a backlog to read through as a standby reads its own at a takeover: a standby usually takes over once, maybe
         // seconds after it started (a rolling deploy's new instance), and its reading would otherwise run in the
         // interpreter on the takeover's critical path (a few ms for 200 notifications here)
         protocol.sendToSelf(connection, WARM_NOTIFICATIONS);
