@@ -63,7 +63,9 @@ public final class Rehearsal {
         // a backlog to read through as a standby reads its own at a takeover: a standby usually takes over once, maybe
         // seconds after it started (a rolling deploy's new instance), and its reading would otherwise run in the
         // interpreter on the takeover's critical path (a few ms for 200 notifications here)
-        protocol.sendToSelf(connection, WARM_NOTIFICATIONS);
+        if (!bookkeepingDone) { // what it warms is the JVM's, so once per engine, not at every reconnect
+            protocol.sendToSelf(connection, WARM_NOTIFICATIONS);
+        }
         Protocol.LockWait wait = protocol.awaitLock(
                 connection,
                 LeaderElection.MIN_LOCK_WAIT_MILLIS,
